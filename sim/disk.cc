@@ -1,0 +1,443 @@
+#include "sim/disk.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "sim/sim_runtime.h"
+#include "sim/world.h"
+
+namespace doppel::sim {
+namespace {
+
+std::string parent_of(std::string_view path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
+}
+
+Status check_path(std::string_view path) {
+  std::string_view dir, name;
+  if (!split_path(path, dir, name)) {
+    return make_error(Errc::invalid_argument, "bad path '" + std::string(path) + "'");
+  }
+  return {};
+}
+
+void apply_data_op(std::string& data, const SimDisk::Inode::Op& op, std::size_t bytes_landed) {
+  using Kind = SimDisk::Inode::Op::Kind;
+  switch (op.kind) {
+    case Kind::write: {
+      const std::size_t n = std::min<std::size_t>(bytes_landed, op.bytes.size());
+      if (n == 0) return;
+      if (data.size() < op.offset + n) data.resize(op.offset + n, '\0');
+      std::memcpy(data.data() + op.offset, op.bytes.data(), n);
+      return;
+    }
+    case Kind::punch: {
+      if (op.offset >= data.size()) return;
+      const std::uint64_t end = std::min<std::uint64_t>(data.size(), op.offset + op.length);
+      std::fill(data.begin() + static_cast<std::ptrdiff_t>(op.offset),
+                data.begin() + static_cast<std::ptrdiff_t>(end), '\0');
+      return;
+    }
+    case Kind::truncate:
+      data.resize(op.length, '\0');
+      return;
+  }
+}
+
+}  // namespace
+
+bool SimDisk::parent_exists(std::string_view path) const {
+  const std::string parent = parent_of(path);
+  if (parent.empty()) return true;
+  auto it = names_.find(parent);
+  return it != names_.end() && it->second.is_dir;
+}
+
+void SimDisk::apply_meta(std::map<std::string, Entry, std::less<>>& names, const MetaOp& op) {
+  switch (op.kind) {
+    case MetaOp::Kind::create:
+      names[op.path] = Entry{false, op.inode};
+      return;
+    case MetaOp::Kind::mkdir:
+      names[op.path] = Entry{true, 0};
+      return;
+    case MetaOp::Kind::rename: {
+      auto it = names.find(op.path);
+      if (it == names.end()) return;  // its creation did not survive
+      const Entry e = it->second;
+      names.erase(it);
+      names[op.to] = e;
+      return;
+    }
+    case MetaOp::Kind::remove:
+      names.erase(op.path);
+      return;
+  }
+}
+
+void SimDisk::journal(MetaOp op) {
+  apply_meta(names_, op);
+  pending_meta_.push_back(std::move(op));
+}
+
+Result<std::uint64_t> SimDisk::open(std::string_view path, OpenOptions options) {
+  if (Status s = check_path(path); !s) return s.error();
+  auto it = names_.find(path);
+  if (it != names_.end()) {
+    if (it->second.is_dir) return make_error(Errc::invalid_argument, "is a directory: " + std::string(path));
+    if (options.create && options.exclusive) return make_error(Errc::exists, std::string(path));
+    const std::uint64_t inode = it->second.inode;
+    if (options.truncate) (void)truncate(inode, 0);
+    return inode;
+  }
+  if (!options.create) return make_error(Errc::not_found, std::string(path));
+  if (!parent_exists(path)) return make_error(Errc::not_found, "no directory for " + std::string(path));
+  if (names_.size() >= kFilesMax) return make_error(Errc::no_space, "simulated disk: too many files");
+  const std::uint64_t inode = next_inode_++;
+  inodes_[inode];
+  journal(MetaOp{MetaOp::Kind::create, std::string(path), {}, inode});
+  return inode;
+}
+
+void SimDisk::closed(std::uint64_t inode) {
+  auto it = inodes_.find(inode);
+  if (it != inodes_.end() && it->second.open_handles > 0) --it->second.open_handles;
+}
+
+Result<std::size_t> SimDisk::read(std::uint64_t inode, std::span<char> into, std::uint64_t offset) {
+  const Inode& node = inodes_.at(inode);
+  if (offset >= node.data.size()) return std::size_t{0};
+  const std::size_t n = std::min<std::uint64_t>(into.size(), node.data.size() - offset);
+  std::memcpy(into.data(), node.data.data() + offset, n);
+  return n;
+}
+
+Status SimDisk::write(std::uint64_t inode, std::string_view bytes, std::uint64_t offset) {
+  if (offset + bytes.size() > kFileBytesMax) return make_error(Errc::too_large, "simulated file size limit");
+  Inode& node = inodes_.at(inode);
+  Inode::Op op{Inode::Op::Kind::write, offset, bytes.size(), std::string(bytes)};
+  apply_data_op(node.data, op, bytes.size());
+  node.unsynced.push_back(std::move(op));
+  return {};
+}
+
+Status SimDisk::datasync(std::uint64_t inode) {
+  Inode& node = inodes_.at(inode);
+  node.durable = node.data;
+  node.unsynced.clear();
+  return {};
+}
+
+Status SimDisk::punch_hole(std::uint64_t inode, std::uint64_t offset, std::uint64_t length) {
+  Inode& node = inodes_.at(inode);
+  Inode::Op op{Inode::Op::Kind::punch, offset, length, {}};
+  apply_data_op(node.data, op, 0);
+  node.unsynced.push_back(std::move(op));
+  return {};
+}
+
+Status SimDisk::truncate(std::uint64_t inode, std::uint64_t size) {
+  if (size > kFileBytesMax) return make_error(Errc::too_large, "simulated file size limit");
+  Inode& node = inodes_.at(inode);
+  Inode::Op op{Inode::Op::Kind::truncate, 0, size, {}};
+  apply_data_op(node.data, op, 0);
+  node.unsynced.push_back(std::move(op));
+  return {};
+}
+
+Result<std::uint64_t> SimDisk::size(std::uint64_t inode) { return inodes_.at(inode).data.size(); }
+
+Status SimDisk::rename(std::string_view from, std::string_view to) {
+  if (Status s = check_path(from); !s) return s;
+  if (Status s = check_path(to); !s) return s;
+  auto it = names_.find(from);
+  if (it == names_.end()) return make_error(Errc::not_found, std::string(from));
+  if (it->second.is_dir) return make_error(Errc::unsupported, "renaming a directory");
+  auto target = names_.find(to);
+  if (target != names_.end() && target->second.is_dir) {
+    return make_error(Errc::invalid_argument, "is a directory: " + std::string(to));
+  }
+  if (!parent_exists(to)) return make_error(Errc::not_found, "no directory for " + std::string(to));
+  journal(MetaOp{MetaOp::Kind::rename, std::string(from), std::string(to), 0});
+  return {};
+}
+
+Status SimDisk::remove(std::string_view path) {
+  if (Status s = check_path(path); !s) return s;
+  auto it = names_.find(path);
+  if (it == names_.end()) return make_error(Errc::not_found, std::string(path));
+  if (it->second.is_dir) {
+    const std::string prefix = std::string(path) + "/";
+    auto child = names_.lower_bound(prefix);
+    if (child != names_.end() && child->first.compare(0, prefix.size(), prefix) == 0) {
+      return make_error(Errc::invalid_argument, "directory not empty: " + std::string(path));
+    }
+  }
+  journal(MetaOp{MetaOp::Kind::remove, std::string(path), {}, 0});
+  return {};
+}
+
+Status SimDisk::make_dir(std::string_view path) {
+  if (Status s = check_path(path); !s) return s;
+  auto it = names_.find(path);
+  if (it != names_.end()) {
+    if (it->second.is_dir) return {};
+    return make_error(Errc::exists, "a file is there: " + std::string(path));
+  }
+  if (!parent_exists(path)) return make_error(Errc::not_found, "no directory for " + std::string(path));
+  journal(MetaOp{MetaOp::Kind::mkdir, std::string(path), {}, 0});
+  return {};
+}
+
+Result<std::vector<std::string>> SimDisk::list(std::string_view dir) {
+  std::string prefix;
+  if (!dir.empty()) {
+    if (Status s = check_path(dir); !s) return s.error();
+    auto it = names_.find(dir);
+    if (it == names_.end() || !it->second.is_dir) return make_error(Errc::not_found, std::string(dir));
+    prefix = std::string(dir) + "/";
+  }
+  std::vector<std::string> out;
+  for (auto it = names_.lower_bound(prefix); it != names_.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    const std::string_view rest = std::string_view(it->first).substr(prefix.size());
+    if (rest.find('/') == std::string_view::npos) out.emplace_back(rest);
+  }
+  return out;
+}
+
+Status SimDisk::sync_dir(std::string_view dir) {
+  if (!dir.empty()) {
+    auto it = names_.find(dir);
+    if (it == names_.end() || !it->second.is_dir) return make_error(Errc::not_found, std::string(dir));
+  }
+  std::size_t last = 0;  // one past the last journal entry touching dir
+  for (std::size_t i = 0; i < pending_meta_.size(); ++i) {
+    const MetaOp& op = pending_meta_[i];
+    if (parent_of(op.path) == dir || (op.kind == MetaOp::Kind::rename && parent_of(op.to) == dir)) {
+      last = i + 1;
+    }
+  }
+  for (std::size_t i = 0; i < last; ++i) apply_meta(durable_names_, pending_meta_[i]);
+  pending_meta_.erase(pending_meta_.begin(), pending_meta_.begin() + static_cast<std::ptrdiff_t>(last));
+  collect_garbage();
+  return {};
+}
+
+void SimDisk::collect_garbage() {
+  std::set<std::uint64_t> named;
+  for (const auto& [path, e] : names_) named.insert(e.inode);
+  for (const auto& [path, e] : durable_names_) named.insert(e.inode);
+  for (const MetaOp& op : pending_meta_) named.insert(op.inode);
+  for (auto it = inodes_.begin(); it != inodes_.end();) {
+    if (named.count(it->first) == 0 && it->second.open_handles == 0) {
+      it = inodes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+Instant SimDisk::completion(std::uint64_t offset, std::uint64_t bytes, bool is_sync) {
+  const DiskModel model = world_.ambient().disk_model;
+  const Instant now = world_.now();
+  if (model == DiskModel::instant) return now;
+  Prng& rng = world_.disk_rng();
+  std::int64_t service_ns = 0;
+  if (model == DiskModel::ssd) {
+    service_ns = is_sync ? rng.between(100'000, 1'000'000)
+                         : rng.between(20'000, 150'000) + static_cast<std::int64_t>(bytes);
+  } else {
+    if (is_sync) {
+      service_ns = rng.between(2'000'000, 10'000'000);
+    } else {
+      if (offset != head_position_) {
+        const std::uint64_t distance = offset > head_position_ ? offset - head_position_
+                                                               : head_position_ - offset;
+        const std::int64_t seek = 500'000 + static_cast<std::int64_t>(
+                                                std::min<std::uint64_t>(distance >> 10, 8'500'000));
+        service_ns += seek + rng.between(0, 4'000'000);  // plus rotation
+      }
+      service_ns += static_cast<std::int64_t>(bytes) * 20 / 3;  // 150 MB/s
+      head_position_ = offset + bytes;
+    }
+  }
+  const Instant start = std::max(now, busy_until_);
+  busy_until_ = start + Duration(service_ns);
+  return busy_until_;
+}
+
+bool SimDisk::inject_eio() {
+  if (!world_.ambient().disk_eio || !world_.disk_rng().chance(1, 500)) return false;
+  world_.coverage().hit("fault:disk_eio");
+  world_.record(kNoNode, 0, Event("SimDiskEio").detail("node", node_));
+  return true;
+}
+
+void SimDisk::crash() {
+  Prng& rng = world_.disk_rng();
+  const std::size_t kept_meta = static_cast<std::size_t>(rng.below(pending_meta_.size() + 1));
+  for (std::size_t i = 0; i < kept_meta; ++i) apply_meta(durable_names_, pending_meta_[i]);
+  std::uint64_t lost = 0, torn = 0;
+  for (auto& [id, node] : inodes_) {
+    std::string data = node.durable;
+    for (const Inode::Op& op : node.unsynced) {
+      const std::uint64_t fate = rng.below(3);
+      if (fate == 0) {
+        ++lost;
+        continue;
+      }
+      std::size_t landed = op.bytes.size();
+      if (fate == 2 && op.kind == Inode::Op::Kind::write && op.bytes.size() > 512) {
+        landed = static_cast<std::size_t>(rng.below(op.bytes.size() / 512 + 1)) * 512;
+        ++torn;
+      }
+      apply_data_op(data, op, landed);
+    }
+    node.data = data;
+    node.durable = std::move(data);
+    node.unsynced.clear();
+    node.open_handles = 0;
+  }
+  world_.record(kNoNode, 0,
+                Event("SimDiskCrash").detail("node", node_).detail("meta_kept", kept_meta)
+                    .detail("meta_lost", pending_meta_.size() - kept_meta).detail("writes_lost", lost)
+                    .detail("writes_torn", torn));
+  pending_meta_.clear();
+  names_ = durable_names_;
+  busy_until_ = world_.now();
+  collect_garbage();
+}
+
+void SimDisk::corrupt() {
+  std::vector<std::pair<std::string, std::uint64_t>> files;
+  for (const auto& [path, e] : names_) {
+    if (!e.is_dir && !inodes_[e.inode].data.empty()) files.emplace_back(path, e.inode);
+  }
+  if (files.empty()) return;
+  Prng& rng = world_.disk_rng();
+  const auto& [path, inode] = files[rng.below(files.size())];
+  Inode& node = inodes_[inode];
+  const std::uint64_t byte = rng.below(node.data.size());
+  const char mask = static_cast<char>(1u << rng.below(8));
+  node.data[byte] ^= mask;
+  if (byte < node.durable.size()) node.durable[byte] ^= mask;
+  world_.record(kNoNode, 0,
+                Event("SimDiskCorrupt").detail("node", node_).detail("path", path).detail("byte", byte));
+}
+
+const SimDisk::Inode* SimDisk::inode_at(std::string_view path) const {
+  auto it = names_.find(path);
+  if (it == names_.end() || it->second.is_dir) return nullptr;
+  auto in = inodes_.find(it->second.inode);
+  return in == inodes_.end() ? nullptr : &in->second;
+}
+
+// --- the per-incarnation view
+
+namespace {
+
+class SimFile final : public File {
+ public:
+  SimFile(SimFileSystem& fs, std::uint64_t inode) : fs_(fs), inode_(inode) {
+    fs_.disk().opened(inode_);
+    ++fs_.open_files;
+  }
+  ~SimFile() override {
+    if (fs_.runtime().alive()) fs_.disk().closed(inode_);
+    --fs_.open_files;
+  }
+
+  Result<std::size_t> pread(std::span<char> into, std::uint64_t offset) override {
+    if (Status s = fs_.begin(offset, into.size(), false); !s) return s.error();
+    Result<std::size_t> n = fs_.disk().read(inode_, into, offset);
+    World& world = fs_.runtime().world();
+    if (n.ok() && *n > 0 && world.ambient().disk_bitflip && world.disk_rng().chance(1, 500)) {
+      const std::uint64_t bit = world.disk_rng().below(*n * 8);
+      into[bit / 8] = static_cast<char>(into[bit / 8] ^ (1u << (bit % 8)));
+      world.coverage().hit("fault:disk_bitflip");
+      world.record(kNoNode, 0, Event("SimDiskBitflip").detail("node", fs_.runtime().node()));
+    }
+    return n;
+  }
+  Status pwrite(std::string_view bytes, std::uint64_t offset) override {
+    if (Status s = fs_.begin(offset, bytes.size(), false); !s) return s;
+    return fs_.disk().write(inode_, bytes, offset);
+  }
+  Status datasync() override {
+    if (Status s = fs_.begin(0, 0, true); !s) return s;
+    return fs_.disk().datasync(inode_);
+  }
+  Status punch_hole(std::uint64_t offset, std::uint64_t length) override {
+    if (Status s = fs_.begin(offset, 0, false); !s) return s;
+    return fs_.disk().punch_hole(inode_, offset, length);
+  }
+  Status truncate(std::uint64_t size) override {
+    if (Status s = fs_.begin(0, 0, false); !s) return s;
+    return fs_.disk().truncate(inode_, size);
+  }
+  Result<std::uint64_t> size() override {
+    if (!fs_.runtime().alive()) {
+      fs_.runtime().throw_if_cancellable();
+      return fs_.runtime().cancelled_error();
+    }
+    return fs_.disk().size(inode_);
+  }
+
+ private:
+  SimFileSystem& fs_;
+  std::uint64_t inode_;
+};
+
+}  // namespace
+
+Status SimFileSystem::begin(std::uint64_t offset, std::uint64_t bytes, bool is_sync) {
+  if (!rt_.alive()) {
+    rt_.throw_if_cancellable();
+    return rt_.cancelled_error();
+  }
+  const Instant done = disk_.completion(offset, bytes, is_sync);
+  if (done > rt_.world().now()) {
+    Waiter w;
+    rt_.park(w, done);
+  }
+  if (disk_.inject_eio()) return make_error(Errc::io_error, "simulated EIO");
+  return {};
+}
+
+Result<std::unique_ptr<File>> SimFileSystem::open(std::string_view path, OpenOptions options) {
+  if (open_files >= SimDisk::kOpenFilesMax) return make_error(Errc::no_space, "too many open files");
+  if (Status s = begin(0, 0, false); !s) return s.error();
+  Result<std::uint64_t> inode = disk_.open(path, options);
+  if (!inode) return inode.error();
+  return std::unique_ptr<File>(new SimFile(*this, *inode));
+}
+
+Status SimFileSystem::rename(std::string_view from, std::string_view to) {
+  if (Status s = begin(0, 0, false); !s) return s;
+  return disk_.rename(from, to);
+}
+
+Status SimFileSystem::remove(std::string_view path) {
+  if (Status s = begin(0, 0, false); !s) return s;
+  return disk_.remove(path);
+}
+
+Status SimFileSystem::make_dir(std::string_view path) {
+  if (Status s = begin(0, 0, false); !s) return s;
+  return disk_.make_dir(path);
+}
+
+Result<std::vector<std::string>> SimFileSystem::list(std::string_view dir) {
+  if (Status s = begin(0, 0, false); !s) return s.error();
+  return disk_.list(dir);
+}
+
+Status SimFileSystem::sync_dir(std::string_view dir) {
+  if (Status s = begin(0, 0, true); !s) return s;
+  return disk_.sync_dir(dir);
+}
+
+}  // namespace doppel::sim

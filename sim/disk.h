@@ -1,0 +1,137 @@
+#pragma once
+// The simulated disk of one node. It outlives the node's incarnations.
+//
+// Fault model. Writes land in the page cache: reads see them at once, but
+// they are durable only after File::datasync(). Names (create, rename,
+// remove, make_dir) go to an ordered metadata journal and are durable after
+// FileSystem::sync_dir() of their directory (which, as in ext4's ordered
+// journal, also commits every earlier name change). At a crash:
+//   - each unsynced data write is, independently, kept, lost, or torn (a
+//     random prefix of its 512-byte sectors lands); unsynced truncates and
+//     punched holes are kept or lost;
+//   - a random prefix of the unsynced metadata journal survives;
+//   - files no name points to are gone.
+// Service time (the `disk_latency` fault): `ssd` is 20-150 us plus transfer
+// at 1 GB/s; `hdd` adds a seek (0.5-9 ms, longer for longer jumps) whenever
+// an access does not continue where the last one ended, plus rotation, at
+// 150 MB/s. Operations queue behind each other. `disk_eio` fails one
+// operation in 500 with Errc::io_error (a failed datasync syncs nothing).
+// `disk_bitflip` flips one bit in one read in 500, silently. `disk_corrupt`
+// flips a bit in the stored data of a random file.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/fs.h"
+#include "sim/scheduler.h"
+
+namespace doppel::sim {
+
+class World;
+class SimRuntime;
+
+class SimDisk {
+ public:
+  static constexpr std::uint64_t kFileBytesMax = 1ull << 32;
+  static constexpr std::size_t kFilesMax = 1u << 16;
+  static constexpr std::size_t kOpenFilesMax = 4096;
+
+  SimDisk(World& world, NodeId node) : world_(world), node_(node) {}
+
+  struct Inode {
+    std::string data;     // what reads see
+    std::string durable;  // what survives a crash for sure
+    struct Op {
+      enum class Kind : std::uint8_t { write, punch, truncate } kind;
+      std::uint64_t offset;
+      std::uint64_t length;
+      std::string bytes;
+    };
+    std::vector<Op> unsynced;
+    std::uint32_t open_handles = 0;
+  };
+
+  // --- called by SimFileSystem (after the simulated service time)
+  Result<std::uint64_t> open(std::string_view path, OpenOptions options);
+  Result<std::size_t> read(std::uint64_t inode, std::span<char> into, std::uint64_t offset);
+  Status write(std::uint64_t inode, std::string_view bytes, std::uint64_t offset);
+  Status datasync(std::uint64_t inode);
+  Status punch_hole(std::uint64_t inode, std::uint64_t offset, std::uint64_t length);
+  Status truncate(std::uint64_t inode, std::uint64_t size);
+  Result<std::uint64_t> size(std::uint64_t inode);
+  Status rename(std::string_view from, std::string_view to);
+  Status remove(std::string_view path);
+  Status make_dir(std::string_view path);
+  Result<std::vector<std::string>> list(std::string_view dir);
+  Status sync_dir(std::string_view dir);
+
+  // When an operation of `bytes` at `offset` started now would complete.
+  Instant completion(std::uint64_t offset, std::uint64_t bytes, bool is_sync);
+  bool inject_eio();
+
+  // --- faults
+  void crash();    // applies the crash model
+  void corrupt();  // flips one stored bit somewhere
+
+  void opened(std::uint64_t inode) { ++inodes_[inode].open_handles; }
+  void closed(std::uint64_t inode);
+
+  // --- inspection, for tests
+  std::uint64_t file_count() const { return names_.size(); }
+  const Inode* inode_at(std::string_view path) const;
+
+ private:
+  struct Entry {
+    bool is_dir = false;
+    std::uint64_t inode = 0;
+  };
+  struct MetaOp {
+    enum class Kind : std::uint8_t { create, mkdir, rename, remove } kind;
+    std::string path;
+    std::string to;  // rename target
+    std::uint64_t inode = 0;
+  };
+  static void apply_meta(std::map<std::string, Entry, std::less<>>& names, const MetaOp& op);
+  bool parent_exists(std::string_view path) const;
+  void journal(MetaOp op);
+  void collect_garbage();
+
+  World& world_;
+  NodeId node_;
+  std::map<std::uint64_t, Inode> inodes_;
+  std::map<std::string, Entry, std::less<>> names_;          // what lookups see
+  std::map<std::string, Entry, std::less<>> durable_names_;  // what survives
+  std::vector<MetaOp> pending_meta_;
+  std::uint64_t next_inode_ = 1;
+  Instant busy_until_ = instant_ns(0);
+  std::uint64_t head_position_ = 0;
+};
+
+// One incarnation's view of its node's disk: the FileSystem contract, with
+// simulated service time and faults.
+class SimFileSystem final : public FileSystem {
+ public:
+  SimFileSystem(SimRuntime& rt, SimDisk& disk) : rt_(rt), disk_(disk) {}
+
+  Result<std::unique_ptr<File>> open(std::string_view path, OpenOptions options) override;
+  Status rename(std::string_view from, std::string_view to) override;
+  Status remove(std::string_view path) override;
+  Status make_dir(std::string_view path) override;
+  Result<std::vector<std::string>> list(std::string_view dir) override;
+  Status sync_dir(std::string_view dir) override;
+
+  // Waits out the service time of an operation; false if it should fail with EIO.
+  Status begin(std::uint64_t offset, std::uint64_t bytes, bool is_sync);
+  SimRuntime& runtime() { return rt_; }
+  SimDisk& disk() { return disk_; }
+  std::size_t open_files = 0;
+
+ private:
+  SimRuntime& rt_;
+  SimDisk& disk_;
+};
+
+}  // namespace doppel::sim

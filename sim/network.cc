@@ -1,0 +1,335 @@
+#include "sim/network.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "sim/sim_runtime.h"
+#include "sim/world.h"
+
+namespace doppel::sim {
+namespace {
+
+class SimStream final : public Stream {
+ public:
+  SimStream(SimRuntime& rt, std::shared_ptr<Connection> c, int side)
+      : rt_(rt), c_(std::move(c)), side_(side) {}
+  ~SimStream() override { close(); }
+
+  Result<std::size_t> read(std::span<char> into, Instant deadline) override {
+    Pipe& in = c_->pipes[1 - side_];
+    for (;;) {
+      if (!rt_.alive()) {
+        rt_.throw_if_cancellable();
+        return rt_.cancelled_error();
+      }
+      if (c_->reset) return make_error(Errc::reset, peer().to_string());
+      if (c_->closed[side_]) return make_error(Errc::closed);
+      if (in.available() > 0) {
+        if (into.empty()) return std::size_t{0};
+        std::size_t n = std::min(into.size(), in.available());
+        if (rt_.world().ambient().split_reads && n > 1) {
+          n = static_cast<std::size_t>(rt_.world().net_rng().between(1, static_cast<std::int64_t>(n)));
+        }
+        std::memcpy(into.data(), in.inbox.data() + in.inbox_read, n);
+        in.inbox_read += n;
+        in.unread -= n;
+        if (in.inbox_read == in.inbox.size()) {
+          in.inbox.clear();
+          in.inbox_read = 0;
+        } else if (in.inbox_read > (64u << 10) && in.inbox_read * 2 > in.inbox.size()) {
+          in.inbox.erase(0, in.inbox_read);
+          in.inbox_read = 0;
+        }
+        in.writers.notify_all();
+        return n;
+      }
+      if (in.fin_arrived) return std::size_t{0};
+      if (in.readers.wait(rt_, deadline) == Wake::timed_out) {
+        return make_error(Errc::timed_out, "read from " + peer().to_string());
+      }
+    }
+  }
+
+  Status write(std::string_view bytes, Instant deadline) override {
+    Pipe& out = c_->pipes[side_];
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      if (!rt_.alive()) {
+        rt_.throw_if_cancellable();
+        return rt_.cancelled_error();
+      }
+      if (c_->reset) return make_error(Errc::reset, peer().to_string());
+      if (c_->closed[side_] || out.fin_sent) return make_error(Errc::closed);
+      if (out.unread >= SimNetwork::kWindowBytes) {
+        if (out.writers.wait(rt_, deadline) == Wake::timed_out) {
+          return make_error(Errc::timed_out, "write to " + peer().to_string());
+        }
+        continue;
+      }
+      const std::size_t room = SimNetwork::kWindowBytes - out.unread;
+      const std::size_t n = std::min({bytes.size() - done, room, SimNetwork::kSegmentBytesMax});
+      out.unread += n;
+      rt_.world().network().send(c_, side_, std::string(bytes.substr(done, n)), false);
+      done += n;
+    }
+    return {};
+  }
+
+  void close() override {
+    if (c_->closed[side_]) return;
+    c_->closed[side_] = true;
+    Pipe& out = c_->pipes[side_];
+    if (!c_->reset && !out.fin_sent) {
+      out.fin_sent = true;
+      rt_.world().network().send(c_, side_, {}, true);
+    }
+    // Wake our own readers and writers: they now fail with Errc::closed.
+    c_->pipes[1 - side_].readers.notify_all();
+    out.writers.notify_all();
+  }
+
+  Endpoint peer() const override { return c_->endpoints[1 - side_]; }
+
+ private:
+  SimRuntime& rt_;
+  std::shared_ptr<Connection> c_;
+  int side_;
+};
+
+class SimListener final : public Listener {
+ public:
+  SimListener(SimNetwork& net, std::unique_ptr<ListenerState> state)
+      : net_(net), s_(std::move(state)) {}
+  ~SimListener() override {
+    close();
+    net_.forget(s_.get());
+  }
+
+  Result<std::unique_ptr<Stream>> accept(Instant deadline) override {
+    for (;;) {
+      if (!s_->rt->alive()) {
+        s_->rt->throw_if_cancellable();
+        return s_->rt->cancelled_error();
+      }
+      if (s_->closed) return make_error(Errc::closed, "listener " + s_->local.to_string());
+      if (!s_->pending.empty()) {
+        std::shared_ptr<Connection> c = std::move(s_->pending.front());
+        s_->pending.pop_front();
+        if (c->reset) continue;
+        return std::unique_ptr<Stream>(new SimStream(*s_->rt, std::move(c), 1));
+      }
+      if (s_->acceptors.wait(*s_->rt, deadline) == Wake::timed_out) {
+        return make_error(Errc::timed_out, "accept on " + s_->local.to_string());
+      }
+    }
+  }
+
+  void close() override {
+    if (s_->closed) return;
+    s_->closed = true;
+    for (auto& c : s_->pending) net_.reset(*c);
+    s_->pending.clear();
+    s_->acceptors.notify_all();
+  }
+
+  Endpoint local() const override { return s_->local; }
+
+ private:
+  SimNetwork& net_;
+  std::unique_ptr<ListenerState> s_;
+};
+
+}  // namespace
+
+SimNetwork::~SimNetwork() = default;
+
+Duration SimNetwork::latency() {
+  Prng& rng = world_.net_rng();
+  if (!world_.ambient().latency) {
+    return Duration(rng.between(20'000, 120'000));  // 20-120 us: a quiet LAN
+  }
+  // A congested network: 0.2-5 ms, and one write in 50 takes up to 150 ms.
+  if (rng.chance(1, 50)) return Duration(rng.between(5'000'000, 150'000'000));
+  return Duration(rng.between(200'000, 5'000'000));
+}
+
+Result<std::unique_ptr<Listener>> SimNetwork::listen(SimRuntime& rt, const Endpoint& at,
+                                                     ListenOptions options) {
+  const NodeId node = rt.node();
+  if (!at.host.empty() && at.host != "0.0.0.0" && at.host != world_.node_name(node)) {
+    return make_error(Errc::invalid_argument,
+                      "node " + world_.node_name(node) + " cannot listen on " + at.to_string());
+  }
+  auto& group = listeners_[{node, at.port}];
+  for (ListenerState* l : group) {
+    if (!l->reuse_port || !options.reuse_port) {
+      return make_error(Errc::address_in_use, at.to_string());
+    }
+  }
+  auto state = std::make_unique<ListenerState>();
+  state->rt = &rt;
+  state->node = node;
+  state->incarnation = rt.incarnation();
+  state->local = Endpoint{world_.node_name(node), at.port};
+  state->reuse_port = options.reuse_port;
+  state->backlog = std::max(1, options.backlog);
+  group.push_back(state.get());
+  return std::unique_ptr<Listener>(new SimListener(*this, std::move(state)));
+}
+
+void SimNetwork::forget(ListenerState* l) {
+  auto it = listeners_.find({l->node, l->local.port});
+  if (it == listeners_.end()) return;
+  auto& group = it->second;
+  group.erase(std::remove(group.begin(), group.end(), l), group.end());
+  if (group.empty()) listeners_.erase(it);
+}
+
+Result<std::unique_ptr<Stream>> SimNetwork::connect(SimRuntime& rt, const Endpoint& to,
+                                                    Duration timeout) {
+  const NodeId from = rt.node();
+  const std::optional<NodeId> target = world_.find_node(to.host);
+  if (!target) return make_error(Errc::unreachable, "no host " + to.host);
+  const Instant deadline = deadline_after(world_.now(), timeout);
+
+  // The handshake takes a round trip; across a partition, it never completes.
+  if (blocked(from, *target) || blocked(*target, from)) {
+    Waiter w;
+    rt.park(w, deadline);
+    return make_error(Errc::timed_out, "connect to " + to.to_string());
+  }
+  const Duration rtt = latency() + latency();
+  if (rtt >= timeout) {
+    Waiter w;
+    rt.park(w, deadline);
+    return make_error(Errc::timed_out, "connect to " + to.to_string());
+  }
+  {
+    Waiter w;
+    rt.park(w, world_.now() + rtt);
+  }
+  if (!rt.alive()) {
+    rt.throw_if_cancellable();
+    return rt.cancelled_error();
+  }
+  auto it = listeners_.find({*target, to.port});
+  if (it == listeners_.end() || it->second.empty() || blocked(from, *target) ||
+      blocked(*target, from)) {
+    return make_error(Errc::refused, to.to_string());
+  }
+  if (connections_.size() >= kConnectionsMax) {
+    return make_error(Errc::no_space, "simulated connection table full");
+  }
+  auto& group = it->second;
+  ListenerState* l = group[group.size() == 1 ? 0 : world_.net_rng().below(group.size())];
+  if (l->closed || static_cast<int>(l->pending.size()) >= l->backlog) {
+    return make_error(Errc::refused, to.to_string() + " (backlog full)");
+  }
+  auto c = std::make_shared<Connection>();
+  c->id = next_connection_id_++;
+  c->pipes[0].from = c->pipes[1].to = from;
+  c->pipes[0].to = c->pipes[1].from = *target;
+  c->endpoints[0] = Endpoint{world_.node_name(from), next_ephemeral_port_++};
+  if (next_ephemeral_port_ < 40000) next_ephemeral_port_ = 40000;
+  c->endpoints[1] = l->local;
+  connections_[c->id] = c;
+  world_.record(kNoNode, 0,
+                Event("SimConnect").detail("conn", c->id).detail("from", from).detail("to", *target)
+                    .detail("port", to.port));
+  l->pending.push_back(c);
+  l->acceptors.notify_one();
+  return std::unique_ptr<Stream>(new SimStream(rt, std::move(c), 0));
+}
+
+void SimNetwork::send(const std::shared_ptr<Connection>& c, int side, std::string bytes,
+                      bool fin) {
+  Pipe& p = c->pipes[side];
+  const Instant arrival = std::max(world_.now() + latency(), p.last_arrival);
+  p.last_arrival = arrival;
+  p.flight.push_back(Pipe::InFlight{arrival, std::move(bytes), fin});
+  if (!p.pump_scheduled) schedule_pump(c, side, p.flight.front().arrival);
+}
+
+void SimNetwork::schedule_pump(const std::shared_ptr<Connection>& c, int side, Instant at) {
+  c->pipes[side].pump_scheduled = true;
+  world_.agenda().schedule(at, [this, weak = std::weak_ptr<Connection>(c), side] {
+    if (auto c = weak.lock()) pump(c, side);
+  });
+}
+
+void SimNetwork::pump(const std::shared_ptr<Connection>& c, int side) {
+  Pipe& p = c->pipes[side];
+  p.pump_scheduled = false;
+  if (c->reset) return;
+  bool delivered = false;
+  while (!p.flight.empty() && p.flight.front().arrival <= world_.now()) {
+    if (blocked(p.from, p.to)) break;  // held until heal() pumps again
+    Pipe::InFlight& f = p.flight.front();
+    if (f.fin) {
+      p.fin_arrived = true;
+    } else {
+      p.inbox.append(f.bytes);
+    }
+    p.flight.pop_front();
+    delivered = true;
+  }
+  if (delivered) p.readers.notify_all();
+  if (!p.flight.empty() && !blocked(p.from, p.to)) schedule_pump(c, side, p.flight.front().arrival);
+  if (p.flight.empty() && p.fin_arrived && c->pipes[1 - side].fin_arrived) {
+    connections_.erase(c->id);
+  }
+}
+
+void SimNetwork::block(NodeId from, NodeId to) { blocked_.insert({from, to}); }
+
+void SimNetwork::heal() {
+  blocked_.clear();
+  for (auto& [id, weak] : connections_) {
+    auto c = weak.lock();
+    if (!c || c->reset) continue;
+    for (int side = 0; side < 2; ++side) {
+      Pipe& p = c->pipes[side];
+      if (!p.flight.empty() && !p.pump_scheduled) {
+        schedule_pump(c, side, std::max(world_.now() + latency(), p.flight.front().arrival));
+      }
+    }
+  }
+}
+
+void SimNetwork::reset(Connection& c) {
+  if (c.reset) return;
+  c.reset = true;
+  for (Pipe& p : c.pipes) {
+    p.flight.clear();
+    p.inbox.clear();
+    p.inbox_read = 0;
+    p.readers.notify_all();
+    p.writers.notify_all();
+  }
+  world_.record(kNoNode, 0, Event("SimConnectionReset").detail("conn", c.id));
+  connections_.erase(c.id);
+}
+
+void SimNetwork::reset_node(NodeId node) {
+  std::vector<std::shared_ptr<Connection>> doomed;
+  for (auto& [id, weak] : connections_) {
+    auto c = weak.lock();
+    if (c && (c->pipes[0].from == node || c->pipes[0].to == node)) doomed.push_back(c);
+  }
+  for (auto& c : doomed) reset(*c);
+}
+
+void SimNetwork::node_down(NodeId node) {
+  reset_node(node);
+  for (auto& [key, group] : listeners_) {
+    if (key.first != node) continue;
+    for (ListenerState* l : group) {
+      l->closed = true;
+      for (auto& c : l->pending) reset(*c);
+      l->pending.clear();
+      l->acceptors.notify_all();
+    }
+  }
+}
+
+}  // namespace doppel::sim

@@ -1,0 +1,61 @@
+#pragma once
+// The runtime contract implemented for one incarnation of one simulated node.
+// Every call from a fiber of a crashed incarnation fails: blocking calls throw
+// Cancelled (unwinding the fiber), the rest return Errc::cancelled or do
+// nothing.
+
+#include <memory>
+#include <vector>
+
+#include "runtime/runtime.h"
+#include "sim/scheduler.h"
+
+namespace doppel::sim {
+
+class World;
+class SimFileSystem;
+
+class SimRuntime final : public Runtime, private Network {
+ public:
+  SimRuntime(World& world, NodeId node, std::uint32_t incarnation, CoreId cores, Prng seed_rng);
+  ~SimRuntime() override;
+
+  Instant now() override;
+  WallTime wall_now() override;
+  void sleep(Duration d) override;
+  Prng& random() override;
+  CoreId core_count() const override { return cores_; }
+  CoreId this_core() override;
+  void spawn(std::string_view name, Task fn) override;
+  void spawn_on(CoreId core, std::string_view name, Task fn) override;
+  void post(CoreId core, Task fn) override;
+  Wake park(Waiter& w, Instant deadline) override;
+  Network& net() override { return *this; }
+  FileSystem& fs() override;
+  bool buggify(std::string_view site) override;
+  void record(const Event& event) override;
+
+  // Network, for this node.
+  Result<std::unique_ptr<Listener>> listen(const Endpoint& at, ListenOptions options) override;
+  Result<std::unique_ptr<Stream>> connect(const Endpoint& to, Duration timeout) override;
+
+  // --- for the simulator's parts
+  World& world() { return world_; }
+  NodeId node() const { return node_; }
+  std::uint32_t incarnation() const { return incarnation_; }
+  bool alive() const;
+  // For a call that cannot go on because the node is dead: throws Cancelled
+  // from a fiber of this node (unless already unwinding), else returns.
+  void throw_if_cancellable() const;
+  Error cancelled_error() const;
+
+ private:
+  World& world_;
+  NodeId node_;
+  std::uint32_t incarnation_;
+  CoreId cores_;
+  std::vector<Prng> rngs_;  // one per core
+  std::unique_ptr<SimFileSystem> fs_;
+};
+
+}  // namespace doppel::sim

@@ -1,0 +1,163 @@
+#include "sim/trace_log.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+namespace doppel::sim {
+namespace {
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+
+void put_text(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out.append(s);
+}
+
+// A cursor that never reads past the end: every getter fails instead.
+struct Cursor {
+  std::string_view in;
+  bool ok = true;
+
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in.empty()) break;
+      const auto byte = static_cast<unsigned char>(in.front());
+      in.remove_prefix(1);
+      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) return v;
+    }
+    ok = false;
+    return 0;
+  }
+  std::string_view text() {
+    const std::uint64_t n = varint();
+    if (!ok || n > in.size()) {
+      ok = false;
+      return {};
+    }
+    std::string_view s = in.substr(0, n);
+    in.remove_prefix(n);
+    return s;
+  }
+};
+
+std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+std::int64_t unzigzag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
+
+}  // namespace
+
+void Hasher::mix_bytes(std::string_view bytes) {
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    mix(w);
+  }
+  std::uint64_t tail = bytes.size() - i;
+  for (; i < bytes.size(); ++i) tail = (tail << 8) | static_cast<unsigned char>(bytes[i]);
+  mix(tail ^ (static_cast<std::uint64_t>(bytes.size()) << 56));
+}
+
+// Layout: varint time_ns, varint node+1 (0 = the world itself), varint core,
+// byte severity, text name, varint detail count, then per detail: text key,
+// byte kind (0 number, 1 text), zigzag varint or text value.
+void encode_event(std::string& out, Instant at, NodeId node, CoreId core, const Event& event) {
+  put_varint(out, static_cast<std::uint64_t>(to_ns(at)));
+  put_varint(out, node == kNoNode ? 0 : static_cast<std::uint64_t>(node) + 1);
+  put_varint(out, core);
+  out += static_cast<char>(event.severity());
+  put_text(out, event.name());
+  put_varint(out, static_cast<std::uint64_t>(event.detail_count()));
+  for (int i = 0; i < event.detail_count(); ++i) {
+    const Event::Detail& d = event.detail_at(i);
+    put_text(out, d.key);
+    out += static_cast<char>(d.is_text ? 1 : 0);
+    if (d.is_text) {
+      put_text(out, d.text);
+    } else {
+      put_varint(out, zigzag(d.number));
+    }
+  }
+}
+
+void TraceLog::add(Instant at, NodeId node, CoreId core, const Event& event) {
+  scratch_.clear();
+  encode_event(scratch_, at, node, core, event);
+  hasher_.mix_bytes(scratch_);
+  ++count_;
+  if (!keep_ || records_.size() >= kStoredEventsMax) return;
+  const std::uint64_t h = hasher_.value();
+  scratch_.append(reinterpret_cast<const char*>(&h), kRecordHashBytes);
+  records_.push_back(scratch_);
+}
+
+std::uint64_t record_hash(std::string_view record) {
+  if (record.size() < kRecordHashBytes) return 0;
+  std::uint64_t h;
+  std::memcpy(&h, record.data() + record.size() - kRecordHashBytes, kRecordHashBytes);
+  return h;
+}
+
+std::string format_record(std::string_view record) {
+  if (record.size() < kRecordHashBytes) return "<record too short>";
+  Cursor c{record.substr(0, record.size() - kRecordHashBytes)};
+  const std::uint64_t t = c.varint();
+  const std::uint64_t node = c.varint();
+  const std::uint64_t core = c.varint();
+  if (!c.ok || c.in.empty()) return "<undecodable record>";
+  const auto severity = static_cast<unsigned char>(c.in.front());
+  c.in.remove_prefix(1);
+  const std::string_view name = c.text();
+  const std::uint64_t n = c.varint();
+  if (!c.ok || n > Event::kDetailsMax) return "<undecodable record>";
+  char head[96];
+  std::snprintf(head, sizeof head, "t=%" PRIu64 ".%09" PRIu64 " ", t / 1'000'000'000,
+                t % 1'000'000'000);
+  std::string out = head;
+  out += node == 0 ? std::string("world") : "n" + std::to_string(node - 1) + "/c" +
+                                                std::to_string(core);
+  out += ' ';
+  if (severity != 0) out += "ERROR ";
+  out.append(name);
+  for (std::uint64_t i = 0; i < n && c.ok; ++i) {
+    const std::string_view key = c.text();
+    if (!c.ok || c.in.empty()) break;
+    const bool is_text = c.in.front() != 0;
+    c.in.remove_prefix(1);
+    out += ' ';
+    out.append(key);
+    out += '=';
+    if (is_text) {
+      const std::string_view v = c.text();
+      out += '"';
+      for (char ch : v) {
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == '"' || ch == '\\') {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(ch));
+          out += buf;
+        } else {
+          out += ch;
+        }
+      }
+      out += '"';
+    } else {
+      out += std::to_string(unzigzag(c.varint()));
+    }
+  }
+  if (!c.ok) out += " <truncated>";
+  return out;
+}
+
+}  // namespace doppel::sim

@@ -1,0 +1,197 @@
+#pragma once
+// One simulated world per run: a seeded PRNG, a virtual clock, an agenda of
+// events ordered by (time, sequence), and nodes with cores, a network and a
+// disk each, all on one OS thread.
+//
+// The main context runs the event loop: it lets every ready fiber run (in a
+// seed-chosen order, see scheduler.h), then pops the next event, jumps the
+// clock to its time, and runs it. Events only wake fibers or change state;
+// they never block.
+//
+// Crash model: a crashed node's fibers are all woken with Cancelled and
+// unwind; once the last one has ended its Service is destroyed (its memory is
+// gone), its disk keeps only what was synced (unsynced writes are lost, kept
+// or torn, see disk.h), its connections reset and its listeners vanish. A
+// restart boots a new incarnation through the same boot function.
+
+#include <boost/fiber/pooled_fixedsize_stack.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/node.h"
+#include "runtime/runtime.h"
+#include "sim/coverage.h"
+#include "sim/disk.h"
+#include "sim/event_queue.h"
+#include "sim/fault_plan.h"
+#include "sim/network.h"
+#include "sim/scheduler.h"
+#include "sim/trace_log.h"
+
+namespace doppel::sim {
+
+inline constexpr CoreId kAllCores = 0xffffffffu;
+
+class SimRuntime;
+
+using SimBootFn = std::function<Result<std::unique_ptr<Service>>(Runtime&)>;
+
+struct NodeSpec {
+  std::string name;     // also its host name on the simulated network
+  CoreId cores = 1;
+  bool crashable = true;
+  SimBootFn boot;       // runs in a fiber on core 0 of the node
+};
+
+struct WorldOptions {
+  std::uint64_t seed = 0;
+  AmbientFaults ambient;
+  bool keep_events = false;  // store the event stream, for a trace file
+  Instant wall_epoch_offset = instant_ns(0);
+};
+
+struct WorldStats {
+  std::uint64_t events_run = 0;   // agenda events executed
+  std::uint64_t fibers_started = 0;
+  std::uint64_t picks = 0;        // scheduler decisions
+};
+
+class World {
+ public:
+  explicit World(const WorldOptions& options);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // --- building
+  NodeId add_node(NodeSpec spec);  // boots it now
+  std::size_t node_count() const { return nodes_.size(); }
+  const std::string& node_name(NodeId id) const;
+  std::optional<NodeId> find_node(std::string_view name) const;
+  bool node_up(NodeId id) const;
+  std::uint32_t incarnation(NodeId id) const;
+  // The node's current incarnation's runtime; the node must be up.
+  Runtime& runtime(NodeId id);
+  // Starts a fiber on a node from outside any fiber (drivers, tests).
+  void spawn(NodeId node, CoreId core, std::string_view name, Task fn);
+
+  // --- running
+  Instant now() const { return now_; }
+  // Runs until virtual time `limit`, or earlier if a property failed.
+  void run_until(Instant limit);
+  void run_for(Duration d) { run_until(deadline_after(now_, d)); }
+  // Runs until `done()` holds (checked whenever no fiber is ready) or `limit`.
+  bool run_until(Instant limit, const std::function<bool()>& done);
+  // Cancels every fiber of every node and waits for them to unwind. Returns
+  // false if some fiber did not (it blocked outside the runtime).
+  bool shutdown();
+
+  // --- faults
+  void crash(NodeId id, std::optional<Duration> restart_after);
+  void restart(NodeId id);
+  void block_link(NodeId from, NodeId to);
+  void heal_partitions();
+  void stall_core(NodeId node, CoreId core, Duration d);
+  void skew_clock(NodeId node, Duration offset);
+  void schedule_plan(const FaultPlan& plan);
+  void apply(const FaultEvent& event);
+  // Ends the fault phase: heals every fault, restarts crashed nodes, turns
+  // ambient faults off.
+  void quiesce();
+  bool quiet() const { return quiet_; }
+
+  // --- verdict
+  // The first failure wins and stops the run.
+  void fail(std::string_view property, std::string detail);
+  bool failed() const { return failed_; }
+  const std::string& failed_property() const { return failed_property_; }
+  const std::string& failure_detail() const { return failure_detail_; }
+
+  // --- observation
+  void record(NodeId node, CoreId core, const Event& event);
+  TraceLog& trace() { return trace_; }
+  Coverage& coverage() { return coverage_; }
+  const WorldStats& stats() const { return stats_; }
+  std::uint64_t seed() const { return options_.seed; }
+
+  // --- for the simulator's own parts
+  EventQueue& agenda() { return agenda_; }
+  SimNetwork& network() { return network_; }
+  SimDisk& disk(NodeId id);
+  Prng& net_rng() { return net_rng_; }
+  Prng& disk_rng() { return disk_rng_; }
+  const AmbientFaults& ambient() const { return ambient_; }
+  WallTime wall_now(NodeId node) const;
+  bool core_stalled(NodeId node, CoreId core) const;
+  std::size_t pick_index(std::size_t ready);
+  void on_fiber_picked(const FiberTag& tag);
+  void spawn_fiber(NodeId node, std::uint32_t incarnation, CoreId core, std::string_view name,
+                   Task fn);
+  bool buggify(std::string_view site);
+  // Parked fibers of a node, so a crash can wake them all.
+  void register_parked(NodeId node, Waiter& w);
+  void unregister_parked(NodeId node, Waiter& w);
+  bool incarnation_alive(NodeId node, std::uint32_t incarnation) const;
+
+ private:
+  struct CoreState {
+    Instant stalled_until = instant_ns(0);
+  };
+  struct Node {
+    NodeId id = 0;
+    NodeSpec spec;
+    enum class Status : std::uint8_t { up, unwinding, down } status = Status::down;
+    std::uint32_t incarnation = 0;
+    std::unique_ptr<SimRuntime> runtime;
+    std::unique_ptr<Service> service;
+    std::uint64_t live_fibers = 0;
+    Waiter* parked = nullptr;  // registry head (Waiter::registry_next)
+    std::unique_ptr<SimDisk> disk;
+    std::vector<CoreState> cores;
+    Duration clock_offset{0};
+    std::optional<Instant> restart_at;
+    bool restart_when_down = false;
+  };
+
+  Node& node(NodeId id);
+  const Node& node(NodeId id) const;
+  void boot(Node& n);
+  void reap(NodeId id);
+  void cancel_parked(Node& n);
+  void on_fiber_exit(NodeId node);
+  void drain();
+  void run_fiber(NodeId node, Task& fn);
+  static void on_assertion(const char* expr, const char* file, int line, const char* msg);
+
+  WorldOptions options_;
+  SimScheduler& scheduler_;
+  boost::fibers::pooled_fixedsize_stack stacks_;
+  EventQueue agenda_;
+  Instant now_ = instant_ns(0);
+  Prng sched_rng_, net_rng_, disk_rng_, fault_rng_, buggify_rng_, node_rng_;
+  AmbientFaults ambient_;
+  SimNetwork network_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  TraceLog trace_;
+  Coverage coverage_;
+  WorldStats stats_;
+  std::uint64_t next_fiber_id_ = 0;
+  std::map<std::string, bool, std::less<>> buggify_sites_;  // site -> switched on
+  bool quiet_ = false;
+  bool failed_ = false;
+  std::string failed_property_;
+  std::string failure_detail_;
+  World* previous_world_ = nullptr;
+  AssertionHandler previous_handler_ = nullptr;
+};
+
+// Thrown by the simulator's assertion handler: the run has already failed;
+// this only unwinds the fiber that asserted.
+struct AssertionUnwind {};
+
+}  // namespace doppel::sim
