@@ -8,6 +8,7 @@ namespace doppel::sim {
 
 EventQueue::Handle EventQueue::schedule(Instant at, Task fn) {
   DOPPEL_ASSERT_MSG(heap_.size() < kEventsMax, "simulator event queue over its limit");
+  DOPPEL_ASSERT_MSG(to_ns(at) >= floor_, "an event scheduled in the past");
   std::uint32_t slot;
   if (!free_.empty()) {
     slot = free_.back();
@@ -72,6 +73,7 @@ Task EventQueue::pop(Instant* at, std::uint64_t* seq) {
   Task fn = std::move(slots_[top.slot].fn);
   release(top.slot);
   *at = instant_ns(top.time);
+  floor_ = top.time;
   *seq = top.seq;
   return fn;
 }

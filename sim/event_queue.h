@@ -50,6 +50,7 @@ class EventQueue {
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   std::uint64_t next_seq_ = 0;
+  std::int64_t floor_ = 0;  // the last popped time: nothing may go before it
 };
 
 }  // namespace doppel::sim

@@ -141,6 +141,13 @@ FaultPlan generate_plan(const FaultSwitches& switches, const ClusterShape& shape
       plan.events.push_back(FaultEvent{at(), FaultKind::disk_corrupt, pick_some(rng, servers, 1)});
     }
   }
+  // Plans are printed in microseconds: keep them exact in that unit.
+  auto to_us = [](Duration d) { return Duration(d.count() / kUs * kUs); };
+  for (FaultEvent& e : plan.events) {
+    e.at = to_us(e.at);
+    e.duration = to_us(e.duration);
+    e.offset = to_us(e.offset);
+  }
   std::stable_sort(plan.events.begin(), plan.events.end(),
                    [](const FaultEvent& a, const FaultEvent& b) { return a.at < b.at; });
   return plan;

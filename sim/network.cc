@@ -252,7 +252,8 @@ void SimNetwork::send(const std::shared_ptr<Connection>& c, int side, std::strin
 
 void SimNetwork::schedule_pump(const std::shared_ptr<Connection>& c, int side, Instant at) {
   c->pipes[side].pump_scheduled = true;
-  world_.agenda().schedule(at, [this, weak = std::weak_ptr<Connection>(c), side] {
+  // Bytes held by a partition arrived "in the past": they go out now.
+  world_.agenda().schedule(std::max(at, world_.now()), [this, weak = std::weak_ptr<Connection>(c), side] {
     if (auto c = weak.lock()) pump(c, side);
   });
 }

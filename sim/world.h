@@ -126,6 +126,8 @@ class World {
   Prng& net_rng() { return net_rng_; }
   Prng& disk_rng() { return disk_rng_; }
   const AmbientFaults& ambient() const { return ambient_; }
+  // Before the first run_until only: the plan is made once the cluster exists.
+  void set_ambient(const AmbientFaults& ambient) { ambient_ = ambient; }
   WallTime wall_now(NodeId node) const;
   bool core_stalled(NodeId node, CoreId core) const;
   std::size_t pick_index(std::size_t ready);

@@ -1,0 +1,17 @@
+#pragma once
+// The doppel command line. One binary; exit codes everywhere: 0 success or
+// every property held, 1 a property failed or a check found damage, 2 bad
+// usage or bad input.
+
+#include "scenarios/scenario.h"
+
+namespace doppel::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+// `registry` holds the components this binary can simulate.
+int run(int argc, char** argv, const scenarios::Registry& registry);
+
+}  // namespace doppel::cli

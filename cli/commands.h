@@ -1,0 +1,28 @@
+#pragma once
+// The subcommands, each registered on the CLI11 app by its own file.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.h"
+
+namespace doppel::cli {
+
+// What a subcommand does once its arguments are parsed: returns the exit code.
+using Action = std::function<int()>;
+
+struct Commands {
+  const scenarios::Registry& registry;
+  Action action;  // set by the subcommand that was chosen
+};
+
+void add_sim_commands(CLI::App& app, Commands& commands);
+void add_trace_commands(CLI::App& app, Commands& commands);
+void add_bench_commands(CLI::App& app, Commands& commands);
+
+// Prints "doppel: <message>" to stderr and returns kExitUsage.
+int usage_error(const std::string& message);
+
+}  // namespace doppel::cli

@@ -1,0 +1,215 @@
+#include "scenarios/scenario.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace doppel::scenarios {
+
+void Registry::add(ComponentDef def) {
+  DOPPEL_ASSERT(find(def.name) == nullptr);
+  defs_.push_back(std::move(def));
+}
+
+const ComponentDef* Registry::find(std::string_view name) const {
+  for (const ComponentDef& d : defs_) {
+    if (d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Registry::names() const {
+  std::vector<std::string> out;
+  for (const ComponentDef& d : defs_) out.push_back(d.name);
+  return out;
+}
+
+Error toml_error(std::string_view source, const toml::node* node, std::string_view key,
+                 std::string_view what) {
+  std::string msg(source);
+  if (node != nullptr && node->source().begin) msg += ":" + std::to_string(node->source().begin.line);
+  msg += ": ";
+  if (!key.empty()) msg += "'" + std::string(key) + "': ";
+  msg += what;
+  return make_error(Errc::invalid_argument, msg);
+}
+
+Result<std::int64_t> toml_int(const toml::table& t, std::string_view key, std::string_view source,
+                              std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return fallback;
+  if (n->type() != toml::node_type::integer) return toml_error(source, n, key, "expected an integer");
+  const std::int64_t v = *n->value<std::int64_t>();
+  if (v < lo || v > hi) {
+    return toml_error(source, n, key,
+                      "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+                          ", got " + std::to_string(v));
+  }
+  return v;
+}
+
+Status toml_known_keys(const toml::table& t, std::string_view source,
+                       std::initializer_list<std::string_view> allowed) {
+  for (const auto& [k, v] : t) {
+    if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
+      std::string list;
+      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return toml_error(source, &v, k.str(), "unknown key (expected one of: " + list + ")");
+    }
+  }
+  return {};
+}
+
+namespace {
+
+Result<std::string> read_string(const toml::table& t, std::string_view key, std::string_view source,
+                                bool required) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) {
+    if (required) return toml_error(source, nullptr, key, "missing");
+    return std::string();
+  }
+  if (n->type() != toml::node_type::string) return toml_error(source, n, key, "expected a string");
+  return *n->value<std::string>();
+}
+
+Status read_faults(const toml::table& t, std::string_view source, sim::FaultSwitches& out) {
+  for (const auto& [k, v] : t) {
+    auto kind = sim::parse_fault_name(k.str());
+    if (!kind) {
+      std::string list;
+      for (int i = 0; i < sim::kFaultKinds; ++i) {
+        list += (i ? ", " : "") + std::string(sim::fault_name(static_cast<sim::FaultKind>(i)));
+      }
+      return toml_error(source, &v, k.str(), "unknown fault (expected one of: " + list + ")");
+    }
+    auto mode = v.value<std::string>();
+    if (v.type() != toml::node_type::string || (*mode != "on" && *mode != "off" && *mode != "swarm")) {
+      return toml_error(source, &v, k.str(), "expected \"on\", \"off\" or \"swarm\"");
+    }
+    out[*kind] = *mode == "on" ? sim::FaultMode::on
+                 : *mode == "swarm" ? sim::FaultMode::swarm
+                                    : sim::FaultMode::off;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path,
+                                    const Registry& registry) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& err) {
+    return make_error(Errc::invalid_argument, std::string(path) + ":" +
+                                                  std::to_string(err.source().begin.line) + ": " +
+                                                  std::string(err.description()));
+  }
+  if (Status s = toml_known_keys(root, path,
+                                 {"name", "description", "component", "nodes", "cores", "clients",
+                                  "duration_ms", "quiet_ms", "faults", "plan", "properties", "bug",
+                                  "workload"});
+      !s) {
+    return s.error();
+  }
+  ScenarioSpec spec;
+  spec.path = path;
+  spec.text = text;
+  auto name = read_string(root, "name", path, true);
+  if (!name) return name.error();
+  spec.name = *name;
+  auto description = read_string(root, "description", path, false);
+  if (!description) return description.error();
+  spec.description = *description;
+  auto component = read_string(root, "component", path, true);
+  if (!component) return component.error();
+  const ComponentDef* def = registry.find(*component);
+  if (def == nullptr) {
+    std::string known;
+    for (const auto& n : registry.names()) known += (known.empty() ? "" : ", ") + n;
+    return toml_error(path, root.get("component"), "component",
+                      "unknown component '" + *component + "' (this build has: " + known + ")");
+  }
+  spec.component = *component;
+
+  auto nodes = toml_int(root, "nodes", path, 1, 16, 1);
+  auto cores = toml_int(root, "cores", path, 1, 64, 1);
+  auto clients = toml_int(root, "clients", path, 0, 256, 1);
+  auto duration = toml_int(root, "duration_ms", path, 0, 86'400'000, 10'000);
+  auto quiet = toml_int(root, "quiet_ms", path, 0, 86'400'000, 10'000);
+  for (auto* r : {&nodes, &cores, &clients, &duration, &quiet}) {
+    if (!*r) return r->error();
+  }
+  spec.nodes = static_cast<std::uint32_t>(*nodes);
+  spec.cores = static_cast<std::uint32_t>(*cores);
+  spec.clients = static_cast<std::uint32_t>(*clients);
+  spec.duration = std::chrono::milliseconds(*duration);
+  spec.quiet = std::chrono::milliseconds(*quiet);
+
+  if (const toml::node* f = root.get("faults")) {
+    if (!f->is_table()) return toml_error(path, f, "faults", "expected a table");
+    if (Status s = read_faults(*f->as_table(), path, spec.faults); !s) return s.error();
+  }
+  if (const toml::node* p = root.get("plan")) {
+    if (!p->is_table()) return toml_error(path, p, "plan", "expected a table");
+    auto plan = sim::parse_fault_plan(*p->as_table(), path);
+    if (!plan) return plan.error();
+    for (const sim::FaultEvent& e : plan->events) {
+      for (sim::NodeId id : e.nodes) {
+        if (id >= spec.nodes + spec.clients) {
+          return toml_error(path, p, "plan", "an event names node " + std::to_string(id) +
+                                                 ", which this scenario does not have");
+        }
+      }
+    }
+    spec.plan = std::move(*plan);
+  }
+  if (const toml::node* p = root.get("properties")) {
+    const toml::array* a = p->as_array();
+    if (a == nullptr) return toml_error(path, p, "properties", "expected an array of strings");
+    for (const toml::node& item : *a) {
+      auto s = item.value<std::string>();
+      if (!s || item.type() != toml::node_type::string) {
+        return toml_error(path, &item, "properties", "expected a string");
+      }
+      if (std::find(def->properties.begin(), def->properties.end(), *s) == def->properties.end()) {
+        std::string known;
+        for (const auto& n : def->properties) known += (known.empty() ? "" : ", ") + n;
+        return toml_error(path, &item, "properties",
+                          "component " + spec.component + " has no property '" + *s +
+                              "' (it has: " + known + ")");
+      }
+      spec.properties.push_back(*s);
+    }
+  } else {
+    spec.properties = def->properties;
+  }
+  auto bug = read_string(root, "bug", path, false);
+  if (!bug) return bug.error();
+  if (!bug->empty() &&
+      std::find(def->bugs.begin(), def->bugs.end(), *bug) == def->bugs.end()) {
+    return toml_error(path, root.get("bug"), "bug", "component " + spec.component +
+                                                        " has no planted bug '" + *bug + "'");
+  }
+  spec.bug = *bug;
+  if (const toml::node* w = root.get("workload")) {
+    if (!w->is_table()) return toml_error(path, w, "workload", "expected a table");
+    spec.workload = *w->as_table();
+  }
+  if (def->validate) {
+    if (Status s = def->validate(spec.workload, path); !s) return s.error();
+  }
+  return spec;
+}
+
+Result<ScenarioSpec> load_scenario(const std::string& path, const Registry& registry) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::not_found, "cannot open scenario " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > (1u << 20)) return make_error(Errc::too_large, path + ": larger than 1 MiB");
+  return parse_scenario(text.str(), path, registry);
+}
+
+}  // namespace doppel::scenarios

@@ -1,0 +1,94 @@
+#pragma once
+// A scenario is data, as FoundationDB's test specs: which component, how
+// many nodes, cores and clients, the workload, which faults (each on, off, or
+// "swarm" = chosen per seed), an optional explicit fault plan, the
+// properties to check, and how long the fault and quiet phases last.
+// Unknown keys, wrong types and impossible values are errors that name the
+// file, the line and the key.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "runtime/result.h"
+#include "sim/fault_plan.h"
+#include "sim/world.h"
+
+namespace doppel::scenarios {
+
+struct ScenarioSpec {
+  std::string path;  // where it was read from
+  std::string text;  // the whole file, carried into traces
+  std::string name;
+  std::string description;
+  std::string component;
+  std::uint32_t nodes = 1;
+  std::uint32_t cores = 1;
+  std::uint32_t clients = 1;
+  Duration duration{0};  // the fault phase
+  Duration quiet{0};     // then every fault heals; liveness is checked at its end
+  sim::FaultSwitches faults;
+  std::optional<sim::FaultPlan> plan;  // explicit: replaces generation
+  std::vector<std::string> properties;
+  std::string bug;  // a test-only planted bug
+  toml::table workload;
+};
+
+// Drives one run of a scenario in a World: builds the cluster, runs the
+// clients, and checks the properties (calling World::fail).
+class ScenarioDriver {
+ public:
+  virtual ~ScenarioDriver() = default;
+  // Adds nodes and starts clients, at time zero.
+  virtual void setup(sim::World& world) = 0;
+  // The nodes faults may hit (called after setup).
+  virtual sim::ClusterShape shape() const = 0;
+  // The fault phase is over: every fault is healed.
+  virtual void on_quiet(sim::World& /*world*/) {}
+  // True once the workload has finished; ends the quiet phase early.
+  virtual bool finished() const { return false; }
+  // At the end: check the properties that need the whole history or
+  // progress; report each violation with World::fail.
+  virtual void check(sim::World& world) = 0;
+};
+
+struct ComponentDef {
+  std::string name;
+  std::vector<std::string> properties;  // every property it can check
+  std::vector<std::string> bugs;        // planted bugs it knows
+  std::vector<std::string> probes;      // events a good swarm should see
+  // Validates the [workload] table; errors name the key and line.
+  std::function<Status(const toml::table& workload, std::string_view source)> validate;
+  std::function<std::unique_ptr<ScenarioDriver>(const ScenarioSpec& spec, std::uint64_t seed)> make;
+};
+
+class Registry {
+ public:
+  void add(ComponentDef def);
+  const ComponentDef* find(std::string_view name) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::vector<ComponentDef> defs_;
+};
+
+Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path,
+                                    const Registry& registry);
+Result<ScenarioSpec> load_scenario(const std::string& path, const Registry& registry);
+
+// Errors about a TOML node: "path:line: 'key': what".
+Error toml_error(std::string_view source, const toml::node* node, std::string_view key,
+                 std::string_view what);
+
+// Reads an integer in [lo, hi] (or the fallback when absent).
+Result<std::int64_t> toml_int(const toml::table& t, std::string_view key, std::string_view source,
+                              std::int64_t lo, std::int64_t hi, std::int64_t fallback);
+// Rejects keys that are not in `allowed`.
+Status toml_known_keys(const toml::table& t, std::string_view source,
+                       std::initializer_list<std::string_view> allowed);
+
+}  // namespace doppel::scenarios

@@ -1,0 +1,55 @@
+#pragma once
+// A swarm: many seeds of one or more scenarios, each seed with its own
+// choice of faults, run in worker processes. Every failure keeps its trace.
+// `shard` splits the work so that any batch scheduler (GNU parallel, Slurm
+// arrays, Kubernetes indexed jobs) can spread one swarm over machines: shard
+// i of n runs the items k with k % n == i, where items are (scenario, seed)
+// pairs in order.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "scenarios/runner.h"
+
+namespace doppel::scenarios {
+
+struct SwarmOptions {
+  std::uint64_t seed_begin = 0;  // half-open: [seed_begin, seed_end)
+  std::uint64_t seed_end = 0;
+  int jobs = 1;
+  std::uint32_t shard_index = 0;
+  std::uint32_t shard_count = 1;
+  std::string out_dir = ".";     // traces of failures go here
+  bool progress = true;          // a live line on stderr
+  std::uint64_t failures_max = 100;  // stop early after this many
+};
+
+struct SwarmFailure {
+  std::string scenario;
+  std::uint64_t seed = 0;
+  std::string property;
+  std::string detail;
+  std::string trace_path;  // empty if the worker died before writing it
+};
+
+struct SwarmSummary {
+  std::uint64_t runs = 0;
+  std::uint64_t events = 0;
+  std::int64_t simulated_ns = 0;
+  double wall_seconds = 0;
+  std::vector<SwarmFailure> failures;
+  sim::Coverage coverage;
+  bool stopped_early = false;
+};
+
+SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registry& registry,
+                       const SwarmOptions& options);
+
+// What never happened: fault kinds a scenario allowed but no run injected,
+// BUGGIFY sites reached but never fired, expected probes never recorded.
+std::vector<std::string> coverage_gaps(const std::vector<ScenarioSpec>& scenarios,
+                                       const Registry& registry, const sim::Coverage& coverage);
+
+}  // namespace doppel::scenarios

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The simulation command line end to end, on the test-only register and its
+# planted bug: exit codes, the trace-hash line, traces, replay, shrink,
+# swarm with shards, and one-line errors for bad input.
+set -u
+doppel=${1:?usage: sim_cli_test.sh DOPPEL_TEST_BINARY SOURCE_DIR}
+src=${2:?usage: sim_cli_test.sh DOPPEL_TEST_BINARY SOURCE_DIR}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+good=$src/tests/scenarios/register.toml
+bug=$src/tests/scenarios/register-bug.toml
+failures=0
+
+check() {  # check NAME EXPECTED_EXIT COMMAND...
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL: $name: exit $got, wanted $want"
+    sed 's/^/  out: /' "$tmp/out" | tail -n 15
+    sed 's/^/  err: /' "$tmp/err" | tail -n 15
+    failures=$((failures + 1))
+    return 1
+  fi
+  echo "ok: $name"
+}
+expect_in() {  # expect_in NAME FILE PATTERN
+  if ! grep -qE -- "$3" "$2"; then
+    echo "FAIL: $1: no /$3/ in:"
+    sed 's/^/  /' "$2" | tail -n 15
+    failures=$((failures + 1))
+  fi
+}
+
+check "help exits 0" 0 "$doppel" --help
+check "sim run without a scenario is bad usage" 2 "$doppel" sim run
+check "a missing scenario file is bad input" 2 "$doppel" sim run "$tmp/nope.toml"
+printf 'name = "x"\ncomponent = "register"\nwibble = 1\n' >"$tmp/bad.toml"
+check "a scenario with an unknown key is bad input" 2 "$doppel" sim run "$tmp/bad.toml"
+expect_in "the error names file, line and key" "$tmp/err" "bad.toml:3: 'wibble'"
+
+check "a correct run passes and checks determinism" 0 "$doppel" sim run "$good" --seed 1 --check-determinism
+expect_in "determinism is reported" "$tmp/out" "determinism: OK"
+last=$(tail -n 1 "$tmp/out")
+case "$last" in
+  "trace-hash: "????????????????) echo "ok: trace-hash is the last line" ;;
+  *) echo "FAIL: last line is '$last'"; failures=$((failures + 1)) ;;
+esac
+
+check "the swarm finds the planted bug and exits 1" 1 "$doppel" sim swarm "$bug" --seeds 0..300 --jobs 2 --out "$tmp/swarm" --quiet
+expect_in "the swarm names the property" "$tmp/out" "acknowledged-writes-survive"
+expect_in "the swarm reports coverage" "$tmp/out" "coverage: faults injected:.*crash="
+trace=$(ls "$tmp"/swarm/*.trace 2>/dev/null | head -n 1)
+if [ -z "$trace" ]; then
+  echo "FAIL: the swarm kept no trace"
+  exit 1
+fi
+seed=$(basename "$trace" .trace | sed 's/.*-seed//')
+
+check "the failing seed fails again with sim run (exit 1)" 1 "$doppel" sim run "$bug" --seed "$seed" --trace "$tmp/run.trace"
+expect_in "the failure names the property" "$tmp/out" "FAIL property 'acknowledged-writes-survive'"
+expect_in "the failure prints the replay command" "$tmp/out" "^replay: doppel sim replay $tmp/run.trace"
+expect_in "trace-hash still comes last" <(tail -n 1 "$tmp/out") "^trace-hash: "
+
+check "replay of a swarm trace reproduces every event (exit 0)" 0 "$doppel" sim replay "$trace"
+expect_in "replay says so" "$tmp/out" "events reproduced"
+expect_in "replay says the property still fails" "$tmp/out" "still fails"
+
+check "shrink writes a smaller failing plan" 0 "$doppel" sim shrink "$trace" -o "$tmp/small.trace"
+expect_in "shrink reports sizes" "$tmp/out" "^shrunk: [0-9]+ fault\(s\) -> [0-9]+"
+[ -s "$tmp/small.toml" ] || { echo "FAIL: no small.toml"; failures=$((failures + 1)); }
+check "the shrunk trace replays" 0 "$doppel" sim replay "$tmp/small.trace"
+check "the shrunk plan fails the property with sim run --plan" 1 "$doppel" sim run "$bug" --seed "$seed" --plan "$tmp/small.toml"
+
+head -c 100 "$trace" >"$tmp/truncated.trace"
+check "a truncated trace is bad input" 2 "$doppel" sim replay "$tmp/truncated.trace"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "FAIL: the error is not one line"; failures=$((failures + 1)); }
+printf 'not a trace at all' >"$tmp/foreign.trace"
+check "a foreign file is bad input" 2 "$doppel" sim replay "$tmp/foreign.trace"
+check "a missing trace is bad input" 2 "$doppel" sim replay "$tmp/none.trace"
+
+check "trace show prints the header and events" 0 "$doppel" trace show "$trace" --limit 5
+expect_in "trace show prints events" "$tmp/out" "^#0 t=0.000000000 world SimStart"
+check "trace show --html writes a page" 0 "$doppel" trace show "$trace" --html "$tmp/t.html"
+grep -q "<table>" "$tmp/t.html" || { echo "FAIL: no html table"; failures=$((failures + 1)); }
+
+check "shard 0/2 runs half the seeds" 0 "$doppel" sim swarm "$good" --seeds 0..20 --shard 0/2 --jobs 1 --out "$tmp/s0" --quiet
+expect_in "shard 0/2 ran 10" "$tmp/out" "swarm: 10 runs"
+check "a bad shard is bad usage" 2 "$doppel" sim swarm "$good" --shard 2/2
+check "a bad seed range is bad usage" 2 "$doppel" sim swarm "$good" --seeds 5..1
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all checks passed"

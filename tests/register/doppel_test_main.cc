@@ -1,0 +1,13 @@
+// build/tests/doppel-test: the doppel command line plus the test-only
+// components, so the CLI's behaviour on a planted bug can be tested.
+
+#include "cli/cli.h"
+#include "cli/components.h"
+#include "tests/register/register.h"
+
+int main(int argc, char** argv) {
+  doppel::scenarios::Registry registry;
+  doppel::cli::register_components(registry);
+  doppel::testing::add_register_component(registry);
+  return doppel::cli::run(argc, argv, registry);
+}
