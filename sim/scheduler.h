@@ -35,6 +35,7 @@ struct FiberTag : boost::fibers::fiber_properties {
   std::uint32_t incarnation = 0;
   CoreId core = 0;
   std::uint64_t fiber_id = 0;
+  const char* stack_marker = nullptr;  // the fiber's first frame, for ASan (world.cc)
 };
 
 class World;

@@ -27,6 +27,7 @@ bool SimRuntime::alive() const { return world_.incarnation_alive(node_, incarnat
 void SimRuntime::throw_if_cancellable() const {
   const FiberTag& me = current_fiber();
   if (me.node == node_ && me.incarnation == incarnation_ && std::uncaught_exceptions() == 0) {
+    forget_fiber_stack();
     throw Cancelled{};
   }
 }

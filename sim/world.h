@@ -192,6 +192,9 @@ class World {
   AssertionHandler previous_handler_ = nullptr;
 };
 
+// Call before throwing out of a fiber's frames: see world.cc.
+void forget_fiber_stack();
+
 // Thrown by the simulator's assertion handler: the run has already failed;
 // this only unwinds the fiber that asserted.
 struct AssertionUnwind {};

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what doppel needs from Debian 12's packages (only what is missing),
+# then configures and builds. Usage: scripts/setup.sh [release|asan]...
+# Builds go to build/ (release: the doppel binary and the network tests) and
+# build-asan/ (AddressSanitizer + UBSan: the simulator tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  g++ cmake make pkg-config git
+  libboost-fiber-dev libboost-context-dev librapidcheck-dev catch2
+  libzstd-dev zstd liburing-dev libtomlplusplus-dev libcli11-dev
+  # real clients and baselines the tests and benchmarks talk to
+  memcached libmemcached-tools python3 python3-pymemcache curl procps
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+for kind in "${@:-release}"; do
+  case "$kind" in
+    release)
+      cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+      cmake --build build -j"$jobs"
+      ;;
+    asan)
+      cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DDOPPEL_SANITIZE=ON >/dev/null
+      cmake --build build-asan -j"$jobs"
+      ;;
+    *) echo "setup: unknown build '$kind' (release or asan)" >&2; exit 2 ;;
+  esac
+done
