@@ -125,6 +125,7 @@ FaultPlan generate_plan(const FaultSwitches& switches, const ClusterShape& shape
     for (int i = count(); i > 0; --i) {
       FaultEvent e{at(), FaultKind::clock_skew, pick_some(rng, servers, 1)};
       e.offset = Duration(rng.between(-30'000, 30'000) * 1'000'000);  // up to 30 s either way
+      e.drift_ppm = rng.between(-500, 500);  // crystal error; NTP would cap it at 500 ppm
       plan.events.push_back(std::move(e));
     }
   }
@@ -179,7 +180,10 @@ std::string to_toml(const FaultPlan& plan) {
     if (!e.to.empty()) t.insert("to", node_array(e.to));
     if (e.kind == FaultKind::core_stall) t.insert("core", static_cast<std::int64_t>(e.core));
     if (e.duration.count() != 0) t.insert("duration_us", e.duration.count() / kUs);
-    if (e.kind == FaultKind::clock_skew) t.insert("offset_us", e.offset.count() / kUs);
+    if (e.kind == FaultKind::clock_skew) {
+      t.insert("offset_us", e.offset.count() / kUs);
+      t.insert("drift_ppm", e.drift_ppm);
+    }
     events.push_back(std::move(t));
   }
   toml::table root{{"ambient", std::move(ambient)}, {"event", std::move(events)}};
@@ -268,8 +272,8 @@ Result<FaultPlan> parse_fault_plan(const toml::table& root, std::string_view sou
       const toml::table* t = item.as_table();
       if (t == nullptr) return plan_error(source, &item, "event", "expected a table");
       for (const auto& [k, v] : *t) {
-        static constexpr std::array<std::string_view, 7> kKeys = {
-            "at_us", "kind", "nodes", "to", "core", "duration_us", "offset_us"};
+        static constexpr std::array<std::string_view, 8> kKeys = {
+            "at_us", "kind", "nodes", "to", "core", "duration_us", "offset_us", "drift_ppm"};
         if (std::find(kKeys.begin(), kKeys.end(), k.str()) == kKeys.end()) {
           return plan_error(source, &v, k.str(), "unknown key in a fault event");
         }
@@ -304,6 +308,9 @@ Result<FaultPlan> parse_fault_plan(const toml::table& root, std::string_view sou
       auto offset = read_int(*t, "offset_us", source, -(INT64_MAX / 1000), INT64_MAX / 1000, 0);
       if (!offset) return offset.error();
       ev.offset = Duration(*offset * kUs);
+      auto drift = read_int(*t, "drift_ppm", source, -100'000, 100'000, 0);
+      if (!drift) return drift.error();
+      ev.drift_ppm = *drift;
       plan.events.push_back(std::move(ev));
     }
   }
@@ -335,7 +342,9 @@ std::string describe(const FaultEvent& e) {
   if (!e.to.empty()) out += " -> " + list(e.to);
   if (e.kind == FaultKind::core_stall) out += " core " + std::to_string(e.core);
   if (e.duration.count() != 0) out += " for " + ms(e.duration);
-  if (e.kind == FaultKind::clock_skew) out += " by " + ms(e.offset);
+  if (e.kind == FaultKind::clock_skew) {
+    out += " by " + ms(e.offset) + ", drifting " + std::to_string(e.drift_ppm) + " ppm";
+  }
   return out;
 }
 

@@ -37,7 +37,7 @@ enum class FaultKind : std::uint8_t {
   partition,        // a group of nodes is cut off from the rest, both ways
   partition_oneway, // messages from one group to another are dropped
   crash,            // a node crashes (unsynced writes lost or torn) and restarts
-  clock_skew,       // a node's wall clock steps by an offset
+  clock_skew,       // a node's wall clock steps by an offset and drifts at a rate
   core_stall,       // one core of a node runs nothing for a while
   disk_corrupt,     // a bit flips in a stored file of a node
 };
@@ -66,7 +66,8 @@ struct FaultEvent {
   std::vector<NodeId> to;     // partition_oneway: the receivers cut off
   CoreId core = 0;            // core_stall
   Duration duration{0};       // partitions, crash downtime, stalls
-  Duration offset{0};         // clock_skew
+  Duration offset{0};         // clock_skew: the step
+  std::int64_t drift_ppm = 0; // clock_skew: then the rate error, parts per million
 
   bool operator==(const FaultEvent&) const = default;
 };

@@ -78,6 +78,12 @@ class SimStream final : public Stream {
   void close() override {
     if (c_->closed[side_]) return;
     c_->closed[side_] = true;
+    // As Linux: closing with unread bytes resets the connection instead of a
+    // graceful close, and the peer sees ECONNRESET.
+    if (!c_->reset && c_->pipes[1 - side_].available() > 0) {
+      rt_.world().network().reset(*c_);
+      return;
+    }
     Pipe& out = c_->pipes[side_];
     if (!c_->reset && !out.fin_sent) {
       out.fin_sent = true;
@@ -160,7 +166,14 @@ Result<std::unique_ptr<Listener>> SimNetwork::listen(SimRuntime& rt, const Endpo
     return make_error(Errc::invalid_argument,
                       "node " + world_.node_name(node) + " cannot listen on " + at.to_string());
   }
-  auto& group = listeners_[{node, at.port}];
+  std::uint16_t port = at.port;
+  if (port == 0) {  // any free port, as bind(2) with port 0
+    do {
+      port = next_listen_port_++;
+      if (next_listen_port_ < 30000 || next_listen_port_ >= 40000) next_listen_port_ = 30000;
+    } while (listeners_.count({node, port}) != 0);
+  }
+  auto& group = listeners_[{node, port}];
   for (ListenerState* l : group) {
     if (!l->reuse_port || !options.reuse_port) {
       return make_error(Errc::address_in_use, at.to_string());
@@ -170,7 +183,7 @@ Result<std::unique_ptr<Listener>> SimNetwork::listen(SimRuntime& rt, const Endpo
   state->rt = &rt;
   state->node = node;
   state->incarnation = rt.incarnation();
-  state->local = Endpoint{world_.node_name(node), at.port};
+  state->local = Endpoint{world_.node_name(node), port};
   state->reuse_port = options.reuse_port;
   state->backlog = std::max(1, options.backlog);
   group.push_back(state.get());

@@ -71,6 +71,7 @@ class SimNetwork {
   std::map<std::pair<NodeId, std::uint16_t>, std::vector<ListenerState*>> listeners_;
   std::uint64_t next_connection_id_ = 1;
   std::uint16_t next_ephemeral_port_ = 40000;
+  std::uint16_t next_listen_port_ = 30000;
 };
 
 // One direction of a connection.

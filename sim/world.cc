@@ -384,14 +384,27 @@ void World::stall_core(NodeId id, CoreId core, Duration d) {
   });
 }
 
-void World::skew_clock(NodeId id, Duration offset) {
+namespace {
+std::int64_t drift_ns(std::int64_t ppm, Instant since, Instant now) {
+  return (to_ns(now) - to_ns(since)) / 1'000'000 * ppm;
+}
+}  // namespace
+
+void World::skew_clock(NodeId id, Duration offset, std::int64_t drift_ppm) {
   coverage_.hit("fault:clock_skew");
-  node(id).clock_offset = offset;
-  record(kNoNode, 0, Event("SimClockSkew").detail("node", id).detail("offset_ns", to_ns(offset)));
+  Node& n = node(id);
+  // Keep the drift so far, then step and start drifting at the new rate.
+  n.clock_offset += Duration(drift_ns(n.drift_ppm, n.drift_since, now_)) + offset;
+  n.drift_ppm = drift_ppm;
+  n.drift_since = now_;
+  record(kNoNode, 0, Event("SimClockSkew").detail("node", id).detail("offset_ns", to_ns(offset))
+                         .detail("drift_ppm", drift_ppm));
 }
 
 WallTime World::wall_now(NodeId id) const {
-  return WallTime(Duration(kWallEpochNs + to_ns(now_) + to_ns(node(id).clock_offset)));
+  const Node& n = node(id);
+  return WallTime(Duration(kWallEpochNs + to_ns(now_) + to_ns(n.clock_offset) +
+                           drift_ns(n.drift_ppm, n.drift_since, now_)));
 }
 
 void World::apply(const FaultEvent& e) {
@@ -433,7 +446,7 @@ void World::apply(const FaultEvent& e) {
       for (NodeId id : e.nodes) crash(id, e.duration);
       return;
     case FaultKind::clock_skew:
-      for (NodeId id : e.nodes) skew_clock(id, e.offset);
+      for (NodeId id : e.nodes) skew_clock(id, e.offset, e.drift_ppm);
       return;
     case FaultKind::core_stall:
       for (NodeId id : e.nodes) stall_core(id, e.core, e.duration);
@@ -465,6 +478,7 @@ void World::quiesce() {
   heal_partitions();
   for (auto& n : nodes_) {
     n->clock_offset = Duration(0);
+    n->drift_ppm = 0;
     for (CoreState& c : n->cores) c.stalled_until = now_;
     scheduler_.release_held(n->id, kAllCores);
     if (n->status != Node::Status::up) restart(n->id);

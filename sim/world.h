@@ -97,7 +97,8 @@ class World {
   void block_link(NodeId from, NodeId to);
   void heal_partitions();
   void stall_core(NodeId node, CoreId core, Duration d);
-  void skew_clock(NodeId node, Duration offset);
+  // The node's wall clock steps by `offset` and then runs fast (ppm > 0) or slow.
+  void skew_clock(NodeId node, Duration offset, std::int64_t drift_ppm);
   void schedule_plan(const FaultPlan& plan);
   void apply(const FaultEvent& event);
   // Ends the fault phase: heals every fault, restarts crashed nodes, turns
@@ -156,6 +157,8 @@ class World {
     std::unique_ptr<SimDisk> disk;
     std::vector<CoreState> cores;
     Duration clock_offset{0};
+    std::int64_t drift_ppm = 0;
+    Instant drift_since = instant_ns(0);
     std::optional<Instant> restart_at;
     bool restart_when_down = false;
   };

@@ -1,0 +1,166 @@
+// Streams and listeners of the real runtime: TCP over IPv4, non-blocking,
+// owned by the core that created them; the reactor does the waiting.
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "runtime/real/core.h"
+#include "runtime/real/real_runtime.h"
+
+namespace doppel::real {
+namespace {
+
+Result<sockaddr_in> resolve(const Endpoint& e) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(e.port);
+  const std::string host = e.host.empty() ? "0.0.0.0" : e.host == "localhost" ? "127.0.0.1" : e.host;
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    return make_error(Errc::invalid_argument, "not an IPv4 address: '" + e.host + "'");
+  }
+  return addr;
+}
+
+Endpoint endpoint_of(const sockaddr_in& addr) {
+  char buf[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &addr.sin_addr, buf, sizeof buf);
+  return Endpoint{buf, ntohs(addr.sin_port)};
+}
+
+class RealStream final : public Stream {
+ public:
+  RealStream(Core& core, int fd, Endpoint peer) : core_(core), peer_(std::move(peer)) { s_.fd = fd; }
+  ~RealStream() override { close(); }
+
+  Status attach() { return core_.reactor().attach(s_); }
+  Status connect(const sockaddr_in& to, Instant deadline) {
+    return core_.reactor().connect(s_, to, deadline);
+  }
+
+  Result<std::size_t> read(std::span<char> into, Instant deadline) override {
+    if (s_.fd < 0) return make_error(Errc::closed);
+    check_core();
+    return core_.reactor().recv(s_, into, deadline);
+  }
+  Status write(std::string_view bytes, Instant deadline) override {
+    if (s_.fd < 0) return make_error(Errc::closed);
+    check_core();
+    return core_.reactor().send(s_, bytes, deadline);
+  }
+  void close() override {
+    if (s_.fd < 0) return;
+    core_.reactor().detach(s_);
+    ::close(s_.fd);
+    s_.fd = -1;
+    s_.readers.notify_all();
+    s_.writers.notify_all();
+  }
+  Endpoint peer() const override { return peer_; }
+
+ private:
+  void check_core() { DOPPEL_ASSERT_MSG(Core::current() == &core_, "a stream used from another core"); }
+  Core& core_;
+  Socket s_;
+  Endpoint peer_;
+};
+
+class RealListener final : public Listener {
+ public:
+  RealListener(Core& core, int fd, Endpoint local) : core_(core), local_(std::move(local)) { s_.fd = fd; }
+  ~RealListener() override { close(); }
+  Status attach() { return core_.reactor().attach(s_); }
+
+  Result<std::unique_ptr<Stream>> accept(Instant deadline) override {
+    if (s_.fd < 0) return make_error(Errc::closed, "listener " + local_.to_string());
+    DOPPEL_ASSERT_MSG(Core::current() == &core_, "a listener used from another core");
+    Result<int> fd = core_.reactor().accept(s_, deadline);
+    if (!fd) return fd.error();
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    ::getpeername(*fd, reinterpret_cast<sockaddr*>(&peer), &len);
+    const int one = 1;
+    ::setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto stream = std::make_unique<RealStream>(core_, *fd, endpoint_of(peer));
+    if (Status s = stream->attach(); !s) return s.error();
+    return std::unique_ptr<Stream>(std::move(stream));
+  }
+  void close() override {
+    if (s_.fd < 0) return;
+    core_.reactor().detach(s_);
+    ::close(s_.fd);
+    s_.fd = -1;
+    s_.readers.notify_all();
+  }
+  Endpoint local() const override { return local_; }
+
+ private:
+  Core& core_;
+  Socket s_;
+  Endpoint local_;
+};
+
+}  // namespace
+
+Error errno_error(int err, std::string what) {
+  Errc code = Errc::io_error;
+  switch (err) {
+    case ECONNREFUSED: code = Errc::refused; break;
+    case ECONNRESET: case EPIPE: case ECONNABORTED: code = Errc::reset; break;
+    case ETIMEDOUT: code = Errc::timed_out; break;
+    case ENETUNREACH: case EHOSTUNREACH: code = Errc::unreachable; break;
+    case EADDRINUSE: code = Errc::address_in_use; break;
+    case ENOENT: code = Errc::not_found; break;
+    case EEXIST: code = Errc::exists; break;
+    case EINVAL: case ENAMETOOLONG: case EISDIR: case ENOTDIR: code = Errc::invalid_argument; break;
+    case ENOSPC: case EDQUOT: case EMFILE: case ENFILE: code = Errc::no_space; break;
+    case EFBIG: code = Errc::too_large; break;
+    case EOPNOTSUPP: code = Errc::unsupported; break;
+    case ECANCELED: code = Errc::cancelled; break;
+    default: break;
+  }
+  return make_error(code, what + ": " + std::strerror(err));
+}
+
+Result<std::unique_ptr<Listener>> real_listen(Core& core, const Endpoint& at, ListenOptions options) {
+  auto addr = resolve(at);
+  if (!addr) return addr.error();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno_error(errno, "socket");
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (options.reuse_port) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0 ||
+      ::listen(fd, options.backlog) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return errno_error(err, "listen on " + at.to_string());
+  }
+  sockaddr_in bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  auto l = std::make_unique<RealListener>(core, fd, endpoint_of(bound));
+  if (Status s = l->attach(); !s) return s.error();
+  return std::unique_ptr<Listener>(std::move(l));
+}
+
+Result<std::unique_ptr<Stream>> real_connect(Core& core, const Endpoint& to, Duration timeout) {
+  auto addr = resolve(to);
+  if (!addr) return addr.error();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno_error(errno, "socket");
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto stream = std::make_unique<RealStream>(core, fd, to);
+  if (Status s = stream->attach(); !s) return s.error();
+  if (Status s = stream->connect(*addr, deadline_after(monotonic_now(), timeout)); !s) {
+    return make_error(s.code(), "connect to " + to.to_string() + ": " + s.error().what);
+  }
+  return std::unique_ptr<Stream>(std::move(stream));
+}
+
+}  // namespace doppel::real

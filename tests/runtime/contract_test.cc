@@ -1,0 +1,265 @@
+// One contract, every backend: the same cases run on the simulator and on the
+// real runtime (epoll, io_uring). This suite is the proof that component code
+// behaves the same in both worlds.
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+
+#include "runtime/channel.h"
+#include "runtime/future.h"
+#include "runtime/real/real_runtime.h"
+#include "runtime/sync.h"
+#include "sim/world.h"
+
+using namespace doppel;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Checks {
+  std::vector<std::string> failures;
+  void expect(bool ok, const std::string& what) {
+    if (!ok) failures.push_back(what);
+  }
+};
+
+using Body = std::function<void(Runtime&, const std::string& host, Checks&)>;
+
+// Runs `body` in a fiber on core 0 of a fresh runtime of the given backend.
+Checks run_on_backend(const std::string& backend, CoreId cores, const Body& body) {
+  Checks checks;
+  if (backend == "sim") {
+    sim::World world(sim::WorldOptions{11});
+    const sim::NodeId n = world.add_node(sim::NodeSpec{"node", cores, false, {}});
+    bool done = false;
+    world.spawn(n, 0, "contract", [&] {
+      body(world.runtime(n), "node", checks);
+      done = true;
+    });
+    world.run_until(instant_ns(3600'000'000'000), [&] { return done; });
+    checks.expect(done, "the body did not finish in one simulated hour");
+    return checks;
+  }
+  const std::string dir = std::filesystem::temp_directory_path().string() + "/doppel-contract-" +
+                          std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  real::RealRuntime rt(real::RealOptions{cores, false, backend, dir, false});
+  Status s = rt.start();
+  if (!s) {
+    checks.failures.push_back("cannot start " + backend + ": " + s.error().message());
+    return checks;
+  }
+  rt.run_blocking(0, [&] { body(rt, "127.0.0.1", checks); });
+  rt.stop();
+  std::filesystem::remove_all(dir);
+  return checks;
+}
+
+void require_clean(const Checks& c) {
+  for (const auto& f : c.failures) UNSCOPED_INFO(f);
+  REQUIRE(c.failures.empty());
+}
+
+std::vector<std::string> backends() { return {"sim", "epoll"}; }
+
+}  // namespace
+
+TEST_CASE("contract: sleep lets time pass on both clocks", "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string&, Checks& c) {
+    const Instant t0 = rt.now();
+    rt.sleep(20ms);
+    const Duration slept = rt.now() - t0;
+    c.expect(slept >= 20ms, "slept less than asked");
+    c.expect(slept < 2s, "slept far too long");
+    c.expect(rt.wall_now().time_since_epoch() > Duration(1'600'000'000LL * 1'000'000'000), "wall clock before 2020");
+  }));
+}
+
+TEST_CASE("contract: spawned fibers run and a channel keeps order and bounds", "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string&, Checks& c) {
+    Channel<int> ch(rt, 2);
+    rt.spawn("producer", [&] {
+      for (int i = 0; i < 100; ++i) ch.push(i);
+      ch.close();
+    });
+    int expected = 0;
+    while (auto v = ch.pop()) {
+      c.expect(*v == expected, "out of order");
+      c.expect(ch.size() <= 2, "over capacity");
+      ++expected;
+    }
+    c.expect(expected == 100, "lost values");
+    Channel<int> empty(rt, 1);
+    c.expect(!empty.pop(rt.now() + 10ms).has_value(), "a timed pop on an empty channel returned");
+    c.expect(empty.try_push(1) && !empty.try_push(2), "try_push ignored the bound");
+  }));
+}
+
+TEST_CASE("contract: run_on runs on the named core and returns to the caller's", "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 3, [](Runtime& rt, const std::string&, Checks& c) {
+    for (CoreId target = 0; target < 3; ++target) {
+      auto f = run_on(rt, target, [&rt] { return rt.this_core(); });
+      auto got = f.get(rt.now() + 5s);
+      c.expect(got.has_value() && *got == target, "run_on ran on the wrong core");
+      c.expect(rt.this_core() == 0, "the caller moved cores");
+    }
+    // Many in flight at once, from one core to all.
+    std::vector<Future<int>> futures;
+    for (int i = 0; i < 300; ++i) {
+      futures.push_back(run_on(rt, static_cast<CoreId>(i % 3), [i] { return i * 2; }));
+    }
+    for (int i = 0; i < 300; ++i) {
+      auto v = futures[static_cast<std::size_t>(i)].get(rt.now() + 5s);
+      c.expect(v.has_value() && *v == i * 2, "a run_on result went missing");
+    }
+  }));
+}
+
+TEST_CASE("contract: mutex and condition order fibers", "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string&, Checks& c) {
+    Mutex m(rt);
+    Condition cond(rt);
+    int inside = 0, done = 0;
+    for (int i = 0; i < 5; ++i) {
+      rt.spawn("worker", [&] {
+        LockGuard g(m);
+        ++inside;
+        c.expect(inside == 1, "two fibers inside the mutex");
+        rt.sleep(1ms);
+        --inside;
+        ++done;
+        cond.notify_all();
+      });
+    }
+    while (done < 5) cond.wait(rt.now() + 5s);
+    c.expect(done == 5, "workers did not finish");
+  }));
+}
+
+TEST_CASE("contract: a stream carries a megabyte both ways through partial reads", "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string& host, Checks& c) {
+    auto l = rt.net().listen(Endpoint{host, 0}, ListenOptions{});
+    c.expect(l.ok(), "listen failed");
+    if (!l) return;
+    const Endpoint at = (*l)->local();
+    rt.spawn("echo", [&] {
+      auto s = (*l)->accept(rt.now() + 5s);
+      if (!s) return;
+      char buf[4096];
+      for (;;) {
+        auto n = (*s)->read(buf, rt.now() + 5s);
+        if (!n || *n == 0) break;
+        if (!(*s)->write(std::string_view(buf, *n))) break;
+      }
+      (*s)->close();
+    });
+    auto s = rt.net().connect(at, 5s);
+    c.expect(s.ok(), "connect failed");
+    if (!s) return;
+    std::string sent(1 << 20, '\0');
+    for (std::size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>(i * 7 + i / 255);
+    rt.spawn("writer", [&] { c.expect((*s)->write(sent).ok(), "write failed"); });
+    std::string got;
+    int reads = 0;
+    char buf[65536];
+    while (got.size() < sent.size()) {
+      auto n = (*s)->read(buf, rt.now() + 5s);
+      if (!n || *n == 0) break;
+      got.append(buf, *n);
+      ++reads;
+    }
+    c.expect(got == sent, "the bytes came back different");
+    c.expect(reads > 1, "one read returned everything: partial reads were not exercised");
+    (*s)->close();
+    c.expect(!(*s)->read(buf).ok(), "read after close succeeded");
+  }));
+}
+
+TEST_CASE("contract: refused, reset and timed-out connections are error values", "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string& host, Checks& c) {
+    Endpoint closed_port;
+    {
+      auto l = rt.net().listen(Endpoint{host, 0}, ListenOptions{});
+      closed_port = (*l)->local();
+    }
+    auto refused = rt.net().connect(closed_port, 2s);
+    c.expect(!refused.ok() && refused.code() == Errc::refused, "connect to a closed port was not refused");
+
+    auto l = rt.net().listen(Endpoint{host, 0}, ListenOptions{});
+    const Endpoint at = (*l)->local();
+    auto s = rt.net().connect(at, 2s);
+    auto server = (*l)->accept(rt.now() + 2s);
+    c.expect(s.ok() && server.ok(), "connect/accept failed");
+    if (!s || !server) return;
+    char buf[16];
+    auto timed = (*s)->read(buf, rt.now() + 20ms);
+    c.expect(!timed.ok() && timed.code() == Errc::timed_out, "a read with nothing to read did not time out");
+
+    // Closing with unread bytes resets the connection (as Linux does).
+    c.expect((*s)->write("unread").ok(), "write failed");
+    rt.sleep(20ms);
+    (*server)->close();
+    rt.sleep(20ms);
+    auto after = (*s)->read(buf, rt.now() + 2s);
+    c.expect(!after.ok() && after.code() == Errc::reset, "no reset after the peer closed with unread data");
+
+    auto reuse1 = rt.net().listen(Endpoint{host, 0}, ListenOptions{true, 16});
+    auto reuse2 = rt.net().listen(Endpoint{host, (*reuse1)->local().port}, ListenOptions{true, 16});
+    c.expect(reuse2.ok(), "a second reuse_port listener was refused");
+    auto taken = rt.net().listen(Endpoint{host, at.port}, ListenOptions{});
+    c.expect(!taken.ok() && taken.code() == Errc::address_in_use, "a taken port was not address_in_use");
+  }));
+}
+
+TEST_CASE("contract: files read, write, sync, punch, truncate, rename, list and remove", "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string&, Checks& c) {
+    FileSystem& fs = rt.fs();
+    c.expect(fs.make_dir("d").ok() && fs.make_dir("d").ok(), "make_dir is not idempotent");
+    auto missing = fs.open("d/none", OpenOptions{});
+    c.expect(!missing.ok() && missing.code() == Errc::not_found, "opening a missing file");
+    auto f = fs.open("d/a", OpenOptions{.create = true, .exclusive = true});
+    c.expect(f.ok(), "create failed");
+    if (!f) return;
+    auto again = fs.open("d/a", OpenOptions{.create = true, .exclusive = true});
+    c.expect(!again.ok() && again.code() == Errc::exists, "exclusive create of an existing file");
+    const std::string data(3 * 4096, 'x');
+    c.expect((*f)->pwrite(data, 0).ok() && (*f)->datasync().ok(), "write + sync");
+    c.expect((*f)->size().ok() && *(*f)->size() == data.size(), "size after write");
+    c.expect((*f)->punch_hole(4096, 4096).ok(), "punch_hole");
+    std::string back(data.size(), '?');
+    auto n = (*f)->pread(back, 0);
+    c.expect(n.ok() && *n == data.size(), "read back");
+    c.expect(back.substr(0, 4096) == std::string(4096, 'x'), "data before the hole");
+    c.expect(back.substr(4096, 4096) == std::string(4096, '\0'), "the hole reads as zeros");
+    c.expect(*(*f)->size() == data.size(), "punching changed the size");
+    c.expect((*f)->truncate(100).ok() && *(*f)->size() == 100, "truncate");
+    char tail[10];
+    c.expect(*(*f)->pread(tail, 95) == 5, "a read past the end is short");
+    c.expect(fs.rename("d/a", "d/b").ok(), "rename");
+    auto names = fs.list("d");
+    c.expect(names.ok() && *names == std::vector<std::string>{"b"}, "list after rename");
+    c.expect(fs.sync_dir("d").ok(), "sync_dir");
+    c.expect(fs.remove("d/b").ok(), "remove");
+    c.expect(fs.list("d")->empty(), "list after remove");
+    c.expect(!fs.open("../escape", OpenOptions{.create = true}).ok(), "a path escaped the root");
+  }));
+}
