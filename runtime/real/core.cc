@@ -194,7 +194,16 @@ Wake Core::park(Waiter& w, Instant deadline) {
   return Wake::timed_out;
 }
 
+void Core::park_raw(Waiter& w) {
+  auto* me = boost::fibers::context::active();
+  w.fiber = me;
+  w.state = Waiter::State::parked;
+  me->suspend();
+  w.state = Waiter::State::idle;
+}
+
 void Core::cancel_parked() {
+  reactor_->cancel_all();
   for (Waiter* w = parked_; w != nullptr; w = w->registry_next) {
     if (w->state != Waiter::State::parked) continue;
     w->state = Waiter::State::cancelled;

@@ -51,6 +51,9 @@ class Core {
   // --- from this core's own fibers
   void spawn(Task fn);
   Wake park(Waiter& w, Instant deadline);
+  // Parks until unpark(w), ignoring stop: for waits the kernel must finish
+  // (it owns a buffer on our stack). The reactor cancels them at stop.
+  void park_raw(Waiter& w);
   Prng& rng() { return rng_; }
   Reactor& reactor() { return *reactor_; }
   Runtime& runtime();  // the node's runtime, for waiting on WaitLists

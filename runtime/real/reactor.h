@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -25,10 +26,11 @@ struct Socket {
   WaitList readers;  // epoll: fibers waiting for readability
   WaitList writers;  // epoll: fibers waiting for writability
   std::uint32_t generation = 0;
-  // uring: the multishot receive's buffered bytes and state
+  // uring: what multishot receive and accept have delivered, not yet taken
   std::string pending;
   std::size_t pending_read = 0;
-  bool multishot_armed = false;
+  std::deque<int> accepted;
+  void* multishot = nullptr;  // the reactor's state of an armed multishot
   bool peer_closed = false;
   int sticky_error = 0;
 };
@@ -55,6 +57,9 @@ class Reactor {
   virtual Status pwrite(int fd, std::string_view bytes, std::uint64_t offset) = 0;
   virtual Status fdatasync(int fd) = 0;
   virtual Status fallocate(int fd, int mode, std::uint64_t offset, std::uint64_t length) = 0;
+
+  // The core is stopping: make every in-flight kernel operation finish soon.
+  virtual void cancel_all() {}
 };
 
 // The monotonic clock (CLOCK_MONOTONIC).

@@ -65,7 +65,7 @@ void require_clean(const Checks& c) {
   REQUIRE(c.failures.empty());
 }
 
-std::vector<std::string> backends() { return {"sim", "epoll"}; }
+std::vector<std::string> backends() { return {"sim", "epoll", "uring"}; }
 
 }  // namespace
 
