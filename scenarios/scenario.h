@@ -14,6 +14,7 @@
 
 #include <toml++/toml.h>
 
+#include "runtime/node.h"
 #include "runtime/result.h"
 #include "sim/fault_plan.h"
 #include "sim/world.h"
@@ -58,6 +59,9 @@ class ScenarioDriver {
 
 struct ComponentDef {
   std::string name;
+  // Boots one node: what the simulator calls for each simulated node and
+  // `doppel serve` calls once. Null for components that cannot be served.
+  BootFn boot = nullptr;
   std::vector<std::string> properties;  // every property it can check
   std::vector<std::string> bugs;        // planted bugs it knows
   std::vector<std::string> probes;      // events a good swarm should see

@@ -46,7 +46,7 @@ std::optional<std::int64_t> parse_number(std::string_view text) {
 
 class RegisterService final : public Service {
  public:
-  RegisterService(Runtime& rt, bool bug) : rt_(rt), bug_(bug) {}
+  RegisterService(Runtime& rt, bool bug, std::uint16_t port) : rt_(rt), bug_(bug), port_(port) {}
 
   Status start() {
     auto f = rt_.fs().open("register", OpenOptions{.create = true});
@@ -58,7 +58,7 @@ class RegisterService final : public Service {
     value_ = parse_number(std::string_view(buf, *n).substr(0, std::string_view(buf, *n).find(' ')))
                  .value_or(0);
     if (Status s = rt_.fs().sync_dir(""); !s) return s;
-    auto l = rt_.net().listen(Endpoint{"", kPort}, ListenOptions{});
+    auto l = rt_.net().listen(Endpoint{"", port_}, ListenOptions{});
     if (!l) return l.error();
     listener_ = std::move(*l);
     rt_.record(Event("RegisterBoot").detail("value", value_));
@@ -100,23 +100,33 @@ class RegisterService final : public Service {
 
   Runtime& rt_;
   bool bug_;
+  std::uint16_t port_;
   std::int64_t value_ = 0;
   std::unique_ptr<File> file_;
   std::unique_ptr<Listener> listener_;
 };
+
+Result<std::unique_ptr<Service>> boot_register(Runtime& rt, const NodeConfig& config) {
+  for (const auto& [key, value] : config.settings) {
+    return make_error(Errc::invalid_argument, key + ": the register has no settings");
+  }
+  auto svc = std::make_unique<RegisterService>(rt, config.bug == "ack-before-sync", config.listen.port);
+  if (Status s = svc->start(); !s) return s.error();
+  return std::unique_ptr<Service>(std::move(svc));
+}
 
 class RegisterDriver final : public scenarios::ScenarioDriver {
  public:
   explicit RegisterDriver(const scenarios::ScenarioSpec& spec) : spec_(spec) {}
 
   void setup(sim::World& world) override {
-    const bool bug = spec_.bug == "ack-before-sync";
+    NodeConfig config;
+    config.name = "server";
+    config.component = "register";
+    config.listen = Endpoint{"server", kPort};
+    config.bug = spec_.bug;
     server_ = world.add_node(sim::NodeSpec{
-        "server", spec_.cores, true, [bug](Runtime& rt) -> Result<std::unique_ptr<Service>> {
-          auto svc = std::make_unique<RegisterService>(rt, bug);
-          if (Status s = svc->start(); !s) return s.error();
-          return std::unique_ptr<Service>(std::move(svc));
-        }});
+        "server", spec_.cores, true, [config](Runtime& rt) { return boot_register(rt, config); }});
     client_ = world.add_node(sim::NodeSpec{"client", 1, false, {}});
     world.spawn(client_, 0, "client", [this, &world] { client(world); });
   }
@@ -185,6 +195,7 @@ class RegisterDriver final : public scenarios::ScenarioDriver {
 void add_register_component(scenarios::Registry& registry) {
   scenarios::ComponentDef def;
   def.name = "register";
+  def.boot = &boot_register;
   def.properties = {"acknowledged-writes-survive", "progress"};
   def.bugs = {"ack-before-sync"};
   def.probes = {"RegisterSet", "RegisterBoot"};

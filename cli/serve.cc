@@ -1,0 +1,109 @@
+// doppel serve --config NODE.toml [--backend epoll|uring] [--cores N]
+//              [--listen HOST:PORT] [--data-dir DIR] [--no-pin]
+//
+// Boots one node on the real runtime through the component's boot(), the
+// same function the simulator calls, and serves until SIGINT or SIGTERM:
+// then the component stops accepting and finishes or fails what is in
+// flight and syncs (Service::stop), every fiber is cancelled, and the
+// process exits 0.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/node_config.h"
+
+namespace doppel::cli {
+namespace {
+
+struct ServeArgs {
+  std::string config;
+  std::string backend;
+  int cores = 0;
+  std::string listen;
+  std::string data_dir;
+  bool no_pin = false;
+};
+
+int cmd_serve(const scenarios::Registry& registry, const ServeArgs& a) {
+  auto config = load_node_config(a.config);
+  if (!config) return usage_error(config.error().what.empty() ? config.error().message() : config.error().what);
+  ServeConfig& c = *config;
+  if (!a.backend.empty()) c.runtime.backend = a.backend;
+  if (a.cores > 0) c.runtime.cores = static_cast<CoreId>(a.cores);
+  if (!a.data_dir.empty()) c.runtime.data_dir = a.data_dir;
+  if (a.no_pin) c.runtime.pin = false;
+  if (!a.listen.empty()) {
+    auto ep = parse_endpoint(a.listen);
+    if (!ep) return usage_error("--listen: " + ep.error().what);
+    c.node.listen = *ep;
+  }
+  const scenarios::ComponentDef* def = registry.find(c.node.component);
+  if (def == nullptr || def->boot == nullptr) {
+    return usage_error(a.config + ": [node] component: '" + c.node.component + "' cannot be served by this build");
+  }
+
+  // Signals go to sigwait() below: block them before any core thread starts
+  // (threads inherit the mask), so no core is interrupted by them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  real::RealRuntime rt(c.runtime);
+  if (Status s = rt.start(); !s) return usage_error("cannot start the runtime: " + s.error().message());
+  std::optional<Result<std::unique_ptr<Service>>> booted;
+  rt.run_blocking(0, [&] { booted.emplace(def->boot(rt, c.node)); });
+  if (!booted || !*booted) {
+    rt.stop();
+    std::string why = booted ? booted->error().message() : "boot did not finish";
+    const auto colon = booted ? booted->error().what.find(':') : std::string::npos;
+    if (booted && booted->code() == Errc::invalid_argument && colon != std::string::npos) {
+      const std::string key = booted->error().what.substr(0, colon);
+      const int line = setting_line(a.config, c.node.component, key);
+      if (line > 0) {
+        return usage_error(a.config + ":" + std::to_string(line) + ": [" + c.node.component + "] " +
+                           booted->error().what);
+      }
+    }
+    return usage_error(c.node.name + ": cannot start " + c.node.component + ": " + why);
+  }
+  std::unique_ptr<Service> service = std::move(**booted);
+  std::printf("doppel: serving %s as %s on %s, %u core(s), %s, data in %s\n", c.node.component.c_str(),
+              c.node.name.c_str(), c.node.listen.to_string().c_str(), c.runtime.cores, rt.backend_name().c_str(),
+              c.runtime.data_dir.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::printf("doppel: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fflush(stdout);
+  rt.run_blocking(0, [&] { service->stop(); });
+  rt.stop();
+  service.reset();
+  std::printf("doppel: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, Commands& commands) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* serve = app.add_subcommand("serve", "Serve one node on the real runtime until SIGINT/SIGTERM");
+  serve->add_option("--config", args->config, "Node config (configs/*.toml)")->required();
+  serve->add_option("--backend", args->backend, "epoll or uring (default: the config's, else epoll)")
+      ->check(CLI::IsMember({"epoll", "uring"}));
+  serve->add_option("--cores", args->cores, "Cores (threads) to run (default: the config's)")->check(CLI::Range(1, 256));
+  serve->add_option("--listen", args->listen, "HOST:PORT to listen on (overrides the config)");
+  serve->add_option("--data-dir", args->data_dir, "Data directory (overrides the config)");
+  serve->add_flag("--no-pin", args->no_pin, "Do not pin core threads to CPUs");
+  serve->callback([&commands, args] {
+    commands.action = [&commands, args] { return cmd_serve(commands.registry, *args); };
+  });
+}
+
+}  // namespace doppel::cli
