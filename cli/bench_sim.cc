@@ -116,10 +116,13 @@ void add_bench_sim(CLI::App& bench, Commands& commands) {
   sim->callback([&commands, seconds] { commands.action = [seconds] { return cmd_bench_sim(*seconds); }; });
 }
 
+void add_bench_runtime(CLI::App& bench, Commands& commands);
+
 void add_bench_commands(CLI::App& app, Commands& commands) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks (long; never part of the test suite)");
   bench->require_subcommand(1);
   add_bench_sim(*bench, commands);
+  add_bench_runtime(*bench, commands);
 }
 
 }  // namespace doppel::cli

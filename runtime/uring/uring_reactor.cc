@@ -86,7 +86,10 @@ class UringReactor final : public Reactor {
   }
 
   bool init(std::string* why) {
-    int rc = ::io_uring_queue_init(kRingEntries, &ring_, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN);
+    // Not IORING_SETUP_COOP_TASKRUN: with it, the completion of our eventfd
+    // read, when another core writes the eventfd, could leave this core
+    // asleep in io_uring_enter (seen on 6.x: the cross-core wake-up hung).
+    int rc = ::io_uring_queue_init(kRingEntries, &ring_, IORING_SETUP_SINGLE_ISSUER);
     if (rc < 0) rc = ::io_uring_queue_init(kRingEntries, &ring_, 0);
     if (rc < 0) {
       *why = std::string("io_uring_queue_init: ") + std::strerror(-rc);
