@@ -117,12 +117,14 @@ void add_bench_sim(CLI::App& bench, Commands& commands) {
 }
 
 void add_bench_runtime(CLI::App& bench, Commands& commands);
+void add_bench_kv(CLI::App& bench, Commands& commands);
 
 void add_bench_commands(CLI::App& app, Commands& commands) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks (long; never part of the test suite)");
   bench->require_subcommand(1);
   add_bench_sim(*bench, commands);
   add_bench_runtime(*bench, commands);
+  add_bench_kv(*bench, commands);
 }
 
 }  // namespace doppel::cli

@@ -1,0 +1,272 @@
+// doppel bench kv: doppel's KV (epoll and io_uring) against memcached 1.6 on
+// this machine, with the same client (kv_load.h). Starts and stops every
+// server itself, by pid. Prints one table of throughput and latency per
+// target, mix and connection count, then memory per item and ops per server
+// CPU-second.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/kv_load.h"
+
+namespace doppel::cli {
+namespace {
+
+struct Server {
+  std::string target;
+  pid_t pid = -1;
+  Endpoint at;
+};
+
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool listening(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string self_exe() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "doppel";
+}
+
+Result<Server> start_server(const std::string& target, int memory_mb, int cores, const std::string& tmp) {
+  Server s;
+  s.target = target;
+  s.at = Endpoint{"127.0.0.1", free_port()};
+  std::vector<std::string> argv;
+  if (target == "memcached") {
+    argv = {"memcached", "-t", std::to_string(cores), "-m", std::to_string(memory_mb), "-p", std::to_string(s.at.port),
+            "-U", "0", "-l", "127.0.0.1", "-c", "4096", "-u", "root"};
+  } else {
+    const std::string backend = target == "doppel-uring" ? "uring" : "epoll";
+    const std::string config = tmp + "/" + target + ".toml";
+    std::ofstream out(config);
+    out << "[node]\nname = \"bench\"\ncomponent = \"kv\"\nlisten = \"127.0.0.1:" << s.at.port << "\"\ncores = " << cores
+        << "\npin = false\nbackend = \"" << backend << "\"\ndata_dir = \"" << tmp << "/data\"\n\n[kv]\nmemory_mb = "
+        << memory_mb << "\n";
+    argv = {self_exe(), "serve", "--config", config};
+  }
+  s.pid = ::fork();
+  if (s.pid == 0) {
+    const int devnull = ::open("/dev/null", 1);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  for (int i = 0; i < 100; ++i) {
+    if (listening(s.at.port)) return s;
+    int status = 0;
+    if (::waitpid(s.pid, &status, WNOHANG) == s.pid) {
+      return make_error(Errc::io_error, target + " exited at start (is it installed?)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(s.pid, SIGKILL);
+  ::waitpid(s.pid, nullptr, 0);
+  return make_error(Errc::timed_out, target + " did not start listening");
+}
+
+void stop_server(Server& s) {
+  if (s.pid <= 0) return;
+  ::kill(s.pid, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (::waitpid(s.pid, nullptr, WNOHANG) == s.pid) {
+      s.pid = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(s.pid, SIGKILL);
+  ::waitpid(s.pid, nullptr, 0);
+  s.pid = -1;
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close_paren = all.rfind(')');
+  if (close_paren == std::string::npos) return 0;
+  std::istringstream fields(all.substr(close_paren + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stoull(f);
+    if (i == 15) stime = std::stoull(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(std::stoi(item));
+  }
+  return out;
+}
+
+std::vector<std::string> parse_names(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+struct Args {
+  std::string targets = "doppel-epoll,doppel-uring,memcached";
+  std::string connections = "1,4,16,32,64,128";
+  std::string mixes = "read-heavy,update-only";
+  int seconds = 5;
+  std::uint64_t keys = 100'000;
+  std::uint64_t memory_keys = 1'000'000;
+  int memory_mb = 1024;
+  int cores = 2;
+  double rate = 0;
+  bool skip_memory = false;
+};
+
+int cmd_bench_kv(const Args& a) {
+  const auto targets = parse_names(a.targets);
+  const auto conns = parse_list(a.connections);
+  const auto mixes = parse_names(a.mixes);
+  for (const auto& t : targets) {
+    if (t != "doppel-epoll" && t != "doppel-uring" && t != "memcached") return usage_error("--targets: unknown '" + t + "'");
+  }
+  for (const auto& m : mixes) {
+    if (m != "read-heavy" && m != "update-only") return usage_error("--mixes: unknown '" + m + "'");
+  }
+  if (conns.empty()) return usage_error("--connections: empty");
+  char tmpl[] = "/tmp/doppel-bench-kv-XXXXXX";
+  const std::string tmp = ::mkdtemp(tmpl);
+  std::printf("doppel bench kv: %d server core(s), 30-byte keys, 200-byte values, %llu keys, %d s per cell, %s loop\n",
+              a.cores, static_cast<unsigned long long>(a.keys), a.seconds,
+              a.rate > 0 ? ("open (" + std::to_string(static_cast<long>(a.rate)) + " req/s)").c_str() : "closed");
+  std::printf("%-13s %-12s %6s %12s %10s %10s %10s %10s %14s\n", "target", "mix", "conns", "ops/s", "p50 us",
+              "p99 us", "p99.9 us", "misses", "ops/cpu-s");
+  for (const auto& target : targets) {
+    auto server = start_server(target, a.memory_mb, a.cores, tmp);
+    if (!server) {
+      std::printf("%-13s %s\n", target.c_str(), server.error().message().c_str());
+      continue;
+    }
+    LoadSpec spec;
+    spec.server = server->at;
+    spec.keys = a.keys;
+    spec.open_loop_rate = a.rate;
+    spec.connections = 16;
+    if (!preload(spec, a.keys)) std::printf("%-13s preload failed\n", target.c_str());
+    for (const auto& mix : mixes) {
+      for (int c : conns) {
+        spec.connections = c;
+        spec.set_percent = mix == "read-heavy" ? 10 : 100;
+        spec.duration = std::chrono::seconds(a.seconds);
+        const double cpu0 = cpu_seconds(server->pid);
+        LoadResult r = run_load(spec);
+        const double cpu = cpu_seconds(server->pid) - cpu0;
+        std::printf("%-13s %-12s %6d %12.0f %10.1f %10.1f %10.1f %10llu %14.0f%s\n", target.c_str(), mix.c_str(), c,
+                    r.ops_per_second(), static_cast<double>(r.percentile_ns(0.5)) / 1e3,
+                    static_cast<double>(r.percentile_ns(0.99)) / 1e3, static_cast<double>(r.percentile_ns(0.999)) / 1e3,
+                    static_cast<unsigned long long>(r.misses), cpu > 0 ? static_cast<double>(r.ops) / cpu : 0.0,
+                    r.errors ? (" errors=" + std::to_string(r.errors)).c_str() : "");
+        std::fflush(stdout);
+      }
+    }
+    stop_server(*server);
+  }
+  if (!a.skip_memory) {
+    std::printf("\nmemory per item: RSS over live key+value bytes, %llu keys of 30+200 bytes\n",
+                static_cast<unsigned long long>(a.memory_keys));
+    std::printf("%-13s %16s %16s %22s\n", "target", "live MiB", "after load", "after update-only");
+    const double live = static_cast<double>(a.memory_keys) * 230.0;
+    for (const auto& target : targets) {
+      auto server = start_server(target, std::max(a.memory_mb, 1024), a.cores, tmp);
+      if (!server) continue;
+      LoadSpec spec;
+      spec.server = server->at;
+      spec.keys = a.memory_keys;
+      spec.connections = 8;
+      const long base = rss_kib(server->pid);
+      const bool ok = preload(spec, a.memory_keys);
+      const double after_load = static_cast<double>(rss_kib(server->pid) - base) * 1024.0 / live;
+      spec.set_percent = 100;
+      spec.connections = 32;
+      spec.duration = std::chrono::seconds(std::max(5, a.seconds));
+      run_load(spec);
+      const double after_update = static_cast<double>(rss_kib(server->pid) - base) * 1024.0 / live;
+      std::printf("%-13s %16.1f %15.3fx %21.3fx%s\n", target.c_str(), live / 1048576.0, after_load, after_update,
+                  ok ? "" : " (preload failed)");
+      stop_server(*server);
+    }
+  }
+  std::string rm = "rm -rf " + tmp;
+  [[maybe_unused]] int rc = std::system(rm.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_bench_kv(CLI::App& bench, Commands& commands) {
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = bench.add_subcommand("kv", "doppel KV (epoll, uring) vs memcached: throughput, latency, memory");
+  cmd->add_option("--targets", a->targets, "Comma list of doppel-epoll, doppel-uring, memcached");
+  cmd->add_option("--connections", a->connections, "Comma list of connection counts (default 1,4,16,32,64,128)");
+  cmd->add_option("--mixes", a->mixes, "read-heavy (10% sets) and/or update-only");
+  cmd->add_option("--seconds", a->seconds, "Seconds per cell (default 5)")->check(CLI::Range(1, 3600));
+  cmd->add_option("--keys", a->keys, "Key space for the throughput runs (default 100000)");
+  cmd->add_option("--memory-keys", a->memory_keys, "Keys loaded for memory per item (default 1000000)");
+  cmd->add_option("--memory-mb", a->memory_mb, "Server memory limit, MiB (default 1024)");
+  cmd->add_option("--cores", a->cores, "Server cores / memcached threads (default 2)")->check(CLI::Range(1, 256));
+  cmd->add_option("--rate", a->rate, "Open loop at this many requests/s in total (default: closed loop)");
+  cmd->add_flag("--skip-memory", a->skip_memory, "Skip the memory-per-item runs");
+  cmd->callback([&commands, a] { commands.action = [a] { return cmd_bench_kv(*a); }; });
+}
+
+}  // namespace doppel::cli
