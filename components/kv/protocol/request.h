@@ -1,0 +1,99 @@
+#pragma once
+// One parsed request of the memcached text protocol (memcached 1.6, doc/protocol.txt).
+//
+// A Request holds values, never views into the connection's buffer, so it may outlive the bytes
+// it was parsed from (it is handed to another core when the key is foreign). Fields a verb does
+// not use keep their defaults, so two requests compare equal exactly when they say the same.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace doppel::kv {
+
+enum class Verb : std::uint8_t {
+  get,        // get <key>*
+  gets,       // gets <key>*
+  gat,        // gat <exptime> <key>*
+  gats,       // gats <exptime> <key>*
+  set,        // set <key> <flags> <exptime> <bytes> [noreply]\r\n<data>\r\n
+  add,        // add ... (as set)
+  replace,    // replace ... (as set)
+  append,     // append ... (as set)
+  prepend,    // prepend ... (as set)
+  cas,        // cas <key> <flags> <exptime> <bytes> <cas unique> [noreply]\r\n<data>\r\n
+  delete_,    // delete <key> [0] [noreply]
+  incr,       // incr <key> <value> [noreply]
+  decr,       // decr <key> <value> [noreply]
+  touch,      // touch <key> <exptime> [noreply]
+  flush_all,  // flush_all [delay] [noreply]
+  version,    // version
+  stats,      // stats [group ...]
+  verbosity,  // verbosity <level> [noreply]
+  quit,       // quit
+};
+
+// The verb as it is spelled on the wire ("delete" for Verb::delete_).
+constexpr std::string_view verb_name(Verb verb) {
+  switch (verb) {
+    case Verb::get: return "get";
+    case Verb::gets: return "gets";
+    case Verb::gat: return "gat";
+    case Verb::gats: return "gats";
+    case Verb::set: return "set";
+    case Verb::add: return "add";
+    case Verb::replace: return "replace";
+    case Verb::append: return "append";
+    case Verb::prepend: return "prepend";
+    case Verb::cas: return "cas";
+    case Verb::delete_: return "delete";
+    case Verb::incr: return "incr";
+    case Verb::decr: return "decr";
+    case Verb::touch: return "touch";
+    case Verb::flush_all: return "flush_all";
+    case Verb::version: return "version";
+    case Verb::stats: return "stats";
+    case Verb::verbosity: return "verbosity";
+    case Verb::quit: return "quit";
+  }
+  return "?";
+}
+
+// get, gets, gat, gats: the verbs that take many keys and answer with VALUE lines and END.
+constexpr bool is_retrieval(Verb verb) {
+  return verb == Verb::get || verb == Verb::gets || verb == Verb::gat || verb == Verb::gats;
+}
+
+// set, add, replace, append, prepend, cas: the verbs followed by a data block.
+constexpr bool is_storage(Verb verb) {
+  return verb == Verb::set || verb == Verb::add || verb == Verb::replace ||
+         verb == Verb::append || verb == Verb::prepend || verb == Verb::cas;
+}
+
+// The verbs whose last argument may be "noreply".
+constexpr bool takes_noreply(Verb verb) {
+  return is_storage(verb) || verb == Verb::delete_ || verb == Verb::incr || verb == Verb::decr ||
+         verb == Verb::touch || verb == Verb::flush_all || verb == Verb::verbosity;
+}
+
+struct Request {
+  Verb verb = Verb::version;
+  // Retrieval: one or more keys. Storage, delete, incr, decr, touch: exactly one. Others: none.
+  // Every key is 1..ProtocolLimits::key_bytes_max bytes, none below 0x21 and none 0x7f.
+  std::vector<std::string> keys;
+  std::uint32_t flags = 0;         // storage: the client's opaque flags
+  std::int64_t exptime = 0;        // storage, touch, gat, gats: raw, as sent (the server converts)
+  std::uint64_t cas_unique = 0;    // cas
+  std::uint64_t delta = 0;         // incr, decr
+  std::string data;                // storage: the value, without its "\r\n"
+  bool noreply = false;            // the line ended in "noreply" (only for takes_noreply verbs)
+  std::string stats_group;         // stats: the arguments, joined by single spaces ("" = general)
+  std::optional<std::int64_t> delay;  // flush_all: raw, as sent; nullopt when none was given
+  std::uint32_t verbosity = 0;     // verbosity
+
+  bool operator==(const Request&) const = default;
+};
+
+}  // namespace doppel::kv
