@@ -1,7 +1,12 @@
 #include "cli/components.h"
 
+#include "components/kv/server/server.h"
+#include "scenarios/kv/kv_driver.h"
+
 namespace doppel::cli {
 
-void register_components(scenarios::Registry& registry) { (void)registry; }
+void register_components(scenarios::Registry& registry) {
+  registry.add(scenarios::kv_component());
+}
 
 }  // namespace doppel::cli

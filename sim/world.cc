@@ -189,9 +189,12 @@ void forget_fiber_stack() { forget_stack_below(current_fiber().stack_marker); }
 
 void World::run_fiber(NodeId id, Task& fn) {
   char marker = 0;
-  const_cast<FiberTag&>(current_fiber()).stack_marker = &marker;
+  FiberTag& me = const_cast<FiberTag&>(current_fiber());
+  me.stack_marker = &marker;
   try {
-    fn();
+    // A fiber whose node died before it first ran never runs: a crashed
+    // machine executes nothing more. (It still unwinds what it owns.)
+    if (incarnation_alive(id, me.incarnation)) fn();
   } catch (const Cancelled&) {
   } catch (const AssertionUnwind&) {
   } catch (const std::exception& e) {
@@ -504,6 +507,7 @@ void World::record(NodeId node_id, CoreId core, const Event& event) {
   if (event.severity() == Severity::error && event.name() != "PropertyFailed") {
     fail("no-error-events", event.to_string());
   }
+  if (observer_) observer_(node_id, event);
 }
 
 bool World::buggify(std::string_view site) {

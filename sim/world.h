@@ -115,6 +115,10 @@ class World {
 
   // --- observation
   void record(NodeId node, CoreId core, const Event& event);
+  // Sees every recorded event (after it is traced): drivers turn component
+  // events (an eviction, say) into history records. Must not block.
+  using Observer = std::function<void(NodeId node, const Event& event)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
   TraceLog& trace() { return trace_; }
   Coverage& coverage() { return coverage_; }
   const WorldStats& stats() const { return stats_; }
@@ -191,6 +195,7 @@ class World {
   bool failed_ = false;
   std::string failed_property_;
   std::string failure_detail_;
+  Observer observer_;
   World* previous_world_ = nullptr;
   AssertionHandler previous_handler_ = nullptr;
 };

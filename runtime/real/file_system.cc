@@ -196,7 +196,11 @@ Status RealFileSystem::sync_dir(std::string_view dir) {
 }
 
 std::unique_ptr<FileSystem> make_real_file_system(const std::string& root, Status* status) {
-  ::mkdir(root.c_str(), 0755);
+  // mkdir -p: every missing parent too.
+  for (std::size_t slash = root.find('/', 1); ; slash = root.find('/', slash + 1)) {
+    ::mkdir(root.substr(0, slash).c_str(), 0755);
+    if (slash == std::string::npos) break;
+  }
   const int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     *status = errno_error(errno, "data directory " + root);

@@ -1,0 +1,63 @@
+#pragma once
+// The KV node: a memcached-text-protocol server, shared-nothing and thread
+// per core, as the Sphinx paper. Every core listens on the same port
+// (SO_REUSEPORT), serves its own connections, and owns the keys that hash to
+// it (ownership.h). A request for a foreign key is forwarded to its owner
+// with run_on and the reply comes back to the connection's core. Requests
+// read together from one connection are grouped per owner core -- one
+// run_on per core, executing in order -- and answered in the order they
+// came (pipelining), a multi-key get fanning out and answering in key order.
+
+#include <memory>
+#include <vector>
+
+#include "components/kv/protocol/request.h"
+#include "components/kv/server/config.h"
+#include "components/kv/server/shard.h"
+#include "runtime/node.h"
+#include "runtime/runtime.h"
+#include "runtime/sync.h"
+
+namespace doppel::kv {
+
+inline constexpr std::string_view kVersion = "1.6.0-doppel";
+
+struct BatchEntry;
+
+class KvService final : public Service {
+ public:
+  static constexpr std::size_t kBatchRequestsMax = 256;  // parsed before answering
+  static constexpr std::size_t kReadBytes = 16 << 10;
+
+  KvService(Runtime& rt, const KvConfig& config, const NodeConfig& node);
+  ~KvService() override;
+
+  Status start();   // shards and listeners on every core
+  void stop() override;
+
+  Shard& shard(CoreId core) { return *shards_[core]; }
+  Runtime& runtime() { return rt_; }
+  const KvConfig& config() const { return config_; }
+  std::int64_t started_at() const { return started_at_; }
+
+ private:
+  struct CoreState;
+  void accept_loop(CoreId core);
+  void serve(CoreId core, Stream& stream);
+  std::string answer(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch);
+  void answer_run(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch,
+                  std::size_t begin, std::size_t end, std::string& out);
+  void flush_all(const Request& request, std::string& out);
+
+  Runtime& rt_;
+  KvConfig config_;
+  NodeConfig node_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::unique_ptr<CoreState>> cores_;
+  std::int64_t started_at_ = 0;
+  bool stopping_ = false;
+};
+
+Result<std::unique_ptr<Service>> boot_kv(Runtime& rt, const NodeConfig& node);
+
+}  // namespace doppel::kv

@@ -1,0 +1,153 @@
+#include "components/kv/server/shard.h"
+
+#include "components/kv/protocol/response.h"
+
+namespace doppel::kv {
+
+Shard::Shard(Runtime& rt, CoreId core, const KvConfig& config, std::uint64_t memory_bytes)
+    : rt_(rt), core_(core), config_(config), store_([&] {
+        StoreOptions o;
+        o.memory_bytes_max = memory_bytes;
+        o.segment_bytes = config.segment_bytes;
+        o.item_bytes_max = config.item_bytes_max;
+        o.hash_seed = core;
+        return o;
+      }()) {
+  store_.set_eviction_listener(this);
+}
+
+std::int64_t Shard::now_seconds() {
+  // The wall clock may step back (NTP, or the simulator's clock_skew); the
+  // store's expiry and flush_all assume time does not, so we never let it.
+  const std::int64_t wall =
+      std::chrono::duration_cast<std::chrono::seconds>(rt_.wall_now().time_since_epoch()).count();
+  last_now_ = std::max(last_now_, wall);
+  return last_now_;
+}
+
+void Shard::item_evicted(std::string_view key) {
+  if (config_.trace_evictions) {
+    rt_.record(Event("KvItemEvicted").detail("key", key).detail("core", core_));
+  }
+}
+
+void Shard::flush_all(std::int64_t at, std::int64_t now) {
+  ++counters_.cmd_flush;
+  store_.flush_all(at, now);
+}
+
+std::vector<std::string> Shard::execute(const std::vector<Unit>& units, bool forwarded) {
+  std::vector<std::string> out;
+  out.reserve(units.size());
+  if (forwarded) counters_.forwarded_in += units.size();
+  for (const Unit& u : units) out.push_back(execute_one(u));
+  return out;
+}
+
+std::string Shard::retrieve(const Unit& u, std::int64_t now) {
+  const Request& r = *u.request;
+  const std::string& key = r.keys[u.key_index];
+  ++counters_.cmd_get;
+  std::optional<ItemView> item;
+  if (r.verb == Verb::gat || r.verb == Verb::gats) {
+    ++counters_.cmd_touch;
+    item = store_.gat(key, u.expires_at, now);
+    ++(item ? counters_.touch_hits : counters_.touch_misses);
+  } else {
+    item = store_.get(key, now);
+  }
+  ++(item ? counters_.get_hits : counters_.get_misses);
+  std::string out;
+  if (item) {
+    const bool with_cas = r.verb == Verb::gets || r.verb == Verb::gats;
+    append_value(out, key, item->client_flags, item->value,
+                 with_cas ? std::optional<std::uint64_t>(item->cas) : std::nullopt);
+  }
+  return out;
+}
+
+std::string Shard::store(const Unit& u, std::int64_t now) {
+  const Request& r = *u.request;
+  const std::string& key = r.keys[0];
+  ++counters_.cmd_set;
+  StoreMode mode = StoreMode::set;
+  switch (r.verb) {
+    case Verb::add: mode = StoreMode::add; break;
+    case Verb::replace: mode = StoreMode::replace; break;
+    case Verb::append: mode = StoreMode::append; break;
+    case Verb::prepend: mode = StoreMode::prepend; break;
+    case Verb::cas: mode = StoreMode::cas; break;
+    default: break;
+  }
+  const StoreStats before = config_.bug_lost_at_roll ? store_.stats() : StoreStats{};
+  const StoreOutcome outcome = store_.store(mode, key, r.data, r.flags, u.expires_at, r.cas_unique, now);
+  const StoreStats after = config_.bug_lost_at_roll ? store_.stats() : StoreStats{};
+  if (config_.bug_lost_at_roll && outcome == StoreOutcome::stored &&
+      (after.segments_in_use > before.segments_in_use || after.segments_evicted > before.segments_evicted)) {
+    // Planted bug: the item that opened a new segment is dropped, but the
+    // client is told it was stored.
+    (void)store_.remove(key, now);
+  }
+  std::string out;
+  switch (outcome) {
+    case StoreOutcome::stored:
+      if (mode == StoreMode::cas) ++counters_.cas_hits;
+      append_reply(out, Reply::stored);
+      break;
+    case StoreOutcome::not_stored: append_reply(out, Reply::not_stored); break;
+    case StoreOutcome::exists:
+      ++counters_.cas_badval;
+      append_reply(out, Reply::exists);
+      break;
+    case StoreOutcome::not_found:
+      ++counters_.cas_misses;
+      append_reply(out, Reply::not_found);
+      break;
+    case StoreOutcome::too_large: append_server_error(out, "object too large for cache"); break;
+  }
+  return out;
+}
+
+std::string Shard::execute_one(const Unit& u) {
+  const Request& r = *u.request;
+  const std::int64_t now = now_seconds();
+  if (is_retrieval(r.verb)) return retrieve(u, now);
+  if (is_storage(r.verb)) return store(u, now);
+  std::string out;
+  const std::string& key = r.keys[0];
+  switch (r.verb) {
+    case Verb::delete_: {
+      const bool hit = store_.remove(key, now) == DeleteOutcome::deleted;
+      ++(hit ? counters_.delete_hits : counters_.delete_misses);
+      append_reply(out, hit ? Reply::deleted : Reply::not_found);
+      return out;
+    }
+    case Verb::incr:
+    case Verb::decr: {
+      const bool incr = r.verb == Verb::incr;
+      const ArithResult a = incr ? store_.incr(key, r.delta, now) : store_.decr(key, r.delta, now);
+      if (a.outcome == ArithOutcome::ok) {
+        ++(incr ? counters_.incr_hits : counters_.decr_hits);
+        append_number(out, a.value);
+      } else if (a.outcome == ArithOutcome::not_found) {
+        ++(incr ? counters_.incr_misses : counters_.decr_misses);
+        append_reply(out, Reply::not_found);
+      } else {
+        append_client_error(out, "cannot increment or decrement non-numeric value");
+      }
+      return out;
+    }
+    case Verb::touch: {
+      ++counters_.cmd_touch;
+      const bool hit = store_.touch(key, u.expires_at, now) == TouchOutcome::touched;
+      ++(hit ? counters_.touch_hits : counters_.touch_misses);
+      append_reply(out, hit ? Reply::touched : Reply::not_found);
+      return out;
+    }
+    default:
+      DOPPEL_ASSERT_MSG(false, "a unit for a command without a key");
+  }
+  return out;
+}
+
+}  // namespace doppel::kv
