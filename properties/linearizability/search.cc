@@ -1,6 +1,7 @@
 // The WGL search (see search.h). The list of entries is held in index arrays
 // (no pointers, so nothing depends on addresses); lifting and unlifting are
-// the dancing-links moves, undone in reverse order.
+// the dancing-links moves, undone in reverse order. The depth-first search
+// keeps its levels in a vector: no recursion.
 
 #include "properties/linearizability/search.h"
 
@@ -16,37 +17,77 @@ std::uint64_t mix64(std::uint64_t x) {  // splitmix64's finaliser
   return x ^ (x >> 31);
 }
 
-// The visited (linearized set, state) configurations. Each is stored as
-// [hash, state, bits...] in one arena; the table holds arena indices + 1.
+// The visited configurations: (linearized set, model state), where the set is
+// split in the completed operations N and the pending ones U. A configuration
+// is dominated by one seen before with the same N and state and a subset of
+// its U: that one had every option this one has (and the pending operations
+// this one used besides), so whatever this one can reach, it could. The table
+// groups configurations by (N, state); each group keeps the U sets met.
 class ConfigSet {
  public:
-  enum class Insert : std::uint8_t { added, present, full };
+  enum class Insert : std::uint8_t { added, dominated, full };
 
-  ConfigSet(std::size_t words, std::uint64_t bytes_max)
-      : words_(words), stride_(words + 2), bytes_max_(bytes_max), slots_(1024, 0) {}
+  ConfigSet(std::vector<std::uint64_t> pending_mask, std::uint64_t bytes_max)
+      : pending_(std::move(pending_mask)),
+        words_(pending_.size()),
+        bytes_max_(bytes_max),
+        slots_(1024, 0) {}
 
   Insert insert(const std::vector<std::uint64_t>& bits, StateId state, std::uint64_t hash) {
     DOPPEL_ASSERT(bits.size() == words_);
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = hash & mask;
     for (; slots_[i] != 0; i = (i + 1) & mask) {
-      const std::uint64_t* c = &arena_[(slots_[i] - 1) * stride_];
-      if (c[0] == hash && c[1] == state && std::equal(bits.begin(), bits.end(), c + 2)) {
-        return Insert::present;
-      }
+      const std::size_t g = slots_[i] - 1;
+      if (same_group(g, bits, state, hash)) return add_pending_set(g, bits);
     }
-    const std::uint64_t bytes = (arena_.size() + stride_) * 8 + slots_.size() * 4;
-    if (bytes > bytes_max_ || count_ >= kCountMax) return Insert::full;
-    arena_.push_back(hash);
-    arena_.push_back(state);
-    arena_.insert(arena_.end(), bits.begin(), bits.end());
-    slots_[i] = static_cast<std::uint32_t>(++count_);
-    if (count_ * 2 > slots_.size()) grow();
-    return Insert::added;
+    if (over_budget(kGroupHeader + words_)) return Insert::full;
+    groups_.push_back(hash);
+    groups_.push_back(state);
+    groups_.push_back(0);  // the group's first U set, + 1
+    for (std::size_t w = 0; w < words_; ++w) groups_.push_back(bits[w] & ~pending_[w]);
+    const std::size_t g = group_count_++;
+    slots_[i] = static_cast<std::uint32_t>(g + 1);
+    if (group_count_ * 2 > slots_.size()) grow();
+    return add_pending_set(g, bits);
   }
 
  private:
+  static constexpr std::size_t kGroupHeader = 3;  // hash, state, first U set
   static constexpr std::size_t kCountMax = 0xffff'fff0;
+
+  std::uint64_t* group(std::size_t g) { return &groups_[g * (kGroupHeader + words_)]; }
+
+  bool same_group(std::size_t g, const std::vector<std::uint64_t>& bits, StateId state,
+                  std::uint64_t hash) {
+    const std::uint64_t* c = group(g);
+    if (c[0] != hash || c[1] != state) return false;
+    for (std::size_t w = 0; w < words_; ++w) {
+      if (c[kGroupHeader + w] != (bits[w] & ~pending_[w])) return false;
+    }
+    return true;
+  }
+
+  Insert add_pending_set(std::size_t g, const std::vector<std::uint64_t>& bits) {
+    std::uint64_t* head = &group(g)[2];
+    for (std::uint64_t u = *head; u != 0; u = sets_[(u - 1) * (1 + words_)]) {
+      const std::uint64_t* seen = &sets_[(u - 1) * (1 + words_) + 1];
+      bool subset = true;
+      for (std::size_t w = 0; w < words_ && subset; ++w) subset = (seen[w] & ~bits[w]) == 0;
+      if (subset) return Insert::dominated;
+    }
+    if (over_budget(1 + words_)) return Insert::full;
+    const std::uint64_t next = *head;  // read before sets_ may move
+    sets_.push_back(next);
+    for (std::size_t w = 0; w < words_; ++w) sets_.push_back(bits[w] & pending_[w]);
+    group(g)[2] = ++set_count_;
+    return Insert::added;
+  }
+
+  bool over_budget(std::size_t more_words) const {
+    const std::uint64_t bytes = (groups_.size() + sets_.size() + more_words) * 8 + slots_.size() * 4;
+    return bytes > bytes_max_ || group_count_ >= kCountMax || set_count_ >= kCountMax;
+  }
 
   void grow() {
     std::vector<std::uint32_t> old(slots_.size() * 2, 0);
@@ -54,18 +95,20 @@ class ConfigSet {
     const std::size_t mask = slots_.size() - 1;
     for (const std::uint32_t s : old) {
       if (s == 0) continue;
-      std::size_t i = arena_[(s - 1) * stride_] & mask;
+      std::size_t i = group(s - 1)[0] & mask;
       while (slots_[i] != 0) i = (i + 1) & mask;
       slots_[i] = s;
     }
   }
 
+  std::vector<std::uint64_t> pending_;  // the bits of pending operations
   std::size_t words_;
-  std::size_t stride_;
   std::uint64_t bytes_max_;
-  std::vector<std::uint32_t> slots_;
-  std::vector<std::uint64_t> arena_;
-  std::size_t count_ = 0;
+  std::vector<std::uint32_t> slots_;    // group index + 1, or 0
+  std::vector<std::uint64_t> groups_;   // [hash, state, first set + 1, N...] each
+  std::vector<std::uint64_t> sets_;     // [next set + 1, U...] each
+  std::size_t group_count_ = 0;
+  std::uint64_t set_count_ = 0;
 };
 
 }  // namespace
@@ -129,78 +172,101 @@ struct EntryList {
   std::vector<std::uint32_t> return_of;  // call node -> its return node, 0 when pending
 };
 
+// One level of the depth-first search: a configuration and where its
+// choices stand. Completed operations' calls are tried first, in list order;
+// pending ones (set aside on the way) after, so that configurations that
+// used fewer pending operations come first and dominate the rest.
+struct Level {
+  StateId state;
+  std::uint32_t node;             // the next list node to look at
+  std::uint32_t chosen = 0;       // the call linearized to reach the level above
+  std::size_t deferred_begin = 0; // this level's pending calls in `deferred`
+  std::size_t deferred_next = 0;
+  bool deferring = false;         // the walk is over: trying the pending calls
+};
+
 SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper& stepper,
                         const SearchLimits& limits, SearchMode mode) {
   DOPPEL_ASSERT(ops.size() < (std::size_t{1} << 31));
   const std::vector<Entry> entries = order_entries(ops);
   EntryList list(entries, ops.size());
   const auto end = static_cast<std::uint32_t>(entries.size() + 1);
-  std::vector<std::uint64_t> bits((ops.size() + 63) / 64, 0);
-  std::uint64_t zobrist = 0;  // the XOR of the linearized operations' keys
-  ConfigSet memo(bits.size(), limits.memo_bytes_max);
-  struct Frame {
-    std::uint32_t call;  // the node linearized
-    StateId before;      // the state before it
-  };
-  std::vector<Frame> stack;
-  std::set<StateId> finals;
-  SearchResult r;
-  StateId state = initial;
+  std::vector<std::uint64_t> bits((ops.size() + 63) / 64, 0), pending(bits.size(), 0);
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].pending) pending[i / 64] |= std::uint64_t{1} << (i % 64);
+  }
+  std::uint64_t zobrist = 0;  // the XOR of the linearized completed operations' keys
   auto flip = [&](std::uint32_t op) {
     bits[op / 64] ^= std::uint64_t{1} << (op % 64);
-    zobrist ^= mix64(op + 0x9e3779b97f4a7c15ULL);
+    if (!ops[op].pending) zobrist ^= mix64(op + 0x9e3779b97f4a7c15ULL);
   };
-  auto undo = [&] {  // backtracks the last choice; returns the node to go on from
-    const Frame f = stack.back();
-    stack.pop_back();
-    list.unlift(f.call);
-    flip(entries[f.call - 1].op);
-    state = f.before;
-    return list.next[f.call];
-  };
-  std::uint32_t node = list.next[0];
-  while (true) {
-    if (node == end) {  // every operation left is pending: a linearization
-      finals.insert(state);
-      if (!mode.all_final_states || stack.empty()) break;
-      node = undo();
-      continue;
-    }
+  auto hash = [&](StateId state) { return mix64(zobrist ^ (state * 0x9e3779b97f4a7c15ULL)); };
+  ConfigSet memo(pending, limits.memo_bytes_max);
+  SearchResult r;
+  if (memo.insert(bits, initial, hash(initial)) == ConfigSet::Insert::full) return r;
+  std::vector<Level> levels{Level{initial, list.next[0]}};
+  std::vector<std::uint32_t> deferred;
+  std::set<StateId> finals;
+  while (!levels.empty()) {
     if (++r.steps > limits.steps_max) {
       r.outcome = Outcome::limit;
       return r;
     }
-    const Entry& e = entries[node - 1];
-    if (!e.call) {  // its operation should have been linearized by now
-      if (stack.empty()) break;
-      node = undo();
-      continue;
-    }
-    if (const std::optional<StateId> after = stepper.apply(state, ops[e.op].step)) {
-      flip(e.op);
-      const auto added = memo.insert(bits, *after, mix64(zobrist ^ (*after * 0x9e3779b97f4a7c15ULL)));
-      if (added == ConfigSet::Insert::full) {
-        r.outcome = Outcome::limit;
-        return r;
-      }
-      if (added == ConfigSet::Insert::added) {
-        stack.push_back(Frame{node, state});
-        state = *after;
-        list.lift(node);
-        node = list.next[0];
-        if (mode.track_longest && stack.size() > r.longest.size()) {
-          r.longest.clear();
-          r.longest_states.clear();
-          for (std::size_t i = 0; i < stack.size(); ++i) {
-            r.longest.push_back(entries[stack[i].call - 1].op);
-            r.longest_states.push_back(i + 1 < stack.size() ? stack[i + 1].before : state);
-          }
+    Level& at = levels.back();
+    std::uint32_t candidate = 0;
+    if (!at.deferring) {
+      const std::uint32_t node = at.node;
+      if (node == end || !entries[node - 1].call) {
+        // The end: every completed operation is linearized. A return: its
+        // operation should have been by now. Either way the walk is over.
+        if (node == end) {
+          finals.insert(at.state);
+          if (!mode.all_final_states) break;
         }
+        at.deferring = true;
+        at.deferred_next = at.deferred_begin;
         continue;
       }
-      flip(e.op);  // seen before: nothing new down there
+      at.node = list.next[node];
+      if (ops[entries[node - 1].op].pending) {
+        deferred.push_back(node);
+        continue;
+      }
+      candidate = node;
+    } else if (at.deferred_next < deferred.size()) {
+      candidate = deferred[at.deferred_next++];
+    } else {  // every choice here is tried: back to the level below
+      deferred.resize(at.deferred_begin);
+      levels.pop_back();
+      if (levels.empty()) break;
+      list.unlift(levels.back().chosen);
+      flip(entries[levels.back().chosen - 1].op);
+      continue;
     }
-    node = list.next[node];
+    const std::uint32_t op = entries[candidate - 1].op;
+    const std::optional<StateId> after = stepper.apply(at.state, ops[op].step);
+    if (!after) continue;
+    flip(op);
+    const ConfigSet::Insert added = memo.insert(bits, *after, hash(*after));
+    if (added == ConfigSet::Insert::full) {
+      r.outcome = Outcome::limit;
+      return r;
+    }
+    if (added == ConfigSet::Insert::dominated) {
+      flip(op);
+      continue;
+    }
+    at.chosen = candidate;
+    list.lift(candidate);
+    levels.push_back(Level{*after, list.next[0], 0, deferred.size()});
+    if (mode.track_longest && levels.size() - 1 > r.longest.size()) {
+      r.longest.clear();
+      r.longest_states.clear();
+      for (std::size_t i = 0; i + 1 < levels.size(); ++i) {
+        r.longest.push_back(entries[levels[i].chosen - 1].op);
+        r.longest_states.push_back(levels[i + 1].state);
+      }
+    }
   }
   r.outcome = finals.empty() ? Outcome::not_linearizable : Outcome::linearizable;
   r.final_states.assign(finals.begin(), finals.end());

@@ -14,9 +14,13 @@
 // with an incremental Zobrist hash, kept in one open-addressed table.
 //
 // Pending operations are what makes the search exponential (each may or may
-// not have happened); those no linearization can need (a pending write of a
-// value nothing observes...) are left out first, as search.cc argues, unless
-// the search is to report final states or the longest linearization.
+// not have happened, at any time). So: those no linearization can need (a
+// pending write of a value nothing observes...) are left out first, as
+// search.cc argues, unless the search is to report final states or the
+// longest linearization; completed operations are tried before pending ones;
+// and a configuration is skipped when one seen before had the same completed
+// operations and state and used a subset of its pending ones (it dominates).
+// Both are sound: the answer never changes, only the work.
 //
 // Iterative, no recursion; bounded by a step limit and a memory limit, past
 // which the answer is "limit" (unknown), never a guess.

@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "runtime/real/core.h"
 #include "runtime/real/real_runtime.h"
@@ -31,6 +33,8 @@ Endpoint endpoint_of(const sockaddr_in& addr) {
   ::inet_ntop(AF_INET, &addr.sin_addr, buf, sizeof buf);
   return Endpoint{buf, ntohs(addr.sin_port)};
 }
+
+void release_port(std::uint16_t port);
 
 class RealStream final : public Stream {
  public:
@@ -71,7 +75,10 @@ class RealStream final : public Stream {
 
 class RealListener final : public Listener {
  public:
-  RealListener(Core& core, int fd, Endpoint local) : core_(core), local_(std::move(local)) { s_.fd = fd; }
+  RealListener(Core& core, int fd, Endpoint local, std::uint16_t claimed_port)
+      : core_(core), local_(std::move(local)), claimed_port_(claimed_port) {
+    s_.fd = fd;
+  }
   ~RealListener() override { close(); }
   Status attach() { return core_.reactor().attach(s_); }
 
@@ -95,6 +102,7 @@ class RealListener final : public Listener {
     ::close(s_.fd);
     s_.fd = -1;
     s_.readers.notify_all();
+    if (claimed_port_ != 0) release_port(claimed_port_);
   }
   Endpoint local() const override { return local_; }
 
@@ -102,6 +110,7 @@ class RealListener final : public Listener {
   Core& core_;
   Socket s_;
   Endpoint local_;
+  std::uint16_t claimed_port_;
 };
 
 }  // namespace
@@ -126,9 +135,47 @@ Error errno_error(int err, std::string what) {
   return make_error(code, what + ": " + std::strerror(err));
 }
 
+namespace {
+
+// SO_REUSEPORT lets any process of the same user bind the port too, and the
+// kernel then splits connections between us and it: a second server would
+// silently steal half the traffic. So the first reuse_port listener of a port
+// in this process first binds it without SO_REUSEPORT, which fails if anyone
+// (us included) holds it; the other cores' listeners then join freely.
+std::mutex g_ports_mutex;
+std::map<std::uint16_t, int> g_ports_held;  // port -> our reuse_port listeners on it
+
+Status claim_port(const sockaddr_in& addr, std::uint16_t port, const Endpoint& at) {
+  std::lock_guard<std::mutex> lock(g_ports_mutex);
+  if (port != 0 && g_ports_held[port]++ > 0) return {};
+  if (port == 0) return {};
+  const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  ::setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  const int rc = ::bind(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  const int err = errno;
+  ::close(probe);
+  if (rc != 0) {
+    --g_ports_held[port];
+    return errno_error(err, "listen on " + at.to_string());
+  }
+  return {};
+}
+
+void release_port(std::uint16_t port) {
+  std::lock_guard<std::mutex> lock(g_ports_mutex);
+  auto it = g_ports_held.find(port);
+  if (it != g_ports_held.end() && --it->second <= 0) g_ports_held.erase(it);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Listener>> real_listen(Core& core, const Endpoint& at, ListenOptions options) {
   auto addr = resolve(at);
   if (!addr) return addr.error();
+  if (options.reuse_port) {
+    if (Status s = claim_port(*addr, at.port, at); !s) return s.error();
+  }
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno_error(errno, "socket");
   const int one = 1;
@@ -138,12 +185,19 @@ Result<std::unique_ptr<Listener>> real_listen(Core& core, const Endpoint& at, Li
       ::listen(fd, options.backlog) != 0) {
     const int err = errno;
     ::close(fd);
+    if (options.reuse_port) release_port(at.port);
     return errno_error(err, "listen on " + at.to_string());
   }
   sockaddr_in bound{};
   socklen_t len = sizeof bound;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  auto l = std::make_unique<RealListener>(core, fd, endpoint_of(bound));
+  const std::uint16_t bound_port = ntohs(bound.sin_port);
+  if (options.reuse_port && at.port == 0) {
+    // An ephemeral port: now that we hold it, other cores may join it.
+    std::lock_guard<std::mutex> lock(g_ports_mutex);
+    ++g_ports_held[bound_port];
+  }
+  auto l = std::make_unique<RealListener>(core, fd, endpoint_of(bound), options.reuse_port ? bound_port : 0);
   if (Status s = l->attach(); !s) return s.error();
   return std::unique_ptr<Listener>(std::move(l));
 }
