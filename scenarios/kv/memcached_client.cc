@@ -42,6 +42,9 @@ Result<std::string> McReader::line(Instant deadline) {
 Result<McReply> McReader::next(const McRequest& request, Instant deadline) {
   auto first = line(deadline);
   if (!first) return first.error();
+  // Any command may be answered SERVER_ERROR (out of memory, too many
+  // connections...): its outcome is unknown, and the server may close.
+  if (first->rfind("SERVER_ERROR", 0) == 0) return make_error(Errc::io_error, *first);
   auto mismatch = [&](const std::string& got) {
     return make_error(Errc::protocol, "'" + got + "' in reply to " + request.f + " " + request.key);
   };

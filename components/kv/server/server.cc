@@ -97,7 +97,7 @@ void KvService::accept_loop(CoreId core) {
       rt_.sleep(10ms);  // EMFILE and friends: back off rather than spin
       continue;
     }
-    if (cs.live >= per_core_max) {
+    if (cs.live >= per_core_max || buggify(rt_)) {  // buggify: as if at the connection limit
       std::string out;
       append_server_error(out, "too many open connections");
       (void)(*accepted)->write(out, rt_.now() + 1s);
@@ -158,6 +158,13 @@ void KvService::serve(CoreId core, Stream& stream) {
     in.erase(0, used);
     if (!batch.empty()) {
       std::string out = answer(core, cores, batch_owner);
+      if (out.size() > 1 && buggify(rt_)) {
+        // buggify: the replies go out in two pieces, a moment apart.
+        const std::size_t half = out.size() / 2;
+        if (!stream.write(std::string_view(out).substr(0, half))) return;
+        rt_.sleep(Duration(rt_.random().between(10'000, 5'000'000)));
+        out.erase(0, half);
+      }
       if (!out.empty() && !stream.write(out)) return;
     }
     if (close_after || stopping_) return;
@@ -221,6 +228,8 @@ void KvService::answer_run(CoreId core, CoreId cores, const std::shared_ptr<std:
       units[owner].push_back(Unit{&r, k, expires});
     }
   }
+  // buggify: the connection's core is slow to forward, so the others run ahead.
+  if (buggify(rt_)) rt_.sleep(Duration(rt_.random().between(10'000, 2'000'000)));
   // Forward first, then do our own share while the others work. A forwarded
   // list owns what it points into (the batch), so it stays valid even if this
   // fiber is cancelled while the other core still works on it.
