@@ -1,0 +1,249 @@
+#include "components/dvv/store/object_log.h"
+
+#include <cstring>
+
+#include "components/dvv/store/wire.h"
+
+namespace doppel::dvv {
+namespace {
+constexpr std::size_t kReadChunk = 1u << 20;
+}
+
+Result<std::unique_ptr<ObjectLog>> ObjectLog::open(Runtime& rt, FileSystem& fs, std::string path,
+                                                   Partitioner partition_of) {
+  std::unique_ptr<ObjectLog> log(new ObjectLog(rt, fs, std::move(path)));
+  log->partition_of_ = std::move(partition_of);
+  auto f = fs.open(log->path_, OpenOptions{.create = true});
+  if (!f) return f.error();
+  log->file_ = std::move(*f);
+  if (Status s = log->replay(); !s) return s.error();
+  if (Status s = fs.sync_dir(""); !s) return s.error();
+  return log;
+}
+
+Status ObjectLog::replay() {
+  auto size = file_->size();
+  if (!size) return size.error();
+  std::string data;
+  data.resize(*size);
+  std::uint64_t got = 0;
+  while (got < *size) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunk, *size - got));
+    auto n = file_->pread(std::span<char>(data.data() + got, want), got);
+    if (!n) return n.error();
+    if (*n == 0) break;
+    got += *n;
+  }
+  data.resize(got);
+  std::uint64_t offset = 0;
+  std::uint64_t records = 0;
+  while (offset + 5 <= data.size()) {
+    std::uint32_t crc;
+    std::memcpy(&crc, data.data() + offset, 4);
+    WireReader len_reader(std::string_view(data).substr(offset + 4, 10));
+    const std::uint64_t len = len_reader.varint();
+    if (!len_reader.ok() || len > kRecordBytesMax) break;
+    std::size_t len_bytes = 1;
+    for (std::uint64_t v = len; v >= 0x80; v >>= 7) ++len_bytes;
+    const std::uint64_t start = offset + 4 + len_bytes;
+    if (start + len > data.size()) break;  // a torn tail
+    const std::string_view payload(data.data() + start, len);
+    if (crc32c(payload) != crc) break;
+    WireReader r(payload);
+    const auto kind = static_cast<Kind>(r.u8());
+    const auto target = static_cast<NodeIndex>(r.varint());
+    ObjectKey key{std::string(r.bytes(1 << 20)), std::string(r.bytes(1 << 20))};
+    std::optional<Object> object;
+    if (kind == Kind::put || kind == Kind::hint_put) {
+      auto decoded = decode_object(r.bytes());
+      if (!decoded) break;
+      object = std::move(*decoded);
+    }
+    if (!r.done()) break;
+    apply(kind, target, std::move(key), std::move(object));
+    offset = start + len;
+    ++records;
+  }
+  if (offset < data.size()) {
+    // Cut the torn or damaged tail, durably, before anything is appended.
+    if (Status s = file_->truncate(offset); !s) return s;
+    if (Status s = file_->datasync(); !s) return s;
+    rt_.record(Event("DvvLogTruncated").detail("at", offset).detail("dropped", data.size() - offset));
+  }
+  tail_ = synced_ = offset;
+  rt_.record(Event("DvvLogReplayed").detail("records", records).detail("objects", objects_.size()));
+  return {};
+}
+
+void ObjectLog::index(const ObjectKey& key, bool present) {
+  if (!partition_of_) return;
+  const std::uint32_t p = partition_of_(key);
+  if (present) {
+    by_partition_[p].insert(key);
+  } else {
+    auto it = by_partition_.find(p);
+    if (it != by_partition_.end()) it->second.erase(key);
+  }
+}
+
+void ObjectLog::apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<Object> object) {
+  auto make = [](Object o) {
+    StoredObject s{std::move(o), 0, 0};
+    const std::string bytes = encode_object(s.object);
+    s.hash = hash64(bytes);
+    s.encoded_bytes = static_cast<std::uint32_t>(bytes.size());
+    return s;
+  };
+  switch (kind) {
+    case Kind::put: {
+      auto it = objects_.find(key);
+      if (it != objects_.end()) live_bytes_ -= it->second.encoded_bytes;
+      StoredObject s = make(std::move(*object));
+      live_bytes_ += s.encoded_bytes;
+      index(key, true);
+      objects_.insert_or_assign(std::move(key), std::move(s));
+      return;
+    }
+    case Kind::remove: {
+      auto it = objects_.find(key);
+      if (it == objects_.end()) return;
+      live_bytes_ -= it->second.encoded_bytes;
+      index(key, false);
+      objects_.erase(it);
+      return;
+    }
+    case Kind::hint_put: {
+      StoredObject s = make(std::move(*object));
+      auto& m = hints_[target];
+      auto it = m.find(key);
+      if (it != m.end()) live_bytes_ -= it->second.encoded_bytes;
+      live_bytes_ += s.encoded_bytes;
+      m.insert_or_assign(std::move(key), std::move(s));
+      return;
+    }
+    case Kind::hint_remove: {
+      auto t = hints_.find(target);
+      if (t == hints_.end()) return;
+      auto it = t->second.find(key);
+      if (it == t->second.end()) return;
+      live_bytes_ -= it->second.encoded_bytes;
+      t->second.erase(it);
+      if (t->second.empty()) hints_.erase(t);
+      return;
+    }
+  }
+}
+
+std::string ObjectLog::record(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object) const {
+  WireWriter payload;
+  payload.u8(static_cast<std::uint8_t>(kind));
+  payload.varint(target);
+  payload.bytes(key.bucket);
+  payload.bytes(key.key);
+  if (object != nullptr) payload.bytes(encode_object(*object));
+  WireWriter out;
+  const std::uint32_t crc = crc32c(payload.str());
+  out.str().append(reinterpret_cast<const char*>(&crc), 4);
+  out.bytes(payload.str());
+  return out.take();
+}
+
+Status ObjectLog::append(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object, bool durable) {
+  while (compacting_) compacted_.wait();
+  const std::string rec = record(kind, target, key, object);
+  if (rec.size() > kRecordBytesMax) return make_error(Errc::too_large, "object larger than a log record");
+  // Reserve the range and apply in memory first (fibers append concurrently,
+  // and a compaction that starts while we write must see this record).
+  const std::uint64_t at = tail_;
+  const std::uint64_t generation = generation_;
+  tail_ += rec.size();
+  apply(kind, target, key, object ? std::optional<Object>(*object) : std::nullopt);
+  File* file = file_.get();
+  if (Status s = file->pwrite(rec, at); !s) return s;
+  if (durable) return sync_through(generation, at + rec.size());
+  return {};
+}
+
+Status ObjectLog::sync_through(std::uint64_t generation, std::uint64_t offset) {
+  // A record of an older generation is in the compacted file, already synced.
+  while (generation == generation_ && synced_ < offset) {
+    LockGuard guard(sync_lock_);
+    if (generation != generation_ || synced_ >= offset) break;
+    const std::uint64_t target = tail_;  // covers everything appended so far
+    if (Status s = file_->datasync(); !s) return s;
+    if (generation == generation_) synced_ = std::max(synced_, target);
+  }
+  return {};
+}
+
+const StoredObject* ObjectLog::find(const ObjectKey& key) const {
+  auto it = objects_.find(key);
+  return it == objects_.end() ? nullptr : &it->second;
+}
+
+Status ObjectLog::put(const ObjectKey& key, const Object& object, bool durable) {
+  return append(Kind::put, 0, key, &object, durable);
+}
+
+Status ObjectLog::remove(const ObjectKey& key, bool durable) {
+  return append(Kind::remove, 0, key, nullptr, durable);
+}
+
+Status ObjectLog::put_hint(NodeIndex target, const ObjectKey& key, const Object& object) {
+  return append(Kind::hint_put, target, key, &object, true);
+}
+
+Status ObjectLog::remove_hint(NodeIndex target, const ObjectKey& key) {
+  return append(Kind::hint_remove, target, key, nullptr, true);
+}
+
+const std::map<ObjectKey, StoredObject>* ObjectLog::hints_for(NodeIndex target) const {
+  auto it = hints_.find(target);
+  return it == hints_.end() ? nullptr : &it->second;
+}
+
+std::vector<NodeIndex> ObjectLog::hint_targets() const {
+  std::vector<NodeIndex> out;
+  for (const auto& [t, m] : hints_) out.push_back(t);
+  return out;
+}
+
+const std::set<ObjectKey>* ObjectLog::keys_of(std::uint32_t partition) const {
+  auto it = by_partition_.find(partition);
+  return it == by_partition_.end() ? nullptr : &it->second;
+}
+
+Status ObjectLog::maybe_compact() {
+  if (compacting_ || tail_ < 2 * live_bytes_ + kCompactSlackBytes) return {};
+  compacting_ = true;
+  struct Done {
+    ObjectLog& log;
+    ~Done() {
+      log.compacting_ = false;
+      log.compacted_.notify_all();
+    }
+  } done{*this};
+  // Everything live (appends now wait at the gate), into a new file, synced,
+  // then renamed over the old one and the directory synced.
+  std::string data;
+  for (const auto& [k, s] : objects_) data += record(Kind::put, 0, k, &s.object);
+  for (const auto& [t, m] : hints_) {
+    for (const auto& [k, s] : m) data += record(Kind::hint_put, t, k, &s.object);
+  }
+  const std::string tmp = path_ + ".compact";
+  auto f = fs_.open(tmp, OpenOptions{.create = true, .truncate = true});
+  if (!f) return f.error();
+  if (Status s = (*f)->pwrite(data, 0); !s) return s;
+  if (Status s = (*f)->datasync(); !s) return s;
+  if (Status s = fs_.rename(tmp, path_); !s) return s;
+  if (Status s = fs_.sync_dir(""); !s) return s;
+  retired_.push_back(std::move(file_));  // fibers may still be writing to it
+  if (retired_.size() > 4) retired_.erase(retired_.begin());
+  file_ = std::move(*f);
+  ++generation_;
+  tail_ = synced_ = data.size();
+  rt_.record(Event("DvvLogCompacted").detail("bytes", data.size()).detail("objects", objects_.size()));
+  return {};
+}
+
+}  // namespace doppel::dvv

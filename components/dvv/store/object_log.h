@@ -1,0 +1,99 @@
+#pragma once
+// A node's objects, durable: every object lives in memory (decoded) and in an
+// append-only log on the node's disk. A record is [crc32c][length][payload];
+// at open the log is replayed up to the first record that does not check
+// (a torn tail after a crash) and cut there. Writes that ask for durability
+// wait for a datasync of the log (group commit: one sync covers every record
+// appended before it started). When the log holds more than twice the live
+// bytes it is rewritten (new file, sync, rename, sync the directory).
+//
+// Two kinds of entries: the node's own replicas, and hints it holds for a
+// primary that was down (hinted handoff), keyed by that primary.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "components/dvv/clock/object_clock.h"
+#include "components/dvv/store/ring.h"
+#include "runtime/runtime.h"
+#include "runtime/sync.h"
+
+namespace doppel::dvv {
+
+struct ObjectKey {
+  std::string bucket;
+  std::string key;
+  auto operator<=>(const ObjectKey&) const = default;
+};
+
+struct StoredObject {
+  Object object;
+  std::uint64_t hash = 0;  // of the encoded object: anti-entropy compares these
+  std::uint32_t encoded_bytes = 0;
+};
+
+class ObjectLog {
+ public:
+  static constexpr std::uint64_t kRecordBytesMax = 64u << 20;
+  static constexpr std::uint64_t kCompactSlackBytes = 1u << 20;
+
+  using Partitioner = std::function<std::uint32_t(const ObjectKey&)>;
+  // Opens (creating) the log at `path` and replays it.
+  static Result<std::unique_ptr<ObjectLog>> open(Runtime& rt, FileSystem& fs, std::string path,
+                                                 Partitioner partition_of);
+
+  const StoredObject* find(const ObjectKey& key) const;
+  // Replaces the object; returns once durable if `durable`.
+  Status put(const ObjectKey& key, const Object& object, bool durable);
+  Status remove(const ObjectKey& key, bool durable);
+
+  // Hints: objects held for a primary that was down.
+  Status put_hint(NodeIndex target, const ObjectKey& key, const Object& object);
+  Status remove_hint(NodeIndex target, const ObjectKey& key);
+  const std::map<ObjectKey, StoredObject>* hints_for(NodeIndex target) const;
+  std::vector<NodeIndex> hint_targets() const;
+
+  // Keys of one ring partition (the node's replicas only), in order.
+  const std::set<ObjectKey>* keys_of(std::uint32_t partition) const;
+
+  std::uint64_t objects() const { return objects_.size(); }
+  std::uint64_t live_bytes() const { return live_bytes_; }
+  std::uint64_t log_bytes() const { return tail_; }
+  Status maybe_compact();
+
+ private:
+  enum class Kind : std::uint8_t { put = 1, remove = 2, hint_put = 3, hint_remove = 4 };
+  ObjectLog(Runtime& rt, FileSystem& fs, std::string path)
+      : rt_(rt), fs_(fs), path_(std::move(path)), sync_lock_(rt), compacted_(rt) {}
+  Status replay();
+  void apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<Object> object);
+  Status append(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object, bool durable);
+  Status sync_through(std::uint64_t generation, std::uint64_t offset);
+  std::string record(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object) const;
+  void index(const ObjectKey& key, bool present);
+
+  Runtime& rt_;
+  FileSystem& fs_;
+  std::string path_;
+  std::unique_ptr<File> file_;
+  std::uint64_t tail_ = 0;
+  std::uint64_t synced_ = 0;
+  Mutex sync_lock_;
+  bool compacting_ = false;
+  Condition compacted_;
+  std::uint64_t generation_ = 0;  // bumped by each compaction
+  std::vector<std::unique_ptr<File>> retired_;
+  std::map<ObjectKey, StoredObject> objects_;
+  std::map<NodeIndex, std::map<ObjectKey, StoredObject>> hints_;
+  std::map<std::uint32_t, std::set<ObjectKey>> by_partition_;
+  Partitioner partition_of_;
+  std::uint64_t live_bytes_ = 0;
+};
+
+}  // namespace doppel::dvv

@@ -1,0 +1,192 @@
+#include "components/dvv/store/rpc.h"
+
+#include <cstring>
+
+#include "components/dvv/store/wire.h"
+
+namespace doppel::dvv {
+
+using namespace std::chrono_literals;
+
+std::string encode_frame(const Frame& f) {
+  WireWriter body;
+  body.u8(static_cast<std::uint8_t>(f.kind) | (f.response ? 0x80 : 0));
+  body.varint(f.id);
+  body.str() += f.payload;
+  std::string out(4, '\0');
+  const auto n = static_cast<std::uint32_t>(body.str().size());
+  std::memcpy(out.data(), &n, 4);
+  out += body.str();
+  return out;
+}
+
+Result<Frame> read_frame(Stream& s, std::string& buffer, Instant deadline) {
+  auto need = [&](std::size_t bytes) -> Status {
+    while (buffer.size() < bytes) {
+      char tmp[65536];
+      auto n = s.read(tmp, deadline);
+      if (!n) return n.error();
+      if (*n == 0) return make_error(Errc::closed, "peer closed");
+      buffer.append(tmp, *n);
+    }
+    return {};
+  };
+  if (Status st = need(4); !st) return st.error();
+  std::uint32_t n;
+  std::memcpy(&n, buffer.data(), 4);
+  if (n == 0 || n > RpcServer::kFrameBytesMax) return make_error(Errc::corrupt, "bad frame length");
+  if (Status st = need(4 + n); !st) return st.error();
+  WireReader r(std::string_view(buffer).substr(4, n));
+  Frame f;
+  const std::uint8_t tag = r.u8();
+  f.kind = static_cast<RpcKind>(tag & 0x7f);
+  f.response = (tag & 0x80) != 0;
+  f.id = r.varint();
+  if (!r.ok()) return make_error(Errc::corrupt, "bad frame header");
+  std::size_t header = 1;
+  for (std::uint64_t v = f.id; v >= 0x80; v >>= 7) ++header;
+  ++header;
+  f.payload = buffer.substr(4 + header, n - header);
+  buffer.erase(0, 4 + n);
+  return f;
+}
+
+// --- server
+
+Status RpcServer::start(const Endpoint& at) {
+  auto l = rt_.net().listen(at, ListenOptions{});
+  if (!l) return l.error();
+  listener_ = std::move(*l);
+  rt_.spawn("rpc-accept", [this] {
+    for (;;) {
+      auto s = listener_->accept();
+      if (!s) return;
+      std::shared_ptr<Stream> stream(std::move(*s));
+      connections_[next_connection_++] = stream;
+      rt_.spawn("rpc-conn", [this, stream] { serve(stream); });
+    }
+  });
+  return {};
+}
+
+void RpcServer::stop() {
+  stopping_ = true;
+  if (listener_) listener_->close();
+  for (auto& [id, weak] : connections_) {
+    if (auto s = weak.lock()) s->close();
+  }
+  connections_.clear();
+}
+
+void RpcServer::serve(std::shared_ptr<Stream> stream) {
+  std::string buffer;
+  auto write_lock = std::make_shared<Mutex>(rt_);
+  for (;;) {
+    auto f = read_frame(*stream, buffer, kNever);
+    if (!f || f->response) return;
+    // Each request in its own fiber: a slow one does not hold up the others.
+    rt_.spawn("rpc-request", [this, stream, write_lock, frame = std::move(*f)]() mutable {
+      Result<std::string> result = handler_(frame.kind, frame.payload);
+      Frame reply{frame.kind, true, frame.id, {}};
+      WireWriter w;
+      w.u8(result.ok() ? 0 : static_cast<std::uint8_t>(result.code()) + 1);
+      if (result.ok()) {
+        w.str() += *result;
+      } else {
+        w.str() += result.error().what;
+      }
+      reply.payload = w.take();
+      LockGuard guard(*write_lock);
+      (void)stream->write(encode_frame(reply), rt_.now() + 10s);
+    });
+  }
+}
+
+// --- client
+
+RpcClient::~RpcClient() { close(); }
+
+void RpcClient::close() {
+  closed_ = true;
+  if (stream_) stream_->close();
+  stream_.reset();
+  fail_all(make_error(Errc::closed, "rpc client closed"));
+}
+
+void RpcClient::fail_all(const Error& error) {
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [id, p] : pending) p.set(Result<std::string>(error));
+}
+
+Status RpcClient::ensure_connected(Instant deadline) {
+  if (stream_) return {};
+  LockGuard guard(connecting_);
+  if (stream_) return {};
+  if (closed_) return make_error(Errc::closed);
+  const Duration left = deadline > rt_.now() ? deadline - rt_.now() : Duration(1);
+  auto s = rt_.net().connect(peer_, left);
+  if (!s) return s.error();
+  stream_ = std::shared_ptr<Stream>(std::move(*s));
+  const std::uint64_t epoch = ++epoch_;
+  rt_.spawn("rpc-read", [this, stream = stream_, epoch] { read_loop(stream, epoch); });
+  return {};
+}
+
+void RpcClient::read_loop(std::shared_ptr<Stream> stream, std::uint64_t epoch) {
+  std::string buffer;
+  for (;;) {
+    auto f = read_frame(*stream, buffer, kNever);
+    if (!f) {
+      if (epoch == epoch_) {
+        stream_.reset();
+        fail_all(make_error(f.code(), "connection to " + peer_.to_string() + ": " + f.error().what));
+      }
+      stream->close();
+      return;
+    }
+    auto it = pending_.find(f->id);
+    if (it == pending_.end()) continue;  // its caller gave up
+    WireReader r(f->payload);
+    const std::uint8_t code = r.u8();
+    std::string rest = f->payload.substr(1);
+    Promise<Result<std::string>> p = std::move(it->second);
+    pending_.erase(it);
+    if (code == 0) {
+      p.set(Result<std::string>(std::move(rest)));
+    } else {
+      p.set(Result<std::string>(make_error(static_cast<Errc>(code - 1), rest)));
+    }
+  }
+}
+
+Result<std::string> RpcClient::call(RpcKind kind, std::string payload, Duration timeout) {
+  const Instant deadline = deadline_after(rt_.now(), timeout);
+  if (Status s = ensure_connected(deadline); !s) return s.error();
+  if (pending_.size() >= kInFlightMax) return make_error(Errc::too_large, "too many calls in flight");
+  const std::uint64_t id = next_id_++;
+  Promise<Result<std::string>> promise(rt_);
+  Future<Result<std::string>> future = promise.future();
+  pending_.emplace(id, std::move(promise));
+  std::shared_ptr<Stream> stream = stream_;
+  Status written = [&] {
+    LockGuard guard(writing_);
+    return stream->write(encode_frame(Frame{kind, false, id, std::move(payload)}), deadline);
+  }();
+  if (Status s = written; !s) {
+    pending_.erase(id);
+    if (stream_ == stream) {
+      stream_.reset();
+      stream->close();
+    }
+    return s.error();
+  }
+  auto got = future.get(deadline);
+  if (!got) {
+    pending_.erase(id);
+    return make_error(Errc::timed_out, peer_.to_string());
+  }
+  return std::move(*got);
+}
+
+}  // namespace doppel::dvv

@@ -1,0 +1,91 @@
+#pragma once
+// Node-to-node messages: length-prefixed frames over the runtime's streams,
+// request/response matched by id, so one connection per peer carries many
+// requests at once. Every call has a deadline; a peer that does not answer
+// is an error value, never a hang. Frames and in-flight calls are bounded.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/future.h"
+#include "runtime/runtime.h"
+#include "runtime/sync.h"
+
+namespace doppel::dvv {
+
+enum class RpcKind : std::uint8_t {
+  ping = 1,
+  get = 2,          // a replica's object
+  put = 3,          // a replica stores (syncs in) the coordinator's object
+  coordinate = 4,   // a non-replica forwards a PUT to a primary
+  repair = 5,       // read repair / anti-entropy / handoff: sync this object in
+  reap = 6,         // drop a tombstone if it is still exactly this
+  aae_segments = 7, // a partition's segment hashes
+  aae_keys = 8,     // a segment's keys and object hashes
+  props = 9,        // bucket properties, exchanged
+};
+
+struct Frame {
+  RpcKind kind;
+  bool response = false;
+  std::uint64_t id = 0;
+  std::string payload;
+};
+
+class RpcServer {
+ public:
+  static constexpr std::size_t kFrameBytesMax = 64u << 20;
+  using Handler = std::function<Result<std::string>(RpcKind kind, std::string_view payload)>;
+
+  RpcServer(Runtime& rt, Handler handler) : rt_(rt), handler_(std::move(handler)) {}
+  Status start(const Endpoint& at);
+  void stop();
+
+ private:
+  void serve(std::shared_ptr<Stream> stream);
+  Runtime& rt_;
+  Handler handler_;
+  std::unique_ptr<Listener> listener_;
+  std::map<std::uint64_t, std::weak_ptr<Stream>> connections_;
+  std::uint64_t next_connection_ = 0;
+  bool stopping_ = false;
+};
+
+// Calls to one peer over one connection, (re)connected on demand.
+class RpcClient {
+ public:
+  static constexpr std::size_t kInFlightMax = 4096;
+
+  RpcClient(Runtime& rt, Endpoint peer) : rt_(rt), peer_(std::move(peer)), connecting_(rt), writing_(rt) {}
+  ~RpcClient();
+  Result<std::string> call(RpcKind kind, std::string payload, Duration timeout);
+  void close();
+
+ private:
+  struct Pending {
+    std::shared_ptr<FutureState<Result<std::string>>> state;
+  };
+  Status ensure_connected(Instant deadline);
+  void read_loop(std::shared_ptr<Stream> stream, std::uint64_t epoch);
+  void fail_all(const Error& error);
+
+  Runtime& rt_;
+  Endpoint peer_;
+  std::shared_ptr<Stream> stream_;
+  std::uint64_t epoch_ = 0;
+  Mutex connecting_;
+  Mutex writing_;  // frames must not interleave on the stream
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, Promise<Result<std::string>>> pending_;
+  bool closed_ = false;
+};
+
+std::string encode_frame(const Frame& f);
+// Reads one frame; errors: the stream's, or corrupt for a bad frame.
+Result<Frame> read_frame(Stream& s, std::string& buffer, Instant deadline);
+
+}  // namespace doppel::dvv
