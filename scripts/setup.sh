@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what doppel needs from Debian 12's packages (only what is missing),
-# then configures and builds. Usage: scripts/setup.sh [release|asan]...
+# then configures and builds. Usage: scripts/setup.sh [release|release-tests|asan]...
 # Builds go to build/ (release: the doppel binary and the network tests) and
 # build-asan/ (AddressSanitizer + UBSan: the simulator tests).
 set -euo pipefail
@@ -27,16 +27,22 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
+# release: the doppel binary (and, for the test suite, system_tests);
+# asan: the unit, property and simulator tests under ASan + UBSan.
 for kind in "${@:-release}"; do
   case "$kind" in
     release)
       cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-      cmake --build build -j"$jobs"
+      cmake --build build -j"$jobs" --target doppel
+      ;;
+    release-tests)
+      cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+      cmake --build build -j"$jobs" --target system_tests
       ;;
     asan)
       cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DDOPPEL_SANITIZE=ON >/dev/null
-      cmake --build build-asan -j"$jobs"
+      cmake --build build-asan -j"$jobs" --target unit_tests
       ;;
-    *) echo "setup: unknown build '$kind' (release or asan)" >&2; exit 2 ;;
+    *) echo "setup: unknown build '$kind' (release, release-tests or asan)" >&2; exit 2 ;;
   esac
 done

@@ -5,7 +5,7 @@
 #                 real-runtime and network tests (loopback only)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh release asan || exit 1
+scripts/setup.sh release-tests asan || exit 1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 jobs=$(nproc 2>/dev/null || echo 2)
