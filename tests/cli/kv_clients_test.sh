@@ -32,6 +32,7 @@ backend = "$backend"
 [kv]
 memory_mb = 64
 CONF
+  rm -f "$tmp/out" "$tmp/err"  # never read the last server's banner
   "$doppel" serve --config "$tmp/kv.toml" >"$tmp/out" 2>"$tmp/err" &
   pid=$!
   for _ in $(seq 50); do grep -q "^doppel: serving" "$tmp/out" && break; sleep 0.1; done

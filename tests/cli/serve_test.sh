@@ -46,6 +46,9 @@ print(data.decode().strip().replace("\n", "|"))
 PY
 }
 start() {  # start CONFIG -> sets $pid, waits until it listens
+  # Remove the last server's output first: the new one's redirection truncates
+  # it only once its process has started, and we must not read the old banner.
+  rm -f "$tmp/server.out" "$tmp/server.err"
   "$doppel" serve --config "$1" >"$tmp/server.out" 2>"$tmp/server.err" &
   pid=$!
   pids+=("$pid")

@@ -32,7 +32,8 @@ class Generator {
   explicit Generator(const GenerateOptions& o) : o_(o), rng_(o.seed) {}
 
   Generated run() {
-    for (int p = 0; p < o_.processes; ++p) actors_.push_back(Actor{p, false, 0, rng_.between(0, 50)});
+    for (int p = 0; p < o_.processes; ++p)
+      actors_.push_back(Actor{p, false, 0, rng_.between(0, 50)});
     if (o_.model == ModelKind::kv && o_.node_faults) {
       actors_.push_back(Actor{kNodeProcess, true, 0, rng_.between(1'000, 20'000)});
     }
@@ -70,7 +71,9 @@ class Generator {
     }
   }
 
-  std::string pick_key() { return "k" + std::to_string(rng_.below(static_cast<std::uint64_t>(o_.keys))); }
+  std::string pick_key() {
+    return "k" + std::to_string(rng_.below(static_cast<std::uint64_t>(o_.keys)));
+  }
 
   void start_client(Actor& a) {
     ++invoked_;
@@ -87,7 +90,8 @@ class Generator {
       if (a.f == "cas") {
         const auto it = data_.find(a.key);
         Value expected = rng_.chance(1, 2) && it != data_.end() ? it->second : old_value();
-        a.input = Value::pair(std::move(expected), Value::of(static_cast<std::int64_t>(++counter_)));
+        a.input =
+            Value::pair(std::move(expected), Value::of(static_cast<std::int64_t>(++counter_)));
       }
     }
     out_.history.invoke(a.process, a.f, a.key, a.input, a.next_ns);
@@ -115,13 +119,13 @@ class Generator {
 
   void take_effect(Actor& a) {
     const auto roll = static_cast<int>(rng_.below(1000));
-    a.fate = a.node ? Fate::ok
-             : roll < o_.fail_permille ? Fate::fail
+    a.fate = a.node                                       ? Fate::ok
+             : roll < o_.fail_permille                    ? Fate::fail
              : roll < o_.fail_permille + o_.info_permille ? Fate::info
-             : Fate::ok;
+                                                          : Fate::ok;
     if (a.fate == Fate::fail) return;
     if (a.fate == Fate::info && rng_.chance(1, 2)) return;  // it never happened
-    if (!apply(a)) a.fate = Fate::fail;  // a cas that found another value
+    if (!apply(a)) a.fate = Fate::fail;                     // a cas that found another value
   }
 
   // Applies the operation to the store; false for a cas that does not match.
@@ -173,7 +177,9 @@ class Generator {
 
 }  // namespace
 
-Generated generate(const GenerateOptions& options) { return Generator(options).run(); }
+Generated generate(const GenerateOptions& options) {
+  return Generator(options).run();
+}
 
 History with_value(const History& h, std::size_t index, const Value& value) {
   History out;

@@ -28,7 +28,7 @@ struct GenerateOptions {
 struct Generated {
   History history;
   std::vector<std::size_t> reads;  // the ok completions of get / read
-  std::size_t distinct_keys = 0;  // of operations that did not fail
+  std::size_t distinct_keys = 0;   // of operations that did not fail
 };
 
 Generated generate(const GenerateOptions& options);

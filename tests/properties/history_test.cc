@@ -1,8 +1,8 @@
 // History records and the builder the simulator's clients call.
 
-#include <catch2/catch.hpp>
-
 #include "properties/history/history.h"
+
+#include <catch2/catch.hpp>
 
 using namespace doppel;
 using namespace doppel::properties;
@@ -39,8 +39,9 @@ TEST_CASE("history: event records an invoke and an ok at the same instant", "[un
   REQUIRE(h.records()[1].f == "restart");
 }
 
-TEST_CASE("history: append rejects completions of nothing, double invocations and time running backwards",
-          "[unit]") {
+TEST_CASE(
+    "history: append rejects completions of nothing, double invocations and time running backwards",
+    "[unit]") {
   History h;
   Status s = h.append(Operation{1, OpType::ok, "get", "k", Value{}, 5});
   REQUIRE_FALSE(s.ok());

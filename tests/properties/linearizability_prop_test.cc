@@ -1,10 +1,10 @@
 // The checker against histories that are linearizable by construction, the
 // same with one read corrupted, and at the size the simulator produces.
 
-#include <chrono>
+#include <rapidcheck/catch.h>
 
 #include <catch2/catch.hpp>
-#include <rapidcheck/catch.h>
+#include <chrono>
 
 #include "properties/linearizability/checker.h"
 #include "tests/properties/generate.h"
@@ -43,8 +43,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-TEST_CASE("linearizability: a history of a sequential execution in overlapping intervals is linearizable",
-          "[prop]") {
+TEST_CASE(
+    "linearizability: a history of a sequential execution in overlapping intervals is linearizable",
+    "[prop]") {
   rc::prop("generated histories pass", [] {
     const testing::GenerateOptions o = arbitrary_options();
     const testing::Generated g = testing::generate(o);
@@ -55,9 +56,10 @@ TEST_CASE("linearizability: a history of a sequential execution in overlapping i
   });
 }
 
-TEST_CASE("linearizability: a read corrupted to a never-written value is always rejected, and the "
-          "counter-example fails on its own but not without its culprit",
-          "[prop]") {
+TEST_CASE(
+    "linearizability: a read corrupted to a never-written value is always rejected, and the "
+    "counter-example fails on its own but not without its culprit",
+    "[prop]") {
   rc::prop("corrupted histories fail", [] {
     const testing::GenerateOptions o = arbitrary_options();
     const testing::Generated g = testing::generate(o);
@@ -91,7 +93,8 @@ TEST_CASE("linearizability: a read corrupted to a never-written value is always 
   });
 }
 
-TEST_CASE("linearizability: 10 000 operations over 100 keys from 5 processes check in seconds", "[unit]") {
+TEST_CASE("linearizability: 10 000 operations over 100 keys from 5 processes check in seconds",
+          "[unit]") {
   for (const ModelKind model : {ModelKind::kv, ModelKind::cas_register}) {
     testing::GenerateOptions o;
     o.model = model;
@@ -106,17 +109,18 @@ TEST_CASE("linearizability: 10 000 operations over 100 keys from 5 processes che
     REQUIRE(r.ok());
     REQUIRE(r->verdict == Verdict::linearizable);
     REQUIRE(r->keys == 100);
-    const History bad = testing::with_value(g.history, g.reads[g.reads.size() / 2],
-                                            model == ModelKind::kv ? Value::of("x") : Value::of(-1));
+    const History bad =
+        testing::with_value(g.history, g.reads[g.reads.size() / 2],
+                            model == ModelKind::kv ? Value::of("x") : Value::of(-1));
     start = std::chrono::steady_clock::now();
     const auto b = check(bad, model);
     const double bad_s = seconds_since(start);
     REQUIRE(b.ok());
     REQUIRE(b->verdict == Verdict::not_linearizable);
-    WARN(std::string(model_name(model)) << ": " << summarize(*r, model) << " in " << good_s
-                                        << " s; with one corrupted read, rejected with a "
-                                        << b->counter_example->window.size()
-                                        << "-record counter-example in " << bad_s << " s");
+    WARN(std::string(model_name(model))
+         << ": " << summarize(*r, model) << " in " << good_s
+         << " s; with one corrupted read, rejected with a " << b->counter_example->window.size()
+         << "-record counter-example in " << bad_s << " s");
     REQUIRE(good_s < 30);
     REQUIRE(bad_s < 30);
   }

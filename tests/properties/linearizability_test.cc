@@ -30,7 +30,9 @@ CheckResult check(const History& h, ModelKind model = ModelKind::kv, Value initi
   return std::move(*r);
 }
 
-Verdict verdict(const History& h, ModelKind model = ModelKind::kv) { return check(h, model).verdict; }
+Verdict verdict(const History& h, ModelKind model = ModelKind::kv) {
+  return check(h, model).verdict;
+}
 
 // The counter-example is a history that fails on its own, from each state it may start in.
 void require_window_fails(const CounterExample& ce, ModelKind model) {
@@ -57,11 +59,13 @@ TEST_CASE("linearizability: kv: a get of what a completed set wrote is lineariza
   REQUIRE(r.verdict == Verdict::linearizable);
   REQUIRE(r.operations == 3);
   REQUIRE(r.keys == 2);
-  REQUIRE_THAT(summarize(r, ModelKind::kv), Catch::StartsWith("linearizable: 3 operations on 2 keys"));
+  REQUIRE_THAT(summarize(r, ModelKind::kv),
+               Catch::StartsWith("linearizable: 3 operations on 2 keys"));
 }
 
-TEST_CASE("linearizability: kv: a stale get after a completed set is not, and the window is that get",
-          "[unit]") {
+TEST_CASE(
+    "linearizability: kv: a stale get after a completed set is not, and the window is that get",
+    "[unit]") {
   History h;
   op(h, 0, "set", "a", Value::of("1"), 0, 10, Value::of("1"));
   op(h, 0, "set", "a", Value::of("2"), 20, 30, Value::of("2"));
@@ -142,7 +146,8 @@ TEST_CASE("linearizability: kv: a lost append is not linearizable", "[unit]") {
   REQUIRE(verdict(h) == Verdict::linearizable);
 }
 
-TEST_CASE("linearizability: kv: append answers NOT_STORED exactly when the key is missing", "[unit]") {
+TEST_CASE("linearizability: kv: append answers NOT_STORED exactly when the key is missing",
+          "[unit]") {
   History h;
   op(h, 0, "append", "a", Value::of("x"), 0, 10, Value::of("NOT_STORED"));
   op(h, 0, "get", "a", kNull, 20, 30, kNull);
@@ -225,13 +230,13 @@ TEST_CASE("linearizability: the example histories give their expected verdicts",
     ModelKind model;
     Verdict expected;
   };
-  for (const Case& c : {Case{"kv-ok.jsonl", ModelKind::kv, Verdict::linearizable},
-                        Case{"kv-stale-read-bad.jsonl", ModelKind::kv, Verdict::not_linearizable},
-                        Case{"kv-lost-append-bad.jsonl", ModelKind::kv, Verdict::not_linearizable},
-                        Case{"kv-restart-bad.jsonl", ModelKind::kv, Verdict::not_linearizable},
-                        Case{"cas-register-ok.jsonl", ModelKind::cas_register, Verdict::linearizable},
-                        Case{"cas-register-bad.jsonl", ModelKind::cas_register,
-                             Verdict::not_linearizable}}) {
+  for (const Case& c :
+       {Case{"kv-ok.jsonl", ModelKind::kv, Verdict::linearizable},
+        Case{"kv-stale-read-bad.jsonl", ModelKind::kv, Verdict::not_linearizable},
+        Case{"kv-lost-append-bad.jsonl", ModelKind::kv, Verdict::not_linearizable},
+        Case{"kv-restart-bad.jsonl", ModelKind::kv, Verdict::not_linearizable},
+        Case{"cas-register-ok.jsonl", ModelKind::cas_register, Verdict::linearizable},
+        Case{"cas-register-bad.jsonl", ModelKind::cas_register, Verdict::not_linearizable}}) {
     INFO(c.name);
     const CheckResult r = check(file(c.name), c.model);
     REQUIRE(r.verdict == c.expected);
@@ -239,9 +244,10 @@ TEST_CASE("linearizability: the example histories give their expected verdicts",
   }
 }
 
-TEST_CASE("linearizability: an f the model does not know, or a value of the wrong shape, is an error "
-          "naming the line",
-          "[unit]") {
+TEST_CASE(
+    "linearizability: an f the model does not know, or a value of the wrong shape, is an error "
+    "naming the line",
+    "[unit]") {
   auto r = check_linearizable(file("cas-register-ok.jsonl"), CheckOptions{ModelKind::kv});
   REQUIRE_FALSE(r.ok());
   REQUIRE_THAT(r.error().what, Catch::Contains("line 1: f 'write' is not one of model kv's"));
@@ -256,7 +262,8 @@ TEST_CASE("linearizability: an f the model does not know, or a value of the wron
   REQUIRE_THAT(r.error().what, Catch::Contains("needs [expected, new]"));
 }
 
-TEST_CASE("linearizability: a search past its step limit answers unknown, never a verdict", "[unit]") {
+TEST_CASE("linearizability: a search past its step limit answers unknown, never a verdict",
+          "[unit]") {
   testing::GenerateOptions g;
   g.seed = 3;
   g.keys = 1;
@@ -268,7 +275,8 @@ TEST_CASE("linearizability: a search past its step limit answers unknown, never 
   REQUIRE(r.ok());
   REQUIRE(r->verdict == Verdict::unknown);
   REQUIRE(r->unknown_keys == std::vector<std::string>{"k0"});
-  REQUIRE_THAT(summarize(*r, ModelKind::kv), Catch::StartsWith("unknown (search limit): 1 of 1 keys"));
+  REQUIRE_THAT(summarize(*r, ModelKind::kv),
+               Catch::StartsWith("unknown (search limit): 1 of 1 keys"));
   o.steps_max = 10'000'000;
   REQUIRE(check_linearizable(h, o)->verdict == Verdict::linearizable);
 }
@@ -279,20 +287,21 @@ TEST_CASE("linearizability: the window starts after the last quiescent point", "
     op(h, i % 3, "set", "a", Value::of(std::to_string(i)), i * 10, i * 10 + 5, kNull);
   }
   op(h, 5, "get", "a", kNull, 2000, 2010, Value::of("42"));
-  op(h, 6, "set", "a", Value::of("late"), 2005, 2100, kNull);  // completes after the failure
+  op(h, 6, "append", "a", Value::of("!"), 2005, 2100, Value::of("STORED"));  // completes later
   const CheckResult r = check(h);
   REQUIRE(r.verdict == Verdict::not_linearizable);
   const CounterExample& ce = *r.counter_example;
   REQUIRE(ce.operations_before == 100);
   REQUIRE(ce.initial_states == std::vector<Value>{Value::of("99")});
-  REQUIRE(ce.window.size() == 4);  // the get, and the late set as an info
+  REQUIRE(ce.window.size() == 4);  // the get, and the late append as an info
   REQUIRE(ce.unfinished.size() == 1);
-  REQUIRE(ce.window.records()[ce.unfinished[0]].f == "set");
+  REQUIRE(ce.window.records()[ce.unfinished[0]].f == "append");
   REQUIRE(ce.window.records()[ce.window.partner(ce.unfinished[0])].type == OpType::info);
   require_window_fails(ce, ModelKind::kv);
   const std::string text = format_counter_example(ce);
   REQUIRE_THAT(text, Catch::Contains("[2005 .. after the failure point]"));
   REQUIRE_THAT(text, Catch::Contains("longest linearization found: 1 of them, from \"99\""));
+  REQUIRE_THAT(text, Catch::Contains("p6 append \"!\"") && Catch::Contains("=> \"99!\""));
 }
 
 TEST_CASE("linearizability: a counter-example with several possible starting states lists them all",
