@@ -39,7 +39,7 @@ CONF
   grep -q "^doppel: serving" "$tmp/out" || { fail "$backend: the server did not start: $(cat "$tmp/err")"; continue; }
 
   # A second server on the same port must fail, not silently share it.
-  "$doppel" serve --config "$tmp/kv.toml" >/dev/null 2>"$tmp/second.err"
+  timeout 20 "$doppel" serve --config "$tmp/kv.toml" >/dev/null 2>"$tmp/second.err"
   rc=$?
   [ "$rc" -eq 2 ] && grep -q "address in use" "$tmp/second.err" ||
     fail "$backend: a second server on the port gave exit $rc: $(cat "$tmp/second.err")"

@@ -78,7 +78,7 @@ for backend in epoll uring; do
   got=$(ask $'GET\n')
   [ "$got" = "VALUE 7" ] || fail "$backend: after restart got '$got'"
   # A second server on the same port: a clear error, exit 2.
-  "$doppel" serve --config "$tmp/$backend.toml" >"$tmp/second.out" 2>"$tmp/second.err"
+  timeout 20 "$doppel" serve --config "$tmp/$backend.toml" >"$tmp/second.out" 2>"$tmp/second.err"
   rc=$?
   [ "$rc" -eq 2 ] || fail "$backend: a port in use gave exit $rc"
   grep -q "address in use" "$tmp/second.err" || fail "$backend: no 'address in use' in: $(cat "$tmp/second.err")"

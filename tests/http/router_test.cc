@@ -1,5 +1,6 @@
 // The router: captures, specificity, 404, 405 with Allow, HEAD served by GET.
 
+#include "components/http/codec.h"
 #include "components/http/router.h"
 
 #include <catch2/catch.hpp>
@@ -14,8 +15,7 @@ Request request(std::string method, std::vector<std::string> segments) {
   Request r;
   r.method = std::move(method);
   r.segments = std::move(segments);
-  r.path = "/";
-  for (std::size_t i = 0; i < r.segments.size(); ++i) r.path += (i ? "/" : "") + r.segments[i];
+  r.path = make_target(r.segments);
   return r;
 }
 
