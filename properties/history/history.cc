@@ -33,13 +33,16 @@ Value Value::pair(Value first, Value second) {
 int compare(const Value& a, const Value& b) {
   if (a.kind != b.kind) return a.kind < b.kind ? -1 : 1;
   switch (a.kind) {
-    case Value::Kind::null: return 0;
-    case Value::Kind::integer: return a.integer < b.integer ? -1 : (a.integer > b.integer ? 1 : 0);
+    case Value::Kind::null:
+      return 0;
+    case Value::Kind::integer:
+      return a.integer < b.integer ? -1 : (a.integer > b.integer ? 1 : 0);
     case Value::Kind::string: {
       const int c = a.text.compare(b.text);
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
-    case Value::Kind::pair: break;
+    case Value::Kind::pair:
+      break;
   }
   DOPPEL_ASSERT(a.items.size() == 2 && b.items.size() == 2);
   const int first = compare(a.items[0], b.items[0]);  // depth 1: items are scalars
@@ -52,11 +55,21 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (const char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -74,24 +87,31 @@ void append_json_string(std::string& out, std::string_view s) {
 
 std::string to_json(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::null: return "null";
-    case Value::Kind::integer: return std::to_string(v.integer);
+    case Value::Kind::null:
+      return "null";
+    case Value::Kind::integer:
+      return std::to_string(v.integer);
     case Value::Kind::string: {
       std::string out;
       append_json_string(out, v.text);
       return out;
     }
-    case Value::Kind::pair: break;
+    case Value::Kind::pair:
+      break;
   }
   return "[" + to_json(v.items[0]) + ", " + to_json(v.items[1]) + "]";
 }
 
 std::string_view op_type_name(OpType type) {
   switch (type) {
-    case OpType::invoke: return "invoke";
-    case OpType::ok: return "ok";
-    case OpType::fail: return "fail";
-    case OpType::info: return "info";
+    case OpType::invoke:
+      return "invoke";
+    case OpType::ok:
+      return "ok";
+    case OpType::fail:
+      return "fail";
+    case OpType::info:
+      return "info";
   }
   return "?";
 }
@@ -148,8 +168,8 @@ Status History::append(Operation op) {
 
 std::size_t History::invoke(std::int64_t process, std::string_view f, std::string_view key,
                             Value value, std::int64_t time_ns) {
-  Operation op{process, OpType::invoke, std::string(f), std::string(key), std::move(value),
-               time_ns, 0};
+  Operation op{process, OpType::invoke, std::string(f), std::string(key), std::move(value), time_ns,
+               0};
   Status s = append(std::move(op));
   DOPPEL_ASSERT_MSG(s.ok(), "History::invoke: a process invoked twice, or the history is full");
   return records_.size() - 1;

@@ -35,7 +35,6 @@ struct Value {
 
   static Value of(std::int64_t v);
   static Value of(std::string v);
-  static Value of(const char* v) { return of(std::string(v)); }
   static Value pair(Value first, Value second);
 
   bool is_null() const { return kind == Kind::null; }
@@ -44,8 +43,12 @@ struct Value {
 
 // A total order: by kind (null < integer < string < pair), then by content.
 int compare(const Value& a, const Value& b);
-inline bool operator==(const Value& a, const Value& b) { return compare(a, b) == 0; }
-inline bool operator<(const Value& a, const Value& b) { return compare(a, b) < 0; }
+inline bool operator==(const Value& a, const Value& b) {
+  return compare(a, b) == 0;
+}
+inline bool operator<(const Value& a, const Value& b) {
+  return compare(a, b) < 0;
+}
 
 // The value as JSON text: null, 42, "text" (escaped), [1, 2].
 std::string to_json(const Value& v);
@@ -56,16 +59,16 @@ std::string_view op_type_name(OpType type);
 struct Operation {
   std::int64_t process = 0;
   OpType type = OpType::invoke;
-  std::string f;     // what the operation is: get, set, read, cas ... (the model decides)
-  std::string key;   // "" when the history is of one register; ignored for f = restart
-  Value value;       // invoke: the argument; ok: the result
+  std::string f;    // what the operation is: get, set, read, cas ... (the model decides)
+  std::string key;  // "" when the history is of one register; ignored for f = restart
+  Value value;      // invoke: the argument; ok: the result
   std::int64_t time_ns = 0;
   std::uint64_t line = 0;  // the JSONL line it was read from; 0 when recorded in memory
 
   // Equal records: everything but where they were read from.
   bool operator==(const Operation& o) const {
-    return process == o.process && type == o.type && f == o.f && key == o.key &&
-           value == o.value && time_ns == o.time_ns;
+    return process == o.process && type == o.type && f == o.f && key == o.key && value == o.value &&
+           time_ns == o.time_ns;
   }
 };
 

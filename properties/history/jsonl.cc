@@ -89,16 +89,35 @@ Status Cursor::escape(std::string& out) {
   const char c = peek();
   ++i_;
   switch (c) {
-    case '"': out += '"'; return {};
-    case '\\': out += '\\'; return {};
-    case '/': out += '/'; return {};
-    case 'b': out += '\b'; return {};
-    case 'f': out += '\f'; return {};
-    case 'n': out += '\n'; return {};
-    case 'r': out += '\r'; return {};
-    case 't': out += '\t'; return {};
-    case 'u': break;
-    default: --i_; return fail("unknown escape in a string");
+    case '"':
+      out += '"';
+      return {};
+    case '\\':
+      out += '\\';
+      return {};
+    case '/':
+      out += '/';
+      return {};
+    case 'b':
+      out += '\b';
+      return {};
+    case 'f':
+      out += '\f';
+      return {};
+    case 'n':
+      out += '\n';
+      return {};
+    case 'r':
+      out += '\r';
+      return {};
+    case 't':
+      out += '\t';
+      return {};
+    case 'u':
+      break;
+    default:
+      --i_;
+      return fail("unknown escape in a string");
   }
   std::uint32_t cp = 0;
   if (Status s = hex4(cp); !s) return s;
@@ -259,7 +278,8 @@ Status read_field(Cursor& in, const std::string& name, Operation& op, Fields& se
     if (in.peek() == '"') {
       std::string who;
       if (Status s = in.string(who); !s) return s;
-      if (who != "nemesis") return in.fail_at(at, "'process': expected an integer (or \"nemesis\")");
+      if (who != "nemesis")
+        return in.fail_at(at, "'process': expected an integer (or \"nemesis\")");
       seen.nemesis = true;
       return {};
     }
@@ -273,11 +293,16 @@ Status read_field(Cursor& in, const std::string& name, Operation& op, Fields& se
     seen.type = true;
     std::string type;
     if (Status s = in.string(type); !s) return s;
-    if (type == "invoke") op.type = OpType::invoke;
-    else if (type == "ok") op.type = OpType::ok;
-    else if (type == "fail") op.type = OpType::fail;
-    else if (type == "info") op.type = OpType::info;
-    else return in.fail_at(at, "'type': expected \"invoke\", \"ok\", \"fail\" or \"info\"");
+    if (type == "invoke")
+      op.type = OpType::invoke;
+    else if (type == "ok")
+      op.type = OpType::ok;
+    else if (type == "fail")
+      op.type = OpType::fail;
+    else if (type == "info")
+      op.type = OpType::info;
+    else
+      return in.fail_at(at, "'type': expected \"invoke\", \"ok\", \"fail\" or \"info\"");
     return {};
   }
   if (name == "f") {
@@ -288,7 +313,8 @@ Status read_field(Cursor& in, const std::string& name, Operation& op, Fields& se
   if (name == "key") {
     seen.key = true;
     Value key;
-    if (Status s = in.value(key, true); !s) return in.fail_at(at, "'key': expected a string or an integer");
+    if (Status s = in.value(key, true); !s)
+      return in.fail_at(at, "'key': expected a string or an integer");
     if (key.kind == Value::Kind::integer) op.key = std::to_string(key.integer);
     if (key.kind == Value::Kind::string) op.key = std::move(key.text);
     return {};
@@ -312,8 +338,8 @@ bool seen_before(const Fields& seen, const std::string& name) {
 }
 
 bool known_field(const std::string& name) {
-  return name == "process" || name == "type" || name == "f" || name == "key" ||
-         name == "value" || name == "time";
+  return name == "process" || name == "type" || name == "f" || name == "key" || name == "value" ||
+         name == "time";
 }
 
 }  // namespace
@@ -350,8 +376,10 @@ Result<std::optional<Operation>> parse_operation(std::string_view line, const Js
   if (!in.at_end()) return in.fail("text after the object");
   if (seen.nemesis) return std::optional<Operation>{};
   if (wrong) return *wrong;
-  for (const auto& [has, name] : {std::pair{seen.process, "process"}, {seen.type, "type"},
-                                  {seen.f, "f"}, {seen.time, "time"}}) {
+  for (const auto& [has, name] : {std::pair{seen.process, "process"},
+                                  {seen.type, "type"},
+                                  {seen.f, "f"},
+                                  {seen.time, "time"}}) {
     if (!has) return make_error(Errc::corrupt, std::string("'") + name + "' is missing");
   }
   return std::optional<Operation>(std::move(op));
@@ -370,9 +398,8 @@ Status JsonlReader::line(std::string_view text) {
   if (!op) return at_line(op.error());
   if (!op->has_value()) return {};
   if (history_.size() >= limits_.records_max) {
-    return at_line(make_error(Errc::too_large,
-                              "over the limit of " + std::to_string(limits_.records_max) +
-                                  " records"));
+    return at_line(make_error(
+        Errc::too_large, "over the limit of " + std::to_string(limits_.records_max) + " records"));
   }
   (*op)->line = line_;
   if (Status s = history_.append(std::move(**op)); !s) return at_line(s.error());
@@ -386,9 +413,9 @@ Status JsonlReader::feed(std::string_view bytes) {
     const std::size_t take = nl == std::string_view::npos ? bytes.size() : nl;
     if (partial_.size() + take > limits_.line_bytes_max) {
       ++line_;
-      error_ = at_line(make_error(Errc::too_large, "longer than the limit of " +
-                                                       std::to_string(limits_.line_bytes_max) +
-                                                       " bytes"));
+      error_ = at_line(make_error(
+          Errc::too_large,
+          "longer than the limit of " + std::to_string(limits_.line_bytes_max) + " bytes"));
       return *error_;
     }
     if (nl == std::string_view::npos) {

@@ -14,9 +14,9 @@ namespace {
 
 // One operation of a key's sub-history.
 struct KeyOp {
-  std::size_t invocation = 0;               // record index
-  std::size_t completion = History::npos;   // its ok or info record, if any
-  bool completed = false;                   // ok
+  std::size_t invocation = 0;              // record index
+  std::size_t completion = History::npos;  // its ok or info record, if any
+  bool completed = false;                  // ok
   CompiledOp compiled;
   std::int64_t call_ns = 0;
   std::int64_t return_ns = 0;  // when completed
@@ -74,8 +74,8 @@ struct Slice {
     const KeyOp& k = key_ops[index];
     DOPPEL_ASSERT(!done || k.completed);
     if (!done && !k.compiled.pending) return;
-    ops.push_back(SearchOp{done ? k.compiled.completed : *k.compiled.pending, k.call_ns,
-                           k.return_ns, !done});
+    ops.push_back(
+        SearchOp{done ? k.compiled.completed : *k.compiled.pending, k.call_ns, k.return_ns, !done});
     origin.push_back(index);
     completed.push_back(done);
   }
@@ -150,6 +150,8 @@ class Shrinker {
   bool try_window(const Slice& p, const std::vector<std::uint32_t>& order, std::size_t cut,
                   StateId initial, Shrunk& out);
 
+  static constexpr std::uint64_t kDisplaySteps = 1'000'000;
+
   const KeyOps& key_ops_;
   Stepper& stepper_;
   SearchLimits limits_;
@@ -170,8 +172,8 @@ std::size_t Shrinker::last_quiescent(const Slice& p, std::vector<std::uint32_t>&
   return best;
 }
 
-bool Shrinker::try_window(const Slice& p, const std::vector<std::uint32_t>& order,
-                          std::size_t cut, StateId initial, Shrunk& out) {
+bool Shrinker::try_window(const Slice& p, const std::vector<std::uint32_t>& order, std::size_t cut,
+                          StateId initial, Shrunk& out) {
   const std::span<const std::uint32_t> all(order);
   out.window = p.subset(key_ops_, all.subspan(cut));
   out.before = cut;
@@ -181,19 +183,24 @@ bool Shrinker::try_window(const Slice& p, const std::vector<std::uint32_t>& orde
     if (head.outcome != Outcome::linearizable) return false;
     out.initial = head.final_states;
   }
-  out.longest = SearchResult{};
   for (const StateId from : out.initial) {
-    SearchResult r = run(out.window, from, {false, true});  // every operation, for the longest
-    if (r.outcome == Outcome::limit) {
-      r = run(out.window, from);  // leaves out unneeded pending operations: cheaper
-      r.longest.clear();
-      r.longest_states.clear();
-    }
+    const SearchResult r = run(out.window, from);
     if (r.outcome == Outcome::limit) return false;
     // The prefix fails, and every way through the operations before the
     // window ends in one of these states: so the window fails from each.
     DOPPEL_ASSERT_MSG(r.outcome == Outcome::not_linearizable, "a window linearizes");
-    if (r.longest.size() > out.longest.longest.size() || out.longest.longest.empty()) {
+  }
+  // For the reader: the longest linearization of the window, with every
+  // operation and a small budget (what is met by then is still a valid start).
+  SearchLimits display = limits_;
+  display.steps_max = std::max<std::uint64_t>(
+      1000, std::min(limits_.steps_max, kDisplaySteps) / out.initial.size());
+  out.longest = SearchResult{};
+  out.longest_from = out.initial.front();
+  for (const StateId from : out.initial) {
+    SearchResult r = search(out.window.ops, from, stepper_, display, {false, true});
+    steps_ += r.steps;
+    if (r.longest.size() > out.longest.longest.size()) {
       out.longest = std::move(r);
       out.longest_from = from;
     }
@@ -215,7 +222,11 @@ Shrunk Shrinker::shrink(StateId initial) {
       lo = mid + 1;
     }
   }
-  const Slice p = prefix(all, at, lo);
+  Slice p = prefix(all, at, lo);
+  // Pending operations whose effect nothing observes cannot matter: without
+  // them the prefix still fails, and they no longer stand in every cut.
+  const std::vector<std::uint32_t> kept = needed(p.ops);
+  if (kept.size() < p.ops.size()) p = p.subset(key_ops_, kept);
   std::vector<std::uint32_t> order;
   const std::size_t cut = last_quiescent(p, order);
   Shrunk out;
@@ -247,9 +258,9 @@ CounterExample make_counter_example(const History& history, const std::string& k
   ce.operations_before = s.before;
   ce.initial_states = sorted_values(states, s.initial);
   const Value& from = states.value(s.longest_from);
-  ce.longest_from = static_cast<std::size_t>(
-      std::find(ce.initial_states.begin(), ce.initial_states.end(), from) -
-      ce.initial_states.begin());
+  ce.longest_from =
+      static_cast<std::size_t>(std::find(ce.initial_states.begin(), ce.initial_states.end(), from) -
+                               ce.initial_states.begin());
   // Records in history order, so each process's stay paired; an operation
   // that completed after the failure point keeps its completion as an info
   // (it is pending in the prefix: its result came too late to matter).
@@ -257,7 +268,8 @@ CounterExample make_counter_example(const History& history, const std::string& k
   for (std::size_t i = 0; i < s.window.ops.size(); ++i) {
     const KeyOp& k = key_ops[s.window.origin[i]];
     records[k.invocation] = false;
-    if (k.completion != History::npos) records[k.completion] = k.completed && !s.window.completed[i];
+    if (k.completion != History::npos)
+      records[k.completion] = k.completed && !s.window.completed[i];
   }
   std::map<std::size_t, std::size_t> window_index;  // record index -> window index
   for (const auto& [r, demoted] : records) {
@@ -274,7 +286,8 @@ CounterExample make_counter_example(const History& history, const std::string& k
   ce.culprit = window_index.at(key_ops[s.culprit].invocation);
   for (std::size_t i = 0; i < s.longest.longest.size(); ++i) {
     const KeyOp& k = key_ops[s.window.origin[s.longest.longest[i]]];
-    ce.longest.push_back({window_index.at(k.invocation), states.value(s.longest.longest_states[i])});
+    ce.longest.push_back(
+        {window_index.at(k.invocation), states.value(s.longest.longest_states[i])});
   }
   return ce;
 }
@@ -283,9 +296,12 @@ CounterExample make_counter_example(const History& history, const std::string& k
 
 std::string_view verdict_name(Verdict v) {
   switch (v) {
-    case Verdict::linearizable: return "linearizable";
-    case Verdict::not_linearizable: return "not linearizable";
-    case Verdict::unknown: return "unknown (search limit)";
+    case Verdict::linearizable:
+      return "linearizable";
+    case Verdict::not_linearizable:
+      return "not linearizable";
+    case Verdict::unknown:
+      return "unknown (search limit)";
   }
   return "?";
 }
@@ -322,17 +338,20 @@ Result<CheckResult> check_linearizable(const History& history, const CheckOption
 
 std::string summarize(const CheckResult& r, ModelKind model) {
   const std::string totals = std::to_string(r.operations) + " operations on " +
-                             std::to_string(r.keys) + " keys (model " +
-                             std::string(model_name(model)) + ", " + std::to_string(r.steps) +
-                             " search steps)";
-  const std::string unknown = std::to_string(r.unknown_keys.size()) + " of " +
-                              std::to_string(r.keys) + " keys hit the search limit (first: " +
-                              (r.unknown_keys.empty() ? "" : to_json(Value::of(r.unknown_keys[0]))) +
-                              ")";
+                             std::to_string(r.keys) + (r.keys == 1 ? " key" : " keys") +
+                             " (model " + std::string(model_name(model)) + ", " +
+                             std::to_string(r.steps) + " search steps)";
+  const std::string unknown =
+      std::to_string(r.unknown_keys.size()) + " of " + std::to_string(r.keys) +
+      " keys hit the search limit (first: " +
+      (r.unknown_keys.empty() ? "" : to_json(Value::of(r.unknown_keys[0]))) + ")";
   switch (r.verdict) {
-    case Verdict::linearizable: return "linearizable: " + totals;
-    case Verdict::unknown: return "unknown (search limit): " + unknown + "; " + totals;
-    case Verdict::not_linearizable: break;
+    case Verdict::linearizable:
+      return "linearizable: " + totals;
+    case Verdict::unknown:
+      return "unknown (search limit): " + unknown + "; " + totals;
+    case Verdict::not_linearizable:
+      break;
   }
   std::string out = "NOT linearizable: key " + to_json(Value::of(r.failed_keys.front())) + " (" +
                     std::to_string(r.failed_keys.size()) + " of " + std::to_string(r.keys) +
@@ -343,16 +362,27 @@ std::string summarize(const CheckResult& r, ModelKind model) {
 
 namespace {
 
+// A value as the counter-example prints it: JSON, cut short when long, so a
+// kilobyte value does not drown the story.
+std::string shown(const Value& v) {
+  constexpr std::size_t kShownMax = 48;
+  std::string text = to_json(v);
+  if (text.size() <= kShownMax) return text;
+  const std::size_t bytes = v.kind == Value::Kind::string ? v.text.size() : text.size();
+  text.resize(kShownMax - 8);
+  return text + "...\" (" + std::to_string(bytes) + " bytes)";
+}
+
 // "p3 get -> \"v1\"", "p1 set \"v2\"", "p2 cas [1, 2]", "p4 append \"x\" -> \"NOT_STORED\"".
 std::string describe_op(const History& h, std::size_t i) {
   const Operation& inv = h.records()[i];
   std::string out = "p" + std::to_string(inv.process) + " " + inv.f;
-  if (!inv.value.is_null()) out += " " + to_json(inv.value);
+  if (!inv.value.is_null()) out += " " + shown(inv.value);
   const std::size_t j = h.partner(i);
   if (j != History::npos && h.records()[j].type == OpType::ok) {
     const Value& result = h.records()[j].value;
     if (inv.value.is_null() || (!result.is_null() && result != inv.value)) {
-      out += " -> " + to_json(result);
+      out += " -> " + shown(result);
     }
   }
   return out;
@@ -383,7 +413,7 @@ std::string state_list(const std::vector<Value>& states) {
   constexpr std::size_t kShownMax = 8;
   std::string out;
   for (std::size_t i = 0; i < states.size() && i < kShownMax; ++i) {
-    out += (i ? ", " : "") + to_json(states[i]);
+    out += (i ? ", " : "") + shown(states[i]);
   }
   if (states.size() > kShownMax) out += ", ... (" + std::to_string(states.size()) + " in all)";
   return out;
@@ -405,7 +435,7 @@ std::string format_counter_example(const CounterExample& ce) {
   for (std::size_t i = 0; i < h.size(); ++i) {
     if (h.records()[i].type == OpType::invoke) invocations.push_back(i);
   }
-  std::string out = "key " + to_json(Value::of(ce.key)) + ": cannot linearize " +
+  std::string out = "key " + shown(Value::of(ce.key)) + ": cannot linearize " +
                     describe_op(h, ce.culprit) + " " + when(h, ce.culprit, false) +
                     line_of(ce.culprit) + "\n";
   out += "  window: " + std::to_string(invocations.size()) + " of the key's " +
@@ -416,24 +446,36 @@ std::string format_counter_example(const CounterExample& ce) {
     out += "the " + std::to_string(ce.operations_before) + " before it leave the key as " +
            (ce.initial_states.size() > 1 ? "one of " : "") + state_list(ce.initial_states) + "\n";
   }
+  // A long window is shown by its end, where the failure is (culprit included).
+  const std::size_t culprit_at = static_cast<std::size_t>(
+      std::find(invocations.begin(), invocations.end(), ce.culprit) - invocations.begin());
+  const std::size_t first = invocations.size() <= kOpsShownMax
+                                ? 0
+                                : std::min(culprit_at, invocations.size() - kOpsShownMax);
   out += "  operations, by invocation (times in ns; * marks the one that cannot be linearized):\n";
-  for (std::size_t n = 0; n < invocations.size() && n < kOpsShownMax; ++n) {
+  if (first > 0) out += "    ... " + std::to_string(first) + " earlier\n";
+  for (std::size_t n = first; n < invocations.size() && n < first + kOpsShownMax; ++n) {
     const std::size_t i = invocations[n];
     out += std::string(i == ce.culprit ? "  * " : "    ") + pad(describe_op(h, i), 36) + " " +
            when(h, i, is_unfinished(i)) + line_of(i) + "\n";
   }
-  if (invocations.size() > kOpsShownMax) {
-    out += "    ... " + std::to_string(invocations.size() - kOpsShownMax) + " more\n";
+  if (invocations.size() > first + kOpsShownMax) {
+    out += "    ... " + std::to_string(invocations.size() - first - kOpsShownMax) + " later\n";
+  }
+  const std::string from =
+      ce.initial_states.empty() ? "null" : shown(ce.initial_states[ce.longest_from]);
+  if (ce.longest.empty()) {
+    out += "  no operation of the window can be linearized first (from " + from + ")\n";
+    return out;
   }
   out += "  longest linearization found: " + std::to_string(ce.longest.size()) + " of them, from " +
-         (ce.initial_states.empty() ? "null" : to_json(ce.initial_states[ce.longest_from])) +
-         (ce.longest.empty() ? "\n" : ":\n");
-  for (std::size_t n = 0; n < ce.longest.size() && n < kOpsShownMax; ++n) {
+         from + ", each with the state after it:\n";
+  const std::size_t skipped =
+      ce.longest.size() > kOpsShownMax ? ce.longest.size() - kOpsShownMax : 0;
+  if (skipped > 0) out += "    ... " + std::to_string(skipped) + " earlier\n";
+  for (std::size_t n = skipped; n < ce.longest.size(); ++n) {
     out += "    " + pad(describe_op(h, ce.longest[n].op), 36) + " => " +
-           to_json(ce.longest[n].state) + "\n";
-  }
-  if (ce.longest.size() > kOpsShownMax) {
-    out += "    ... " + std::to_string(ce.longest.size() - kOpsShownMax) + " more\n";
+           shown(ce.longest[n].state) + "\n";
   }
   return out;
 }

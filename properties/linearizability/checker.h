@@ -14,9 +14,11 @@
 // linearized (cut at the completion that cannot be explained: operations
 // completed after it are pending in the prefix), and of that prefix only the
 // window after its last quiescent point (no operation in flight), starting
-// from each state the operations before could have left. The window is a
-// history on its own: checked from any of those initial states, it is not
-// linearizable.
+// from each state the operations before could have left. Pending operations
+// whose effect nothing observes are left out of it (they cannot matter, and
+// an info operation would otherwise stand in the way of every cut after its
+// call). The window is a history on its own: checked from any of those
+// initial states, it is not linearizable.
 
 #include <cstddef>
 #include <cstdint>
@@ -69,9 +71,9 @@ struct CheckResult {
   Verdict verdict = Verdict::linearizable;
   std::size_t operations = 0;  // invocations in the history
   std::size_t keys = 0;
-  std::uint64_t steps = 0;                 // every search's, added up
-  std::vector<std::string> failed_keys;    // not linearizable, in key order
-  std::vector<std::string> unknown_keys;   // hit a search limit, in key order
+  std::uint64_t steps = 0;                        // every search's, added up
+  std::vector<std::string> failed_keys;           // not linearizable, in key order
+  std::vector<std::string> unknown_keys;          // hit a search limit, in key order
   std::optional<CounterExample> counter_example;  // of failed_keys.front()
 };
 

@@ -6,8 +6,10 @@ namespace doppel::properties::linearizability {
 
 std::string_view model_name(ModelKind model) {
   switch (model) {
-    case ModelKind::kv: return "kv";
-    case ModelKind::cas_register: return "cas-register";
+    case ModelKind::kv:
+      return "kv";
+    case ModelKind::cas_register:
+      return "cas-register";
   }
   return "?";
 }
@@ -87,8 +89,9 @@ Result<CompiledOp> compile_kv(const Operation& inv, const Operation* ok, States&
     return c;
   }
   return make_error(Errc::invalid_argument,
-                    "f '" + inv.f + "' is not one of model kv's: get, set, append, delete, "
-                    "evict, restart");
+                    "f '" + inv.f +
+                        "' is not one of model kv's: get, set, append, delete, "
+                        "evict, restart");
 }
 
 Result<CompiledOp> compile_register(const Operation& inv, const Operation* ok, States& states) {
@@ -108,8 +111,8 @@ Result<CompiledOp> compile_register(const Operation& inv, const Operation* ok, S
   }
   if (inv.f == "cas") {
     if (inv.value.is_scalar()) return shape_error(inv, "needs [expected, new]");
-    c.pending = Step{StepKind::cas, states.intern(inv.value.items[0]),
-                                   states.intern(inv.value.items[1])};
+    c.pending =
+        Step{StepKind::cas, states.intern(inv.value.items[0]), states.intern(inv.value.items[1])};
     c.completed = *c.pending;
     return c;
   }
@@ -135,14 +138,22 @@ Result<CompiledOp> compile(ModelKind model, const Operation& invocation, const O
 std::optional<StateId> Stepper::apply(StateId state, const Step& step) {
   const bool present = state != States::kNull;
   switch (step.kind) {
-    case StepKind::read: return state == step.a ? std::optional(state) : std::nullopt;
-    case StepKind::write: return step.a;
-    case StepKind::cas: return state == step.a ? std::optional(step.b) : std::nullopt;
-    case StepKind::append_missed: return present ? std::nullopt : std::optional(state);
-    case StepKind::remove: return States::kNull;
-    case StepKind::remove_present: return present ? std::optional(States::kNull) : std::nullopt;
-    case StepKind::remove_absent: return present ? std::nullopt : std::optional(state);
-    case StepKind::append: break;
+    case StepKind::read:
+      return state == step.a ? std::optional(state) : std::nullopt;
+    case StepKind::write:
+      return step.a;
+    case StepKind::cas:
+      return state == step.a ? std::optional(step.b) : std::nullopt;
+    case StepKind::append_missed:
+      return present ? std::nullopt : std::optional(state);
+    case StepKind::remove:
+      return States::kNull;
+    case StepKind::remove_present:
+      return present ? std::optional(States::kNull) : std::nullopt;
+    case StepKind::remove_absent:
+      return present ? std::nullopt : std::optional(state);
+    case StepKind::append:
+      break;
   }
   if (!present) return std::nullopt;
   const auto [it, added] = appended_.try_emplace({state, step.a}, States::kNull);

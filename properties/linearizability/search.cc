@@ -85,7 +85,8 @@ class ConfigSet {
   }
 
   bool over_budget(std::size_t more_words) const {
-    const std::uint64_t bytes = (groups_.size() + sets_.size() + more_words) * 8 + slots_.size() * 4;
+    const std::uint64_t bytes =
+        (groups_.size() + sets_.size() + more_words) * 8 + slots_.size() * 4;
     return bytes > bytes_max_ || group_count_ >= kCountMax || set_count_ >= kCountMax;
   }
 
@@ -104,9 +105,9 @@ class ConfigSet {
   std::vector<std::uint64_t> pending_;  // the bits of pending operations
   std::size_t words_;
   std::uint64_t bytes_max_;
-  std::vector<std::uint32_t> slots_;    // group index + 1, or 0
-  std::vector<std::uint64_t> groups_;   // [hash, state, first set + 1, N...] each
-  std::vector<std::uint64_t> sets_;     // [next set + 1, U...] each
+  std::vector<std::uint32_t> slots_;   // group index + 1, or 0
+  std::vector<std::uint64_t> groups_;  // [hash, state, first set + 1, N...] each
+  std::vector<std::uint64_t> sets_;    // [next set + 1, U...] each
   std::size_t group_count_ = 0;
   std::uint64_t set_count_ = 0;
 };
@@ -173,37 +174,68 @@ struct EntryList {
 };
 
 // One level of the depth-first search: a configuration and where its
-// choices stand. Completed operations' calls are tried first, in list order;
-// pending ones (set aside on the way) after, so that configurations that
-// used fewer pending operations come first and dominate the rest.
+// choices stand. Calls are tried in list order; or, deferring, completed
+// operations' calls first and pending ones (set aside on the way) after, so
+// that configurations that used fewer pending operations come first and
+// dominate the rest.
 struct Level {
   StateId state;
-  std::uint32_t node;             // the next list node to look at
-  std::uint32_t chosen = 0;       // the call linearized to reach the level above
-  std::size_t deferred_begin = 0; // this level's pending calls in `deferred`
+  std::uint32_t node;              // the next list node to look at
+  std::uint32_t chosen = 0;        // the call linearized to reach the level above
+  std::size_t deferred_begin = 0;  // this level's pending calls in `deferred`
   std::size_t deferred_next = 0;
-  bool deferring = false;         // the walk is over: trying the pending calls
+  bool deferring = false;  // the walk is over: trying the pending calls
 };
 
+// The set of linearized operations, with the Zobrist hash of its completed
+// part (pending operations are told apart by ConfigSet, not by the hash).
+class Linearized {
+ public:
+  explicit Linearized(std::span<const SearchOp> ops)
+      : ops_(ops), bits_((ops.size() + 63) / 64, 0), pending_(bits_.size(), 0) {
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].pending) pending_[i / 64] |= std::uint64_t{1} << (i % 64);
+    }
+  }
+  void flip(std::uint32_t op) {
+    bits_[op / 64] ^= std::uint64_t{1} << (op % 64);
+    if (!ops_[op].pending) zobrist_ ^= mix64(op + 0x9e3779b97f4a7c15ULL);
+  }
+  std::uint64_t hash(StateId state) const {
+    return mix64(zobrist_ ^ (state * 0x9e3779b97f4a7c15ULL));
+  }
+  const std::vector<std::uint64_t>& bits() const { return bits_; }
+  const std::vector<std::uint64_t>& pending() const { return pending_; }
+
+ private:
+  std::span<const SearchOp> ops_;
+  std::vector<std::uint64_t> bits_, pending_;
+  std::uint64_t zobrist_ = 0;
+};
+
+void record_longest(const std::vector<Level>& levels, const std::vector<Entry>& entries,
+                    SearchResult& r) {
+  r.longest.clear();
+  r.longest_states.clear();
+  for (std::size_t i = 0; i + 1 < levels.size(); ++i) {
+    r.longest.push_back(entries[levels[i].chosen - 1].op);
+    r.longest_states.push_back(levels[i + 1].state);
+  }
+}
+
 SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper& stepper,
-                        const SearchLimits& limits, SearchMode mode) {
+                        const SearchLimits& limits, SearchMode mode, bool defer_pending) {
   DOPPEL_ASSERT(ops.size() < (std::size_t{1} << 31));
   const std::vector<Entry> entries = order_entries(ops);
   EntryList list(entries, ops.size());
   const auto end = static_cast<std::uint32_t>(entries.size() + 1);
-  std::vector<std::uint64_t> bits((ops.size() + 63) / 64, 0), pending(bits.size(), 0);
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (ops[i].pending) pending[i / 64] |= std::uint64_t{1} << (i % 64);
-  }
-  std::uint64_t zobrist = 0;  // the XOR of the linearized completed operations' keys
-  auto flip = [&](std::uint32_t op) {
-    bits[op / 64] ^= std::uint64_t{1} << (op % 64);
-    if (!ops[op].pending) zobrist ^= mix64(op + 0x9e3779b97f4a7c15ULL);
-  };
-  auto hash = [&](StateId state) { return mix64(zobrist ^ (state * 0x9e3779b97f4a7c15ULL)); };
-  ConfigSet memo(pending, limits.memo_bytes_max);
+  Linearized linearized(ops);
+  ConfigSet memo(linearized.pending(), limits.memo_bytes_max);
   SearchResult r;
-  if (memo.insert(bits, initial, hash(initial)) == ConfigSet::Insert::full) return r;
+  if (memo.insert(linearized.bits(), initial, linearized.hash(initial)) ==
+      ConfigSet::Insert::full) {
+    return r;
+  }
   std::vector<Level> levels{Level{initial, list.next[0]}};
   std::vector<std::uint32_t> deferred;
   std::set<StateId> finals;
@@ -228,7 +260,7 @@ SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper&
         continue;
       }
       at.node = list.next[node];
-      if (ops[entries[node - 1].op].pending) {
+      if (defer_pending && ops[entries[node - 1].op].pending) {
         deferred.push_back(node);
         continue;
       }
@@ -240,38 +272,35 @@ SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper&
       levels.pop_back();
       if (levels.empty()) break;
       list.unlift(levels.back().chosen);
-      flip(entries[levels.back().chosen - 1].op);
+      linearized.flip(entries[levels.back().chosen - 1].op);
       continue;
     }
     const std::uint32_t op = entries[candidate - 1].op;
     const std::optional<StateId> after = stepper.apply(at.state, ops[op].step);
     if (!after) continue;
-    flip(op);
-    const ConfigSet::Insert added = memo.insert(bits, *after, hash(*after));
+    linearized.flip(op);
+    const auto added = memo.insert(linearized.bits(), *after, linearized.hash(*after));
     if (added == ConfigSet::Insert::full) {
       r.outcome = Outcome::limit;
       return r;
     }
     if (added == ConfigSet::Insert::dominated) {
-      flip(op);
+      linearized.flip(op);
       continue;
     }
     at.chosen = candidate;
     list.lift(candidate);
     levels.push_back(Level{*after, list.next[0], 0, deferred.size()});
     if (mode.track_longest && levels.size() - 1 > r.longest.size()) {
-      r.longest.clear();
-      r.longest_states.clear();
-      for (std::size_t i = 0; i + 1 < levels.size(); ++i) {
-        r.longest.push_back(entries[levels[i].chosen - 1].op);
-        r.longest_states.push_back(levels[i + 1].state);
-      }
+      record_longest(levels, entries, r);
     }
   }
   r.outcome = finals.empty() ? Outcome::not_linearizable : Outcome::linearizable;
   r.final_states.assign(finals.begin(), finals.end());
   return r;
 }
+
+}  // namespace
 
 // The operations a linearization may need. Pending operations are what makes
 // the search exponential (each may or may not have happened), so one that no
@@ -289,13 +318,20 @@ std::vector<std::uint32_t> needed(std::span<const SearchOp> ops) {
   for (const SearchOp& op : ops) {
     switch (op.step.kind) {
       case StepKind::read:
-      case StepKind::cas: observed.insert(op.step.a); break;
+      case StepKind::cas:
+        observed.insert(op.step.a);
+        break;
       case StepKind::append_missed:
-      case StepKind::remove_absent: observed.insert(States::kNull); break;
+      case StepKind::remove_absent:
+        observed.insert(States::kNull);
+        break;
       case StepKind::append:
-      case StepKind::remove_present: presence_needed = true; break;
+      case StepKind::remove_present:
+        presence_needed = true;
+        break;
       case StepKind::write:
-      case StepKind::remove: break;
+      case StepKind::remove:
+        break;
     }
   }
   std::vector<std::uint32_t> kept;
@@ -310,18 +346,25 @@ std::vector<std::uint32_t> needed(std::span<const SearchOp> ops) {
   return kept;
 }
 
-}  // namespace
-
 SearchResult search(std::span<const SearchOp> ops, StateId initial, Stepper& stepper,
                     const SearchLimits& limits, SearchMode mode) {
   if (mode.all_final_states || mode.track_longest) {
-    return search_all(ops, initial, stepper, limits, mode);
+    return search_all(ops, initial, stepper, limits, mode, false);
   }
-  const std::vector<std::uint32_t> kept = needed(ops);
-  if (kept.size() == ops.size()) return search_all(ops, initial, stepper, limits, mode);
   std::vector<SearchOp> fewer;
-  for (const std::uint32_t i : kept) fewer.push_back(ops[i]);
-  return search_all(fewer, initial, stepper, limits, mode);
+  for (const std::uint32_t i : needed(ops)) fewer.push_back(ops[i]);
+  // In list order a linearization, when there is one, is usually met soon
+  // (an info operation most likely took effect soon after its call); but
+  // proving there is none goes better with pending operations tried last. So
+  // half the steps one way, then the rest the other.
+  SearchLimits half = limits;
+  half.steps_max = limits.steps_max / 2;
+  SearchResult first = search_all(fewer, initial, stepper, half, mode, false);
+  if (first.outcome != Outcome::limit) return first;
+  half.steps_max = limits.steps_max - first.steps + 1;
+  SearchResult second = search_all(fewer, initial, stepper, half, mode, true);
+  second.steps += first.steps - 1;
+  return second;
 }
 
 }  // namespace doppel::properties::linearizability

@@ -77,4 +77,9 @@ std::vector<Entry> order_entries(std::span<const SearchOp> ops);
 SearchResult search(std::span<const SearchOp> ops, StateId initial, Stepper& stepper,
                     const SearchLimits& limits, SearchMode mode = {});
 
+// The positions of the operations a linearization may need: all but the
+// pending ones whose effect nothing observes. `ops` has a linearization if
+// and only if these do.
+std::vector<std::uint32_t> needed(std::span<const SearchOp> ops);
+
 }  // namespace doppel::properties::linearizability

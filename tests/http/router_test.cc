@@ -1,10 +1,11 @@
 // The router: captures, specificity, 404, 405 with Allow, HEAD served by GET.
 
-#include "components/http/codec.h"
 #include "components/http/router.h"
 
 #include <catch2/catch.hpp>
 #include <string>
+
+#include "components/http/codec.h"
 
 using namespace doppel;
 using namespace doppel::http;

@@ -43,7 +43,7 @@ std::string line(std::string_view fields) {
 }  // namespace
 
 TEST_CASE(
-    "jsonl: a Jepsen history parses with its fields; nemesis lines and unknown fields are skipped",
+    "jsonl: a Jepsen history parses with its fields, skipping nemesis lines and unknown fields",
     "[unit]") {
   auto h = parse_jsonl(kJepsen, "h.jsonl");
   REQUIRE(h.ok());
@@ -82,7 +82,7 @@ TEST_CASE("jsonl: the reader gives the same history under every split size", "[u
 }
 
 TEST_CASE(
-    "jsonl: strings decode escapes and \\u sequences to UTF-8; the last line needs no newline",
+    "jsonl: strings decode escapes and \\u sequences to UTF-8, and the last line needs no newline",
     "[unit]") {
   auto h = parse_jsonl(R"({"process": 1, "type": "invoke", "f": "set", "key": "k\u00e9", )"
                        R"("value": "a\"\\\/\b\f\n\r\t\u20ac\ud83d\ude00", "time": 0})",

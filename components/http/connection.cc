@@ -1,0 +1,245 @@
+#include "components/http/connection.h"
+
+#include <exception>
+#include <optional>
+#include <vector>
+
+#include "components/http/body_sinks.h"
+#include "components/http/codec.h"
+#include "components/http/head.h"
+
+namespace doppel::http {
+namespace {
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::size_t kLingerReadBytes = 16u << 10;
+
+bool is_framing_field(std::string_view name) {
+  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+         iequals(name, "Connection");
+}
+
+// Names are tokens; values hold no CR, LF or NUL (they could end the head early).
+bool fields_ok(const Headers& headers) {
+  for (const auto& [name, value] : headers) {
+    if (!is_token(name)) return false;
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) return false;
+  }
+  return true;
+}
+
+void add_common_fields(Runtime& rt, const ServerOptions& options, Headers& headers) {
+  if (options.send_date && !headers.has("Date")) {
+    headers.add("Date", format_http_date(rt.wall_now()));
+  }
+  if (!options.server_name.empty() && !headers.has("Server")) {
+    headers.add("Server", options.server_name);
+  }
+}
+
+}  // namespace
+
+std::string one_line(std::string_view text, std::size_t bytes_max) {
+  std::string line(text.substr(0, bytes_max));
+  for (char& c : line) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) c = ' ';
+  }
+  return line;
+}
+
+std::string format_error_response(Runtime& rt, const ServerOptions& options, int status,
+                                  std::string_view reason) {
+  DOPPEL_ASSERT(status >= 400 && status <= 599);
+  const std::string body = one_line(reason, ServerConnection::kReasonBytesMax) + "\n";
+  Headers headers;
+  headers.add("Content-Type", "text/plain");
+  headers.add("Content-Length", std::to_string(body.size()));
+  headers.add("Connection", "close");
+  add_common_fields(rt, options, headers);
+  std::string out;
+  append_response_head(out, status, reason_phrase(status), headers);
+  out += body;
+  return out;
+}
+
+void linger_and_close(Runtime& rt, const ServerOptions& options, Stream& stream) {
+  const Instant deadline = deadline_after(rt.now(), options.linger_timeout);
+  std::vector<char> buffer(kLingerReadBytes);
+  std::uint64_t dropped = 0;
+  while (dropped < options.linger_bytes_max) {
+    auto n = stream.read(buffer, deadline);
+    if (!n || *n == 0) break;
+    dropped += *n;
+  }
+  stream.close();
+}
+
+ServerConnection::ServerConnection(Runtime& rt, const ServerOptions& options,
+                                   const Handler& handler, Stream& stream, const bool& stopping)
+    : rt_(rt),
+      options_(options),
+      handler_(handler),
+      stream_(stream),
+      stopping_(stopping),
+      parser_(options.limits),
+      read_buffer_(new char[options.read_bytes]) {
+  DOPPEL_ASSERT(options.read_bytes > 0);
+}
+
+void ServerConnection::run() {
+  for (;;) {
+    std::size_t used = 0;
+    RequestOutcome outcome = parser_.parse(in_, &used);
+    DOPPEL_ASSERT(used <= in_.size());
+    in_.erase(0, used);
+    if (std::holds_alternative<NeedMoreBytes>(outcome)) {
+      if (!read_more()) break;
+    } else if (std::holds_alternative<ContinueNeeded>(outcome)) {
+      out_ += kContinue;
+      if (!flush()) break;
+    } else if (const auto* error = std::get_if<ParseError>(&outcome)) {
+      answer_error(error->status, error->reason);
+      break;
+    } else if (!answer(std::get<Request>(outcome))) {
+      break;
+    }
+  }
+  stream_.close();
+}
+
+bool ServerConnection::read_more() {
+  if (!flush()) return false;
+  const bool idle = parser_.at_message_start() && in_.empty();
+  if (idle && stopping_) return false;  // stopping: no new requests
+  idle_ = idle;
+  auto n = stream_.read(std::span<char>(read_buffer_.get(), options_.read_bytes),
+                        deadline_after(rt_.now(), options_.idle_timeout));
+  idle_ = false;
+  if (!n) {
+    if (n.code() == Errc::timed_out && !idle) answer_error(408, "request timed out");
+    return false;
+  }
+  if (*n == 0) return false;  // the client closed (dropping any partial request)
+  in_.append(read_buffer_.get(), *n);
+  return true;
+}
+
+bool ServerConnection::flush() {
+  if (out_.empty()) return true;
+  Status s = stream_.write(out_, write_deadline());
+  out_.clear();
+  return s.ok();
+}
+
+bool ServerConnection::answer(Request& request) {
+  Response response = invoke(request);
+  // A body of unknown length goes chunked to HTTP/1.1 clients; to HTTP/1.0 ones, the close
+  // ends it.
+  const bool unknown_length = response.streaming() && !response.body_length;
+  const bool chunked = unknown_length && request.version_minor == 1;
+  const bool until_close = unknown_length && !chunked && request.method != "HEAD";
+  const bool close = !request.keep_alive || stopping_ || until_close ||
+                     response.headers.has_token("Connection", "close");
+  if (!send(request, response, chunked, close)) return false;
+  if (!close) return true;
+  if (!flush()) return false;
+  linger_and_close(rt_, options_, stream_);
+  return false;
+}
+
+Response ServerConnection::invoke(Request& request) {
+  std::optional<Result<Response>> result;
+  std::string failure;
+  try {
+    result.emplace(handler_(request));
+  } catch (const std::exception& e) {
+    failure = std::string("handler threw: ") + e.what();
+  }
+  if (result && !*result) failure = "handler failed: " + result->error().message();
+  if (failure.empty()) {
+    const Response& r = result->value();
+    if (r.status < 200 || r.status > 599) {
+      failure = "handler answered status " + std::to_string(r.status);
+    } else if (status_has_no_body(r.status) && (!r.body.empty() || r.streaming())) {
+      failure = "handler gave a body to a " + std::to_string(r.status);
+    } else if (r.streaming() && !r.body.empty()) {
+      failure = "handler gave both a body and a body writer";
+    } else if (!fields_ok(r.headers)) {
+      failure = "handler gave a malformed header field";
+    }
+  }
+  if (failure.empty()) return std::move(result->value());
+  failure = one_line(failure, kReasonBytesMax);
+  rt_.record(Event("HttpHandlerFailed").detail("target", request.target).detail("reason", failure));
+  return Response::error(500, failure);
+}
+
+Headers ServerConnection::response_headers(const Response& response, bool chunked,
+                                           bool close) const {
+  Headers headers;
+  for (const auto& [name, value] : response.headers) {
+    if (!is_framing_field(name)) headers.add(name, value);
+  }
+  add_common_fields(rt_, options_, headers);
+  if (response.streaming() && response.body_length) {
+    headers.add("Content-Length", std::to_string(*response.body_length));
+  } else if (chunked) {
+    headers.add("Transfer-Encoding", "chunked");
+  } else if (!response.streaming() && !status_has_no_body(response.status)) {
+    headers.add("Content-Length", std::to_string(response.body.size()));
+  }
+  if (close) headers.add("Connection", "close");
+  return headers;
+}
+
+bool ServerConnection::send(const Request& request, Response& response, bool chunked, bool close) {
+  const Headers headers = response_headers(response, chunked, close);
+  append_response_head(out_, response.status, one_line(response.reason, kReasonBytesMax), headers);
+  if (request.method == "HEAD" || status_has_no_body(response.status)) {
+    return out_.size() < kOutBytesMax || flush();
+  }
+  if (response.streaming()) return flush() && send_streamed(response, chunked);
+  if (response.body.size() <= kOutBytesMax) {
+    out_ += response.body;
+    return out_.size() < kOutBytesMax || flush();
+  }
+  return flush() && stream_.write(response.body, write_deadline()).ok();
+}
+
+bool ServerConnection::send_streamed(Response& response, bool chunked) {
+  Status status;
+  bool complete = false;
+  try {
+    if (response.body_length) {
+      LengthSink sink(stream_, WriteDeadline{rt_, options_.write_timeout}, *response.body_length);
+      status = response.body_writer(sink);
+      complete = status.ok() && sink.remaining() == 0;
+    } else if (chunked) {
+      ChunkedSink sink(stream_, WriteDeadline{rt_, options_.write_timeout});
+      status = response.body_writer(sink);
+      if (status.ok()) status = sink.finish();
+      complete = status.ok();
+    } else {
+      RawSink sink(stream_, WriteDeadline{rt_, options_.write_timeout});
+      status = response.body_writer(sink);
+      complete = status.ok();
+    }
+  } catch (const std::exception& e) {
+    status = make_error(Errc::io_error, std::string("body writer threw: ") + e.what());
+  }
+  if (!complete) {
+    const std::string why = status.ok() ? "body writer wrote less than its length"
+                                        : one_line(status.error().message(), kReasonBytesMax);
+    rt_.record(Event("HttpBodyAbandoned").detail("reason", why));
+  }
+  return complete;
+}
+
+void ServerConnection::answer_error(int status, std::string_view reason) {
+  out_ += format_error_response(rt_, options_, status, reason);
+  if (!flush()) return;
+  linger_and_close(rt_, options_, stream_);
+}
+
+}  // namespace doppel::http
