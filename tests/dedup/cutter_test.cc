@@ -119,7 +119,7 @@ TEST_CASE("cutter: segment sizes outside 4 KiB..32 MiB or not whole blocks are r
   REQUIRE_FALSE(check_cutter_options(CutterOptions{0}).ok());
 }
 
-TEST_CASE("cutter: the manifest round-trips through its codec; damage is detected", "[unit]") {
+TEST_CASE("cutter: the manifest round-trips through its codec and damage is detected", "[unit]") {
   Prng rng(2);
   VersionManifest m;
   cut_image(make_image(rng, 40, 77), small_cutter(), m);

@@ -80,7 +80,7 @@ TEST_CASE("hash: any chunking of a message gives the same digest", "[prop]") {
   });
 }
 
-TEST_CASE("hash: a fingerprint prints as hex and parses back; bad hex is refused", "[unit]") {
+TEST_CASE("hash: a fingerprint prints as hex and parses back, and bad hex is refused", "[unit]") {
   const Fingerprint fp = Hasher::of(HashKind::sha256, "abc");
   REQUIRE(fp.hex().size() == 64);
   REQUIRE(*Fingerprint::from_hex(HashKind::sha256, fp.hex()) == fp);

@@ -107,7 +107,7 @@ TEST_CASE("removal: below the rebuild threshold blocks are punched, at it compac
   REQUIRE(plan_block_removal(m, drop_first(9), 100).kind == RemovalKind::punch);
 }
 
-TEST_CASE("removal: adjacent punched blocks make one hole; counts above zero stay", "[unit]") {
+TEST_CASE("removal: adjacent punched blocks make one hole and counts above zero stay", "[unit]") {
   SegmentMeta m = meta_of(1, 20, 1);
   m.blocks[3].refs = 2;
   BlockDeltas d{{1, -1}, {2, -1}, {3, -1}, {7, -1}};

@@ -87,7 +87,7 @@ TEST_CASE("store remove: deleting a middle version re-points the older ones", "[
 }
 
 TEST_CASE(
-    "store remove: deleting the newest version leaves the one before all direct; its "
+    "store remove: deleting the newest version leaves the one before all direct, and its "
     "number is not reused, even after a restart",
     "[sim]") {
   SimNode sim(23);

@@ -75,6 +75,15 @@ Error unavailable(const std::string& what) { return make_error(Errc::unreachable
 
 // --- replica side
 
+// sync(), and what to do when a bucket's clock kind changed under its objects:
+// the object of the bucket's current kind wins (the other cannot be merged).
+Object DvvNode::merge(const ObjectKey& key, const Object& a, const Object& b) {
+  if (a.kind() == b.kind()) return sync(a, b);
+  const ClockKind want = props(key.bucket).clock;
+  rt_.record(Event("DvvClockKindMismatch").detail("key", key.key).detail("want", clock_kind_name(want)));
+  return a.kind() == want ? a : b;
+}
+
 Status DvvNode::sync_in(const ObjectKey& key, const Object& incoming, bool durable,
                         std::optional<std::int64_t> prune_at) {
   Mutex& m = key_lock(key);
@@ -85,7 +94,7 @@ Status DvvNode::sync_in(const ObjectKey& key, const Object& incoming, bool durab
   } release{*this, key};
   LockGuard guard(m);
   const StoredObject* local = log_->find(key);
-  Object merged = local ? sync(local->object, incoming) : incoming;
+  Object merged = local ? merge(key, local->object, incoming) : incoming;
   if (prune_at) merged = prune(merged, *prune_at, ClockOptions{merged.kind(), {}});
   if (local && local->object == merged) return {};
   return log_->put(key, merged, durable);
@@ -102,7 +111,7 @@ Result<std::string> DvvNode::handle(RpcKind kind, std::string_view payload) {
       const StoredObject* s = log_->find(key);
       WireWriter w;
       w.u8(s ? 1 : 0);
-      if (s) w.str() += encode_object(s->object);
+      if (s) w.bytes(encode_object(s->object));
       return w.take();
     }
     case RpcKind::put: {
@@ -120,7 +129,7 @@ Result<std::string> DvvNode::handle(RpcKind kind, std::string_view payload) {
           auto it = held->find(key);
           if (it != held->end()) prev = &it->second;
         }
-        s = log_->put_hint(target, key, prev ? sync(prev->object, *object) : *object);
+        s = log_->put_hint(target, key, prev ? merge(key, prev->object, *object) : *object);
       } else {
         s = sync_in(key, *object, true, prune_at > 0 ? std::optional<std::int64_t>(prune_at) : std::nullopt);
       }
@@ -176,7 +185,7 @@ Result<std::string> DvvNode::handle(RpcKind kind, std::string_view payload) {
       return w.take();
     }
     case RpcKind::props: {
-      auto theirs = decode_props(r.bytes(1 << 24));
+      auto theirs = decode_props(payload);
       if (!theirs) return theirs.error();
       bool changed = false;
       for (auto& [bucket, p] : *theirs) {
@@ -186,9 +195,7 @@ Result<std::string> DvvNode::handle(RpcKind kind, std::string_view payload) {
         }
       }
       if (changed) (void)save_props();
-      WireWriter w;
-      w.bytes(encode_props(props_));
-      return w.take();
+      return encode_props(props_);
     }
   }
   return make_error(Errc::protocol, "unknown request");
@@ -200,14 +207,21 @@ Result<Object> DvvNode::read_replica(NodeIndex node, const ObjectKey& key, Durat
   const ClockKind kind = props(key.bucket).clock;
   if (node == self_) {
     const StoredObject* s = log_->find(key);
-    return s ? s->object : Object::empty(kind);
+    return s && s->object.kind() == kind ? s->object : Object::empty(kind);
   }
   auto reply = peer(node).call(RpcKind::get, encode_key(key), timeout);
-  if (!reply) return reply.error();
+  if (!reply) {
+    rt_.record(Event("DvvReplicaUnanswered").detail("node", node).detail("why", reply.error().message()));
+    return reply.error();
+  }
   WireReader r(*reply);
   if (r.u8() == 0) return Object::empty(kind);
   auto o = decode_object(r.bytes());
-  if (!o) return o.error();
+  if (!o || !r.done()) {
+    // A peer that answers garbage is a bug (or another version): say so loudly.
+    rt_.record(Event("DvvCorruptReply", Severity::error).detail("node", node));
+    return make_error(Errc::corrupt, "a corrupt object from n" + std::to_string(node));
+  }
   if (o->kind() != kind) return Object::empty(kind);  // the bucket's clock kind changed
   return std::move(*o);
 }
@@ -268,7 +282,7 @@ Result<GetReply> DvvNode::get(const ObjectKey& key, const RequestOptions& o) {
     if (!reply->object) continue;
     ++ok;
     primaries += reply->primary ? 1 : 0;
-    merged = sync(merged, *reply->object);
+    merged = merge(key, merged, *reply->object);
     seen.emplace_back(reply->node, std::move(*reply->object));
   }
   if (ok < r || primaries < pr) {
@@ -293,7 +307,7 @@ Result<GetReply> DvvNode::get(const ObjectKey& key, const RequestOptions& o) {
       if (!reply) break;
       ++got;
       if (reply->object) {
-        merged = sync(merged, *reply->object);
+        merged = merge(key, merged, *reply->object);
         seen.emplace_back(reply->node, std::move(*reply->object));
       }
     }
@@ -383,7 +397,8 @@ Result<PutReply> DvvNode::coordinate(const ObjectKey& key, Sibling value, std::o
     } release{*this, key};
     LockGuard guard(m);
     const StoredObject* local = log_->find(key);
-    updated = dvv::put(local ? local->object : Object::empty(p.clock), write, ClockOptions{p.clock, {}});
+    const bool usable = local != nullptr && local->object.kind() == p.clock;
+    updated = dvv::put(usable ? local->object : Object::empty(p.clock), write, ClockOptions{p.clock, {}});
     if (!p.allow_mult) updated = last_write_wins(updated);
     if (updated.sibling_count() > config_.siblings_max) {
       return make_error(Errc::too_large, "the key would keep more than " + std::to_string(config_.siblings_max) + " siblings");

@@ -113,6 +113,7 @@ class DvvNode final : public Service {
   Result<Object> read_replica(NodeIndex node, const ObjectKey& key, Duration timeout);
   Status store_replica(const Replica& r, const ObjectKey& key, const Object& object, bool* durable,
                        Duration timeout);
+  Object merge(const ObjectKey& key, const Object& a, const Object& b);
   Status sync_in(const ObjectKey& key, const Object& incoming, bool durable, std::optional<std::int64_t> prune_at);
   void read_repair(const ObjectKey& key, const Object& merged, std::vector<std::pair<NodeIndex, Object>> seen);
   void schedule_reap(const ObjectKey& key, const Object& tombstone);

@@ -1,0 +1,105 @@
+#include "components/dedup/client/image_cutter.h"
+
+namespace doppel::dedup {
+namespace {
+
+const CutterOptions& checked(const CutterOptions& options) {
+  DOPPEL_ASSERT_MSG(check_cutter_options(options).ok(), "cutter options fail their check");
+  return options;
+}
+
+}  // namespace
+
+Status check_cutter_options(const CutterOptions& o) {
+  if (o.segment_bytes < kSegmentBytesMin || o.segment_bytes > kSegmentBytesMax ||
+      o.segment_bytes % kBlockBytes != 0) {
+    return make_error(Errc::invalid_argument, "segment_bytes " + std::to_string(o.segment_bytes) +
+                                                  ": a multiple of 4096 from " +
+                                                  std::to_string(kSegmentBytesMin) + " to " +
+                                                  std::to_string(kSegmentBytesMax));
+  }
+  if (o.image_bytes_max > kImageBytesMax) {
+    return make_error(Errc::invalid_argument,
+                      "image_bytes_max above " + std::to_string(kImageBytesMax));
+  }
+  return {};
+}
+
+ImageCutter::ImageCutter(const CutterOptions& options)
+    : options_(checked(options)), segment_hasher_(options.hash), block_hasher_(options.hash) {
+  manifest_.kind = options.hash;
+  current_.bytes.reserve(options.segment_bytes);
+}
+
+Status ImageCutter::feed(std::string_view bytes, std::vector<CutSegment>& completed) {
+  DOPPEL_ASSERT_MSG(!finished_, "feed after finish");
+  if (bytes.size() > options_.image_bytes_max - manifest_.image_bytes) {
+    return make_error(Errc::too_large,
+                      "image over image_bytes_max " + std::to_string(options_.image_bytes_max));
+  }
+  while (!bytes.empty()) {
+    const std::size_t room = options_.segment_bytes - current_.bytes.size();
+    const std::size_t n = std::min(room, bytes.size());
+    take(bytes.substr(0, n));
+    bytes.remove_prefix(n);
+    if (current_.bytes.size() == options_.segment_bytes) completed.push_back(end_segment());
+  }
+  return {};
+}
+
+// Bytes that fit in the current segment: hashed into it, cut into blocks.
+void ImageCutter::take(std::string_view bytes) {
+  DOPPEL_ASSERT(current_.bytes.size() + bytes.size() <= options_.segment_bytes);
+  current_.bytes.append(bytes);
+  segment_hasher_.update(bytes);
+  manifest_.image_bytes += bytes.size();
+  while (!bytes.empty()) {
+    const std::size_t n = std::min<std::size_t>(kBlockBytes - block_fill_, bytes.size());
+    const std::string_view part = bytes.substr(0, n);
+    block_hasher_.update(part);
+    block_nonzero_ = block_nonzero_ || !is_all_zero(part);
+    block_fill_ += static_cast<std::uint32_t>(n);
+    bytes.remove_prefix(n);
+    if (block_fill_ == kBlockBytes) end_block();
+  }
+}
+
+void ImageCutter::end_block() {
+  DOPPEL_ASSERT(block_fill_ > 0);
+  current_.manifest.blocks.push_back(BlockManifest{block_hasher_.finish(), !block_nonzero_});
+  block_fill_ = 0;
+  block_nonzero_ = false;
+}
+
+CutSegment ImageCutter::end_segment() {
+  if (block_fill_ > 0) end_block();  // a short last block
+  DOPPEL_ASSERT(!current_.bytes.empty());
+  current_.manifest.fp = segment_hasher_.finish();
+  current_.manifest.bytes = static_cast<std::uint32_t>(current_.bytes.size());
+  DOPPEL_ASSERT(current_.manifest.blocks.size() == blocks_in(current_.manifest.bytes));
+  manifest_.segments.push_back(current_.manifest);
+  CutSegment done = std::move(current_);
+  current_ = CutSegment{};
+  current_.bytes.reserve(options_.segment_bytes);
+  return done;
+}
+
+std::optional<CutSegment> ImageCutter::finish() {
+  DOPPEL_ASSERT_MSG(!finished_, "finish twice");
+  finished_ = true;
+  if (current_.bytes.empty()) return std::nullopt;
+  return end_segment();
+}
+
+std::vector<CutSegment> cut_image(std::string_view image, const CutterOptions& options,
+                                  VersionManifest& manifest) {
+  ImageCutter cutter(options);
+  std::vector<CutSegment> segments;
+  const Status fed = cutter.feed(image, segments);
+  DOPPEL_ASSERT_MSG(fed.ok(), "cut_image: image over image_bytes_max");
+  if (std::optional<CutSegment> last = cutter.finish()) segments.push_back(std::move(*last));
+  manifest = cutter.manifest();
+  return segments;
+}
+
+}  // namespace doppel::dedup

@@ -1,0 +1,80 @@
+#pragma once
+// The client side of RevDedup (paper §3.4): cut an image, streamed in any
+// chunking, into fixed-size segments of segment_bytes (the last may be short)
+// and 4 KiB blocks, and fingerprint both. Null (all-zero) blocks are
+// flagged. Pure code: no I/O, no clock.
+//
+//   ImageCutter cutter(CutterOptions{.segment_bytes = 4 << 20});
+//   std::vector<CutSegment> done;
+//   while (read a chunk) { cutter.feed(chunk, done); upload each of done; done.clear(); }
+//   if (auto last = cutter.finish()) upload *last;
+//   commit(image, cutter.manifest());
+//
+// A segment whose blocks are all null need not be uploaded (the store never
+// needs its bytes); any other segment is uploaded unless has_segments says
+// the store already has it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "components/dedup/client/manifest.h"
+#include "components/dedup/hash/fingerprint.h"
+#include "runtime/result.h"
+
+namespace doppel::dedup {
+
+struct CutterOptions {
+  std::uint32_t segment_bytes = kSegmentBytesDefault;  // a multiple of kBlockBytes
+  HashKind hash = HashKind::sha256;
+  std::uint64_t image_bytes_max = kImageBytesMax;
+};
+
+// invalid_argument naming the option and its bounds.
+Status check_cutter_options(const CutterOptions& options);
+
+struct CutSegment {
+  SegmentManifest manifest;
+  std::string bytes;  // the segment's content, null blocks included
+};
+
+class ImageCutter {
+ public:
+  // The options must pass check_cutter_options (asserted).
+  explicit ImageCutter(const CutterOptions& options);
+
+  // Takes the next bytes of the image; appends each segment they complete to
+  // `completed`. too_large (and nothing taken) past image_bytes_max.
+  Status feed(std::string_view bytes, std::vector<CutSegment>& completed);
+  // Ends the image: the last segment if bytes remain since the last full one.
+  std::optional<CutSegment> finish();
+  bool finished() const { return finished_; }
+
+  // Every segment cut so far, in order (block and segment fingerprints, no
+  // bytes); complete once finish() was called.
+  const VersionManifest& manifest() const { return manifest_; }
+  std::uint64_t image_bytes() const { return manifest_.image_bytes; }
+
+ private:
+  void take(std::string_view bytes);
+  void end_block();
+  CutSegment end_segment();
+
+  CutterOptions options_;
+  VersionManifest manifest_;
+  Hasher segment_hasher_;
+  Hasher block_hasher_;
+  CutSegment current_;
+  std::uint32_t block_fill_ = 0;  // bytes of the current block so far
+  bool block_nonzero_ = false;
+  bool finished_ = false;
+};
+
+// The whole image at once: its segments (with bytes), and in `manifest` the
+// manifest to commit.
+std::vector<CutSegment> cut_image(std::string_view image, const CutterOptions& options,
+                                  VersionManifest& manifest);
+
+}  // namespace doppel::dedup

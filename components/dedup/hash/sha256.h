@@ -1,0 +1,39 @@
+#pragma once
+// SHA-256 (FIPS 180-4 §6.2), streaming. Our own, so that components need no
+// crypto library; tested against the FIPS/NIST vectors.
+//
+//   Sha256 h;
+//   h.update(part1);
+//   h.update(part2);
+//   const Sha256::Digest d = h.finish();
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace doppel::dedup {
+
+class Sha256 {
+ public:
+  static constexpr std::size_t kDigestBytes = 32;
+  static constexpr std::size_t kBlockBytes = 64;
+  using Digest = std::array<std::uint8_t, kDigestBytes>;
+
+  Sha256() { reset(); }
+  void reset();
+  void update(std::string_view bytes);
+  // Pads, returns the digest and leaves the hasher reset.
+  Digest finish();
+
+  static Digest of(std::string_view bytes);
+
+ private:
+  void compress(const std::uint8_t* block);
+
+  std::array<std::uint32_t, 8> state_;
+  std::array<std::uint8_t, kBlockBytes> buffer_;
+  std::size_t buffered_ = 0;
+  std::uint64_t total_bytes_ = 0;
+};
+
+}  // namespace doppel::dedup

@@ -1,0 +1,56 @@
+#include "components/dedup/store/change_set.h"
+
+namespace doppel::dedup {
+
+Status ChangeSet::stage(const std::string& path, std::string_view bytes) {
+  const std::string next = staged_path(path);
+  staged_.insert(next);
+  if (Status s = io_.write_synced(next, bytes); !s) return s;
+  dirs_to_sync_.insert(std::string(parent_dir(next)));
+  intent_.actions.push_back(IntentAction{IntentAction::Kind::rename, next, path, 0, 0});
+  return {};
+}
+
+void ChangeSet::created(const std::string& path) {
+  staged_.insert(path);
+  dirs_to_sync_.insert(std::string(parent_dir(path)));
+}
+
+void ChangeSet::made_dir(const std::string& path) {
+  dirs_to_sync_.insert(std::string(parent_dir(path)));
+}
+
+void ChangeSet::punch(const std::string& path, std::uint64_t offset, std::uint64_t length) {
+  DOPPEL_ASSERT(length > 0);
+  intent_.actions.push_back(IntentAction{IntentAction::Kind::punch, path, {}, offset, length});
+}
+
+void ChangeSet::remove(const std::string& path) {
+  intent_.actions.push_back(IntentAction{IntentAction::Kind::remove, path, {}, 0, 0});
+}
+
+Status ChangeSet::commit() {
+  DOPPEL_ASSERT_MSG(!logged_, "a change set commits once");
+  if (intent_.actions.size() > kIntentActionsMax) {
+    return make_error(Errc::too_large, "a change of more than kIntentActionsMax steps");
+  }
+  for (const std::string& dir : dirs_to_sync_) {
+    if (Status s = io_.fs().sync_dir(dir); !s) return s;
+  }
+  const std::string record = encode_intent(intent_);
+  if (record.size() > kIntentBytesMax) return make_error(Errc::too_large, "intent record");
+  if (Status s = io_.write_synced(paths_.intent_tmp(), record); !s) return s;
+  if (Status s = io_.fs().rename(paths_.intent_tmp(), paths_.intent()); !s) return s;
+  // From here on the intent is in the log: the change happens, now or at recovery.
+  logged_ = true;
+  if (Status s = io_.fs().sync_dir(paths_.log_dir()); !s) return s;
+  if (Status s = apply_intent(io_, intent_); !s) return s;
+  return clear_intent(io_, paths_);
+}
+
+void ChangeSet::abandon() {
+  DOPPEL_ASSERT(!logged_);
+  for (const std::string& path : staged_) (void)io_.remove_if_present(path);
+}
+
+}  // namespace doppel::dedup

@@ -1,0 +1,64 @@
+#pragma once
+// The store's few ways of touching files, over the runtime's FileSystem, with
+// a budget of open files (kOpenFilesMax: a file is opened for one operation
+// and closed at its end, never kept).
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "components/dedup/store/options.h"
+#include "runtime/fs.h"
+
+namespace doppel::dedup {
+
+class FileIo;
+
+// An open file that gives its slot in the budget back when it closes.
+class OpenFile {
+ public:
+  OpenFile(FileIo& io, std::unique_ptr<File> file);
+  ~OpenFile();
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  File* operator->() { return file_.get(); }
+
+ private:
+  FileIo& io_;
+  std::unique_ptr<File> file_;
+};
+
+class FileIo {
+ public:
+  explicit FileIo(FileSystem& fs) : fs_(fs) {}
+
+  FileSystem& fs() { return fs_; }
+  std::size_t open_files() const { return open_files_; }
+
+  Result<std::unique_ptr<OpenFile>> open_file(std::string_view path, OpenOptions options);
+  // The whole file; too_large past bytes_max, not_found if missing.
+  Result<std::string> read_all(std::string_view path, std::uint64_t bytes_max);
+  // The first bytes of a file, up to `bytes` (fewer if it is shorter).
+  Result<std::string> read_prefix(std::string_view path, std::size_t bytes);
+  // Exactly into.size() bytes at offset; corrupt if the file is shorter.
+  Status read_exact(OpenFile& file, std::span<char> into, std::uint64_t offset);
+  // Creates or truncates `path`, writes `bytes`, datasyncs. The name is not
+  // durable until the caller syncs its directory.
+  Status write_synced(std::string_view path, std::string_view bytes);
+  // not_found counts as done: these are the idempotent steps of replay.
+  Status remove_if_present(std::string_view path);
+  // true if renamed, false if `from` was not there.
+  Result<bool> rename_if_present(std::string_view from, std::string_view to);
+  Status punch_if_present(std::string_view path, std::uint64_t offset, std::uint64_t length);
+  Status datasync_if_present(std::string_view path);
+
+ private:
+  friend class OpenFile;
+  FileSystem& fs_;
+  std::size_t open_files_ = 0;
+};
+
+}  // namespace doppel::dedup

@@ -1,0 +1,50 @@
+#pragma once
+// The store's options and the limits on everything it keeps.
+
+#include <cstdint>
+#include <string>
+
+#include "components/dedup/client/manifest.h"
+#include "components/dedup/hash/fingerprint.h"
+#include "runtime/result.h"
+#include "runtime/time.h"
+
+namespace doppel::dedup {
+
+using SegmentId = std::uint64_t;      // from 1; 0 means none
+using VersionNumber = std::uint64_t;  // from 1 per image; never reused
+
+inline constexpr std::size_t kImageNameBytesMax = 128;
+inline constexpr VersionNumber kVersionNumberMax = 9'999'999'999;  // ten digits in file names
+// The store holds at most this many files open at once (one data file being
+// read or written, one metadata file, the intent log), whatever the load.
+inline constexpr std::size_t kOpenFilesMax = 4;
+
+struct StoreOptions {
+  std::string dir = "dedup";  // under the node's data directory
+  HashKind hash = HashKind::sha256;
+  // Paper §3.2.3: remove blocks by punching holes while the segment's holes
+  // (old and new) stay below this percentage of its stored blocks; compact
+  // the segment at or above it.
+  std::uint32_t rebuild_threshold_percent = 20;
+  std::uint32_t segment_bytes_max = kSegmentBytesMax;
+  // A commit holds two recipes in memory, about 56 bytes per 4 KiB block each.
+  std::uint64_t image_bytes_max = 64ull << 30;
+  std::uint32_t images_max = 1u << 16;
+  std::uint32_t versions_per_image_max = 1u << 12;
+  std::uint64_t segments_max = 1ull << 26;
+  std::uint32_t has_segments_max = 1u << 20;   // fingerprints per has_segments call
+  std::uint64_t read_bytes_max = 64ull << 20;  // per read call
+  std::uint32_t meta_cache_entries = 64;       // segment metadata kept for reads
+  std::uint32_t resolved_cache_versions = 4;   // versions whose chains are kept resolved
+  // Re-hash every block a read returns and fail with corrupt on a mismatch.
+  bool verify_reads = true;
+  // gc drops a segment that no version references once it has been so this
+  // long (an upload may be under way); boot counts as the start.
+  Duration unreferenced_ttl = Duration(3'600'000'000'000);
+};
+
+// invalid_argument naming the option and its bounds.
+Status check_store_options(const StoreOptions& options);
+
+}  // namespace doppel::dedup

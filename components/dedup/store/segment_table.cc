@@ -1,0 +1,81 @@
+#include "components/dedup/store/segment_table.h"
+
+namespace doppel::dedup {
+
+void SegmentTable::clear() {
+  by_id_.clear();
+  by_fp_.clear();
+  space_ = SegmentSpace{};
+  unreferenced_bytes_ = 0;
+  next_id_ = 1;
+}
+
+void SegmentTable::account(const SegmentHeader& h, bool add) {
+  const std::uint64_t unreferenced = h.refs_total == 0 ? h.space.stored_bytes : 0;
+  if (add) {
+    space_ += h.space;
+    unreferenced_bytes_ += unreferenced;
+  } else {
+    space_ -= h.space;
+    DOPPEL_ASSERT(unreferenced_bytes_ >= unreferenced);
+    unreferenced_bytes_ -= unreferenced;
+  }
+}
+
+void SegmentTable::put(const SegmentHeader& header, Instant now) {
+  DOPPEL_ASSERT(header.id != 0);
+  note_id(header.id);
+  auto it = by_id_.find(header.id);
+  Instant since = now;
+  if (it != by_id_.end()) {
+    if (it->second.header.refs_total == 0) since = it->second.unreferenced_since;
+    erase(header.id);
+  }
+  by_id_[header.id] = SegmentSummary{header, since};
+  account(header, true);
+  if (header.complete) by_fp_.try_emplace(header.fp, header.id);
+}
+
+void SegmentTable::erase(SegmentId id) {
+  auto it = by_id_.find(id);
+  DOPPEL_ASSERT(it != by_id_.end());
+  const SegmentHeader& h = it->second.header;
+  auto fp = by_fp_.find(h.fp);
+  if (fp != by_fp_.end() && fp->second == id) by_fp_.erase(fp);
+  account(h, false);
+  by_id_.erase(it);
+}
+
+const SegmentSummary* SegmentTable::find(SegmentId id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : &it->second;
+}
+
+std::optional<SegmentId> SegmentTable::find_complete(const Fingerprint& fp) const {
+  auto it = by_fp_.find(fp);
+  if (it == by_fp_.end()) return std::nullopt;
+  return it->second;
+}
+
+void SegmentTable::note_id(SegmentId id) {
+  if (id >= next_id_) next_id_ = id + 1;
+}
+
+void SegmentTable::check() const {
+  SegmentSpace sum;
+  std::uint64_t unreferenced = 0;
+  for (const auto& [id, s] : by_id_) {
+    DOPPEL_ASSERT(s.header.id == id && id < next_id_);
+    DOPPEL_ASSERT(s.header.space.balanced());
+    sum += s.header.space;
+    if (s.header.refs_total == 0) unreferenced += s.header.space.stored_bytes;
+  }
+  DOPPEL_ASSERT(sum == space_);
+  DOPPEL_ASSERT(unreferenced == unreferenced_bytes_);
+  for (const auto& [fp, id] : by_fp_) {
+    const SegmentSummary* s = find(id);
+    DOPPEL_ASSERT(s != nullptr && s->header.complete && s->header.fp == fp);
+  }
+}
+
+}  // namespace doppel::dedup

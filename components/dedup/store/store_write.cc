@@ -1,0 +1,359 @@
+// The store's writes: put_segment, commit (with reverse dedup), remove_version.
+
+#include <algorithm>
+
+#include "components/dedup/store/store.h"
+#include "components/dedup/store/store_internal.h"
+
+namespace doppel::dedup {
+namespace {
+
+Error read_only(const std::vector<std::string>& problems) {
+  return make_error(Errc::corrupt, "metadata is damaged (" + problems.front() +
+                                       "); the store is read-only until it is repaired");
+}
+
+std::string version_name(std::string_view image, VersionNumber version) {
+  return std::string(image) + " version " + std::to_string(version);
+}
+
+// Writes the non-null blocks of a new segment: one write per run of them.
+Status write_blocks(OpenFile& file, std::string_view bytes, const std::vector<bool>& null_blocks) {
+  std::size_t b = 0;
+  while (b < null_blocks.size()) {
+    if (null_blocks[b]) {
+      ++b;
+      continue;
+    }
+    std::size_t end = b;
+    while (end < null_blocks.size() && !null_blocks[end]) ++end;
+    const std::size_t from = b * kBlockBytes;
+    const std::size_t to = std::min<std::size_t>(end * kBlockBytes, bytes.size());
+    if (Status s = file->pwrite(bytes.substr(from, to - from), from); !s) return s;
+    b = end;
+  }
+  return {};
+}
+
+}  // namespace
+
+// --- put_segment
+
+Result<bool> Store::put_segment(const Fingerprint& fp, std::string_view bytes) {
+  if (fp.kind != options_.hash) {
+    return make_error(Errc::invalid_argument,
+                      "the store fingerprints with " + std::string(hash_kind_name(options_.hash)));
+  }
+  if (bytes.empty() || bytes.size() > options_.segment_bytes_max) {
+    return make_error(Errc::too_large, "a segment of " + std::to_string(bytes.size()) +
+                                           " bytes; segment_bytes_max is " +
+                                           std::to_string(options_.segment_bytes_max));
+  }
+  // Hash before taking the lock: it is the expensive part and touches nothing shared.
+  if (Hasher::of(fp.kind, bytes) != fp) {
+    return make_error(Errc::invalid_argument, "segment bytes do not hash to " + fp.short_hex());
+  }
+  const std::size_t blocks = blocks_in(bytes.size());
+  std::vector<Fingerprint> block_fps(blocks);
+  std::vector<bool> null_blocks(blocks);
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::string_view block = bytes.substr(b * kBlockBytes, kBlockBytes);
+    block_fps[b] = Hasher::of(fp.kind, block);
+    null_blocks[b] = is_all_zero(block);
+  }
+  FairLockGuard guard(mutex_);
+  if (Status s = ensure_ready(); !s) return s.error();
+  if (!load_problems_.empty()) return read_only(load_problems_);
+  if (segments_.find_complete(fp)) return false;
+  if (segments_.size() >= options_.segments_max) {
+    return make_error(Errc::no_space, "segments_max " + std::to_string(options_.segments_max));
+  }
+  const SegmentId id = segments_.take_id();
+  return put_segment_locked(
+      new_segment_meta(id, fp, static_cast<std::uint32_t>(bytes.size()), block_fps, null_blocks),
+      bytes, null_blocks);
+}
+
+// Data first (synced), then the metadata under its final name (staged,
+// synced, renamed, directory synced): a segment exists once its metadata
+// does, and its data is durable by then. A crash before leaves files that
+// recovery deletes; the client uploads again.
+Result<bool> Store::put_segment_locked(const SegmentMeta& meta, std::string_view bytes,
+                                       const std::vector<bool>& null_blocks) {
+  const SegmentId id = meta.id;
+  if (Status s = write_segment(meta, bytes, null_blocks); !s) {
+    // Best effort: what is left is deleted at the next recovery.
+    for (const std::string& path : {paths_.segment_meta(id), staged_path(paths_.segment_meta(id)),
+                                    paths_.segment_data(id, 0)}) {
+      (void)io_.remove_if_present(path);
+    }
+    return s.error();
+  }
+  segments_.put(meta.header(), rt_.now());
+  rt_.record(Event("DedupSegmentStored")
+                 .detail("segment", id)
+                 .detail("bytes", bytes.size())
+                 .detail("fp", meta.fp.short_hex()));
+  return true;
+}
+
+Status Store::write_segment(const SegmentMeta& meta, std::string_view bytes,
+                            const std::vector<bool>& null_blocks) {
+  if (meta.space().data_bytes > 0) {
+    auto file = io_.open_file(paths_.segment_data(meta.id, 0),
+                              OpenOptions{.create = true, .truncate = true});
+    if (!file) return file.error();
+    if (Status s = write_blocks(**file, bytes, null_blocks); !s) return s;
+    if (Status s = (**file)->datasync(); !s) return s;
+  }
+  const std::string path = paths_.segment_meta(meta.id);
+  if (Status s = io_.write_synced(staged_path(path), encode_segment_meta(meta)); !s) return s;
+  if (Status s = io_.fs().rename(staged_path(path), path); !s) return s;
+  return io_.fs().sync_dir(paths_.segments_dir());
+}
+
+// --- commit
+
+Result<CommitResult> Store::commit(std::string_view image, const VersionManifest& manifest) {
+  if (!valid_image_name(image)) {
+    return make_error(Errc::invalid_argument, "image name '" + std::string(image) + "'");
+  }
+  if (manifest.kind != options_.hash) {
+    return make_error(Errc::invalid_argument,
+                      "the store fingerprints with " + std::string(hash_kind_name(options_.hash)));
+  }
+  const ManifestLimits limits{options_.segment_bytes_max, options_.image_bytes_max};
+  if (Status s = check_manifest(manifest, limits); !s) return s.error();
+  FairLockGuard guard(mutex_);
+  if (Status s = ensure_ready(); !s) return s.error();
+  return commit_locked(image, manifest);
+}
+
+// The new version's recipe: each block a direct reference into its stored
+// segment, or null. The manifest's block fingerprints must be the segment's.
+Result<Recipe> Store::build_recipe(std::string_view image, VersionNumber version,
+                                   const VersionManifest& manifest, Plan& plan) {
+  Recipe recipe{std::string(image), version, manifest.kind, manifest.image_bytes, {}};
+  recipe.entries.reserve(manifest.block_count());
+  for (const SegmentManifest& seg : manifest.segments) {
+    const SegmentMeta* meta = nullptr;
+    if (!seg.all_null()) {
+      const std::optional<SegmentId> id = segments_.find_complete(seg.fp);
+      if (!id) return make_error(Errc::not_found, "segment " + seg.fp.hex() + " is not stored");
+      Result<const SegmentMeta*> m = loaded_meta(*id, plan);
+      if (!m) return m.error();
+      meta = *m;
+      if (meta->bytes != seg.bytes) {
+        return make_error(Errc::invalid_argument, "segment " + seg.fp.short_hex() + " size");
+      }
+    }
+    for (std::size_t b = 0; b < seg.blocks.size(); ++b) {
+      RecipeEntry e;
+      if (!seg.blocks[b].null) {
+        if (meta->blocks[b].fp != seg.blocks[b].fp) {
+          return make_error(Errc::invalid_argument,
+                            "segment " + seg.fp.short_hex() + " block " + std::to_string(b) +
+                                ": the manifest's fingerprint is not the stored block's");
+        }
+        e = RecipeEntry{RefKind::direct, meta->id, static_cast<std::uint32_t>(b), seg.blocks[b].fp};
+      }
+      recipe.entries.push_back(e);
+    }
+  }
+  return recipe;
+}
+
+Result<const SegmentMeta*> Store::loaded_meta(SegmentId id, Plan& plan) {
+  auto it = plan.loaded.find(id);
+  if (it != plan.loaded.end()) return &it->second;
+  Result<SegmentMeta> m = load_meta(id);
+  if (!m) return m.error();
+  return &plan.loaded.emplace(id, std::move(*m)).first->second;
+}
+
+Status Store::check_commit_limits(std::string_view image) const {
+  const ImageVersions* iv = catalog_.find(image);
+  if ((iv == nullptr || iv->versions.empty()) && catalog_.image_count() >= options_.images_max) {
+    return make_error(Errc::no_space, "images_max " + std::to_string(options_.images_max));
+  }
+  if (iv != nullptr && iv->versions.size() >= options_.versions_per_image_max) {
+    return make_error(Errc::no_space,
+                      "versions_per_image_max " + std::to_string(options_.versions_per_image_max));
+  }
+  if (catalog_.next_version(image) > kVersionNumberMax) {
+    return make_error(Errc::no_space, "version numbers of " + std::string(image));
+  }
+  return {};
+}
+
+Result<CommitResult> Store::commit_locked(std::string_view image, const VersionManifest& m) {
+  if (!load_problems_.empty()) return read_only(load_problems_);
+  if (Status s = check_commit_limits(image); !s) return s.error();
+  const VersionNumber version = catalog_.next_version(image);
+  Plan plan;
+  Result<Recipe> next = build_recipe(image, version, m, plan);
+  if (!next) return next.error();
+  RefDeltas deltas;
+  count_direct_refs(*next, +1, deltas);
+  std::vector<Recipe> recipes;
+  const std::optional<VersionNumber> previous = catalog_.latest(image);
+  if (previous) {
+    Result<Recipe> prev = load_recipe(image, *previous);
+    if (!prev) return prev.error();
+    const ReverseDedupCount n = reverse_dedup(*prev, *next, deltas);
+    plan.blocks_reverse_deduped = n.blocks;
+    recipes.push_back(std::move(*prev));
+  }
+  recipes.push_back(std::move(*next));
+  const bool new_image = catalog_.find(image) == nullptr;
+  if (new_image) {
+    if (Status s = io_.fs().make_dir(paths_.image_dir(image)); !s) return s.error();
+  }
+  ChangeSet change(io_, paths_);
+  if (new_image) change.made_dir(paths_.image_dir(image));
+  if (Status s = plan_segments(deltas, plan, change); !s) return abandon(change, s);
+  if (Status s = stage_recipes(recipes, plan, change); !s) return abandon(change, s);
+  if (version > 1) change.remove(paths_.gone_marker(image, version - 1));
+  if (Status s = run_change(change, plan); !s) return s.error();
+  CommitResult result{version,
+                      0,
+                      plan.blocks_reverse_deduped,
+                      plan.blocks_removed,
+                      plan.segments_punched,
+                      plan.segments_compacted,
+                      plan.segments_dropped};
+  for (const SegmentManifest& seg : m.segments) result.new_segment_refs += seg.all_null() ? 0 : 1;
+  rt_.record(Event("DedupVersionCommitted")
+                 .detail("image", image)
+                 .detail("version", version)
+                 .detail("bytes", m.image_bytes)
+                 .detail("reverse_deduped", result.blocks_reverse_deduped)
+                 .detail("removed", result.blocks_removed)
+                 .detail("compacted", result.segments_compacted));
+  return result;
+}
+
+Error Store::abandon(ChangeSet& change, const Status& why) {
+  change.abandon();
+  return why.error();
+}
+
+Status Store::stage_recipes(std::vector<Recipe>& recipes, Plan& plan, ChangeSet& change) {
+  for (const Recipe& r : recipes) {
+    if (Status s = change.stage(paths_.recipe(r.image, r.version), encode_recipe(r)); !s) return s;
+    plan.versions.emplace_back(r.image, summary_of(r.header()));
+  }
+  return {};
+}
+
+// Applies the count changes to every touched segment and stages what follows:
+// new metadata, holes to punch, compacted data files, dropped segments.
+Status Store::plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& change) {
+  for (const auto& [id, block_deltas] : deltas) {
+    // A segment both versions use: what one gains the other loses. Nothing to write.
+    if (std::all_of(block_deltas.begin(), block_deltas.end(),
+                    [](const auto& d) { return d.second == 0; })) {
+      continue;
+    }
+    Result<const SegmentMeta*> before = loaded_meta(id, plan);
+    if (!before) return before.error();
+    RemovalPlan r = plan_block_removal(**before, block_deltas, options_.rebuild_threshold_percent);
+    plan.blocks_removed += r.removed.size();
+    const std::uint64_t stored_before = (*before)->space().stored_bytes;
+    const std::uint64_t stored_after =
+        r.kind == RemovalKind::drop ? 0 : r.after.space().stored_bytes;
+    DOPPEL_ASSERT(stored_after <= stored_before);
+    plan.bytes_freed += stored_before - stored_after;
+    if (Status s = stage_removal(**before, r, plan, change); !s) return s;
+  }
+  return {};
+}
+
+Status Store::stage_removal(const SegmentMeta& before, RemovalPlan& r, Plan& plan,
+                            ChangeSet& change) {
+  const std::string meta_path = paths_.segment_meta(before.id);
+  const std::string data_path = paths_.segment_data(before.id, before.generation);
+  switch (r.kind) {
+    case RemovalKind::drop:
+      change.remove(meta_path);
+      change.remove(data_path);
+      plan.dropped.push_back(before.id);
+      ++plan.segments_dropped;
+      return {};
+    case RemovalKind::punch:
+      for (const PunchRun& run : r.punches) change.punch(data_path, run.offset, run.length);
+      plan.blocks_punched += r.removed.size();
+      ++plan.segments_punched;
+      break;
+    case RemovalKind::compact: {
+      Result<std::string> old_data = io_.read_all(data_path, options_.segment_bytes_max);
+      if (!old_data) return old_data.error();
+      Result<std::string> data = compact_data(before, r.after, *old_data);
+      if (!data) return data.error();
+      const std::string new_path = paths_.segment_data(before.id, r.after.generation);
+      change.created(new_path);
+      if (Status s = io_.write_synced(new_path, *data); !s) return s;
+      change.remove(data_path);
+      ++plan.segments_compacted;
+      break;
+    }
+    case RemovalKind::none:
+      break;
+  }
+  if (Status s = change.stage(meta_path, encode_segment_meta(r.after)); !s) return s;
+  plan.metas.push_back(std::move(r.after));
+  return {};
+}
+
+// --- remove_version
+
+Result<RemoveResult> Store::remove_version(std::string_view image, VersionNumber version) {
+  FairLockGuard guard(mutex_);
+  if (Status s = ensure_ready(); !s) return s.error();
+  return remove_locked(image, version);
+}
+
+Result<RemoveResult> Store::remove_locked(std::string_view image, VersionNumber version) {
+  if (catalog_.find(image, version) == nullptr) {
+    return make_error(Errc::not_found, version_name(image, version));
+  }
+  if (!load_problems_.empty()) return read_only(load_problems_);
+  Result<Recipe> removed = load_recipe(image, version);
+  if (!removed) return removed.error();
+  Plan plan;
+  RefDeltas deltas;
+  count_direct_refs(*removed, -1, deltas);
+  std::vector<Recipe> rewritten;
+  RemoveResult result;
+  for (const auto& [v, summary] : catalog_.find(image)->versions) {
+    if (v >= version) break;
+    Result<Recipe> older = load_recipe(image, v);
+    if (!older) return older.error();
+    const std::uint64_t n = repoint(*older, *removed, deltas);
+    result.entries_repointed += n;
+    if (n > 0) rewritten.push_back(std::move(*older));
+  }
+  ChangeSet change(io_, paths_);
+  if (Status s = plan_segments(deltas, plan, change); !s) return abandon(change, s);
+  if (Status s = stage_recipes(rewritten, plan, change); !s) return abandon(change, s);
+  change.remove(paths_.recipe(image, version));
+  if (version == catalog_.find(image)->highest_taken) {
+    // Keep the number taken: the next commit must not reuse it.
+    if (Status s = change.stage(paths_.gone_marker(image, version), {}); !s) {
+      return abandon(change, s);
+    }
+  }
+  plan.removed.emplace_back(std::string(image), version);
+  if (Status s = run_change(change, plan); !s) return s.error();
+  result.blocks_removed = plan.blocks_removed;
+  result.bytes_freed = plan.bytes_freed;
+  rt_.record(Event("DedupVersionRemoved")
+                 .detail("image", image)
+                 .detail("version", version)
+                 .detail("repointed", result.entries_repointed)
+                 .detail("removed", result.blocks_removed)
+                 .detail("freed", result.bytes_freed));
+  return result;
+}
+
+}  // namespace doppel::dedup

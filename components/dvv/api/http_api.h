@@ -1,0 +1,63 @@
+#pragma once
+// The store's HTTP API, after Riak's:
+//   GET    /buckets/B/keys/K[?r=&pr=&vtag=]   200 one sibling, 300 multipart/mixed
+//                                             for several (?vtag= picks one), 404
+//   PUT    /buckets/B/keys/K[?w=&dw=&pw=&returnbody=true]   (POST too) 204 / 200
+//   DELETE /buckets/B/keys/K                  204
+//   GET|PUT /buckets/B/props                  JSON {"props":{...}}
+//   GET    /ping, /stats
+//   GET    /debug/local/buckets/B/keys/K      this node's own replica (for checks)
+// The causal context travels base64-encoded in X-Riak-Vclock; X-Riak-ClientId
+// names the client for the vv baseline. Bad requests get a 4xx with a reason;
+// a quorum that cannot be reached in time is 503.
+
+#include <memory>
+
+#include "components/dvv/store/node.h"
+#include "components/http/router.h"
+#include "components/http/server.h"
+
+namespace doppel::dvv {
+
+class HttpApi {
+ public:
+  HttpApi(DvvNode& node, Runtime& rt);
+  Status start(const Endpoint& at);
+  void stop();
+
+ private:
+  void routes();
+  Result<http::Response> on_core0(http::Request& request, Result<http::Response> (HttpApi::*fn)(http::Request&));
+  Result<http::Response> get(http::Request& r);
+  Result<http::Response> put(http::Request& r);
+  Result<http::Response> remove(http::Request& r);
+  Result<http::Response> get_props(http::Request& r);
+  Result<http::Response> put_props(http::Request& r);
+  Result<http::Response> stats(http::Request& r);
+  Result<http::Response> debug_local(http::Request& r);
+
+  DvvNode& node_;
+  Runtime& rt_;
+  http::Router router_;
+  std::unique_ptr<http::HttpServer> server_;
+};
+
+// A node with its HTTP API: what `doppel serve` and the simulator boot.
+class DvvService final : public Service {
+ public:
+  DvvService(std::unique_ptr<DvvNode> node, std::unique_ptr<HttpApi> api)
+      : node_(std::move(node)), api_(std::move(api)) {}
+  void stop() override {
+    api_->stop();
+    node_->stop();
+  }
+  DvvNode& node() { return *node_; }
+
+ private:
+  std::unique_ptr<DvvNode> node_;
+  std::unique_ptr<HttpApi> api_;
+};
+
+Result<std::unique_ptr<Service>> boot_dvv_service(Runtime& rt, const NodeConfig& config);
+
+}  // namespace doppel::dvv

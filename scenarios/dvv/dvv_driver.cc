@@ -1,0 +1,389 @@
+#include "scenarios/dvv/dvv_driver.h"
+
+#include <set>
+
+#include "components/dvv/api/http_api.h"
+#include "components/dvv/store/ring.h"
+#include "components/http/client.h"
+#include "components/http/codec.h"
+#include "scenarios/dvv/causal_oracle.h"
+
+namespace doppel::scenarios {
+namespace {
+
+using namespace std::chrono_literals;
+using dvv_oracle = dvv::CausalOracle;
+
+constexpr std::uint16_t kHttpPort = 8098;
+constexpr std::uint16_t kRpcPort = 8087;
+constexpr std::uint32_t kPartitions = 16;
+constexpr const char* kBucket = "b";
+
+struct Workload {
+  std::string mode = "register";  // or "set-append"
+  std::string clock = "dvvset";
+  bool allow_mult = true;
+  std::int64_t n_val = 3;
+  std::int64_t keys = 4;
+  std::int64_t ops_per_client = 60;
+  std::int64_t quiet_ops = 3;
+  std::int64_t update_percent = 70;  // GET, think, PUT with the context
+  std::int64_t blind_percent = 15;   // PUT without a context; the rest are GETs
+  std::int64_t think_ms_max = 50;
+  std::int64_t timeout_ms = 1500;
+  std::int64_t settle_ms = 6000;     // after the heal, before the final checks
+};
+
+Result<Workload> read_workload(const toml::table& t, std::string_view source) {
+  if (Status s = toml_known_keys(t, source, {"mode", "clock", "allow_mult", "n_val", "keys", "ops_per_client",
+                                             "quiet_ops", "update_percent", "blind_percent", "think_ms_max",
+                                             "timeout_ms", "settle_ms"});
+      !s) {
+    return s.error();
+  }
+  Workload w;
+  if (const toml::node* m = t.get("mode")) {
+    auto v = m->value<std::string>();
+    if (!v || (*v != "register" && *v != "set-append")) return toml_error(source, m, "mode", "expected \"register\" or \"set-append\"");
+    w.mode = *v;
+  }
+  if (const toml::node* c = t.get("clock")) {
+    auto v = c->value<std::string>();
+    if (!v || (*v != "dvvset" && *v != "vv")) return toml_error(source, c, "clock", "expected \"dvvset\" or \"vv\"");
+    w.clock = *v;
+  }
+  if (const toml::node* a = t.get("allow_mult")) {
+    if (a->type() != toml::node_type::boolean) return toml_error(source, a, "allow_mult", "expected true or false");
+    w.allow_mult = *a->value<bool>();
+  }
+  struct Field {
+    const char* key;
+    std::int64_t* field;
+    std::int64_t lo, hi;
+  };
+  const Field fields[] = {{"n_val", &w.n_val, 1, 5},          {"keys", &w.keys, 1, 1000},
+                          {"ops_per_client", &w.ops_per_client, 1, 100000}, {"quiet_ops", &w.quiet_ops, 1, 1000},
+                          {"update_percent", &w.update_percent, 0, 100}, {"blind_percent", &w.blind_percent, 0, 100},
+                          {"think_ms_max", &w.think_ms_max, 0, 60000}, {"timeout_ms", &w.timeout_ms, 10, 600000},
+                          {"settle_ms", &w.settle_ms, 0, 600000}};
+  for (const Field& f : fields) {
+    auto v = toml_int(t, f.key, source, f.lo, f.hi, *f.field);
+    if (!v) return v.error();
+    *f.field = *v;
+  }
+  if (w.update_percent + w.blind_percent > 100) return toml_error(source, nullptr, "blind_percent", "update + blind over 100");
+  return w;
+}
+
+// What a GET of one key saw.
+struct Read {
+  int status = 0;
+  std::vector<std::string> bodies;
+  std::string vclock;  // base64, as the server sent it
+  std::size_t entries = 0;
+};
+
+class DvvDriver final : public ScenarioDriver {
+ public:
+  DvvDriver(const ScenarioSpec& spec, Workload w) : spec_(spec), w_(std::move(w)) {}
+
+  void setup(sim::World& world) override {
+    world_ = &world;
+    std::vector<Endpoint> peers;
+    for (std::uint32_t i = 0; i < spec_.nodes; ++i) peers.push_back(Endpoint{"dvv" + std::to_string(i), kRpcPort});
+    for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
+      NodeConfig c;
+      c.name = "dvv" + std::to_string(i);
+      c.node_id = i;
+      c.component = "dvv";
+      c.listen = Endpoint{c.name, kHttpPort};
+      c.peers = peers;
+      c.bug = spec_.bug;
+      c.settings = {{"partitions", std::to_string(kPartitions)}, {"aae_interval_ms", "1000"},
+                    {"handoff_interval_ms", "500"}, {"request_timeout_ms", "1000"}};
+      servers_.push_back(world.add_node(sim::NodeSpec{
+          c.name, spec_.cores, true, [c](Runtime& rt) { return doppel::dvv::boot_dvv_service(rt, c); }}));
+    }
+    client_node_ = world.add_node(sim::NodeSpec{"clients", 1, false, {}});
+    world.spawn(client_node_, 0, "dvv-setup", [this] { run_clients(); });
+  }
+
+  sim::ClusterShape shape() const override {
+    sim::ClusterShape s;
+    s.servers = servers_;
+    s.crashable = servers_;
+    s.all = servers_;
+    s.all.push_back(client_node_);
+    s.cores = spec_.cores;
+    return s;
+  }
+
+  void on_quiet(sim::World& world) override { quiet_since_ = world.now(); }
+  bool finished() const override { return checked_; }
+
+  void check(sim::World& world) override {
+    if (!checked_) world.fail("progress", "the final checks did not finish after the faults healed");
+    world.record(sim::kNoNode, 0,
+                 Event("DvvRunStats").detail("writes", oracle_.writes()).detail("acked", acked_)
+                     .detail("reads", reads_).detail("siblings_seen", siblings_seen_)
+                     .detail("false_conflicts", false_conflicts_).detail("max_entries", max_entries_)
+                     .detail("lost", lost_));
+  }
+
+ private:
+  bool wants(std::string_view p) const {
+    return std::find(spec_.properties.begin(), spec_.properties.end(), p) != spec_.properties.end();
+  }
+  Runtime& rt() { return world_->runtime(client_node_); }
+  Duration timeout() const { return std::chrono::milliseconds(w_.timeout_ms); }
+  std::string target(const std::string& key) const { return std::string("/buckets/") + kBucket + "/keys/" + key; }
+
+  http::HttpClient& client(std::uint32_t c, std::uint32_t node) {
+    auto& slot = clients_[{c, node}];
+    if (!slot) slot = std::make_unique<http::HttpClient>(rt(), Endpoint{"dvv" + std::to_string(node), kHttpPort});
+    return *slot;
+  }
+
+  Result<Read> read(std::uint32_t c, std::uint32_t node, const std::string& key, const std::string& query = "") {
+    auto resp = client(c, node).get(target(key) + query, rt().now() + timeout());
+    if (!resp) return resp.error();
+    Read r;
+    r.status = resp->status;
+    if (auto v = resp->headers.get("X-Riak-Vclock")) r.vclock = std::string(*v);
+    if (auto e = resp->headers.get("X-Doppel-Clock-Entries")) r.entries = std::stoul(std::string(*e));
+    if (r.status == 200) {
+      r.bodies.push_back(resp->body);
+    } else if (r.status == 300) {
+      auto boundary = http::multipart_boundary(resp->headers.get("Content-Type").value_or(""));
+      if (!boundary) return make_error(Errc::protocol, "300 without a multipart boundary");
+      auto parts = http::multipart_parse(resp->body, *boundary);
+      if (!parts) return make_error(Errc::protocol, "bad multipart body");
+      for (auto& p : *parts) r.bodies.push_back(std::move(p.body));
+    } else if (r.status != 404) {
+      return make_error(Errc::unreachable, "GET answered " + std::to_string(r.status) + ": " + resp->body);
+    }
+    return r;
+  }
+
+  // The checks every read is held to.
+  void judge_read(const Read& r) {
+    ++reads_;
+    siblings_seen_ += r.bodies.size();
+    max_entries_ = std::max<std::uint64_t>(max_entries_, r.entries);
+    if (w_.mode != "register") return;
+    const std::size_t f = oracle_.false_conflicts(r.bodies);
+    false_conflicts_ += f;
+    if (f > 0 && w_.clock == "dvvset" && wants("no-false-conflicts")) {
+      world_->fail("no-false-conflicts", std::to_string(f) + " of " + std::to_string(r.bodies.size()) +
+                                             " siblings were causally overwritten by another sibling");
+    }
+    if (w_.clock == "dvvset" && r.entries > static_cast<std::size_t>(w_.n_val) && wants("clock-entries-bounded")) {
+      world_->fail("clock-entries-bounded", "a clock with " + std::to_string(r.entries) + " entries, n_val " +
+                                                std::to_string(w_.n_val));
+    }
+  }
+
+  // A new unique value; for set-append, `element` is the one it adds.
+  std::string new_value(std::uint32_t c, const std::vector<std::string>& seen, std::string* element) {
+    const std::string id = "c" + std::to_string(c) + "." + std::to_string(++written_);
+    *element = id;
+    if (w_.mode == "register") return id;
+    // set-append: the union of what was seen, plus one new element.
+    std::set<std::string> elements;
+    for (const std::string& b : seen) {
+      std::size_t start = 0;
+      while (start < b.size()) {
+        const auto comma = b.find(',', start);
+        const std::string e = b.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!e.empty()) elements.insert(e);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+    elements.insert(id);
+    std::string out;
+    for (const std::string& e : elements) out += (out.empty() ? "" : ",") + e;
+    return out;
+  }
+
+  // One operation; true if it was acknowledged (or a read succeeded).
+  bool operate(std::uint32_t c) {
+    Prng& rng = rt().random();
+    const std::string key = "k" + std::to_string(rng.below(static_cast<std::uint64_t>(w_.keys)));
+    const auto node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
+    const auto roll = static_cast<std::int64_t>(rng.below(100));
+    std::vector<std::string> seen;
+    std::string vclock;
+    if (roll >= w_.blind_percent) {
+      auto r = read(c, node, key);
+      if (!r) return false;
+      judge_read(*r);
+      if (roll >= w_.update_percent + w_.blind_percent) return true;  // a plain GET
+      seen = r->bodies;
+      vclock = r->vclock;
+      if (w_.think_ms_max > 0) rt().sleep(Duration(rng.between(0, w_.think_ms_max * 1'000'000)));
+    }
+    std::string element;
+    const std::string value = new_value(c, seen, &element);
+    oracle_.wrote(key, value, seen);
+    http::ClientRequest req;
+    req.method = "PUT";
+    req.target = target(key);
+    req.body = value;
+    req.headers.set("Content-Type", "text/plain");
+    if (!vclock.empty()) req.headers.set("X-Riak-Vclock", vclock);
+    req.headers.set("X-Riak-ClientId", "client-" + std::to_string(c));
+    const auto put_node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
+    auto resp = client(c, put_node).request(req, rt().now() + timeout());
+    if (!resp || (resp->status != 204 && resp->status != 200)) return false;
+    oracle_.acked(key, value);
+    if (w_.mode == "set-append") acked_elements_[key].insert(element);
+    ++acked_;
+    if (auto e = resp->headers.get("X-Doppel-Clock-Entries")) {
+      max_entries_ = std::max<std::uint64_t>(max_entries_, std::stoul(std::string(*e)));
+    }
+    return true;
+  }
+
+  void run_clients() {
+    // The bucket's properties first, through any node (they spread by gossip).
+    const std::string props = std::string("{\"props\":{\"n_val\":") + std::to_string(w_.n_val) +
+                              ",\"allow_mult\":" + (w_.allow_mult ? "true" : "false") + ",\"clock\":\"" + w_.clock + "\"}}";
+    for (;;) {
+      auto r = client(0, 0).put(std::string("/buckets/") + kBucket + "/props", props, "application/json",
+                                rt().now() + timeout());
+      if (r && r->status == 204) break;
+      rt().sleep(100ms);
+    }
+    // Every node must know them before the first write (a partition may be
+    // holding one off: props spread by push and gossip).
+    for (std::uint32_t n = 0; n < spec_.nodes; ++n) {
+      for (;;) {
+        auto r = client(0, n).get(std::string("/buckets/") + kBucket + "/props", rt().now() + timeout());
+        if (r && r->status == 200 && r->body.find("\"clock\":\"" + w_.clock + "\"") != std::string::npos) break;
+        rt().sleep(200ms);
+      }
+    }
+    int running = static_cast<int>(spec_.clients);
+    Condition done(rt());
+    for (std::uint32_t c = 0; c < spec_.clients; ++c) {
+      rt().spawn("dvv-client", [this, c, &running, &done] {
+        for (std::int64_t i = 0; i < w_.ops_per_client && !quiet_since_; ++i) (void)operate(c);
+        while (!quiet_since_) rt().sleep(50ms);
+        // After the heal, operations must succeed again (progress).
+        for (std::int64_t ok = 0, tries = 0; ok < w_.quiet_ops && tries < 200; ++tries) ok += operate(c);
+        --running;
+        done.notify_all();
+      });
+    }
+    while (running > 0) done.wait();
+    rt().sleep(std::chrono::milliseconds(w_.settle_ms));
+    final_checks();
+    checked_ = true;
+  }
+
+  void final_checks() {
+    doppel::dvv::Ring ring(kPartitions, spec_.nodes);
+    for (std::int64_t k = 0; k < w_.keys; ++k) {
+      const std::string key = "k" + std::to_string(k);
+      Result<Read> r = make_error(Errc::timed_out);
+      for (int attempt = 0; attempt < 20 && !r; ++attempt) {
+        r = read(0, static_cast<std::uint32_t>(attempt) % spec_.nodes, key, "?r=all");
+        if (!r) rt().sleep(200ms);
+      }
+      if (!r) {
+        world_->fail("progress", "the final read of " + key + " failed: " + r.error().message());
+        return;
+      }
+      judge_read(*r);
+      if (w_.mode == "register") {
+        auto verdict = oracle_.judge(key, r->bodies);
+        lost_ += verdict.lost.size();
+        if (!verdict.lost.empty() && wants("acknowledged-writes-survive")) {
+          world_->fail("acknowledged-writes-survive", key + ": acknowledged value " + verdict.lost[0] +
+                                                          " is gone and nothing that saw it is there (" +
+                                                          std::to_string(verdict.lost.size()) + " lost)");
+          return;
+        }
+      }
+      if (w_.mode == "set-append" && wants("set-union-complete")) {
+        std::set<std::string> present;
+        for (const std::string& b : r->bodies) {
+          std::size_t s = 0;
+          while (s <= b.size()) {
+            const auto comma = b.find(',', s);
+            present.insert(b.substr(s, comma == std::string::npos ? std::string::npos : comma - s));
+            if (comma == std::string::npos) break;
+            s = comma + 1;
+          }
+        }
+        for (const std::string& e : acked_elements_[key]) {
+          if (present.count(e) == 0) {
+            world_->fail("set-union-complete", key + ": acknowledged element " + e + " is not in the set");
+            return;
+          }
+        }
+      }
+      // Every primary holds the same siblings once anti-entropy has run.
+      const auto primaries = ring.primaries(ring.partition_of(kBucket, key), static_cast<std::uint32_t>(w_.n_val));
+      std::string first;
+      for (std::size_t i = 0; i < primaries.size(); ++i) {
+        auto resp = client(0, primaries[i]).get("/debug/local/buckets/" + std::string(kBucket) + "/keys/" + key,
+                                                rt().now() + timeout());
+        const std::string local = resp ? std::to_string(resp->status) + " " + resp->body : "unreachable";
+        if (w_.clock == "dvvset" && resp && resp->status == 200 && wants("clock-entries-bounded")) {
+          const std::size_t entries = std::stoul(resp->body.substr(8));
+          if (entries > static_cast<std::size_t>(w_.n_val)) {
+            world_->fail("clock-entries-bounded", key + " on dvv" + std::to_string(primaries[i]) + " has " +
+                                                      std::to_string(entries) + " clock entries");
+            return;
+          }
+        }
+        if (i == 0) {
+          first = local;
+        } else if (local != first && wants("replicas-converge")) {
+          world_->fail("replicas-converge", key + ": dvv" + std::to_string(primaries[0]) + " holds [" + first +
+                                                "] but dvv" + std::to_string(primaries[i]) + " holds [" + local + "]");
+          return;
+        }
+      }
+    }
+  }
+
+  const ScenarioSpec& spec_;
+  Workload w_;
+  sim::World* world_ = nullptr;
+  std::vector<sim::NodeId> servers_;
+  sim::NodeId client_node_ = 0;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<http::HttpClient>> clients_;
+  dvv_oracle oracle_;
+  std::map<std::string, std::set<std::string>> acked_elements_;
+  std::uint64_t written_ = 0, acked_ = 0, reads_ = 0, siblings_seen_ = 0, false_conflicts_ = 0, max_entries_ = 0, lost_ = 0;
+  std::optional<Instant> quiet_since_;
+  bool checked_ = false;
+};
+
+}  // namespace
+
+ComponentDef dvv_component() {
+  ComponentDef def;
+  def.name = "dvv";
+  def.boot = &doppel::dvv::boot_dvv_service;
+  def.properties = {"acknowledged-writes-survive", "replicas-converge", "clock-entries-bounded",
+                    "no-false-conflicts", "set-union-complete", "progress"};
+  def.bugs = {"ack-early", "no-repair", "dot-per-write", "ignore-context"};
+  def.probes = {"DvvStarted", "DvvRunStats", "DvvReadRepair", "DvvAaeRepair"};
+  def.validate = [](const toml::table& workload, std::string_view source) -> Status {
+    auto w = read_workload(workload, source);
+    if (!w) return w.error();
+    return {};
+  };
+  def.make = [](const ScenarioSpec& spec, std::uint64_t) -> std::unique_ptr<ScenarioDriver> {
+    auto w = read_workload(spec.workload, spec.path);
+    DOPPEL_ASSERT(w.ok());
+    return std::make_unique<DvvDriver>(spec, std::move(*w));
+  };
+  return def;
+}
+
+}  // namespace doppel::scenarios
