@@ -423,6 +423,8 @@ Result<PutReply> DvvNode::coordinate(const ObjectKey& key, Sibling value, std::o
   for (const Replica& rep : pref) {
     if (rep.node == self_) continue;
     rt_.spawn("dvv-replicate", [this, acks, rep, key, updated, timeout = o.timeout] {
+      // Planted: replication queued for later, the client already told "stored".
+      if (config_.bug_ack_early) rt_.sleep(config_.handoff_interval);
       bool d = false;
       const Status s = store_replica(rep, key, updated, &d, timeout);
       (void)acks->try_push(Ack{s.ok(), s.ok() && d, rep.primary});

@@ -10,6 +10,7 @@ using namespace std::chrono_literals;
 void DvvNode::handoff_loop() {
   while (!stopping_) {
     rt_.sleep(config_.handoff_interval);
+    if (config_.bug_no_repair) continue;  // planted: hints are kept, never handed off
     for (NodeIndex target : log_->hint_targets()) {
       if (!peer_up(target)) continue;
       const auto* hints = log_->hints_for(target);

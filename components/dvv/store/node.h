@@ -54,8 +54,8 @@ struct DvvConfig {
   std::uint32_t siblings_max = 512;  // a PUT that would keep more is refused
   std::size_t value_bytes_max = 8u << 20;
   // Test-only planted bugs (simulation; `doppel serve` refuses them):
-  bool bug_ack_early = false;      // ack after the local write, before the quorum
-  bool bug_no_repair = false;      // read repair and anti-entropy find but never fix
+  bool bug_ack_early = false;      // ack after the local unsynced write; replicate later
+  bool bug_no_repair = false;      // read repair, anti-entropy and handoff never fix
   bool bug_dot_per_write = false;  // a fresh coordinator id per write
   bool bug_ignore_context = false; // every PUT treated as blind
 };
