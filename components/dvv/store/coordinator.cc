@@ -362,6 +362,12 @@ Result<PutReply> DvvNode::put(const ObjectKey& key, Sibling value, std::optional
 }
 
 Result<PutReply> DvvNode::remove(const ObjectKey& key, std::optional<std::string> context, const RequestOptions& o) {
+  // As Riak: a DELETE without a context deletes what a read finds now.
+  if (!context) {
+    auto current = get(key, o);
+    if (!current) return current.error();
+    if (!current->context.empty()) context = std::move(current->context);
+  }
   Sibling tombstone;
   tombstone.tombstone = true;
   return put(key, std::move(tombstone), std::move(context), o);
