@@ -48,6 +48,15 @@ Result<RequestOptions> options_of(const Request& r, const BucketProps& p) {
   return o;
 }
 
+// The causal context a client hands back, if any: X-Riak-Vclock, base64.
+Result<std::optional<std::string>> context_of(const Request& r) {
+  auto vclock = r.headers.get("X-Riak-Vclock");
+  if (!vclock) return std::optional<std::string>();
+  auto bytes = http::base64_decode(*vclock);
+  if (!bytes) return make_error(Errc::invalid_argument, "X-Riak-Vclock: not base64");
+  return std::optional<std::string>(std::move(*bytes));
+}
+
 Response status_of(const Error& e) {
   switch (e.code) {
     case Errc::invalid_argument: return Response::error(400, e.what);
@@ -150,16 +159,12 @@ Result<Response> HttpApi::put(Request& r) {
   const BucketProps p = node_.props(key.bucket);
   auto o = options_of(r, p);
   if (!o) return status_of(o.error());
-  std::optional<std::string> context;
-  if (auto vclock = r.headers.get("X-Riak-Vclock")) {
-    auto bytes = http::base64_decode(*vclock);
-    if (!bytes) return Response::error(400, "X-Riak-Vclock: not base64");
-    context = std::move(*bytes);
-  }
+  auto context = context_of(r);
+  if (!context) return Response::error(400, context.error().what);
   Sibling value;
   value.body = std::move(r.body);
   if (auto ct = r.headers.get("Content-Type")) value.content_type = std::string(*ct);
-  auto put = node_.put(key, std::move(value), std::move(context), *o);
+  auto put = node_.put(key, std::move(value), std::move(*context), *o);
   if (!put) return status_of(put.error());
   if (r.query_param("returnbody") == std::optional<std::string_view>("true") && put->siblings.size() == 1) {
     return sibling_response(200, put->siblings[0], put->context, put->clock_entries);
@@ -175,13 +180,9 @@ Result<Response> HttpApi::remove(Request& r) {
   const BucketProps p = node_.props(key.bucket);
   auto o = options_of(r, p);
   if (!o) return status_of(o.error());
-  std::optional<std::string> context;
-  if (auto vclock = r.headers.get("X-Riak-Vclock")) {
-    auto bytes = http::base64_decode(*vclock);
-    if (!bytes) return Response::error(400, "X-Riak-Vclock: not base64");
-    context = std::move(*bytes);
-  }
-  auto done = node_.remove(key, std::move(context), *o);
+  auto context = context_of(r);
+  if (!context) return Response::error(400, context.error().what);
+  auto done = node_.remove(key, std::move(*context), *o);
   if (!done) return status_of(done.error());
   return Response::text(204, "");
 }

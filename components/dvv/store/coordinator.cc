@@ -86,13 +86,7 @@ Object DvvNode::merge(const ObjectKey& key, const Object& a, const Object& b) {
 
 Status DvvNode::sync_in(const ObjectKey& key, const Object& incoming, bool durable,
                         std::optional<std::int64_t> prune_at) {
-  Mutex& m = key_lock(key);
-  struct Release {
-    DvvNode& n;
-    const ObjectKey& k;
-    ~Release() { n.release_key_lock(k); }
-  } release{*this, key};
-  LockGuard guard(m);
+  KeyLock guard(*this, key);
   const StoredObject* local = log_->find(key);
   Object merged = local ? merge(key, local->object, incoming) : incoming;
   if (prune_at) merged = prune(merged, *prune_at, ClockOptions{merged.kind(), {}});
@@ -395,13 +389,7 @@ Result<PutReply> DvvNode::coordinate(const ObjectKey& key, Sibling value, std::o
   // must not hand out the same dot for another value.
   Object updated = Object::empty(p.clock);
   {
-    Mutex& m = key_lock(key);
-    struct Release {
-      DvvNode& n;
-      const ObjectKey& k;
-      ~Release() { n.release_key_lock(k); }
-    } release{*this, key};
-    LockGuard guard(m);
+    KeyLock guard(*this, key);
     const StoredObject* local = log_->find(key);
     const bool usable = local != nullptr && local->object.kind() == p.clock;
     updated = dvv::put(usable ? local->object : Object::empty(p.clock), write, ClockOptions{p.clock, {}});

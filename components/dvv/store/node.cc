@@ -124,16 +124,27 @@ std::int64_t DvvNode::now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(rt_.wall_now().time_since_epoch()).count();
 }
 
-Mutex& DvvNode::key_lock(const ObjectKey& key) {
-  auto& slot = key_locks_[key];
-  if (!slot.first) slot.first = std::make_unique<Mutex>(rt_);
-  ++slot.second;
-  return *slot.first;
+DvvNode::KeyLock::KeyLock(DvvNode& node, const ObjectKey& key) : node_(node), key_(key) {
+  auto& slot = node_.key_locks_[key_];
+  if (!slot.first) slot.first = std::make_unique<Mutex>(node_.rt_);
+  ++slot.second;  // counted: the map entry lives while anyone holds or waits
+  Mutex& m = *slot.first;
+  try {
+    guard_.emplace(m);
+  } catch (...) {
+    release();
+    throw;
+  }
 }
 
-void DvvNode::release_key_lock(const ObjectKey& key) {
-  auto it = key_locks_.find(key);
-  if (it != key_locks_.end() && --it->second.second == 0) key_locks_.erase(it);
+DvvNode::KeyLock::~KeyLock() {
+  guard_.reset();
+  release();
+}
+
+void DvvNode::KeyLock::release() {
+  auto it = node_.key_locks_.find(key_);
+  if (it != node_.key_locks_.end() && --it->second.second == 0) node_.key_locks_.erase(it);
 }
 
 void DvvNode::ping_loop() {

@@ -117,8 +117,20 @@ class DvvNode final : public Service {
   Status sync_in(const ObjectKey& key, const Object& incoming, bool durable, std::optional<std::int64_t> prune_at);
   void read_repair(const ObjectKey& key, const Object& merged, std::vector<std::pair<NodeIndex, Object>> seen);
   void schedule_reap(const ObjectKey& key, const Object& tombstone);
-  Mutex& key_lock(const ObjectKey& key);
-  void release_key_lock(const ObjectKey& key);
+  // Serializes the read-modify-write of one key's object across fibers.
+  class KeyLock {
+   public:
+    KeyLock(DvvNode& node, const ObjectKey& key);
+    ~KeyLock();
+    KeyLock(const KeyLock&) = delete;
+    KeyLock& operator=(const KeyLock&) = delete;
+
+   private:
+    void release();
+    DvvNode& node_;
+    const ObjectKey& key_;
+    std::optional<LockGuard> guard_;
+  };
   RpcClient& peer(NodeIndex n);
   std::int64_t now_ms();
   void ping_loop();
