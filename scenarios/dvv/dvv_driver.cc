@@ -165,6 +165,12 @@ class DvvDriver final : public ScenarioDriver {
     return r;
   }
 
+  static std::string joined(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : "|") + x.substr(0, 24);
+    return out;
+  }
+
   // The checks every read is held to.
   void judge_read(const Read& r) {
     ++reads_;
@@ -217,6 +223,8 @@ class DvvDriver final : public ScenarioDriver {
     if (roll >= w_.blind_percent) {
       auto r = read(c, node, key);
       if (!r) return false;
+      rt().record(Event("DvvClientGet").detail("client", c).detail("node", node).detail("key", key)
+                      .detail("siblings", joined(r->bodies)).detail("entries", r->entries));
       judge_read(*r);
       if (roll >= w_.update_percent + w_.blind_percent) return true;  // a plain GET
       seen = r->bodies;
@@ -227,7 +235,10 @@ class DvvDriver final : public ScenarioDriver {
     const std::string value = new_value(c, seen, &element);
     oracle_.wrote(key, value, seen);
     http::ClientRequest req;
-    req.method = "PUT";
+    // POST, not PUT: the HTTP client resends a PUT whose kept-alive connection
+    // broke before an answer, and a second copy of a write is a new,
+    // concurrent dot that the oracle (one value, one write) would misjudge.
+    req.method = "POST";
     req.target = target(key);
     req.body = value;
     req.headers.set("Content-Type", "text/plain");
@@ -235,7 +246,11 @@ class DvvDriver final : public ScenarioDriver {
     req.headers.set("X-Riak-ClientId", "client-" + std::to_string(c));
     const auto put_node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
     auto resp = client(c, put_node).request(req, rt().now() + timeout());
-    if (!resp || (resp->status != 204 && resp->status != 200)) return false;
+    const bool acked = resp && (resp->status == 204 || resp->status == 200);
+    rt().record(Event("DvvClientPut").detail("client", c).detail("node", put_node).detail("key", key)
+                    .detail("value", value.substr(0, 24)).detail("saw", joined(seen))
+                    .detail("status", resp ? resp->status : -1));
+    if (!acked) return false;
     oracle_.acked(key, value);
     if (w_.mode == "set-append") acked_elements_[key].insert(element);
     ++acked_;
