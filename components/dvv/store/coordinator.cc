@@ -109,6 +109,9 @@ Result<std::string> DvvNode::handle(RpcKind kind, std::string_view payload) {
       return w.take();
     }
     case RpcKind::put: {
+      // buggify: a replica too busy to take the write; the coordinator must
+      // count it as a missing ack, not as a success.
+      if (buggify(rt_)) return make_error(Errc::io_error, "replica busy (buggify)");
       const bool hinted = r.u8() != 0;
       const auto target = static_cast<NodeIndex>(r.varint());
       const ObjectKey key = read_key(r);
@@ -419,6 +422,8 @@ Result<PutReply> DvvNode::coordinate(const ObjectKey& key, Sibling value, std::o
     rt_.spawn("dvv-replicate", [this, acks, rep, key, updated, timeout = o.timeout] {
       // Planted: replication queued for later, the client already told "stored".
       if (config_.bug_ack_early) rt_.sleep(config_.handoff_interval);
+      // buggify: this replica's copy goes out late, after others were acked.
+      if (buggify(rt_)) rt_.sleep(Duration(rt_.random().between(1'000'000, 500'000'000)));
       bool d = false;
       const Status s = store_replica(rep, key, updated, &d, timeout);
       (void)acks->try_push(Ack{s.ok(), s.ok() && d, rep.primary});

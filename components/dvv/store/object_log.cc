@@ -213,8 +213,8 @@ const std::set<ObjectKey>* ObjectLog::keys_of(std::uint32_t partition) const {
   return it == by_partition_.end() ? nullptr : &it->second;
 }
 
-Status ObjectLog::maybe_compact() {
-  if (compacting_ || tail_ < 2 * live_bytes_ + kCompactSlackBytes) return {};
+Status ObjectLog::maybe_compact(bool force) {
+  if (compacting_ || (!force && tail_ < 2 * live_bytes_ + kCompactSlackBytes)) return {};
   compacting_ = true;
   struct Done {
     ObjectLog& log;

@@ -65,7 +65,8 @@ class ObjectLog {
   std::uint64_t objects() const { return objects_.size(); }
   std::uint64_t live_bytes() const { return live_bytes_; }
   std::uint64_t log_bytes() const { return tail_; }
-  Status maybe_compact();
+  // Rewrites the log when it holds more than twice the live bytes (or now, if forced).
+  Status maybe_compact(bool force = false);
 
  private:
   enum class Kind : std::uint8_t { put = 1, remove = 2, hint_put = 3, hint_remove = 4 };
