@@ -1,0 +1,62 @@
+#pragma once
+// What the `doppel backup` commands share (backup.cc): the server's URL, a one-core runtime with
+// a DedupClient, the exit code and message for an error, sizes and rates for people, and a
+// progress line on stderr.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "components/dedup/api/client.h"
+#include "runtime/real/real_runtime.h"
+
+namespace doppel::cli {
+
+inline constexpr const char* kDefaultServerUrl = "http://127.0.0.1:8099";
+
+// "http://HOST[:PORT][/]" or "HOST:PORT"; a host name is resolved to its first IPv4 address.
+// Errors say what is wrong with the text.
+Result<Endpoint> parse_server_url(const std::string& url);
+
+struct BackupContext {
+  Runtime& rt;
+  dedup::DedupClient& client;
+  std::string server_url;
+};
+
+// Runs `fn` in a fiber of a one-core real runtime with a client of `server`; returns its exit
+// code.
+int run_backup_client(const std::string& server_url, const Endpoint& server,
+                      const std::function<int(BackupContext&)>& fn);
+
+// Prints "doppel: backup <command>: <why>" for an error of ctx.client (or a local one) and
+// returns the exit code: 2 when our input was refused (400, 404, 413, 416: a bad name, an
+// unknown image or version, a segment size the server does not take), 1 otherwise (the server
+// unreachable or failing, damage).
+int fail(const BackupContext& ctx, const std::string& command, const Error& e);
+
+// "12.5 MiB", "3.0 GiB", "512 B".
+std::string human_bytes(std::uint64_t bytes);
+// "85.3 MiB/s" for bytes over the time since `start`.
+std::string rate(std::uint64_t bytes, Duration elapsed);
+
+// A line on stderr that rewrites itself on a terminal, at most every refresh; elsewhere (a log
+// file) nothing is printed until the caller's summary.
+class ProgressLine {
+ public:
+  static constexpr Duration kRefresh = std::chrono::milliseconds(200);
+
+  explicit ProgressLine(Runtime& rt);
+  // Shows text() if the last refresh is old enough.
+  void update(const std::function<std::string()>& text);
+  // Clears the line (the summary follows).
+  void done();
+
+ private:
+  Runtime& rt_;
+  bool terminal_;
+  Instant last_;
+  std::size_t width_ = 0;
+};
+
+}  // namespace doppel::cli

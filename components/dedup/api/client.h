@@ -1,0 +1,88 @@
+#pragma once
+// A client of the backup server's HTTP API (http_api.h), typed: what `doppel backup` and a
+// simulated workload call. One per core (it holds an http::HttpClient).
+//
+// Errors: the transport's (refused, timed_out, reset...), Errc::protocol for an answer we do
+// not understand, and the server's refusals, mapped from their status:
+//   400, 416 -> invalid_argument    404 -> not_found    413 -> too_large
+//   409, 422 -> protocol (client and server disagree)   507 -> no_space
+//   500 -> corrupt or io_error (as the reason says)     503 -> cancelled
+// with what = "<the server's one-line reason> (HTTP <status>)". last_status() tells a refusal
+// (the status) from a transport error (0).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "components/dedup/api/wire.h"
+#include "components/http/client.h"
+
+namespace doppel::dedup {
+
+struct DedupClientOptions {
+  // Small requests (info, queries, listings, heads) must be answered within this.
+  Duration request_timeout = std::chrono::seconds(60);
+  // Uploads and downloads have no overall deadline; each read and write must progress within
+  // this.
+  Duration transfer_io_timeout = std::chrono::seconds(60);
+  // Commits, removals, verify and gc may work long before answering.
+  Duration admin_timeout = std::chrono::hours(4);
+};
+
+// What a HEAD of a version says.
+struct VersionHead {
+  VersionNumber version = 0;
+  std::uint64_t bytes = 0;
+};
+
+class DedupClient {
+ public:
+  DedupClient(Runtime& rt, Endpoint server, DedupClientOptions options = {});
+
+  Result<ServerInfo> info();
+  // At most info().query_fingerprints_max at once.
+  Result<std::vector<bool>> has_segments(std::span<const Fingerprint> fps);
+  // True if stored now, false if the server had it.
+  Result<bool> put_segment(const Fingerprint& fp, std::string bytes);
+  Result<CommitResult> commit(std::string_view image, const VersionManifest& manifest);
+
+  Result<std::vector<ImageSummary>> list_images();
+  Result<std::vector<VersionInfo>> list_versions(std::string_view image);
+  // The version's number and size; nullopt asks for the latest.
+  Result<VersionHead> head(std::string_view image, std::optional<VersionNumber> version);
+  // Streams the version's bytes to `on_body`; returns how many came. An answer cut short
+  // (damage found mid-way, the server gone) is an error. A refusal's body goes to `on_body`
+  // too (ask head() first: then only a version removed meanwhile is refused).
+  Result<std::uint64_t> read(std::string_view image, VersionNumber version,
+                             const http::BodyCallback& on_body);
+  Result<RemoveResult> remove(std::string_view image, VersionNumber version);
+  // A report with damage is a value (report.clean() is false), not an error.
+  Result<VerifyReport> verify();
+  Result<GcReport> gc();
+  Result<StoreStats> stats();
+
+  // The status of the last answer, 0 if the last call got none.
+  int last_status() const { return last_status_; }
+  const Endpoint& server() const { return quick_.server(); }
+
+ private:
+  Result<http::Response> call(http::HttpClient& client, const http::ClientRequest& request,
+                              Duration timeout);
+  Result<http::Response> expect(Result<http::Response> response, int status_a, int status_b = 0);
+  static std::string version_target(std::string_view image, std::string_view version);
+
+  Runtime& rt_;
+  DedupClientOptions options_;
+  http::HttpClient quick_;  // io_timeout: transfer_io_timeout
+  http::HttpClient slow_;   // io_timeout: admin_timeout
+  int last_status_ = 0;
+};
+
+// The error a refusal maps to (see above).
+Error refusal_error(const http::Response& response);
+
+}  // namespace doppel::dedup

@@ -1,0 +1,220 @@
+// The backup server's routes (see http_api.h): segments, commits, listings, admin.
+// Reads of versions are in http_api_read.cc.
+
+#include "components/dedup/api/http_api.h"
+
+#include <algorithm>
+
+#include "components/dedup/api/http_api_internal.h"
+#include "components/dedup/api/wire.h"
+#include "runtime/future.h"
+
+namespace doppel::dedup {
+
+using http::Request;
+using http::Response;
+
+int status_of(Errc code) {
+  switch (code) {
+    case Errc::invalid_argument:
+      return 400;
+    case Errc::not_found:
+      return 404;
+    case Errc::too_large:
+      return 413;
+    case Errc::no_space:
+      return 507;
+    case Errc::cancelled:
+      return 503;
+    default:
+      return 500;  // corrupt, io_error and the other disk errors
+  }
+}
+
+Response error_of(const Error& e, int status) {
+  return Response::error(status != 0 ? status : status_of(e.code), e.message());
+}
+
+Response json_response(int status, std::string body) {
+  Response out = Response::text(status, std::move(body));
+  out.headers.set("Content-Type", "application/json");
+  return out;
+}
+
+Status check_image_name(std::string_view image) {
+  if (valid_image_name(image)) return {};
+  return make_error(Errc::invalid_argument, "image name '" +
+                                                std::string(image.substr(0, kImageNameBytesMax)) +
+                                                "': 1 to " + std::to_string(kImageNameBytesMax) +
+                                                " of A-Z a-z 0-9 . _ -, not starting with '.'");
+}
+
+DedupApi::DedupApi(Runtime& rt, Store& store, const DedupConfig& config)
+    : rt_(rt), store_(store), config_(config) {
+  routes();
+}
+
+Result<Response> DedupApi::on_core0(Request& request, Method fn) {
+  // The store lives on core 0; requests accepted elsewhere go there.
+  if (rt_.this_core() == 0) return (this->*fn)(request);
+  auto got = run_on(rt_, 0, [this, &request, fn] { return (this->*fn)(request); }).get();
+  if (!got) return Response::error(503, "the node is stopping");
+  return std::move(*got);
+}
+
+void DedupApi::routes() {
+  auto bind = [this](Method fn) { return [this, fn](Request& r) { return on_core0(r, fn); }; };
+  router_.add("GET", "/info", bind(&DedupApi::info));
+  router_.add("POST", "/segments/query", bind(&DedupApi::query_segments));
+  router_.add("PUT", "/segments/{fp}", bind(&DedupApi::put_segment));
+  router_.add("POST", "/images/{name}/versions", bind(&DedupApi::commit));
+  router_.add("GET", "/images", bind(&DedupApi::list_images));
+  router_.add("GET", "/images/{name}", bind(&DedupApi::list_versions));
+  router_.add("GET", "/images/{name}/versions/{v}", bind(&DedupApi::get_version));
+  router_.add("DELETE", "/images/{name}/versions/{v}", bind(&DedupApi::delete_version));
+  router_.add("POST", "/admin/verify", bind(&DedupApi::verify));
+  router_.add("POST", "/admin/gc", bind(&DedupApi::gc));
+  router_.add("GET", "/stats", bind(&DedupApi::stats));
+}
+
+Status DedupApi::start(const Endpoint& at) {
+  http::ServerOptions options;
+  // The server reads bodies whole: the largest is a segment or a manifest.
+  options.limits.body_bytes_max =
+      std::max<std::uint64_t>(config_.store.segment_bytes_max, manifest_bytes_max(config_));
+  options.limits.chunk_bytes_max =
+      std::max<std::uint64_t>(options.limits.chunk_bytes_max, config_.store.segment_bytes_max);
+  options.connections_max = config_.connections_max;
+  server_ = std::make_unique<http::HttpServer>(rt_, at, router_.handler(), options);
+  return server_->start();
+}
+
+void DedupApi::stop() {
+  if (server_) server_->stop();
+}
+
+Endpoint DedupApi::local() const {
+  return server_->local();
+}
+
+Result<Response> DedupApi::info(Request&) {
+  const ServerInfo info{store_.options().hash, config_.segment_bytes,
+                        config_.store.segment_bytes_max, config_.store.image_bytes_max,
+                        kQueryFingerprintsMax};
+  return json_response(200, info_to_json(info));
+}
+
+Result<Response> DedupApi::query_segments(Request& r) {
+  auto fps = decode_fingerprint_lines(r.body, store_.options().hash, kQueryFingerprintsMax);
+  if (!fps) return error_of(fps.error());
+  auto present = store_.has_segments(*fps);
+  if (!present) return error_of(present.error());
+  return Response::text(200, encode_presence(*present));
+}
+
+Result<Response> DedupApi::put_segment(Request& r) {
+  auto fp = Fingerprint::from_hex(store_.options().hash, r.param("fp"));
+  if (!fp)
+    return error_of(make_error(Errc::invalid_argument, "segment fingerprint: " + fp.error().what));
+  if (r.body.empty()) return error_of(make_error(Errc::invalid_argument, "an empty segment"));
+  // After the checks above, invalid_argument from the store means the bytes hash elsewhere.
+  auto stored = store_.put_segment(*fp, r.body);
+  if (!stored) return error_of(stored.error(), stored.code() == Errc::invalid_argument ? 422 : 0);
+  return Response::text(*stored ? 201 : 200, *stored ? "stored\n" : "already stored\n");
+}
+
+Result<Response> DedupApi::commit(Request& r) {
+  const std::string image(r.param("name"));
+  if (Status s = check_image_name(image); !s) return error_of(s.error());
+  const ManifestLimits limits{config_.store.segment_bytes_max, config_.store.image_bytes_max};
+  auto manifest = decode_manifest(r.body, limits);
+  if (!manifest) {
+    return error_of(make_error(Errc::invalid_argument, "manifest: " + manifest.error().message()),
+                    manifest.code() == Errc::too_large ? 413 : 400);
+  }
+  if (manifest->kind != store_.options().hash) {
+    return error_of(make_error(
+        Errc::invalid_argument,
+        "manifest: fingerprints are " + std::string(hash_kind_name(manifest->kind)) +
+            "; this server's are " + std::string(hash_kind_name(store_.options().hash))));
+  }
+  auto done = store_.commit(image, *manifest);
+  if (!done) {
+    const Errc code = done.code();
+    return error_of(done.error(), code == Errc::not_found          ? 409
+                                  : code == Errc::invalid_argument ? 422
+                                                                   : 0);
+  }
+  Response out = json_response(201, commit_to_json(image, *done));
+  out.headers.set("Location", "/images/" + image + "/versions/" + std::to_string(done->version));
+  return out;
+}
+
+Result<Response> DedupApi::list_images(Request&) {
+  auto images = store_.list_images();
+  if (!images) return error_of(images.error());
+  std::vector<ImageSummary> out;
+  for (const ImageInfo& image : *images) {
+    auto versions = store_.list_versions(image.name);
+    if (!versions) continue;  // removed meanwhile
+    ImageSummary s{image.name, image.versions, image.oldest, image.latest, 0, 0};
+    for (const VersionInfo& v : *versions) s.logical_bytes += v.image_bytes;
+    s.latest_bytes = versions->empty() ? 0 : versions->back().image_bytes;
+    out.push_back(std::move(s));
+  }
+  return json_response(200, images_to_json(out));
+}
+
+Result<Response> DedupApi::list_versions(Request& r) {
+  const std::string image(r.param("name"));
+  if (Status s = check_image_name(image); !s) return error_of(s.error());
+  auto versions = store_.list_versions(image);
+  if (!versions) return error_of(versions.error());
+  return json_response(200, versions_to_json(image, *versions));
+}
+
+Result<Response> DedupApi::delete_version(Request& r) {
+  auto t = target(r, false);
+  if (!t) return error_of(t.error());
+  auto removed = store_.remove_version(t->image, t->version);
+  if (!removed) return error_of(removed.error());
+  return json_response(200, remove_to_json(t->image, t->version, *removed));
+}
+
+Result<Response> DedupApi::verify(Request&) {
+  auto report = store_.verify();
+  if (!report) return error_of(report.error(), 503);
+  Response out = json_response(report->clean() ? 200 : 500, verify_to_json(*report));
+  out.headers.set("X-Doppel-Damage",
+                  std::to_string(report->damage_count + report->problems.size()));
+  return out;
+}
+
+Result<Response> DedupApi::gc(Request&) {
+  auto report = store_.gc();
+  if (!report) return error_of(report.error());
+  return json_response(200, gc_to_json(*report));
+}
+
+Result<Response> DedupApi::stats(Request&) {
+  return json_response(200, stats_to_json(store_.stats()));
+}
+
+Result<std::unique_ptr<Service>> boot_dedup(Runtime& rt, const NodeConfig& node) {
+  auto config = parse_dedup_config(node);
+  if (!config) return config.error();
+  auto store = Store::boot(rt, rt.fs(), config->store);
+  if (!store) return make_error(store.code(), "the store: " + store.error().message());
+  auto api = std::make_unique<DedupApi>(rt, **store, *config);
+  if (Status s = api->start(node.listen); !s) {
+    return make_error(s.code(),
+                      "listen on " + node.listen.to_string() + ": " + s.error().message());
+  }
+  rt.record(Event("DedupServing")
+                .detail("listen", node.listen.to_string())
+                .detail("hash", hash_kind_name(config->store.hash))
+                .detail("segment_bytes", config->segment_bytes));
+  return std::unique_ptr<Service>(new DedupService(std::move(*store), std::move(api)));
+}
+
+}  // namespace doppel::dedup

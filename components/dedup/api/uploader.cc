@@ -1,0 +1,127 @@
+#include "components/dedup/api/uploader.h"
+
+#include <algorithm>
+
+namespace doppel::dedup {
+
+Uploader::Uploader(Runtime& rt, DedupClient& client, std::string image, UploadOptions options)
+    : rt_(rt),
+      client_(client),
+      image_(std::move(image)),
+      options_(options),
+      cutter_(options.cutter),
+      queue_(rt, options.queue_segments),
+      upload_done_(rt) {
+  DOPPEL_ASSERT(options.query_batch_max > 0);
+  rt_.spawn("backup-upload", [this] { upload_loop(); });
+}
+
+Uploader::~Uploader() {
+  try {
+    abandoned_ = true;  // the segments still queued are not wanted
+    stop_uploads();
+  } catch (const Cancelled&) {
+    // The node is stopping or crashed: the upload fiber unwinds on its own, touching nothing.
+  }
+}
+
+void Uploader::stop_uploads() {
+  queue_.close();
+  while (uploading_) upload_done_.wait();
+}
+
+void Uploader::upload_loop() {
+  std::vector<CutSegment> batch;
+  for (;;) {
+    std::optional<CutSegment> next = queue_.pop();
+    if (!next || abandoned_) break;  // closed and drained, or given up
+    batch.clear();
+    batch.push_back(std::move(*next));
+    while (batch.size() < options_.query_batch_max) {
+      std::optional<CutSegment> more = queue_.try_pop();
+      if (!more) break;
+      batch.push_back(std::move(*more));
+    }
+    if (Status s = settle(batch); !s) {
+      error_ = s.error();
+      queue_.close();
+      break;
+    }
+  }
+  uploading_ = false;
+  upload_done_.notify_all();
+}
+
+// Asks about the batch's segments not settled yet, then uploads the missing ones.
+Status Uploader::settle(std::vector<CutSegment>& batch) {
+  std::vector<Fingerprint> ask;
+  std::vector<std::size_t> answer_at(batch.size(), 0);  // each segment's place in `ask`
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const SegmentManifest& m = batch[i].manifest;
+    if (m.all_null() || known_.contains(m.fp)) continue;
+    const auto same = std::find(ask.begin(), ask.end(), m.fp);
+    answer_at[i] = static_cast<std::size_t>(same - ask.begin());
+    if (same == ask.end()) ask.push_back(m.fp);
+  }
+  std::vector<bool> present;
+  if (!ask.empty()) {
+    auto answer = client_.has_segments(ask);
+    if (!answer) return answer.error();
+    present = std::move(*answer);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    CutSegment& s = batch[i];
+    const std::uint32_t bytes = s.manifest.bytes;
+    if (s.manifest.all_null()) {
+      ++progress_.segments_null;
+    } else if (known_.contains(s.manifest.fp) || present[answer_at[i]]) {
+      ++progress_.segments_deduplicated;
+    } else {
+      auto stored = client_.put_segment(s.manifest.fp, std::move(s.bytes));
+      if (!stored) return stored.error();
+      ++(*stored ? progress_.segments_uploaded : progress_.segments_deduplicated);
+      if (*stored) progress_.bytes_uploaded += bytes;
+    }
+    if (!s.manifest.all_null()) known_.insert(s.manifest.fp);
+    progress_.bytes_done += bytes;
+  }
+  return {};
+}
+
+Status Uploader::enqueue(CutSegment segment) {
+  ++progress_.segments;
+  if (queue_.push(std::move(segment))) return {};
+  if (error_) return *error_;
+  return make_error(Errc::cancelled, "the upload stopped");
+}
+
+Status Uploader::feed(std::string_view bytes) {
+  if (error_) return *error_;
+  completed_.clear();
+  if (Status s = cutter_.feed(bytes, completed_); !s) return s;
+  progress_.bytes_cut += bytes.size();
+  for (CutSegment& segment : completed_) {
+    if (Status s = enqueue(std::move(segment)); !s) return s;
+  }
+  completed_.clear();
+  // Cutting is CPU work that never waits: give way now and then, so that the upload fiber
+  // sends its next request as soon as the last one is answered, while we cut on.
+  cut_since_yield_ += bytes.size();
+  if (cut_since_yield_ >= kYieldBytes) {
+    cut_since_yield_ = 0;
+    rt_.sleep(Duration(0));
+  }
+  return {};
+}
+
+Result<CommitResult> Uploader::finish() {
+  if (error_) return *error_;
+  if (std::optional<CutSegment> last = cutter_.finish()) {
+    if (Status s = enqueue(std::move(*last)); !s) return s.error();
+  }
+  stop_uploads();
+  if (error_) return *error_;
+  return client_.commit(image_, cutter_.manifest());
+}
+
+}  // namespace doppel::dedup

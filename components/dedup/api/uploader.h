@@ -1,0 +1,87 @@
+#pragma once
+// Backing up one version of an image through the API (paper 3.4): the caller feeds the image's
+// bytes in any chunking; they are cut into segments and fingerprinted (ImageCutter), the server
+// is asked which segments it has, only the others are uploaded (never an all-null one, never one
+// twice), and finish() commits the manifest.
+//
+// Cutting and uploading overlap: segments wait in a bounded queue for an upload fiber, so
+// memory stays at about (queue_segments + query_batch_max + 1) segments whatever the image's
+// size, and feed() blocks the caller's fiber while the queue is full.
+//
+//   Uploader up(rt, client, "vm-a", options);
+//   while (read a chunk) if (Status s = up.feed(chunk); !s) ...
+//   auto committed = up.finish();
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "components/dedup/api/client.h"
+#include "components/dedup/client/image_cutter.h"
+#include "runtime/channel.h"
+#include "runtime/sync.h"
+
+namespace doppel::dedup {
+
+struct UploadOptions {
+  CutterOptions cutter;
+  std::size_t queue_segments = 2;   // cut, waiting for the upload fiber
+  std::size_t query_batch_max = 8;  // segments asked about in one query
+};
+
+struct UploadProgress {
+  std::uint64_t bytes_cut = 0;   // of the image, cut and fingerprinted
+  std::uint64_t bytes_done = 0;  // in segments settled: uploaded, found stored, or null
+  std::uint64_t segments = 0;    // cut
+  std::uint64_t segments_uploaded = 0;
+  std::uint64_t segments_deduplicated = 0;  // the server had them (or this upload did)
+  std::uint64_t segments_null = 0;          // all zero: never sent
+  std::uint64_t bytes_uploaded = 0;
+};
+
+class Uploader {
+ public:
+  // feed() lets the upload fiber run after cutting this much.
+  static constexpr std::uint64_t kYieldBytes = 1u << 20;
+
+  Uploader(Runtime& rt, DedupClient& client, std::string image, UploadOptions options);
+  // Abandons the upload unless finish() was called: waits for the upload fiber, which stops
+  // after its current request.
+  ~Uploader();
+  Uploader(const Uploader&) = delete;
+  Uploader& operator=(const Uploader&) = delete;
+
+  // The next bytes of the image. The first upload error stops everything and is returned by
+  // every later call.
+  Status feed(std::string_view bytes);
+  // Ends the image: waits for the uploads, then commits.
+  Result<CommitResult> finish();
+
+  const UploadProgress& progress() const { return progress_; }
+
+ private:
+  void upload_loop();
+  Status settle(std::vector<CutSegment>& batch);
+  Status enqueue(CutSegment segment);
+  void stop_uploads();
+
+  Runtime& rt_;
+  DedupClient& client_;
+  std::string image_;
+  UploadOptions options_;
+  ImageCutter cutter_;
+  Channel<CutSegment> queue_;
+  std::vector<CutSegment> completed_;
+  std::set<Fingerprint> known_;  // settled by this upload: asked or sent once only
+  UploadProgress progress_;
+  std::uint64_t cut_since_yield_ = 0;
+  std::optional<Error> error_;
+  bool abandoned_ = false;  // destroyed before finish(): upload nothing more
+  bool uploading_ = true;   // the upload fiber runs
+  Condition upload_done_;
+};
+
+}  // namespace doppel::dedup
