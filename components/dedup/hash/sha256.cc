@@ -8,7 +8,9 @@
 namespace doppel::dedup {
 namespace {
 
-constexpr std::array<std::uint32_t, 64> kRound = {
+}  // namespace
+
+alignas(16) extern const std::array<std::uint32_t, 64> kSha256Round = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -17,6 +19,9 @@ constexpr std::array<std::uint32_t, 64> kRound = {
     0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+namespace {
+const auto& kRound = kSha256Round;
 
 std::uint32_t load_be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
@@ -39,7 +44,7 @@ void Sha256::reset() {
   total_bytes_ = 0;
 }
 
-void Sha256::compress(const std::uint8_t* block) {
+void Sha256::compress_portable(const std::uint8_t* block) {
   std::array<std::uint32_t, 64> w;
   for (int t = 0; t < 16; ++t) w[t] = load_be32(block + 4 * t);
   for (int t = 16; t < 64; ++t) {
@@ -86,10 +91,14 @@ void Sha256::update(std::string_view bytes) {
     p += take;
     n -= take;
     if (buffered_ < kBlockBytes) return;
-    compress(buffer_.data());
+    compress(buffer_.data(), 1);
     buffered_ = 0;
   }
-  for (; n >= kBlockBytes; n -= kBlockBytes, p += kBlockBytes) compress(p);
+  if (n >= kBlockBytes) {
+    compress(p, n / kBlockBytes);
+    p += n / kBlockBytes * kBlockBytes;
+    n %= kBlockBytes;
+  }
   if (n > 0) std::memcpy(buffer_.data(), p, n);
   buffered_ = n;
 }
@@ -100,13 +109,13 @@ Sha256::Digest Sha256::finish() {
   buffer_[buffered_++] = 0x80;
   if (buffered_ > kBlockBytes - 8) {
     std::memset(buffer_.data() + buffered_, 0, kBlockBytes - buffered_);
-    compress(buffer_.data());
+    compress(buffer_.data(), 1);
     buffered_ = 0;
   }
   std::memset(buffer_.data() + buffered_, 0, kBlockBytes - 8 - buffered_);
   for (int i = 0; i < 8; ++i)
     buffer_[kBlockBytes - 1 - i] = static_cast<std::uint8_t>(bits >> (8 * i));
-  compress(buffer_.data());
+  compress(buffer_.data(), 1);
   Digest out;
   for (int i = 0; i < 8; ++i) store_be32(out.data() + 4 * i, state_[i]);
   reset();

@@ -28,7 +28,10 @@ class Sha256 {
   static Digest of(std::string_view bytes);
 
  private:
-  void compress(const std::uint8_t* block);
+  // `blocks` consecutive 64-byte blocks: with the CPU's SHA extensions
+  // when it has them (sha256_shani.cc), else portable code.
+  void compress(const std::uint8_t* data, std::size_t blocks);
+  void compress_portable(const std::uint8_t* block);
 
   std::array<std::uint32_t, 8> state_;
   std::array<std::uint8_t, kBlockBytes> buffer_;
