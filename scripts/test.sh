@@ -13,5 +13,7 @@ status=0
 echo "== simulator and unit tests (ASan + UBSan)"
 ctest --test-dir build-asan -L sim -j"$jobs" --output-on-failure || status=1
 echo "== command line, layering, real runtime and network tests"
-ctest --test-dir build -LE sim -j1 --output-on-failure || status=1
+# This tree does not build the unit-test executables (build-asan runs them), so
+# Catch's discovery leaves a "<name>_NOT_BUILT" stand-in for each: skip those.
+ctest --test-dir build -LE sim -E '_NOT_BUILT' -j1 --output-on-failure || status=1
 exit $status
