@@ -311,12 +311,14 @@ void SimDisk::crash() {
   collect_garbage();
 }
 
-void SimDisk::corrupt() {
+std::optional<std::string> SimDisk::corrupt(std::string_view path_prefix) {
   std::vector<std::pair<std::string, std::uint64_t>> files;
   for (const auto& [path, e] : names_) {
-    if (!e.is_dir && !inodes_[e.inode].data.empty()) files.emplace_back(path, e.inode);
+    if (!e.is_dir && !inodes_[e.inode].data.empty() && path.starts_with(path_prefix)) {
+      files.emplace_back(path, e.inode);
+    }
   }
-  if (files.empty()) return;
+  if (files.empty()) return std::nullopt;
   Prng& rng = world_.disk_rng();
   const auto& [path, inode] = files[rng.below(files.size())];
   Inode& node = inodes_[inode];
@@ -326,6 +328,7 @@ void SimDisk::corrupt() {
   if (byte < node.durable.size()) node.durable[byte] ^= mask;
   world_.record(kNoNode, 0,
                 Event("SimDiskCorrupt").detail("node", node_).detail("path", path).detail("byte", byte));
+  return path;
 }
 
 const SimDisk::Inode* SimDisk::inode_at(std::string_view path) const {

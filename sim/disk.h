@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,9 @@ class SimDisk {
 
   // --- faults
   void crash();    // applies the crash model
-  void corrupt();  // flips one stored bit somewhere
+  // Flips one stored bit in a file whose path starts with the prefix; returns
+  // the file's path (nullopt: no such non-empty file).
+  std::optional<std::string> corrupt(std::string_view path_prefix = "");
 
   void opened(std::uint64_t inode) { ++inodes_[inode].open_handles; }
   void closed(std::uint64_t inode);

@@ -456,7 +456,7 @@ void World::apply(const FaultEvent& e) {
       return;
     case FaultKind::disk_corrupt:
       coverage_.hit("fault:disk_corrupt");
-      for (NodeId id : e.nodes) node(id).disk->corrupt();
+      for (NodeId id : e.nodes) (void)node(id).disk->corrupt();
       return;
     default:
       DOPPEL_ASSERT_MSG(false, "an ambient fault in a plan's event list");

@@ -214,6 +214,12 @@ Result<GcReport> DedupClient::gc() {
   return gc_from_json(r->body);
 }
 
+Status DedupClient::check() {
+  auto r = expect(call(slow_, request_of("POST", "/admin/check"), options_.admin_timeout), 200);
+  if (!r) return r.error();
+  return {};
+}
+
 Result<StoreStats> DedupClient::stats() {
   auto r = expect(call(quick_, request_of("GET", "/stats"), options_.request_timeout), 200);
   if (!r) return r.error();

@@ -64,6 +64,8 @@ class DedupClient {
   Result<VerifyReport> verify();
   Result<GcReport> gc();
   Result<StoreStats> stats();
+  // Every invariant of the store (POST /admin/check); a violation is an error naming it.
+  Status check();
 
   // The status of the last answer, 0 if the last call got none.
   int last_status() const { return last_status_; }

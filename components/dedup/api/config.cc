@@ -83,7 +83,15 @@ Result<DedupConfig> parse_dedup_config(const NodeConfig& node) {
                  "image_gb, unreferenced_ttl_s, verify_reads, connections_max)");
     }
   }
-  if (!node.bug.empty()) return bad("bug", "dedup has no planted bug '" + node.bug + "'");
+  if (node.bug == "skip-decrement") {
+    c.store.planted_bug = PlantedBug::skip_decrement;
+  } else if (node.bug == "commit-unsynced") {
+    c.store.planted_bug = PlantedBug::commit_unsynced;
+  } else if (node.bug == "verify-skips-data") {
+    c.store.planted_bug = PlantedBug::verify_skips_data;
+  } else if (!node.bug.empty()) {
+    return bad("bug", "dedup has no planted bug '" + node.bug + "'");
+  }
   if (Status s = check_store_options(c.store); !s) return s.error();
   return c;
 }

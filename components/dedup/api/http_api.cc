@@ -75,6 +75,7 @@ void DedupApi::routes() {
   router_.add("POST", "/admin/verify", bind(&DedupApi::verify));
   router_.add("POST", "/admin/gc", bind(&DedupApi::gc));
   router_.add("GET", "/stats", bind(&DedupApi::stats));
+  router_.add("POST", "/admin/check", bind(&DedupApi::check));
 }
 
 Status DedupApi::start(const Endpoint& at) {
@@ -194,6 +195,11 @@ Result<Response> DedupApi::gc(Request&) {
   auto report = store_.gc();
   if (!report) return error_of(report.error());
   return json_response(200, gc_to_json(*report));
+}
+
+Result<Response> DedupApi::check(Request&) {
+  if (Status s = store_.check(); !s) return error_of(s.error());
+  return json_response(200, "{\"consistent\":true}");
 }
 
 Result<Response> DedupApi::stats(Request&) {

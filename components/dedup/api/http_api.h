@@ -35,6 +35,10 @@
 //                                         text when verify could not run
 //   POST   /admin/gc                      200 JSON {segments_dropped, bytes_freed}
 //   GET    /stats                         200 JSON: the space accounting (StoreStats)
+//   POST   /admin/check                   every invariant of the store (Store::check: reference
+//                                         counts equal the direct references, chains end in
+//                                         stored blocks, the accounting balances): 200 JSON
+//                                         {"consistent":true}; 500 naming the first violation
 //
 // Errors are text/plain, one line: "<errc>: <what>". A store that found its metadata damaged at
 // boot is read-only: uploads, commits, removals and gc answer 500 naming the damage; reads of
@@ -86,6 +90,7 @@ class DedupApi {
   Result<http::Response> verify(http::Request& r);
   Result<http::Response> gc(http::Request& r);
   Result<http::Response> stats(http::Request& r);
+  Result<http::Response> check(http::Request& r);
 
   Result<Target> target(const http::Request& r, bool latest_allowed);
   // One piece of a version from the store, on core 0 whichever core asks.

@@ -27,7 +27,12 @@ Uploader::~Uploader() {
 
 void Uploader::stop_uploads() {
   queue_.close();
-  while (uploading_) upload_done_.wait();
+  while (uploading_) {
+    // Without a deadline, only a node going down (or crashed) ends a wait un-notified: its
+    // fibers are being cancelled, the upload fiber too, and this one may be unwinding already
+    // (so park cannot throw): stop waiting, or it would spin here for ever.
+    if (upload_done_.wait() != Wake::notified) return;
+  }
 }
 
 void Uploader::upload_loop() {

@@ -18,12 +18,14 @@
 #include <string_view>
 
 #include "components/dedup/store/intent_log.h"
+#include "components/dedup/store/options.h"
 
 namespace doppel::dedup {
 
 class ChangeSet {
  public:
-  ChangeSet(FileIo& io, const Paths& paths) : io_(io), paths_(paths) {}
+  ChangeSet(FileIo& io, const Paths& paths, PlantedBug bug = PlantedBug::none)
+      : io_(io), paths_(paths), bug_(bug) {}
 
   // Writes `bytes` to "<path>.next" and datasyncs it; commit renames it over `path`.
   Status stage(const std::string& path, std::string_view bytes);
@@ -50,6 +52,7 @@ class ChangeSet {
   Intent intent_;
   std::set<std::string> dirs_to_sync_;
   std::set<std::string> staged_;
+  PlantedBug bug_;
   bool logged_ = false;
 };
 

@@ -20,6 +20,15 @@ inline constexpr VersionNumber kVersionNumberMax = 9'999'999'999;  // ten digits
 // read or written, one metadata file, the intent log), whatever the load.
 inline constexpr std::size_t kOpenFilesMax = 4;
 
+// Test-only planted bugs (scenarios show each property catches one). Never set in production:
+// the node config's `bug` key is the only way in.
+enum class PlantedBug : std::uint8_t {
+  none,
+  skip_decrement,     // reverse dedup forgets to drop the old version's references
+  commit_unsynced,    // a change is applied and acknowledged without its intent or any sync
+  verify_skips_data,  // verify checks metadata only, never re-hashes stored blocks
+};
+
 struct StoreOptions {
   std::string dir = "dedup";  // under the node's data directory
   HashKind hash = HashKind::sha256;
@@ -42,6 +51,7 @@ struct StoreOptions {
   // gc drops a segment that no version references once it has been so this
   // long (an upload may be under way); boot counts as the start.
   Duration unreferenced_ttl = Duration(3'600'000'000'000);
+  PlantedBug planted_bug = PlantedBug::none;
 };
 
 // invalid_argument naming the option and its bounds.

@@ -200,7 +200,9 @@ Result<CommitResult> Store::commit_locked(std::string_view image, const VersionM
   if (previous) {
     Result<Recipe> prev = load_recipe(image, *previous);
     if (!prev) return prev.error();
-    const ReverseDedupCount n = reverse_dedup(*prev, *next, deltas);
+    RefDeltas forgotten = deltas;
+    const ReverseDedupCount n = reverse_dedup(
+        *prev, *next, options_.planted_bug == PlantedBug::skip_decrement ? forgotten : deltas);
     plan.blocks_reverse_deduped = n.blocks;
     recipes.push_back(std::move(*prev));
   }
@@ -209,7 +211,7 @@ Result<CommitResult> Store::commit_locked(std::string_view image, const VersionM
   if (new_image) {
     if (Status s = io_.fs().make_dir(paths_.image_dir(image)); !s) return s.error();
   }
-  ChangeSet change(io_, paths_);
+  ChangeSet change(io_, paths_, options_.planted_bug);
   if (new_image) change.made_dir(paths_.image_dir(image));
   if (Status s = plan_segments(deltas, plan, change); !s) return abandon(change, s);
   if (Status s = stage_recipes(recipes, plan, change); !s) return abandon(change, s);
@@ -333,7 +335,7 @@ Result<RemoveResult> Store::remove_locked(std::string_view image, VersionNumber 
     result.entries_repointed += n;
     if (n > 0) rewritten.push_back(std::move(*older));
   }
-  ChangeSet change(io_, paths_);
+  ChangeSet change(io_, paths_, options_.planted_bug);
   if (Status s = plan_segments(deltas, plan, change); !s) return abandon(change, s);
   if (Status s = stage_recipes(rewritten, plan, change); !s) return abandon(change, s);
   change.remove(paths_.recipe(image, version));
