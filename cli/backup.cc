@@ -250,10 +250,13 @@ int get_image(BackupContext& ctx, const BackupArgs& a, const VersionRef& ref) {
     return fail(ctx, "get", done.error());
   }
   const Duration elapsed = ctx.rt.now() - start;
-  std::fprintf(stderr, "doppel: backup get: %s version %llu: %s to %s in %.2f s, %s\n",
+  const std::string chain =
+      head->chain ? ", indirect chain " + std::to_string(*head->chain) : std::string();
+  std::fprintf(stderr, "doppel: backup get: %s version %llu: %s to %s in %.2f s, %s%s\n",
                ref.image.c_str(), static_cast<unsigned long long>(head->version),
                human_bytes(written).c_str(), a.file.c_str(),
-               static_cast<double>(elapsed.count()) / 1e9, rate(written, elapsed).c_str());
+               static_cast<double>(elapsed.count()) / 1e9, rate(written, elapsed).c_str(),
+               chain.c_str());
   return kExitOk;
 }
 

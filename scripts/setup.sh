@@ -11,7 +11,7 @@ packages=(
   libboost-fiber-dev libboost-context-dev librapidcheck-dev catch2
   libzstd-dev zstd liburing-dev libtomlplusplus-dev libcli11-dev
   # real clients and baselines the tests and benchmarks talk to
-  memcached libmemcached-tools python3 python3-pymemcache curl procps
+  memcached libmemcached-tools python3 python3-pymemcache curl procps restic borgbackup
 )
 missing=()
 for p in "${packages[@]}"; do

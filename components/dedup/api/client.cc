@@ -162,7 +162,7 @@ Result<VersionHead> DedupClient::head(std::string_view image,
   const auto number = header_number(*r, "X-Doppel-Version");
   const auto bytes = header_number(*r, "Content-Length");
   if (!number || !bytes) return make_error(Errc::protocol, "a version's head without its size");
-  return VersionHead{*number, *bytes};
+  return VersionHead{*number, *bytes, header_number(*r, "X-Doppel-Chain")};
 }
 
 Result<std::uint64_t> DedupClient::read(std::string_view image, VersionNumber version,

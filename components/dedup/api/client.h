@@ -37,6 +37,8 @@ struct DedupClientOptions {
 struct VersionHead {
   VersionNumber version = 0;
   std::uint64_t bytes = 0;
+  // The longest chain of indirect references a read follows (X-Doppel-Chain), if told.
+  std::optional<std::uint64_t> chain;
 };
 
 class DedupClient {

@@ -103,11 +103,14 @@ Result<Response> DedupApi::get_version(Request& r) {
     if (!first) return error_of(first.error());
     read->first = std::move(*first);
   }
+  // Routes run on core 0, where the store lives (on_core0).
+  Result<std::uint32_t> chain = store_.chain_length(t->image, t->version);
   Response out = Response::streamed(
       status, length, [this, read](http::BodySink& sink) { return stream(read, sink); });
   out.headers.set("Content-Type", "application/octet-stream");
   out.headers.set("Accept-Ranges", "bytes");
   out.headers.set("X-Doppel-Version", std::to_string(t->version));
+  if (chain) out.headers.set("X-Doppel-Chain", std::to_string(*chain));
   // A version never changes: its name and number are a strong validator.
   out.headers.set("ETag", "\"" + t->image + "@" + std::to_string(t->version) + "\"");
   if (status == 206) out.headers.set("Content-Range", http::content_range(range, size));

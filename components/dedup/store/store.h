@@ -178,6 +178,9 @@ class Store {
   // end of the image. At most read_bytes_max per call.
   Result<std::size_t> read(std::string_view image, VersionNumber version, std::uint64_t offset,
                            std::span<char> into);
+  // The longest chain of indirect references a read of the version follows (0: every block is
+  // its own or null). Resolves the version (kept in a small cache the reads share).
+  Result<std::uint32_t> chain_length(std::string_view image, VersionNumber version);
   Result<std::vector<ImageInfo>> list_images();
   Result<std::vector<VersionInfo>> list_versions(std::string_view image);
   Result<VersionInfo> version_info(std::string_view image, VersionNumber version);

@@ -39,6 +39,7 @@ struct Store::Resolved {
   VersionNumber version = 0;
   std::uint64_t epoch = 0;
   std::uint64_t image_bytes = 0;
+  std::uint32_t chain_max = 0;  // the longest chain of indirect references followed
   std::vector<Location> blocks;
 };
 

@@ -22,6 +22,7 @@ Error damaged(std::string_view image, VersionNumber version, std::string what) {
 struct Pending {
   std::uint64_t position = 0;
   std::uint32_t at = 0;
+  std::uint32_t hops = 1;  // indirect references followed to get here
 };
 
 // The first position of [p, q) whose block in `buffer` fails its fingerprint.
@@ -39,6 +40,17 @@ std::optional<std::uint64_t> first_bad(const SegmentMeta& m, const Store::Resolv
 }
 
 }  // namespace
+
+Result<std::uint32_t> Store::chain_length(std::string_view image, VersionNumber version) {
+  FairLockGuard guard(mutex_);
+  if (Status s = ensure_ready(); !s) return s.error();
+  if (catalog_.find(image, version) == nullptr) {
+    return make_error(Errc::not_found, std::string(image) + " version " + std::to_string(version));
+  }
+  Result<std::shared_ptr<const Resolved>> r = resolve(image, version);
+  if (!r) return r.error();
+  return (*r)->chain_max;
+}
 
 Result<std::size_t> Store::read(std::string_view image, VersionNumber version, std::uint64_t offset,
                                 std::span<char> into) {
@@ -85,7 +97,7 @@ Result<std::shared_ptr<const Store::Resolved>> Store::resolve(std::string_view i
   for (std::size_t p = 0; p < recipe->entries.size(); ++p) {
     const RecipeEntry& e = recipe->entries[p];
     if (e.kind == RefKind::direct) out->blocks[p] = Resolved::Location{e.target, e.index};
-    if (e.kind == RefKind::indirect) pending[e.target].push_back(Pending{p, e.index});
+    if (e.kind == RefKind::indirect) pending[e.target].push_back(Pending{p, e.index, 1});
   }
   while (!pending.empty()) {
     const VersionNumber later = pending.begin()->first;
@@ -100,8 +112,9 @@ Result<std::shared_ptr<const Store::Resolved>> Store::resolve(std::string_view i
       const RecipeEntry& e = next->entries[p.at];
       if (e.kind == RefKind::direct) {
         out->blocks[p.position] = Resolved::Location{e.target, e.index};
+        out->chain_max = std::max(out->chain_max, p.hops);
       } else if (e.kind == RefKind::indirect && e.target > later) {
-        pending[e.target].push_back(Pending{p.position, e.index});
+        pending[e.target].push_back(Pending{p.position, e.index, p.hops + 1});
       } else {
         return damaged(image, version, "a chain ends in a null or earlier block");
       }
