@@ -21,14 +21,7 @@
 // Prints Table 1 (generic mixes) and Table 2 (TPC-W mixes) with the paper's
 // numbers under ours. Exit 0, or 1 if a cell could not run.
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -42,6 +35,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/child_process.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/dvv_load.h"
@@ -307,53 +301,11 @@ struct ServerProcess {
   Endpoint http;
 };
 
-std::string self_exe() {
-  char buf[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "doppel";
-}
-
-bool listening(const Endpoint& at) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(at.port);
-  ::inet_pton(AF_INET, at.host.c_str(), &a.sin_addr);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-void stop_server(ServerProcess& s) {
-  if (s.pid <= 0) return;
-  ::kill(s.pid, SIGTERM);
-  for (int i = 0; i < 200; ++i) {  // serve stops its node gracefully: up to 10 s
-    if (::waitpid(s.pid, nullptr, WNOHANG) == s.pid) {
-      s.pid = -1;
-      return;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  ::kill(s.pid, SIGKILL);
-  ::waitpid(s.pid, nullptr, 0);
-  s.pid = -1;
-}
-
 void stop_all(std::vector<ServerProcess>& servers) {
   for (auto& s : servers) {
     if (s.pid > 0) ::kill(s.pid, SIGTERM);
   }
-  for (auto& s : servers) stop_server(s);
-}
-
-// The last line a server wrote, for an error message.
-std::string log_tail(const std::string& path) {
-  std::ifstream in(path);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!all.empty() && (all.back() == '\n' || all.back() == '\r')) all.pop_back();
-  const auto nl = all.rfind('\n');
-  std::string last = nl == std::string::npos ? all : all.substr(nl + 1);
-  return last.empty() ? "(no output)" : last;
+  for (auto& s : servers) stop_child(s.pid);
 }
 
 std::string config_path(const std::string& dir, std::uint32_t n) {
@@ -373,45 +325,30 @@ Result<std::vector<ServerProcess>> start_cluster(const std::string& config_dir,
                         c.error().what.empty() ? c.error().message() : c.error().what);
     ServerProcess s;
     s.http = c->node.listen;
-    if (listening(s.http)) {
+    if (loopback_listening(s.http.port)) {
       stop_all(servers);
       return make_error(Errc::io_error,
                         s.http.to_string() + " is in use: is another cluster running?");
     }
     const std::string data = data_root + "/dvv-" + std::to_string(n + 1);
     const std::string log = data_root + "/dvv-" + std::to_string(n + 1) + ".log";
-    std::vector<std::string> argv = {self_exe(), "serve", "--config", config, "--data-dir", data};
-    s.pid = ::fork();
-    if (s.pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the bench
-      const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
+    ChildOptions o;
+    o.log = log;
+    auto pid = spawn_child({self_exe(), "serve", "--config", config, "--data-dir", data}, o);
+    if (!pid) {
+      stop_all(servers);
+      return pid.error();
     }
+    s.pid = *pid;
     servers.push_back(s);
   }
-  for (auto& s : servers) {
-    bool up = false;
-    for (int i = 0; i < 200 && !up; ++i) {
-      up = listening(s.http);
-      int status = 0;
-      if (!up && ::waitpid(s.pid, &status, WNOHANG) == s.pid) {
-        s.pid = -1;
-        break;
-      }
-      if (!up) std::this_thread::sleep_for(50ms);
-    }
-    if (!up) {
+  for (std::size_t n = 0; n < servers.size(); ++n) {
+    const std::string log = data_root + "/dvv-" + std::to_string(n + 1) + ".log";
+    if (Status up = await_listening(servers[n].pid, servers[n].http.port,
+                                    "the node on " + servers[n].http.to_string(), log);
+        !up) {
       stop_all(servers);
-      const std::string log =
-          data_root + "/dvv-" + std::to_string(&s - servers.data() + 1) + ".log";
-      return make_error(Errc::io_error,
-                        "the node on " + s.http.to_string() + " did not start: " + log_tail(log));
+      return up.error();
     }
   }
   return servers;

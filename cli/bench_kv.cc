@@ -4,12 +4,6 @@
 // target, mix and connection count, then memory per item and ops per server
 // CPU-second.
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/child_process.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/kv_load.h"
@@ -31,39 +26,10 @@ struct Server {
   Endpoint at;
 };
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool listening(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::string self_exe() {
-  char buf[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "doppel";
-}
-
 Result<Server> start_server(const std::string& target, int memory_mb, int cores, const std::string& tmp) {
   Server s;
   s.target = target;
-  s.at = Endpoint{"127.0.0.1", free_port()};
+  s.at = Endpoint{"127.0.0.1", free_loopback_port()};
   std::vector<std::string> argv;
   if (target == "memcached") {
     argv = {"memcached", "-t", std::to_string(cores), "-m", std::to_string(memory_mb), "-p", std::to_string(s.at.port),
@@ -77,44 +43,16 @@ Result<Server> start_server(const std::string& target, int memory_mb, int cores,
         << memory_mb << "\n";
     argv = {self_exe(), "serve", "--config", config};
   }
-  s.pid = ::fork();
-  if (s.pid == 0) {
-    const int devnull = ::open("/dev/null", 1);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  for (int i = 0; i < 100; ++i) {
-    if (listening(s.at.port)) return s;
-    int status = 0;
-    if (::waitpid(s.pid, &status, WNOHANG) == s.pid) {
-      return make_error(Errc::io_error, target + " exited at start (is it installed?)");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(s.pid, SIGKILL);
-  ::waitpid(s.pid, nullptr, 0);
-  return make_error(Errc::timed_out, target + " did not start listening");
+  ChildOptions o;
+  o.log = tmp + "/" + target + ".log";
+  auto pid = spawn_child(argv, o);
+  if (!pid) return pid.error();
+  s.pid = *pid;
+  if (Status up = await_listening(s.pid, s.at.port, target + " (is it installed?)", o.log); !up) return up.error();
+  return s;
 }
 
-void stop_server(Server& s) {
-  if (s.pid <= 0) return;
-  ::kill(s.pid, SIGTERM);
-  for (int i = 0; i < 100; ++i) {
-    if (::waitpid(s.pid, nullptr, WNOHANG) == s.pid) {
-      s.pid = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(s.pid, SIGKILL);
-  ::waitpid(s.pid, nullptr, 0);
-  s.pid = -1;
-}
+void stop_server(Server& s) { stop_child(s.pid, std::chrono::seconds(5)); }
 
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
