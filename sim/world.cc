@@ -20,6 +20,8 @@ thread_local World* g_current_world = nullptr;  // for the assertion handler onl
 constexpr std::size_t kFiberStackBytes = 256u << 10;
 constexpr std::uint64_t kFibersPerNodeMax = 100'000;
 constexpr std::uint64_t kNodesMax = 64;
+// A node whose boot failed during the fault phase boots again after this.
+constexpr Duration kBootRetryDelay = std::chrono::seconds(1);
 
 // The wall clock of the simulated world starts on 2026-01-01T00:00:00Z.
 constexpr std::int64_t kWallEpochNs = 1'767'225'600LL * 1'000'000'000LL;
@@ -134,6 +136,17 @@ void World::boot(Node& n) {
     Node& me = node(id);
     Result<std::unique_ptr<Service>> service = me.spec.boot(*me.runtime);
     if (!incarnation_alive(id, inc)) return;
+    if (!service && !quiet_) {
+      // An injected fault (an EIO during recovery, say) may fail a boot. As a supervisor
+      // restarts a process that exits (systemd's Restart=on-failure), the node goes down and
+      // boots again; modelled as a crash, which is stricter than an exit. Once every fault
+      // has healed, a failed boot is a failure.
+      record(id, 0, Event("SimBootFailed").detail("error", service.error().message()));
+      agenda_.schedule(now_, [this, id, inc] {
+        if (incarnation_alive(id, inc)) crash(id, kBootRetryDelay);
+      });
+      return;
+    }
     if (!service) {
       fail("boot", me.spec.name + ": " + service.error().message());
       return;
