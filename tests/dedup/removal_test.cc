@@ -121,16 +121,30 @@ TEST_CASE("removal: adjacent punched blocks make one hole and counts above zero 
   REQUIRE(p.after.blocks[3].state == BlockState::present);
 }
 
-TEST_CASE("removal: compacted data holds only the live blocks in order", "[unit]") {
-  const SegmentMeta m = meta_of(1, 4, 1);
+TEST_CASE("removal: compacted data holds only the live blocks in order, each checked", "[unit]") {
   std::string data;
-  for (char c = 'a'; c < 'e'; ++c) data += std::string(kBlockBytes, c);
+  std::vector<Fingerprint> fps;
+  for (char c = 'a'; c < 'e'; ++c) {
+    data += std::string(kBlockBytes, c);
+    fps.push_back(Hasher::of(HashKind::sha256, std::string(kBlockBytes, c)));
+  }
+  SegmentMeta m = new_segment_meta(1, Hasher::of(HashKind::sha256, data), 4 * kBlockBytes, fps,
+                                   std::vector<bool>(4, false));
+  for (SegmentBlock& b : m.blocks) b.refs = 1;
   RemovalPlan p = plan_block_removal(m, BlockDeltas{{1, -1}, {2, -1}}, 20);
   REQUIRE(p.kind == RemovalKind::compact);
   Result<std::string> out = compact_data(m, p.after, data);
   REQUIRE(out.ok());
   REQUIRE(*out == std::string(kBlockBytes, 'a') + std::string(kBlockBytes, 'd'));
   REQUIRE(compact_data(m, p.after, data.substr(0, 3 * kBlockBytes)).code() == Errc::corrupt);
+  // A bit flipped in a live block is not copied into the new file.
+  std::string flipped = data;
+  flipped[3 * kBlockBytes + 100] ^= 0x10;
+  REQUIRE(compact_data(m, p.after, flipped).code() == Errc::corrupt);
+  // ...while one in a removed block does not matter.
+  flipped = data;
+  flipped[kBlockBytes + 7] ^= 0x01;
+  REQUIRE(compact_data(m, p.after, flipped).ok());
 }
 
 TEST_CASE("removal: segment metadata round-trips and damage is detected", "[unit]") {

@@ -109,7 +109,12 @@ Result<std::string> compact_data(const SegmentMeta& before, const SegmentMeta& a
       return make_error(Errc::corrupt,
                         "segment " + std::to_string(before.id) + ": data file short");
     }
-    out.append(old_data.substr(from, length));
+    const std::string_view block = old_data.substr(from, length);
+    if (Hasher::of(before.fp.kind, block) != before.blocks[b].fp) {
+      return make_error(Errc::corrupt, "segment " + std::to_string(before.id) + " block " +
+                                           std::to_string(b) + " fails its fingerprint");
+    }
+    out.append(block);
   }
   return out;
 }

@@ -39,7 +39,9 @@ RemovalPlan plan_block_removal(const SegmentMeta& meta, const BlockDeltas& delta
                                std::uint32_t rebuild_threshold_percent);
 
 // The compacted data file: the live blocks of `after`, read from the current
-// file `old_data` laid out as `before`. corrupt if the file is too short.
+// file `old_data` laid out as `before`. Each block is re-hashed on the way:
+// corrupt if one fails its fingerprint (a bit flipped on the disk or on the
+// way from it must not be copied into the new file) or the file is short.
 Result<std::string> compact_data(const SegmentMeta& before, const SegmentMeta& after,
                                  std::string_view old_data);
 

@@ -288,9 +288,14 @@ Status Store::stage_removal(const SegmentMeta& before, RemovalPlan& r, Plan& pla
       ++plan.segments_punched;
       break;
     case RemovalKind::compact: {
-      Result<std::string> old_data = io_.read_all(data_path, options_.segment_bytes_max);
-      if (!old_data) return old_data.error();
-      Result<std::string> data = compact_data(before, r.after, *old_data);
+      // A block that fails its fingerprint is read once more (a bit may flip on the way, not
+      // on the disk); damage that stays fails the change, and verify will name it.
+      Result<std::string> data = make_error(Errc::corrupt, "not read");
+      for (int attempt = 0; attempt < 2 && !data && data.code() == Errc::corrupt; ++attempt) {
+        Result<std::string> old_data = io_.read_all(data_path, options_.segment_bytes_max);
+        if (!old_data) return old_data.error();
+        data = compact_data(before, r.after, *old_data);
+      }
       if (!data) return data.error();
       const std::string new_path = paths_.segment_data(before.id, r.after.generation);
       change.created(new_path);
