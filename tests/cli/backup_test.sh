@@ -169,7 +169,8 @@ python3 - "$tmp" <<'PY'
 import hashlib, random, struct, sys
 d = sys.argv[1]
 seg = random.Random(11).randbytes(3 * 4096 + 100)
-fp = hashlib.sha256(seg).digest()
+# A segment's fingerprint is the hash of its blocks' digests (hash/fingerprint.h).
+fp = hashlib.sha256(b"".join(hashlib.sha256(seg[i:i + 4096]).digest() for i in range(0, len(seg), 4096))).digest()
 m = b"DDMANI01" + struct.pack("<BQI", 1, len(seg), 1) + fp + struct.pack("<I", len(seg))
 for i in range(0, len(seg), 4096):
     m += b"\x00" + hashlib.sha256(seg[i:i + 4096]).digest()

@@ -44,7 +44,12 @@ TEST_CASE("cutter: an image becomes full segments and a short last one, 4 KiB bl
   for (std::size_t s = 0; s < 3; ++s) {
     REQUIRE(segs[s].bytes.size() == kSmallSegmentBytes);
     REQUIRE(segs[s].manifest.blocks.size() == kSmallSegmentBytes / kBlockBytes);
-    REQUIRE(segs[s].manifest.fp == Hasher::of(HashKind::sha256, segs[s].bytes));
+    std::vector<Fingerprint> block_fps;
+    for (std::size_t b = 0; b < kSmallSegmentBytes / kBlockBytes; ++b) {
+      block_fps.push_back(Hasher::of(HashKind::sha256, segs[s].bytes.substr(b * kBlockBytes, kBlockBytes)));
+      REQUIRE(segs[s].manifest.blocks[b].fp == block_fps.back());
+    }
+    REQUIRE(segs[s].manifest.fp == segment_fingerprint_of(HashKind::sha256, block_fps));
   }
   REQUIRE(segs[3].bytes.size() == 5000);
   REQUIRE(segs[3].manifest.blocks.size() == 2);

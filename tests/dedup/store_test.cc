@@ -223,7 +223,9 @@ TEST_CASE("store: bad input is refused with a clear error", "[sim]") {
     auto store = open_store(rt, o);
     Prng rng(8);
     const std::string seg = random_bytes(rng, kBlockBytes * 3);
-    const Fingerprint fp = Hasher::of(HashKind::sha256, seg);
+    std::vector<Fingerprint> block_fps;
+    for (std::size_t b = 0; b < 3; ++b) block_fps.push_back(Hasher::of(HashKind::sha256, seg.substr(b * kBlockBytes, kBlockBytes)));
+    const Fingerprint fp = segment_fingerprint_of(HashKind::sha256, block_fps);
     REQUIRE(store->put_segment(Hasher::of(HashKind::sha256, "x"), seg).code() ==
             Errc::invalid_argument);
     REQUIRE(store->put_segment(Hasher::of(HashKind::sha1, seg), seg).code() ==

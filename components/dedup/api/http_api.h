@@ -12,6 +12,7 @@
 //   PUT    /segments/{fp}                 body: the segment's bytes. 201 stored, 200 already
 //                                         stored; 400 a malformed fingerprint; 413 over
 //                                         segment_bytes_max; 422 the bytes do not hash to fp
+//                                         (the hash of the blocks' digests, fingerprint.h)
 //   POST   /images/{name}/versions        body: encode_manifest(...). 201 JSON {"image",
 //                                         "version", ...what reverse dedup did}, Location;
 //                                         400 a bad name or manifest; 409 a segment is not

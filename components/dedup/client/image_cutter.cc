@@ -26,7 +26,7 @@ Status check_cutter_options(const CutterOptions& o) {
 }
 
 ImageCutter::ImageCutter(const CutterOptions& options)
-    : options_(checked(options)), segment_hasher_(options.hash), block_hasher_(options.hash) {
+    : options_(checked(options)), block_hasher_(options.hash) {
   manifest_.kind = options.hash;
   current_.bytes.reserve(options.segment_bytes);
 }
@@ -51,7 +51,6 @@ Status ImageCutter::feed(std::string_view bytes, std::vector<CutSegment>& comple
 void ImageCutter::take(std::string_view bytes) {
   DOPPEL_ASSERT(current_.bytes.size() + bytes.size() <= options_.segment_bytes);
   current_.bytes.append(bytes);
-  segment_hasher_.update(bytes);
   manifest_.image_bytes += bytes.size();
   while (!bytes.empty()) {
     const std::size_t n = std::min<std::size_t>(kBlockBytes - block_fill_, bytes.size());
@@ -74,7 +73,10 @@ void ImageCutter::end_block() {
 CutSegment ImageCutter::end_segment() {
   if (block_fill_ > 0) end_block();  // a short last block
   DOPPEL_ASSERT(!current_.bytes.empty());
-  current_.manifest.fp = segment_hasher_.finish();
+  std::vector<Fingerprint> block_fps;
+  block_fps.reserve(current_.manifest.blocks.size());
+  for (const BlockManifest& b : current_.manifest.blocks) block_fps.push_back(b.fp);
+  current_.manifest.fp = segment_fingerprint_of(options_.hash, block_fps);
   current_.manifest.bytes = static_cast<std::uint32_t>(current_.bytes.size());
   DOPPEL_ASSERT(current_.manifest.blocks.size() == blocks_in(current_.manifest.bytes));
   manifest_.segments.push_back(current_.manifest);

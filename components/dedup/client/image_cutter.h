@@ -64,7 +64,6 @@ class ImageCutter {
 
   CutterOptions options_;
   VersionManifest manifest_;
-  Hasher segment_hasher_;
   Hasher block_hasher_;
   CutSegment current_;
   std::uint32_t block_fill_ = 0;  // bytes of the current block so far

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "runtime/assert.h"
+
 namespace doppel::dedup {
 namespace {
 
@@ -122,6 +124,16 @@ bool is_all_zero(std::string_view bytes) {
     if (bytes[i] != 0) return false;
   }
   return true;
+}
+
+Fingerprint segment_fingerprint_of(HashKind kind, std::span<const Fingerprint> block_fps) {
+  Hasher h(kind);
+  const std::size_t n = digest_bytes(kind);
+  for (const Fingerprint& b : block_fps) {
+    DOPPEL_ASSERT(b.kind == kind);
+    h.update(std::string_view(reinterpret_cast<const char*>(b.bytes.data()), n));
+  }
+  return h.finish();
 }
 
 Fingerprint null_fingerprint(HashKind kind, std::size_t bytes) {

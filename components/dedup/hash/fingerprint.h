@@ -8,6 +8,7 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -68,6 +69,12 @@ bool is_all_zero(std::string_view bytes);
 
 // The fingerprint of `bytes` zero bytes: what a null block hashes to.
 Fingerprint null_fingerprint(HashKind kind, std::size_t bytes);
+
+// A segment's fingerprint: the hash of its blocks' digests in order (a hash
+// list), so the bytes are hashed once, block by block, not twice. Blocks are
+// 4 KiB except a short last one, whose digest covers its length, so two
+// segments with one fingerprint hold the same bytes as surely as two blocks do.
+Fingerprint segment_fingerprint_of(HashKind kind, std::span<const Fingerprint> block_fps);
 
 // A checksum for our own metadata (not an identity): the first eight bytes
 // of SHA-256, little-endian.

@@ -80,19 +80,16 @@ std::vector<std::uint32_t> bad_blocks_of(const SegmentMeta& m, std::string_view 
   return bad;
 }
 
-// The fingerprint of a complete segment's content, null blocks synthesised.
-Fingerprint segment_fingerprint(const SegmentMeta& m, std::string_view data) {
-  Hasher whole(m.fp.kind);
-  const std::string zeros(kBlockBytes, '\0');
+// The fingerprint a complete segment's block fingerprints make up (the blocks' bytes are
+// checked against those by bad_blocks_of).
+Fingerprint segment_fingerprint(const SegmentMeta& m) {
+  std::vector<Fingerprint> fps;
+  fps.reserve(m.blocks.size());
   for (std::size_t b = 0; b < m.blocks.size(); ++b) {
-    const std::uint32_t length = m.block_length(b);
-    if (m.blocks[b].state == BlockState::null) {
-      whole.update(std::string_view(zeros).substr(0, length));
-    } else {
-      whole.update(data.substr(std::uint64_t{m.blocks[b].slot} * kBlockBytes, length));
-    }
+    fps.push_back(m.blocks[b].state == BlockState::null ? null_fingerprint(m.fp.kind, m.block_length(b))
+                                                        : m.blocks[b].fp);
   }
-  return whole.finish();
+  return segment_fingerprint_of(m.fp.kind, fps);
 }
 
 void add_damage(VerifyReport& report, Damage d) {
@@ -254,7 +251,7 @@ Status Store::verify_segment(SegmentId id, VerifyReport& report,
     if (!data) return data.error();
     bad = bad_blocks_of(*m, *data);
     if (!bad.empty()) continue;
-    if (m->complete() && segment_fingerprint(*m, *data) != m->fp) {
+    if (m->complete() && segment_fingerprint(*m) != m->fp) {
       report.problems.push_back(seg_name(id) + ": blocks do not make up its fingerprint");
     }
     break;

@@ -50,9 +50,6 @@ Result<bool> Store::put_segment(const Fingerprint& fp, std::string_view bytes) {
                                            std::to_string(options_.segment_bytes_max));
   }
   // Hash before taking the lock: it is the expensive part and touches nothing shared.
-  if (Hasher::of(fp.kind, bytes) != fp) {
-    return make_error(Errc::invalid_argument, "segment bytes do not hash to " + fp.short_hex());
-  }
   const std::size_t blocks = blocks_in(bytes.size());
   std::vector<Fingerprint> block_fps(blocks);
   std::vector<bool> null_blocks(blocks);
@@ -60,6 +57,9 @@ Result<bool> Store::put_segment(const Fingerprint& fp, std::string_view bytes) {
     const std::string_view block = bytes.substr(b * kBlockBytes, kBlockBytes);
     block_fps[b] = Hasher::of(fp.kind, block);
     null_blocks[b] = is_all_zero(block);
+  }
+  if (segment_fingerprint_of(fp.kind, block_fps) != fp) {
+    return make_error(Errc::invalid_argument, "segment bytes do not hash to " + fp.short_hex());
   }
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
