@@ -141,6 +141,9 @@ class Tool {
     o.env = env_;
     auto f = run_child(argv, o);
     if (!f) return f.error();
+    if (f->exit_code == 127) {
+      return make_error(Errc::not_found, argv[0] + ": not found (scripts/setup.sh installs restic and borgbackup)");
+    }
     if (f->exit_code != 0) {
       return make_error(Errc::io_error, argv[0] + " " + argv[1] + " exited " + std::to_string(f->exit_code) +
                                             ": " + log_tail(o.log));
