@@ -1,9 +1,11 @@
 // The epoll backend: readiness-based. Sockets are registered edge-triggered
 // once; an operation tries the system call first and parks on the socket's
 // readers or writers only when the kernel says EAGAIN, so a readiness edge
-// that nobody waited for is never needed. Files are read and written with
-// plain blocking calls on the core's thread (the kernel's page cache makes
-// most of them short; io_uring is the backend for heavy disk I/O).
+// that nobody waited for is never needed. Files are read with plain blocking
+// calls on the core's thread (the kernel's page cache makes most of them
+// short); the calls that wait on the disk -- fdatasync, fallocate, a large
+// pwrite -- go to the core's helper thread (BlockingCalls), so the core serves
+// its other fibers meanwhile.
 
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -13,6 +15,7 @@
 
 #include <cerrno>
 
+#include "runtime/real/blocking_calls.h"
 #include "runtime/real/core.h"
 #include "runtime/real/reactor.h"
 
@@ -22,6 +25,8 @@ namespace {
 class EpollReactor final : public Reactor {
  public:
   static constexpr int kEventsPerPoll = 256;
+  // A pwrite this large is a page-cache copy long enough to be worth the helper's round trip.
+  static constexpr std::size_t kHelperWriteBytes = 128u << 10;
 
   explicit EpollReactor(Core& core) : core_(core) {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -55,6 +60,7 @@ class EpollReactor final : public Reactor {
       if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s->readers.notify_all();
       if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s->writers.notify_all();
     }
+    blocking_.complete();
   }
 
   void wake() override {
@@ -144,35 +150,46 @@ class EpollReactor final : public Reactor {
   }
 
   Status pwrite(int fd, std::string_view bytes, std::uint64_t offset) override {
+    if (bytes.size() >= kHelperWriteBytes) {
+      const int err = blocking_.run(core_, [fd, bytes, offset] { return write_fully(fd, bytes, offset); });
+      return err == 0 ? Status{} : Status(errno_error(err, "pwrite"));
+    }
+    const int err = write_fully(fd, bytes, offset);
+    return err == 0 ? Status{} : Status(errno_error(err, "pwrite"));
+  }
+
+  Status fdatasync(int fd) override {
+    const int err = blocking_.run(core_, [fd] { return ::fdatasync(fd) == 0 ? 0 : errno; });
+    return err == 0 ? Status{} : Status(errno_error(err, "fdatasync"));
+  }
+
+  Status fallocate(int fd, int mode, std::uint64_t offset, std::uint64_t length) override {
+    const int err = blocking_.run(core_, [=] {
+      return ::fallocate(fd, mode, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0 ? 0 : errno;
+    });
+    return err == 0 ? Status{} : Status(errno_error(err, "fallocate"));
+  }
+
+ private:
+  // 0, or the errno of the failed call.
+  static int write_fully(int fd, std::string_view bytes, std::uint64_t offset) {
     std::size_t done = 0;
     while (done < bytes.size()) {
       const ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return errno_error(errno, "pwrite");
+        return errno;
       }
       done += static_cast<std::size_t>(n);
     }
-    return {};
+    return 0;
   }
 
-  Status fdatasync(int fd) override {
-    if (::fdatasync(fd) != 0) return errno_error(errno, "fdatasync");
-    return {};
-  }
-
-  Status fallocate(int fd, int mode, std::uint64_t offset, std::uint64_t length) override {
-    if (::fallocate(fd, mode, static_cast<off_t>(offset), static_cast<off_t>(length)) != 0) {
-      return errno_error(errno, "fallocate");
-    }
-    return {};
-  }
-
- private:
   Runtime& core_rt() { return core_.runtime(); }
   Core& core_;
   int epfd_ = -1;
   int wakefd_ = -1;
+  BlockingCalls blocking_{[this] { wake(); }};
 };
 
 }  // namespace
