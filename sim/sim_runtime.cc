@@ -11,6 +11,14 @@ namespace doppel::sim {
 namespace {
 // Cross-core hops inside a node: an SPSC queue and a wake-up, 1-5 us.
 Duration hop_latency(World& world) { return Duration(world.net_rng().between(1'000, 5'000)); }
+
+// The node and core a posted task runs for. It runs outside any fiber, so current_fiber()
+// cannot say; on the real runtime it runs on that core's thread and this_core() names it.
+struct Posting {
+  NodeId node = kNoNode;
+  CoreId core = 0;
+};
+Posting g_posting;  // the simulator is one thread
 }  // namespace
 
 SimRuntime::SimRuntime(World& world, NodeId node, std::uint32_t incarnation, CoreId cores,
@@ -50,6 +58,7 @@ Prng& SimRuntime::random() { return rngs_[this_core()]; }
 CoreId SimRuntime::this_core() {
   const FiberTag& me = current_fiber();
   if (me.node == node_) return me.core;
+  if (me.node == kNoNode && g_posting.node == node_) return g_posting.core;
   return 0;  // the world itself, acting on this node (boot, tests)
 }
 
@@ -88,6 +97,10 @@ void SimRuntime::post(CoreId core, Task fn) {
                                w->spawn_fiber(node, inc, core, "post", std::move(fn));
                                return;
                              }
+                             struct Scope {
+                               Scope(NodeId n, CoreId c) { g_posting = Posting{n, c}; }
+                               ~Scope() { g_posting = Posting{}; }
+                             } scope(node, core);
                              fn();
                            });
 }

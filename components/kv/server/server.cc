@@ -238,7 +238,8 @@ void KvService::answer_run(CoreId core, CoreId cores, const std::shared_ptr<std:
     if (c == core || units[c].empty()) continue;
     auto list = std::make_shared<std::vector<Unit>>(std::move(units[c]));
     units[c] = *list;  // our copy, for counting the results below
-    futures[c] = run_on(rt_, c, [shard = shards_[c].get(), list, batch_owner = batch_owner] {
+    // A shard's work never waits, so it runs as a posted task: no fiber is made for it.
+    futures[c] = call_on(rt_, c, [shard = shards_[c].get(), list, batch_owner = batch_owner] {
       return shard->execute(*list, true);
     });
   }
