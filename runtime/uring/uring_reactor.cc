@@ -28,8 +28,12 @@ namespace doppel::real {
 namespace {
 
 constexpr unsigned kRingEntries = 1024;
-constexpr unsigned kBufferCount = 512;       // provided buffers per core
-constexpr unsigned kBufferBytes = 16 << 10;  // each
+// Provided buffers are held only until their bytes are copied to the stream's pending input (at
+// once), so a small pool serves many connections; the kernel touches every buffer as the ring
+// cycles, so the whole pool counts in RSS (kBufferCount x kBufferBytes per core). When it runs
+// dry the receive ends with ENOBUFS and is armed again by the next read.
+constexpr unsigned kBufferCount = 256;      // provided buffers per core
+constexpr unsigned kBufferBytes = 4 << 10;  // each
 constexpr unsigned short kBufferGroup = 7;
 constexpr std::size_t kPendingBytesMax = 1 << 20;  // per stream, then receive pauses
 
