@@ -43,6 +43,7 @@ struct BackupArgs {
   std::string version;  // get / rm: NAME[@VERSION]
   std::string hash;
   int segment_mb = 0;
+  int uploads = 2;  // put: segment uploads in flight
 };
 
 struct VersionRef {
@@ -144,7 +145,9 @@ int put_image(BackupContext& ctx, const BackupArgs& a, int fd, std::uint64_t tot
   if (!info) return fail(ctx, "put", info.error());
   auto cutter = cutter_options(a, *info, ctx.server_url);
   if (!cutter) return usage_error("backup put: " + cutter.error().what);
-  dedup::Uploader up(ctx.rt, ctx.client, a.image, dedup::UploadOptions{*cutter});
+  dedup::UploadOptions options{*cutter};
+  options.uploads_max = static_cast<std::size_t>(a.uploads);
+  dedup::Uploader up(ctx.rt, ctx.client, a.image, options);
   ProgressLine progress(ctx.rt);
   const Instant start = ctx.rt.now();
   std::string buffer(kFileReadBytes, '\0');
@@ -205,6 +208,26 @@ Status write_all(int fd, std::string_view bytes, const std::string& path) {
   return {};
 }
 
+// Starts writing back what has been written so far, every kWritebackBytes, without waiting:
+// the disk works while the transfer goes on, and the final fsync waits for the last piece only
+// instead of for the whole image.
+class Writeback {
+ public:
+  static constexpr std::uint64_t kWritebackBytes = 16u << 20;
+  explicit Writeback(int fd) : fd_(fd) {}
+  void wrote(std::uint64_t end) {
+    if (end - started_ < kWritebackBytes) return;
+    // Advice only: where it is not supported, fsync does all of the work at the end.
+    (void)::sync_file_range(fd_, static_cast<off_t>(started_), static_cast<off_t>(end - started_),
+                            SYNC_FILE_RANGE_WRITE);
+    started_ = end;
+  }
+
+ private:
+  int fd_;
+  std::uint64_t started_ = 0;
+};
+
 // Syncs and closes the file, then renames it into place.
 Status publish(int fd, const std::string& tmp, const std::string& path) {
   const bool synced = ::fsync(fd) == 0;
@@ -224,9 +247,11 @@ int get_image(BackupContext& ctx, const BackupArgs& a, const VersionRef& ref) {
   ProgressLine progress(ctx.rt);
   const Instant start = ctx.rt.now();
   std::uint64_t written = 0;
+  Writeback writeback(fd);
   auto got = ctx.client.read(ref.image, head->version, [&](std::string_view piece) -> Status {
     if (Status s = write_all(fd, piece, tmp); !s) return s;
     written += piece.size();
+    writeback.wrote(written);
     progress.update([&] {
       const std::uint64_t percent = written * 100 / std::max<std::uint64_t>(head->bytes, 1);
       return ref.image + "@" + std::to_string(head->version) + ": " + human_bytes(written) +
@@ -418,6 +443,9 @@ void add_backup_commands(CLI::App& app, Commands& commands) {
       ->check(CLI::Range(1, 32));
   put->add_option("--hash", a->hash, "Fingerprints (must be the server's)")
       ->check(CLI::IsMember({"sha256", "sha1"}));
+  put->add_option("--uploads", a->uploads, "Segment uploads in flight at once, each on its own connection")
+      ->check(CLI::Range(1, 8))
+      ->capture_default_str();
   CLI::App* get = sub("get", "Restore NAME[@VERSION] (the latest by default) to a file",
                       [a] { return cmd_get(*a); });
   get->add_option("NAME@VERSION", a->version, "The image, and the version or latest")->required();

@@ -263,6 +263,10 @@ std::unique_ptr<Tool> make_tool(const std::string& name, const std::string& work
   return nullptr;
 }
 
+// Every timed step starts on a quiet disk: without this the first tool would pay for writing
+// back the freshly generated series, and each tool for what the one before left dirty.
+void settle_disk() { ::sync(); }
+
 ToolResult measure(Tool& tool, const scenarios::ImageSeries& s, const std::string& data, const std::string& work) {
   ToolResult r;
   r.tool = tool.name();
@@ -276,6 +280,7 @@ ToolResult measure(Tool& tool, const scenarios::ImageSeries& s, const std::strin
   for (std::uint32_t v = 1; v <= versions; ++v) {
     for (std::uint32_t i = 0; i < images; ++i) {
       progress(tool.name() + ": backing up version " + std::to_string(v) + " of image " + std::to_string(i));
+      settle_disk();
       const auto start = std::chrono::steady_clock::now();
       if (Status st = tool.backup(file_of(data, i, v), i, v); !st) return fail("backup", st.error());
       r.backup_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -291,6 +296,7 @@ ToolResult measure(Tool& tool, const scenarios::ImageSeries& s, const std::strin
       progress(tool.name() + ": restoring version " + std::to_string(v) + " of image " + std::to_string(i));
       fs::remove_all(out_dir);
       fs::create_directories(out_dir);
+      settle_disk();
       const auto start = std::chrono::steady_clock::now();
       auto restored = tool.restore(file_of(data, i, v), i, v, out_dir);
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -106,3 +106,39 @@ TEST_CASE("hash: the null fingerprint is the hash of zeros", "[unit]") {
   almost[4096] = 1;
   REQUIRE_FALSE(is_all_zero(almost));
 }
+
+TEST_CASE("hash: hashing two messages in lockstep gives each its own digest", "[unit]") {
+  // Around every padding boundary, and a block's size; the pair differs in its last byte.
+  for (std::size_t n : {0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 4095, 4096}) {
+    std::string a(n, 'x'), b(n, 'x');
+    for (std::size_t i = 0; i < n; ++i) a[i] = static_cast<char>(i * 7 + 3);
+    b = a;
+    if (n > 0) b[n - 1] ^= 1;
+    const auto digests = Sha256::of_pair(a, b);
+    CHECK(digests[0] == Sha256::of(a));
+    CHECK(digests[1] == Sha256::of(b));
+  }
+  const auto both = Sha256::of_pair(k448, k448);
+  CHECK(both[0] == both[1]);
+  CHECK(Fingerprint{HashKind::sha256, [&] {
+          std::array<std::uint8_t, Fingerprint::kBytesMax> b{};
+          std::copy(both[0].begin(), both[0].end(), b.begin());
+          return b;
+        }()}.hex() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST_CASE("hash: of_each gives every piece the fingerprint of hashing it alone", "[prop]") {
+  rc::prop("pieces of mixed lengths, either kind", [] {
+    const auto lengths = *rc::gen::container<std::vector<std::size_t>>(
+        rc::gen::oneOf(rc::gen::just<std::size_t>(4096), rc::gen::inRange<std::size_t>(0, 300)));
+    const HashKind kind = *rc::gen::element(HashKind::sha256, HashKind::sha1);
+    std::vector<std::string> owned;
+    for (std::size_t i = 0; i < lengths.size(); ++i) {
+      owned.emplace_back(lengths[i], static_cast<char>('a' + i % 26));
+    }
+    const std::vector<std::string_view> pieces(owned.begin(), owned.end());
+    std::vector<Fingerprint> fps(pieces.size());
+    Hasher::of_each(kind, pieces, fps);
+    for (std::size_t i = 0; i < pieces.size(); ++i) RC_ASSERT(fps[i] == Hasher::of(kind, pieces[i]));
+  });
+}

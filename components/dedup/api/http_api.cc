@@ -62,11 +62,18 @@ Result<Response> DedupApi::on_core0(Request& request, Method fn) {
   return std::move(*got);
 }
 
+template <class F>
+auto DedupApi::on_core(CoreId core, F fn) -> std::optional<std::invoke_result_t<F&>> {
+  if (rt_.this_core() == core) return fn();
+  return run_on(rt_, core, std::move(fn)).get();
+}
+
 void DedupApi::routes() {
   auto bind = [this](Method fn) { return [this, fn](Request& r) { return on_core0(r, fn); }; };
   router_.add("GET", "/info", bind(&DedupApi::info));
   router_.add("POST", "/segments/query", bind(&DedupApi::query_segments));
-  router_.add("PUT", "/segments/{fp}", bind(&DedupApi::put_segment));
+  // Not bound to core 0 as a whole: it hashes elsewhere first (see put_segment).
+  router_.add("PUT", "/segments/{fp}", [this](Request& r) { return put_segment(r); });
   router_.add("POST", "/images/{name}/versions", bind(&DedupApi::commit));
   router_.add("GET", "/images", bind(&DedupApi::list_images));
   router_.add("GET", "/images/{name}", bind(&DedupApi::list_versions));
@@ -113,15 +120,26 @@ Result<Response> DedupApi::query_segments(Request& r) {
   return Response::text(200, encode_presence(*present));
 }
 
+// Runs on the connection's core. Hashing the bytes is most of a put's CPU and touches nothing
+// shared, so it is done on a core other than the store's when there is one: core 0 then writes
+// and syncs one segment while the next is hashed, and its blocking syncs do not hold up the
+// hashing. The store's part runs on core 0.
 Result<Response> DedupApi::put_segment(Request& r) {
   auto fp = Fingerprint::from_hex(store_.options().hash, r.param("fp"));
   if (!fp)
     return error_of(make_error(Errc::invalid_argument, "segment fingerprint: " + fp.error().what));
   if (r.body.empty()) return error_of(make_error(Errc::invalid_argument, "an empty segment"));
+  if (Status s = store_.check_segment(*fp, r.body.size()); !s) return error_of(s.error());
+  const CoreId here = rt_.this_core();
+  const CoreId hash_core = here != 0 || rt_.core_count() == 1 ? here : 1;
+  std::optional<SegmentManifest> hashed =
+      on_core(hash_core, [kind = fp->kind, &r] { return segment_manifest_of(kind, r.body); });
+  if (!hashed) return Response::error(503, "the node is stopping");
+  auto stored = on_core(0, [this, &fp, &r, &hashed] { return store_.put_segment(*fp, r.body, *hashed); });
+  if (!stored) return Response::error(503, "the node is stopping");
   // After the checks above, invalid_argument from the store means the bytes hash elsewhere.
-  auto stored = store_.put_segment(*fp, r.body);
-  if (!stored) return error_of(stored.error(), stored.code() == Errc::invalid_argument ? 422 : 0);
-  return Response::text(*stored ? 201 : 200, *stored ? "stored\n" : "already stored\n");
+  if (!*stored) return error_of(stored->error(), stored->code() == Errc::invalid_argument ? 422 : 0);
+  return Response::text(**stored ? 201 : 200, **stored ? "stored\n" : "already stored\n");
 }
 
 Result<Response> DedupApi::commit(Request& r) {

@@ -80,6 +80,9 @@ class DedupApi {
 
   void routes();
   Result<http::Response> on_core0(http::Request& request, Method fn);
+  // fn() on `core` (directly if it is this one); nullopt if the node is stopping.
+  template <class F>
+  auto on_core(CoreId core, F fn) -> std::optional<std::invoke_result_t<F&>>;
   Result<http::Response> info(http::Request& r);
   Result<http::Response> query_segments(http::Request& r);
   Result<http::Response> put_segment(http::Request& r);

@@ -13,7 +13,11 @@ Uploader::Uploader(Runtime& rt, DedupClient& client, std::string image, UploadOp
       queue_(rt, options.queue_segments),
       upload_done_(rt) {
   DOPPEL_ASSERT(options.query_batch_max > 0);
-  rt_.spawn("backup-upload", [this] { upload_loop(); });
+  DOPPEL_ASSERT(options.uploads_max > 0);
+  uploaders_running_ = options.uploads_max;
+  for (std::size_t i = 0; i < options.uploads_max; ++i) {
+    rt_.spawn("backup-upload", [this] { upload_loop(); });
+  }
 }
 
 Uploader::~Uploader() {
@@ -27,9 +31,9 @@ Uploader::~Uploader() {
 
 void Uploader::stop_uploads() {
   queue_.close();
-  while (uploading_) {
+  while (uploaders_running_ > 0) {
     // Without a deadline, only a node going down (or crashed) ends a wait un-notified: its
-    // fibers are being cancelled, the upload fiber too, and this one may be unwinding already
+    // fibers are being cancelled, the upload fibers too, and this one may be unwinding already
     // (so park cannot throw): stop waiting, or it would spin here for ever.
     if (upload_done_.wait() != Wake::notified) return;
   }
@@ -39,25 +43,29 @@ void Uploader::upload_loop() {
   std::vector<CutSegment> batch;
   for (;;) {
     std::optional<CutSegment> next = queue_.pop();
-    if (!next || abandoned_) break;  // closed and drained, or given up
+    if (!next || abandoned_ || error_) break;  // closed and drained, given up, or failed
     batch.clear();
     batch.push_back(std::move(*next));
-    while (batch.size() < options_.query_batch_max) {
+    // No more than this fiber's share of what is queued, so that the fibers upload side by side
+    // instead of one taking everything and sending it alone.
+    const std::size_t share = std::max<std::size_t>(1, (queue_.size() + 1) / options_.uploads_max);
+    while (batch.size() < std::min(options_.query_batch_max, share)) {
       std::optional<CutSegment> more = queue_.try_pop();
       if (!more) break;
       batch.push_back(std::move(*more));
     }
     if (Status s = settle(batch); !s) {
-      error_ = s.error();
+      if (!error_) error_ = s.error();
       queue_.close();
       break;
     }
   }
-  uploading_ = false;
-  upload_done_.notify_all();
+  if (--uploaders_running_ == 0) upload_done_.notify_all();
 }
 
-// Asks about the batch's segments not settled yet, then uploads the missing ones.
+// Asks about the batch's segments not settled yet, then uploads the missing ones. A segment is
+// known from the moment one fiber decides to upload it, so another fiber's batch holding the
+// same segment does not send it again (finish() waits for every fiber before committing).
 Status Uploader::settle(std::vector<CutSegment>& batch) {
   std::vector<Fingerprint> ask;
   std::vector<std::size_t> answer_at(batch.size(), 0);  // each segment's place in `ask`
@@ -80,8 +88,10 @@ Status Uploader::settle(std::vector<CutSegment>& batch) {
     if (s.manifest.all_null()) {
       ++progress_.segments_null;
     } else if (known_.contains(s.manifest.fp) || present[answer_at[i]]) {
+      // (known at the query stays known, so answer_at is only read for a segment asked about)
       ++progress_.segments_deduplicated;
     } else {
+      known_.insert(s.manifest.fp);
       auto stored = client_.put_segment(s.manifest.fp, std::move(s.bytes));
       if (!stored) return stored.error();
       ++(*stored ? progress_.segments_uploaded : progress_.segments_deduplicated);

@@ -4,9 +4,11 @@
 // is asked which segments it has, only the others are uploaded (never an all-null one, never one
 // twice), and finish() commits the manifest.
 //
-// Cutting and uploading overlap: segments wait in a bounded queue for an upload fiber, so
-// memory stays at about (queue_segments + query_batch_max + 1) segments whatever the image's
-// size, and feed() blocks the caller's fiber while the queue is full.
+// Cutting and uploading overlap: segments wait in a bounded queue for the upload fibers, so
+// memory stays at about (queue_segments + uploads_max * query_batch_max + 1) segments whatever
+// the image's size, and feed() blocks the caller's fiber while the queue is full. Several upload
+// fibers (each request on its own connection) keep the server busy while a segment crosses the
+// network or the server syncs the one before.
 //
 //   Uploader up(rt, client, "vm-a", options);
 //   while (read a chunk) if (Status s = up.feed(chunk); !s) ...
@@ -28,8 +30,9 @@ namespace doppel::dedup {
 
 struct UploadOptions {
   CutterOptions cutter;
-  std::size_t queue_segments = 2;   // cut, waiting for the upload fiber
-  std::size_t query_batch_max = 8;  // segments asked about in one query
+  std::size_t queue_segments = 4;   // cut, waiting for an upload fiber
+  std::size_t query_batch_max = 8;  // segments asked about in one query (at most a fiber's share)
+  std::size_t uploads_max = 2;      // upload fibers, so requests in flight at once
 };
 
 struct UploadProgress {
@@ -48,8 +51,8 @@ class Uploader {
   static constexpr std::uint64_t kYieldBytes = 1u << 20;
 
   Uploader(Runtime& rt, DedupClient& client, std::string image, UploadOptions options);
-  // Abandons the upload unless finish() was called: waits for the upload fiber, which stops
-  // after its current request.
+  // Abandons the upload unless finish() was called: waits for the upload fibers, which stop
+  // after their current request.
   ~Uploader();
   Uploader(const Uploader&) = delete;
   Uploader& operator=(const Uploader&) = delete;
@@ -80,7 +83,7 @@ class Uploader {
   std::uint64_t cut_since_yield_ = 0;
   std::optional<Error> error_;
   bool abandoned_ = false;  // destroyed before finish(): upload nothing more
-  bool uploading_ = true;   // the upload fiber runs
+  std::size_t uploaders_running_ = 0;
   Condition upload_done_;
 };
 

@@ -26,7 +26,7 @@ Status check_cutter_options(const CutterOptions& o) {
 }
 
 ImageCutter::ImageCutter(const CutterOptions& options)
-    : options_(checked(options)), block_hasher_(options.hash) {
+    : options_(checked(options)) {
   manifest_.kind = options.hash;
   current_.bytes.reserve(options.segment_bytes);
 }
@@ -47,38 +47,17 @@ Status ImageCutter::feed(std::string_view bytes, std::vector<CutSegment>& comple
   return {};
 }
 
-// Bytes that fit in the current segment: hashed into it, cut into blocks.
+// Bytes that fit in the current segment. They are hashed when the segment is complete, all of
+// its blocks at once (segment_manifest_of hashes two blocks at a time).
 void ImageCutter::take(std::string_view bytes) {
   DOPPEL_ASSERT(current_.bytes.size() + bytes.size() <= options_.segment_bytes);
   current_.bytes.append(bytes);
   manifest_.image_bytes += bytes.size();
-  while (!bytes.empty()) {
-    const std::size_t n = std::min<std::size_t>(kBlockBytes - block_fill_, bytes.size());
-    const std::string_view part = bytes.substr(0, n);
-    block_hasher_.update(part);
-    block_nonzero_ = block_nonzero_ || !is_all_zero(part);
-    block_fill_ += static_cast<std::uint32_t>(n);
-    bytes.remove_prefix(n);
-    if (block_fill_ == kBlockBytes) end_block();
-  }
-}
-
-void ImageCutter::end_block() {
-  DOPPEL_ASSERT(block_fill_ > 0);
-  current_.manifest.blocks.push_back(BlockManifest{block_hasher_.finish(), !block_nonzero_});
-  block_fill_ = 0;
-  block_nonzero_ = false;
 }
 
 CutSegment ImageCutter::end_segment() {
-  if (block_fill_ > 0) end_block();  // a short last block
   DOPPEL_ASSERT(!current_.bytes.empty());
-  std::vector<Fingerprint> block_fps;
-  block_fps.reserve(current_.manifest.blocks.size());
-  for (const BlockManifest& b : current_.manifest.blocks) block_fps.push_back(b.fp);
-  current_.manifest.fp = segment_fingerprint_of(options_.hash, block_fps);
-  current_.manifest.bytes = static_cast<std::uint32_t>(current_.bytes.size());
-  DOPPEL_ASSERT(current_.manifest.blocks.size() == blocks_in(current_.manifest.bytes));
+  current_.manifest = segment_manifest_of(options_.hash, current_.bytes);
   manifest_.segments.push_back(current_.manifest);
   CutSegment done = std::move(current_);
   current_ = CutSegment{};

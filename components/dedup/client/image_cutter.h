@@ -59,15 +59,11 @@ class ImageCutter {
 
  private:
   void take(std::string_view bytes);
-  void end_block();
   CutSegment end_segment();
 
   CutterOptions options_;
   VersionManifest manifest_;
-  Hasher block_hasher_;
   CutSegment current_;
-  std::uint32_t block_fill_ = 0;  // bytes of the current block so far
-  bool block_nonzero_ = false;
   bool finished_ = false;
 };
 

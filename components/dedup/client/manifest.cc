@@ -65,6 +65,20 @@ std::uint32_t block_bytes_at(std::uint64_t bytes, std::uint64_t index) {
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(kBlockBytes, bytes - start));
 }
 
+SegmentManifest segment_manifest_of(HashKind kind, std::string_view bytes) {
+  const std::size_t blocks = blocks_in(bytes.size());
+  std::vector<std::string_view> pieces(blocks);
+  for (std::size_t b = 0; b < blocks; ++b) pieces[b] = bytes.substr(b * kBlockBytes, kBlockBytes);
+  std::vector<Fingerprint> fps(blocks);
+  Hasher::of_each(kind, pieces, fps);
+  SegmentManifest m;
+  m.fp = segment_fingerprint_of(kind, fps);
+  m.bytes = static_cast<std::uint32_t>(bytes.size());
+  m.blocks.resize(blocks);
+  for (std::size_t b = 0; b < blocks; ++b) m.blocks[b] = BlockManifest{fps[b], is_all_zero(pieces[b])};
+  return m;
+}
+
 Status check_manifest(const VersionManifest& m, const ManifestLimits& limits) {
   if (m.image_bytes > limits.image_bytes_max) {
     return make_error(Errc::too_large, "image of " + std::to_string(m.image_bytes) +

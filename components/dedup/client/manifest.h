@@ -61,6 +61,10 @@ std::uint64_t blocks_in(std::uint64_t bytes);
 // The length of block `index` of a segment (or image) of `bytes`.
 std::uint32_t block_bytes_at(std::uint64_t bytes, std::uint64_t index);
 
+// A segment's manifest from its bytes: each block's fingerprint and null flag, and the segment's
+// fingerprint. Pure and CPU-bound (the client cuts with it, the server checks uploads with it).
+SegmentManifest segment_manifest_of(HashKind kind, std::string_view bytes);
+
 struct ManifestLimits {
   std::uint32_t segment_bytes_max = kSegmentBytesMax;
   std::uint64_t image_bytes_max = kImageBytesMax;

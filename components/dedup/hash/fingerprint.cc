@@ -112,6 +112,27 @@ Fingerprint Hasher::of(HashKind kind, std::string_view bytes) {
   return h.finish();
 }
 
+void Hasher::of_each(HashKind kind, std::span<const std::string_view> pieces,
+                     std::span<Fingerprint> out) {
+  DOPPEL_ASSERT(out.size() == pieces.size());
+  std::size_t i = 0;
+  while (i < pieces.size()) {
+    if (kind == HashKind::sha256 && i + 1 < pieces.size() &&
+        pieces[i].size() == pieces[i + 1].size()) {
+      const auto digests = Sha256::of_pair(pieces[i], pieces[i + 1]);
+      for (const Sha256::Digest& d : digests) {
+        out[i].kind = kind;
+        out[i].bytes = {};
+        std::memcpy(out[i].bytes.data(), d.data(), d.size());
+        ++i;
+      }
+    } else {
+      out[i] = of(kind, pieces[i]);
+      ++i;
+    }
+  }
+}
+
 bool is_all_zero(std::string_view bytes) {
   // Word at a time; the tail byte by byte.
   std::size_t i = 0;

@@ -58,6 +58,10 @@ class Hasher {
   Fingerprint finish();
 
   static Fingerprint of(HashKind kind, std::string_view bytes);
+  // out[i] = of(kind, pieces[i]). Neighbouring SHA-256 pieces of one length are hashed two at
+  // a time (Sha256::of_pair), nearly twice as fast: give a segment's blocks in one call.
+  static void of_each(HashKind kind, std::span<const std::string_view> pieces,
+                      std::span<Fingerprint> out);
 
  private:
   HashKind kind_;

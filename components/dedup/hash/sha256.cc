@@ -104,22 +104,47 @@ void Sha256::update(std::string_view bytes) {
 }
 
 Sha256::Digest Sha256::finish() {
-  const std::uint64_t bits = total_bytes_ * 8;
   DOPPEL_ASSERT(buffered_ < kBlockBytes);
-  buffer_[buffered_++] = 0x80;
-  if (buffered_ > kBlockBytes - 8) {
-    std::memset(buffer_.data() + buffered_, 0, kBlockBytes - buffered_);
-    compress(buffer_.data(), 1);
-    buffered_ = 0;
-  }
-  std::memset(buffer_.data() + buffered_, 0, kBlockBytes - 8 - buffered_);
-  for (int i = 0; i < 8; ++i)
-    buffer_[kBlockBytes - 1 - i] = static_cast<std::uint8_t>(bits >> (8 * i));
-  compress(buffer_.data(), 1);
-  Digest out;
-  for (int i = 0; i < 8; ++i) store_be32(out.data() + 4 * i, state_[i]);
+  std::array<std::uint8_t, 2 * kBlockBytes> tail;
+  const std::size_t blocks = padded_tail(
+      std::string_view(reinterpret_cast<const char*>(buffer_.data()), buffered_), total_bytes_, tail);
+  compress(tail.data(), blocks);
+  const Digest out = digest();
   reset();
   return out;
+}
+
+std::size_t Sha256::padded_tail(std::string_view rest, std::uint64_t total_bytes,
+                                std::array<std::uint8_t, 2 * kBlockBytes>& out) {
+  DOPPEL_ASSERT(rest.size() < kBlockBytes);
+  // 0x80, zeros, then the length in bits (64 bits, big-endian) ending a block.
+  const std::size_t blocks = rest.size() + 1 + 8 <= kBlockBytes ? 1 : 2;
+  const std::size_t bytes = blocks * kBlockBytes;
+  std::memcpy(out.data(), rest.data(), rest.size());
+  out[rest.size()] = 0x80;
+  std::memset(out.data() + rest.size() + 1, 0, bytes - 8 - rest.size() - 1);
+  const std::uint64_t bits = total_bytes * 8;
+  for (int i = 0; i < 8; ++i) out[bytes - 1 - i] = static_cast<std::uint8_t>(bits >> (8 * i));
+  return blocks;
+}
+
+Sha256::Digest Sha256::digest() const {
+  Digest out;
+  for (int i = 0; i < 8; ++i) store_be32(out.data() + 4 * i, state_[i]);
+  return out;
+}
+
+std::array<Sha256::Digest, 2> Sha256::of_pair(std::string_view a, std::string_view b) {
+  DOPPEL_ASSERT(a.size() == b.size());
+  Sha256 ha, hb;
+  const std::size_t full = a.size() / kBlockBytes;
+  compress_pair(ha, reinterpret_cast<const std::uint8_t*>(a.data()), hb,
+                reinterpret_cast<const std::uint8_t*>(b.data()), full);
+  std::array<std::uint8_t, 2 * kBlockBytes> tail_a, tail_b;
+  const std::size_t tail_blocks = padded_tail(a.substr(full * kBlockBytes), a.size(), tail_a);
+  padded_tail(b.substr(full * kBlockBytes), b.size(), tail_b);
+  compress_pair(ha, tail_a.data(), hb, tail_b.data(), tail_blocks);
+  return {ha.digest(), hb.digest()};
 }
 
 Sha256::Digest Sha256::of(std::string_view bytes) {

@@ -169,6 +169,13 @@ class Store {
   // stored now, false if it was there already. Until a version references
   // it, gc may drop it after unreferenced_ttl.
   Result<bool> put_segment(const Fingerprint& fp, std::string_view bytes);
+  // The same with the bytes hashed already (the expensive part, which any core may do):
+  // `hashed` must be segment_manifest_of(fp.kind, bytes).
+  Result<bool> put_segment(const Fingerprint& fp, std::string_view bytes,
+                           const SegmentManifest& hashed);
+  // Whether a segment of this fingerprint and size may be stored at all (the kind of hash, the
+  // size limit), before hashing it. Reads only the options: any core may ask.
+  Status check_segment(const Fingerprint& fp, std::size_t bytes) const;
   // A new version of `image` (created on first commit) whose segments are
   // stored (not_found names the first missing one; all-null segments need
   // not be). Then reverse dedup of the previous version against it.

@@ -29,12 +29,16 @@ struct Pending {
 std::optional<std::uint64_t> first_bad(const SegmentMeta& m, const Store::Resolved& r,
                                        std::uint64_t p, std::uint64_t q,
                                        const std::string& buffer) {
+  std::vector<std::string_view> pieces(q - p);
   std::uint64_t at = 0;
   for (std::uint64_t i = p; i < q; ++i) {
-    const std::uint32_t b = r.blocks[i].block;
-    const std::string_view block(buffer.data() + at, m.block_length(b));
-    at += block.size();
-    if (Hasher::of(m.fp.kind, block) != m.blocks[b].fp) return i;
+    pieces[i - p] = std::string_view(buffer.data() + at, m.block_length(r.blocks[i].block));
+    at += pieces[i - p].size();
+  }
+  std::vector<Fingerprint> fps(pieces.size());
+  Hasher::of_each(m.fp.kind, pieces, fps);
+  for (std::uint64_t i = p; i < q; ++i) {
+    if (fps[i - p] != m.blocks[r.blocks[i].block].fp) return i;
   }
   return std::nullopt;
 }

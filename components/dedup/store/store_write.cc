@@ -39,26 +39,30 @@ Status write_blocks(OpenFile& file, std::string_view bytes, const std::vector<bo
 
 // --- put_segment
 
-Result<bool> Store::put_segment(const Fingerprint& fp, std::string_view bytes) {
+Status Store::check_segment(const Fingerprint& fp, std::size_t bytes) const {
   if (fp.kind != options_.hash) {
     return make_error(Errc::invalid_argument,
                       "the store fingerprints with " + std::string(hash_kind_name(options_.hash)));
   }
-  if (bytes.empty() || bytes.size() > options_.segment_bytes_max) {
-    return make_error(Errc::too_large, "a segment of " + std::to_string(bytes.size()) +
+  if (bytes == 0 || bytes > options_.segment_bytes_max) {
+    return make_error(Errc::too_large, "a segment of " + std::to_string(bytes) +
                                            " bytes; segment_bytes_max is " +
                                            std::to_string(options_.segment_bytes_max));
   }
+  return {};
+}
+
+Result<bool> Store::put_segment(const Fingerprint& fp, std::string_view bytes) {
   // Hash before taking the lock: it is the expensive part and touches nothing shared.
-  const std::size_t blocks = blocks_in(bytes.size());
-  std::vector<Fingerprint> block_fps(blocks);
-  std::vector<bool> null_blocks(blocks);
-  for (std::size_t b = 0; b < blocks; ++b) {
-    const std::string_view block = bytes.substr(b * kBlockBytes, kBlockBytes);
-    block_fps[b] = Hasher::of(fp.kind, block);
-    null_blocks[b] = is_all_zero(block);
-  }
-  if (segment_fingerprint_of(fp.kind, block_fps) != fp) {
+  if (Status s = check_segment(fp, bytes.size()); !s) return s.error();
+  return put_segment(fp, bytes, segment_manifest_of(fp.kind, bytes));
+}
+
+Result<bool> Store::put_segment(const Fingerprint& fp, std::string_view bytes,
+                                const SegmentManifest& hashed) {
+  if (Status s = check_segment(fp, bytes.size()); !s) return s.error();
+  DOPPEL_ASSERT(hashed.bytes == bytes.size() && hashed.blocks.size() == blocks_in(bytes.size()));
+  if (hashed.fp != fp) {
     return make_error(Errc::invalid_argument, "segment bytes do not hash to " + fp.short_hex());
   }
   FairLockGuard guard(mutex_);
@@ -67,6 +71,12 @@ Result<bool> Store::put_segment(const Fingerprint& fp, std::string_view bytes) {
   if (segments_.find_complete(fp)) return false;
   if (segments_.size() >= options_.segments_max) {
     return make_error(Errc::no_space, "segments_max " + std::to_string(options_.segments_max));
+  }
+  std::vector<Fingerprint> block_fps(hashed.blocks.size());
+  std::vector<bool> null_blocks(hashed.blocks.size());
+  for (std::size_t b = 0; b < hashed.blocks.size(); ++b) {
+    block_fps[b] = hashed.blocks[b].fp;
+    null_blocks[b] = hashed.blocks[b].null;
   }
   const SegmentId id = segments_.take_id();
   return put_segment_locked(
