@@ -57,6 +57,7 @@
 #include "components/dedup/store/paths.h"
 #include "components/dedup/store/reverse_dedup.h"
 #include "components/dedup/store/segment_table.h"
+#include "runtime/future.h"
 #include "runtime/runtime.h"
 #include "runtime/sync.h"
 
@@ -251,7 +252,7 @@ class Store {
                               const VersionManifest& manifest, Plan& plan);
   Status plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& change);
   Status stage_removal(const SegmentMeta& before, RemovalPlan& removal, Plan& plan,
-                       ChangeSet& change);
+                       ChangeSet& change, Future<Status>& compaction_write);
   Status stage_recipes(std::vector<Recipe>& recipes, Plan& plan, ChangeSet& change);
   Error abandon(ChangeSet& change, const Status& why);
   Result<CommitResult> commit_locked(std::string_view image, const VersionManifest& manifest);

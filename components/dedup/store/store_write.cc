@@ -4,6 +4,7 @@
 
 #include "components/dedup/store/store.h"
 #include "components/dedup/store/store_internal.h"
+#include "runtime/future.h"
 
 namespace doppel::dedup {
 namespace {
@@ -258,9 +259,27 @@ Status Store::stage_recipes(std::vector<Recipe>& recipes, Plan& plan, ChangeSet&
   return {};
 }
 
+namespace {
+
+// Waits for the compacted data file being written, if any: its status.
+Status await_write(Future<Status>& write) {
+  if (!write.valid()) return {};
+  std::optional<Status> written = write.get();
+  write = Future<Status>();
+  if (!written) return make_error(Errc::cancelled, "the store is stopping");
+  return *written;
+}
+
+}  // namespace
+
 // Applies the count changes to every touched segment and stages what follows:
 // new metadata, holes to punch, compacted data files, dropped segments.
+//
+// A compacted data file is written and synced by a fiber of its own while the next segment is
+// read and re-hashed here: the one waits on the disk, the other on the CPU. One write at a time;
+// all have finished when this returns, so the change commits only what is durable.
 Status Store::plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& change) {
+  Future<Status> compaction_write;
   for (const auto& [id, block_deltas] : deltas) {
     // A segment both versions use: what one gains the other loses. Nothing to write.
     if (std::all_of(block_deltas.begin(), block_deltas.end(),
@@ -276,13 +295,16 @@ Status Store::plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& chan
         r.kind == RemovalKind::drop ? 0 : r.after.space().stored_bytes;
     DOPPEL_ASSERT(stored_after <= stored_before);
     plan.bytes_freed += stored_before - stored_after;
-    if (Status s = stage_removal(**before, r, plan, change); !s) return s;
+    if (Status s = stage_removal(**before, r, plan, change, compaction_write); !s) {
+      (void)await_write(compaction_write);
+      return s;
+    }
   }
-  return {};
+  return await_write(compaction_write);
 }
 
 Status Store::stage_removal(const SegmentMeta& before, RemovalPlan& r, Plan& plan,
-                            ChangeSet& change) {
+                            ChangeSet& change, Future<Status>& compaction_write) {
   const std::string meta_path = paths_.segment_meta(before.id);
   const std::string data_path = paths_.segment_data(before.id, before.generation);
   switch (r.kind) {
@@ -308,8 +330,11 @@ Status Store::stage_removal(const SegmentMeta& before, RemovalPlan& r, Plan& pla
       }
       if (!data) return data.error();
       const std::string new_path = paths_.segment_data(before.id, r.after.generation);
+      if (Status s = await_write(compaction_write); !s) return s;
       change.created(new_path);
-      if (Status s = io_.write_synced(new_path, *data); !s) return s;
+      compaction_write = run_on(rt_, rt_.this_core(), [this, new_path, bytes = std::move(*data)] {
+        return io_.write_synced(new_path, bytes);
+      });
       change.remove(data_path);
       ++plan.segments_compacted;
       break;
