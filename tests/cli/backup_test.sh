@@ -261,9 +261,22 @@ expect_usage "a bad URL" "--server" ls --server "ftp://127.0.0.1:$port"
 expect_usage "rm without a version" "NAME@VERSION" rm vm-a --server "$server"
 expect_usage "a bad version" "version" get vm-a@x -o "$tmp/x" --server "$server"
 expect_usage "another hash" "sha256" put "$tmp/a1.img" --image vm-a --hash sha1 --server "$server"
+expect_usage "--uploads out of range" "uploads" put "$tmp/a1.img" --image vm-a --uploads 0 --server "$server"
 expect_usage "no subcommand" "" --server "$server"
 [ ! -e "$tmp/x" ] && [ ! -e "$tmp/x.tmp" ] || fail "a refused get left a file"
 echo "ok: bad input is refused with exit 2"
+
+# --- a segment repeated within one image is stored once and counted once, and the image comes
+# back whole, however many uploads are in flight
+for n in 1 3; do
+  python3 -c "import os; b = os.urandom(1 << 20); open('$tmp/rep$n.img', 'wb').write(b * 4)"
+  backup put "$tmp/rep$n.img" --image "vm-rep$n" --uploads "$n" >/dev/null 2>"$tmp/put.err" ||
+    fail "put rep$n.img with --uploads $n: $(cat "$tmp/put.err")"
+  grep -q "4 segments: 1 uploaded (.*), 3 deduplicated, 0 null" "$tmp/put.err" ||
+    fail "rep$n.img with --uploads $n: wanted 1 uploaded and 3 deduplicated: $(cat "$tmp/put.err")"
+  check_get "vm-rep$n" "rep$n"
+done
+echo "ok: a segment repeated in an image is stored once and restores (1 and 3 uploads in flight)"
 
 # --- SIGTERM stops the server cleanly; then a clear error, exit 1
 stop
