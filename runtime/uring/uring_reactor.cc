@@ -93,7 +93,15 @@ class UringReactor final : public Reactor {
     // Not IORING_SETUP_COOP_TASKRUN: with it, the completion of our eventfd
     // read, when another core writes the eventfd, could leave this core
     // asleep in io_uring_enter (seen on 6.x: the cross-core wake-up hung).
-    int rc = ::io_uring_queue_init(kRingEntries, &ring_, IORING_SETUP_SINGLE_ISSUER);
+    // DEFER_TASKRUN (Linux 6.1; needs SINGLE_ISSUER, and the ring is made on the core's own
+    // thread): the kernel runs the task work of our completions only when we enter the ring
+    // (poll), not on the exit of every system call. Without it, multishot receives ran on our
+    // sends' exits and fought over socket locks: 24 % of a KV server's CPU, throughput 0.63x
+    // epoll's; with it, on par. Our eventfd read is entered for in poll() like everything else,
+    // so a cross-core wake-up is not lost (unlike the hang with COOP_TASKRUN, next).
+    int rc = ::io_uring_queue_init(kRingEntries, &ring_, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+    defer_taskrun_ = rc >= 0;
+    if (rc < 0) rc = ::io_uring_queue_init(kRingEntries, &ring_, IORING_SETUP_SINGLE_ISSUER);
     if (rc < 0) rc = ::io_uring_queue_init(kRingEntries, &ring_, 0);
     if (rc < 0) {
       *why = std::string("io_uring_queue_init: ") + std::strerror(-rc);
@@ -132,6 +140,7 @@ class UringReactor final : public Reactor {
     io_uring_cqe* cqe = nullptr;
     if (timeout_ns == 0) {
       ::io_uring_submit(&ring_);
+      if (defer_taskrun_) ::io_uring_get_events(&ring_);  // run deferred task work, post CQEs
     } else if (timeout_ns < 0) {
       ::io_uring_submit_and_wait(&ring_, 1);
     } else {
@@ -414,6 +423,7 @@ class UringReactor final : public Reactor {
   io_uring_buf_ring* buf_ring_ = nullptr;
   std::size_t buf_ring_bytes_ = 0;
   std::unique_ptr<char[]> storage_;
+  bool defer_taskrun_ = false;
   char* buffers_ = nullptr;
   std::map<Multishot*, std::unique_ptr<Multishot>> multishots_;
 };
