@@ -98,7 +98,7 @@ class UringReactor final : public Reactor {
     // (poll), not on the exit of every system call. Without it, multishot receives ran on our
     // sends' exits and fought over socket locks: 24 % of a KV server's CPU, throughput 0.63x
     // epoll's; with it, on par. Our eventfd read is entered for in poll() like everything else,
-    // so a cross-core wake-up is not lost (unlike the hang with COOP_TASKRUN, next).
+    // so a cross-core wake-up is not lost (unlike with COOP_TASKRUN, above).
     int rc = ::io_uring_queue_init(kRingEntries, &ring_, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
     defer_taskrun_ = rc >= 0;
     if (rc < 0) rc = ::io_uring_queue_init(kRingEntries, &ring_, IORING_SETUP_SINGLE_ISSUER);
