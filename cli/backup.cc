@@ -150,9 +150,12 @@ int put_image(BackupContext& ctx, const BackupArgs& a, int fd, std::uint64_t tot
   dedup::Uploader up(ctx.rt, ctx.client, a.image, options);
   ProgressLine progress(ctx.rt);
   const Instant start = ctx.rt.now();
-  std::string buffer(kFileReadBytes, '\0');
   for (;;) {
-    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    // Read straight into the segment being cut (an image past the limit gets no room: feed()
+    // then names the limit).
+    const std::span<char> space = up.input_space(kFileReadBytes);
+    char over;
+    const ssize_t n = space.empty() ? ::read(fd, &over, 1) : ::read(fd, space.data(), space.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       progress.done();
@@ -161,7 +164,8 @@ int put_image(BackupContext& ctx, const BackupArgs& a, int fd, std::uint64_t tot
       return kExitFailed;
     }
     if (n == 0) break;
-    if (Status s = up.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n))); !s) {
+    const auto got = static_cast<std::size_t>(n);
+    if (Status s = space.empty() ? up.feed(std::string_view(&over, 1)) : up.fed(got); !s) {
       progress.done();
       return fail(ctx, "put", s.error());
     }

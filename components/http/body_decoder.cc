@@ -97,6 +97,13 @@ BodyDecoder::Step BodyDecoder::fail(int status, const char* reason) {
   return Step{0, {}, false, ParseError{status, reason}};
 }
 
+void BodyDecoder::take_length(std::uint64_t n) {
+  DOPPEL_ASSERT(n <= length_remaining());
+  remaining_ -= n;
+  body_bytes_ += n;
+  if (remaining_ == 0) state_ = State::done;
+}
+
 BodyDecoder::Step BodyDecoder::step_length(std::string_view input) {
   const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size()));
   remaining_ -= n;

@@ -49,6 +49,10 @@ class BodyDecoder {
   std::optional<ParseError> finish();
 
   bool done() const { return state_ == State::done; }
+  // Bytes of a Content-Length body still to come (0 for any other framing, or when done).
+  std::uint64_t length_remaining() const { return state_ == State::length ? remaining_ : 0; }
+  // `n` (at most length_remaining()) body bytes the caller received straight into its buffer.
+  void take_length(std::uint64_t n);
   std::uint64_t body_bytes() const { return body_bytes_; }
 
  private:

@@ -113,7 +113,9 @@ RequestOutcome RequestParser::parse(std::string_view input, std::size_t* consume
     // After an error the stream cannot be resynced: everything given is used up.
     if (std::holds_alternative<ParseError>(*outcome)) used = input.size();
     *consumed = used;
-    DOPPEL_ASSERT(used > 0 || std::holds_alternative<NeedMoreBytes>(*outcome));
+    DOPPEL_ASSERT(used > 0 || std::holds_alternative<NeedMoreBytes>(*outcome) ||
+                  (std::holds_alternative<Request>(*outcome) && filled_directly_));
+    filled_directly_ = false;
     return std::move(*outcome);
   }
 }
@@ -161,6 +163,7 @@ std::optional<RequestOutcome> RequestParser::start_body() {
   if (f.kind == Framing::Kind::none) return finish_request();
   if (f.kind == Framing::Kind::length) {
     body_.start_length(f.length, limits_.body_bytes_max);
+    body_length_ = f.length;
     pending_.body.reserve(
         static_cast<std::size_t>(std::min<std::uint64_t>(f.length, kBodyReserveBytesMax)));
   } else {
@@ -177,15 +180,47 @@ std::optional<RequestOutcome> RequestParser::step_body(std::string_view rest, st
     const BodyDecoder::Step s = body_.step(rest.substr(*used));
     *used += s.used;
     if (s.error) return fail(*s.error);
+    make_body_room(s.data.size());
     pending_.body.append(s.data);
     if (s.done) return finish_request();
     if (s.used == 0) return NeedMoreBytes{};
   }
 }
 
+// Room for n more body bytes. A Content-Length body gets its whole length once its first
+// kBodyReserveBytesMax have arrived: one move of what came so far, not one per doubling.
+void RequestParser::make_body_room(std::size_t n) {
+  std::string& body = pending_.body;
+  if (body.capacity() - body.size() >= n) return;
+  if (body_length_ > 0 && body.size() + n <= body_length_) {
+    body.reserve(static_cast<std::size_t>(body_length_));
+  }
+}
+
+std::span<char> RequestParser::body_space(std::size_t max) {
+  DOPPEL_ASSERT(space_given_ == 0);
+  const std::uint64_t remaining = state_ == State::body ? body_.length_remaining() : 0;
+  const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, max));
+  if (n == 0) return {};
+  make_body_room(n);
+  const std::size_t at = pending_.body.size();
+  pending_.body.resize(at + n);
+  space_given_ = n;
+  return {pending_.body.data() + at, n};
+}
+
+void RequestParser::body_filled(std::size_t n) {
+  DOPPEL_ASSERT(n <= space_given_);
+  pending_.body.resize(pending_.body.size() - (space_given_ - n));
+  space_given_ = 0;
+  body_.take_length(n);
+  filled_directly_ = body_.done();
+}
+
 RequestOutcome RequestParser::finish_request() {
   state_ = State::start;
   empty_lines_ = 0;
+  body_length_ = 0;
   Request done = std::move(pending_);
   pending_ = Request{};
   return done;

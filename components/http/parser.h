@@ -17,7 +17,8 @@
 // Guarantees, whatever the bytes (the fuzz tests check each one):
 // - it never uses more than it was given;
 // - every outcome but NeedMoreBytes uses at least one byte, so the loop above ends (a
-//   ParseError uses all it was given: nothing after it can be trusted);
+//   ParseError uses all it was given: nothing after it can be trusted), except the Request
+//   whose body's last bytes were received directly (below);
 // - NeedMoreBytes means nothing more can be parsed now; what it leaves unused is an incomplete
 //   head within the limits (body bytes are used as they arrive, kept inside the parser);
 // - the outcomes do not depend on how the stream was split.
@@ -29,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -61,6 +63,14 @@ class RequestParser {
   // the parser is done: calling parse() again is a bug (it asserts).
   RequestOutcome parse(std::string_view input, std::size_t* consumed);
 
+  // Receiving a body directly: while a Content-Length body is coming and the caller holds no
+  // unused bytes, it may read up to `max` of the next body bytes into body_space(max) (empty
+  // when no such body is coming) instead of passing them to parse(), then count the first n
+  // with body_filled(n); the next parse() gives the request once it is complete. A large upload
+  // is then copied once, from the socket into the request, not three times.
+  std::span<char> body_space(std::size_t max);
+  void body_filled(std::size_t n);
+
   bool closed() const { return state_ == State::closed; }
   // Between requests, with nothing of the next one used yet (an idle connection). Bytes left
   // unused by the last call may still hold the start of one.
@@ -81,6 +91,7 @@ class RequestParser {
   std::optional<ParseError> parse_head(std::string_view head);
   std::optional<ParseError> parse_request_line(std::string_view line);
   std::optional<RequestOutcome> start_body();
+  void make_body_room(std::size_t n);
   RequestOutcome fail(ParseError error);
   RequestOutcome finish_request();
 
@@ -90,6 +101,9 @@ class RequestParser {
   HeadScanner scanner_;
   BodyDecoder body_;
   Request pending_;
+  std::uint64_t body_length_ = 0;  // of a Content-Length body being received
+  std::size_t space_given_ = 0;    // by the last body_space()
+  bool filled_directly_ = false;   // the current body's last bytes came by body_filled()
 };
 
 // The status line and header fields of a response.
@@ -132,6 +146,14 @@ class ResponseParser {
 
   // Between responses (after MessageEnd, before expect()).
   bool idle() const { return state_ == State::idle; }
+  // Receiving a body directly: while a Content-Length body is coming and the caller holds no
+  // unused bytes, it may read up to `max` of the next body bytes into body_space(max) (empty
+  // when no such body is coming) instead of passing them to parse(), then count the first n
+  // with body_filled(n); the next parse() gives the request once it is complete. A large upload
+  // is then copied once, from the socket into the request, not three times.
+  std::span<char> body_space(std::size_t max);
+  void body_filled(std::size_t n);
+
   bool closed() const { return state_ == State::closed; }
 
  private:

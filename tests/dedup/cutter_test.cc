@@ -104,6 +104,57 @@ TEST_CASE("cutter: any input chunking gives the same segments and fingerprints",
   });
 }
 
+TEST_CASE("cutter: reading into its input space, with recycled buffers, cuts as feed does",
+          "[prop]") {
+  rc::prop("input_space/took equals feed", [](const std::vector<std::size_t>& raw_sizes) {
+    Prng rng(*rc::gen::arbitrary<std::uint64_t>());
+    const std::string image = make_image(rng, *rc::gen::inRange<std::size_t>(0, 40),
+                                         *rc::gen::inRange<std::size_t>(0, 5000));
+    std::vector<std::size_t> sizes;
+    for (const std::size_t s : raw_sizes) sizes.push_back(1 + s % 20000);
+    if (sizes.empty()) sizes.push_back(1 + *rc::gen::inRange<std::size_t>(0, 9000));
+    const CutterOptions options = small_cutter(16 * 1024);
+    VersionManifest whole;
+    const auto expected = cut_image(image, options, whole);
+
+    ImageCutter cutter(options);
+    std::vector<CutSegment> got;
+    std::vector<CutSegment> completed;
+    std::size_t at = 0;
+    for (std::size_t i = 0; at < image.size(); ++i) {
+      const std::span<char> space = cutter.input_space(sizes[i % sizes.size()]);
+      RC_ASSERT(!space.empty());
+      const std::size_t n = std::min(space.size(), image.size() - at);
+      std::string_view(image).substr(at, n).copy(space.data(), n);
+      at += n;
+      cutter.took(n, completed);
+      for (CutSegment& c : completed) {
+        got.push_back(c);
+        // Hand the buffer back damaged: what is cut into it next must not see the old bytes.
+        std::fill(c.bytes.begin(), c.bytes.end(), '\xAA');
+        cutter.recycle(std::move(c.bytes));
+      }
+      completed.clear();
+    }
+    if (auto last = cutter.finish()) got.push_back(std::move(*last));
+    RC_ASSERT(cutter.manifest() == whole);
+    RC_ASSERT(got.size() == expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) RC_ASSERT(got[i].bytes == expected[i].bytes);
+  });
+}
+
+TEST_CASE("cutter: no input space past image_bytes_max, and feed then names the limit", "[unit]") {
+  CutterOptions options = small_cutter(16 * 1024);
+  options.image_bytes_max = 10000;
+  ImageCutter cutter(options);
+  std::vector<CutSegment> completed;
+  const std::span<char> space = cutter.input_space(1u << 20);
+  REQUIRE(space.size() == 10000);
+  cutter.took(space.size(), completed);
+  REQUIRE(cutter.input_space(1u << 20).empty());
+  REQUIRE(cutter.feed("x", completed).code() == Errc::too_large);
+}
+
 TEST_CASE("cutter: every split size from 1 byte up gives the same manifest", "[unit]") {
   Prng rng(5);
   const std::string image = make_image(rng, 9, 123);

@@ -111,12 +111,13 @@ Result<std::vector<bool>> DedupClient::has_segments(std::span<const Fingerprint>
   return decode_presence(r->body, fps.size());
 }
 
-Result<bool> DedupClient::put_segment(const Fingerprint& fp, std::string bytes) {
+Result<bool> DedupClient::put_segment(const Fingerprint& fp, std::string& bytes) {
   ClientRequest request = request_of("PUT", "/segments/" + fp.hex());
   request.body = std::move(bytes);
   request.headers.add("Content-Type", "application/octet-stream");
   // No overall deadline: io_timeout bounds every read and write of it.
   auto r = expect(call(quick_, request, Duration::max()), 201, 200);
+  bytes = std::move(request.body);
   if (!r) return r.error();
   return r->status == 201;
 }

@@ -48,8 +48,9 @@ class DedupClient {
   Result<ServerInfo> info();
   // At most info().query_fingerprints_max at once.
   Result<std::vector<bool>> has_segments(std::span<const Fingerprint> fps);
-  // True if stored now, false if the server had it.
-  Result<bool> put_segment(const Fingerprint& fp, std::string bytes);
+  // True if stored now, false if the server had it. `bytes` are sent from where they are and
+  // left as they were (the caller may reuse the buffer).
+  Result<bool> put_segment(const Fingerprint& fp, std::string& bytes);
   Result<CommitResult> commit(std::string_view image, const VersionManifest& manifest);
 
   Result<std::vector<ImageSummary>> list_images();

@@ -92,13 +92,14 @@ Status Uploader::settle(std::vector<CutSegment>& batch) {
       ++progress_.segments_deduplicated;
     } else {
       known_.insert(s.manifest.fp);
-      auto stored = client_.put_segment(s.manifest.fp, std::move(s.bytes));
+      auto stored = client_.put_segment(s.manifest.fp, s.bytes);
       if (!stored) return stored.error();
       ++(*stored ? progress_.segments_uploaded : progress_.segments_deduplicated);
       if (*stored) progress_.bytes_uploaded += bytes;
     }
     if (!s.manifest.all_null()) known_.insert(s.manifest.fp);
     progress_.bytes_done += bytes;
+    cutter_.recycle(std::move(s.bytes));
   }
   return {};
 }
@@ -114,14 +115,25 @@ Status Uploader::feed(std::string_view bytes) {
   if (error_) return *error_;
   completed_.clear();
   if (Status s = cutter_.feed(bytes, completed_); !s) return s;
-  progress_.bytes_cut += bytes.size();
+  return after_cut(bytes.size());
+}
+
+Status Uploader::fed(std::size_t n) {
+  if (error_) return *error_;
+  completed_.clear();
+  cutter_.took(n, completed_);
+  return after_cut(n);
+}
+
+Status Uploader::after_cut(std::size_t bytes) {
+  progress_.bytes_cut += bytes;
   for (CutSegment& segment : completed_) {
     if (Status s = enqueue(std::move(segment)); !s) return s;
   }
   completed_.clear();
   // Cutting is CPU work that never waits: give way now and then, so that the upload fiber
   // sends its next request as soon as the last one is answered, while we cut on.
-  cut_since_yield_ += bytes.size();
+  cut_since_yield_ += bytes;
   if (cut_since_yield_ >= kYieldBytes) {
     cut_since_yield_ = 0;
     rt_.sleep(Duration(0));

@@ -60,6 +60,10 @@ class Uploader {
   // The next bytes of the image. The first upload error stops everything and is returned by
   // every later call.
   Status feed(std::string_view bytes);
+  // Or, saving a copy of every byte: read the next bytes of the image into input_space(max),
+  // then fed(n) for the first n of them (as ImageCutter::input_space).
+  std::span<char> input_space(std::size_t max) { return cutter_.input_space(max); }
+  Status fed(std::size_t n);
   // Ends the image: waits for the uploads, then commits.
   Result<CommitResult> finish();
 
@@ -69,6 +73,7 @@ class Uploader {
   void upload_loop();
   Status settle(std::vector<CutSegment>& batch);
   Status enqueue(CutSegment segment);
+  Status after_cut(std::size_t bytes);
   void stop_uploads();
 
   Runtime& rt_;

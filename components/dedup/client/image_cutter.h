@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,15 @@ class ImageCutter {
   // Takes the next bytes of the image; appends each segment they complete to
   // `completed`. too_large (and nothing taken) past image_bytes_max.
   Status feed(std::string_view bytes, std::vector<CutSegment>& completed);
+  // Reading straight into the segment being cut, which saves copying every byte: room for at
+  // most `max` next bytes of the image (empty past image_bytes_max); fill a prefix, then
+  // took(n) takes it as feed() would.
+  std::span<char> input_space(std::size_t max);
+  void took(std::size_t n, std::vector<CutSegment>& completed);
+  // A cut segment's buffer, no longer needed: a later segment is cut into it (no fresh memory
+  // to fault in and zero for each). At most kSpareBuffersMax are kept.
+  void recycle(std::string buffer);
+  static constexpr std::size_t kSpareBuffersMax = 16;
   // Ends the image: the last segment if bytes remain since the last full one.
   std::optional<CutSegment> finish();
   bool finished() const { return finished_; }
@@ -59,11 +69,16 @@ class ImageCutter {
 
  private:
   void take(std::string_view bytes);
+  void start_segment();
   CutSegment end_segment();
 
   CutterOptions options_;
   VersionManifest manifest_;
+  // current_.bytes is segment_bytes long; its first `filled_` are the segment's so far.
   CutSegment current_;
+  std::size_t filled_ = 0;
+  std::size_t space_given_ = 0;  // by the last input_space()
+  std::vector<std::string> spare_;
   bool finished_ = false;
 };
 
