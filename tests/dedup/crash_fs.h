@@ -34,6 +34,11 @@ class CrashFs final : public FileSystem {
       : rt_(rt), inner_(inner), stop_at_(stop_at), mode_(mode), stopped_(stopped) {}
 
   std::uint64_t operations() const { return count_; }
+  // The disk works again (after a stop in fail mode): a disk error that passed.
+  void heal() {
+    stopped_ = false;
+    stop_at_ = kNever;
+  }
 
   // Before each operation that changes the disk: false once stopped (fail mode).
   bool step() {

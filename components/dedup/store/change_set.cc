@@ -52,9 +52,11 @@ Status ChangeSet::commit() {
   return clear_intent(io_, paths_);
 }
 
-void ChangeSet::abandon() {
+bool ChangeSet::abandon() {
   DOPPEL_ASSERT(!logged_);
-  for (const std::string& path : staged_) (void)io_.remove_if_present(path);
+  bool all = true;
+  for (const std::string& path : staged_) all = io_.remove_if_present(path).ok() && all;
+  return all;
 }
 
 }  // namespace doppel::dedup

@@ -43,8 +43,9 @@ class ChangeSet {
   // After commit() failed: true if the intent reached the log (the change
   // then completes at recovery), false if nothing changed.
   bool logged() const { return logged_; }
-  // After a failure before logging: removes the staged files (best effort).
-  void abandon();
+  // After a failure before logging: removes the staged files. False if some could not be
+  // removed (recovery removes them).
+  bool abandon();
 
  private:
   FileIo& io_;

@@ -44,7 +44,9 @@ struct StoreOptions {
   std::uint64_t segments_max = 1ull << 26;
   std::uint32_t has_segments_max = 1u << 20;   // fingerprints per has_segments call
   std::uint64_t read_bytes_max = 64ull << 20;  // per read call
-  std::uint32_t meta_cache_entries = 64;       // segment metadata kept for reads
+  // Segment metadata kept in memory, for reads and for the commits that follow (a version of
+  // 256 MiB in 4 MiB segments touches 64, and as many of the version before).
+  std::uint32_t meta_cache_entries = 256;
   std::uint32_t resolved_cache_versions = 4;   // versions whose chains are kept resolved
   // Re-hash every block a read returns and fail with corrupt on a mismatch.
   bool verify_reads = true;

@@ -84,7 +84,6 @@ Status Store::ensure_ready() {
 
 void Store::changed() {
   ++epoch_;
-  meta_cache_.clear();
   resolved_cache_.clear();
 }
 
@@ -93,6 +92,7 @@ void Store::changed() {
 Status Store::recover() {
   needs_recovery_ = true;
   changed();
+  meta_cache_.clear();  // the files are the truth again
   segments_.clear();
   catalog_.clear();
   load_problems_.clear();
@@ -254,7 +254,7 @@ Status Store::run_change(ChangeSet& change, const Plan& plan) {
     return {};
   }
   if (!change.logged()) {
-    change.abandon();
+    if (!change.abandon()) needs_recovery_ = true;  // recovery removes what is left
     return s;
   }
   needs_recovery_ = true;
@@ -265,8 +265,14 @@ Status Store::run_change(ChangeSet& change, const Plan& plan) {
 void Store::install(const Plan& plan) {
   changed();
   const Instant now = rt_.now();
-  for (const SegmentMeta& m : plan.metas) segments_.put(m.header(), now);
-  for (const SegmentId id : plan.dropped) segments_.erase(id);
+  for (const SegmentMeta& m : plan.metas) {
+    segments_.put(m.header(), now);
+    remember_meta(m);
+  }
+  for (const SegmentId id : plan.dropped) {
+    segments_.erase(id);
+    forget_meta(id);
+  }
   for (const auto& [image, version] : plan.removed) catalog_.erase(image, version);
   for (const auto& [image, summary] : plan.versions) catalog_.put(image, summary);
   counters_.blocks_reverse_deduped += plan.blocks_reverse_deduped;

@@ -250,9 +250,13 @@ class Store {
   Result<const SegmentMeta*> loaded_meta(SegmentId id, Plan& plan);
   Result<Recipe> build_recipe(std::string_view image, VersionNumber version,
                               const VersionManifest& manifest, Plan& plan);
+  // --- the segment side of a change (store_segments.cc)
+  struct Compaction;
   Status plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& change);
-  Status stage_removal(const SegmentMeta& before, RemovalPlan& removal, Plan& plan,
-                       ChangeSet& change, Future<Status>& compaction_write);
+  void stage_removal(const SegmentMeta& before, const RemovalPlan& removal, Plan& plan,
+                     ChangeSet& change);
+  Status compact(const std::vector<Compaction>& compactions);
+  Result<std::string> compacted_data(const Compaction& compaction, CoreId core);
   Status stage_recipes(std::vector<Recipe>& recipes, Plan& plan, ChangeSet& change);
   Error abandon(ChangeSet& change, const Status& why);
   Result<CommitResult> commit_locked(std::string_view image, const VersionManifest& manifest);
@@ -261,6 +265,9 @@ class Store {
   // --- reads (store_read.cc)
   Result<std::shared_ptr<const Resolved>> resolve(std::string_view image, VersionNumber version);
   Result<std::shared_ptr<const SegmentMeta>> cached_meta(SegmentId id);
+  void remember_meta(const SegmentMeta& meta);
+  void remember_meta(std::shared_ptr<const SegmentMeta> meta);
+  void forget_meta(SegmentId id);
   Status read_blocks(const Resolved& r, std::uint64_t offset, std::span<char> into);
   Status read_run(const Resolved& r, const SegmentMeta& meta, std::uint64_t first,
                   std::uint64_t end, std::uint64_t offset, std::span<char> into,

@@ -137,6 +137,11 @@ Status Store::check_locked() {
     metas.emplace(f->id, std::move(*m));
   }
   if (metas.size() != segments_.size()) return violation("segments without metadata");
+  for (const auto& [id, cached] : meta_cache_) {
+    const auto on_disk = metas.find(id);
+    if (on_disk == metas.end()) return violation(seg_name(id) + " is cached but not stored");
+    if (*cached != on_disk->second) return violation(seg_name(id) + ": the cached metadata differs");
+  }
   Counts counts;
   for (const auto& [image, iv] : catalog_.images()) {
     if (Status s = check_image(image, metas, counts); !s) return s;
@@ -195,6 +200,10 @@ Result<VerifyReport> Store::verify() {
 }
 
 Result<VerifyReport> Store::verify_locked() {
+  // Verify judges the disk, not memory: metadata it finds damaged is read from the disk again
+  // from now on (and fails there), as it would be after a restart.
+  meta_cache_.clear();
+  changed();
   VerifyReport report;
   report.problems = load_problems_;
   std::set<std::pair<SegmentId, std::uint32_t>> bad_blocks;

@@ -131,6 +131,8 @@ Result<std::shared_ptr<const Store::Resolved>> Store::resolve(std::string_view i
   return std::shared_ptr<const Resolved>(out);
 }
 
+// The cache holds what the files hold: every change to a segment's metadata passes through
+// remember_meta or forget_meta once it is durable, and recovery empties the cache.
 Result<std::shared_ptr<const SegmentMeta>> Store::cached_meta(SegmentId id) {
   for (std::size_t i = 0; i < meta_cache_.size(); ++i) {
     if (meta_cache_[i].first != id) continue;
@@ -142,9 +144,23 @@ Result<std::shared_ptr<const SegmentMeta>> Store::cached_meta(SegmentId id) {
   Result<SegmentMeta> m = load_meta(id);
   if (!m) return m.error();
   auto meta = std::make_shared<const SegmentMeta>(std::move(*m));
-  if (meta_cache_.size() >= options_.meta_cache_entries) meta_cache_.erase(meta_cache_.begin());
-  meta_cache_.emplace_back(id, meta);
+  remember_meta(meta);
   return std::shared_ptr<const SegmentMeta>(meta);
+}
+
+void Store::remember_meta(const SegmentMeta& meta) {
+  remember_meta(std::make_shared<const SegmentMeta>(meta));
+}
+
+void Store::remember_meta(std::shared_ptr<const SegmentMeta> meta) {
+  forget_meta(meta->id);
+  if (meta_cache_.size() >= options_.meta_cache_entries) meta_cache_.erase(meta_cache_.begin());
+  const SegmentId id = meta->id;
+  meta_cache_.emplace_back(id, std::move(meta));
+}
+
+void Store::forget_meta(SegmentId id) {
+  std::erase_if(meta_cache_, [id](const auto& entry) { return entry.first == id; });
 }
 
 // Reads the blocks covering [offset, offset + into.size()): consecutive

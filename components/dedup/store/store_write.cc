@@ -93,14 +93,16 @@ Result<bool> Store::put_segment_locked(const SegmentMeta& meta, std::string_view
                                        const std::vector<bool>& null_blocks) {
   const SegmentId id = meta.id;
   if (Status s = write_segment(meta, bytes, null_blocks); !s) {
-    // Best effort: what is left is deleted at the next recovery.
+    // What cannot be removed now (the disk failing still) is removed by a recovery, which the
+    // next operation runs: no stray file outlives the next operation.
     for (const std::string& path : {paths_.segment_meta(id), staged_path(paths_.segment_meta(id)),
                                     paths_.segment_data(id, 0)}) {
-      (void)io_.remove_if_present(path);
+      if (!io_.remove_if_present(path)) needs_recovery_ = true;
     }
     return s.error();
   }
   segments_.put(meta.header(), rt_.now());
+  remember_meta(meta);  // the commit that follows needs it
   rt_.record(Event("DedupSegmentStored")
                  .detail("segment", id)
                  .detail("bytes", bytes.size())
@@ -177,9 +179,9 @@ Result<Recipe> Store::build_recipe(std::string_view image, VersionNumber version
 Result<const SegmentMeta*> Store::loaded_meta(SegmentId id, Plan& plan) {
   auto it = plan.loaded.find(id);
   if (it != plan.loaded.end()) return &it->second;
-  Result<SegmentMeta> m = load_meta(id);
+  Result<std::shared_ptr<const SegmentMeta>> m = cached_meta(id);
   if (!m) return m.error();
-  return &plan.loaded.emplace(id, std::move(*m)).first->second;
+  return &plan.loaded.emplace(id, **m).first->second;
 }
 
 Status Store::check_commit_limits(std::string_view image) const {
@@ -261,7 +263,7 @@ Result<CommitResult> Store::commit_locked(std::string_view image, const VersionM
 }
 
 Error Store::abandon(ChangeSet& change, const Status& why) {
-  change.abandon();
+  if (!change.abandon()) needs_recovery_ = true;  // as in put_segment_locked
   return why.error();
 }
 
@@ -270,94 +272,6 @@ Status Store::stage_recipes(std::vector<Recipe>& recipes, Plan& plan, ChangeSet&
     if (Status s = change.stage(paths_.recipe(r.image, r.version), encode_recipe(r)); !s) return s;
     plan.versions.emplace_back(r.image, summary_of(r.header()));
   }
-  return {};
-}
-
-namespace {
-
-// Waits for the compacted data file being written, if any: its status.
-Status await_write(Future<Status>& write) {
-  if (!write.valid()) return {};
-  std::optional<Status> written = write.get();
-  write = Future<Status>();
-  if (!written) return make_error(Errc::cancelled, "the store is stopping");
-  return *written;
-}
-
-}  // namespace
-
-// Applies the count changes to every touched segment and stages what follows:
-// new metadata, holes to punch, compacted data files, dropped segments.
-//
-// A compacted data file is written and synced by a fiber of its own while the next segment is
-// read and re-hashed here: the one waits on the disk, the other on the CPU. One write at a time;
-// all have finished when this returns, so the change commits only what is durable.
-Status Store::plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& change) {
-  Future<Status> compaction_write;
-  for (const auto& [id, block_deltas] : deltas) {
-    // A segment both versions use: what one gains the other loses. Nothing to write.
-    if (std::all_of(block_deltas.begin(), block_deltas.end(),
-                    [](const auto& d) { return d.second == 0; })) {
-      continue;
-    }
-    Result<const SegmentMeta*> before = loaded_meta(id, plan);
-    if (!before) return before.error();
-    RemovalPlan r = plan_block_removal(**before, block_deltas, options_.rebuild_threshold_percent);
-    plan.blocks_removed += r.removed.size();
-    const std::uint64_t stored_before = (*before)->space().stored_bytes;
-    const std::uint64_t stored_after =
-        r.kind == RemovalKind::drop ? 0 : r.after.space().stored_bytes;
-    DOPPEL_ASSERT(stored_after <= stored_before);
-    plan.bytes_freed += stored_before - stored_after;
-    if (Status s = stage_removal(**before, r, plan, change, compaction_write); !s) {
-      (void)await_write(compaction_write);
-      return s;
-    }
-  }
-  return await_write(compaction_write);
-}
-
-Status Store::stage_removal(const SegmentMeta& before, RemovalPlan& r, Plan& plan,
-                            ChangeSet& change, Future<Status>& compaction_write) {
-  const std::string meta_path = paths_.segment_meta(before.id);
-  const std::string data_path = paths_.segment_data(before.id, before.generation);
-  switch (r.kind) {
-    case RemovalKind::drop:
-      change.remove(meta_path);
-      change.remove(data_path);
-      plan.dropped.push_back(before.id);
-      ++plan.segments_dropped;
-      return {};
-    case RemovalKind::punch:
-      for (const PunchRun& run : r.punches) change.punch(data_path, run.offset, run.length);
-      plan.blocks_punched += r.removed.size();
-      ++plan.segments_punched;
-      break;
-    case RemovalKind::compact: {
-      // A block that fails its fingerprint is read once more (a bit may flip on the way, not
-      // on the disk); damage that stays fails the change, and verify will name it.
-      Result<std::string> data = make_error(Errc::corrupt, "not read");
-      for (int attempt = 0; attempt < 2 && !data && data.code() == Errc::corrupt; ++attempt) {
-        Result<std::string> old_data = io_.read_all(data_path, options_.segment_bytes_max);
-        if (!old_data) return old_data.error();
-        data = compact_data(before, r.after, *old_data);
-      }
-      if (!data) return data.error();
-      const std::string new_path = paths_.segment_data(before.id, r.after.generation);
-      if (Status s = await_write(compaction_write); !s) return s;
-      change.created(new_path);
-      compaction_write = run_on(rt_, rt_.this_core(), [this, new_path, bytes = std::move(*data)] {
-        return io_.write_synced(new_path, bytes);
-      });
-      change.remove(data_path);
-      ++plan.segments_compacted;
-      break;
-    }
-    case RemovalKind::none:
-      break;
-  }
-  if (Status s = change.stage(meta_path, encode_segment_meta(r.after)); !s) return s;
-  plan.metas.push_back(std::move(r.after));
   return {};
 }
 
