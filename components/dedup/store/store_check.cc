@@ -111,6 +111,10 @@ void add_damage(VerifyReport& report, Damage d) {
 
 Status Store::check() {
   FairLockGuard guard(mutex_);
+  // Metadata found damaged at boot is read again first: two reads in a row may both have had a
+  // bit flipped on the way (the swarm found it: dedup-disk, seed 12592), which is no damage on
+  // the disk. Damage that is there is found again.
+  if (!load_problems_.empty()) needs_recovery_ = true;
   if (Status s = ensure_ready(); !s) return s;
   return check_locked();
 }
