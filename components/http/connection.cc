@@ -147,7 +147,10 @@ bool ServerConnection::answer(Request& request) {
   const bool until_close = unknown_length && !chunked && request.method != "HEAD";
   const bool close = !request.keep_alive || stopping_ || until_close ||
                      response.headers.has_token("Connection", "close");
-  if (!send(request, response, chunked, close)) return false;
+  // Work left for after the answer: the answer goes out first, not with the next ones.
+  const bool sent = send(request, response, chunked, close) && (!response.after_sent || flush());
+  if (response.after_sent) response.after_sent();
+  if (!sent) return false;
   if (!close) return true;
   if (!flush()) return false;
   linger_and_close(rt_, options_, stream_);

@@ -108,6 +108,9 @@ struct Response {
   std::optional<std::uint64_t> body_length;
   // Client side: whether the server keeps the connection open after this response.
   bool keep_alive = true;
+  // Server side: work the handler leaves for once the response is sent, so that the client
+  // does not wait for it. The connection runs it before it reads its next request.
+  std::function<void()> after_sent;
 
   // A whole text body with Content-Type text/plain.
   static Response text(int status, std::string body);

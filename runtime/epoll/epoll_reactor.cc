@@ -170,6 +170,11 @@ class EpollReactor final : public Reactor {
     return err == 0 ? Status{} : Status(errno_error(err, "fallocate"));
   }
 
+  Status unlink(int dirfd, const std::string& path, int flags) override {
+    const int err = blocking_.run(core_, [&] { return ::unlinkat(dirfd, path.c_str(), flags) == 0 ? 0 : errno; });
+    return err == 0 ? Status{} : Status(errno_error(err, "unlink"));
+  }
+
  private:
   // 0, or the errno of the failed call.
   static int write_fully(int fd, std::string_view bytes, std::uint64_t offset) {

@@ -13,18 +13,20 @@ BlockingCalls::~BlockingCalls() {
     stopping_ = true;
   }
   work_.notify_all();
-  if (helper_.joinable()) helper_.join();
+  for (std::thread& h : helpers_) h.join();
 }
 
 int BlockingCalls::run(Core& core, std::function<int()> call) {
   if (in_flight_ >= kInFlightMax) return call();
-  if (!helper_.joinable()) helper_ = std::thread([this] { helper_loop(); });
   Call c{std::move(call)};
   ++in_flight_;
+  bool start_helper = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queued_.push_back(&c);
+    start_helper = queued_.size() > idle_helpers_ && helpers_.size() < kHelpersMax;
   }
+  if (start_helper) helpers_.emplace_back([this] { helper_loop(); });
   work_.notify_one();
   // Not cancellable (see the header): only complete() sets done.
   while (!c.done) core.park_raw(c.waiter);
@@ -48,7 +50,9 @@ void BlockingCalls::complete() {
 void BlockingCalls::helper_loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
+    ++idle_helpers_;
     work_.wait(lock, [this] { return stopping_ || !queued_.empty(); });
+    --idle_helpers_;
     if (queued_.empty()) return;  // stopping, and nothing left
     Call* c = queued_.front();
     queued_.pop_front();

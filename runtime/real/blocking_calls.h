@@ -1,10 +1,14 @@
 #pragma once
-// A helper thread of one core for the system calls that wait on a disk (fdatasync, a large
-// pwrite into the page cache), as Seastar's syscall thread: the calling fiber parks while the
+// Helper threads of one core for the system calls that wait on a disk (fdatasync, a large
+// pwrite into the page cache), as Seastar's syscall thread: the calling fiber parks while a
 // helper makes the call, and the core serves its other fibers meanwhile instead of stalling.
 // The epoll backend uses it; io_uring makes these calls asynchronous by itself.
 //
-// The helper starts on the first call, so a core that never touches a file has no thread.
+// Up to kHelpersMax helpers, so that calls of different fibers overlap: a disk behind a queue
+// (virtio, NVMe) syncs several files at once nearly as fast as one (on our CI VM, 64 files of
+// 4 MiB each written and synced one after another took 0.74 s, four at a time 0.25 s). A
+// helper starts when a call finds every helper busy, so a core that never touches a file has
+// no thread, and one that makes a call at a time has one.
 // A call is not cancellable: the fiber waits for it to return even while its core stops
 // (a disk call returns on its own), so what the call reads or writes stays valid throughout.
 
@@ -26,6 +30,7 @@ class BlockingCalls {
   // Calls handed to the helper at most; a call beyond is made on the core's thread (it then
   // blocks the core, as without a helper).
   static constexpr std::size_t kInFlightMax = 64;
+  static constexpr std::size_t kHelpersMax = 4;
 
   // `wake_core` interrupts the core's poll from another thread.
   explicit BlockingCalls(std::function<void()> wake_core);
@@ -55,8 +60,9 @@ class BlockingCalls {
   std::deque<Call*> queued_;     // guarded by mutex_
   std::vector<Call*> returned_;  // guarded by mutex_
   bool stopping_ = false;        // guarded by mutex_
+  std::size_t idle_helpers_ = 0;  // guarded by mutex_
   std::size_t in_flight_ = 0;    // core thread only
-  std::thread helper_;
+  std::vector<std::thread> helpers_;  // core thread only
 };
 
 }  // namespace doppel::real

@@ -57,6 +57,8 @@ class Reactor {
   virtual Status pwrite(int fd, std::string_view bytes, std::uint64_t offset) = 0;
   virtual Status fdatasync(int fd) = 0;
   virtual Status fallocate(int fd, int mode, std::uint64_t offset, std::uint64_t length) = 0;
+  // unlinkat(2): freeing a large file's blocks waits on the disk (a discard), ~1 ms here.
+  virtual Status unlink(int dirfd, const std::string& path, int flags) = 0;
 
   // The core is stopping: make every in-flight kernel operation finish soon.
   virtual void cancel_all() {}

@@ -277,6 +277,12 @@ class UringReactor final : public Reactor {
     return {};
   }
 
+  Status unlink(int dirfd, const std::string& path, int flags) override {
+    Result<int> r = run(kNever, [&](io_uring_sqe* sqe) { ::io_uring_prep_unlinkat(sqe, dirfd, path.c_str(), flags); });
+    if (!r) return r.error();
+    return {};
+  }
+
   void cancel_all() override {
     io_uring_sqe* sqe = sqe_or_submit();
     ::io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);

@@ -81,6 +81,7 @@ class TestService final : public Service {
   }
   Status start() { return server_.start(); }
   void stop() override { server_.stop(); }
+  Instant after_work_done = kNever;  // by /after's after_sent
 
  private:
   void add_routes() {
@@ -114,6 +115,14 @@ class TestService final : public Service {
     router_.add("GET", "/slow", [this](Request&) -> Result<Response> {
       rt_.sleep(200ms);
       return Response::text(200, "slow");
+    });
+    router_.add("GET", "/after", [this](Request&) -> Result<Response> {
+      Response r = Response::text(200, "answered");
+      r.after_sent = [this] {
+        rt_.sleep(300ms);
+        after_work_done = rt_.now();
+      };
+      return r;
     });
     router_.add("GET", "/throw", [](Request&) -> Result<Response> {
       forget_fiber_stack();  // see sim/world.h: before throwing on a fiber's stack
@@ -450,6 +459,24 @@ TEST_CASE("http server: a graceful stop lets the request in flight finish", "[si
     c.expect(stopped_at >= answered_at - 10ms, "stop() returned before the request finished");
     auto again = idle.get("/keys/x", rt.now() + 10s);
     c.expect(!again.ok() && again.code() == Errc::refused, "the server still answers");
+  }));
+}
+
+TEST_CASE("http server: a response's after_sent work runs once the client has the response, "
+          "before the connection's next request",
+          "[sim]") {
+  Cluster cluster(6);
+  require_clean(cluster.run([&](Runtime& rt, Checks& c) {
+    HttpClient client(rt, Endpoint{"server", kPort});
+    const Instant asked = rt.now();
+    auto first = client.get("/after", rt.now() + 10s);
+    c.expect(first.ok() && first->body == "answered", "the first answer");
+    c.expect(rt.now() - asked < 300ms, "the client waited for the work left for after");
+    c.expect(cluster.service->after_work_done == kNever, "the work ran before the answer");
+    auto next = client.get("/keys/x", rt.now() + 10s);  // the same connection
+    c.expect(next.ok(), "the next request");
+    c.expect(cluster.service->after_work_done != kNever && rt.now() >= cluster.service->after_work_done,
+             "the next request was answered before the work was done");
   }));
 }
 

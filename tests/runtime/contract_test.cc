@@ -280,6 +280,10 @@ TEST_CASE("contract: files read, write, sync, punch, truncate, rename, list and 
     c.expect(fs.sync_dir("d").ok(), "sync_dir");
     c.expect(fs.remove("d/b").ok(), "remove");
     c.expect(fs.list("d")->empty(), "list after remove");
+    auto gone = fs.remove("d/b");
+    c.expect(!gone.ok() && gone.code() == Errc::not_found, "removing a missing file");
+    c.expect(fs.remove("d").ok(), "removing an empty directory");
+    c.expect(!fs.open("d/c", OpenOptions{.create = true}).ok(), "the directory is still there");
     c.expect(!fs.open("../escape", OpenOptions{.create = true}).ok(), "a path escaped the root");
   }));
 }

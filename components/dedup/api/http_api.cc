@@ -166,6 +166,7 @@ Result<Response> DedupApi::commit(Request& r) {
   }
   Response out = json_response(201, commit_to_json(image, *done));
   out.headers.set("Location", "/images/" + image + "/versions/" + std::to_string(done->version));
+  out.after_sent = [this] { empty_trash(); };
   return out;
 }
 
@@ -197,8 +198,14 @@ Result<Response> DedupApi::delete_version(Request& r) {
   if (!t) return error_of(t.error());
   auto removed = store_.remove_version(t->image, t->version);
   if (!removed) return error_of(removed.error());
-  return json_response(200, remove_to_json(t->image, t->version, *removed));
+  Response out = json_response(200, remove_to_json(t->image, t->version, *removed));
+  out.after_sent = [this] { empty_trash(); };
+  return out;
 }
+
+// After a commit or a removal has answered: unlink what it threw away (Store::empty_trash). A
+// failure is recorded there; the next emptying tries again.
+void DedupApi::empty_trash() { (void)store_.empty_trash(); }
 
 Result<Response> DedupApi::verify(Request&) {
   auto report = store_.verify();

@@ -97,6 +97,7 @@ class DedupApi {
   Result<http::Response> check(http::Request& r);
 
   Result<Target> target(const http::Request& r, bool latest_allowed);
+  void empty_trash();
   // One piece of a version from the store, on core 0 whichever core asks.
   Result<std::string> read_piece(const std::string& image, VersionNumber version,
                                  std::uint64_t offset, std::size_t bytes);

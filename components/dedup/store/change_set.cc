@@ -29,6 +29,11 @@ void ChangeSet::remove(const std::string& path) {
   intent_.actions.push_back(IntentAction{IntentAction::Kind::remove, path, {}, 0, 0});
 }
 
+void ChangeSet::discard(const std::string& path) {
+  intent_.actions.push_back(
+      IntentAction{IntentAction::Kind::rename, path, paths_.trash_place(path), 0, 0});
+}
+
 Status ChangeSet::commit() {
   DOPPEL_ASSERT_MSG(!logged_, "a change set commits once");
   if (intent_.actions.size() > kIntentActionsMax) {

@@ -36,6 +36,9 @@ class ChangeSet {
   void made_dir(const std::string& path);
   void punch(const std::string& path, std::uint64_t offset, std::uint64_t length);
   void remove(const std::string& path);
+  // A data file to remove, moved into the trash by the change (a rename: cheap, unlike
+  // unlinking megabytes) and unlinked after it (Store::empty_trash).
+  void discard(const std::string& path);
 
   bool empty() const { return intent_.actions.empty(); }
   // Syncs what was staged, logs the intent, applies it, clears the log.

@@ -16,9 +16,13 @@ using VersionNumber = std::uint64_t;  // from 1 per image; never reused
 
 inline constexpr std::size_t kImageNameBytesMax = 128;
 inline constexpr VersionNumber kVersionNumberMax = 9'999'999'999;  // ten digits in file names
-// The store holds at most this many files open at once (one data file being
-// read or written, one metadata file, the intent log), whatever the load.
-inline constexpr std::size_t kOpenFilesMax = 4;
+// Small files a change writes and syncs side by side (its segments' metadata, its recipes):
+// each sync is a round trip to the disk, which serves several at once nearly as fast as one.
+inline constexpr std::size_t kSyncedWritesAtOnce = 4;
+// The store holds at most this many files open at once, whatever the load: a change's
+// kSyncedWritesAtOnce small files, two data files being read for compaction and one being
+// written, and the intent log.
+inline constexpr std::size_t kOpenFilesMax = kSyncedWritesAtOnce + 4;
 
 // Test-only planted bugs (scenarios show each property catches one). Never set in production:
 // the node config's `bug` key is the only way in.

@@ -8,6 +8,8 @@
 //   images/<image>/<v:010>.gone     the newest version was removed: its number
 //                                   stays taken
 //   log/intent                      the intent of the change being applied
+//   trash/<name>                    a data file a change superseded, to be
+//                                   unlinked (Store::empty_trash)
 //   *.next, log/intent.tmp          staged files, not yet part of the store
 
 #include <cstdint>
@@ -29,6 +31,10 @@ class Paths {
   std::string log_dir() const { return root_ + "/log"; }
   std::string intent() const { return log_dir() + "/intent"; }
   std::string intent_tmp() const { return log_dir() + "/intent.tmp"; }
+  std::string trash_dir() const { return root_ + "/trash"; }
+  // Where a file thrown away goes: trash/<its name>. Names in segments/ are never reused while
+  // a file of the same name exists, so two files never meet there.
+  std::string trash_place(std::string_view path) const;
 
   std::string segment_meta(SegmentId id) const;
   std::string segment_data(SegmentId id, std::uint32_t generation) const;

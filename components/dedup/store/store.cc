@@ -66,6 +66,9 @@ Result<std::unique_ptr<Store>> Store::boot(Runtime& rt, FileSystem& fs,
   std::unique_ptr<Store> store(new Store(rt, fs, options));
   FairLockGuard guard(store->mutex_);
   if (Status s = store->recover(); !s) return s.error();
+  // What a crash left in the trash. A disk that fails here fails again soon enough: the
+  // store boots anyway, and the next emptying tries again.
+  (void)store->empty_trash();
   const StoreStats st = store->stats();
   rt.record(Event("DedupStoreBooted")
                 .detail("segments", st.segments)
@@ -75,6 +78,22 @@ Result<std::unique_ptr<Store>> Store::boot(Runtime& rt, FileSystem& fs,
                 .detail("replayed", st.intents_replayed)
                 .detail("problems", store->load_problems_.size()));
   return store;
+}
+
+Result<std::size_t> Store::empty_trash() {
+  Result<std::vector<std::string>> names = io_.fs().list(paths_.trash_dir());
+  if (!names) return names.error();
+  std::size_t removed = 0;
+  for (const std::string& name : *names) {
+    if (removed == kTrashFilesMax) break;
+    if (Status s = io_.remove_if_present(paths_.trash_dir() + "/" + name); !s) {
+      rt_.record(Event("DedupTrashNotEmptied").detail("why", s.error().message()));
+      return s.error();
+    }
+    ++removed;
+  }
+  if (removed > 0) rt_.record(Event("DedupTrashEmptied").detail("files", removed));
+  return removed;
 }
 
 Status Store::ensure_ready() {
@@ -123,7 +142,7 @@ Status Store::make_dirs() {
     if (Status s = fs.make_dir(root.substr(0, slash)); !s) return s;
   }
   for (const std::string& dir :
-       {root, paths_.segments_dir(), paths_.images_dir(), paths_.log_dir()}) {
+       {root, paths_.segments_dir(), paths_.images_dir(), paths_.log_dir(), paths_.trash_dir()}) {
     if (Status s = fs.make_dir(dir); !s) return s;
     if (Status s = fs.sync_dir(std::string(parent_dir(dir))); !s) return s;
   }

@@ -204,8 +204,15 @@ class Store {
   // ranges of which versions are damaged.
   Result<VerifyReport> verify();
   // Finishes interrupted work (as at boot), deletes leftovers and drops
-  // segments unreferenced for unreferenced_ttl.
+  // segments unreferenced for unreferenced_ttl, then empties the trash.
   Result<GcReport> gc();
+  // Unlinks the data files that changes threw away (a change moves them into trash/ as one of
+  // its steps, ChangeSet::discard: unlinking a file of megabytes waits on the disk, ~1 ms here,
+  // and a commit's client need not wait for that). At most kTrashFilesMax at a time; returns
+  // how many. The API calls it once a commit or a removal has answered; boot and gc() too.
+  // Takes no lock: nothing else opens a file in the trash.
+  static constexpr std::size_t kTrashFilesMax = 4096;
+  Result<std::size_t> empty_trash();
 
   StoreStats stats() const;
   // Every invariant, by a full scan of the disk: reference counts equal the

@@ -298,13 +298,16 @@ Result<GcReport> Store::gc_locked() {
       continue;
     }
     change.remove(paths_.segment_meta(id));
-    change.remove(paths_.segment_data(id, s.header.generation));
+    change.discard(paths_.segment_data(id, s.header.generation));
     plan.dropped.push_back(id);
     ++plan.segments_dropped;
     report.bytes_freed += s.header.space.stored_bytes;
   }
-  if (change.empty()) return report;
-  if (Status s = run_change(change, plan); !s) return s.error();
+  if (!change.empty()) {
+    if (Status s = run_change(change, plan); !s) return s.error();
+  }
+  if (Result<std::size_t> emptied = empty_trash(); !emptied) return emptied.error();
+  if (plan.dropped.empty()) return report;
   report.segments_dropped = plan.dropped.size();
   rt_.record(Event("DedupGc")
                  .detail("dropped", report.segments_dropped)

@@ -4,8 +4,8 @@
 //
 // Everything staged is durable before this returns, so the change commits only what is on the
 // disk. The work overlaps three ways, because a commit's client waits for all of it:
-// - the new metadata files are written and synced by a fiber of their own, which waits on the
-//   disk while the compactions use the CPU;
+// - the new metadata files are written and synced by fibers of their own, kSyncedWritesAtOnce
+//   at a time, which wait on the disk while the compactions use the CPU;
 // - compactions go two at a time: one re-hashed here, the other on a second core if the node
 //   has one (the hashing is what a compaction spends its CPU on);
 // - each compacted file is written and synced by a fiber while the next ones are re-hashed, one
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 
+#include "components/dedup/store/fan_out.h"
 #include "components/dedup/store/store.h"
 #include "components/dedup/store/store_internal.h"
 #include "runtime/future.h"
@@ -61,11 +62,9 @@ Status Store::plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& chan
     if (r.kind == RemovalKind::compact) compactions.push_back(Compaction{*before, r.after});
     plan.metas.push_back(std::move(r.after));
   }
-  Future<Status> metas_written = run_on(rt_, rt_.this_core(), [&change, &metas]() -> Status {
-    for (const auto& [path, bytes] : metas) {
-      if (Status s = change.stage(path, bytes); !s) return s;
-    }
-    return {};
+  Future<Status> metas_written = run_on(rt_, rt_.this_core(), [this, &change, &metas] {
+    return fan_out(rt_, metas.size(), kSyncedWritesAtOnce,
+                   [&](std::size_t i) { return change.stage(metas[i].first, metas[i].second); });
   });
   const Status compacted = compact(compactions);
   const Status staged = await_status(metas_written);
@@ -79,7 +78,7 @@ void Store::stage_removal(const SegmentMeta& before, const RemovalPlan& r, Plan&
   switch (r.kind) {
     case RemovalKind::drop:
       change.remove(paths_.segment_meta(before.id));
-      change.remove(data_path);
+      change.discard(data_path);
       plan.dropped.push_back(before.id);
       ++plan.segments_dropped;
       break;
@@ -90,7 +89,7 @@ void Store::stage_removal(const SegmentMeta& before, const RemovalPlan& r, Plan&
       break;
     case RemovalKind::compact:
       change.created(paths_.segment_data(before.id, r.after.generation));
-      change.remove(data_path);
+      change.discard(data_path);
       ++plan.segments_compacted;
       break;
     case RemovalKind::none:

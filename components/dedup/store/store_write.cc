@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "components/dedup/store/fan_out.h"
 #include "components/dedup/store/store.h"
 #include "components/dedup/store/store_internal.h"
 #include "runtime/future.h"
@@ -268,10 +269,15 @@ Error Store::abandon(ChangeSet& change, const Status& why) {
 }
 
 Status Store::stage_recipes(std::vector<Recipe>& recipes, Plan& plan, ChangeSet& change) {
-  for (const Recipe& r : recipes) {
-    if (Status s = change.stage(paths_.recipe(r.image, r.version), encode_recipe(r)); !s) return s;
-    plan.versions.emplace_back(r.image, summary_of(r.header()));
+  if (Status s = fan_out(rt_, recipes.size(), kSyncedWritesAtOnce,
+                         [&](std::size_t i) {
+                           const Recipe& r = recipes[i];
+                           return change.stage(paths_.recipe(r.image, r.version), encode_recipe(r));
+                         });
+      !s) {
+    return s;
   }
+  for (const Recipe& r : recipes) plan.versions.emplace_back(r.image, summary_of(r.header()));
   return {};
 }
 
