@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "cli/child_process.h"
 #include "cli/cli.h"
@@ -129,6 +130,9 @@ class Tool {
   virtual Result<std::string> restore(const std::string& file, std::uint32_t image, std::uint32_t version,
                                       const std::string& out_dir) = 0;
   virtual std::string repository() const { return work_ + "/repo"; }
+  // Waits until the work of the last command is done, also what a server does after answering,
+  // so that the repository's size is final.
+  virtual Status settle() { return {}; }
   virtual void stop() {}
   std::int64_t chain() const { return chain_; }
 
@@ -196,8 +200,20 @@ class DoppelTool final : public Tool {
     return out;
   }
   void stop() override { stop_child(pid_); }
+  // The server unlinks what a commit threw away once it has answered (dedup README, "the
+  // trash"): until then the files still take their space.
+  Status settle() override {
+    const std::string trash = repository() + "/dedup/trash";
+    for (int i = 0; i < kSettlePollsMax; ++i) {
+      std::error_code ec;
+      if (fs::is_empty(trash, ec) || ec) return {};
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return make_error(Errc::timed_out, "the server did not empty " + trash + " within 10 s");
+  }
 
  private:
+  static constexpr int kSettlePollsMax = 1000;  // of 10 ms
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
@@ -287,6 +303,7 @@ ToolResult measure(Tool& tool, const scenarios::ImageSeries& s, const std::strin
       r.logical_bytes += s.bytes(i, v);
     }
   }
+  if (Status st = tool.settle(); !st) return fail("settle", st.error());
   r.stored_bytes = allocated_bytes(tool.repository());
   const std::string out_dir = work + "/restore";
   for (std::uint32_t v = versions; v >= 1; --v) {
