@@ -19,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -283,55 +284,105 @@ std::unique_ptr<Tool> make_tool(const std::string& name, const std::string& work
 // back the freshly generated series, and each tool for what the one before left dirty.
 void settle_disk() { ::sync(); }
 
-ToolResult measure(Tool& tool, const scenarios::ImageSeries& s, const std::string& data, const std::string& work) {
-  ToolResult r;
-  r.tool = tool.name();
-  const auto fail = [&](const std::string& what, const Error& e) {
-    r.error = what + ": " + e.message();
-    tool.stop();
-    return r;
-  };
-  if (Status st = tool.start(); !st) return fail("start", st.error());
-  const std::uint32_t images = s.options().images, versions = s.options().versions;
-  for (std::uint32_t v = 1; v <= versions; ++v) {
-    for (std::uint32_t i = 0; i < images; ++i) {
-      progress(tool.name() + ": backing up version " + std::to_string(v) + " of image " + std::to_string(i));
-      settle_disk();
-      const auto start = std::chrono::steady_clock::now();
-      if (Status st = tool.backup(file_of(data, i, v), i, v); !st) return fail("backup", st.error());
-      r.backup_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      r.logical_bytes += s.bytes(i, v);
-    }
+// The tools take turns at each step -- one image version backed up, or restored, by each tool
+// in a row -- rather than one tool doing all of its work and then the next: a host that speeds
+// up or slows down during the run (a shared VM does) then affects every tool alike. Who goes
+// first rotates from step to step, so that no tool always reads an image right after another
+// one did.
+class Contest {
+ public:
+  Contest(std::vector<std::unique_ptr<Tool>> tools, const scenarios::ImageSeries& series, std::string data)
+      : tools_(std::move(tools)), series_(series), data_(std::move(data)), results_(tools_.size()) {
+    for (std::size_t t = 0; t < tools_.size(); ++t) results_[t].tool = tools_[t]->name();
   }
-  if (Status st = tool.settle(); !st) return fail("settle", st.error());
-  r.stored_bytes = allocated_bytes(tool.repository());
-  const std::string out_dir = work + "/restore";
-  for (std::uint32_t v = versions; v >= 1; --v) {
-    double seconds = 0;
-    std::uint64_t bytes = 0;
-    for (std::uint32_t i = 0; i < images; ++i) {
-      progress(tool.name() + ": restoring version " + std::to_string(v) + " of image " + std::to_string(i));
-      fs::remove_all(out_dir);
-      fs::create_directories(out_dir);
-      settle_disk();
-      const auto start = std::chrono::steady_clock::now();
-      auto restored = tool.restore(file_of(data, i, v), i, v, out_dir);
-      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (!restored) return fail("restore", restored.error());
-      if (!same_file(*restored, file_of(data, i, v))) {
-        return fail("restore", make_error(Errc::corrupt, "vm" + std::to_string(i) + " version " + std::to_string(v) +
-                                                             " came back different"));
+
+  std::vector<ToolResult> run(const std::string& work) {
+    each([&](Tool& tool, ToolResult&) { return tool.start(); }, "start");
+    const std::uint32_t images = series_.options().images, versions = series_.options().versions;
+    for (std::uint32_t v = 1; v <= versions; ++v) {
+      for (std::uint32_t i = 0; i < images; ++i) {
+        each([&](Tool& tool, ToolResult& r) -> Status {
+          progress(tool.name() + ": backing up version " + std::to_string(v) + " of image " + std::to_string(i));
+          settle_disk();
+          const auto start = std::chrono::steady_clock::now();
+          if (Status st = tool.backup(file_of(data_, i, v), i, v); !st) return st;
+          r.backup_seconds += seconds_since(start);
+          r.logical_bytes += series_.bytes(i, v);
+          return {};
+        }, "backup");
       }
-      bytes += s.bytes(i, v);
     }
-    r.restore_mbs.push_back(mb_per_s(bytes, seconds));
+    each([&](Tool& tool, ToolResult& r) -> Status {
+      if (Status st = tool.settle(); !st) return st;
+      r.stored_bytes = allocated_bytes(tool.repository());
+      return {};
+    }, "settle");
+    const std::string out_dir = work + "/restore";
+    std::vector<double> seconds(tools_.size());
+    for (std::uint32_t v = versions; v >= 1; --v) {
+      std::fill(seconds.begin(), seconds.end(), 0.0);
+      std::uint64_t bytes = 0;
+      for (std::uint32_t i = 0; i < images; ++i) {
+        each([&](Tool& tool, ToolResult&) -> Status {
+          progress(tool.name() + ": restoring version " + std::to_string(v) + " of image " + std::to_string(i));
+          fs::remove_all(out_dir);
+          fs::create_directories(out_dir);
+          settle_disk();
+          const auto start = std::chrono::steady_clock::now();
+          auto restored = tool.restore(file_of(data_, i, v), i, v, out_dir);
+          seconds[index_of(tool)] += seconds_since(start);
+          if (!restored) return restored.error();
+          if (!same_file(*restored, file_of(data_, i, v))) {
+            return make_error(Errc::corrupt, "vm" + std::to_string(i) + " version " + std::to_string(v) +
+                                                 " came back different");
+          }
+          return {};
+        }, "restore");
+        bytes += series_.bytes(i, v);
+      }
+      for (std::size_t t = 0; t < tools_.size(); ++t) results_[t].restore_mbs.push_back(mb_per_s(bytes, seconds[t]));
+    }
+    fs::remove_all(out_dir);
+    for (std::size_t t = 0; t < tools_.size(); ++t) {
+      results_[t].chain = tools_[t]->chain();
+      tools_[t]->stop();
+    }
+    progress("");
+    return results_;
   }
-  fs::remove_all(out_dir);
-  r.chain = tool.chain();
-  tool.stop();
-  progress("");
-  return r;
-}
+
+ private:
+  static double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  std::size_t index_of(const Tool& tool) const {
+    for (std::size_t t = 0; t < tools_.size(); ++t) {
+      if (tools_[t].get() == &tool) return t;
+    }
+    DOPPEL_ASSERT_MSG(false, "not a tool of this contest");
+    return 0;
+  }
+  // One step for every tool still in the contest, the first one rotating; a tool that fails is
+  // out (its result says why) and the others go on.
+  void each(const std::function<Status(Tool&, ToolResult&)>& step, const std::string& what) {
+    const std::size_t n = tools_.size();
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t t = (turn_ + k) % n;
+      if (!results_[t].error.empty()) continue;
+      if (Status st = step(*tools_[t], results_[t]); !st) {
+        results_[t].error = what + ": " + st.error().message();
+        tools_[t]->stop();
+      }
+    }
+    ++turn_;
+  }
+
+  std::vector<std::unique_ptr<Tool>> tools_;
+  const scenarios::ImageSeries& series_;
+  std::string data_;
+  std::vector<ToolResult> results_;
+  std::size_t turn_ = 0;
+};
 
 void print_table(const std::vector<ToolResult>& results, std::uint32_t versions) {
   std::printf("%-8s %9s %11s", "tool", "saving %", "backup MB/s");
@@ -415,13 +466,14 @@ int cmd_bench_dedup(const Args& a) {
     std::fprintf(stderr, "doppel: bench dedup: %s\n", s.error().message().c_str());
     return kExitFailed;
   }
-  std::vector<ToolResult> results;
+  std::vector<std::unique_ptr<Tool>> tools;
   for (const std::string& name : names) {
-    const std::string work = root + "/" + name;
-    fs::create_directories(work);
-    auto tool = make_tool(name, work);
-    results.push_back(measure(*tool, series, root + "/data", work));
-    if (!a.keep) fs::remove_all(work, ec);
+    fs::create_directories(root + "/" + name);
+    tools.push_back(make_tool(name, root + "/" + name));
+  }
+  const std::vector<ToolResult> results = Contest(std::move(tools), series, root + "/data").run(root);
+  if (!a.keep) {
+    for (const std::string& name : names) fs::remove_all(root + "/" + name, ec);
   }
   std::printf("\nspace saving = 1 - repository bytes on disk / bytes of all versions; MB/s = 10^6 bytes of "
               "images per wall second, one command per image and version; restores from the latest "
