@@ -146,6 +146,7 @@ std::optional<RequestOutcome> RequestParser::step_head(std::string_view rest, st
   if (scan.head_bytes == 0) return NeedMoreBytes{};
   *used = scan.head_bytes;
   pending_ = Request{};
+  body_has_room_ = false;
   if (auto e = parse_head(rest.substr(0, scan.head_bytes))) return fail(std::move(*e));
   return start_body();
 }
@@ -180,6 +181,7 @@ std::optional<RequestOutcome> RequestParser::step_body(std::string_view rest, st
     const BodyDecoder::Step s = body_.step(rest.substr(*used));
     *used += s.used;
     if (s.error) return fail(*s.error);
+    trim_body_room();
     make_body_room(s.data.size());
     pending_.body.append(s.data);
     if (s.done) return finish_request();
@@ -202,22 +204,39 @@ std::span<char> RequestParser::body_space(std::size_t max) {
   const std::uint64_t remaining = state_ == State::body ? body_.length_remaining() : 0;
   const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, max));
   if (n == 0) return {};
-  make_body_room(n);
-  const std::size_t at = pending_.body.size();
-  pending_.body.resize(at + n);
+  std::string& body = pending_.body;
+  const std::size_t at = body_has_room_ ? body_size_ : body.size();
+  if (body.size() < at + n) {
+    trim_body_room();
+    make_body_room(n);
+    // All the room there is (the whole rest of the body once make_body_room reserved it).
+    body.resize(std::max(at + n, static_cast<std::size_t>(std::min<std::uint64_t>(
+                                     body.capacity(), at + remaining))));
+  }
+  body_size_ = at;
+  body_has_room_ = true;
   space_given_ = n;
-  return {pending_.body.data() + at, n};
+  return {body.data() + at, n};
 }
 
 void RequestParser::body_filled(std::size_t n) {
   DOPPEL_ASSERT(n <= space_given_);
-  pending_.body.resize(pending_.body.size() - (space_given_ - n));
+  DOPPEL_ASSERT(body_has_room_);
+  body_size_ += n;
   space_given_ = 0;
   body_.take_length(n);
   filled_directly_ = body_.done();
+  if (filled_directly_) trim_body_room();
+}
+
+void RequestParser::trim_body_room() {
+  if (!body_has_room_) return;
+  pending_.body.resize(body_size_);
+  body_has_room_ = false;
 }
 
 RequestOutcome RequestParser::finish_request() {
+  trim_body_room();
   state_ = State::start;
   empty_lines_ = 0;
   body_length_ = 0;
@@ -228,6 +247,7 @@ RequestOutcome RequestParser::finish_request() {
 
 RequestOutcome RequestParser::fail(ParseError error) {
   DOPPEL_ASSERT(error.status >= 400 && error.status <= 599);
+  body_has_room_ = false;
   state_ = State::closed;
   pending_ = Request{};
   return error;

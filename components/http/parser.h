@@ -104,6 +104,12 @@ class RequestParser {
   std::uint64_t body_length_ = 0;  // of a Content-Length body being received
   std::size_t space_given_ = 0;    // by the last body_space()
   bool filled_directly_ = false;   // the current body's last bytes came by body_filled()
+  // While a body is read straight into (body_space): its bytes so far. The string is longer,
+  // its tail room for the next reads, zero-filled once rather than at every read (which
+  // zero-filled several times what arrived: 4 % of a dedup server's CPU).
+  std::size_t body_size_ = 0;
+  bool body_has_room_ = false;
+  void trim_body_room();
 };
 
 // The status line and header fields of a response.
