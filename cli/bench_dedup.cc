@@ -1,7 +1,7 @@
 // doppel bench dedup: the RevDedup paper's evaluation on a generated VM-image series, for doppel's
 // backup server and for restic and borg (Debian's packages) on the same files, in one run.
 //
-// The series (scenarios/dedup/image_series.h) is written to files first; each tool then backs
+// The series (properties/dedup/image_series.h) is written to files first; each tool then backs
 // up every image's version 1, then every version 2, ... (as weekly backups), and restores every
 // version from the latest to the oldest. Every tool is run as its users run it, one command per
 // image and version, with its default settings (restic 0.14: zstd "auto" compression; borg 1.2:
@@ -28,7 +28,7 @@
 #include "cli/child_process.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "scenarios/dedup/image_series.h"
+#include "properties/dedup/image_series.h"
 
 namespace doppel::cli {
 namespace {
@@ -70,7 +70,7 @@ void progress(const std::string& line) {
   std::fflush(stderr);
 }
 
-Status write_series(const scenarios::ImageSeries& s, const std::string& data) {
+Status write_series(const properties::dedup::ImageSeries& s, const std::string& data) {
   const std::uint64_t total = s.total_bytes();
   std::uint64_t done = 0;
   for (std::uint32_t i = 0; i < s.options().images; ++i) {
@@ -291,7 +291,7 @@ void settle_disk() { ::sync(); }
 // one did.
 class Contest {
  public:
-  Contest(std::vector<std::unique_ptr<Tool>> tools, const scenarios::ImageSeries& series, std::string data)
+  Contest(std::vector<std::unique_ptr<Tool>> tools, const properties::dedup::ImageSeries& series, std::string data)
       : tools_(std::move(tools)), series_(series), data_(std::move(data)), results_(tools_.size()) {
     for (std::size_t t = 0; t < tools_.size(); ++t) results_[t].tool = tools_[t]->name();
   }
@@ -378,7 +378,7 @@ class Contest {
   }
 
   std::vector<std::unique_ptr<Tool>> tools_;
-  const scenarios::ImageSeries& series_;
+  const properties::dedup::ImageSeries& series_;
   std::string data_;
   std::vector<ToolResult> results_;
   std::size_t turn_ = 0;
@@ -433,12 +433,12 @@ void print_goals(const std::vector<ToolResult>& results) {
 }
 
 int cmd_bench_dedup(const Args& a) {
-  scenarios::ImageSeriesOptions o;
+  properties::dedup::ImageSeriesOptions o;
   o.seed = a.seed;
   o.images = a.images;
   o.versions = a.versions;
   o.image_bytes = a.image_mb << 20;
-  if (Status s = scenarios::check_image_series_options(o); !s) return usage_error("bench dedup: " + s.error().message());
+  if (Status s = properties::dedup::check_image_series_options(o); !s) return usage_error("bench dedup: " + s.error().message());
   std::vector<std::string> names;
   std::stringstream list(a.tools);
   for (std::string t; std::getline(list, t, ',');) {
@@ -456,7 +456,7 @@ int cmd_bench_dedup(const Args& a) {
   root = fs::absolute(root, ec).string();  // restic restores files under their absolute paths
   fs::create_directories(root + "/data", ec);
   if (ec) return usage_error("bench dedup: " + root + ": " + ec.message());
-  const scenarios::ImageSeries series(o);
+  const properties::dedup::ImageSeries series(o);
   std::printf("doppel bench dedup: %u images x %u versions of %llu MiB (%.2f GiB in all), seed %llu, in %s\n",
               a.images, a.versions, static_cast<unsigned long long>(a.image_mb),
               static_cast<double>(series.total_bytes()) / (1ull << 30), static_cast<unsigned long long>(a.seed),

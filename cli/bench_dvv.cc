@@ -8,7 +8,7 @@
 // paper ran 20 minutes per cell: --duration 1200).
 //
 //   --mode sim   (default) a simulated cluster of six nodes booted through
-//                boot_dvv_service, the clients on a seventh node; latencies
+//                dvv::boot, the clients on a seventh node; latencies
 //                are simulated time: a quiet LAN (20-120 us per message) and
 //                an SSD model, but no CPU cost and no bandwidth limit, so they
 //                show the request paths' round trips and disk syncs, not the
@@ -41,7 +41,7 @@
 #include "cli/dvv_cells.h"
 #include "cli/dvv_load.h"
 #include "cli/node_config.h"
-#include "components/dvv/api/http_api.h"
+#include "components/dvv/dvv.h"
 #include "runtime/real/real_runtime.h"
 #include "sim/world.h"
 

@@ -11,13 +11,14 @@ int usage_error(const std::string& message) {
   return kExitUsage;
 }
 
-int run(int argc, char** argv, const scenarios::Registry& registry) {
+int run(int argc, char** argv, const scenarios::Registry& registry,
+        const ComponentRegistry& components) {
   CLI::App app{
       "doppel: a deterministic-simulation testbed with production backends.\n"
       "Exit codes: 0 success, 1 a property failed or damage was found, 2 bad usage or input."};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print help for every subcommand");
-  Commands commands{registry, nullptr};
+  Commands commands{registry, components, nullptr};
   add_sim_commands(app, commands);
   add_trace_commands(app, commands);
   add_bench_commands(app, commands);

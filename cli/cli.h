@@ -3,7 +3,12 @@
 // every property held, 1 a property failed or a check found damage, 2 bad
 // usage or bad input.
 
-#include "scenarios/scenario.h"
+// The scenario layer is not included here: serve, the benches and backup do not depend on it.
+#include "components/registry.h"
+
+namespace doppel::scenarios {
+class Registry;
+}  // namespace doppel::scenarios
 
 namespace doppel::cli {
 
@@ -11,7 +16,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 
-// `registry` holds the components this binary can simulate.
-int run(int argc, char** argv, const scenarios::Registry& registry);
+// `registry` holds the components this binary can simulate, `components` those it can serve.
+int run(int argc, char** argv, const scenarios::Registry& registry,
+        const ComponentRegistry& components);
 
 }  // namespace doppel::cli

@@ -6,7 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "scenarios/scenario.h"
+#include "components/registry.h"
+
+// The scenario layer is not included here: serve, the benches and backup do not depend on it.
+namespace doppel::scenarios {
+class Registry;
+}  // namespace doppel::scenarios
 
 namespace doppel::cli {
 
@@ -14,7 +19,8 @@ namespace doppel::cli {
 using Action = std::function<int()>;
 
 struct Commands {
-  const scenarios::Registry& registry;
+  const scenarios::Registry& registry;  // what the simulator can run
+  const ComponentRegistry& components;  // what serve can serve
   Action action;  // set by the subcommand that was chosen
 };
 

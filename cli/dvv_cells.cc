@@ -10,7 +10,7 @@
 
 #include "cli/child_process.h"
 #include "cli/node_config.h"
-#include "components/dvv/api/http_api.h"
+#include "components/dvv/dvv.h"
 #include "runtime/real/real_runtime.h"
 #include "sim/world.h"
 
@@ -138,9 +138,10 @@ class ProxiedService final : public Service {
   std::unique_ptr<Service> inner_;
 };
 
-Result<std::unique_ptr<Service>> boot_sim_node(Runtime& rt, const NodeConfig& config) {
+Result<std::unique_ptr<Service>> boot_sim_node(Runtime& rt, const NodeConfig& config,
+                                               const dvv::DvvSettings& settings) {
   auto proxy = std::make_unique<ProxyRuntime>(rt);
-  auto service = dvv::boot_dvv_service(*proxy, config);
+  auto service = dvv::boot(*proxy, config, settings);
   if (!service) return service.error();
   return std::unique_ptr<Service>(new ProxiedService(std::move(proxy), std::move(*service)));
 }
@@ -167,9 +168,10 @@ Cell run_sim_cell(const DvvLoadSpec& spec, std::uint64_t seed) {
     // anti-entropy (Riak 1.3 added it); ours recomputes every partition's
     // segment hashes from all its keys each round, which at this key count
     // would cost more wall time than the requests. An hour: never in a run.
-    c.settings = {{"aae_interval_ms", "3600000"}};
+    dvv::DvvSettings s;
+    s.aae_interval = std::chrono::hours(1);
     world.add_node(
-        sim::NodeSpec{c.name, 1, false, [c](Runtime& rt) { return boot_sim_node(rt, c); }});
+        sim::NodeSpec{c.name, 1, false, [c, s](Runtime& rt) { return boot_sim_node(rt, c, s); }});
   }
   const sim::NodeId clients = world.add_node(sim::NodeSpec{"clients", 1, false, {}});
   bool done = false;
@@ -219,7 +221,7 @@ Result<std::vector<ServerProcess>> start_cluster(const std::string& config_dir,
   std::vector<ServerProcess> servers;
   for (std::uint32_t n = 0; n < kNodes; ++n) {
     const std::string config = config_path(config_dir, n);
-    auto c = load_node_config(config);
+    auto c = load_node_config(config, shipped_components());
     if (!c)
       return make_error(Errc::invalid_argument,
                         c.error().what.empty() ? c.error().message() : c.error().what);

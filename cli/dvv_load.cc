@@ -5,9 +5,11 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <set>
 
-#include "components/http/client.h"
+#include "components/dvv/client/riak_client.h"
 #include "components/http/codec.h"
+#include "properties/dvv/causal_history.h"
 #include "runtime/assert.h"
 #include "runtime/sync.h"
 
@@ -16,56 +18,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Every value written and the values its writer had seen: the exact causal
-// order of the run. Ids count from 1 in write order, and a writer only sees
-// values written before it, so a value's ancestors all have smaller ids.
-class CausalGraph {
- public:
-  static constexpr std::size_t kWritesMax = 64u << 20;
-  static constexpr std::size_t kVisitsMax = 1u << 16;  // per ancestry search
+// A search of the causal history walks at most this many values (a hot key's history at
+// the paper's load is deep; a capped search is counted, not guessed).
+constexpr std::size_t kAncestryVisitsMax = 1u << 16;
 
-  std::uint64_t add(std::vector<std::uint64_t> parents) {
-    DOPPEL_ASSERT_MSG(nodes_.size() < kWritesMax, "too many writes for the causal graph");
-    nodes_.push_back(Node{std::move(parents), false});
-    return nodes_.size();
-  }
-  bool known(std::uint64_t id) const { return id >= 1 && id <= nodes_.size(); }
-
-  // Whether `a` is in `b`'s causal past; nullopt if the search hit its limit.
-  std::optional<bool> ancestor(std::uint64_t a, std::uint64_t b) {
-    if (!known(a) || !known(b) || a >= b) return false;
-    stack_.assign(node(b).parents.begin(), node(b).parents.end());
-    visited_.clear();
-    while (!stack_.empty()) {
-      const std::uint64_t x = stack_.back();
-      stack_.pop_back();
-      if (x == a) return true;
-      if (x < a || !known(x)) continue;  // older than a: cannot lead to it
-      if (std::find(visited_.begin(), visited_.end(), x) != visited_.end()) continue;
-      if (visited_.size() >= kVisitsMax) return std::nullopt;
-      visited_.push_back(x);
-      for (std::uint64_t p : node(x).parents) stack_.push_back(p);
-    }
-    return false;
-  }
-
-  // True the first time a value is flagged a false conflict.
-  bool flag(std::uint64_t id) {
-    if (!known(id) || node(id).flagged) return false;
-    node(id).flagged = true;
-    return true;
-  }
-
- private:
-  struct Node {
-    std::vector<std::uint64_t> parents;
-    bool flagged = false;
-  };
-  Node& node(std::uint64_t id) { return nodes_[id - 1]; }
-
-  std::vector<Node> nodes_;
-  std::vector<std::uint64_t> stack_, visited_;
-};
+using properties::dvv::CausalHistory;
 
 // What one read returned.
 struct Read {
@@ -119,7 +76,12 @@ class KeyGen {
 class Bench {
  public:
   Bench(Runtime& rt, const DvvLoadSpec& spec, std::uint32_t nodes, const NodeEndpoint& endpoint)
-      : rt_(rt), spec_(spec), nodes_(nodes), endpoint_(endpoint), keys_(spec.keygen, spec.keys) {}
+      : rt_(rt),
+        spec_(spec),
+        nodes_(nodes),
+        endpoint_(endpoint),
+        keys_(spec.keygen, spec.keys),
+        history_(kAncestryVisitsMax) {}
 
   DvvLoadResult run() {
     if (std::string why = set_props(); !why.empty()) {
@@ -144,31 +106,29 @@ class Bench {
   }
 
  private:
-  std::string target(std::uint64_t key) const {
-    return "/buckets/" + spec_.bucket + "/keys/" + std::to_string(key);
-  }
   Instant deadline() { return rt_.now() + spec_.request_timeout; }
 
   // Through node 0; props spread by push and gossip, so wait until every
   // node has them (the first write must meet the right clock kind).
   std::string set_props() {
-    const std::string props = "{\"props\":{\"n_val\":" + std::to_string(spec_.n_val) +
-                              ",\"allow_mult\":true,\"clock\":\"" + spec_.clock + "\"}}";
+    dvv::BucketPropsUpdate props;
+    props.n_val = spec_.n_val;
+    props.allow_mult = true;
+    props.clock = spec_.clock;
     const Instant give_up = rt_.now() + 60s;
     std::string last;
-    http::HttpClient first(rt_, endpoint_(0));
+    dvv::RiakClient first(rt_, endpoint_(0));
     for (;;) {
-      auto r =
-          first.put("/buckets/" + spec_.bucket + "/props", props, "application/json", deadline());
-      if (r && r->status == 204) break;
-      last = r ? "status " + std::to_string(r->status) + " " + r->body : r.error().message();
+      auto r = first.set_props(spec_.bucket, props, deadline());
+      if (r && *r == 204) break;
+      last = r ? "status " + std::to_string(*r) : r.error().message();
       if (rt_.now() > give_up) return "setting the bucket props through node 0: " + last;
       rt_.sleep(200ms);
     }
     for (std::uint32_t n = 0; n < nodes_; ++n) {
-      http::HttpClient c(rt_, endpoint_(n));
+      dvv::RiakClient c(rt_, endpoint_(n));
       for (;;) {
-        auto r = c.get("/buckets/" + spec_.bucket + "/props", deadline());
+        auto r = c.props(spec_.bucket, deadline());
         if (r && r->status == 200 &&
             r->body.find("\"clock\":\"" + spec_.clock + "\"") != std::string::npos)
           break;
@@ -183,7 +143,7 @@ class Bench {
 
   void client_loop(int c) {
     Prng rng = Prng(spec_.seed).fork(static_cast<std::uint64_t>(c) + 1);
-    http::HttpClient http(rt_, endpoint_(static_cast<std::uint32_t>(c) % nodes_));
+    dvv::RiakClient http(rt_, endpoint_(static_cast<std::uint32_t>(c) % nodes_));
     const std::string client_id = "client-" + std::to_string(c);
     // Basho Bench's workers start together; spread the first requests over
     // one mean pause so they do not all land in the same instant.
@@ -222,7 +182,7 @@ class Bench {
   }
 
   // GET, think, PUT with the GET's context. The latency is the two requests'.
-  void update(http::HttpClient& http, const std::string& client_id, std::uint64_t key) {
+  void update(dvv::RiakClient& http, const std::string& client_id, std::uint64_t key) {
     const Instant t0 = rt_.now();
     Read r = read(http, key);
     const Duration get_time = rt_.now() - t0;
@@ -240,64 +200,49 @@ class Bench {
     }
   }
 
-  Read read(http::HttpClient& http, std::uint64_t key) {
+  Read read(dvv::RiakClient& http, std::uint64_t key) {
     Read out;
-    auto resp = http.get(target(key) + "?r=" + std::to_string(spec_.r), deadline());
+    dvv::Quorum q;
+    q.r = std::to_string(spec_.r);
+    auto resp = http.get(spec_.bucket, std::to_string(key), q, deadline());
     if (!resp) return out;
-    if (resp->status == 404) {
-      out.ok = true;
-      return out;
-    }
-    if (resp->status != 200 && resp->status != 300) return out;
-    if (auto v = resp->headers.get("X-Riak-Vclock")) out.vclock = std::string(*v);
-    std::vector<std::string> bodies;
-    if (resp->status == 200) {
-      bodies.push_back(std::move(resp->body));
-    } else {
-      auto boundary = http::multipart_boundary(resp->headers.get("Content-Type").value_or(""));
-      if (!boundary) return out;
-      auto parts = http::multipart_parse(resp->body, *boundary);
-      if (!parts) return out;
-      for (auto& p : *parts) bodies.push_back(std::move(p.body));
-    }
-    for (const std::string& b : bodies) out.ids.push_back(value_id(b));
     out.ok = true;
-    measure(out, resp->headers.get("X-Doppel-Clock-Entries"));
+    if (!resp->found()) return out;
+    out.vclock = resp->vclock;
+    for (const std::string& b : resp->siblings) out.ids.push_back(value_id(b));
+    measure(out, resp->clock_entries);
     return out;
   }
 
-  void measure(const Read& r, std::optional<std::string_view> entries) {
+  void measure(const Read& r, std::size_t entries) {
     ++out_.reads_found;
     out_.values += r.ids.size();
     if (auto bytes = http::base64_decode(r.vclock)) out_.clock_bytes += bytes->size();
-    std::uint64_t e = 0;
-    if (entries) std::from_chars(entries->data(), entries->data() + entries->size(), e);
-    out_.clock_entries += e;
+    out_.clock_entries += entries;
     if (r.ids.size() < 2) return;
     for (std::uint64_t a : r.ids) {
       for (std::uint64_t b : r.ids) {
         if (a == b) continue;
-        auto seen = graph_.ancestor(a, b);
+        auto seen = history_.in_past(a, b);
         if (!seen) ++out_.ancestry_capped;
         if (!seen.value_or(false)) continue;
-        if (graph_.flag(a)) ++out_.false_conflicts;
+        // Each value counts once, the first time it is met beside one that superseded it.
+        if (history_.known(a) && flagged_.insert(a).second) ++out_.false_conflicts;
         break;
       }
     }
   }
 
-  bool write(http::HttpClient& http, const std::string& client_id, std::uint64_t key,
+  bool write(dvv::RiakClient& http, const std::string& client_id, std::uint64_t key,
              std::vector<std::uint64_t> seen, const std::string& vclock) {
-    std::erase(seen, 0);
-    const std::uint64_t id = graph_.add(std::move(seen));
-    http::ClientRequest req;
-    req.method = "PUT";
-    req.target = target(key) + "?w=" + std::to_string(spec_.w);
-    req.body = make_value(id, spec_.workload.value_bytes);
-    req.headers.set("Content-Type", "application/octet-stream");
-    req.headers.set("X-Riak-ClientId", client_id);
-    if (!vclock.empty()) req.headers.set("X-Riak-Vclock", vclock);
-    auto resp = http.request(req, deadline());
+    const std::uint64_t id = history_.write(std::move(seen));
+    dvv::WriteOptions o;
+    o.quorum.w = std::to_string(spec_.w);
+    o.client_id = client_id;
+    o.vclock = vclock;
+    o.content_type = "application/octet-stream";
+    auto resp = http.put(spec_.bucket, std::to_string(key), make_value(id, spec_.workload.value_bytes), o,
+                         deadline());
     const bool ok = resp && (resp->status == 204 || resp->status == 200);
     if (ok) ++out_.writes_acked;
     return ok;
@@ -309,7 +254,8 @@ class Bench {
   const NodeEndpoint& endpoint_;
   KeyGen keys_;
   Instant end_ = instant_ns(0);
-  CausalGraph graph_;
+  CausalHistory history_;
+  std::set<std::uint64_t> flagged_;  // values already counted as false conflicts
   DvvLoadResult out_;
 };
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "components/kv/client/memcached_client.h"
 #include "runtime/real/real_runtime.h"
 #include "runtime/sync.h"
 
@@ -12,58 +13,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Reads one memcached reply: a line, plus a VALUE's data block and END.
-class ReplyReader {
- public:
-  explicit ReplyReader(Stream& s) : s_(s) {}
-
-  // "STORED", "END" (a miss), "VALUE" (a hit, data skipped), or "" on error.
-  std::string next(Instant deadline) {
-    std::string line;
-    if (!read_line(line, deadline)) return {};
-    if (line.rfind("VALUE ", 0) != 0) return line;
-    const auto last_space = line.rfind(' ');
-    const std::size_t bytes = std::strtoull(line.c_str() + last_space + 1, nullptr, 10);
-    if (!skip(bytes + 2, deadline)) return {};
-    std::string end;
-    if (!read_line(end, deadline) || end != "END") return {};
-    return "VALUE";
-  }
-
- private:
-  bool fill(Instant deadline) {
-    if (start_ > 0 && start_ == buf_.size()) {
-      buf_.clear();
-      start_ = 0;
-    }
-    char tmp[16384];
-    auto n = s_.read(tmp, deadline);
-    if (!n || *n == 0) return false;
-    buf_.append(tmp, *n);
-    return true;
-  }
-  bool read_line(std::string& out, Instant deadline) {
-    for (;;) {
-      const auto nl = buf_.find("\r\n", start_);
-      if (nl != std::string::npos) {
-        out.assign(buf_, start_, nl - start_);
-        start_ = nl + 2;
-        return true;
-      }
-      if (!fill(deadline)) return false;
-    }
-  }
-  bool skip(std::size_t n, Instant deadline) {
-    while (buf_.size() - start_ < n) {
-      if (!fill(deadline)) return false;
-    }
-    start_ += n;
-    return true;
-  }
-  Stream& s_;
-  std::string buf_;
-  std::size_t start_ = 0;
-};
+// Reads ask for this much: a bench's pipelined replies come in large pieces.
+constexpr std::size_t kReadBytes = 16384;
 
 }  // namespace
 
@@ -100,12 +51,13 @@ LoadResult run_load(const LoadSpec& spec) {
         auto& lat = per_connection[static_cast<std::size_t>(c)];
         auto s = rt.net().connect(spec.server, 2s);
         if (s) {
-          ReplyReader reader(**s);
+          kv::McReader reader(**s, kReadBytes);
           const Duration interval = spec.open_loop_rate > 0
                                         ? Duration(static_cast<std::int64_t>(1e9 * spec.connections / spec.open_loop_rate))
                                         : Duration(0);
           Instant due = start;
           std::string request;
+          const kv::Request set_request = kv::store_request(kv::Verb::set, "", value);
           while (rt.now() < end) {
             if (interval.count() > 0) {
               due += interval;
@@ -115,19 +67,15 @@ LoadResult run_load(const LoadSpec& spec) {
             }
             const std::string key = key_name(rng.below(spec.keys), spec.key_bytes);
             const bool set = static_cast<int>(rng.below(100)) < spec.set_percent;
+            kv::Request r = set ? set_request : kv::get_request(key);
+            if (set) r.keys.assign(1, key);
             request.clear();
-            if (set) {
-              request += "set " + key + " 0 0 " + std::to_string(value.size()) + "\r\n";
-              request += value;
-              request += "\r\n";
-            } else {
-              request += "get " + key + "\r\n";
-            }
+            kv::encode_to(r, request);
             if (!(*s)->write(request)) break;
-            const std::string reply = reader.next(rt.now() + 5s);
-            if (reply.empty()) break;
-            if (set ? reply != "STORED" : (reply != "VALUE" && reply != "END")) ++result.errors;
-            if (!set && reply == "END") ++result.misses;
+            const auto reply = reader.next(r, rt.now() + 5s);
+            if (!reply && reply.code() != Errc::invalid_argument && reply.code() != Errc::io_error) break;
+            if (!reply || (set && reply->word != "STORED")) ++result.errors;
+            if (reply && !set && !reply->hit()) ++result.misses;
             lat.push_back((rt.now() - due).count());
           }
         } else {
@@ -164,21 +112,23 @@ bool preload(const LoadSpec& spec, std::uint64_t count) {
         if (!s) {
           ok = false;
         } else {
-          ReplyReader reader(**s);
+          kv::McReader reader(**s, kReadBytes);
           constexpr std::uint64_t kBatch = 64;  // pipelined requests per round trip
           std::string batch;
           for (std::uint64_t first = static_cast<std::uint64_t>(c) * kBatch; first < count && ok;
                first += kBatch * static_cast<std::uint64_t>(conns)) {
             batch.clear();
             const std::uint64_t last = std::min(count, first + kBatch);
+            const kv::Request set = kv::store_request(kv::Verb::set, "", value);
             for (std::uint64_t k = first; k < last; ++k) {
-              batch += "set " + key_name(k, spec.key_bytes) + " 0 0 " + std::to_string(value.size()) + "\r\n";
-              batch += value;
-              batch += "\r\n";
+              kv::Request r = set;
+              r.keys.assign(1, key_name(k, spec.key_bytes));
+              kv::encode_to(r, batch);
             }
             if (!(*s)->write(batch)) ok = false;
             for (std::uint64_t k = first; k < last && ok; ++k) {
-              if (reader.next(rt.now() + 10s) != "STORED") ok = false;
+              auto reply = reader.next(set, rt.now() + 10s);
+              if (!reply || reply->word != "STORED") ok = false;
             }
           }
         }

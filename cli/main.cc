@@ -6,5 +6,5 @@
 int main(int argc, char** argv) {
   doppel::scenarios::Registry registry;
   doppel::cli::register_components(registry);
-  return doppel::cli::run(argc, argv, registry);
+  return doppel::cli::run(argc, argv, registry, doppel::shipped_components());
 }

@@ -1,114 +1,101 @@
 #include "cli/node_config.h"
 
-#include <toml++/toml.h>
+#include <fstream>
+#include <sstream>
 
-#include "scenarios/scenario.h"
+#include "base/toml.h"
 
 namespace doppel::cli {
 namespace {
 
-using scenarios::toml_error;
+constexpr std::size_t kConfigBytesMax = 1u << 20;
 
-Result<std::string> text(const toml::table& t, std::string_view key, const std::string& source) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return std::string();
-  if (n->type() != toml::node_type::string) return toml_error(source, n, key, "expected a string");
-  return *n->value<std::string>();
+Result<std::vector<Endpoint>> read_peers(const toml::table& node, const std::string& path) {
+  std::vector<Endpoint> out;
+  const toml::node* peers = node.get("peers");
+  if (peers == nullptr) return out;
+  const toml::array* a = peers->as_array();
+  if (a == nullptr) return toml_error(path, peers, "peers", "expected an array of \"host:port\"");
+  for (const toml::node& p : *a) {
+    auto s = p.value<std::string>();
+    auto ep = s ? parse_endpoint(*s) : Result<Endpoint>(make_error(Errc::invalid_argument, "not a string"));
+    if (!ep) return toml_error(path, &p, "peers", ep.error().what);
+    out.push_back(*ep);
+  }
+  return out;
+}
+
+Status read_node(const toml::table& node, const std::string& path, ServeConfig& c) {
+  if (node.get("bug") != nullptr) {
+    return toml_error(path, node.get("bug"), "bug",
+                      "planted bugs are for simulation only; doppel serve refuses them");
+  }
+  TomlFields f(node, path);
+  const std::string name = f.string("name", "");
+  c.node.component = f.string("component", "");
+  const std::string listen = f.string("listen", "");
+  const std::string data_dir = f.string("data_dir", "");
+  const std::string backend = f.choice("backend", {"epoll", "uring"}, "");
+  c.runtime.cores = static_cast<CoreId>(f.integer("cores", 1, 256, 1));
+  c.node.node_id = static_cast<std::uint32_t>(f.integer("node_id", 0, 1023, 0));
+  c.runtime.pin = f.boolean("pin", c.runtime.pin);
+  f.known_keys({"name", "component", "listen", "data_dir", "cores", "pin", "backend", "peers", "node_id"});
+  if (!f.ok()) return f.error();
+  if (c.node.component.empty()) return toml_error(path, nullptr, "component", "missing from [node]");
+  c.node.name = name.empty() ? c.node.component : name;
+  if (!listen.empty()) {
+    auto ep = parse_endpoint(listen);
+    if (!ep) return toml_error(path, node.get("listen"), "listen", ep.error().what);
+    c.node.listen = *ep;
+  }
+  c.runtime.data_dir = data_dir.empty() ? "doppel-data/" + c.node.name : data_dir;
+  if (!backend.empty()) c.runtime.backend = backend;
+  auto peers = read_peers(node, path);
+  if (!peers) return peers.error();
+  c.node.peers = std::move(*peers);
+  return {};
 }
 
 }  // namespace
 
-Result<ServeConfig> load_node_config(const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& err) {
-    std::string what(err.description());
-    if (err.source().begin) what = std::to_string(err.source().begin.line) + ": " + what;
-    return make_error(Errc::invalid_argument, path + ":" + what);
-  }
+Result<ServeConfig> load_node_config(const std::string& path, const ComponentRegistry& components) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::not_found, "cannot open the node config " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > kConfigBytesMax) return make_error(Errc::too_large, path + ": larger than 1 MiB");
+  auto root = parse_toml(text.str(), path);
+  if (!root) return root.error();
   ServeConfig c;
   c.path = path;
-  const toml::node* node_table = root.get("node");
+  c.file = std::move(*root);
+  const toml::node* node_table = c.file.get("node");
   if (node_table == nullptr || !node_table->is_table()) {
     return toml_error(path, node_table, "node", "missing the [node] table");
   }
-  const toml::table& node = *node_table->as_table();
-  if (Status s = scenarios::toml_known_keys(node, path, {"name", "component", "listen", "data_dir", "cores",
-                                                          "pin", "backend", "peers", "node_id", "bug"});
-      !s) {
-    return s.error();
+  if (Status s = read_node(*node_table->as_table(), path, c); !s) return s.error();
+  if (components.find(c.node.component) == nullptr) {
+    std::string known;
+    for (const std::string& n : components.names()) known += (known.empty() ? "" : ", ") + n;
+    return toml_error(path, node_table->as_table()->get("component"), "component",
+                      "'" + c.node.component + "' cannot be served by this build (it serves: " + known + ")");
   }
-  auto name = text(node, "name", path);
-  auto component = text(node, "component", path);
-  auto listen = text(node, "listen", path);
-  auto data_dir = text(node, "data_dir", path);
-  auto backend = text(node, "backend", path);
-  for (auto* r : {&name, &component, &listen, &data_dir, &backend}) {
-    if (!*r) return r->error();
-  }
-  if (component->empty()) return toml_error(path, node_table, "component", "missing");
-  c.node.name = name->empty() ? *component : *name;
-  c.node.component = *component;
-  if (node.get("bug") != nullptr) {
-    return toml_error(path, node.get("bug"), "bug", "planted bugs are for simulation only; doppel serve refuses them");
-  }
-  if (!listen->empty()) {
-    auto ep = parse_endpoint(*listen);
-    if (!ep) return toml_error(path, node.get("listen"), "listen", ep.error().what);
-    c.node.listen = *ep;
-  }
-  c.runtime.data_dir = data_dir->empty() ? "doppel-data/" + c.node.name : *data_dir;
-  if (!backend->empty() && *backend != "epoll" && *backend != "uring") {
-    return toml_error(path, node.get("backend"), "backend", "expected \"epoll\" or \"uring\"");
-  }
-  if (!backend->empty()) c.runtime.backend = *backend;
-  auto cores = scenarios::toml_int(node, "cores", path, 1, 256, 1);
-  if (!cores) return cores.error();
-  c.runtime.cores = static_cast<CoreId>(*cores);
-  auto id = scenarios::toml_int(node, "node_id", path, 0, 1023, 0);
-  if (!id) return id.error();
-  c.node.node_id = static_cast<std::uint32_t>(*id);
-  if (const toml::node* pin = node.get("pin")) {
-    if (pin->type() != toml::node_type::boolean) return toml_error(path, pin, "pin", "expected true or false");
-    c.runtime.pin = *pin->value<bool>();
-  }
-  if (const toml::node* peers = node.get("peers")) {
-    const toml::array* a = peers->as_array();
-    if (a == nullptr) return toml_error(path, peers, "peers", "expected an array of \"host:port\"");
-    for (const toml::node& p : *a) {
-      auto s = p.value<std::string>();
-      auto ep = s ? parse_endpoint(*s) : Result<Endpoint>(make_error(Errc::invalid_argument, "not a string"));
-      if (!ep) return toml_error(path, &p, "peers", ep.error().what);
-      c.node.peers.push_back(*ep);
-    }
-  }
-  for (const auto& [k, v] : root) {
+  for (const auto& [k, v] : c.file) {
     if (k == "node") continue;
     if (k != c.node.component) {
       return toml_error(path, &v, k.str(), "unknown table (settings go in [" + c.node.component + "])");
     }
     if (!v.is_table()) return toml_error(path, &v, k.str(), "expected a table");
-    for (const auto& [sk, sv] : *v.as_table()) {
-      std::string value;
-      if (auto str = sv.value_exact<std::string>()) value = *str;
-      else if (auto i = sv.value_exact<std::int64_t>()) value = std::to_string(*i);
-      else if (auto b = sv.value_exact<bool>()) value = *b ? "true" : "false";
-      else if (auto d = sv.value_exact<double>()) value = std::to_string(*d);
-      else return toml_error(path, &sv, sk.str(), "expected a string, number or boolean");
-      c.node.settings[std::string(sk.str())] = value;
-    }
   }
   return c;
 }
 
-int setting_line(const std::string& path, const std::string& component, const std::string& key) {
-  try {
-    toml::table root = toml::parse_file(path);
-    if (const toml::node* n = root.at_path(component + "." + key).node()) return static_cast<int>(n->source().begin.line);
-  } catch (const toml::parse_error&) {
-  }
-  return 0;
+Result<NodeBoot> configure_boot(const ServeConfig& config, const ComponentRegistry& components) {
+  const ComponentPackage* package = components.find(config.node.component);
+  DOPPEL_ASSERT(package != nullptr);  // load_node_config checked it
+  static const toml::table kNoSettings;
+  const toml::table* settings = config.file.get_as<toml::table>(config.node.component);
+  return package->configure(config.node, settings != nullptr ? *settings : kNoSettings, config.path);
 }
 
 }  // namespace doppel::cli

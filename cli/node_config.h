@@ -12,13 +12,16 @@
 //   peers = ["127.0.0.1:8001", ...]   # the cluster by node id, for replicated components
 //   node_id = 0
 //
-//   [kv]                     # the component's own settings, named after it
-//   memory_mb = 64
+//   [kv]                     # the component's own settings, named after it: read by the
+//   memory_mb = 64           # component's package into its typed settings (settings.h)
 //
 // Unknown keys and bad values are errors naming the file, line and key.
 
 #include <string>
 
+#include <toml++/toml.h>
+
+#include "components/registry.h"
 #include "runtime/node.h"
 #include "runtime/real/real_runtime.h"
 
@@ -28,11 +31,16 @@ struct ServeConfig {
   NodeConfig node;
   real::RealOptions runtime;
   std::string path;
+  // The whole file, for the component's package to read its table (configure_boot). Kept
+  // whole because a copy of a toml++ table loses its source positions (the lines in errors).
+  toml::table file;
 };
 
-Result<ServeConfig> load_node_config(const std::string& path);
+// `components`: the ones this binary can serve.
+Result<ServeConfig> load_node_config(const std::string& path, const ComponentRegistry& components);
 
-// The line of [component] key in the file, for messages (0 if unknown).
-int setting_line(const std::string& path, const std::string& component, const std::string& key);
+// The component's typed settings read from the config, bound into the node's boot. Call after
+// any override of the node part (--listen). Errors name the file, line and key.
+Result<NodeBoot> configure_boot(const ServeConfig& config, const ComponentRegistry& components);
 
 }  // namespace doppel::cli

@@ -28,8 +28,8 @@ struct ServeArgs {
   bool no_pin = false;
 };
 
-int cmd_serve(const scenarios::Registry& registry, const ServeArgs& a) {
-  auto config = load_node_config(a.config);
+int cmd_serve(const ComponentRegistry& components, const ServeArgs& a) {
+  auto config = load_node_config(a.config, components);
   if (!config) return usage_error(config.error().what.empty() ? config.error().message() : config.error().what);
   ServeConfig& c = *config;
   if (!a.backend.empty()) c.runtime.backend = a.backend;
@@ -41,10 +41,8 @@ int cmd_serve(const scenarios::Registry& registry, const ServeArgs& a) {
     if (!ep) return usage_error("--listen: " + ep.error().what);
     c.node.listen = *ep;
   }
-  const scenarios::ComponentDef* def = registry.find(c.node.component);
-  if (def == nullptr || def->boot == nullptr) {
-    return usage_error(a.config + ": [node] component: '" + c.node.component + "' cannot be served by this build");
-  }
+  auto boot = configure_boot(c, components);
+  if (!boot) return usage_error(boot.error().what);
 
   // Signals go to sigwait() below: block them before any core thread starts
   // (threads inherit the mask), so no core is interrupted by them.
@@ -57,19 +55,10 @@ int cmd_serve(const scenarios::Registry& registry, const ServeArgs& a) {
   real::RealRuntime rt(c.runtime);
   if (Status s = rt.start(); !s) return usage_error("cannot start the runtime: " + s.error().message());
   std::optional<Result<std::unique_ptr<Service>>> booted;
-  rt.run_blocking(0, [&] { booted.emplace(def->boot(rt, c.node)); });
+  rt.run_blocking(0, [&] { booted.emplace((*boot)(rt)); });
   if (!booted || !*booted) {
     rt.stop();
     std::string why = booted ? booted->error().message() : "boot did not finish";
-    const auto colon = booted ? booted->error().what.find(':') : std::string::npos;
-    if (booted && booted->code() == Errc::invalid_argument && colon != std::string::npos) {
-      const std::string key = booted->error().what.substr(0, colon);
-      const int line = setting_line(a.config, c.node.component, key);
-      if (line > 0) {
-        return usage_error(a.config + ":" + std::to_string(line) + ": [" + c.node.component + "] " +
-                           booted->error().what);
-      }
-    }
     return usage_error(c.node.name + ": cannot start " + c.node.component + ": " + why);
   }
   std::unique_ptr<Service> service = std::move(**booted);
@@ -102,7 +91,7 @@ void add_serve_command(CLI::App& app, Commands& commands) {
   serve->add_option("--data-dir", args->data_dir, "Data directory (overrides the config)");
   serve->add_flag("--no-pin", args->no_pin, "Do not pin core threads to CPUs");
   serve->callback([&commands, args] {
-    commands.action = [&commands, args] { return cmd_serve(commands.registry, *args); };
+    commands.action = [&commands, args] { return cmd_serve(commands.components, *args); };
   });
 }
 

@@ -4,11 +4,9 @@
 // function that `doppel serve` calls once.
 
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "runtime/net.h"
@@ -24,13 +22,8 @@ struct NodeConfig {
   std::string component;        // "kv", "dvv", "dedup"
   Endpoint listen;              // where clients and peers reach this node
   std::vector<Endpoint> peers;  // the cluster, this node included, by node id
-  // Component settings, as text; each component parses and validates its own
-  // and names the offending key in its error.
-  std::map<std::string, std::string> settings;
-  // Test-only planted bug ("" = none). `doppel serve` rejects a config with one.
-  std::string bug;
-
-  std::optional<std::string> setting(std::string_view key) const;
+  // The component's own settings are typed, its own struct (components/<name>/settings.h),
+  // handed to its boot() beside this.
 };
 
 // What a booted component hands back: it owns the node's state. Destroyed
@@ -43,6 +36,8 @@ class Service {
   virtual void stop() {}
 };
 
-using BootFn = Result<std::unique_ptr<Service>> (*)(Runtime& rt, const NodeConfig& config);
+// One node's boot, its settings bound: what the simulator calls for a node (and again after a
+// crash) and `doppel serve` calls once.
+using NodeBoot = std::function<Result<std::unique_ptr<Service>>(Runtime& rt)>;
 
 }  // namespace doppel

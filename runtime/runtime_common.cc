@@ -133,12 +133,6 @@ bool split_path(std::string_view path, std::string_view& dir, std::string_view& 
   return true;
 }
 
-std::optional<std::string> NodeConfig::setting(std::string_view key) const {
-  auto it = settings.find(std::string(key));
-  if (it == settings.end()) return std::nullopt;
-  return it->second;
-}
-
 bool buggify(Runtime& rt, std::source_location where) {
   std::string_view file = where.file_name();
   const auto slash = file.rfind('/');

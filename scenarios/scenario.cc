@@ -24,54 +24,7 @@ std::vector<std::string> Registry::names() const {
   return out;
 }
 
-Error toml_error(std::string_view source, const toml::node* node, std::string_view key,
-                 std::string_view what) {
-  std::string msg(source);
-  if (node != nullptr && node->source().begin) msg += ":" + std::to_string(node->source().begin.line);
-  msg += ": ";
-  if (!key.empty()) msg += "'" + std::string(key) + "': ";
-  msg += what;
-  return make_error(Errc::invalid_argument, msg);
-}
-
-Result<std::int64_t> toml_int(const toml::table& t, std::string_view key, std::string_view source,
-                              std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return fallback;
-  if (n->type() != toml::node_type::integer) return toml_error(source, n, key, "expected an integer");
-  const std::int64_t v = *n->value<std::int64_t>();
-  if (v < lo || v > hi) {
-    return toml_error(source, n, key,
-                      "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                          ", got " + std::to_string(v));
-  }
-  return v;
-}
-
-Status toml_known_keys(const toml::table& t, std::string_view source,
-                       std::initializer_list<std::string_view> allowed) {
-  for (const auto& [k, v] : t) {
-    if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
-      std::string list;
-      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      return toml_error(source, &v, k.str(), "unknown key (expected one of: " + list + ")");
-    }
-  }
-  return {};
-}
-
 namespace {
-
-Result<std::string> read_string(const toml::table& t, std::string_view key, std::string_view source,
-                                bool required) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) {
-    if (required) return toml_error(source, nullptr, key, "missing");
-    return std::string();
-  }
-  if (n->type() != toml::node_type::string) return toml_error(source, n, key, "expected a string");
-  return *n->value<std::string>();
-}
 
 Status read_faults(const toml::table& t, std::string_view source, sim::FaultSwitches& out) {
   for (const auto& [k, v] : t) {
@@ -98,14 +51,9 @@ Status read_faults(const toml::table& t, std::string_view source, sim::FaultSwit
 
 Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path,
                                     const Registry& registry) {
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& err) {
-    return make_error(Errc::invalid_argument, std::string(path) + ":" +
-                                                  std::to_string(err.source().begin.line) + ": " +
-                                                  std::string(err.description()));
-  }
+  auto parsed = parse_toml(text, path);
+  if (!parsed) return parsed.error();
+  const toml::table& root = *parsed;
   if (Status s = toml_known_keys(root, path,
                                  {"name", "description", "component", "nodes", "cores", "clients",
                                   "duration_ms", "quiet_ms", "faults", "plan", "properties", "bug",
@@ -116,13 +64,13 @@ Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path
   ScenarioSpec spec;
   spec.path = path;
   spec.text = text;
-  auto name = read_string(root, "name", path, true);
+  auto name = toml_string(root, "name", path, true);
   if (!name) return name.error();
   spec.name = *name;
-  auto description = read_string(root, "description", path, false);
+  auto description = toml_string(root, "description", path, false);
   if (!description) return description.error();
   spec.description = *description;
-  auto component = read_string(root, "component", path, true);
+  auto component = toml_string(root, "component", path, true);
   if (!component) return component.error();
   const ComponentDef* def = registry.find(*component);
   if (def == nullptr) {
@@ -185,7 +133,7 @@ Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path
   } else {
     spec.properties = def->properties;
   }
-  auto bug = read_string(root, "bug", path, false);
+  auto bug = toml_string(root, "bug", path, false);
   if (!bug) return bug.error();
   if (!bug->empty() &&
       std::find(def->bugs.begin(), def->bugs.end(), *bug) == def->bugs.end()) {
@@ -197,8 +145,10 @@ Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path
     if (!w->is_table()) return toml_error(path, w, "workload", "expected a table");
     spec.workload = *w->as_table();
   }
+  // Validated on the parsed table: a copy of a toml++ table loses its source positions.
   if (def->validate) {
-    if (Status s = def->validate(spec.workload, path); !s) return s.error();
+    const toml::table* w = root.get_as<toml::table>("workload");
+    if (Status s = def->validate(w != nullptr ? *w : spec.workload, path); !s) return s.error();
   }
   return spec;
 }

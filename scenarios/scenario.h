@@ -14,6 +14,7 @@
 
 #include <toml++/toml.h>
 
+#include "base/toml.h"
 #include "runtime/node.h"
 #include "runtime/result.h"
 #include "sim/fault_plan.h"
@@ -57,11 +58,10 @@ class ScenarioDriver {
   virtual void check(sim::World& world) = 0;
 };
 
+// A component as the simulator's scenarios see it: its driver, its properties and its planted
+// bugs. (What `doppel serve` needs of a component is in components/registry.h.)
 struct ComponentDef {
   std::string name;
-  // Boots one node: what the simulator calls for each simulated node and
-  // `doppel serve` calls once. Null for components that cannot be served.
-  BootFn boot = nullptr;
   std::vector<std::string> properties;  // every property it can check
   std::vector<std::string> bugs;        // planted bugs it knows
   std::vector<std::string> probes;      // events a good swarm should see
@@ -83,16 +83,5 @@ class Registry {
 Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path,
                                     const Registry& registry);
 Result<ScenarioSpec> load_scenario(const std::string& path, const Registry& registry);
-
-// Errors about a TOML node: "path:line: 'key': what".
-Error toml_error(std::string_view source, const toml::node* node, std::string_view key,
-                 std::string_view what);
-
-// Reads an integer in [lo, hi] (or the fallback when absent).
-Result<std::int64_t> toml_int(const toml::table& t, std::string_view key, std::string_view source,
-                              std::int64_t lo, std::int64_t hi, std::int64_t fallback);
-// Rejects keys that are not in `allowed`.
-Status toml_known_keys(const toml::table& t, std::string_view source,
-                       std::initializer_list<std::string_view> allowed);
 
 }  // namespace doppel::scenarios

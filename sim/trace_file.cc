@@ -7,6 +7,7 @@
 #include <iterator>
 #include <zstd.h>
 
+#include "base/varint.h"
 #include "sim/trace_log.h"
 
 namespace doppel::sim {
@@ -17,18 +18,9 @@ constexpr std::uint32_t kFieldsMax = 64;
 
 void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
 void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-}
 void put_field(std::string& out, std::string_view key, std::string_view value) {
-  put_varint(out, key.size());
-  out.append(key);
-  put_varint(out, value.size());
-  out.append(value);
+  put_length_prefixed(out, key);
+  put_length_prefixed(out, value);
 }
 
 struct Reader {
@@ -52,15 +44,10 @@ struct Reader {
     return true;
   }
   bool varint(std::uint64_t& v, const char* what) {
-    v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (in.empty()) return fail(std::string("truncated at ") + what);
-      const auto byte = static_cast<unsigned char>(in.front());
-      in.remove_prefix(1);
-      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return true;
-    }
-    return fail(std::string("bad length at ") + what);
+    const VarintStatus s = take_varint(in, v);
+    if (s == VarintStatus::truncated) return fail(std::string("truncated at ") + what);
+    if (s != VarintStatus::ok) return fail(std::string("bad length at ") + what);
+    return true;
   }
   bool bytes(std::string_view& out, const char* what) {
     std::uint64_t n = 0;

@@ -4,21 +4,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/varint.h"
+
 namespace doppel::sim {
 namespace {
 
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-}
-
-void put_text(std::string& out, std::string_view s) {
-  put_varint(out, s.size());
-  out.append(s);
-}
+void put_text(std::string& out, std::string_view s) { put_length_prefixed(out, s); }
 
 // A cursor that never reads past the end: every getter fails instead.
 struct Cursor {
@@ -27,13 +18,7 @@ struct Cursor {
 
   std::uint64_t varint() {
     std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (in.empty()) break;
-      const auto byte = static_cast<unsigned char>(in.front());
-      in.remove_prefix(1);
-      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return v;
-    }
+    if (take_varint(in, v) == VarintStatus::ok) return v;
     ok = false;
     return 0;
   }
@@ -48,13 +33,6 @@ struct Cursor {
     return s;
   }
 };
-
-std::uint64_t zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-std::int64_t unzigzag(std::uint64_t v) {
-  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
-}
 
 }  // namespace
 
@@ -87,7 +65,7 @@ void encode_event(std::string& out, Instant at, NodeId node, CoreId core, const 
     if (d.is_text) {
       put_text(out, d.text);
     } else {
-      put_varint(out, zigzag(d.number));
+      put_zigzag(out, d.number);
     }
   }
 }
@@ -153,7 +131,7 @@ std::string format_record(std::string_view record) {
       }
       out += '"';
     } else {
-      out += std::to_string(unzigzag(c.varint()));
+      out += std::to_string(zigzag_decode(c.varint()));
     }
   }
   if (!c.ok) out += " <truncated>";

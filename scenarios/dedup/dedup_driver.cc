@@ -4,15 +4,20 @@
 #include <set>
 
 #include "components/dedup/api/client.h"
-#include "components/dedup/api/http_api.h"
 #include "components/dedup/api/uploader.h"
-#include "scenarios/dedup/image_series.h"
+#include "components/dedup/dedup.h"
+#include "properties/dedup/backup_ledger.h"
+#include "properties/dedup/image_series.h"
+#include "scenarios/cluster_driver.h"
 
 namespace doppel::scenarios {
 namespace {
 
 using namespace std::chrono_literals;
 using dedup::VersionNumber;
+using properties::dedup::BackupLedger;
+using properties::dedup::ImageSeries;
+using properties::dedup::ImageSeriesOptions;
 
 constexpr std::uint16_t kPort = 8080;
 constexpr const char* kServer = "dedup0";
@@ -35,74 +40,47 @@ struct Workload {
 };
 
 Result<Workload> read_workload(const toml::table& t, std::string_view source) {
-  if (Status s = toml_known_keys(t, source, {"images", "versions", "image_kb", "segment_mb", "edit_permille",
-                                             "read_percent", "remove_percent", "gc_percent",
-                                             "rebuild_threshold_percent", "timeout_ms", "pause_ms"});
-      !s) {
-    return s.error();
-  }
   Workload w;
-  struct Field {
-    const char* key;
-    std::int64_t* field;
-    std::int64_t lo, hi;
-  };
-  const Field fields[] = {{"images", &w.images, 1, 16},
-                          {"versions", &w.versions, 1, 64},
-                          {"image_kb", &w.image_kb, 4, 64 * 1024},
-                          {"segment_mb", &w.segment_mb, 1, 32},
-                          {"edit_permille", &w.edit_permille, 0, 1000},
-                          {"read_percent", &w.read_percent, 0, 100},
-                          {"remove_percent", &w.remove_percent, 0, 100},
-                          {"gc_percent", &w.gc_percent, 0, 100},
-                          {"rebuild_threshold_percent", &w.rebuild_threshold_percent, 1, 100},
-                          {"timeout_ms", &w.timeout_ms, 10, 600000},
-                          {"pause_ms", &w.pause_ms, 0, 600000}};
-  for (const Field& f : fields) {
-    auto v = toml_int(t, f.key, source, f.lo, f.hi, *f.field);
-    if (!v) return v.error();
-    *f.field = *v;
-  }
-  if (w.image_kb % 4 != 0) return toml_error(source, t.get("image_kb"), "image_kb", "expected a multiple of 4");
+  TomlFields f(t, source);
+  w.images = f.integer("images", 1, 16, w.images);
+  w.versions = f.integer("versions", 1, 64, w.versions);
+  w.image_kb = f.integer("image_kb", 4, 64 * 1024, w.image_kb);
+  w.segment_mb = f.integer("segment_mb", 1, 32, w.segment_mb);
+  w.edit_permille = f.integer("edit_permille", 0, 1000, w.edit_permille);
+  w.read_percent = f.integer("read_percent", 0, 100, w.read_percent);
+  w.remove_percent = f.integer("remove_percent", 0, 100, w.remove_percent);
+  w.gc_percent = f.integer("gc_percent", 0, 100, w.gc_percent);
+  w.rebuild_threshold_percent = f.integer("rebuild_threshold_percent", 1, 100, w.rebuild_threshold_percent);
+  w.timeout_ms = f.integer("timeout_ms", 10, 600000, w.timeout_ms);
+  w.pause_ms = f.integer("pause_ms", 0, 600000, w.pause_ms);
+  f.reject_unknown_keys();
+  if (f.ok() && w.image_kb % 4 != 0) f.fail("image_kb", "expected a multiple of 4");
+  if (!f.ok()) return f.error();
   return w;
 }
 
-// What the clients know of one version the server may hold.
-struct Known {
-  std::uint32_t content = 0;  // the series version it holds
-  bool removing = false;      // a removal was sent: it may be gone
-  bool removed = false;       // the removal was acknowledged
-};
-
-class DedupDriver final : public ScenarioDriver {
+class DedupDriver final : public ClusterDriver {
  public:
   DedupDriver(const ScenarioSpec& spec, Workload w, std::uint64_t seed)
-      : spec_(spec), w_(w), series_(series_options(w, seed)) {}
+      : ClusterDriver(spec), w_(w), series_(series_options(w, seed)) {}
 
   void setup(sim::World& world) override {
-    world_ = &world;
-    NodeConfig c;
-    c.name = kServer;
-    c.component = "dedup";
-    c.listen = Endpoint{kServer, kPort};
-    c.bug = spec_.bug;
-    c.settings = {{"segment_mb", std::to_string(w_.segment_mb)},
-                  {"rebuild_threshold_percent", std::to_string(w_.rebuild_threshold_percent)},
-                  {"image_gb", "1"},
-                  {"unreferenced_ttl_s", "2"}};
-    server_ = world.add_node(sim::NodeSpec{kServer, spec_.cores, true,
-                                           [c](Runtime& rt) { return dedup::boot_dedup(rt, c); }});
-    client_node_ = world.add_node(sim::NodeSpec{"clients", 1, false, {}});
+    dedup::DedupSettings settings;
+    settings.segment_bytes = static_cast<std::uint32_t>(w_.segment_mb) << 20;
+    settings.store.segment_bytes_max = settings.segment_bytes;
+    settings.store.rebuild_threshold_percent = static_cast<std::uint32_t>(w_.rebuild_threshold_percent);
+    settings.store.image_bytes_max = 1ull << 30;
+    settings.store.unreferenced_ttl = 2s;
+    settings.store.planted_bug = *dedup::dedup_planted_bug(spec_.bug);  // validated with the scenario
+    add_cluster(world, "dedup", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
+      NodeConfig c;
+      c.name = name;
+      c.node_id = i;
+      c.component = "dedup";
+      c.listen = Endpoint{name, kPort};
+      return [c, settings](Runtime& rt) { return dedup::boot(rt, c, settings); };
+    });
     world.spawn(client_node_, 0, "dedup-clients", [this] { run_clients(); });
-  }
-
-  sim::ClusterShape shape() const override {
-    sim::ClusterShape s;
-    s.servers = {server_};
-    s.crashable = {server_};
-    s.all = {server_, client_node_};
-    s.cores = spec_.cores;
-    return s;
   }
 
   void on_quiet(sim::World& world) override { quiet_since_ = world.now(); }
@@ -129,10 +107,7 @@ class DedupDriver final : public ScenarioDriver {
     return o;
   }
 
-  bool wants(std::string_view p) const {
-    return std::find(spec_.properties.begin(), spec_.properties.end(), p) != spec_.properties.end();
-  }
-  Runtime& rt() { return world_->runtime(client_node_); }
+  Runtime& rt() { return client_runtime(); }
   std::string name(std::uint32_t image) const { return series_.image_name(image); }
 
   std::unique_ptr<dedup::DedupClient> make_client() {
@@ -168,15 +143,14 @@ class DedupDriver final : public ScenarioDriver {
       rt().record(Event("DedupClientPut").detail("image", image).detail("content", content)
                       .detail("version", v ? *v : 0).detail("error", v ? "" : v.error().message()));
       if (v) {
-        auto [it, fresh] = known_[image].emplace(*v, Known{content});
-        if (!fresh) {
+        if (!ledger_.committed(image, *v, content)) {
           world_->fail("restorable", name(image) + " version " + std::to_string(*v) + " was acknowledged twice");
         }
         ++committed_;
         return true;
       }
       // The commit may have happened before the answer was lost.
-      maybe_[image].insert(content);
+      ledger_.maybe_committed(image, content);
       ++maybe_committed_;
       backoff(attempt);
     }
@@ -202,31 +176,22 @@ class DedupDriver final : public ScenarioDriver {
   }
 
   void read_some(dedup::DedupClient& client, std::uint32_t image) {
-    std::vector<std::pair<VersionNumber, std::uint32_t>> live;
-    for (const auto& [v, k] : known_[image]) {
-      if (!k.removing) live.emplace_back(v, k.content);
-    }
+    const auto live = ledger_.live(image);
     if (live.empty()) return;
     const auto [v, content] = live[rt().random().below(live.size())];
     auto r = same(client, image, v, content);
-    if (r && !*r && wants("restorable")) {
-      world_->fail("restorable", name(image) + " version " + std::to_string(v) + " read back different bytes");
-    }
+    if (r && !*r) violated("restorable", name(image) + " version " + std::to_string(v) + " read back different bytes");
   }
 
   void remove_some(dedup::DedupClient& client, std::uint32_t image) {
-    std::vector<VersionNumber> removable;
-    for (const auto& [v, k] : known_[image]) {
-      if (!k.removing && v != known_[image].rbegin()->first) removable.push_back(v);
-    }
+    const auto removable = ledger_.removable(image);
     if (removable.empty()) return;
     const VersionNumber v = removable[rt().random().below(removable.size())];
-    Known& k = known_[image][v];
-    k.removing = true;
+    ledger_.removing(image, v);
     auto r = client.remove(name(image), v);
     rt().record(Event("DedupClientRemove").detail("image", image).detail("version", v).detail("ok", r.ok()));
     if (r) {
-      k.removed = true;
+      ledger_.removed(image, v);
       ++removed_;
     }
   }
@@ -287,12 +252,7 @@ class DedupDriver final : public ScenarioDriver {
       std::set<VersionNumber> present;
       for (const dedup::VersionInfo& info : *listed) {
         present.insert(info.version);
-        std::vector<std::uint32_t> candidates;
-        if (auto k = known_[image].find(info.version); k != known_[image].end()) {
-          candidates = {k->second.content};
-        } else {
-          candidates.assign(maybe_[image].begin(), maybe_[image].end());
-        }
+        const std::vector<std::uint32_t> candidates = ledger_.candidates(image, info.version);
         bool matched = false;
         for (std::uint32_t content : candidates) {
           if (series_.bytes(image, content) != info.image_bytes) continue;
@@ -307,22 +267,14 @@ class DedupDriver final : public ScenarioDriver {
             break;
           }
         }
-        if (!matched && wants(property)) {
-          world_->fail(property, name(image) + " version " + std::to_string(info.version) + " (" +
-                                     std::to_string(info.image_bytes) + " bytes) is not what any client committed");
+        if (!matched && violated(property, name(image) + " version " + std::to_string(info.version) + " (" +
+                                               std::to_string(info.image_bytes) +
+                                               " bytes) is not what any client committed")) {
           return false;
         }
       }
-      for (const auto& [v, k] : known_[image]) {
-        if (!k.removing && present.count(v) == 0 && wants(property)) {
-          world_->fail(property, name(image) + " version " + std::to_string(v) +
-                                     " was acknowledged, never removed, and is gone");
-          return false;
-        }
-        if (k.removed && present.count(v) != 0 && wants(property)) {
-          world_->fail(property, name(image) + " version " + std::to_string(v) + " was removed and is back");
-          return false;
-        }
+      if (auto wrong = ledger_.judge_listing(image, present); wrong && violated(property, name(image) + " " + *wrong)) {
+        return false;
       }
     }
     return true;
@@ -339,7 +291,7 @@ class DedupDriver final : public ScenarioDriver {
     }
     if (!wants("damage-found")) return true;
     // One stored bit flips; verify must say so, or nothing readable may have changed.
-    const std::optional<std::string> hit = world_->disk(server_).corrupt(kSegmentFiles);
+    const std::optional<std::string> hit = world_->disk(servers_[0]).corrupt(kSegmentFiles);
     if (!hit) return true;
     auto report = retried(client, [&] { return client.verify(); });
     if (!report) {
@@ -352,14 +304,9 @@ class DedupDriver final : public ScenarioDriver {
     return true;
   }
 
-  const ScenarioSpec& spec_;
   Workload w_;
   ImageSeries series_;
-  sim::World* world_ = nullptr;
-  sim::NodeId server_ = 0;
-  sim::NodeId client_node_ = 0;
-  std::map<std::uint32_t, std::map<VersionNumber, Known>> known_;
-  std::map<std::uint32_t, std::set<std::uint32_t>> maybe_;  // contents whose commit may have happened
+  BackupLedger ledger_;
   std::uint64_t committed_ = 0, maybe_committed_ = 0, removed_ = 0, reads_ = 0, gcs_ = 0, failed_ops_ = 0;
   std::optional<Instant> quiet_since_;
   bool checked_ = false;
@@ -370,7 +317,6 @@ class DedupDriver final : public ScenarioDriver {
 ComponentDef dedup_component() {
   ComponentDef def;
   def.name = "dedup";
-  def.boot = &dedup::boot_dedup;
   def.properties = {"restorable", "refcounts-balance", "damage-found", "progress"};
   def.bugs = {"skip-decrement", "commit-unsynced", "verify-skips-data"};
   def.probes = {"DedupVersionCommitted", "DedupRunStats", "DedupVerified", "DedupClientRemove"};

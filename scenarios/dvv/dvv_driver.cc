@@ -2,17 +2,20 @@
 
 #include <set>
 
-#include "components/dvv/api/http_api.h"
+#include "components/dvv/client/riak_client.h"
+#include "components/dvv/dvv.h"
 #include "components/dvv/store/ring.h"
-#include "components/http/client.h"
-#include "components/http/codec.h"
-#include "scenarios/dvv/causal_oracle.h"
+#include "properties/dvv/causal_oracle.h"
+#include "scenarios/cluster_driver.h"
 
 namespace doppel::scenarios {
 namespace {
 
 using namespace std::chrono_literals;
-using dvv_oracle = dvv::CausalOracle;
+using dvv_oracle = properties::dvv::CausalOracle;
+using doppel::dvv::Quorum;
+using doppel::dvv::RiakClient;
+using doppel::dvv::RiakObject;
 
 constexpr std::uint16_t kHttpPort = 8098;
 constexpr std::uint16_t kRpcPort = 8087;
@@ -35,87 +38,49 @@ struct Workload {
 };
 
 Result<Workload> read_workload(const toml::table& t, std::string_view source) {
-  if (Status s = toml_known_keys(t, source, {"mode", "clock", "allow_mult", "n_val", "keys", "ops_per_client",
-                                             "quiet_ops", "update_percent", "blind_percent", "think_ms_max",
-                                             "timeout_ms", "settle_ms"});
-      !s) {
-    return s.error();
-  }
   Workload w;
-  if (const toml::node* m = t.get("mode")) {
-    auto v = m->value<std::string>();
-    if (!v || (*v != "register" && *v != "set-append")) return toml_error(source, m, "mode", "expected \"register\" or \"set-append\"");
-    w.mode = *v;
-  }
-  if (const toml::node* c = t.get("clock")) {
-    auto v = c->value<std::string>();
-    if (!v || (*v != "dvvset" && *v != "vv")) return toml_error(source, c, "clock", "expected \"dvvset\" or \"vv\"");
-    w.clock = *v;
-  }
-  if (const toml::node* a = t.get("allow_mult")) {
-    if (a->type() != toml::node_type::boolean) return toml_error(source, a, "allow_mult", "expected true or false");
-    w.allow_mult = *a->value<bool>();
-  }
-  struct Field {
-    const char* key;
-    std::int64_t* field;
-    std::int64_t lo, hi;
-  };
-  const Field fields[] = {{"n_val", &w.n_val, 1, 5},          {"keys", &w.keys, 1, 1000},
-                          {"ops_per_client", &w.ops_per_client, 1, 100000}, {"quiet_ops", &w.quiet_ops, 1, 1000},
-                          {"update_percent", &w.update_percent, 0, 100}, {"blind_percent", &w.blind_percent, 0, 100},
-                          {"think_ms_max", &w.think_ms_max, 0, 60000}, {"timeout_ms", &w.timeout_ms, 10, 600000},
-                          {"settle_ms", &w.settle_ms, 0, 600000}};
-  for (const Field& f : fields) {
-    auto v = toml_int(t, f.key, source, f.lo, f.hi, *f.field);
-    if (!v) return v.error();
-    *f.field = *v;
-  }
-  if (w.update_percent + w.blind_percent > 100) return toml_error(source, nullptr, "blind_percent", "update + blind over 100");
+  TomlFields f(t, source);
+  w.mode = f.choice("mode", {"register", "set-append"}, w.mode);
+  w.clock = f.choice("clock", {"dvvset", "vv"}, w.clock);
+  w.allow_mult = f.boolean("allow_mult", w.allow_mult);
+  w.n_val = f.integer("n_val", 1, 5, w.n_val);
+  w.keys = f.integer("keys", 1, 1000, w.keys);
+  w.ops_per_client = f.integer("ops_per_client", 1, 100000, w.ops_per_client);
+  w.quiet_ops = f.integer("quiet_ops", 1, 1000, w.quiet_ops);
+  w.update_percent = f.integer("update_percent", 0, 100, w.update_percent);
+  w.blind_percent = f.integer("blind_percent", 0, 100, w.blind_percent);
+  w.think_ms_max = f.integer("think_ms_max", 0, 60000, w.think_ms_max);
+  w.timeout_ms = f.integer("timeout_ms", 10, 600000, w.timeout_ms);
+  w.settle_ms = f.integer("settle_ms", 0, 600000, w.settle_ms);
+  f.reject_unknown_keys();
+  if (f.ok() && w.update_percent + w.blind_percent > 100) f.fail("blind_percent", "update + blind over 100");
+  if (!f.ok()) return f.error();
   return w;
 }
 
-// What a GET of one key saw.
-struct Read {
-  int status = 0;
-  std::vector<std::string> bodies;
-  std::string vclock;  // base64, as the server sent it
-  std::size_t entries = 0;
-};
-
-class DvvDriver final : public ScenarioDriver {
+class DvvDriver final : public ClusterDriver {
  public:
-  DvvDriver(const ScenarioSpec& spec, Workload w) : spec_(spec), w_(std::move(w)) {}
+  DvvDriver(const ScenarioSpec& spec, Workload w) : ClusterDriver(spec), w_(std::move(w)) {}
 
   void setup(sim::World& world) override {
-    world_ = &world;
     std::vector<Endpoint> peers;
-    for (std::uint32_t i = 0; i < spec_.nodes; ++i) peers.push_back(Endpoint{"dvv" + std::to_string(i), kRpcPort});
-    for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
+    for (std::uint32_t i = 0; i < spec_.nodes; ++i) peers.push_back(Endpoint{server_name("dvv", i), kRpcPort});
+    doppel::dvv::DvvSettings settings;
+    settings.partitions = kPartitions;
+    settings.aae_interval = 1000ms;
+    settings.handoff_interval = 500ms;
+    settings.request_timeout = 1000ms;
+    DOPPEL_ASSERT(doppel::dvv::plant_dvv_bug(spec_.bug, settings).ok());  // validated with the scenario
+    add_cluster(world, "dvv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
       NodeConfig c;
-      c.name = "dvv" + std::to_string(i);
+      c.name = name;
       c.node_id = i;
       c.component = "dvv";
-      c.listen = Endpoint{c.name, kHttpPort};
+      c.listen = Endpoint{name, kHttpPort};
       c.peers = peers;
-      c.bug = spec_.bug;
-      c.settings = {{"partitions", std::to_string(kPartitions)}, {"aae_interval_ms", "1000"},
-                    {"handoff_interval_ms", "500"}, {"request_timeout_ms", "1000"}};
-      servers_.push_back(world.add_node(sim::NodeSpec{
-          c.name, spec_.cores, true, [c](Runtime& rt) { return doppel::dvv::boot_dvv_service(rt, c); }}));
-    }
-    client_node_ = world.add_node(sim::NodeSpec{"clients", 1, false, {}});
+      return [c, settings](Runtime& rt) { return doppel::dvv::boot(rt, c, settings); };
+    });
     world.spawn(client_node_, 0, "dvv-setup", [this] { run_clients(); });
-  }
-
-  sim::ClusterShape shape() const override {
-    sim::ClusterShape s;
-    s.servers = servers_;
-    s.crashable = servers_;
-    s.all = servers_;
-    s.all.push_back(client_node_);
-    s.cores = spec_.cores;
-    return s;
   }
 
   void on_quiet(sim::World& world) override { quiet_since_ = world.now(); }
@@ -131,38 +96,17 @@ class DvvDriver final : public ScenarioDriver {
   }
 
  private:
-  bool wants(std::string_view p) const {
-    return std::find(spec_.properties.begin(), spec_.properties.end(), p) != spec_.properties.end();
-  }
-  Runtime& rt() { return world_->runtime(client_node_); }
+  Runtime& rt() { return client_runtime(); }
   Duration timeout() const { return std::chrono::milliseconds(w_.timeout_ms); }
-  std::string target(const std::string& key) const { return std::string("/buckets/") + kBucket + "/keys/" + key; }
 
-  http::HttpClient& client(std::uint32_t c, std::uint32_t node) {
+  RiakClient& client(std::uint32_t c, std::uint32_t node) {
     auto& slot = clients_[{c, node}];
-    if (!slot) slot = std::make_unique<http::HttpClient>(rt(), Endpoint{"dvv" + std::to_string(node), kHttpPort});
+    if (!slot) slot = std::make_unique<RiakClient>(rt(), Endpoint{server_name("dvv", node), kHttpPort});
     return *slot;
   }
 
-  Result<Read> read(std::uint32_t c, std::uint32_t node, const std::string& key, const std::string& query = "") {
-    auto resp = client(c, node).get(target(key) + query, rt().now() + timeout());
-    if (!resp) return resp.error();
-    Read r;
-    r.status = resp->status;
-    if (auto v = resp->headers.get("X-Riak-Vclock")) r.vclock = std::string(*v);
-    if (auto e = resp->headers.get("X-Doppel-Clock-Entries")) r.entries = std::stoul(std::string(*e));
-    if (r.status == 200) {
-      r.bodies.push_back(resp->body);
-    } else if (r.status == 300) {
-      auto boundary = http::multipart_boundary(resp->headers.get("Content-Type").value_or(""));
-      if (!boundary) return make_error(Errc::protocol, "300 without a multipart boundary");
-      auto parts = http::multipart_parse(resp->body, *boundary);
-      if (!parts) return make_error(Errc::protocol, "bad multipart body");
-      for (auto& p : *parts) r.bodies.push_back(std::move(p.body));
-    } else if (r.status != 404) {
-      return make_error(Errc::unreachable, "GET answered " + std::to_string(r.status) + ": " + resp->body);
-    }
-    return r;
+  Result<RiakObject> read(std::uint32_t c, std::uint32_t node, const std::string& key, const Quorum& q = {}) {
+    return client(c, node).get(kBucket, key, q, rt().now() + timeout());
   }
 
   static std::string joined(const std::vector<std::string>& v) {
@@ -172,20 +116,20 @@ class DvvDriver final : public ScenarioDriver {
   }
 
   // The checks every read is held to.
-  void judge_read(const Read& r) {
+  void judge_read(const RiakObject& r) {
     ++reads_;
-    siblings_seen_ += r.bodies.size();
-    max_entries_ = std::max<std::uint64_t>(max_entries_, r.entries);
+    siblings_seen_ += r.siblings.size();
+    max_entries_ = std::max<std::uint64_t>(max_entries_, r.clock_entries);
     if (w_.mode != "register") return;
-    const std::size_t f = oracle_.false_conflicts(r.bodies);
+    const std::size_t f = oracle_.false_conflicts(r.siblings);
     false_conflicts_ += f;
-    if (f > 0 && w_.clock == "dvvset" && wants("no-false-conflicts")) {
-      world_->fail("no-false-conflicts", std::to_string(f) + " of " + std::to_string(r.bodies.size()) +
-                                             " siblings were causally overwritten by another sibling");
+    if (f > 0 && w_.clock == "dvvset") {
+      violated("no-false-conflicts", std::to_string(f) + " of " + std::to_string(r.siblings.size()) +
+                                         " siblings were causally overwritten by another sibling");
     }
-    if (w_.clock == "dvvset" && r.entries > static_cast<std::size_t>(w_.n_val) && wants("clock-entries-bounded")) {
-      world_->fail("clock-entries-bounded", "a clock with " + std::to_string(r.entries) + " entries, n_val " +
-                                                std::to_string(w_.n_val));
+    if (w_.clock == "dvvset" && r.clock_entries > static_cast<std::size_t>(w_.n_val)) {
+      violated("clock-entries-bounded", "a clock with " + std::to_string(r.clock_entries) + " entries, n_val " +
+                                            std::to_string(w_.n_val));
     }
   }
 
@@ -224,28 +168,24 @@ class DvvDriver final : public ScenarioDriver {
       auto r = read(c, node, key);
       if (!r) return false;
       rt().record(Event("DvvClientGet").detail("client", c).detail("node", node).detail("key", key)
-                      .detail("siblings", joined(r->bodies)).detail("entries", r->entries));
+                      .detail("siblings", joined(r->siblings)).detail("entries", r->clock_entries));
       judge_read(*r);
       if (roll >= w_.update_percent + w_.blind_percent) return true;  // a plain GET
-      seen = r->bodies;
+      seen = r->siblings;
       vclock = r->vclock;
       if (w_.think_ms_max > 0) rt().sleep(Duration(rng.between(0, w_.think_ms_max * 1'000'000)));
     }
     std::string element;
     const std::string value = new_value(c, seen, &element);
     oracle_.wrote(key, value, seen);
-    http::ClientRequest req;
-    // POST, not PUT: the HTTP client resends a PUT whose kept-alive connection
-    // broke before an answer, and a second copy of a write is a new,
-    // concurrent dot that the oracle (one value, one write) would misjudge.
-    req.method = "POST";
-    req.target = target(key);
-    req.body = value;
-    req.headers.set("Content-Type", "text/plain");
-    if (!vclock.empty()) req.headers.set("X-Riak-Vclock", vclock);
-    req.headers.set("X-Riak-ClientId", "client-" + std::to_string(c));
+    doppel::dvv::WriteOptions o;
+    // Sent once: a resent copy of a write is a new, concurrent dot that the oracle (one value,
+    // one write) would misjudge.
+    o.once = true;
+    o.vclock = vclock;
+    o.client_id = "client-" + std::to_string(c);
     const auto put_node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
-    auto resp = client(c, put_node).request(req, rt().now() + timeout());
+    auto resp = client(c, put_node).put(kBucket, key, value, o, rt().now() + timeout());
     const bool acked = resp && (resp->status == 204 || resp->status == 200);
     rt().record(Event("DvvClientPut").detail("client", c).detail("node", put_node).detail("key", key)
                     .detail("value", value.substr(0, 24)).detail("saw", joined(seen))
@@ -254,27 +194,26 @@ class DvvDriver final : public ScenarioDriver {
     oracle_.acked(key, value);
     if (w_.mode == "set-append") acked_elements_[key].insert(element);
     ++acked_;
-    if (auto e = resp->headers.get("X-Doppel-Clock-Entries")) {
-      max_entries_ = std::max<std::uint64_t>(max_entries_, std::stoul(std::string(*e)));
-    }
+    max_entries_ = std::max<std::uint64_t>(max_entries_, resp->clock_entries);
     return true;
   }
 
   void run_clients() {
     // The bucket's properties first, through any node (they spread by gossip).
-    const std::string props = std::string("{\"props\":{\"n_val\":") + std::to_string(w_.n_val) +
-                              ",\"allow_mult\":" + (w_.allow_mult ? "true" : "false") + ",\"clock\":\"" + w_.clock + "\"}}";
+    doppel::dvv::BucketPropsUpdate props;
+    props.n_val = static_cast<std::uint32_t>(w_.n_val);
+    props.allow_mult = w_.allow_mult;
+    props.clock = w_.clock;
     for (;;) {
-      auto r = client(0, 0).put(std::string("/buckets/") + kBucket + "/props", props, "application/json",
-                                rt().now() + timeout());
-      if (r && r->status == 204) break;
+      auto r = client(0, 0).set_props(kBucket, props, rt().now() + timeout());
+      if (r && *r == 204) break;
       rt().sleep(100ms);
     }
     // Every node must know them before the first write (a partition may be
     // holding one off: props spread by push and gossip).
     for (std::uint32_t n = 0; n < spec_.nodes; ++n) {
       for (;;) {
-        auto r = client(0, n).get(std::string("/buckets/") + kBucket + "/props", rt().now() + timeout());
+        auto r = client(0, n).props(kBucket, rt().now() + timeout());
         if (r && r->status == 200 && r->body.find("\"clock\":\"" + w_.clock + "\"") != std::string::npos) break;
         rt().sleep(200ms);
       }
@@ -301,9 +240,11 @@ class DvvDriver final : public ScenarioDriver {
     doppel::dvv::Ring ring(kPartitions, spec_.nodes);
     for (std::int64_t k = 0; k < w_.keys; ++k) {
       const std::string key = "k" + std::to_string(k);
-      Result<Read> r = make_error(Errc::timed_out);
+      Result<RiakObject> r = make_error(Errc::timed_out);
+      Quorum all;
+      all.r = "all";
       for (int attempt = 0; attempt < 20 && !r; ++attempt) {
-        r = read(0, static_cast<std::uint32_t>(attempt) % spec_.nodes, key, "?r=all");
+        r = read(0, static_cast<std::uint32_t>(attempt) % spec_.nodes, key, all);
         if (!r) rt().sleep(200ms);
       }
       if (!r) {
@@ -312,7 +253,12 @@ class DvvDriver final : public ScenarioDriver {
       }
       judge_read(*r);
       if (w_.mode == "register") {
-        auto verdict = oracle_.judge(key, r->bodies);
+        auto verdict = oracle_.judge(key, r->siblings);
+        if (!verdict.unwritten.empty() &&
+            violated("no-invented-values", key + ": sibling '" + verdict.unwritten[0].substr(0, 40) +
+                                               "' is no value a client wrote to it")) {
+          return;
+        }
         lost_ += verdict.lost.size();
         if (!verdict.lost.empty() && wants("acknowledged-writes-survive")) {
           world_->fail("acknowledged-writes-survive", key + ": acknowledged value " + verdict.lost[0] +
@@ -323,7 +269,7 @@ class DvvDriver final : public ScenarioDriver {
       }
       if (w_.mode == "set-append" && wants("set-union-complete")) {
         std::set<std::string> present;
-        for (const std::string& b : r->bodies) {
+        for (const std::string& b : r->siblings) {
           std::size_t s = 0;
           while (s <= b.size()) {
             const auto comma = b.find(',', s);
@@ -343,8 +289,9 @@ class DvvDriver final : public ScenarioDriver {
       const auto primaries = ring.primaries(ring.partition_of(kBucket, key), static_cast<std::uint32_t>(w_.n_val));
       std::string first;
       for (std::size_t i = 0; i < primaries.size(); ++i) {
-        auto resp = client(0, primaries[i]).get("/debug/local/buckets/" + std::string(kBucket) + "/keys/" + key,
-                                                rt().now() + timeout());
+        http::ClientRequest debug;
+        debug.target = "/debug/local/buckets/" + std::string(kBucket) + "/keys/" + key;
+        auto resp = client(0, primaries[i]).raw(debug, rt().now() + timeout());
         const std::string local = resp ? std::to_string(resp->status) + " " + resp->body : "unreachable";
         if (w_.clock == "dvvset" && resp && resp->status == 200 && wants("clock-entries-bounded")) {
           const std::size_t entries = std::stoul(resp->body.substr(8));
@@ -365,12 +312,8 @@ class DvvDriver final : public ScenarioDriver {
     }
   }
 
-  const ScenarioSpec& spec_;
   Workload w_;
-  sim::World* world_ = nullptr;
-  std::vector<sim::NodeId> servers_;
-  sim::NodeId client_node_ = 0;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<http::HttpClient>> clients_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<RiakClient>> clients_;
   dvv_oracle oracle_;
   std::map<std::string, std::set<std::string>> acked_elements_;
   std::uint64_t written_ = 0, acked_ = 0, reads_ = 0, siblings_seen_ = 0, false_conflicts_ = 0, max_entries_ = 0, lost_ = 0;
@@ -383,9 +326,8 @@ class DvvDriver final : public ScenarioDriver {
 ComponentDef dvv_component() {
   ComponentDef def;
   def.name = "dvv";
-  def.boot = &doppel::dvv::boot_dvv_service;
   def.properties = {"acknowledged-writes-survive", "replicas-converge", "clock-entries-bounded",
-                    "no-false-conflicts", "set-union-complete", "progress"};
+                    "no-false-conflicts", "set-union-complete", "no-invented-values", "progress"};
   def.bugs = {"ack-early", "no-repair", "dot-per-write", "ignore-context"};
   def.probes = {"DvvStarted", "DvvRunStats", "DvvReadRepair", "DvvAaeRepair"};
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {

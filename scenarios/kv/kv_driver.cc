@@ -1,8 +1,10 @@
 #include "scenarios/kv/kv_driver.h"
 
-#include "components/kv/server/server.h"
+#include "base/toml.h"
+#include "components/kv/client/memcached_client.h"
+#include "components/kv/kv.h"
 #include "properties/linearizability/checker.h"
-#include "scenarios/kv/memcached_client.h"
+#include "scenarios/cluster_driver.h"
 
 namespace doppel::scenarios {
 namespace {
@@ -11,9 +13,11 @@ using namespace std::chrono_literals;
 using properties::History;
 using properties::OpType;
 using properties::Value;
-using kv::McReader;
-using kv::McReply;
-using kv::McRequest;
+using doppel::kv::McConnection;
+using doppel::kv::McReader;
+using doppel::kv::McReply;
+using doppel::kv::Request;
+using doppel::kv::Verb;
 
 constexpr std::uint16_t kPort = 11211;
 constexpr std::int64_t kSystemProcess = -1;  // evictions and restarts in histories
@@ -32,85 +36,70 @@ struct Workload {
 };
 
 Result<Workload> read_workload(const toml::table& t, std::string_view source) {
-  if (Status s = toml_known_keys(t, source, {"keys", "ops_per_client", "value_bytes_max", "pipeline_max",
-                                             "think_ms_max", "timeout_ms", "memory_kb", "segment_kb",
-                                             "mix_get", "mix_set", "mix_append", "mix_delete", "quiet_ops"});
-      !s) {
-    return s.error();
-  }
   Workload w;
-  struct Field {
-    const char* key;
-    std::uint64_t* field;
-    std::int64_t lo, hi;
+  TomlFields f(t, source);
+  auto u64 = [&](std::string_view key, std::int64_t lo, std::int64_t hi, std::uint64_t& field) {
+    field = static_cast<std::uint64_t>(f.integer(key, lo, hi, static_cast<std::int64_t>(field)));
   };
-  const Field fields[] = {
-      {"keys", &w.keys, 1, 100000},          {"ops_per_client", &w.ops_per_client, 1, 1000000},
-      {"value_bytes_max", &w.value_bytes_max, 1, 1 << 20}, {"pipeline_max", &w.pipeline_max, 1, 64},
-      {"memory_kb", &w.memory_kb, 64, 1 << 22}, {"segment_kb", &w.segment_kb, 16, 65536},
-      {"mix_get", &w.mix_get, 0, 1000},      {"mix_set", &w.mix_set, 0, 1000},
-      {"mix_append", &w.mix_append, 0, 1000}, {"mix_delete", &w.mix_delete, 0, 1000},
-      {"quiet_ops", &w.quiet_ops, 1, 100000},
-  };
-  for (const Field& f : fields) {
-    auto v = toml_int(t, f.key, source, f.lo, f.hi, static_cast<std::int64_t>(*f.field));
-    if (!v) return v.error();
-    *f.field = static_cast<std::uint64_t>(*v);
+  u64("keys", 1, 100000, w.keys);
+  u64("ops_per_client", 1, 1000000, w.ops_per_client);
+  u64("value_bytes_max", 1, 1 << 20, w.value_bytes_max);
+  u64("pipeline_max", 1, 64, w.pipeline_max);
+  u64("memory_kb", 64, 1 << 22, w.memory_kb);
+  u64("segment_kb", 16, 65536, w.segment_kb);
+  u64("mix_get", 0, 1000, w.mix_get);
+  u64("mix_set", 0, 1000, w.mix_set);
+  u64("mix_append", 0, 1000, w.mix_append);
+  u64("mix_delete", 0, 1000, w.mix_delete);
+  u64("quiet_ops", 1, 100000, w.quiet_ops);
+  w.think_ms_max = f.integer("think_ms_max", 0, 60000, w.think_ms_max);
+  w.timeout_ms = f.integer("timeout_ms", 1, 600000, w.timeout_ms);
+  f.reject_unknown_keys();
+  if (f.ok() && w.mix_get + w.mix_set + w.mix_append + w.mix_delete == 0) {
+    f.fail("mix_get", "every mix weight is zero");
   }
-  auto think = toml_int(t, "think_ms_max", source, 0, 60000, w.think_ms_max);
-  if (!think) return think.error();
-  w.think_ms_max = *think;
-  auto timeout = toml_int(t, "timeout_ms", source, 1, 600000, w.timeout_ms);
-  if (!timeout) return timeout.error();
-  w.timeout_ms = *timeout;
-  if (w.mix_get + w.mix_set + w.mix_append + w.mix_delete == 0) {
-    return toml_error(source, nullptr, "mix_get", "every mix weight is zero");
-  }
+  if (!f.ok()) return f.error();
   return w;
 }
 
-class KvDriver final : public ScenarioDriver {
+// One operation of the workload: what the history calls it, and its request.
+struct Op {
+  std::string f;  // get | set | append | delete
+  Request request;
+  const std::string& key() const { return request.keys[0]; }
+};
+
+class KvDriver final : public ClusterDriver {
  public:
-  KvDriver(const ScenarioSpec& spec, Workload w) : spec_(spec), w_(w) {}
+  KvDriver(const ScenarioSpec& spec, Workload w) : ClusterDriver(spec), w_(w) {}
 
   void setup(sim::World& world) override {
-    world_ = &world;
     histories_.resize(spec_.nodes);
-    for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
+    doppel::kv::KvSettings settings;
+    settings.memory_bytes = w_.memory_kb << 10;
+    settings.segment_bytes = static_cast<std::uint32_t>(w_.segment_kb << 10);
+    settings.item_bytes_max = static_cast<std::uint32_t>(std::min<std::uint64_t>(w_.segment_kb << 10, 1 << 20));
+    settings.trace_evictions = true;
+    settings.planted_bug = *doppel::kv::kv_planted_bug(spec_.bug);  // validated with the scenario
+    add_cluster(world, "kv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
       NodeConfig config;
-      config.name = "kv" + std::to_string(i);
+      config.name = name;
       config.node_id = i;
       config.component = "kv";
-      config.listen = Endpoint{config.name, kPort};
-      config.bug = spec_.bug;
-      config.settings = {{"memory_kb", std::to_string(w_.memory_kb)},
-                         {"segment_kb", std::to_string(w_.segment_kb)},
-                         {"item_size_max", std::to_string(std::min<std::uint64_t>(w_.segment_kb << 10, 1 << 20))},
-                         {"trace_evictions", "true"}};
-      servers_.push_back(world.add_node(sim::NodeSpec{
-          config.name, spec_.cores, true, [config](Runtime& rt) { return doppel::kv::boot_kv(rt, config); }}));
-    }
-    client_node_ = world.add_node(sim::NodeSpec{"clients", 1, false, {}});
+      config.listen = Endpoint{name, kPort};
+      return [config, settings](Runtime& rt) { return doppel::kv::boot(rt, config, settings); };
+    });
     world.set_observer([this](sim::NodeId node, const Event& e) { observe(node, e); });
     for (std::uint32_t c = 0; c < spec_.clients; ++c) {
       world.spawn(client_node_, 0, "kv-client", [this, c] { client(c); });
     }
   }
 
-  sim::ClusterShape shape() const override {
-    sim::ClusterShape s;
-    s.servers = servers_;
-    s.crashable = servers_;
-    s.all = servers_;
-    s.all.push_back(client_node_);
-    s.cores = spec_.cores;
-    return s;
-  }
-
   void on_quiet(sim::World&) override { quiet_ = true; }
   bool finished() const override { return clients_done_ == spec_.clients && final_stats_done_; }
 
   void check(sim::World& world) override {
+    (void)world;
     if (clients_done_ < spec_.clients) {
       world.fail("progress", std::to_string(spec_.clients - clients_done_) +
                                  " client(s) did not finish their operations after the faults healed");
@@ -141,10 +130,6 @@ class KvDriver final : public ScenarioDriver {
   }
 
  private:
-  bool wants(std::string_view property) const {
-    return std::find(spec_.properties.begin(), spec_.properties.end(), property) != spec_.properties.end();
-  }
-
   std::size_t server_of(sim::NodeId node) const {
     for (std::size_t i = 0; i < servers_.size(); ++i) {
       if (servers_[i] == node) return i;
@@ -169,31 +154,37 @@ class KvDriver final : public ScenarioDriver {
     }
   }
 
-  McRequest pick(Prng& rng, std::uint32_t client, std::uint64_t n) {
+  Op pick(Prng& rng, std::uint32_t client, std::uint64_t n) {
     const std::uint64_t total = w_.mix_get + w_.mix_set + w_.mix_append + w_.mix_delete;
     std::uint64_t r = rng.below(total);
-    McRequest req;
-    req.key = "k" + std::to_string(rng.below(w_.keys));
+    Op op;
+    std::string key = "k" + std::to_string(rng.below(w_.keys));
     if (r < w_.mix_get) {
-      req.f = "get";
+      op.f = "get";
     } else if ((r -= w_.mix_get) < w_.mix_set) {
-      req.f = "set";
+      op.f = "set";
     } else if ((r -= w_.mix_set) < w_.mix_append) {
-      req.f = "append";
+      op.f = "append";
     } else {
-      req.f = "delete";
+      op.f = "delete";
     }
-    if (req.f == "set" || req.f == "append") {
+    if (op.f == "get") {
+      op.request = doppel::kv::get_request(std::move(key));
+    } else if (op.f == "delete") {
+      op.request = doppel::kv::delete_request(std::move(key));
+    } else {
       // Unique values make a wrong read stand out.
-      req.value = "c" + std::to_string(client) + "." + std::to_string(n) + ";";
+      std::string value = "c" + std::to_string(client) + "." + std::to_string(n) + ";";
       const std::uint64_t pad = rng.below(w_.value_bytes_max + 1);
-      if (req.value.size() < pad) req.value.append(pad - req.value.size(), 'x');
+      if (value.size() < pad) value.append(pad - value.size(), 'x');
+      op.request = doppel::kv::store_request(op.f == "set" ? Verb::set : Verb::append, std::move(key),
+                                             std::move(value));
     }
-    return req;
+    return op;
   }
 
   void client(std::uint32_t index) {
-    Runtime& rt = world_->runtime(client_node_);
+    Runtime& rt = client_runtime();
     Prng& rng = rt.random();
     const std::size_t server = index % servers_.size();
     History& history = histories_[server];
@@ -223,32 +214,33 @@ class KvDriver final : public ScenarioDriver {
       while (!broken && budget()) {
         // A pipeline of requests on distinct keys, sent in one write.
         const std::uint64_t depth = 1 + rng.below(w_.pipeline_max);
-        std::vector<McRequest> batch;
+        std::vector<Op> batch;
         std::string wire;
         for (std::uint64_t i = 0; i < depth; ++i) {
-          McRequest req = pick(rng, index, done + batch.size());
+          Op op = pick(rng, index, done + batch.size());
           bool dup = false;
-          for (const McRequest& b : batch) dup |= b.key == req.key;
+          for (const Op& b : batch) dup |= b.key() == op.key();
           if (dup) continue;
-          wire += kv::encode(req);
-          batch.push_back(std::move(req));
+          doppel::kv::encode_to(op.request, wire);
+          batch.push_back(std::move(op));
         }
         // Each request of a pipeline is its own process: they are concurrent.
         std::vector<std::int64_t> procs;
-        for (const McRequest& req : batch) {
+        for (const Op& op : batch) {
           procs.push_back(process + static_cast<std::int64_t>(procs.size()) * 1'000'000);
-          history.invoke(procs.back(), req.f, req.key,
-                         req.f == "get" || req.f == "delete" ? Value{} : Value::of(req.value),
+          history.invoke(procs.back(), op.f, op.key(),
+                         op.f == "get" || op.f == "delete" ? Value{} : Value::of(op.request.data),
                          to_ns(rt.now()));
         }
         const bool sent = (*s)->write(wire, rt.now() + Duration(w_.timeout_ms * 1'000'000)).ok();
         for (std::size_t i = 0; i < batch.size(); ++i) {
           // Once one reply is missing, the rest of the stream cannot be trusted
           // to line up: the remaining requests end unknown, without reading.
-          Result<McReply> reply = sent && !broken
-                                      ? reader.next(batch[i], rt.now() + Duration(w_.timeout_ms * 1'000'000))
-                                      : Result<McReply>(make_error(Errc::reset));
-          if (!reply && reply.code() == Errc::protocol) {
+          Result<McReply> reply =
+              sent && !broken ? reader.next(batch[i].request, rt.now() + Duration(w_.timeout_ms * 1'000'000))
+                              : Result<McReply>(make_error(Errc::reset));
+          // The workload sends only well-formed requests: a refusal is as wrong as a misfit.
+          if (!reply && (reply.code() == Errc::protocol || reply.code() == Errc::invalid_argument)) {
             world_->fail("well-formed-replies", reply.error().what);
             return;
           }
@@ -256,20 +248,22 @@ class KvDriver final : public ScenarioDriver {
             // Unknown outcome: it may or may not have happened.
             history.complete(procs[i], OpType::info, Value{}, to_ns(rt.now()));
             rt.record(Event("KvClientOpUnknown").detail("process", procs[i]).detail("f", batch[i].f)
-                          .detail("key", batch[i].key));
+                          .detail("key", batch[i].key()));
             broken = true;
             continue;
           }
           Value result;
+          const std::string value = reply->hit() ? reply->values[0].data : std::string();
+          const std::string word = reply->hit() ? "VALUE" : reply->word;
           if (batch[i].f == "get") {
-            if (reply->word == "VALUE") result = Value::of(reply->value);
+            if (reply->hit()) result = Value::of(value);
           } else {
             result = Value::of(reply->word);
           }
           history.complete(procs[i], OpType::ok, result, to_ns(rt.now()));
           rt.record(Event("KvClientOp").detail("process", procs[i]).detail("f", batch[i].f)
-                        .detail("key", batch[i].key).detail("reply", reply->word)
-                        .detail("value", reply->value.substr(0, 32)));
+                        .detail("key", batch[i].key()).detail("reply", word)
+                        .detail("value", value.substr(0, 32)));
           if (quiet_) {
             ++quiet_ok_ops_;
             ++quiet_done;
@@ -290,24 +284,17 @@ class KvDriver final : public ScenarioDriver {
   // (each store also asserts it on every allocation).
   void final_stats(Runtime& rt) {
     for (std::size_t i = 0; i < servers_.size(); ++i) {
-      auto s = rt.net().connect(Endpoint{"kv" + std::to_string(i), kPort}, 2s);
+      auto s = rt.net().connect(Endpoint{server_name("kv", static_cast<std::uint32_t>(i)), kPort}, 2s);
       if (!s) continue;
-      if (!(*s)->write("stats memory\r\n").ok()) continue;
-      std::string text;
-      char buf[4096];
-      while (text.find("END\r\n") == std::string::npos) {
-        auto n = (*s)->read(buf, rt.now() + 2s);
-        if (!n || *n == 0) break;
-        text.append(buf, *n);
-      }
-      auto stat = [&](const std::string& name) -> std::uint64_t {
-        const auto at = text.find("STAT " + name + " ");
-        return at == std::string::npos ? 0 : std::stoull(text.substr(at + 6 + name.size()));
-      };
-      if (wants("memory-limit") && stat("bytes_allocated") > w_.memory_kb * 1024) {
-        world_->fail("memory-limit", "kv" + std::to_string(i) + " holds " + std::to_string(stat("bytes_allocated")) +
-                                         " bytes of segments, over its limit of " +
-                                         std::to_string(w_.memory_kb * 1024));
+      Request request;
+      request.verb = Verb::stats;
+      request.stats_group = "memory";
+      auto stats = McConnection(**s).call(request, rt.now() + 2s);
+      if (!stats) continue;
+      auto stat = [&](std::string_view name) { return McConnection::stat(*stats, name).value_or(0); };
+      if (stat("bytes_allocated") > w_.memory_kb * 1024) {
+        violated("memory-limit", "kv" + std::to_string(i) + " holds " + std::to_string(stat("bytes_allocated")) +
+                                     " bytes of segments, over its limit of " + std::to_string(w_.memory_kb * 1024));
       }
       world_->record(sim::kNoNode, 0, Event("KvFinalStats").detail("node", i).detail("evicted", stat("evicted_items"))
                                          .detail("segments", stat("segments")));
@@ -315,11 +302,7 @@ class KvDriver final : public ScenarioDriver {
     final_stats_done_ = true;
   }
 
-  const ScenarioSpec& spec_;
   Workload w_;
-  sim::World* world_ = nullptr;
-  std::vector<sim::NodeId> servers_;
-  sim::NodeId client_node_ = 0;
   std::vector<History> histories_;
   std::int64_t next_process_ = 1;
   std::uint32_t clients_done_ = 0;
@@ -333,7 +316,6 @@ class KvDriver final : public ScenarioDriver {
 ComponentDef kv_component() {
   ComponentDef def;
   def.name = "kv";
-  def.boot = &doppel::kv::boot_kv;
   def.properties = {"linearizable", "memory-limit", "progress", "well-formed-replies"};
   def.bugs = {"swapped-replies", "lost-at-roll"};
   def.probes = {"KvStarted", "KvFinalStats", "KvClientOp"};
@@ -342,6 +324,7 @@ ComponentDef kv_component() {
     if (!w) return w.error();
     return {};
   };
+
   def.make = [](const ScenarioSpec& spec, std::uint64_t) -> std::unique_ptr<ScenarioDriver> {
     auto w = read_workload(spec.workload, spec.path);
     DOPPEL_ASSERT(w.ok());  // validated when the scenario was parsed

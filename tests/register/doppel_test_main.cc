@@ -9,5 +9,7 @@ int main(int argc, char** argv) {
   doppel::scenarios::Registry registry;
   doppel::cli::register_components(registry);
   doppel::testing::add_register_component(registry);
-  return doppel::cli::run(argc, argv, registry);
+  doppel::ComponentRegistry components = doppel::shipped_components();
+  doppel::testing::add_register_package(components);
+  return doppel::cli::run(argc, argv, registry, components);
 }

@@ -106,11 +106,9 @@ class RegisterService final : public Service {
   std::unique_ptr<Listener> listener_;
 };
 
-Result<std::unique_ptr<Service>> boot_register(Runtime& rt, const NodeConfig& config) {
-  for (const auto& [key, value] : config.settings) {
-    return make_error(Errc::invalid_argument, key + ": the register has no settings");
-  }
-  auto svc = std::make_unique<RegisterService>(rt, config.bug == "ack-before-sync", config.listen.port);
+// The register has no settings but its planted bug.
+Result<std::unique_ptr<Service>> boot_register(Runtime& rt, const NodeConfig& config, bool ack_before_sync) {
+  auto svc = std::make_unique<RegisterService>(rt, ack_before_sync, config.listen.port);
   if (Status s = svc->start(); !s) return s.error();
   return std::unique_ptr<Service>(std::move(svc));
 }
@@ -124,9 +122,9 @@ class RegisterDriver final : public scenarios::ScenarioDriver {
     config.name = "server";
     config.component = "register";
     config.listen = Endpoint{"server", kPort};
-    config.bug = spec_.bug;
+    const bool bug = spec_.bug == "ack-before-sync";
     server_ = world.add_node(sim::NodeSpec{
-        "server", spec_.cores, true, [config](Runtime& rt) { return boot_register(rt, config); }});
+        "server", spec_.cores, true, [config, bug](Runtime& rt) { return boot_register(rt, config, bug); }});
     client_ = world.add_node(sim::NodeSpec{"client", 1, false, {}});
     world.spawn(client_, 0, "client", [this, &world] { client(world); });
   }
@@ -195,17 +193,26 @@ class RegisterDriver final : public scenarios::ScenarioDriver {
 void add_register_component(scenarios::Registry& registry) {
   scenarios::ComponentDef def;
   def.name = "register";
-  def.boot = &boot_register;
   def.properties = {"acknowledged-writes-survive", "progress"};
   def.bugs = {"ack-before-sync"};
   def.probes = {"RegisterSet", "RegisterBoot"};
   def.validate = [](const toml::table& workload, std::string_view source) {
-    return scenarios::toml_known_keys(workload, source, {});
+    return toml_known_keys(workload, source, {});
   };
   def.make = [](const scenarios::ScenarioSpec& spec, std::uint64_t) {
     return std::unique_ptr<scenarios::ScenarioDriver>(new RegisterDriver(spec));
   };
   registry.add(std::move(def));
+}
+
+void add_register_package(ComponentRegistry& components) {
+  components.add({"register", [](const NodeConfig& node, const toml::table& settings,
+                                 std::string_view source) -> Result<NodeBoot> {
+                    TomlFields f(settings, source);
+                    f.reject_unknown_keys();  // the register has no settings
+                    if (!f.ok()) return f.error();
+                    return NodeBoot([node](Runtime& rt) { return boot_register(rt, node, false); });
+                  }});
 }
 
 }  // namespace doppel::testing

@@ -9,10 +9,13 @@
 // returns less than the last acknowledged write, and `progress` says the
 // client completes writes once the faults are healed.
 
+#include "components/registry.h"
 #include "scenarios/scenario.h"
 
 namespace doppel::testing {
 
 void add_register_component(scenarios::Registry& registry);
+// The register for `doppel serve` (it has no settings; its planted bug cannot be served).
+void add_register_package(ComponentRegistry& components);
 
 }  // namespace doppel::testing

@@ -1,11 +1,11 @@
-#include "scenarios/dedup/image_series.h"
+#include "properties/dedup/image_series.h"
 
 #include <catch2/catch.hpp>
 
 #include <set>
 
-using doppel::scenarios::ImageSeries;
-using doppel::scenarios::ImageSeriesOptions;
+using doppel::properties::dedup::ImageSeries;
+using doppel::properties::dedup::ImageSeriesOptions;
 
 namespace {
 

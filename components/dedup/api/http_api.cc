@@ -2,6 +2,7 @@
 // Reads of versions are in http_api_read.cc.
 
 #include "components/dedup/api/http_api.h"
+#include "components/dedup/dedup.h"
 
 #include <algorithm>
 
@@ -49,7 +50,7 @@ Status check_image_name(std::string_view image) {
                                                 " of A-Z a-z 0-9 . _ -, not starting with '.'");
 }
 
-DedupApi::DedupApi(Runtime& rt, Store& store, const DedupConfig& config)
+DedupApi::DedupApi(Runtime& rt, Store& store, const DedupSettings& config)
     : rt_(rt), store_(store), config_(config) {
   routes();
 }
@@ -231,9 +232,10 @@ Result<Response> DedupApi::stats(Request&) {
   return json_response(200, stats_to_json(store_.stats()));
 }
 
-Result<std::unique_ptr<Service>> boot_dedup(Runtime& rt, const NodeConfig& node) {
-  auto config = parse_dedup_config(node);
-  if (!config) return config.error();
+Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& node,
+                                      const DedupSettings& settings) {
+  if (Status s = settings.check(); !s) return s.error();
+  const DedupSettings* config = &settings;
   auto store = Store::boot(rt, rt.fs(), config->store);
   if (!store) return make_error(store.code(), "the store: " + store.error().message());
   auto api = std::make_unique<DedupApi>(rt, **store, *config);

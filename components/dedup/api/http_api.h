@@ -53,7 +53,7 @@
 #include <memory>
 #include <string>
 
-#include "components/dedup/api/config.h"
+#include "components/dedup/settings.h"
 #include "components/dedup/store/store.h"
 #include "components/http/router.h"
 #include "components/http/server.h"
@@ -68,7 +68,7 @@ class DedupApi {
   // A streamed read takes the store's lock for at most this many bytes at a time.
   static constexpr std::size_t kReadPieceBytes = 1u << 20;
 
-  DedupApi(Runtime& rt, Store& store, const DedupConfig& config);
+  DedupApi(Runtime& rt, Store& store, const DedupSettings& config);
   Status start(const Endpoint& at);
   void stop();
   Endpoint local() const;
@@ -105,7 +105,7 @@ class DedupApi {
 
   Runtime& rt_;
   Store& store_;
-  DedupConfig config_;
+  DedupSettings config_;
   http::Router router_;
   std::unique_ptr<http::HttpServer> server_;
 };
@@ -128,6 +128,5 @@ class DedupService final : public Service {
 
 // Parses [dedup] (config.h), boots the store in the node's FileSystem (recovering first) and
 // serves the API on config.listen.
-Result<std::unique_ptr<Service>> boot_dedup(Runtime& rt, const NodeConfig& config);
 
 }  // namespace doppel::dedup

@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "components/dedup/api/json.h"
+#include "base/json.h"
 
 namespace doppel::dedup {
 namespace {

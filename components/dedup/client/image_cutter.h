@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "components/dedup/client/manifest.h"
+#include "components/dedup/format/manifest.h"
 #include "components/dedup/hash/fingerprint.h"
 #include "runtime/result.h"
 

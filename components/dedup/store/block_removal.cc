@@ -1,6 +1,6 @@
 #include "components/dedup/store/block_removal.h"
 
-#include "components/dedup/client/manifest.h"
+#include "components/dedup/format/manifest.h"
 
 namespace doppel::dedup {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "components/dedup/client/manifest.h"
+#include "components/dedup/format/manifest.h"
 #include "components/dedup/hash/fingerprint.h"
 #include "runtime/result.h"
 #include "runtime/time.h"

@@ -1,6 +1,6 @@
 #include "components/dedup/store/segment_meta.h"
 
-#include "components/dedup/client/manifest.h"
+#include "components/dedup/format/manifest.h"
 #include "components/dedup/hash/byte_codec.h"
 
 namespace doppel::dedup {

@@ -47,7 +47,7 @@
 #include <string_view>
 #include <vector>
 
-#include "components/dedup/client/manifest.h"
+#include "components/dedup/format/manifest.h"
 #include "components/dedup/store/block_removal.h"
 #include "components/dedup/store/catalog.h"
 #include "components/dedup/store/change_set.h"

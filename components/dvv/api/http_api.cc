@@ -1,4 +1,5 @@
 #include "components/dvv/api/http_api.h"
+#include "components/dvv/dvv.h"
 
 #include <charconv>
 
@@ -229,10 +230,10 @@ Result<Response> HttpApi::debug_local(Request& r) {
   return Response::text(200, std::move(body));
 }
 
-Result<std::unique_ptr<Service>> boot_dvv_service(Runtime& rt, const NodeConfig& config) {
-  auto dvv_config = parse_dvv_config(config);
-  if (!dvv_config) return dvv_config.error();
-  auto node = std::make_unique<DvvNode>(rt, config, *dvv_config);
+Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& config,
+                                      const DvvSettings& settings) {
+  if (Status s = check_cluster(config, settings); !s) return s.error();
+  auto node = std::make_unique<DvvNode>(rt, config, settings);
   if (Status s = node->start(); !s) return s.error();
   auto api = std::make_unique<HttpApi>(*node, rt);
   if (Status s = api->start(config.listen); !s) {

@@ -58,6 +58,4 @@ class DvvService final : public Service {
   std::unique_ptr<HttpApi> api_;
 };
 
-Result<std::unique_ptr<Service>> boot_dvv_service(Runtime& rt, const NodeConfig& config);
-
 }  // namespace doppel::dvv

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/varint.h"
 #include "components/dvv/clock/object_clock.h"
 #include "runtime/assert.h"
 
@@ -17,27 +18,9 @@ constexpr std::uint8_t kTagDvvObject = 0xD1;
 constexpr std::uint8_t kTagDvvContext = 0xD2;
 constexpr std::uint8_t kTagVvObject = 0xA1;
 constexpr std::uint8_t kTagVvContext = 0xA2;
-constexpr int kVarintBytesMax = 10;  // 64 bits in 7-bit groups
-
 // --- writing
 
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-}
-
-void put_zigzag(std::string& out, std::int64_t v) {
-  const auto u = static_cast<std::uint64_t>(v);
-  put_varint(out, (u << 1) ^ (v < 0 ? ~std::uint64_t{0} : 0));
-}
-
-void put_bytes(std::string& out, std::string_view bytes) {
-  put_varint(out, bytes.size());
-  out.append(bytes);
-}
+void put_bytes(std::string& out, std::string_view bytes) { put_length_prefixed(out, bytes); }
 
 void put_values(std::string& out, const std::vector<Value>& values) {
   put_varint(out, values.size());
@@ -73,27 +56,18 @@ class Reader {
     return true;
   }
 
+  // Clocks are compared and hashed as bytes: only the minimal encoding is accepted.
   bool varint(std::uint64_t& v, const char* field) {
-    v = 0;
-    for (int i = 0; i < kVarintBytesMax; ++i) {
-      std::uint8_t b = 0;
-      if (!byte(b, field)) return false;
-      if (i == kVarintBytesMax - 1 && b > 1) {
-        return fail(std::string("varint over 64 bits at ") + field);
-      }
-      v |= static_cast<std::uint64_t>(b & 0x7f) << (7 * i);
-      if ((b & 0x80) == 0) {
-        if (i > 0 && b == 0) return fail(std::string("overlong varint at ") + field);
-        return true;
-      }
-    }
-    return fail(std::string("varint over 64 bits at ") + field);  // not reached
+    const VarintStatus s = take_varint(in_, v, VarintRule::minimal);
+    if (s == VarintStatus::truncated) return fail(std::string("truncated at ") + field);
+    if (s != VarintStatus::ok) return fail(std::string(varint_status_name(s)) + " at " + field);
+    return true;
   }
 
   bool zigzag(std::int64_t& v, const char* field) {
     std::uint64_t u = 0;
     if (!varint(u, field)) return false;
-    v = static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
+    v = zigzag_decode(u);
     return true;
   }
 

@@ -1,135 +1,92 @@
 #include "components/dvv/store/bucket_props.h"
 
-#include <cctype>
-#include <charconv>
-
+#include "base/json.h"
 #include "components/dvv/store/wire.h"
 
 namespace doppel::dvv {
 namespace {
 
-std::string quorum_text(std::uint32_t q) {
-  return q == BucketProps::kQuorum ? "\"quorum\"" : std::to_string(q);
-}
-
-// A small JSON reader for what props need: objects, strings, integers, booleans.
-class Json {
- public:
-  explicit Json(std::string_view s) : s_(s) {}
-  void ws() {
-    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
-  }
-  bool eat(char c) {
-    ws();
-    if (i_ < s_.size() && s_[i_] == c) {
-      ++i_;
-      return true;
-    }
-    return false;
-  }
-  bool peek(char c) {
-    ws();
-    return i_ < s_.size() && s_[i_] == c;
-  }
-  bool string(std::string& out) {
-    if (!eat('"')) return false;
-    out.clear();
-    while (i_ < s_.size() && s_[i_] != '"') {
-      if (s_[i_] == '\\') {
-        if (++i_ >= s_.size()) return false;
-      }
-      out += s_[i_++];
-    }
-    return eat_raw('"');
-  }
-  // A scalar as text: a string's contents, a number or true/false.
-  bool scalar(std::string& out, bool& was_string) {
-    ws();
-    if (peek('"')) {
-      was_string = true;
-      return string(out);
-    }
-    was_string = false;
-    const std::size_t start = i_;
-    while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-')) ++i_;
-    out = std::string(s_.substr(start, i_ - start));
-    return !out.empty();
-  }
-  bool at_end() {
-    ws();
-    return i_ == s_.size();
-  }
-
- private:
-  bool eat_raw(char c) {
-    if (i_ < s_.size() && s_[i_] == c) {
-      ++i_;
-      return true;
-    }
-    return false;
-  }
-  std::string_view s_;
-  std::size_t i_ = 0;
-};
-
 Error bad(const std::string& what) { return make_error(Errc::invalid_argument, what); }
 
-Result<std::uint32_t> quorum_value(const std::string& field, const std::string& text, bool was_string,
-                                   std::uint32_t n_max) {
-  if (was_string && (text == "quorum" || text == "default")) return BucketProps::kQuorum;
-  if (was_string && text == "all") return n_max;
-  if (was_string && text == "one") return 1u;
-  std::uint32_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || v > BucketProps::kNValMax) {
+// A quorum: a number up to n_val's limit, or "quorum" (also "default"), "one", "all".
+Result<std::uint32_t> quorum_value(const std::string& field, const JsonValue& v, std::uint32_t n_val) {
+  if (v.is(JsonValue::Kind::string)) {
+    if (v.text() == "quorum" || v.text() == "default") return BucketProps::kQuorum;
+    if (v.text() == "all") return n_val;
+    if (v.text() == "one") return 1u;
+  }
+  const auto n = v.as_u64();
+  if (!n || *n > BucketProps::kNValMax) {
     return bad(field + ": expected a number up to " + std::to_string(BucketProps::kNValMax) +
                ", \"quorum\", \"one\" or \"all\"");
   }
-  return v;
+  return static_cast<std::uint32_t>(*n);
+}
+
+// One member of "props" into p.
+Status apply_prop(const std::string& field, const JsonValue& value, BucketProps& p) {
+  if (field == "n_val") {
+    const auto n = value.as_u64();
+    if (!n || *n == 0 || *n > BucketProps::kNValMax) return bad("n_val: expected 1 to 16");
+    p.n_val = static_cast<std::uint32_t>(*n);
+  } else if (field == "allow_mult" || field == "last_write_wins") {
+    if (!value.is(JsonValue::Kind::boolean)) return bad(field + ": expected true or false");
+    p.allow_mult = field == "allow_mult" ? value.flag() : !value.flag();
+  } else if (field == "clock") {
+    auto kind = parse_clock_kind(value.is(JsonValue::Kind::string) ? value.text() : "");
+    if (!kind) return bad("clock: expected \"dvvset\" or \"vv\"");
+    p.clock = *kind;
+  } else if (field == "r" || field == "w" || field == "dw" || field == "pr" || field == "pw") {
+    auto v = quorum_value(field, value, p.n_val);
+    if (!v) return v.error();
+    (field == "r" ? p.r : field == "w" ? p.w : field == "dw" ? p.dw : field == "pr" ? p.pr : p.pw) = *v;
+  } else {
+    return bad(field + ": unknown bucket property (n_val, allow_mult, clock, r, w, dw, pr, pw)");
+  }
+  return {};
+}
+
+void quorum_json(JsonWriter& w, std::string_view name, std::uint32_t q) {
+  w.key(name);
+  if (q == BucketProps::kQuorum) {
+    w.value("quorum");
+  } else {
+    w.value(q);
+  }
 }
 
 }  // namespace
 
 std::string props_to_json(const BucketProps& p) {
-  return "{\"props\":{\"n_val\":" + std::to_string(p.n_val) + ",\"allow_mult\":" +
-         (p.allow_mult ? "true" : "false") + ",\"clock\":\"" + std::string(clock_kind_name(p.clock)) +
-         "\",\"r\":" + quorum_text(p.r) + ",\"w\":" + quorum_text(p.w) + ",\"dw\":" + quorum_text(p.dw) +
-         ",\"pr\":" + quorum_text(p.pr) + ",\"pw\":" + quorum_text(p.pw) + "}}";
+  JsonWriter w;
+  w.begin_object().key("props").begin_object();
+  w.field("n_val", p.n_val).field("allow_mult", p.allow_mult).field("clock", clock_kind_name(p.clock));
+  quorum_json(w, "r", p.r);
+  quorum_json(w, "w", p.w);
+  quorum_json(w, "dw", p.dw);
+  quorum_json(w, "pr", p.pr);
+  quorum_json(w, "pw", p.pw);
+  w.end_object().end_object();
+  return w.take();
 }
 
 Result<BucketProps> props_from_json(std::string_view json, const BucketProps& base) {
-  BucketProps p = base;
-  Json j(json);
-  std::string name;
-  if (!j.eat('{') || !j.string(name) || name != "props" || !j.eat(':') || !j.eat('{')) {
+  constexpr JsonLimits kLimits{4, 64, 256};
+  auto doc = JsonValue::parse(json, kLimits);
+  if (!doc) return bad("malformed JSON: " + doc.error().what);
+  const JsonValue* props = doc->get("props");
+  if (!doc->is(JsonValue::Kind::object) || doc->members().size() != 1 || props == nullptr ||
+      !props->is(JsonValue::Kind::object)) {
     return bad("expected {\"props\":{...}}");
   }
-  if (!j.peek('}')) {
-    do {
-      std::string field, value;
-      bool was_string = false;
-      if (!j.string(field) || !j.eat(':') || !j.scalar(value, was_string)) return bad("malformed JSON");
-      if (field == "n_val") {
-        auto v = quorum_value(field, value, false, BucketProps::kNValMax);
-        if (!v || *v == 0 || *v == BucketProps::kQuorum) return bad("n_val: expected 1 to 16");
-        p.n_val = *v;
-      } else if (field == "allow_mult" || field == "last_write_wins") {
-        if (value != "true" && value != "false") return bad(field + ": expected true or false");
-        p.allow_mult = field == "allow_mult" ? value == "true" : value != "true";
-      } else if (field == "clock") {
-        auto kind = parse_clock_kind(value);
-        if (!kind) return bad("clock: expected \"dvvset\" or \"vv\"");
-        p.clock = *kind;
-      } else if (field == "r" || field == "w" || field == "dw" || field == "pr" || field == "pw") {
-        auto v = quorum_value(field, value, was_string, p.n_val);
-        if (!v) return v.error();
-        (field == "r" ? p.r : field == "w" ? p.w : field == "dw" ? p.dw : field == "pr" ? p.pr : p.pw) = *v;
-      } else {
-        return bad(field + ": unknown bucket property (n_val, allow_mult, clock, r, w, dw, pr, pw)");
-      }
-    } while (j.eat(','));
+  BucketProps p = base;
+  // n_val first: "all" and the quorum checks below mean the new one.
+  if (const JsonValue* n = props->get("n_val")) {
+    if (Status s = apply_prop("n_val", *n, p); !s) return s.error();
   }
-  if (!j.eat('}') || !j.eat('}') || !j.at_end()) return bad("malformed JSON");
+  for (const auto& [field, value] : props->members()) {
+    if (Status s = apply_prop(field, value, p); !s) return s.error();
+  }
   for (std::uint32_t q : {p.r, p.w, p.dw, p.pr, p.pw}) {
     if (q != BucketProps::kQuorum && q > p.n_val) return bad("a quorum is larger than n_val");
   }

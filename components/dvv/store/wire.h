@@ -7,22 +7,15 @@
 #include <string>
 #include <string_view>
 
+#include "base/varint.h"
+
 namespace doppel::dvv {
 
 class WireWriter {
  public:
   void u8(std::uint8_t v) { out_ += static_cast<char>(v); }
-  void varint(std::uint64_t v) {
-    while (v >= 0x80) {
-      out_ += static_cast<char>((v & 0x7f) | 0x80);
-      v >>= 7;
-    }
-    out_ += static_cast<char>(v);
-  }
-  void bytes(std::string_view b) {
-    varint(b.size());
-    out_.append(b);
-  }
+  void varint(std::uint64_t v) { put_varint(out_, v); }
+  void bytes(std::string_view b) { put_length_prefixed(out_, b); }
   std::string& str() { return out_; }
   std::string take() { return std::move(out_); }
 
@@ -41,20 +34,12 @@ class WireReader {
   }
   std::uint64_t varint() {
     std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (in_.empty()) return fail<std::uint64_t>();
-      const auto b = static_cast<unsigned char>(in_.front());
-      in_.remove_prefix(1);
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
-    }
-    return fail<std::uint64_t>();
+    if (take_varint(in_, v) != VarintStatus::ok) return fail<std::uint64_t>();
+    return v;
   }
   std::string_view bytes(std::size_t max = 1u << 30) {
-    const std::uint64_t n = varint();
-    if (!ok_ || n > in_.size() || n > max) return fail<std::string_view>();
-    const std::string_view b = in_.substr(0, n);
-    in_.remove_prefix(n);
+    std::string_view b;
+    if (!ok_ || take_length_prefixed(in_, b, max) != VarintStatus::ok) return fail<std::string_view>();
     return b;
   }
   bool ok() const { return ok_; }

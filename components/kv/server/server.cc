@@ -1,5 +1,7 @@
 #include "components/kv/server/server.h"
 
+#include "components/kv/kv.h"
+
 #include <set>
 
 #include "components/kv/protocol/parser.h"
@@ -24,7 +26,7 @@ std::int64_t absolute_expiry(std::int64_t exptime, std::int64_t now) {
   return exptime;
 }
 
-ProtocolLimits limits_for(const KvConfig& c) {
+ProtocolLimits limits_for(const KvSettings& c) {
   ProtocolLimits l;
   l.value_bytes_max = c.item_bytes_max;
   l.strict_keys = c.strict_keys;
@@ -48,7 +50,7 @@ struct KvService::CoreState {
   std::unique_ptr<Condition> drained;
 };
 
-KvService::KvService(Runtime& rt, const KvConfig& config, const NodeConfig& node)
+KvService::KvService(Runtime& rt, const KvSettings& config, const NodeConfig& node)
     : rt_(rt), config_(config), node_(node) {}
 
 KvService::~KvService() = default;
@@ -253,7 +255,7 @@ void KvService::answer_run(CoreId core, CoreId cores, const std::shared_ptr<std:
       continue;
     }
     results[c] = std::move(*got);
-    if (config_.bug_swapped_replies && results[c].size() >= 2) {
+    if (config_.planted_bug == KvPlantedBug::swapped_replies && results[c].size() >= 2) {
       // Planted bug: two forwarded replies matched to the wrong requests.
       std::swap(results[c][0], results[c][1]);
     }
@@ -296,10 +298,9 @@ void KvService::stop() {
   }
 }
 
-Result<std::unique_ptr<Service>> boot_kv(Runtime& rt, const NodeConfig& node) {
-  auto config = parse_kv_config(node);
-  if (!config) return config.error();
-  auto service = std::make_unique<KvService>(rt, *config, node);
+Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& node, const KvSettings& settings) {
+  if (Status s = settings.check(); !s) return s.error();
+  auto service = std::make_unique<KvService>(rt, settings, node);
   if (Status s = service->start(); !s) return s.error();
   return std::unique_ptr<Service>(std::move(service));
 }

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "components/kv/protocol/request.h"
-#include "components/kv/server/config.h"
+#include "components/kv/settings.h"
 #include "components/kv/server/shard.h"
 #include "runtime/node.h"
 #include "runtime/runtime.h"
@@ -29,7 +29,7 @@ class KvService final : public Service {
   static constexpr std::size_t kBatchRequestsMax = 256;  // parsed before answering
   static constexpr std::size_t kReadBytes = 16 << 10;
 
-  KvService(Runtime& rt, const KvConfig& config, const NodeConfig& node);
+  KvService(Runtime& rt, const KvSettings& config, const NodeConfig& node);
   ~KvService() override;
 
   Status start();   // shards and listeners on every core
@@ -37,7 +37,7 @@ class KvService final : public Service {
 
   Shard& shard(CoreId core) { return *shards_[core]; }
   Runtime& runtime() { return rt_; }
-  const KvConfig& config() const { return config_; }
+  const KvSettings& config() const { return config_; }
   std::int64_t started_at() const { return started_at_; }
 
  private:
@@ -50,14 +50,12 @@ class KvService final : public Service {
   void flush_all(const Request& request, std::string& out);
 
   Runtime& rt_;
-  KvConfig config_;
+  KvSettings config_;
   NodeConfig node_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::unique_ptr<CoreState>> cores_;
   std::int64_t started_at_ = 0;
   bool stopping_ = false;
 };
-
-Result<std::unique_ptr<Service>> boot_kv(Runtime& rt, const NodeConfig& node);
 
 }  // namespace doppel::kv

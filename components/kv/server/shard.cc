@@ -4,7 +4,7 @@
 
 namespace doppel::kv {
 
-Shard::Shard(Runtime& rt, CoreId core, const KvConfig& config, std::uint64_t memory_bytes)
+Shard::Shard(Runtime& rt, CoreId core, const KvSettings& config, std::uint64_t memory_bytes)
     : rt_(rt), core_(core), config_(config), store_([&] {
         StoreOptions o;
         o.memory_bytes_max = memory_bytes;
@@ -79,10 +79,10 @@ std::string Shard::store(const Unit& u, std::int64_t now) {
     case Verb::cas: mode = StoreMode::cas; break;
     default: break;
   }
-  const StoreStats before = config_.bug_lost_at_roll ? store_.stats() : StoreStats{};
+  const StoreStats before = (config_.planted_bug == KvPlantedBug::lost_at_roll) ? store_.stats() : StoreStats{};
   const StoreOutcome outcome = store_.store(mode, key, r.data, r.flags, u.expires_at, r.cas_unique, now);
-  const StoreStats after = config_.bug_lost_at_roll ? store_.stats() : StoreStats{};
-  if (config_.bug_lost_at_roll && outcome == StoreOutcome::stored &&
+  const StoreStats after = (config_.planted_bug == KvPlantedBug::lost_at_roll) ? store_.stats() : StoreStats{};
+  if ((config_.planted_bug == KvPlantedBug::lost_at_roll) && outcome == StoreOutcome::stored &&
       (after.segments_in_use > before.segments_in_use || after.segments_evicted > before.segments_evicted)) {
     // Planted bug: the item that opened a new segment is dropped, but the
     // client is told it was stored.

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "components/kv/protocol/request.h"
-#include "components/kv/server/config.h"
+#include "components/kv/settings.h"
 #include "components/kv/store/store.h"
 #include "runtime/runtime.h"
 
@@ -35,7 +35,7 @@ struct Unit {
 
 class Shard final : private EvictionListener {
  public:
-  Shard(Runtime& rt, CoreId core, const KvConfig& config, std::uint64_t memory_bytes);
+  Shard(Runtime& rt, CoreId core, const KvSettings& config, std::uint64_t memory_bytes);
 
   // Executes units in order on this core; one reply (or fragment) each.
   std::vector<std::string> execute(const std::vector<Unit>& units, bool forwarded);
@@ -54,7 +54,7 @@ class Shard final : private EvictionListener {
 
   Runtime& rt_;
   CoreId core_;
-  KvConfig config_;
+  KvSettings config_;
   Store store_;
   ShardCounters counters_;
   std::int64_t last_now_ = 0;

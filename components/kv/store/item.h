@@ -29,6 +29,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/varint.h"
 #include "runtime/assert.h"
 
 namespace doppel::kv {
@@ -72,28 +73,19 @@ inline std::uint8_t byte_at(const std::byte* p, std::uint32_t i) {
   return static_cast<std::uint8_t>(p[i]);
 }
 
-// LEB128; returns the bytes written. `room` bounds the write.
+// LEB128 (base/varint.h); returns the bytes written. `room` bounds the write.
 inline std::uint32_t write_varint(std::byte* p, std::uint32_t value, std::uint32_t room) {
-  std::uint32_t n = 0;
-  do {
-    DOPPEL_ASSERT(n < room);
-    std::uint8_t b = value & 0x7f;
-    value >>= 7;
-    if (value != 0) b |= 0x80;
-    p[n++] = static_cast<std::byte>(b);
-  } while (value != 0);
-  return n;
+  DOPPEL_ASSERT(varint_bytes(value) <= room);
+  return static_cast<std::uint32_t>(encode_varint(value, reinterpret_cast<unsigned char*>(p)));
 }
 
+// A 32-bit value takes at most 5 bytes, all inside the item.
 inline std::uint32_t read_varint(const std::byte* p) {
-  std::uint32_t value = 0;
-  for (std::uint32_t i = 0; i < 5; ++i) {
-    const std::uint8_t b = byte_at(p, i);
-    value |= static_cast<std::uint32_t>(b & 0x7f) << (7 * i);
-    if ((b & 0x80) == 0) return value;
-  }
-  DOPPEL_ASSERT_MSG(false, "item slack varint longer than 5 bytes");
-  return 0;
+  std::string_view in(reinterpret_cast<const char*>(p), 5);
+  std::uint64_t value = 0;
+  const VarintStatus s = take_varint(in, value);
+  DOPPEL_ASSERT_MSG(s == VarintStatus::ok && value <= UINT32_MAX, "item slack varint longer than 5 bytes");
+  return static_cast<std::uint32_t>(value);
 }
 
 }  // namespace item_detail

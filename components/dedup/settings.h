@@ -1,5 +1,6 @@
 #pragma once
-// The dedup node's settings, from the node config's [dedup] table:
+// The dedup node's settings: typed, read once from the node config's [dedup]
+// table (doppel serve) or filled in by a scenario driver (the simulator):
 //
 //   [dedup]
 //   segment_mb = 4                  # segment size clients cut at (GET /info), and the largest
@@ -12,26 +13,34 @@
 //   verify_reads = true             # re-hash every block a read returns
 //   connections_max = 64            # open HTTP connections
 //
-// Errors name the setting: "segment_mb: expected a whole number from 1 to 32, got '0'".
+// Errors name the file, the line and the key.
 
 #include <cstdint>
+#include <string_view>
+
+#include <toml++/toml.h>
 
 #include "components/dedup/store/options.h"
-#include "runtime/node.h"
 #include "runtime/result.h"
 
 namespace doppel::dedup {
 
-struct DedupConfig {
-  StoreOptions store;
+struct DedupSettings {
+  StoreOptions store;  // store.planted_bug: test-only, never read from a node config
   std::uint32_t segment_bytes = kSegmentBytesDefault;  // what clients are told to cut at
   std::uint32_t connections_max = 64;
+
+  DedupSettings() { store.segment_bytes_max = segment_bytes; }
+  // From a [dedup] table; `source` names the file in errors.
+  static Result<DedupSettings> read(const toml::table& table, std::string_view source);
+  Status check() const { return check_store_options(store); }
 };
 
-Result<DedupConfig> parse_dedup_config(const NodeConfig& node);
+// The planted bug of that name (scenarios' `bug` key).
+Result<PlantedBug> dedup_planted_bug(std::string_view name);
 
 // The largest encoded manifest of an image of image_bytes_max cut into segments of
 // segment_bytes: the HTTP body limit must admit it.
-std::uint64_t manifest_bytes_max(const DedupConfig& config);
+std::uint64_t manifest_bytes_max(const DedupSettings& settings);
 
 }  // namespace doppel::dedup

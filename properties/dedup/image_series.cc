@@ -1,4 +1,4 @@
-#include "scenarios/dedup/image_series.h"
+#include "properties/dedup/image_series.h"
 
 #include <algorithm>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include "runtime/assert.h"
 #include "runtime/random.h"
 
-namespace doppel::scenarios {
+namespace doppel::properties::dedup {
 namespace {
 
 // The layouts of the whole series are held in memory: 8 bytes per block.
@@ -187,4 +187,4 @@ void ImageSeries::write(std::uint32_t image, std::uint32_t version,
   if (used > 0) (void)sink(std::string_view(chunk.data(), used));
 }
 
-}  // namespace doppel::scenarios
+}  // namespace doppel::properties::dedup

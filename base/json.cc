@@ -1,8 +1,8 @@
-#include "components/dedup/api/json.h"
+#include "base/json.h"
 
 #include <cstdio>
 
-namespace doppel::dedup {
+namespace doppel {
 
 // --- writing
 
@@ -24,7 +24,8 @@ JsonWriter& JsonWriter::begin_object() {
 }
 
 JsonWriter& JsonWriter::end_object() {
-  DOPPEL_ASSERT(!has_items_.empty() && !after_key_);
+  DOPPEL_ASSERT(!has_items_.empty());
+  DOPPEL_ASSERT(!after_key_);
   has_items_.pop_back();
   out_ += '}';
   return *this;
@@ -63,14 +64,27 @@ JsonWriter& JsonWriter::value(std::uint64_t number) {
   return *this;
 }
 
+JsonWriter& JsonWriter::value(std::int64_t number) {
+  separate();
+  out_ += std::to_string(number);
+  return *this;
+}
+
 JsonWriter& JsonWriter::value(bool flag) {
   separate();
   out_ += flag ? "true" : "false";
   return *this;
 }
 
+JsonWriter& JsonWriter::null() {
+  separate();
+  out_ += "null";
+  return *this;
+}
+
 std::string JsonWriter::take() {
-  DOPPEL_ASSERT(has_items_.empty() && !after_key_);
+  DOPPEL_ASSERT(has_items_.empty());
+  DOPPEL_ASSERT(!after_key_);
   return std::move(out_);
 }
 
@@ -95,6 +109,30 @@ std::string json_quote(std::string_view text) {
 
 // --- reading
 
+namespace {
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xc0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xe0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
 class JsonParser {
  public:
   JsonParser(std::string_view text, const JsonLimits& limits) : in_(text), limits_(limits) {}
@@ -107,6 +145,8 @@ class JsonParser {
     return v;
   }
 
+  std::size_t at() const { return at_; }
+
  private:
   Error fail(std::string_view what) const {
     return make_error(Errc::protocol,
@@ -118,13 +158,12 @@ class JsonParser {
       ++at_;
     }
   }
+  char peek() const { return at_ < in_.size() ? in_[at_] : '\0'; }
   bool take(char c) {
     skip_space();
-    if (at_ < in_.size() && in_[at_] == c) {
-      ++at_;
-      return true;
-    }
-    return false;
+    if (peek() != c || at_ >= in_.size()) return false;
+    ++at_;
+    return true;
   }
   bool take_word(std::string_view word) {
     if (in_.substr(at_, word.size()) != word) return false;
@@ -145,7 +184,7 @@ class JsonParser {
       v.kind_ = JsonValue::Kind::string;
       return parse_string(v.text_);
     }
-    if (c == '-' || (c >= '0' && c <= '9')) return parse_number(v);
+    if (c == '-' || is_digit(c)) return parse_number(v);
     if (take_word("true") || take_word("false")) {
       v.kind_ = JsonValue::Kind::boolean;
       v.flag_ = c == 't';
@@ -161,7 +200,7 @@ class JsonParser {
     if (take('}')) return {};
     do {
       skip_space();
-      if (at_ >= in_.size() || in_[at_] != '"') return fail("expected a member name");
+      if (peek() != '"') return fail("expected a member name");
       std::string name;
       if (Status s = parse_string(name); !s) return s;
       if (!take(':')) return fail("expected ':'");
@@ -184,22 +223,57 @@ class JsonParser {
     return {};
   }
 
+  // RFC 8259's grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
   Status parse_number(JsonValue& v) {
     v.kind_ = JsonValue::Kind::number;
-    if (in_[at_] == '-') return fail("negative numbers are not part of this API");
     const std::size_t start = at_;
+    v.negative_ = peek() == '-';
+    if (v.negative_) ++at_;
+    if (!is_digit(peek())) return fail("expected a digit");
+    const std::size_t digits = at_;
+    bool fits = true;
     std::uint64_t n = 0;
-    while (at_ < in_.size() && in_[at_] >= '0' && in_[at_] <= '9') {
+    while (is_digit(peek())) {
       const auto digit = static_cast<std::uint64_t>(in_[at_] - '0');
-      if (n > (UINT64_MAX - digit) / 10) return fail("number too large");
-      n = n * 10 + digit;
+      if (n > (UINT64_MAX - digit) / 10) fits = false;
+      if (fits) n = n * 10 + digit;
       ++at_;
     }
-    if (at_ - start > 1 && in_[start] == '0') return fail("a leading zero");
-    if (at_ < in_.size() && (in_[at_] == '.' || in_[at_] == 'e' || in_[at_] == 'E')) {
-      return fail("fractions are not part of this API");
+    if (at_ - digits > 1 && in_[digits] == '0') return fail("a leading zero");
+    bool whole = fits;
+    if (peek() == '.') {
+      ++at_;
+      if (!is_digit(peek())) return fail("expected a digit after '.'");
+      while (is_digit(peek())) ++at_;
+      whole = false;
     }
-    v.number_ = n;
+    if (peek() == 'e' || peek() == 'E') {
+      ++at_;
+      if (peek() == '+' || peek() == '-') ++at_;
+      if (!is_digit(peek())) return fail("expected a digit in the exponent");
+      while (is_digit(peek())) ++at_;
+      whole = false;
+    }
+    // -0 is the whole number 0; a negative magnitude past INT64_MIN does not fit.
+    if (v.negative_ && n > static_cast<std::uint64_t>(INT64_MAX) + 1) whole = false;
+    v.whole_ = whole;
+    v.magnitude_ = whole ? n : 0;
+    if (v.magnitude_ == 0) v.negative_ = false;
+    v.text_.assign(in_.substr(start, at_ - start));
+    return {};
+  }
+
+  Status hex4(std::uint32_t& out) {
+    out = 0;
+    for (int k = 0; k < 4; ++k, ++at_) {
+      const char h = peek();
+      const int d = h >= '0' && h <= '9'   ? h - '0'
+                    : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                    : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                           : -1;
+      if (d < 0 || at_ >= in_.size()) return fail("expected 4 hex digits after \\u");
+      out = out * 16 + static_cast<std::uint32_t>(d);
+    }
     return {};
   }
 
@@ -212,28 +286,22 @@ class JsonParser {
       out += meant[i];
       return {};
     }
-    if (e != 'u' || in_.size() - at_ < 4) return fail("bad escape");
-    unsigned code = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char h = in_[at_++];
-      const int d = h >= '0' && h <= '9'   ? h - '0'
-                    : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                    : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                           : -1;
-      if (d < 0) return fail("bad \\u escape");
-      code = code * 16 + static_cast<unsigned>(d);
+    if (e != 'u') {
+      --at_;
+      return fail("unknown escape in a string");
     }
-    // Our writer escapes only controls; anything else becomes UTF-8 (surrogates unpaired).
-    if (code < 0x80) {
-      out += static_cast<char>(code);
-    } else if (code < 0x800) {
-      out += static_cast<char>(0xc0 | (code >> 6));
-      out += static_cast<char>(0x80 | (code & 0x3f));
-    } else {
-      out += static_cast<char>(0xe0 | (code >> 12));
-      out += static_cast<char>(0x80 | ((code >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (code & 0x3f));
+    std::uint32_t cp = 0;
+    if (Status s = hex4(cp); !s) return s;
+    if (cp >= 0xdc00 && cp <= 0xdfff) return fail("a lone low surrogate in a string");
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      if (in_.substr(at_, 2) != "\\u") return fail("a high surrogate without its low half");
+      at_ += 2;
+      std::uint32_t low = 0;
+      if (Status s = hex4(low); !s) return s;
+      if (low < 0xdc00 || low > 0xdfff) return fail("a high surrogate without its low half");
+      cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
     }
+    append_utf8(out, cp);
     return {};
   }
 
@@ -244,7 +312,10 @@ class JsonParser {
       if (out.size() > limits_.string_bytes_max) return fail("string too long");
       const char c = in_[at_++];
       if (c == '"') return {};
-      if (static_cast<unsigned char>(c) < 0x20) return fail("a control byte in a string");
+      if (static_cast<unsigned char>(c) < 0x20) {
+        --at_;
+        return fail("a control byte in a string");
+      }
       if (c != '\\') {
         out += c;
       } else if (Status s = parse_escape(out); !s) {
@@ -259,8 +330,12 @@ class JsonParser {
   std::size_t values_ = 0;
 };
 
-Result<JsonValue> JsonValue::parse(std::string_view text, const JsonLimits& limits) {
-  return JsonParser(text, limits).document();
+Result<JsonValue> JsonValue::parse(std::string_view text, const JsonLimits& limits,
+                                   std::size_t* error_at) {
+  JsonParser parser(text, limits);
+  Result<JsonValue> v = parser.document();
+  if (!v && error_at != nullptr) *error_at = parser.at();
+  return v;
 }
 
 const JsonValue* JsonValue::get(std::string_view name) const {
@@ -268,6 +343,20 @@ const JsonValue* JsonValue::get(std::string_view name) const {
     if (n == name) return &v;
   }
   return nullptr;
+}
+
+std::optional<std::uint64_t> JsonValue::as_u64() const {
+  if (kind_ != Kind::number || !whole_ || negative_) return std::nullopt;
+  return magnitude_;
+}
+
+std::optional<std::int64_t> JsonValue::as_i64() const {
+  if (kind_ != Kind::number || !whole_) return std::nullopt;
+  if (!negative_) {
+    if (magnitude_ > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<std::int64_t>(magnitude_);
+  }
+  return static_cast<std::int64_t>(0 - magnitude_);  // two's complement: INT64_MIN included
 }
 
 namespace {
@@ -281,8 +370,16 @@ Error missing(std::string_view name, std::string_view kind) {
 
 Result<std::uint64_t> JsonValue::u64(std::string_view name) const {
   const JsonValue* v = get(name);
-  if (v == nullptr || !v->is(Kind::number)) return missing(name, "a whole number");
-  return v->number_;
+  const auto n = v != nullptr ? v->as_u64() : std::nullopt;
+  if (!n) return missing(name, "a whole number");
+  return *n;
+}
+
+Result<std::int64_t> JsonValue::i64(std::string_view name) const {
+  const JsonValue* v = get(name);
+  const auto n = v != nullptr ? v->as_i64() : std::nullopt;
+  if (!n) return missing(name, "a whole number");
+  return *n;
 }
 
 Result<bool> JsonValue::boolean(std::string_view name) const {
@@ -303,4 +400,10 @@ Result<const JsonValue*> JsonValue::array(std::string_view name) const {
   return v;
 }
 
-}  // namespace doppel::dedup
+Result<const JsonValue*> JsonValue::object(std::string_view name) const {
+  const JsonValue* v = get(name);
+  if (v == nullptr || !v->is(Kind::object)) return missing(name, "an object");
+  return v;
+}
+
+}  // namespace doppel

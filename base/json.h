@@ -1,11 +1,17 @@
 #pragma once
-// The little JSON the backup API speaks (RFC 8259): a writer for the server's answers and a
-// reader for its clients. Numbers are whole (every quantity of the API is a count of bytes,
-// blocks or versions); the reader refuses fractions and exponents. Both hold limits: nesting
-// depth, values, and string length.
+// JSON (RFC 8259), the one reader and writer of ours: the backup API, the
+// Riak bucket properties, histories in JSONL, reports.
+//
+// The reader holds limits (nesting depth, value count, string length), never
+// recurses past depth_max, and names the byte where it gave up:
+// "json at byte 12: expected ':'". Numbers keep what a caller can trust: a
+// whole number within 64 bits is an integer (signed or not); anything else
+// (a fraction, an exponent, a huge integer) is a number that is not whole,
+// kept as its text, which callers that want counts refuse.
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,7 +19,7 @@
 
 #include "runtime/result.h"
 
-namespace doppel::dedup {
+namespace doppel {
 
 // Builds one JSON text. Values and keys go in document order; commas are the writer's business:
 //   JsonWriter w; w.begin_object().field("name", "a").key("versions").begin_array()...
@@ -27,7 +33,11 @@ class JsonWriter {
   JsonWriter& value(std::string_view text);
   JsonWriter& value(const char* text) { return value(std::string_view(text)); }
   JsonWriter& value(std::uint64_t number);
+  JsonWriter& value(std::int64_t number);
+  JsonWriter& value(std::uint32_t number) { return value(std::uint64_t{number}); }
+  JsonWriter& value(int number) { return value(std::int64_t{number}); }
   JsonWriter& value(bool flag);
+  JsonWriter& null();
   template <class T>
   JsonWriter& field(std::string_view name, const T& v) {
     return key(name).value(v);
@@ -56,33 +66,44 @@ class JsonValue {
   enum class Kind : std::uint8_t { null, boolean, number, string, array, object };
 
   // One JSON text (whitespace around it allowed). Errors are Errc::protocol naming the byte
-  // offset: "json at byte 12: expected ':'".
-  static Result<JsonValue> parse(std::string_view text, const JsonLimits& limits = {});
+  // offset: "json at byte 12: expected ':'"; `error_at` (if given) receives that offset.
+  static Result<JsonValue> parse(std::string_view text, const JsonLimits& limits = {},
+                                 std::size_t* error_at = nullptr);
 
   Kind kind() const { return kind_; }
   bool is(Kind k) const { return kind_ == k; }
-  // The member of an object, or nullptr (also when this is not an object).
+  // The member of an object, or nullptr (also when this is not an object). The first of
+  // members that share a name.
   const JsonValue* get(std::string_view name) const;
   const std::vector<JsonValue>& items() const { return items_; }  // an array's
   const std::vector<std::pair<std::string, JsonValue>>& members() const { return members_; }
   bool flag() const { return flag_; }
-  std::uint64_t number() const { return number_; }
-  const std::string& text() const { return text_; }
+  const std::string& text() const { return text_; }  // a string's; a number's as written
+
+  // A number that is whole and fits: as unsigned (not negative) or signed.
+  std::optional<std::uint64_t> as_u64() const;
+  std::optional<std::int64_t> as_i64() const;
+  // A whole, non-negative number; 0 for anything else (check as_u64 when it matters).
+  std::uint64_t number() const { return as_u64().value_or(0); }
 
   // A member of an object, of that kind: Errc::protocol naming the member otherwise.
   Result<std::uint64_t> u64(std::string_view name) const;
+  Result<std::int64_t> i64(std::string_view name) const;
   Result<bool> boolean(std::string_view name) const;
   Result<std::string> string(std::string_view name) const;
   Result<const JsonValue*> array(std::string_view name) const;
+  Result<const JsonValue*> object(std::string_view name) const;
 
  private:
   friend class JsonParser;
   Kind kind_ = Kind::null;
   bool flag_ = false;
-  std::uint64_t number_ = 0;
+  bool whole_ = false;     // a number with no fraction or exponent, within 64 bits
+  bool negative_ = false;  // of a whole number
+  std::uint64_t magnitude_ = 0;
   std::string text_;
   std::vector<JsonValue> items_;
   std::vector<std::pair<std::string, JsonValue>> members_;
 };
 
-}  // namespace doppel::dedup
+}  // namespace doppel

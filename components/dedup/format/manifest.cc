@@ -1,4 +1,4 @@
-#include "components/dedup/client/manifest.h"
+#include "components/dedup/format/manifest.h"
 
 #include "components/dedup/hash/byte_codec.h"
 

@@ -31,7 +31,7 @@
 
 #include "runtime/result.h"
 
-namespace doppel::scenarios {
+namespace doppel::properties::dedup {
 
 struct ImageSeriesOptions {
   std::uint64_t seed = 1;
@@ -85,4 +85,4 @@ class ImageSeries {
   std::vector<std::vector<std::vector<std::uint64_t>>> layouts_;
 };
 
-}  // namespace doppel::scenarios
+}  // namespace doppel::properties::dedup

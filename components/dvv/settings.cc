@@ -1,0 +1,52 @@
+#include "components/dvv/settings.h"
+
+#include "base/toml.h"
+#include "components/dvv/store/ring.h"
+
+namespace doppel::dvv {
+
+Result<DvvSettings> DvvSettings::read(const toml::table& table, std::string_view source) {
+  DvvSettings s;
+  TomlFields f(table, source);
+  const auto partitions = f.integer("partitions", 1, Ring::kPartitionsMax, s.partitions);
+  if (f.ok() && (partitions & (partitions - 1)) != 0) f.fail("partitions", "must be a power of two");
+  s.partitions = static_cast<std::uint32_t>(partitions);
+  constexpr std::int64_t kMsMax = 3'600'000;
+  s.request_timeout = f.ms("request_timeout_ms", 1, kMsMax, s.request_timeout);
+  s.aae_interval = f.ms("aae_interval_ms", 1, kMsMax, s.aae_interval);
+  s.handoff_interval = f.ms("handoff_interval_ms", 1, kMsMax, s.handoff_interval);
+  s.ping_interval = f.ms("ping_interval_ms", 1, kMsMax, s.ping_interval);
+  f.reject_unknown_keys();
+  if (!f.ok()) return f.error();
+  return s;
+}
+
+Status check_cluster(const NodeConfig& node, const DvvSettings& s) {
+  if (node.peers.empty()) {
+    return make_error(Errc::invalid_argument, "peers: a dvv node needs the cluster's peers");
+  }
+  if (node.node_id >= node.peers.size()) {
+    return make_error(Errc::invalid_argument, "node_id: not an index into peers");
+  }
+  if (node.peers.size() > s.partitions) {
+    return make_error(Errc::invalid_argument, "partitions: fewer than nodes");
+  }
+  return {};
+}
+
+Status plant_dvv_bug(std::string_view name, DvvSettings& s) {
+  if (name == "ack-early") {
+    s.bug_ack_early = true;
+  } else if (name == "no-repair") {
+    s.bug_no_repair = true;
+  } else if (name == "dot-per-write") {
+    s.bug_dot_per_write = true;
+  } else if (name == "ignore-context") {
+    s.bug_ignore_context = true;
+  } else if (!name.empty()) {
+    return make_error(Errc::invalid_argument, "bug: dvv has no planted bug '" + std::string(name) + "'");
+  }
+  return {};
+}
+
+}  // namespace doppel::dvv

@@ -1,0 +1,52 @@
+#pragma once
+// The DVV node's settings: typed, read once from the node config's [dvv] table
+// (doppel serve) or filled in by a scenario driver (the simulator):
+//
+//   [dvv]
+//   partitions = 64              # ring partitions: a power of two, at least the nodes
+//   request_timeout_ms = 2000    # a replica's answer, a forwarded PUT
+//   ping_interval_ms = 500       # liveness pings between nodes
+//   handoff_interval_ms = 1000   # a fallback offers its hints this often
+//   aae_interval_ms = 2000       # active anti-entropy exchanges
+//
+// Errors name the file, the line and the key.
+
+#include <cstdint>
+#include <string_view>
+
+#include <toml++/toml.h>
+
+#include "runtime/node.h"
+#include "runtime/result.h"
+#include "runtime/time.h"
+
+namespace doppel::dvv {
+
+struct DvvSettings {
+  std::uint32_t partitions = 64;
+  Duration request_timeout{std::chrono::seconds(2)};
+  Duration ping_interval{std::chrono::milliseconds(500)};
+  Duration down_after{std::chrono::seconds(2)};
+  Duration handoff_interval{std::chrono::seconds(1)};
+  Duration aae_interval{std::chrono::seconds(2)};
+  Duration gossip_interval{std::chrono::seconds(2)};
+  Duration reap_delay{std::chrono::seconds(3)};
+  std::uint32_t siblings_max = 512;  // a PUT that would keep more is refused
+  std::size_t value_bytes_max = 8u << 20;
+  // Test-only planted bugs: set by the simulator's scenarios, never read from a node config.
+  bool bug_ack_early = false;       // ack after the local unsynced write; replicate later
+  bool bug_no_repair = false;       // read repair, anti-entropy and handoff never fix
+  bool bug_dot_per_write = false;   // a fresh coordinator id per write
+  bool bug_ignore_context = false;  // every PUT treated as blind
+
+  // From a [dvv] table; `source` names the file in errors.
+  static Result<DvvSettings> read(const toml::table& table, std::string_view source);
+};
+
+// The settings against the cluster the node is in (peers, node_id); errors name the key.
+Status check_cluster(const NodeConfig& node, const DvvSettings& settings);
+
+// Sets the planted bug of that name (scenarios' `bug` key).
+Status plant_dvv_bug(std::string_view name, DvvSettings& settings);
+
+}  // namespace doppel::dvv

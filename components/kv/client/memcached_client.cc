@@ -1,0 +1,240 @@
+#include "components/kv/client/memcached_client.h"
+
+#include <charconv>
+
+namespace doppel::kv {
+namespace {
+
+bool parse_u64(std::string_view text, std::uint64_t& out) {
+  if (text.empty()) return false;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+std::vector<std::string_view> words(std::string_view line) {
+  std::vector<std::string_view> out;
+  std::size_t at = 0;
+  while (at < line.size()) {
+    const auto space = line.find(' ', at);
+    const auto end = space == std::string_view::npos ? line.size() : space;
+    if (end > at) out.push_back(line.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+bool one_of(std::string_view word, std::initializer_list<std::string_view> allowed) {
+  for (std::string_view a : allowed) {
+    if (word == a) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void encode_to(const Request& r, std::string& out) {
+  out += verb_name(r.verb);
+  if (r.verb == Verb::gat || r.verb == Verb::gats) out += " " + std::to_string(r.exptime);
+  for (const std::string& k : r.keys) {
+    out += ' ';
+    out += k;
+  }
+  if (is_storage(r.verb)) {
+    out += " " + std::to_string(r.flags) + " " + std::to_string(r.exptime) + " " +
+           std::to_string(r.data.size());
+    if (r.verb == Verb::cas) out += " " + std::to_string(r.cas_unique);
+  } else if (r.verb == Verb::incr || r.verb == Verb::decr) {
+    out += " " + std::to_string(r.delta);
+  } else if (r.verb == Verb::touch) {
+    out += " " + std::to_string(r.exptime);
+  } else if (r.verb == Verb::flush_all && r.delay) {
+    out += " " + std::to_string(*r.delay);
+  } else if (r.verb == Verb::verbosity) {
+    out += " " + std::to_string(r.verbosity);
+  } else if (r.verb == Verb::stats && !r.stats_group.empty()) {
+    out += " " + r.stats_group;
+  }
+  if (r.noreply && takes_noreply(r.verb)) out += " noreply";
+  out += "\r\n";
+  if (is_storage(r.verb)) {
+    out += r.data;
+    out += "\r\n";
+  }
+}
+
+std::string encode(const Request& request) {
+  std::string out;
+  encode_to(request, out);
+  return out;
+}
+
+Request get_request(std::string key) {
+  Request r;
+  r.verb = Verb::get;
+  r.keys.push_back(std::move(key));
+  return r;
+}
+
+Request store_request(Verb verb, std::string key, std::string data, std::uint32_t flags,
+                      std::int64_t exptime) {
+  DOPPEL_ASSERT(is_storage(verb));
+  Request r;
+  r.verb = verb;
+  r.keys.push_back(std::move(key));
+  r.data = std::move(data);
+  r.flags = flags;
+  r.exptime = exptime;
+  return r;
+}
+
+Request delete_request(std::string key) {
+  Request r;
+  r.verb = Verb::delete_;
+  r.keys.push_back(std::move(key));
+  return r;
+}
+
+Status McReader::need(std::size_t bytes, Instant deadline) {
+  while (buf_.size() - start_ < bytes) {
+    if (buf_.size() - start_ > kBufferBytesMax) return make_error(Errc::too_large, "reply too large");
+    if (start_ > 0) {
+      buf_.erase(0, start_);
+      start_ = 0;
+    }
+    const std::size_t had = buf_.size();
+    buf_.resize(had + read_bytes_);
+    auto n = s_.read(std::span<char>(buf_.data() + had, read_bytes_), deadline);
+    buf_.resize(had + (n ? *n : 0));
+    if (!n) return n.error();
+    if (*n == 0) return make_error(Errc::closed, "server closed");
+  }
+  return {};
+}
+
+Result<std::string> McReader::line(Instant deadline) {
+  for (;;) {
+    const auto nl = buf_.find("\r\n", start_);
+    if (nl != std::string::npos) {
+      std::string out = buf_.substr(start_, nl - start_);
+      start_ = nl + 2;
+      return out;
+    }
+    if (Status s = need(buf_.size() - start_ + 1, deadline); !s) return s.error();
+  }
+}
+
+Result<McReply> McReader::retrieval(const Request& request, std::string first, Instant deadline) {
+  const bool with_cas = request.verb == Verb::gets || request.verb == Verb::gats;
+  auto mismatch = [&](const std::string& got) {
+    return make_error(Errc::protocol, "'" + got + "' in reply to " +
+                                          std::string(verb_name(request.verb)) + " " +
+                                          (request.keys.empty() ? "" : request.keys[0]));
+  };
+  McReply reply;
+  std::size_t next_key = 0;  // hits come in the order the keys were asked
+  for (std::string l = std::move(first); l != "END";) {
+    // VALUE <key> <flags> <bytes> [<cas unique>]
+    const auto w = words(l);
+    if (w.size() != (with_cas ? 5u : 4u) || w[0] != "VALUE") return mismatch(l);
+    while (next_key < request.keys.size() && request.keys[next_key] != w[1]) ++next_key;
+    if (next_key == request.keys.size()) return mismatch(l);
+    ++next_key;
+    McValue v;
+    v.key = std::string(w[1]);
+    std::uint64_t flags = 0, bytes = 0;
+    if (!parse_u64(w[2], flags) || flags > UINT32_MAX || !parse_u64(w[3], bytes)) return mismatch(l);
+    if (with_cas && !parse_u64(w[4], v.cas_unique)) return mismatch(l);
+    if (bytes > kBufferBytesMax) return make_error(Errc::too_large, "a value of " + std::to_string(bytes));
+    v.flags = static_cast<std::uint32_t>(flags);
+    if (Status s = need(bytes + 2, deadline); !s) return s.error();
+    if (buf_.compare(start_ + bytes, 2, "\r\n") != 0) return mismatch(l + " (data not ended by CRLF)");
+    v.data = buf_.substr(start_, bytes);
+    start_ += bytes + 2;
+    reply.values.push_back(std::move(v));
+    auto n = line(deadline);
+    if (!n) return n.error();
+    l = std::move(*n);
+  }
+  reply.word = "END";
+  return reply;
+}
+
+Result<McReply> McReader::stats(std::string first, Instant deadline) {
+  McReply reply;
+  reply.word = "STAT";
+  for (std::string l = std::move(first); l != "END";) {
+    if (l.rfind("STAT ", 0) != 0) return make_error(Errc::protocol, "'" + l + "' in reply to stats");
+    if (reply.lines.size() >= kStatLinesMax) return make_error(Errc::too_large, "stats: too many lines");
+    reply.lines.push_back(std::move(l));
+    auto n = line(deadline);
+    if (!n) return n.error();
+    l = std::move(*n);
+  }
+  return reply;
+}
+
+Result<McReply> McReader::next(const Request& request, Instant deadline) {
+  DOPPEL_ASSERT(!request.noreply);
+  auto first = line(deadline);
+  if (!first) return first.error();
+  // Any command may be answered SERVER_ERROR (out of memory, too many
+  // connections...): its outcome is unknown, and the server may close.
+  if (first->rfind("SERVER_ERROR", 0) == 0) return make_error(Errc::io_error, *first);
+  if (*first == "ERROR" || first->rfind("CLIENT_ERROR", 0) == 0) {
+    return make_error(Errc::invalid_argument, *first);
+  }
+  auto mismatch = [&](const std::string& got) {
+    return make_error(Errc::protocol, "'" + got + "' in reply to " +
+                                          std::string(verb_name(request.verb)) + " " +
+                                          (request.keys.empty() ? "" : request.keys[0]));
+  };
+  const Verb v = request.verb;
+  if (is_retrieval(v)) return retrieval(request, std::move(*first), deadline);
+  if (v == Verb::stats) return stats(std::move(*first), deadline);
+  McReply reply;
+  reply.word = *first;
+  bool ok = false;
+  switch (v) {
+    case Verb::cas: ok = one_of(*first, {"STORED", "EXISTS", "NOT_FOUND"}); break;
+    case Verb::delete_: ok = one_of(*first, {"DELETED", "NOT_FOUND"}); break;
+    case Verb::touch: ok = one_of(*first, {"TOUCHED", "NOT_FOUND"}); break;
+    case Verb::flush_all:
+    case Verb::verbosity: ok = *first == "OK"; break;
+    case Verb::version:
+      ok = first->rfind("VERSION ", 0) == 0;
+      reply.word = "VERSION";
+      reply.lines.push_back(first->substr(8));
+      break;
+    case Verb::incr:
+    case Verb::decr:
+      if (*first == "NOT_FOUND") {
+        ok = true;
+      } else {
+        ok = parse_u64(*first, reply.number);
+        reply.word = "NUMBER";
+      }
+      break;
+    default:
+      ok = is_storage(v) && one_of(*first, {"STORED", "NOT_STORED"});
+      break;
+  }
+  if (!ok) return mismatch(*first);
+  return reply;
+}
+
+Result<McReply> McConnection::call(const Request& request, Instant deadline) {
+  if (Status s = s_.write(encode(request), deadline); !s) return s.error();
+  if (request.noreply) return McReply{};
+  return reader_.next(request, deadline);
+}
+
+std::optional<std::uint64_t> McConnection::stat(const McReply& stats, std::string_view name) {
+  for (const std::string& l : stats.lines) {
+    const auto w = words(l);
+    std::uint64_t v = 0;
+    if (w.size() == 3 && w[1] == name && parse_u64(w[2], v)) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace doppel::kv

@@ -1,0 +1,50 @@
+#include "components/kv/settings.h"
+
+#include "base/toml.h"
+
+namespace doppel::kv {
+
+Result<KvSettings> KvSettings::read(const toml::table& table, std::string_view source) {
+  KvSettings s;
+  TomlFields f(table, source);
+  f.known_keys({"memory_mb", "memory_kb", "segment_kb", "item_size_max", "connections_max",
+                "trace_evictions", "strict_keys"});
+  if (f.has("memory_mb") && f.has("memory_kb")) f.fail("memory_kb", "give memory_mb or memory_kb, not both");
+  if (f.has("memory_mb")) s.memory_bytes = static_cast<std::uint64_t>(f.integer("memory_mb", 1, 1 << 20, 64)) << 20;
+  if (f.has("memory_kb")) {
+    s.memory_bytes = static_cast<std::uint64_t>(f.integer("memory_kb", 64, 1ll << 30, 65536)) << 10;
+  }
+  const std::int64_t segment_kb = f.integer("segment_kb", 16, 64 * 1024, s.segment_bytes >> 10);
+  if (f.ok() && (segment_kb & (segment_kb - 1)) != 0) f.fail("segment_kb", "must be a power of two");
+  s.segment_bytes = static_cast<std::uint32_t>(segment_kb << 10);
+  s.item_bytes_max = static_cast<std::uint32_t>(f.integer("item_size_max", 1024, 16 << 20, s.item_bytes_max));
+  s.connections_max = static_cast<std::uint32_t>(f.integer("connections_max", 1, 1 << 20, s.connections_max));
+  s.trace_evictions = f.boolean("trace_evictions", s.trace_evictions);
+  s.strict_keys = f.boolean("strict_keys", s.strict_keys);
+  if (f.ok() && s.item_bytes_max > s.segment_bytes) {
+    f.fail("item_size_max", "larger than a segment (segment_kb)");
+  }
+  if (!f.ok()) return f.error();
+  return s;
+}
+
+Status KvSettings::check() const {
+  if (memory_bytes == 0) return make_error(Errc::invalid_argument, "memory: zero bytes");
+  if (segment_bytes == 0 || (segment_bytes & (segment_bytes - 1)) != 0) {
+    return make_error(Errc::invalid_argument, "segment_kb: must be a power of two");
+  }
+  if (item_bytes_max > segment_bytes) {
+    return make_error(Errc::invalid_argument, "item_size_max: larger than a segment (segment_kb)");
+  }
+  if (connections_max == 0) return make_error(Errc::invalid_argument, "connections_max: zero");
+  return {};
+}
+
+Result<KvPlantedBug> kv_planted_bug(std::string_view name) {
+  if (name.empty()) return KvPlantedBug::none;
+  if (name == "swapped-replies") return KvPlantedBug::swapped_replies;
+  if (name == "lost-at-roll") return KvPlantedBug::lost_at_roll;
+  return make_error(Errc::invalid_argument, "bug: kv has no planted bug '" + std::string(name) + "'");
+}
+
+}  // namespace doppel::kv

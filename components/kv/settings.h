@@ -1,0 +1,50 @@
+#pragma once
+// The KV node's settings: typed, read once from the node config's [kv] table
+// (doppel serve) or filled in by a scenario driver (the simulator):
+//
+//   [kv]
+//   memory_mb = 64          # memcached's -m, for the whole node (or memory_kb)
+//   segment_kb = 2048       # the paper's 2 MiB segments; a power of two
+//   item_size_max = 1048576 # memcached's -I; at most a segment
+//   connections_max = 4096  # per node
+//   strict_keys = false     # refuse control bytes in keys (protocol.txt)
+//   trace_evictions = false # record KvItemEvicted per key (simulation)
+//
+// Errors name the file, the line and the key.
+
+#include <cstdint>
+#include <string_view>
+
+#include <toml++/toml.h>
+
+#include "runtime/result.h"
+
+namespace doppel::kv {
+
+// Test-only planted bugs: set by the simulator's scenarios, never read from a
+// node config (doppel serve refuses a `bug` key).
+enum class KvPlantedBug : std::uint8_t {
+  none,
+  swapped_replies,  // a forwarded reply matched to the wrong request
+  lost_at_roll,     // an item lost when its segment rolls over
+};
+
+struct KvSettings {
+  std::uint64_t memory_bytes = 64ull << 20;  // memcached's -m, for the whole node
+  std::uint32_t segment_bytes = 2u << 20;    // the paper's 2 MiB segments
+  std::uint32_t item_bytes_max = 1u << 20;   // memcached's -I
+  std::uint32_t connections_max = 4096;      // per node
+  bool trace_evictions = false;              // record KvItemEvicted per key (simulation)
+  bool strict_keys = false;                  // refuse control bytes in keys (protocol.txt)
+  KvPlantedBug planted_bug = KvPlantedBug::none;
+
+  // From a [kv] table; `source` names the file in errors.
+  static Result<KvSettings> read(const toml::table& table, std::string_view source);
+  // The constraints between fields (also for settings a driver filled in).
+  Status check() const;
+};
+
+// The planted bug of that name (scenarios' `bug` key); nullopt if kv has none.
+Result<KvPlantedBug> kv_planted_bug(std::string_view name);
+
+}  // namespace doppel::kv

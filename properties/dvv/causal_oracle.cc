@@ -1,0 +1,84 @@
+#include "properties/dvv/causal_oracle.h"
+
+#include "runtime/assert.h"
+
+namespace doppel::properties::dvv {
+
+ValueId CausalOracle::id_of(const std::string& value) const {
+  const auto it = ids_.find(value);
+  return it == ids_.end() ? 0 : it->second;
+}
+
+void CausalOracle::wrote(const std::string& key, const std::string& value,
+                         const std::vector<std::string>& observed) {
+  DOPPEL_ASSERT_MSG(ids_.size() < kValuesMax, "too many values for the oracle");
+  DOPPEL_ASSERT_MSG(ids_.count(value) == 0, "a value was written twice: values must be unique");
+  std::vector<ValueId> seen;
+  for (const std::string& s : observed) seen.push_back(id_of(s));
+  ids_[value] = history_.write(std::move(seen));
+  written_[key].insert(value);
+}
+
+void CausalOracle::acked(const std::string& key, const std::string& value) {
+  DOPPEL_ASSERT_MSG(written_[key].count(value) != 0, "an acknowledged value never written");
+  acked_[key].insert(value);
+}
+
+bool CausalOracle::superseded_by(const std::string& a, const std::string& b) const {
+  const std::optional<bool> seen = history_.in_past(id_of(a), id_of(b));
+  // The search's bound is far above what a scenario writes; a run that outgrows it has
+  // outgrown the oracle.
+  DOPPEL_ASSERT_MSG(seen.has_value(), "the causal history is too large to search");
+  return *seen;
+}
+
+std::size_t CausalOracle::false_conflicts(const std::vector<std::string>& siblings) const {
+  std::size_t n = 0;
+  for (const std::string& a : siblings) {
+    for (const std::string& b : siblings) {
+      if (&a != &b && superseded_by(a, b)) {
+        ++n;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+CausalOracle::Verdict CausalOracle::judge(const std::string& key,
+                                          const std::vector<std::string>& siblings) const {
+  Verdict v;
+  if (auto acked = acked_.find(key); acked != acked_.end()) {
+    for (const std::string& a : acked->second) {
+      bool kept = false;
+      for (const std::string& s : siblings) {
+        if (s == a || superseded_by(a, s)) {
+          kept = true;
+          break;
+        }
+      }
+      if (!kept) v.lost.push_back(a);
+    }
+  }
+  for (const std::string& a : siblings) {
+    for (const std::string& b : siblings) {
+      if (&a != &b && superseded_by(a, b)) {
+        v.false_siblings.push_back(a);
+        break;
+      }
+    }
+  }
+  const auto written = written_.find(key);
+  for (const std::string& s : siblings) {
+    if (written == written_.end() || written->second.count(s) == 0) v.unwritten.push_back(s);
+  }
+  return v;
+}
+
+std::vector<std::string> CausalOracle::keys() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : written_) out.push_back(k);
+  return out;
+}
+
+}  // namespace doppel::properties::dvv

@@ -1,0 +1,64 @@
+#pragma once
+// What every component's scenario driver shares: a cluster of server nodes
+// (named <prefix>0, <prefix>1, ...; all crashable), one client node that
+// faults never touch, the properties the scenario asked for, and the shape
+// the fault plan is drawn over. A driver adds its workload, its client and
+// its oracle (properties/<component>/).
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.h"
+
+namespace doppel::scenarios {
+
+class ClusterDriver : public ScenarioDriver {
+ public:
+  sim::ClusterShape shape() const override {
+    sim::ClusterShape s;
+    s.servers = servers_;
+    s.crashable = servers_;
+    s.all = servers_;
+    s.all.push_back(client_node_);
+    s.cores = spec_.cores;
+    return s;
+  }
+
+ protected:
+  explicit ClusterDriver(const ScenarioSpec& spec) : spec_(spec) {}
+
+  // Adds the spec's server nodes, each booted by boot_of(index, name), then the client node.
+  template <class BootOf>
+  void add_cluster(sim::World& world, std::string_view prefix, BootOf boot_of) {
+    world_ = &world;
+    for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
+      const std::string name = server_name(prefix, i);
+      servers_.push_back(world.add_node(sim::NodeSpec{name, spec_.cores, true, boot_of(i, name)}));
+    }
+    client_node_ = world.add_node(sim::NodeSpec{"clients", 1, false, {}});
+  }
+
+  static std::string server_name(std::string_view prefix, std::uint32_t i) {
+    return std::string(prefix) + std::to_string(i);
+  }
+  bool wants(std::string_view property) const {
+    return std::find(spec_.properties.begin(), spec_.properties.end(), property) !=
+           spec_.properties.end();
+  }
+  // The client node's runtime (it never crashes).
+  Runtime& client_runtime() { return world_->runtime(client_node_); }
+  // Fails `property` if the scenario checks it; true if it did.
+  bool violated(std::string_view property, std::string detail) {
+    if (!wants(property)) return false;
+    world_->fail(property, std::move(detail));
+    return true;
+  }
+
+  const ScenarioSpec& spec_;
+  sim::World* world_ = nullptr;
+  std::vector<sim::NodeId> servers_;
+  sim::NodeId client_node_ = 0;
+};
+
+}  // namespace doppel::scenarios
