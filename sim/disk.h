@@ -42,6 +42,10 @@ class SimDisk {
 
   SimDisk(World& world, NodeId node) : world_(world), node_(node) {}
 
+  // Invariant: `data` is `durable` with the `unsynced` ops applied in order,
+  // so that a sync applies those ops instead of copying the whole file --
+  // except after a disk_corrupt flip while ops were unsynced, which sets
+  // `sync_copies_whole` until the next sync or crash.
   struct Inode {
     std::string data;     // what reads see
     std::string durable;  // what survives a crash for sure
@@ -53,6 +57,7 @@ class SimDisk {
     };
     std::vector<Op> unsynced;
     std::uint32_t open_handles = 0;
+    bool sync_copies_whole = false;
   };
 
   // --- called by SimFileSystem (after the simulated service time)
