@@ -60,7 +60,7 @@ Cell run_sim_cell(const DvvLoadSpec& spec, std::uint64_t seed) {
   world.run_until(instant_ns((spec.duration + 300s).count()), [&] { return done; });
   if (world.failed()) {
     cell.error =
-        "the simulation failed: " + world.failed_property() + ": " + world.failure_detail();
+        "the simulation failed: " + world.failure().property + ": " + world.failure().detail;
   } else if (!done) {
     cell.error = "the clients did not finish";
   } else if (!cell.result.setup_error.empty()) {

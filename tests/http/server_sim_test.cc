@@ -186,7 +186,7 @@ struct Cluster {
     world.run_until(instant_ns(7200'000'000'000), [&] { return stopped; });
     checks.expect(stopped, "the server did not stop in one simulated hour");
     checks.expect(!world.failed(),
-                  "the run failed: " + world.failed_property() + ": " + world.failure_detail());
+                  "the run failed: " + world.failure().property + ": " + world.failure().detail);
     return checks;
   }
 
