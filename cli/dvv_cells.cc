@@ -23,129 +23,6 @@ constexpr std::uint32_t kNodes = kDvvBenchNodes;
 constexpr std::uint16_t kSimHttpPort = 8098;
 constexpr std::uint16_t kSimRpcPort = 8087;
 
-// --- sim: syncing a node's log without copying it whole
-//
-// sim::SimDisk::datasync() makes a file durable by copying all of it
-// (`durable = data`), so every synced append to a node's object log costs the
-// log's whole size, and a run's wall time grows with the square of its length
-// (at the default load a cell of 120 simulated s took 116 s of wall time, and
-// 15 s with the proxy below). Until SimDisk copies only the unsynced writes, the bench
-// hands each simulated node a runtime whose files sync through a small proxy
-// file of the same node. The simulated cost is the same -- a sync's service
-// time does not depend on the file, and it queues on the same disk -- and a
-// file's own datasync still runs once kRealSyncBytes were written to it, which
-// bounds the unsynced writes the simulator keeps. Only a crash would tell the
-// difference, and the bench crashes nothing.
-class ProxyFileSystem;
-
-class ProxyFile final : public File {
- public:
-  static constexpr std::uint64_t kRealSyncBytes = 16u << 20;
-
-  ProxyFile(ProxyFileSystem& fs, std::unique_ptr<File> inner) : fs_(fs), inner_(std::move(inner)) {}
-  Result<std::size_t> pread(std::span<char> into, std::uint64_t offset) override {
-    return inner_->pread(into, offset);
-  }
-  Status pwrite(std::string_view bytes, std::uint64_t offset) override {
-    unsynced_bytes_ += bytes.size();
-    return inner_->pwrite(bytes, offset);
-  }
-  Status datasync() override;
-  Status punch_hole(std::uint64_t offset, std::uint64_t length) override {
-    return inner_->punch_hole(offset, length);
-  }
-  Status truncate(std::uint64_t size) override { return inner_->truncate(size); }
-  Result<std::uint64_t> size() override { return inner_->size(); }
-
- private:
-  ProxyFileSystem& fs_;
-  std::unique_ptr<File> inner_;
-  std::uint64_t unsynced_bytes_ = 0;
-};
-
-class ProxyFileSystem final : public FileSystem {
- public:
-  explicit ProxyFileSystem(FileSystem& inner) : inner_(inner) {}
-  Result<std::unique_ptr<File>> open(std::string_view path, OpenOptions options) override {
-    auto f = inner_.open(path, options);
-    if (!f) return f.error();
-    return std::unique_ptr<File>(new ProxyFile(*this, std::move(*f)));
-  }
-  Status rename(std::string_view from, std::string_view to) override {
-    return inner_.rename(from, to);
-  }
-  Status remove(std::string_view path) override { return inner_.remove(path); }
-  Status make_dir(std::string_view path) override { return inner_.make_dir(path); }
-  Result<std::vector<std::string>> list(std::string_view dir) override { return inner_.list(dir); }
-  Status sync_dir(std::string_view dir) override { return inner_.sync_dir(dir); }
-
-  // A sync of the node's disk that copies nothing: the proxy file stays empty.
-  Status sync_proxy() {
-    if (!proxy_) {
-      auto f = inner_.open("bench-sync-proxy", OpenOptions{.create = true});
-      if (!f) return f.error();
-      proxy_ = std::move(*f);
-    }
-    return proxy_->datasync();
-  }
-
- private:
-  FileSystem& inner_;
-  std::unique_ptr<File> proxy_;
-};
-
-Status ProxyFile::datasync() {
-  if (unsynced_bytes_ < kRealSyncBytes) return fs_.sync_proxy();
-  unsynced_bytes_ = 0;
-  return inner_->datasync();
-}
-
-// The node's runtime with the proxy file system; everything else is the node's.
-class ProxyRuntime final : public Runtime {
- public:
-  explicit ProxyRuntime(Runtime& inner) : inner_(inner), fs_(inner.fs()) {}
-  Instant now() override { return inner_.now(); }
-  WallTime wall_now() override { return inner_.wall_now(); }
-  void sleep(Duration d) override { inner_.sleep(d); }
-  Prng& random() override { return inner_.random(); }
-  CoreId core_count() const override { return inner_.core_count(); }
-  CoreId this_core() override { return inner_.this_core(); }
-  void spawn(std::string_view name, Task fn) override { inner_.spawn(name, std::move(fn)); }
-  void spawn_on(CoreId core, std::string_view name, Task fn) override {
-    inner_.spawn_on(core, name, std::move(fn));
-  }
-  void post(CoreId core, Task fn) override { inner_.post(core, std::move(fn)); }
-  Wake park(Waiter& w, Instant deadline) override { return inner_.park(w, deadline); }
-  Network& net() override { return inner_.net(); }
-  FileSystem& fs() override { return fs_; }
-  bool buggify(std::string_view site) override { return inner_.buggify(site); }
-  void record(const Event& event) override { inner_.record(event); }
-
- private:
-  Runtime& inner_;
-  ProxyFileSystem fs_;
-};
-
-// Owns the proxy runtime for as long as the node's service lives.
-class ProxiedService final : public Service {
- public:
-  ProxiedService(std::unique_ptr<ProxyRuntime> rt, std::unique_ptr<Service> inner)
-      : rt_(std::move(rt)), inner_(std::move(inner)) {}
-  void stop() override { inner_->stop(); }
-
- private:
-  std::unique_ptr<ProxyRuntime> rt_;  // declared first: destroyed after inner_
-  std::unique_ptr<Service> inner_;
-};
-
-Result<std::unique_ptr<Service>> boot_sim_node(Runtime& rt, const NodeConfig& config,
-                                               const dvv::DvvSettings& settings) {
-  auto proxy = std::make_unique<ProxyRuntime>(rt);
-  auto service = dvv::boot(*proxy, config, settings);
-  if (!service) return service.error();
-  return std::unique_ptr<Service>(new ProxiedService(std::move(proxy), std::move(*service)));
-}
-
 }  // namespace
 
 Cell run_sim_cell(const DvvLoadSpec& spec, std::uint64_t seed) {
@@ -171,7 +48,7 @@ Cell run_sim_cell(const DvvLoadSpec& spec, std::uint64_t seed) {
     dvv::DvvSettings s;
     s.aae_interval = std::chrono::hours(1);
     world.add_node(
-        sim::NodeSpec{c.name, 1, false, [c, s](Runtime& rt) { return boot_sim_node(rt, c, s); }});
+        sim::NodeSpec{c.name, 1, false, [c, s](Runtime& rt) { return dvv::boot(rt, c, s); }});
   }
   const sim::NodeId clients = world.add_node(sim::NodeSpec{"clients", 1, false, {}});
   bool done = false;
@@ -184,7 +61,7 @@ Cell run_sim_cell(const DvvLoadSpec& spec, std::uint64_t seed) {
   world.run_until(instant_ns((spec.duration + 300s).count()), [&] { return done; });
   if (world.failed()) {
     cell.error =
-        "the simulation failed: " + world.failed_property() + ": " + world.failure_detail();
+        "the simulation failed: " + world.failure().property + ": " + world.failure().detail;
   } else if (!done) {
     cell.error = "the clients did not finish";
   } else if (!cell.result.setup_error.empty()) {

@@ -21,7 +21,6 @@ RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry, const
       Prng plan_rng = Prng(options.seed).fork(0x91a2);
       result.plan = sim::generate_plan(spec.faults, driver->shape(), spec.duration, plan_rng);
     }
-    world.set_ambient(result.plan.ambient);
     world.schedule_plan(result.plan);
 
     const Instant fault_end = instant_ns(spec.duration.count());
@@ -36,8 +35,8 @@ RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry, const
       world.fail("fibers-unwind", "a fiber blocked outside the runtime and could not be cancelled");
     }
     result.passed = !world.failed();
-    result.property = world.failed_property();
-    result.detail = world.failure_detail();
+    result.property = world.failure().property;
+    result.detail = world.failure().detail;
     result.trace_hash = world.trace().hash();
     result.event_count = world.trace().count();
     result.records = world.trace().records();

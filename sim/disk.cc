@@ -5,7 +5,6 @@
 #include <set>
 
 #include "sim/sim_runtime.h"
-#include "sim/world.h"
 
 namespace doppel::sim {
 namespace {
@@ -123,9 +122,17 @@ Status SimDisk::write(std::uint64_t inode, std::string_view bytes, std::uint64_t
   return {};
 }
 
+// Costs what was written since the last sync, not the file's size: a log
+// synced after every append would otherwise cost the square of its length.
 Status SimDisk::datasync(std::uint64_t inode) {
   Inode& node = inodes_.at(inode);
-  node.durable = node.data;
+  if (node.sync_copies_whole) {
+    node.durable = node.data;
+    node.sync_copies_whole = false;
+  } else {
+    for (const Inode::Op& op : node.unsynced) apply_data_op(node.durable, op, op.bytes.size());
+  }
+  DOPPEL_ASSERT(node.durable.size() == node.data.size());
   node.unsynced.clear();
   return {};
 }
@@ -241,10 +248,10 @@ void SimDisk::collect_garbage() {
 }
 
 Instant SimDisk::completion(std::uint64_t offset, std::uint64_t bytes, bool is_sync) {
-  const DiskModel model = world_.ambient().disk_model;
-  const Instant now = world_.now();
+  const DiskModel model = context_.ambient.disk_model;
+  const Instant now = context_.now();
   if (model == DiskModel::instant) return now;
-  Prng& rng = world_.disk_rng();
+  Prng& rng = rng_;
   std::int64_t service_ns = 0;
   if (model == DiskModel::ssd) {
     service_ns = is_sync ? rng.between(100'000, 1'000'000)
@@ -270,14 +277,22 @@ Instant SimDisk::completion(std::uint64_t offset, std::uint64_t bytes, bool is_s
 }
 
 bool SimDisk::inject_eio() {
-  if (!world_.ambient().disk_eio || !world_.disk_rng().chance(1, 500)) return false;
-  world_.coverage().hit("fault:disk_eio");
-  world_.record(kNoNode, 0, Event("SimDiskEio").detail("node", node_));
+  if (!context_.ambient.disk_eio || !rng_.chance(1, 500)) return false;
+  context_.coverage.hit("fault:disk_eio");
+  context_.record(Event("SimDiskEio").detail("node", node_));
   return true;
 }
 
+void SimDisk::flip_on_read(std::span<char> read) {
+  if (read.empty() || !context_.ambient.disk_bitflip || !rng_.chance(1, 500)) return;
+  const std::uint64_t bit = rng_.below(read.size() * 8);
+  read[bit / 8] = static_cast<char>(read[bit / 8] ^ (1u << (bit % 8)));
+  context_.coverage.hit("fault:disk_bitflip");
+  context_.record(Event("SimDiskBitflip").detail("node", node_));
+}
+
 void SimDisk::crash() {
-  Prng& rng = world_.disk_rng();
+  Prng& rng = rng_;
   const std::size_t kept_meta = static_cast<std::size_t>(rng.below(pending_meta_.size() + 1));
   for (std::size_t i = 0; i < kept_meta; ++i) apply_meta(durable_names_, pending_meta_[i]);
   std::uint64_t lost = 0, torn = 0;
@@ -299,15 +314,15 @@ void SimDisk::crash() {
     node.data = data;
     node.durable = std::move(data);
     node.unsynced.clear();
+    node.sync_copies_whole = false;
     node.open_handles = 0;
   }
-  world_.record(kNoNode, 0,
-                Event("SimDiskCrash").detail("node", node_).detail("meta_kept", kept_meta)
-                    .detail("meta_lost", pending_meta_.size() - kept_meta).detail("writes_lost", lost)
-                    .detail("writes_torn", torn));
+  context_.record(Event("SimDiskCrash").detail("node", node_).detail("meta_kept", kept_meta)
+                      .detail("meta_lost", pending_meta_.size() - kept_meta)
+                      .detail("writes_lost", lost).detail("writes_torn", torn));
   pending_meta_.clear();
   names_ = durable_names_;
-  busy_until_ = world_.now();
+  busy_until_ = context_.now();
   collect_garbage();
 }
 
@@ -319,15 +334,19 @@ std::optional<std::string> SimDisk::corrupt(std::string_view path_prefix) {
     }
   }
   if (files.empty()) return std::nullopt;
-  Prng& rng = world_.disk_rng();
+  Prng& rng = rng_;
   const auto& [path, inode] = files[rng.below(files.size())];
   Inode& node = inodes_[inode];
   const std::uint64_t byte = rng.below(node.data.size());
   const char mask = static_cast<char>(1u << rng.below(8));
   node.data[byte] ^= mask;
   if (byte < node.durable.size()) node.durable[byte] ^= mask;
-  world_.record(kNoNode, 0,
-                Event("SimDiskCorrupt").detail("node", node_).detail("path", path).detail("byte", byte));
+  // The flipped byte may lie in an unsynced write (or past the durable end),
+  // where replaying the unsynced ops at the next sync would undo the flip that
+  // reads already see; that sync copies the file as it reads.
+  if (!node.unsynced.empty()) node.sync_copies_whole = true;
+  context_.record(
+      Event("SimDiskCorrupt").detail("node", node_).detail("path", path).detail("byte", byte));
   return path;
 }
 
@@ -356,13 +375,7 @@ class SimFile final : public File {
   Result<std::size_t> pread(std::span<char> into, std::uint64_t offset) override {
     if (Status s = fs_.begin(offset, into.size(), false); !s) return s.error();
     Result<std::size_t> n = fs_.disk().read(inode_, into, offset);
-    World& world = fs_.runtime().world();
-    if (n.ok() && *n > 0 && world.ambient().disk_bitflip && world.disk_rng().chance(1, 500)) {
-      const std::uint64_t bit = world.disk_rng().below(*n * 8);
-      into[bit / 8] = static_cast<char>(into[bit / 8] ^ (1u << (bit % 8)));
-      world.coverage().hit("fault:disk_bitflip");
-      world.record(kNoNode, 0, Event("SimDiskBitflip").detail("node", fs_.runtime().node()));
-    }
+    if (n.ok()) fs_.disk().flip_on_read(into.first(*n));
     return n;
   }
   Status pwrite(std::string_view bytes, std::uint64_t offset) override {
@@ -402,7 +415,7 @@ Status SimFileSystem::begin(std::uint64_t offset, std::uint64_t bytes, bool is_s
     return rt_.cancelled_error();
   }
   const Instant done = disk_.completion(offset, bytes, is_sync);
-  if (done > rt_.world().now()) {
+  if (done > rt_.now()) {
     Waiter w;
     rt_.park(w, done);
   }

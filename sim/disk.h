@@ -27,11 +27,12 @@
 #include <vector>
 
 #include "runtime/fs.h"
+#include "runtime/random.h"
 #include "sim/scheduler.h"
+#include "sim/sim_context.h"
 
 namespace doppel::sim {
 
-class World;
 class SimRuntime;
 
 class SimDisk {
@@ -40,8 +41,15 @@ class SimDisk {
   static constexpr std::size_t kFilesMax = 1u << 16;
   static constexpr std::size_t kOpenFilesMax = 4096;
 
-  SimDisk(World& world, NodeId node) : world_(world), node_(node) {}
+  // Draws service times, faults and crash fates from `rng`, which every disk
+  // of the world shares.
+  SimDisk(const SimContext& context, Prng& rng, NodeId node)
+      : context_(context), rng_(rng), node_(node) {}
 
+  // Invariant: `data` is `durable` with the `unsynced` ops applied in order,
+  // so that a sync applies those ops instead of copying the whole file --
+  // except after a disk_corrupt flip while ops were unsynced, which sets
+  // `sync_copies_whole` until the next sync or crash.
   struct Inode {
     std::string data;     // what reads see
     std::string durable;  // what survives a crash for sure
@@ -53,6 +61,7 @@ class SimDisk {
     };
     std::vector<Op> unsynced;
     std::uint32_t open_handles = 0;
+    bool sync_copies_whole = false;
   };
 
   // --- called by SimFileSystem (after the simulated service time)
@@ -72,6 +81,9 @@ class SimDisk {
   // When an operation of `bytes` at `offset` started now would complete.
   Instant completion(std::uint64_t offset, std::uint64_t bytes, bool is_sync);
   bool inject_eio();
+  // With the disk_bitflip fault, now and then flips one bit of what a read
+  // returned, silently (the stored data stays intact).
+  void flip_on_read(std::span<char> read);
 
   // --- faults
   void crash();    // applies the crash model
@@ -102,7 +114,8 @@ class SimDisk {
   void journal(MetaOp op);
   void collect_garbage();
 
-  World& world_;
+  SimContext context_;
+  Prng& rng_;
   NodeId node_;
   std::map<std::uint64_t, Inode> inodes_;
   std::map<std::string, Entry, std::less<>> names_;          // what lookups see

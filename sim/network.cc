@@ -4,15 +4,14 @@
 #include <cstring>
 
 #include "sim/sim_runtime.h"
-#include "sim/world.h"
 
 namespace doppel::sim {
 namespace {
 
 class SimStream final : public Stream {
  public:
-  SimStream(SimRuntime& rt, std::shared_ptr<Connection> c, int side)
-      : rt_(rt), c_(std::move(c)), side_(side) {}
+  SimStream(SimRuntime& rt, SimNetwork& net, std::shared_ptr<Connection> c, int side)
+      : rt_(rt), net_(net), c_(std::move(c)), side_(side) {}
   ~SimStream() override { close(); }
 
   Result<std::size_t> read(std::span<char> into, Instant deadline) override {
@@ -26,10 +25,7 @@ class SimStream final : public Stream {
       if (c_->closed[side_]) return make_error(Errc::closed);
       if (in.available() > 0) {
         if (into.empty()) return std::size_t{0};
-        std::size_t n = std::min(into.size(), in.available());
-        if (rt_.world().ambient().split_reads && n > 1) {
-          n = static_cast<std::size_t>(rt_.world().net_rng().between(1, static_cast<std::int64_t>(n)));
-        }
+        const std::size_t n = net_.read_length(std::min(into.size(), in.available()));
         std::memcpy(into.data(), in.inbox.data() + in.inbox_read, n);
         in.inbox_read += n;
         in.unread -= n;
@@ -69,7 +65,7 @@ class SimStream final : public Stream {
       const std::size_t room = SimNetwork::kWindowBytes - out.unread;
       const std::size_t n = std::min({bytes.size() - done, room, SimNetwork::kSegmentBytesMax});
       out.unread += n;
-      rt_.world().network().send(c_, side_, std::string(bytes.substr(done, n)), false);
+      net_.send(c_, side_, std::string(bytes.substr(done, n)), false);
       done += n;
     }
     return {};
@@ -81,13 +77,13 @@ class SimStream final : public Stream {
     // As Linux: closing with unread bytes resets the connection instead of a
     // graceful close, and the peer sees ECONNRESET.
     if (!c_->reset && c_->pipes[1 - side_].available() > 0) {
-      rt_.world().network().reset(*c_);
+      net_.reset(*c_);
       return;
     }
     Pipe& out = c_->pipes[side_];
     if (!c_->reset && !out.fin_sent) {
       out.fin_sent = true;
-      rt_.world().network().send(c_, side_, {}, true);
+      net_.send(c_, side_, {}, true);
     }
     // Wake our own readers and writers: they now fail with Errc::closed.
     c_->pipes[1 - side_].readers.notify_all();
@@ -98,6 +94,7 @@ class SimStream final : public Stream {
 
  private:
   SimRuntime& rt_;
+  SimNetwork& net_;
   std::shared_ptr<Connection> c_;
   int side_;
 };
@@ -122,7 +119,7 @@ class SimListener final : public Listener {
         std::shared_ptr<Connection> c = std::move(s_->pending.front());
         s_->pending.pop_front();
         if (c->reset) continue;
-        return std::unique_ptr<Stream>(new SimStream(*s_->rt, std::move(c), 1));
+        return std::unique_ptr<Stream>(new SimStream(*s_->rt, net_, std::move(c), 1));
       }
       if (s_->acceptors.wait(*s_->rt, deadline) == Wake::timed_out) {
         return make_error(Errc::timed_out, "accept on " + s_->local.to_string());
@@ -149,22 +146,43 @@ class SimListener final : public Listener {
 
 SimNetwork::~SimNetwork() = default;
 
+void SimNetwork::add_host(NodeId node, std::string name) {
+  DOPPEL_ASSERT(node == host_names_.size());
+  host_names_.push_back(std::move(name));
+}
+
+const std::string& SimNetwork::host_name(NodeId node) const {
+  DOPPEL_ASSERT(node < host_names_.size());
+  return host_names_[node];
+}
+
+std::optional<NodeId> SimNetwork::find_host(std::string_view name) const {
+  for (NodeId node = 0; node < host_names_.size(); ++node) {
+    if (host_names_[node] == name) return node;
+  }
+  return std::nullopt;
+}
+
 Duration SimNetwork::latency() {
-  Prng& rng = world_.net_rng();
-  if (!world_.ambient().latency) {
-    return Duration(rng.between(20'000, 120'000));  // 20-120 us: a quiet LAN
+  if (!context_.ambient.latency) {
+    return Duration(rng_.between(20'000, 120'000));  // 20-120 us: a quiet LAN
   }
   // A congested network: 0.2-5 ms, and one write in 50 takes up to 150 ms.
-  if (rng.chance(1, 50)) return Duration(rng.between(5'000'000, 150'000'000));
-  return Duration(rng.between(200'000, 5'000'000));
+  if (rng_.chance(1, 50)) return Duration(rng_.between(5'000'000, 150'000'000));
+  return Duration(rng_.between(200'000, 5'000'000));
+}
+
+std::size_t SimNetwork::read_length(std::size_t available) {
+  if (!context_.ambient.split_reads || available <= 1) return available;
+  return static_cast<std::size_t>(rng_.between(1, static_cast<std::int64_t>(available)));
 }
 
 Result<std::unique_ptr<Listener>> SimNetwork::listen(SimRuntime& rt, const Endpoint& at,
                                                      ListenOptions options) {
   const NodeId node = rt.node();
-  if (!at.host.empty() && at.host != "0.0.0.0" && at.host != world_.node_name(node)) {
+  if (!at.host.empty() && at.host != "0.0.0.0" && at.host != host_name(node)) {
     return make_error(Errc::invalid_argument,
-                      "node " + world_.node_name(node) + " cannot listen on " + at.to_string());
+                      "node " + host_name(node) + " cannot listen on " + at.to_string());
   }
   std::uint16_t port = at.port;
   if (port == 0) {  // any free port, as bind(2) with port 0
@@ -183,7 +201,7 @@ Result<std::unique_ptr<Listener>> SimNetwork::listen(SimRuntime& rt, const Endpo
   state->rt = &rt;
   state->node = node;
   state->incarnation = rt.incarnation();
-  state->local = Endpoint{world_.node_name(node), port};
+  state->local = Endpoint{host_name(node), port};
   state->reuse_port = options.reuse_port;
   state->backlog = std::max(1, options.backlog);
   group.push_back(state.get());
@@ -201,9 +219,9 @@ void SimNetwork::forget(ListenerState* l) {
 Result<std::unique_ptr<Stream>> SimNetwork::connect(SimRuntime& rt, const Endpoint& to,
                                                     Duration timeout) {
   const NodeId from = rt.node();
-  const std::optional<NodeId> target = world_.find_node(to.host);
+  const std::optional<NodeId> target = find_host(to.host);
   if (!target) return make_error(Errc::unreachable, "no host " + to.host);
-  const Instant deadline = deadline_after(world_.now(), timeout);
+  const Instant deadline = deadline_after(context_.now(), timeout);
 
   // The handshake takes a round trip; across a partition, it never completes.
   if (blocked(from, *target) || blocked(*target, from)) {
@@ -219,7 +237,7 @@ Result<std::unique_ptr<Stream>> SimNetwork::connect(SimRuntime& rt, const Endpoi
   }
   {
     Waiter w;
-    rt.park(w, world_.now() + rtt);
+    rt.park(w, context_.now() + rtt);
   }
   if (!rt.alive()) {
     rt.throw_if_cancellable();
@@ -234,7 +252,7 @@ Result<std::unique_ptr<Stream>> SimNetwork::connect(SimRuntime& rt, const Endpoi
     return make_error(Errc::no_space, "simulated connection table full");
   }
   auto& group = it->second;
-  ListenerState* l = group[group.size() == 1 ? 0 : world_.net_rng().below(group.size())];
+  ListenerState* l = group[group.size() == 1 ? 0 : rng_.below(group.size())];
   if (l->closed || static_cast<int>(l->pending.size()) >= l->backlog) {
     return make_error(Errc::refused, to.to_string() + " (backlog full)");
   }
@@ -242,22 +260,21 @@ Result<std::unique_ptr<Stream>> SimNetwork::connect(SimRuntime& rt, const Endpoi
   c->id = next_connection_id_++;
   c->pipes[0].from = c->pipes[1].to = from;
   c->pipes[0].to = c->pipes[1].from = *target;
-  c->endpoints[0] = Endpoint{world_.node_name(from), next_ephemeral_port_++};
+  c->endpoints[0] = Endpoint{host_name(from), next_ephemeral_port_++};
   if (next_ephemeral_port_ < 40000) next_ephemeral_port_ = 40000;
   c->endpoints[1] = l->local;
   connections_[c->id] = c;
-  world_.record(kNoNode, 0,
-                Event("SimConnect").detail("conn", c->id).detail("from", from).detail("to", *target)
-                    .detail("port", to.port));
+  context_.record(Event("SimConnect").detail("conn", c->id).detail("from", from)
+                      .detail("to", *target).detail("port", to.port));
   l->pending.push_back(c);
   l->acceptors.notify_one();
-  return std::unique_ptr<Stream>(new SimStream(rt, std::move(c), 0));
+  return std::unique_ptr<Stream>(new SimStream(rt, *this, std::move(c), 0));
 }
 
 void SimNetwork::send(const std::shared_ptr<Connection>& c, int side, std::string bytes,
                       bool fin) {
   Pipe& p = c->pipes[side];
-  const Instant arrival = std::max(world_.now() + latency(), p.last_arrival);
+  const Instant arrival = std::max(context_.now() + latency(), p.last_arrival);
   p.last_arrival = arrival;
   p.flight.push_back(Pipe::InFlight{arrival, std::move(bytes), fin});
   if (!p.pump_scheduled) schedule_pump(c, side, p.flight.front().arrival);
@@ -266,9 +283,10 @@ void SimNetwork::send(const std::shared_ptr<Connection>& c, int side, std::strin
 void SimNetwork::schedule_pump(const std::shared_ptr<Connection>& c, int side, Instant at) {
   c->pipes[side].pump_scheduled = true;
   // Bytes held by a partition arrived "in the past": they go out now.
-  world_.agenda().schedule(std::max(at, world_.now()), [this, weak = std::weak_ptr<Connection>(c), side] {
-    if (auto c = weak.lock()) pump(c, side);
-  });
+  context_.agenda.schedule(std::max(at, context_.now()),
+                           [this, weak = std::weak_ptr<Connection>(c), side] {
+                             if (auto c = weak.lock()) pump(c, side);
+                           });
 }
 
 void SimNetwork::pump(const std::shared_ptr<Connection>& c, int side) {
@@ -276,7 +294,7 @@ void SimNetwork::pump(const std::shared_ptr<Connection>& c, int side) {
   p.pump_scheduled = false;
   if (c->reset) return;
   bool delivered = false;
-  while (!p.flight.empty() && p.flight.front().arrival <= world_.now()) {
+  while (!p.flight.empty() && p.flight.front().arrival <= context_.now()) {
     if (blocked(p.from, p.to)) break;  // held until heal() pumps again
     Pipe::InFlight& f = p.flight.front();
     if (f.fin) {
@@ -304,7 +322,7 @@ void SimNetwork::heal() {
     for (int side = 0; side < 2; ++side) {
       Pipe& p = c->pipes[side];
       if (!p.flight.empty() && !p.pump_scheduled) {
-        schedule_pump(c, side, std::max(world_.now() + latency(), p.flight.front().arrival));
+        schedule_pump(c, side, std::max(context_.now() + latency(), p.flight.front().arrival));
       }
     }
   }
@@ -320,7 +338,7 @@ void SimNetwork::reset(Connection& c) {
     p.readers.notify_all();
     p.writers.notify_all();
   }
-  world_.record(kNoNode, 0, Event("SimConnectionReset").detail("conn", c.id));
+  context_.record(Event("SimConnectionReset").detail("conn", c.id));
   connections_.erase(c.id);
 }
 

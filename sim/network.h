@@ -17,18 +17,21 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "runtime/net.h"
+#include "runtime/random.h"
 #include "runtime/sync.h"
 #include "sim/scheduler.h"
+#include "sim/sim_context.h"
 
 namespace doppel::sim {
 
-class World;
 class SimRuntime;
 struct Connection;
 struct ListenerState;
@@ -39,8 +42,14 @@ class SimNetwork {
   static constexpr std::size_t kSegmentBytesMax = 64u << 10;
   static constexpr std::size_t kConnectionsMax = 1u << 16;
 
-  explicit SimNetwork(World& world) : world_(world) {}
+  // Draws every latency, split and choice of listener from `rng`.
+  SimNetwork(const SimContext& context, Prng& rng) : context_(context), rng_(rng) {}
   ~SimNetwork();
+
+  // --- hosts: node ids are dense and come in order
+  void add_host(NodeId node, std::string name);
+  const std::string& host_name(NodeId node) const;
+  std::optional<NodeId> find_host(std::string_view name) const;
 
   Result<std::unique_ptr<Listener>> listen(SimRuntime& rt, const Endpoint& at,
                                            ListenOptions options);
@@ -56,6 +65,9 @@ class SimNetwork {
 
   // --- for streams and listeners
   Duration latency();
+  // How many of `available` arrived bytes one read returns: all of them, or a
+  // random prefix with the split_reads fault.
+  std::size_t read_length(std::size_t available);
   void send(const std::shared_ptr<Connection>& c, int side, std::string bytes, bool fin);
   void reset(Connection& c);
   void forget(ListenerState* l);
@@ -65,7 +77,9 @@ class SimNetwork {
   void pump(const std::shared_ptr<Connection>& c, int side);
   void schedule_pump(const std::shared_ptr<Connection>& c, int side, Instant at);
 
-  World& world_;
+  SimContext context_;
+  Prng& rng_;
+  std::vector<std::string> host_names_;  // by node id
   std::set<std::pair<NodeId, NodeId>> blocked_;
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
   std::map<std::pair<NodeId, std::uint16_t>, std::vector<ListenerState*>> listeners_;

@@ -2,9 +2,27 @@
 
 #include <boost/fiber/operations.hpp>
 
-#include "sim/world.h"
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
+#include "sim/core_stalls.h"
+#include "sim/trace_log.h"
 
 namespace doppel::sim {
+
+void SimScheduler::attach(Prng& rng, TraceLog& trace, const CoreStalls& stalls) {
+  rng_ = &rng;
+  trace_ = &trace;
+  stalls_ = &stalls;
+  picks_ = 0;
+}
+
+void SimScheduler::detach() {
+  rng_ = nullptr;
+  trace_ = nullptr;
+  stalls_ = nullptr;
+}
 
 void SimScheduler::set_next_tag(NodeId node, std::uint32_t incarnation, CoreId core,
                                 std::uint64_t id) {
@@ -36,7 +54,7 @@ void SimScheduler::awakened(context* ctx, FiberTag& tag) noexcept {
     dispatcher_ = ctx;
     return;
   }
-  if (world_ != nullptr && world_->core_stalled(tag.node, tag.core)) {
+  if (stalls_ != nullptr && stalls_->stalled(tag.node, tag.core)) {
     held_.push_back(ctx);
     return;
   }
@@ -46,11 +64,14 @@ void SimScheduler::awakened(context* ctx, FiberTag& tag) noexcept {
 SimScheduler::context* SimScheduler::pick_next() noexcept {
   if (!ready_.empty()) {
     std::size_t i = 0;
-    if (world_ != nullptr && ready_.size() > 1) i = world_->pick_index(ready_.size());
+    if (rng_ != nullptr && ready_.size() > 1) {
+      ++picks_;
+      i = static_cast<std::size_t>(rng_->below(ready_.size()));
+    }
     context* ctx = ready_[i];
     ready_[i] = ready_.back();
     ready_.pop_back();
-    if (world_ != nullptr) world_->on_fiber_picked(properties(ctx));
+    if (trace_ != nullptr) trace_->mix(properties(ctx).fiber_id, 0x5ced);
     return ctx;
   }
   if (dispatcher_ != nullptr) {
@@ -102,5 +123,27 @@ const FiberTag& current_fiber() {
   if (props == nullptr) return kNone;
   return *static_cast<FiberTag*>(props);
 }
+
+// AddressSanitizer cannot follow Boost.Context's stack switches: when an
+// exception is thrown on a fiber's stack it refuses to clear the redzones of
+// the frames being abandoned ("ASan is ignoring requested
+// __asan_handle_no_return"), so the destructors run during unwinding, and
+// later fibers on the same pooled stack, trip over stale poison. We clear the
+// fiber's stack below its first frame ourselves before every throw and when
+// the fiber ends. (Live frames lose their redzones until they are re-entered:
+// a small loss of checking, not a false report.)
+void forget_stack_below(const char* marker) {
+#if defined(__SANITIZE_ADDRESS__)
+  if (marker == nullptr) return;
+  constexpr std::size_t kTopMargin = 256;       // the fiber's first frame stays watched
+  constexpr std::size_t kBottomMargin = 16384;  // stay inside the allocation
+  __asan_unpoison_memory_region(marker - (kFiberStackBytes - kBottomMargin),
+                                kFiberStackBytes - kBottomMargin - kTopMargin);
+#else
+  (void)marker;
+#endif
+}
+
+void forget_fiber_stack() { forget_stack_below(current_fiber().stack_marker); }
 
 }  // namespace doppel::sim

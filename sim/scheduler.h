@@ -12,8 +12,11 @@
 // - A fiber whose core is stalled is held back until the stall ends.
 //
 // One algorithm per thread (Boost.Fiber allows one); a World attaches to it
-// for its lifetime.
+// for its lifetime, handing it the scheduling random stream, the trace (every
+// decision is mixed into its hash) and the table of stalled cores: the
+// scheduler sees nothing else of the world.
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -27,6 +30,8 @@ namespace doppel::sim {
 
 using NodeId = std::uint32_t;
 inline constexpr NodeId kNoNode = 0xffffffffu;
+inline constexpr CoreId kAllCores = 0xffffffffu;
+inline constexpr std::size_t kFiberStackBytes = 256u << 10;
 
 // What the simulator knows about each fiber.
 struct FiberTag : boost::fibers::fiber_properties {
@@ -35,17 +40,19 @@ struct FiberTag : boost::fibers::fiber_properties {
   std::uint32_t incarnation = 0;
   CoreId core = 0;
   std::uint64_t fiber_id = 0;
-  const char* stack_marker = nullptr;  // the fiber's first frame, for ASan (world.cc)
+  const char* stack_marker = nullptr;  // the fiber's first frame, for ASan (scheduler.cc)
 };
 
-class World;
+class CoreStalls;
+class TraceLog;
 
 class SimScheduler final : public boost::fibers::algo::algorithm_with_properties<FiberTag> {
  public:
   using context = boost::fibers::context;
 
-  void attach(World* world) { world_ = world; }
-  void detach() { world_ = nullptr; }
+  // Until detach(), which must come before the three die.
+  void attach(Prng& rng, TraceLog& trace, const CoreStalls& stalls);
+  void detach();
 
   // The tag the next fiber created on this thread gets.
   void set_next_tag(NodeId node, std::uint32_t incarnation, CoreId core, std::uint64_t id);
@@ -61,12 +68,17 @@ class SimScheduler final : public boost::fibers::algo::algorithm_with_properties
   // Releases fibers held back for a stalled core.
   void release_held(NodeId node, CoreId core);
   std::size_t held_count() const { return held_.size(); }
+  // Decisions among two or more ready fibers since attach().
+  std::uint64_t picks() const { return picks_; }
 
   // The calling thread's algorithm, installed on first use.
   static SimScheduler& install();
 
  private:
-  World* world_ = nullptr;
+  Prng* rng_ = nullptr;
+  TraceLog* trace_ = nullptr;
+  const CoreStalls* stalls_ = nullptr;
+  std::uint64_t picks_ = 0;
   std::vector<context*> ready_;
   std::vector<context*> held_;  // ready, but their core is stalled
   context* main_ = nullptr;
@@ -76,5 +88,10 @@ class SimScheduler final : public boost::fibers::algo::algorithm_with_properties
 
 // The tag of the running fiber (the main context has node == kNoNode).
 const FiberTag& current_fiber();
+
+// Call before throwing out of a fiber's frames, and with the fiber's first
+// frame when it ends: see scheduler.cc (AddressSanitizer and fiber stacks).
+void forget_fiber_stack();
+void forget_stack_below(const char* marker);
 
 }  // namespace doppel::sim

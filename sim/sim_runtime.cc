@@ -5,12 +5,10 @@
 #include <boost/fiber/context.hpp>
 
 #include "sim/disk.h"
-#include "sim/world.h"
+#include "sim/network.h"
 
 namespace doppel::sim {
 namespace {
-// Cross-core hops inside a node: an SPSC queue and a wake-up, 1-5 us.
-Duration hop_latency(World& world) { return Duration(world.net_rng().between(1'000, 5'000)); }
 
 // The node and core a posted task runs for. It runs outside any fiber, so current_fiber()
 // cannot say; on the real runtime it runs on that core's thread and this_core() names it.
@@ -21,16 +19,21 @@ struct Posting {
 Posting g_posting;  // the simulator is one thread
 }  // namespace
 
-SimRuntime::SimRuntime(World& world, NodeId node, std::uint32_t incarnation, CoreId cores,
-                       Prng seed_rng)
-    : world_(world), node_(node), incarnation_(incarnation), cores_(cores) {
+SimRuntime::SimRuntime(const SimNodeParts& parts, NodeId node, std::uint32_t incarnation,
+                       CoreId cores, Prng seed_rng)
+    : context_(parts.context),
+      host_(parts.host),
+      network_(parts.network),
+      node_(node),
+      incarnation_(incarnation),
+      cores_(cores) {
   for (CoreId c = 0; c < cores; ++c) rngs_.push_back(seed_rng.fork(c));
-  fs_ = std::make_unique<SimFileSystem>(*this, world.disk(node));
+  fs_ = std::make_unique<SimFileSystem>(*this, parts.disk);
 }
 
 SimRuntime::~SimRuntime() = default;
 
-bool SimRuntime::alive() const { return world_.incarnation_alive(node_, incarnation_); }
+bool SimRuntime::alive() const { return host_.alive(incarnation_); }
 
 void SimRuntime::throw_if_cancellable() const {
   const FiberTag& me = current_fiber();
@@ -41,16 +44,16 @@ void SimRuntime::throw_if_cancellable() const {
 }
 
 Error SimRuntime::cancelled_error() const {
-  return make_error(Errc::cancelled, "node " + world_.node_name(node_) + " is down");
+  return make_error(Errc::cancelled, "node " + host_.name() + " is down");
 }
 
-Instant SimRuntime::now() { return world_.now(); }
+Instant SimRuntime::now() { return context_.now(); }
 
-WallTime SimRuntime::wall_now() { return world_.wall_now(node_); }
+WallTime SimRuntime::wall_now() { return host_.wall_now(); }
 
 void SimRuntime::sleep(Duration d) {
   Waiter w;
-  park(w, deadline_after(world_.now(), d));
+  park(w, deadline_after(context_.now(), d));
 }
 
 Prng& SimRuntime::random() { return rngs_[this_core()]; }
@@ -67,7 +70,7 @@ void SimRuntime::spawn(std::string_view name, Task fn) {
     throw_if_cancellable();
     return;
   }
-  world_.spawn_fiber(node_, incarnation_, this_core(), name, std::move(fn));
+  host_.spawn_fiber(incarnation_, this_core(), name, std::move(fn));
 }
 
 void SimRuntime::spawn_on(CoreId core, std::string_view name, Task fn) {
@@ -76,25 +79,26 @@ void SimRuntime::spawn_on(CoreId core, std::string_view name, Task fn) {
     throw_if_cancellable();
     return;
   }
-  world_.agenda().schedule(
-      world_.now() + hop_latency(world_),
-      [this, w = &world_, node = node_, inc = incarnation_, core, name = std::string(name),
+  // The host, not this runtime, in the event: the node may crash meanwhile.
+  context_.agenda.schedule(
+      context_.now() + host_.core_hop_latency(),
+      [host = &host_, inc = incarnation_, core, name = std::string(name),
        fn = std::move(fn)]() mutable {
-        if (w->incarnation_alive(node, inc)) w->spawn_fiber(node, inc, core, name, std::move(fn));
+        if (host->alive(inc)) host->spawn_fiber(inc, core, name, std::move(fn));
       });
 }
 
 void SimRuntime::post(CoreId core, Task fn) {
   DOPPEL_ASSERT(core < cores_);
   if (!alive()) return;
-  world_.agenda().schedule(world_.now() + hop_latency(world_),
-                           [w = &world_, node = node_, inc = incarnation_, core,
+  context_.agenda.schedule(context_.now() + host_.core_hop_latency(),
+                           [host = &host_, node = node_, inc = incarnation_, core,
                             fn = std::move(fn)]() mutable {
-                             if (!w->incarnation_alive(node, inc)) return;
-                             if (w->core_stalled(node, core)) {
+                             if (!host->alive(inc)) return;
+                             if (host->core_stalled(core)) {
                                // The core cannot run it yet: run it in a fiber, which
                                // the scheduler holds back until the stall ends.
-                               w->spawn_fiber(node, inc, core, "post", std::move(fn));
+                               host->spawn_fiber(inc, core, "post", std::move(fn));
                                return;
                              }
                              struct Scope {
@@ -115,9 +119,9 @@ Wake SimRuntime::park(Waiter& w, Instant deadline) {
   }
   w.fiber = me;
   w.state = Waiter::State::parked;
-  world_.register_parked(node_, w);
+  host_.register_parked(w);
   if (deadline != kNever) {
-    w.timer = world_.agenda().schedule(std::max(deadline, world_.now()), [&w] {
+    w.timer = context_.agenda.schedule(std::max(deadline, context_.now()), [&w] {
       if (w.state != Waiter::State::parked) return;
       w.state = Waiter::State::timed_out;
       w.unlink();
@@ -125,8 +129,8 @@ Wake SimRuntime::park(Waiter& w, Instant deadline) {
     });
   }
   me->suspend();
-  world_.unregister_parked(node_, w);
-  world_.agenda().cancel(w.timer);
+  host_.unregister_parked(w);
+  context_.agenda.cancel(w.timer);
   w.timer = 0;
   const Waiter::State state = w.state;
   w.state = Waiter::State::idle;
@@ -148,12 +152,12 @@ FileSystem& SimRuntime::fs() { return *fs_; }
 
 bool SimRuntime::buggify(std::string_view site) {
   if (!alive()) return false;
-  return world_.buggify(site);
+  return host_.buggify(site);
 }
 
 void SimRuntime::record(const Event& event) {
   if (!alive()) return;
-  world_.record(node_, this_core(), event);
+  context_.recorder.record(node_, this_core(), event);
 }
 
 Result<std::unique_ptr<Listener>> SimRuntime::listen(const Endpoint& at, ListenOptions options) {
@@ -161,7 +165,7 @@ Result<std::unique_ptr<Listener>> SimRuntime::listen(const Endpoint& at, ListenO
     throw_if_cancellable();
     return cancelled_error();
   }
-  return world_.network().listen(*this, at, options);
+  return network_.listen(*this, at, options);
 }
 
 Result<std::unique_ptr<Stream>> SimRuntime::connect(const Endpoint& to, Duration timeout) {
@@ -169,7 +173,7 @@ Result<std::unique_ptr<Stream>> SimRuntime::connect(const Endpoint& to, Duration
     throw_if_cancellable();
     return cancelled_error();
   }
-  return world_.network().connect(*this, to, timeout);
+  return network_.connect(*this, to, timeout);
 }
 
 }  // namespace doppel::sim

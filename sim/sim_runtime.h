@@ -8,16 +8,29 @@
 #include <vector>
 
 #include "runtime/runtime.h"
+#include "sim/node_host.h"
 #include "sim/scheduler.h"
+#include "sim/sim_context.h"
 
 namespace doppel::sim {
 
-class World;
+class SimDisk;
 class SimFileSystem;
+class SimNetwork;
+
+// What one incarnation runs on: the world's clock and agenda (context), its
+// node (host), the network, and the node's disk, which outlives incarnations.
+struct SimNodeParts {
+  SimContext context;
+  NodeHost& host;
+  SimNetwork& network;
+  SimDisk& disk;
+};
 
 class SimRuntime final : public Runtime, private Network {
  public:
-  SimRuntime(World& world, NodeId node, std::uint32_t incarnation, CoreId cores, Prng seed_rng);
+  SimRuntime(const SimNodeParts& parts, NodeId node, std::uint32_t incarnation, CoreId cores,
+             Prng seed_rng);
   ~SimRuntime() override;
 
   Instant now() override;
@@ -40,7 +53,6 @@ class SimRuntime final : public Runtime, private Network {
   Result<std::unique_ptr<Stream>> connect(const Endpoint& to, Duration timeout) override;
 
   // --- for the simulator's parts
-  World& world() { return world_; }
   NodeId node() const { return node_; }
   std::uint32_t incarnation() const { return incarnation_; }
   bool alive() const;
@@ -50,7 +62,9 @@ class SimRuntime final : public Runtime, private Network {
   Error cancelled_error() const;
 
  private:
-  World& world_;
+  SimContext context_;
+  NodeHost& host_;
+  SimNetwork& network_;
   NodeId node_;
   std::uint32_t incarnation_;
   CoreId cores_;

@@ -6,10 +6,6 @@
 #include <cstdio>
 #include <exception>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#endif
-
 #include "sim/sim_runtime.h"
 
 namespace doppel::sim {
@@ -17,7 +13,6 @@ namespace {
 
 thread_local World* g_current_world = nullptr;  // for the assertion handler only
 
-constexpr std::size_t kFiberStackBytes = 256u << 10;
 constexpr std::uint64_t kFibersPerNodeMax = 100'000;
 constexpr std::uint64_t kNodesMax = 64;
 // A node whose boot failed during the fault phase boots again after this.
@@ -39,10 +34,12 @@ World::World(const WorldOptions& options)
       buggify_rng_(sched_rng_.fork(4)),
       node_rng_(sched_rng_.fork(5)),
       ambient_(options.ambient),
-      network_(*this),
-      trace_(options.keep_events) {
+      trace_(options.keep_events),
+      context_{clock_, agenda_, *this, coverage_, ambient_},
+      stalls_(clock_),
+      network_(context_, net_rng_) {
   DOPPEL_ASSERT_MSG(!scheduler_.has_ready_workers(), "another World is running on this thread");
-  scheduler_.attach(this);
+  scheduler_.attach(sched_rng_, trace_, stalls_);
   previous_world_ = g_current_world;
   g_current_world = this;
   previous_handler_ = set_assertion_handler(&World::on_assertion);
@@ -81,21 +78,10 @@ const World::Node& World::node(NodeId id) const {
   return *nodes_[id];
 }
 
-const std::string& World::node_name(NodeId id) const { return node(id).spec.name; }
-
-std::optional<NodeId> World::find_node(std::string_view name) const {
-  for (const auto& n : nodes_) {
-    if (n->spec.name == name) return n->id;
-  }
-  return std::nullopt;
-}
-
 bool World::node_up(NodeId id) const { return node(id).status == Node::Status::up; }
-std::uint32_t World::incarnation(NodeId id) const { return node(id).incarnation; }
 
 bool World::incarnation_alive(NodeId id, std::uint32_t incarnation) const {
-  const Node& n = node(id);
-  return n.status == Node::Status::up && n.incarnation == incarnation;
+  return node(id).alive(incarnation);
 }
 
 SimDisk& World::disk(NodeId id) { return *node(id).disk; }
@@ -109,12 +95,11 @@ Runtime& World::runtime(NodeId id) {
 NodeId World::add_node(NodeSpec spec) {
   DOPPEL_ASSERT(nodes_.size() < kNodesMax);
   DOPPEL_ASSERT(spec.cores >= 1);
-  DOPPEL_ASSERT_MSG(!find_node(spec.name), "two nodes with one name");
-  auto n = std::make_unique<Node>();
-  n->id = static_cast<NodeId>(nodes_.size());
-  n->spec = std::move(spec);
-  n->disk = std::make_unique<SimDisk>(*this, n->id);
-  n->cores.resize(n->spec.cores);
+  DOPPEL_ASSERT_MSG(!network_.find_host(spec.name), "two nodes with one name");
+  const auto id = static_cast<NodeId>(nodes_.size());
+  network_.add_host(id, spec.name);
+  stalls_.add_node(id, spec.cores);
+  auto n = std::make_unique<Node>(*this, id, std::move(spec));
   Node& ref = *n;
   nodes_.push_back(std::move(n));
   boot(ref);
@@ -126,13 +111,15 @@ void World::boot(Node& n) {
   ++n.incarnation;
   n.status = Node::Status::up;
   n.restart_at.reset();
-  n.runtime = std::make_unique<SimRuntime>(*this, n.id, n.incarnation, n.spec.cores,
+  n.runtime = std::make_unique<SimRuntime>(SimNodeParts{context_, n, network_, *n.disk}, n.id,
+                                           n.incarnation, n.spec.cores,
                                            node_rng_.fork(n.id * 1000 + n.incarnation));
-  record(kNoNode, 0, Event("SimNodeBoot").detail("node", n.id).detail("incarnation", n.incarnation));
+  record(kNoNode, 0,
+         Event("SimNodeBoot").detail("node", n.id).detail("incarnation", n.incarnation));
   if (!n.spec.boot) return;
   const NodeId id = n.id;
   const std::uint32_t inc = n.incarnation;
-  spawn_fiber(id, inc, 0, "boot", [this, id, inc] {
+  spawn_fiber(id, inc, 0, [this, id, inc] {
     Node& me = node(id);
     Result<std::unique_ptr<Service>> service = me.spec.boot(*me.runtime);
     if (!incarnation_alive(id, inc)) return;
@@ -142,13 +129,13 @@ void World::boot(Node& n) {
       // boots again; modelled as a crash, which is stricter than an exit. Once every fault
       // has healed, a failed boot is a failure.
       record(id, 0, Event("SimBootFailed").detail("error", service.error().message()));
-      agenda_.schedule(now_, [this, id, inc] {
+      agenda_.schedule(now(), [this, id, inc] {
         if (incarnation_alive(id, inc)) crash(id, kBootRetryDelay);
       });
       return;
     }
     if (!service) {
-      fail("boot", me.spec.name + ": " + service.error().message());
+      fail("boot", me.name() + ": " + service.error().message());
       return;
     }
     me.service = std::move(*service);
@@ -159,11 +146,11 @@ void World::spawn(NodeId id, CoreId core, std::string_view name, Task fn) {
   Node& n = node(id);
   DOPPEL_ASSERT(n.status == Node::Status::up);
   DOPPEL_ASSERT(core < n.spec.cores);
-  spawn_fiber(id, n.incarnation, core, name, std::move(fn));
+  (void)name;  // fibers are told apart by id, not name
+  spawn_fiber(id, n.incarnation, core, std::move(fn));
 }
 
-void World::spawn_fiber(NodeId id, std::uint32_t inc, CoreId core, std::string_view name, Task fn) {
-  (void)name;
+void World::spawn_fiber(NodeId id, std::uint32_t inc, CoreId core, Task fn) {
   Node& n = node(id);
   DOPPEL_ASSERT(incarnation_alive(id, inc));
   DOPPEL_ASSERT_MSG(n.live_fibers < kFibersPerNodeMax, "too many fibers on one node");
@@ -174,31 +161,6 @@ void World::spawn_fiber(NodeId id, std::uint32_t inc, CoreId core, std::string_v
                          [this, id, fn = std::move(fn)]() mutable { run_fiber(id, fn); });
   f.detach();
 }
-
-// AddressSanitizer cannot follow Boost.Context's stack switches: when an
-// exception is thrown on a fiber's stack it refuses to clear the redzones of
-// the frames being abandoned ("ASan is ignoring requested
-// __asan_handle_no_return"), so the destructors run during unwinding, and
-// later fibers on the same pooled stack, trip over stale poison. We clear the
-// fiber's stack below its first frame ourselves before every throw and when
-// the fiber ends. (Live frames lose their redzones until they are re-entered:
-// a small loss of checking, not a false report.)
-namespace {
-void forget_stack_below(const char* marker) {
-#if defined(__SANITIZE_ADDRESS__)
-  if (marker == nullptr) return;
-  constexpr std::size_t kTopMargin = 256;       // the fiber's first frame stays watched
-  constexpr std::size_t kBottomMargin = 16384;  // stay inside the allocation
-  __asan_unpoison_memory_region(marker - (kFiberStackBytes - kBottomMargin),
-                                kFiberStackBytes - kBottomMargin - kTopMargin);
-#else
-  (void)marker;
-#endif
-}
-
-}  // namespace
-
-void forget_fiber_stack() { forget_stack_below(current_fiber().stack_marker); }
 
 void World::run_fiber(NodeId id, Task& fn) {
   char marker = 0;
@@ -211,15 +173,15 @@ void World::run_fiber(NodeId id, Task& fn) {
   } catch (const Cancelled&) {
   } catch (const AssertionUnwind&) {
   } catch (const std::exception& e) {
-    fail("no-uncaught-exceptions", node(id).spec.name + ": " + e.what());
+    fail("no-uncaught-exceptions", node(id).name() + ": " + e.what());
   } catch (...) {
-    fail("no-uncaught-exceptions", node(id).spec.name + ": an unknown exception");
+    fail("no-uncaught-exceptions", node(id).name() + ": an unknown exception");
   }
   // What the fiber owns dies with it, while the node's state is still there.
   try {
     fn = Task();
   } catch (...) {
-    fail("no-uncaught-exceptions", node(id).spec.name + ": a destructor threw");
+    fail("no-uncaught-exceptions", node(id).name() + ": a destructor threw");
   }
   forget_stack_below(&marker);
   on_fiber_exit(id);
@@ -230,7 +192,7 @@ void World::on_fiber_exit(NodeId id) {
   DOPPEL_ASSERT(n.live_fibers > 0);
   --n.live_fibers;
   if (n.live_fibers == 0 && n.status == Node::Status::unwinding) {
-    agenda_.schedule(now_, [this, id] { reap(id); });
+    agenda_.schedule(now(), [this, id] { reap(id); });
   }
 }
 
@@ -239,13 +201,6 @@ void World::on_fiber_exit(NodeId id) {
 void World::drain() {
   while (scheduler_.has_ready_workers()) boost::this_fiber::yield();
 }
-
-std::size_t World::pick_index(std::size_t ready) {
-  ++stats_.picks;
-  return static_cast<std::size_t>(sched_rng_.below(ready));
-}
-
-void World::on_fiber_picked(const FiberTag& tag) { trace_.mix(tag.fiber_id, 0x5ced); }
 
 void World::run_until(Instant limit) {
   run_until(limit, nullptr);
@@ -260,13 +215,12 @@ bool World::run_until(Instant limit, const std::function<bool()>& done) {
     Instant at;
     std::uint64_t seq;
     Task fn = agenda_.pop(&at, &seq);
-    DOPPEL_ASSERT(at >= now_);
-    now_ = at;
+    clock_.advance_to(at);
     trace_.mix(static_cast<std::uint64_t>(to_ns(at)), seq);
     ++stats_.events_run;
     fn();
   }
-  if (now_ < limit && limit != kNever) now_ = limit;
+  if (now() < limit && limit != kNever) clock_.advance_to(limit);
   return done ? done() : false;
 }
 
@@ -294,25 +248,41 @@ bool World::shutdown() {
   return clean;
 }
 
-// --- parked fibers
+// --- a node, as its runtime sees it
 
-void World::register_parked(NodeId id, Waiter& w) {
-  Node& n = node(id);
-  w.registry_prev = nullptr;
-  w.registry_next = n.parked;
-  if (n.parked != nullptr) n.parked->registry_prev = &w;
-  n.parked = &w;
+World::Node::Node(World& world, NodeId id, NodeSpec spec)
+    : world(world), id(id), spec(std::move(spec)),
+      disk(std::make_unique<SimDisk>(world.context_, world.disk_rng_, id)) {}
+
+void World::Node::spawn_fiber(std::uint32_t inc, CoreId core, std::string_view fiber_name,
+                              Task fn) {
+  (void)fiber_name;  // fibers are told apart by id, not name
+  world.spawn_fiber(id, inc, core, std::move(fn));
 }
 
-void World::unregister_parked(NodeId id, Waiter& w) {
-  Node& n = node(id);
+void World::Node::register_parked(Waiter& w) {
+  w.registry_prev = nullptr;
+  w.registry_next = parked;
+  if (parked != nullptr) parked->registry_prev = &w;
+  parked = &w;
+}
+
+void World::Node::unregister_parked(Waiter& w) {
   if (w.registry_prev != nullptr) {
     w.registry_prev->registry_next = w.registry_next;
-  } else if (n.parked == &w) {
-    n.parked = w.registry_next;
+  } else if (parked == &w) {
+    parked = w.registry_next;
   }
   if (w.registry_next != nullptr) w.registry_next->registry_prev = w.registry_prev;
   w.registry_prev = w.registry_next = nullptr;
+}
+
+bool World::Node::core_stalled(CoreId core) const { return world.stalls_.stalled(id, core); }
+
+// Drawn from the network's stream, as it always was: moving it would change
+// what every seed means.
+Duration World::Node::core_hop_latency() {
+  return Duration(world.net_rng_.between(1'000, 5'000));
 }
 
 void World::cancel_parked(Node& n) {
@@ -330,19 +300,20 @@ void World::crash(NodeId id, std::optional<Duration> restart_after) {
   Node& n = node(id);
   if (n.status != Node::Status::up) return;
   coverage_.hit("fault:crash");
-  record(kNoNode, 0, Event("SimNodeCrash").detail("node", id).detail("incarnation", n.incarnation));
+  record(kNoNode, 0,
+         Event("SimNodeCrash").detail("node", id).detail("incarnation", n.incarnation));
   n.status = Node::Status::unwinding;
   network_.node_down(id);
   n.disk->crash();
   cancel_parked(n);
   scheduler_.release_held(id, kAllCores);
   if (restart_after) {
-    n.restart_at = deadline_after(now_, *restart_after);
+    n.restart_at = deadline_after(now(), *restart_after);
     agenda_.schedule(*n.restart_at, [this, id, inc = n.incarnation] {
       if (node(id).incarnation == inc) restart(id);
     });
   }
-  if (n.live_fibers == 0) agenda_.schedule(now_, [this, id] { reap(id); });
+  if (n.live_fibers == 0) agenda_.schedule(now(), [this, id] { reap(id); });
 }
 
 void World::reap(NodeId id) {
@@ -373,30 +344,21 @@ void World::restart(NodeId id) {
   }
 }
 
-void World::block_link(NodeId from, NodeId to) { network_.block(from, to); }
-
 void World::heal_partitions() {
   if (!network_.any_blocked()) return;
   record(kNoNode, 0, Event("SimHeal"));
   network_.heal();
 }
 
-bool World::core_stalled(NodeId id, CoreId core) const {
-  if (id == kNoNode || id >= nodes_.size()) return false;
-  const Node& n = node(id);
-  return core < n.cores.size() && n.cores[core].stalled_until > now_;
-}
-
 void World::stall_core(NodeId id, CoreId core, Duration d) {
-  Node& n = node(id);
-  if (core >= n.cores.size()) return;
+  if (core >= node(id).spec.cores) return;
   coverage_.hit("fault:core_stall");
-  const Instant until = deadline_after(now_, d);
-  n.cores[core].stalled_until = std::max(n.cores[core].stalled_until, until);
+  const Instant until = deadline_after(now(), d);
+  stalls_.stall(id, core, until);
   record(kNoNode, 0, Event("SimCoreStall").detail("node", id).detail("core", core)
                          .detail("ns", to_ns(d)));
   agenda_.schedule(until, [this, id, core] {
-    if (!core_stalled(id, core)) scheduler_.release_held(id, core);
+    if (!stalls_.stalled(id, core)) scheduler_.release_held(id, core);
   });
 }
 
@@ -410,17 +372,17 @@ void World::skew_clock(NodeId id, Duration offset, std::int64_t drift_ppm) {
   coverage_.hit("fault:clock_skew");
   Node& n = node(id);
   // Keep the drift so far, then step and start drifting at the new rate.
-  n.clock_offset += Duration(drift_ns(n.drift_ppm, n.drift_since, now_)) + offset;
+  n.clock_offset += Duration(drift_ns(n.drift_ppm, n.drift_since, now())) + offset;
   n.drift_ppm = drift_ppm;
-  n.drift_since = now_;
+  n.drift_since = now();
   record(kNoNode, 0, Event("SimClockSkew").detail("node", id).detail("offset_ns", to_ns(offset))
                          .detail("drift_ppm", drift_ppm));
 }
 
-WallTime World::wall_now(NodeId id) const {
-  const Node& n = node(id);
-  return WallTime(Duration(kWallEpochNs + to_ns(now_) + to_ns(n.clock_offset) +
-                           drift_ns(n.drift_ppm, n.drift_since, now_)));
+WallTime World::Node::wall_now() const {
+  const Instant now = world.now();
+  return WallTime(Duration(kWallEpochNs + to_ns(now) + to_ns(clock_offset) +
+                           drift_ns(drift_ppm, drift_since, now)));
 }
 
 void World::apply(const FaultEvent& e) {
@@ -434,30 +396,9 @@ void World::apply(const FaultEvent& e) {
       }
       return;
     case FaultKind::partition:
-    case FaultKind::partition_oneway: {
-      coverage_.hit(e.kind == FaultKind::partition ? "fault:partition" : "fault:partition_oneway");
-      std::vector<NodeId> others = e.to;
-      if (e.kind == FaultKind::partition && others.empty()) {
-        for (auto& n : nodes_) {
-          if (std::find(e.nodes.begin(), e.nodes.end(), n->id) == e.nodes.end()) {
-            others.push_back(n->id);
-          }
-        }
-      }
-      for (NodeId a : e.nodes) {
-        for (NodeId b : others) {
-          block_link(a, b);
-          if (e.kind == FaultKind::partition) block_link(b, a);
-        }
-      }
-      record(kNoNode, 0, Event("SimPartition").detail("oneway", e.kind == FaultKind::partition_oneway)
-                             .detail("side", static_cast<std::int64_t>(e.nodes.size()))
-                             .detail("first", e.nodes.empty() ? -1 : static_cast<std::int64_t>(e.nodes[0])));
-      if (e.duration.count() > 0) {
-        agenda_.schedule(deadline_after(now_, e.duration), [this] { heal_partitions(); });
-      }
+    case FaultKind::partition_oneway:
+      apply_partition(e);
       return;
-    }
     case FaultKind::crash:
       for (NodeId id : e.nodes) crash(id, e.duration);
       return;
@@ -476,10 +417,37 @@ void World::apply(const FaultEvent& e) {
   }
 }
 
+void World::apply_partition(const FaultEvent& e) {
+  const bool oneway = e.kind == FaultKind::partition_oneway;
+  coverage_.hit(oneway ? "fault:partition_oneway" : "fault:partition");
+  std::vector<NodeId> others = e.to;
+  if (!oneway && others.empty()) {
+    for (auto& n : nodes_) {
+      if (std::find(e.nodes.begin(), e.nodes.end(), n->id) == e.nodes.end()) {
+        others.push_back(n->id);
+      }
+    }
+  }
+  for (NodeId a : e.nodes) {
+    for (NodeId b : others) {
+      network_.block(a, b);
+      if (!oneway) network_.block(b, a);
+    }
+  }
+  const std::int64_t first = e.nodes.empty() ? -1 : static_cast<std::int64_t>(e.nodes[0]);
+  record(kNoNode, 0, Event("SimPartition").detail("oneway", oneway)
+                         .detail("side", static_cast<std::int64_t>(e.nodes.size()))
+                         .detail("first", first));
+  if (e.duration.count() > 0) {
+    agenda_.schedule(deadline_after(now(), e.duration), [this] { heal_partitions(); });
+  }
+}
+
 void World::schedule_plan(const FaultPlan& plan) {
+  ambient_ = plan.ambient;
   for (const FaultEvent& e : plan.events) {
-    for (NodeId id : e.nodes) DOPPEL_ASSERT_MSG(id < nodes_.size(), "fault plan names a missing node");
-    for (NodeId id : e.to) DOPPEL_ASSERT_MSG(id < nodes_.size(), "fault plan names a missing node");
+    for (NodeId id : e.nodes) DOPPEL_ASSERT_MSG(id < nodes_.size(), "a fault plan's missing node");
+    for (NodeId id : e.to) DOPPEL_ASSERT_MSG(id < nodes_.size(), "a fault plan's missing node");
     agenda_.schedule(instant_ns(to_ns(e.at)), [this, e] { apply(e); });
   }
   if (ambient_.latency) coverage_.hit("fault:latency");
@@ -495,7 +463,7 @@ void World::quiesce() {
   for (auto& n : nodes_) {
     n->clock_offset = Duration(0);
     n->drift_ppm = 0;
-    for (CoreState& c : n->cores) c.stalled_until = now_;
+    stalls_.end(n->id);
     scheduler_.release_held(n->id, kAllCores);
     if (n->status != Node::Status::up) restart(n->id);
   }
@@ -506,14 +474,20 @@ void World::quiesce() {
 void World::fail(std::string_view property, std::string detail) {
   if (failed_) return;
   failed_ = true;
-  failed_property_ = std::string(property);
-  failure_detail_ = std::move(detail);
+  failure_.property = std::string(property);
+  failure_.detail = std::move(detail);
   record(kNoNode, 0, Event("PropertyFailed", Severity::error).detail("property", property)
-                         .detail("detail", failure_detail_));
+                         .detail("detail", failure_.detail));
+}
+
+WorldStats World::stats() const {
+  WorldStats stats = stats_;
+  stats.picks = scheduler_.picks();
+  return stats;
 }
 
 void World::record(NodeId node_id, CoreId core, const Event& event) {
-  trace_.add(now_, node_id, core, event);
+  trace_.add(now(), node_id, core, event);
   thread_local std::string probe;  // reused: no allocation per event
   probe.assign("event:").append(event.name());
   coverage_.hit(probe);

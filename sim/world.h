@@ -25,17 +25,18 @@
 
 #include "runtime/node.h"
 #include "runtime/runtime.h"
+#include "sim/core_stalls.h"
 #include "sim/coverage.h"
 #include "sim/disk.h"
 #include "sim/event_queue.h"
 #include "sim/fault_plan.h"
 #include "sim/network.h"
+#include "sim/node_host.h"
 #include "sim/scheduler.h"
+#include "sim/sim_context.h"
 #include "sim/trace_log.h"
 
 namespace doppel::sim {
-
-inline constexpr CoreId kAllCores = 0xffffffffu;
 
 class SimRuntime;
 
@@ -61,7 +62,17 @@ struct WorldStats {
   std::uint64_t picks = 0;        // scheduler decisions
 };
 
-class World {
+// The first property that failed in a run (both empty while none has).
+struct Failure {
+  std::string property;
+  std::string detail;
+};
+
+// What drivers, the scenario runner, the benches and tests use. The parts of
+// the simulator see the World only through the narrow interfaces it hands
+// them: a SimContext (clock, agenda, recorder), their own random stream, the
+// CoreStalls table, and a NodeHost per node.
+class World final : private EventRecorder {
  public:
   explicit World(const WorldOptions& options);
   ~World();
@@ -70,21 +81,20 @@ class World {
 
   // --- building
   NodeId add_node(NodeSpec spec);  // boots it now
-  std::size_t node_count() const { return nodes_.size(); }
-  const std::string& node_name(NodeId id) const;
-  std::optional<NodeId> find_node(std::string_view name) const;
   bool node_up(NodeId id) const;
-  std::uint32_t incarnation(NodeId id) const;
   // The node's current incarnation's runtime; the node must be up.
   Runtime& runtime(NodeId id);
   // Starts a fiber on a node from outside any fiber (drivers, tests).
   void spawn(NodeId node, CoreId core, std::string_view name, Task fn);
+  // The node's disk, which outlives its incarnations: for faults aimed at
+  // one file (SimDisk::corrupt) and for inspection in tests.
+  SimDisk& disk(NodeId id);
 
   // --- running
-  Instant now() const { return now_; }
+  Instant now() const { return clock_.now(); }
   // Runs until virtual time `limit`, or earlier if a property failed.
   void run_until(Instant limit);
-  void run_for(Duration d) { run_until(deadline_after(now_, d)); }
+  void run_for(Duration d) { run_until(deadline_after(now(), d)); }
   // Runs until `done()` holds (checked whenever no fiber is ready) or `limit`.
   bool run_until(Instant limit, const std::function<bool()>& done);
   // Cancels every fiber of every node and waits for them to unwind. Returns
@@ -92,64 +102,52 @@ class World {
   bool shutdown();
 
   // --- faults
+  // With no restart_after the node stays down until quiesce().
   void crash(NodeId id, std::optional<Duration> restart_after);
-  void restart(NodeId id);
-  void block_link(NodeId from, NodeId to);
-  void heal_partitions();
-  void stall_core(NodeId node, CoreId core, Duration d);
-  // The node's wall clock steps by `offset` and then runs fast (ppm > 0) or slow.
-  void skew_clock(NodeId node, Duration offset, std::int64_t drift_ppm);
+  // Before the first run_until: switches the plan's ambient faults on and
+  // schedules its events.
   void schedule_plan(const FaultPlan& plan);
+  // One fault event, now (no effect once quiesced).
   void apply(const FaultEvent& event);
   // Ends the fault phase: heals every fault, restarts crashed nodes, turns
   // ambient faults off.
   void quiesce();
-  bool quiet() const { return quiet_; }
 
   // --- verdict
   // The first failure wins and stops the run.
   void fail(std::string_view property, std::string detail);
   bool failed() const { return failed_; }
-  const std::string& failed_property() const { return failed_property_; }
-  const std::string& failure_detail() const { return failure_detail_; }
+  const Failure& failure() const { return failure_; }
 
   // --- observation
-  void record(NodeId node, CoreId core, const Event& event);
+  void record(NodeId node, CoreId core, const Event& event) override;
   // Sees every recorded event (after it is traced): drivers turn component
   // events (an eviction, say) into history records. Must not block.
   using Observer = std::function<void(NodeId node, const Event& event)>;
   void set_observer(Observer observer) { observer_ = std::move(observer); }
   TraceLog& trace() { return trace_; }
   Coverage& coverage() { return coverage_; }
-  const WorldStats& stats() const { return stats_; }
-  std::uint64_t seed() const { return options_.seed; }
-
-  // --- for the simulator's own parts
-  EventQueue& agenda() { return agenda_; }
-  SimNetwork& network() { return network_; }
-  SimDisk& disk(NodeId id);
-  Prng& net_rng() { return net_rng_; }
-  Prng& disk_rng() { return disk_rng_; }
-  const AmbientFaults& ambient() const { return ambient_; }
-  // Before the first run_until only: the plan is made once the cluster exists.
-  void set_ambient(const AmbientFaults& ambient) { ambient_ = ambient; }
-  WallTime wall_now(NodeId node) const;
-  bool core_stalled(NodeId node, CoreId core) const;
-  std::size_t pick_index(std::size_t ready);
-  void on_fiber_picked(const FiberTag& tag);
-  void spawn_fiber(NodeId node, std::uint32_t incarnation, CoreId core, std::string_view name,
-                   Task fn);
-  bool buggify(std::string_view site);
-  // Parked fibers of a node, so a crash can wake them all.
-  void register_parked(NodeId node, Waiter& w);
-  void unregister_parked(NodeId node, Waiter& w);
-  bool incarnation_alive(NodeId node, std::uint32_t incarnation) const;
+  WorldStats stats() const;
 
  private:
-  struct CoreState {
-    Instant stalled_until = instant_ns(0);
-  };
-  struct Node {
+  // One node, and the host its incarnations' runtimes run on.
+  struct Node final : NodeHost {
+    Node(World& world, NodeId id, NodeSpec spec);
+
+    const std::string& name() const override { return spec.name; }
+    bool alive(std::uint32_t inc) const override {
+      return status == Status::up && incarnation == inc;
+    }
+    WallTime wall_now() const override;
+    void spawn_fiber(std::uint32_t inc, CoreId core, std::string_view fiber_name,
+                     Task fn) override;
+    void register_parked(Waiter& w) override;
+    void unregister_parked(Waiter& w) override;
+    bool core_stalled(CoreId core) const override;
+    bool buggify(std::string_view site) override { return world.buggify(site); }
+    Duration core_hop_latency() override;
+
+    World& world;
     NodeId id = 0;
     NodeSpec spec;
     enum class Status : std::uint8_t { up, unwinding, down } status = Status::down;
@@ -159,7 +157,6 @@ class World {
     std::uint64_t live_fibers = 0;
     Waiter* parked = nullptr;  // registry head (Waiter::registry_next)
     std::unique_ptr<SimDisk> disk;
-    std::vector<CoreState> cores;
     Duration clock_offset{0};
     std::int64_t drift_ppm = 0;
     Instant drift_since = instant_ns(0);
@@ -169,39 +166,48 @@ class World {
 
   Node& node(NodeId id);
   const Node& node(NodeId id) const;
+  bool incarnation_alive(NodeId id, std::uint32_t incarnation) const;
   void boot(Node& n);
   void reap(NodeId id);
+  void restart(NodeId id);
   void cancel_parked(Node& n);
+  void spawn_fiber(NodeId node, std::uint32_t incarnation, CoreId core, Task fn);
+  void run_fiber(NodeId node, Task& fn);
   void on_fiber_exit(NodeId node);
   void drain();
-  void run_fiber(NodeId node, Task& fn);
+  bool buggify(std::string_view site);
+  void apply_partition(const FaultEvent& e);
+  void heal_partitions();
+  void stall_core(NodeId node, CoreId core, Duration d);
+  // The node's wall clock steps by `offset` and then runs fast (ppm > 0) or slow.
+  void skew_clock(NodeId node, Duration offset, std::int64_t drift_ppm);
   static void on_assertion(const char* expr, const char* file, int line, const char* msg);
 
   WorldOptions options_;
   SimScheduler& scheduler_;
   boost::fibers::pooled_fixedsize_stack stacks_;
+  VirtualClock clock_;
   EventQueue agenda_;
-  Instant now_ = instant_ns(0);
+  // Forked from the seed in this order (fork advances the parent), so their
+  // order is part of what a seed means. fault_rng_ is drawn from by nothing.
   Prng sched_rng_, net_rng_, disk_rng_, fault_rng_, buggify_rng_, node_rng_;
   AmbientFaults ambient_;
-  SimNetwork network_;
-  std::vector<std::unique_ptr<Node>> nodes_;
   TraceLog trace_;
   Coverage coverage_;
+  SimContext context_;   // what the parts see of the above
+  CoreStalls stalls_;
+  SimNetwork network_;
+  std::vector<std::unique_ptr<Node>> nodes_;  // by id; destroyed before the network
   WorldStats stats_;
   std::uint64_t next_fiber_id_ = 0;
   std::map<std::string, bool, std::less<>> buggify_sites_;  // site -> switched on
   bool quiet_ = false;
   bool failed_ = false;
-  std::string failed_property_;
-  std::string failure_detail_;
+  Failure failure_;
   Observer observer_;
   World* previous_world_ = nullptr;
   AssertionHandler previous_handler_ = nullptr;
 };
-
-// Call before throwing out of a fiber's frames: see world.cc.
-void forget_fiber_stack();
 
 // Thrown by the simulator's assertion handler: the run has already failed;
 // this only unwinds the fiber that asserted.

@@ -125,7 +125,7 @@ class TestService final : public Service {
       return r;
     });
     router_.add("GET", "/throw", [](Request&) -> Result<Response> {
-      forget_fiber_stack();  // see sim/world.h: before throwing on a fiber's stack
+      forget_fiber_stack();  // see sim/scheduler.h: before throwing on a fiber's stack
       throw std::runtime_error("boom");
     });
     router_.add("GET", "/fail", [](Request&) -> Result<Response> {
@@ -177,7 +177,7 @@ struct Cluster {
     checks.expect(done, "the client did not finish in one simulated hour");
     // End with a graceful stop, so that no fiber is left for the world to cancel. (Under
     // AddressSanitizer, an exception unwinding several frames of a fiber trips over stale
-    // use-after-scope poison on the fiber's stack: see forget_fiber_stack in sim/world.h.)
+    // use-after-scope poison on the fiber's stack: see forget_fiber_stack in sim/scheduler.h.)
     bool stopped = false;
     world.spawn(server, 0, "test-stop", [&] {
       if (service != nullptr) service->stop();
@@ -186,7 +186,7 @@ struct Cluster {
     world.run_until(instant_ns(7200'000'000'000), [&] { return stopped; });
     checks.expect(stopped, "the server did not stop in one simulated hour");
     checks.expect(!world.failed(),
-                  "the run failed: " + world.failed_property() + ": " + world.failure_detail());
+                  "the run failed: " + world.failure().property + ": " + world.failure().detail);
     return checks;
   }
 
