@@ -33,6 +33,7 @@
 #include "components/dvv/store/object_log.h"
 #include "components/dvv/store/ring.h"
 #include "components/dvv/store/rpc.h"
+#include "components/dvv/store/settings.h"
 #include "components/dvv/store/sibling.h"
 #include "runtime/node.h"
 #include "runtime/sync.h"
@@ -41,26 +42,6 @@ namespace doppel::dvv {
 
 // Anti-entropy hashes each partition's keys into this many segments.
 inline constexpr std::uint64_t kAaeSegments = 256;
-
-struct DvvConfig {
-  std::uint32_t partitions = 64;
-  Duration request_timeout{std::chrono::seconds(2)};
-  Duration ping_interval{std::chrono::milliseconds(500)};
-  Duration down_after{std::chrono::seconds(2)};
-  Duration handoff_interval{std::chrono::seconds(1)};
-  Duration aae_interval{std::chrono::seconds(2)};
-  Duration gossip_interval{std::chrono::seconds(2)};
-  Duration reap_delay{std::chrono::seconds(3)};
-  std::uint32_t siblings_max = 512;  // a PUT that would keep more is refused
-  std::size_t value_bytes_max = 8u << 20;
-  // Test-only planted bugs (simulation; `doppel serve` refuses them):
-  bool bug_ack_early = false;      // ack after the local unsynced write; replicate later
-  bool bug_no_repair = false;      // read repair, anti-entropy and handoff never fix
-  bool bug_dot_per_write = false;  // a fresh coordinator id per write
-  bool bug_ignore_context = false; // every PUT treated as blind
-};
-
-Result<DvvConfig> parse_dvv_config(const NodeConfig& node);
 
 struct RequestOptions {
   std::optional<std::uint32_t> r, w, dw, pr, pw;  // unset: the bucket's
