@@ -28,8 +28,12 @@ std::vector<std::uint64_t> AntiEntropy::segment_hashes(std::uint32_t partition) 
   std::vector<std::uint64_t> out(kAaeSegments, 0);
   if (const auto* keys = log.keys_of(partition)) {
     for (const ObjectKey& k : *keys) {
+      const StoredObject* s = log.find(k);
+      // The log's partition index lists only keys it holds, each in its partition.
+      DOPPEL_ASSERT(s != nullptr);
+      DOPPEL_ASSERT(ring_.partition_of(k.bucket, k.key) == partition);
       // Order-free: a sum of per-key hashes, each mixed with its key.
-      out[aae_segment(k)] += hash64(k.key, log.find(k)->hash ^ hash64(k.bucket));
+      out[aae_segment(k)] += hash64(k.key, s->hash ^ hash64(k.bucket));
     }
   }
   return out;
@@ -41,8 +45,10 @@ std::string AntiEntropy::segment_keys(std::uint32_t partition, std::uint64_t seg
   if (const auto* keys = log.keys_of(partition)) {
     for (const ObjectKey& k : *keys) {
       if (aae_segment(k) != segment) continue;
+      const StoredObject* s = log.find(k);
+      DOPPEL_ASSERT(s != nullptr);
       w.bytes(encode_key(k));
-      w.varint(log.find(k)->hash);
+      w.varint(s->hash);
     }
   }
   return w.take();
@@ -67,7 +73,9 @@ void AntiEntropy::loop(const bool& stopping) {
       for (NodeIndex n : primaries) {
         if (n != self_) others.push_back(n);
       }
+      DOPPEL_ASSERT(!others.empty());
       const NodeIndex other = others[round % others.size()];
+      DOPPEL_ASSERT(other != self_);
       if (!peers_.up(other)) continue;
       (void)exchange(p, other);
     }
@@ -80,6 +88,7 @@ Status AntiEntropy::exchange(std::uint32_t partition, NodeIndex other) {
   if (!theirs_bytes) return theirs_bytes.error();
   WireReader r(*theirs_bytes);
   const std::vector<std::uint64_t> ours = segment_hashes(partition);
+  DOPPEL_ASSERT(ours.size() == kAaeSegments);
   std::uint64_t differing = 0;
   for (std::uint64_t seg = 0; seg < kAaeSegments; ++seg) {
     const std::uint64_t theirs = r.varint();

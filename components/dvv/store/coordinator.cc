@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "components/dvv/store/messages.h"
+#include "components/dvv/store/object_checks.h"
 #include "runtime/assert.h"
 
 namespace doppel::dvv {
@@ -57,8 +58,9 @@ Result<GetReply> Coordinator::get(const ObjectKey& key, const RequestOptions& o)
   auto replies = std::make_shared<Channel<ReadReply>>(rt_, pref.size());
   for (const Replica& rep : pref) {
     rt_.spawn("dvv-get", [this, replies, rep, key, timeout = o.timeout] {
-      (void)replies->try_push(
+      const bool queued = replies->try_push(
           ReadReply{rep.node, rep.primary, replicas_.read(rep.node, key, timeout)});
+      DOPPEL_ASSERT_MSG(queued, "a read reply without room: one slot per replica asked");
     });
   }
   const Instant deadline = rt_.now() + o.timeout;
@@ -75,11 +77,14 @@ Result<GetReply> Coordinator::get(const ObjectKey& key, const RequestOptions& o)
     merged = store_.merge(key, merged, *reply->object);
     seen.emplace_back(reply->node, std::move(*reply->object));
   }
+  DOPPEL_ASSERT(ok <= answered);
+  DOPPEL_ASSERT(primaries <= ok);
   if (ok < r || primaries < pr) {
     return make_error(Errc::timed_out, std::to_string(ok) + " of r=" + std::to_string(r) +
                                            " replicas answered (" + std::to_string(primaries) +
                                            " primaries, pr=" + std::to_string(pr) + ")");
   }
+  DOPPEL_ASSERT(seen.size() == ok);
   GetReply out;
   out.siblings = visible_siblings(merged);
   out.found = !out.siblings.empty();
@@ -89,17 +94,17 @@ Result<GetReply> Coordinator::get(const ObjectKey& key, const RequestOptions& o)
   const std::size_t expected = pref.size();
   if (all_tombstones(merged) && seen.size() == expected) reaper_.schedule(key, merged);
   rt_.spawn("dvv-read-repair", [this, key, merged, seen = std::move(seen), replies, expected,
-                                deadline, answered]() mutable {
-    repair_when_answered(key, std::move(merged), std::move(seen), std::move(replies), expected,
-                         deadline, answered);
+                                deadline, answered, kind = p.clock]() mutable {
+    repair_when_answered(key, kind, std::move(merged), std::move(seen), std::move(replies),
+                         expected, deadline, answered);
   });
   return out;
 }
 
 // Read repair: once the others answer (or the deadline passes), bring the
 // replicas that were behind up to the merged object.
-void Coordinator::repair_when_answered(const ObjectKey& key, Object merged, Seen seen,
-                                       std::shared_ptr<Channel<ReadReply>> replies,
+void Coordinator::repair_when_answered(const ObjectKey& key, ClockKind kind, Object merged,
+                                       Seen seen, std::shared_ptr<Channel<ReadReply>> replies,
                                        std::size_t expected, Instant deadline,
                                        std::size_t answered) {
   std::size_t got = answered;
@@ -112,12 +117,22 @@ void Coordinator::repair_when_answered(const ObjectKey& key, Object merged, Seen
       seen.emplace_back(reply->node, std::move(*reply->object));
     }
   }
-  read_repair(key, merged, seen);
+  DOPPEL_ASSERT(got <= expected);
+  // The merge of the replies holds every reply's history when all of them,
+  // and the empty object the merge started from, are of one kind (merge()
+  // keeps only one side of two kinds: the bucket's kind changed meanwhile).
+  const bool one_kind =
+      merged.kind() == kind &&
+      std::all_of(seen.begin(), seen.end(), [&](const auto& s) { return s.second.kind() == kind; });
+  read_repair(key, merged, seen, one_kind);
 }
 
-void Coordinator::read_repair(const ObjectKey& key, const Object& merged, const Seen& seen) {
+void Coordinator::read_repair(const ObjectKey& key, const Object& merged, const Seen& seen,
+                              bool one_kind) {
   for (const auto& [node, object] : seen) {
     if (object == merged) continue;
+    // Read repair never sends a replica an object older than what it answered.
+    if (one_kind) DOPPEL_ASSERT(history_covers(merged, object));
     rt_.record(Event("DvvReadRepair").detail("node", node).detail("key", key.key));
     if (config_.bug_no_repair) continue;  // planted: found, never fixed
     (void)replicas_.repair(node, key, merged, config_.request_timeout);
@@ -235,7 +250,8 @@ Result<PutReply> Coordinator::replicate(const ObjectKey& key, const Object& upda
       if (buggify(rt_)) rt_.sleep(Duration(rt_.random().between(1'000'000, 500'000'000)));
       bool d = false;
       const Status s = replicas_.store(rep, key, updated, &d, timeout);
-      (void)acks->try_push(Ack{s.ok(), s.ok() && d, rep.primary});
+      const bool queued = acks->try_push(Ack{s.ok(), s.ok() && d, rep.primary});
+      DOPPEL_ASSERT_MSG(queued, "an ack without room: one slot per replica");
     });
   }
   if (config_.bug_ack_early) return out;  // planted: no quorum, no durability
@@ -249,6 +265,10 @@ Result<PutReply> Coordinator::replicate(const ObjectKey& key, const Object& upda
     durable += ack->durable;
     primaries += ack->ok && ack->primary;
   }
+  // The coordinator's own write counts once in each; every other ack at most once.
+  DOPPEL_ASSERT(durable <= ok);
+  DOPPEL_ASSERT(primaries <= ok);
+  DOPPEL_ASSERT(ok <= answered);
   if (ok < w || durable < dw || primaries < pw) {
     return make_error(Errc::timed_out, std::to_string(ok) + " of w=" + std::to_string(w) +
                                            " replicas acked (" + std::to_string(durable) +

@@ -73,10 +73,10 @@ class Coordinator {
                            const RequestOptions& o, const BucketProps& p);
   Result<PutReply> replicate(const ObjectKey& key, const Object& updated, bool tombstone,
                              const BucketProps& p, const RequestOptions& o, PutReply out);
-  void repair_when_answered(const ObjectKey& key, Object merged, Seen seen,
+  void repair_when_answered(const ObjectKey& key, ClockKind kind, Object merged, Seen seen,
                             std::shared_ptr<Channel<ReadReply>> replies, std::size_t expected,
                             Instant deadline, std::size_t answered);
-  void read_repair(const ObjectKey& key, const Object& merged, const Seen& seen);
+  void read_repair(const ObjectKey& key, const Object& merged, const Seen& seen, bool one_kind);
   std::vector<Replica> preference_list(const ObjectKey& key, std::uint32_t n_val) const;
 
   Runtime& rt_;

@@ -9,6 +9,14 @@
 
 namespace doppel::dvv {
 
+namespace {
+constexpr std::size_t kVarintBytesMax = 10;  // a 64-bit LEB128 varint
+}  // namespace
+
+// A log record fits a frame, so a reply that carries a stored object (and is
+// smaller than the object's record) can travel.
+static_assert(ObjectLog::kRecordBytesMax <= RpcServer::kFrameBytesMax);
+
 RpcDispatch::RpcDispatch(Runtime& rt, const Ring& ring, ReplicaStore& store,
                          Coordinator& coordinator, AntiEntropy& anti_entropy, PropsTable& props)
     : rt_(rt),
@@ -47,7 +55,11 @@ Result<std::string> RpcDispatch::get(std::string_view payload) {
   const ObjectKey key = read_key(r);
   if (!r.done()) return make_error(Errc::protocol, "get");
   const StoredObject* s = store_.log().find(key);
-  return encode_get_reply(s ? &s->object : nullptr);
+  std::string reply = encode_get_reply(s ? &s->object : nullptr);
+  // An object the log holds fits a log record with its key around it, so
+  // the reply that carries it is smaller than a record.
+  DOPPEL_ASSERT(reply.size() < ObjectLog::kRecordBytesMax);
+  return reply;
 }
 
 Result<std::string> RpcDispatch::put(std::string_view payload) {
@@ -97,8 +109,11 @@ Result<std::string> RpcDispatch::aae_segments(std::string_view payload) {
   const auto partition = static_cast<std::uint32_t>(r.varint());
   if (!r.done() || partition >= ring_.partitions())
     return make_error(Errc::protocol, "aae_segments");
+  const std::vector<std::uint64_t> hashes = anti_entropy_.segment_hashes(partition);
+  DOPPEL_ASSERT(hashes.size() == kAaeSegments);
   WireWriter w;
-  for (std::uint64_t h : anti_entropy_.segment_hashes(partition)) w.varint(h);
+  for (std::uint64_t h : hashes) w.varint(h);
+  DOPPEL_ASSERT(w.str().size() <= kAaeSegments * kVarintBytesMax);
   return w.take();
 }
 

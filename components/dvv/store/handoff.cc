@@ -21,6 +21,8 @@ void Handoff::loop(const bool& stopping) {
 }
 
 void Handoff::hand_off(NodeIndex target) {
+  // Hints are for the primaries a fallback stood in for, never for itself.
+  DOPPEL_ASSERT(target != self_);
   if (!peers_.up(target)) return;
   ObjectLog& log = store_.log();
   const auto* hints = log.hints_for(target);
@@ -31,6 +33,8 @@ void Handoff::hand_off(NodeIndex target) {
     batch.emplace_back(k, s.object);
     if (batch.size() >= kHandoffBatchMax) break;
   }
+  DOPPEL_ASSERT(!batch.empty());  // the log keeps no empty hint map
+  DOPPEL_ASSERT(batch.size() <= kHandoffBatchMax);
   for (auto& [key, object] : batch) {
     if (!replicas_.repair(target, key, object, config_.request_timeout)) return;
     // Only if nothing newer arrived meanwhile.

@@ -17,10 +17,15 @@ void Reaper::reap(const ObjectKey& key, const Object& tombstone) {
   const BucketProps p = props_.get(key.bucket);
   // Every primary must still hold exactly this tombstone; otherwise keep it.
   const auto primaries = ring_.primaries(ring_.partition_of(key.bucket, key.key), p.n_val);
+  DOPPEL_ASSERT(!primaries.empty());
+  std::size_t holding = 0;
   for (NodeIndex n : primaries) {
     auto o = replicas_.read(n, key, config_.request_timeout);
     if (!o || !(*o == tombstone)) return;
+    ++holding;
   }
+  // A tombstone is reaped only when every primary holds exactly it.
+  DOPPEL_ASSERT(holding == primaries.size());
   for (NodeIndex n : primaries) replicas_.reap(n, key, tombstone, config_.request_timeout);
   rt_.record(Event("DvvTombstoneReaped").detail("key", key.key));
 }

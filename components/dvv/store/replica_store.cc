@@ -1,5 +1,6 @@
 #include "components/dvv/store/replica_store.h"
 
+#include "components/dvv/store/object_checks.h"
 #include "runtime/assert.h"
 
 namespace doppel::dvv {
@@ -19,7 +20,13 @@ Status ReplicaStore::open() {
 }
 
 Object ReplicaStore::merge(const ObjectKey& key, const Object& a, const Object& b) {
-  if (a.kind() == b.kind()) return sync(a, b);
+  if (a.kind() == b.kind()) {
+    Object out = sync(a, b);
+    // Counters never go backwards when merging: the merge's history holds both.
+    DOPPEL_ASSERT(history_covers(out, a));
+    DOPPEL_ASSERT(history_covers(out, b));
+    return out;
+  }
   const ClockKind want = props_.get(key.bucket).clock;
   rt_.record(
       Event("DvvClockKindMismatch").detail("key", key.key).detail("want", clock_kind_name(want)));
@@ -36,15 +43,67 @@ Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, co
   KeyLock lock(locks_, key);
   const StoredObject* local = log_->find(key);
   const bool usable = local != nullptr && local->object.kind() == p.clock;
-  Object updated =
-      dvv::put(usable ? local->object : Object::empty(p.clock), write, ClockOptions{p.clock, {}});
+  const Object base = usable ? local->object : Object::empty(p.clock);
+  Object updated = dvv::put(base, write, ClockOptions{p.clock, {}});
   if (!p.allow_mult) updated = last_write_wins(updated);
   if (updated.sibling_count() > config_.siblings_max) {
     return make_error(Errc::too_large, "the key would keep more than " +
                                            std::to_string(config_.siblings_max) + " siblings");
   }
+  check_update(key, write, p, base, updated);
+  // What a store leaves is never more than siblings_max siblings (a replica's
+  // sync_in may: merging two replicas' concurrent siblings is not refused).
+  DOPPEL_ASSERT(updated.sibling_count() <= config_.siblings_max);
   if (Status s = store(lock, key, updated, durable); !s) return s.error();
   return updated;
+}
+
+// The coordinator's update against what it was based on (`base`: the stored
+// object, or an empty one).
+void ReplicaStore::check_update(const ObjectKey& key, const Write& write, const BucketProps& p,
+                                const Object& base, const Object& updated) const {
+  DOPPEL_ASSERT(updated.kind() == p.clock);
+  DOPPEL_ASSERT(updated.sibling_count() >= 1);
+  // The update adds no clock id but the writer's own: the coordinator's
+  // (dvvset) or the client's (vv).
+  std::vector<std::string> allowed = clock_ids(base);
+  if (write.context) {
+    for (std::string& id : clock_ids(*write.context)) allowed.push_back(std::move(id));
+  }
+  allowed.push_back(p.clock == ClockKind::dvvset ? write.coordinator : write.client_id);
+  DOPPEL_ASSERT_MSG(ids_within(clock_ids(updated), allowed), "a PUT added a foreign clock id");
+  if (p.clock == ClockKind::vv) {
+    // vv::put may prune, but never lowers a counter it keeps.
+    DOPPEL_ASSERT(kept_counters_not_behind(updated, base));
+    return;
+  }
+  DOPPEL_ASSERT(history_covers(updated, base));
+  // A dot is never reused by this node's coordinator for a key: the new one
+  // is above every dot of this id in the stored history (which never goes
+  // backwards: history_covers in merge() and sync_in(), and the object is
+  // durable before the dot leaves) and in the client's context.
+  const std::uint64_t minted = dot_counter(updated, write.coordinator);
+  DOPPEL_ASSERT_MSG(minted > dot_counter(base, write.coordinator), "a dot handed out twice");
+  if (write.context) DOPPEL_ASSERT(minted > dot_counter(*write.context, write.coordinator));
+  // DVVSet's bound: a clock holds at most n_val ids, because only primaries
+  // coordinate and each adds only its own id. Checked where its premises
+  // hold here: this node is a primary under this node's props, and the
+  // stored clock and the context name only primaries (a context is a
+  // client's bytes; props may change n_val; a planted bug mints other ids).
+  const std::vector<ReplicaId> primaries = primary_ids(key, p.n_val);
+  const bool premises = ids_within({self_id()}, primaries) && write.coordinator == self_id() &&
+                        ids_within(clock_ids(base), primaries) &&
+                        (!write.context || ids_within(clock_ids(*write.context), primaries));
+  if (premises) DOPPEL_ASSERT(updated.clock_entry_count() <= p.n_val);
+}
+
+std::vector<ReplicaId> ReplicaStore::primary_ids(const ObjectKey& key, std::uint32_t n_val) const {
+  std::vector<ReplicaId> out;
+  for (NodeIndex n : ring_.primaries(ring_.partition_of(key.bucket, key.key), n_val)) {
+    out.push_back("n" + std::to_string(n));
+  }
+  DOPPEL_ASSERT(out.size() <= n_val);
+  return out;
 }
 
 Status ReplicaStore::sync_in(const ObjectKey& key, const Object& incoming, bool durable,
@@ -54,10 +113,20 @@ Status ReplicaStore::sync_in(const ObjectKey& key, const Object& incoming, bool 
   Object merged = local ? merge(key, local->object, incoming) : incoming;
   if (prune_at) merged = prune(merged, *prune_at, ClockOptions{merged.kind(), {}});
   if (local && local->object == merged) return {};
+  if (local && local->object.kind() == merged.kind()) {
+    // Counters never go backwards when a replica syncs an object in (a
+    // pruned vv clock drops entries, but lowers none it keeps).
+    if (merged.kind() == ClockKind::dvvset) DOPPEL_ASSERT(history_covers(merged, local->object));
+    DOPPEL_ASSERT(kept_counters_not_behind(merged, local->object));
+  }
+  // The vv baseline's bound (object_checks.h); DVVSet needs no pruning.
+  if (prune_at) DOPPEL_ASSERT(within_prune_bound(merged, *prune_at, VvPruneOptions{}));
   return store(lock, key, merged, durable);
 }
 
 Status ReplicaStore::store_hint(NodeIndex target, const ObjectKey& key, const Object& incoming) {
+  // A fallback holds hints for the primary it stands in for, never for itself.
+  DOPPEL_ASSERT(target != self_);
   const auto* held = log_->hints_for(target);
   const StoredObject* prev = nullptr;
   if (held != nullptr) {

@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "components/dvv/clock/object_clock.h"
 #include "components/dvv/store/bucket_props.h"
@@ -67,6 +69,7 @@ class ReplicaStore {
   Status store(const KeyLock& lock, const ObjectKey& key, const Object& object, bool durable);
   // The replica ids of the key's primaries ("n<index>") under n_val.
   std::vector<ReplicaId> primary_ids(const ObjectKey& key, std::uint32_t n_val) const;
+  ReplicaId self_id() const { return "n" + std::to_string(self_); }
   void check_update(const ObjectKey& key, const Write& write, const BucketProps& p,
                     const Object& base, const Object& updated) const;
 
