@@ -51,10 +51,11 @@ Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, co
                                            std::to_string(config_.siblings_max) + " siblings");
   }
   check_update(key, write, p, base, updated);
-  // What a store leaves is never more than siblings_max siblings (a replica's
-  // sync_in may: merging two replicas' concurrent siblings is not refused).
-  DOPPEL_ASSERT(updated.sibling_count() <= config_.siblings_max);
   if (Status s = store(lock, key, updated, durable); !s) return s.error();
+  // What the coordinator's store leaves keeps at most siblings_max siblings
+  // (a replica's sync_in may keep more: merging two replicas' concurrent
+  // siblings is never refused).
+  DOPPEL_ASSERT(log_->find(key)->object.sibling_count() <= config_.siblings_max);
   return updated;
 }
 
@@ -137,9 +138,16 @@ Status ReplicaStore::store_hint(NodeIndex target, const ObjectKey& key, const Ob
 }
 
 Result<bool> ReplicaStore::reap(const ObjectKey& key, const Object& tombstone) {
+  // Under the key's lock like every change of an object: the removal's
+  // append may wait for a compaction, and a sync_in of a newer object must
+  // not land in between and be removed with the tombstone.
+  KeyLock lock(locks_, key);
   const StoredObject* s = log_->find(key);
   if (s == nullptr || !(s->object == tombstone) || !all_tombstones(s->object)) return false;
+  DOPPEL_ASSERT_MSG(locks_.held(key), "a tombstone reaped without its key's lock");
   if (Status st = log_->remove(key, true); !st) return st.error();
+  // Nothing wrote the key while the removal waited: the writers hold the lock.
+  DOPPEL_ASSERT(log_->find(key) == nullptr);
   return true;
 }
 
@@ -147,7 +155,15 @@ Status ReplicaStore::store(const KeyLock& lock, const ObjectKey& key, const Obje
                            bool durable) {
   DOPPEL_ASSERT(lock.key() == key);
   DOPPEL_ASSERT_MSG(locks_.held(key), "a read-modify-write of an object without its key's lock");
-  return log_->put(key, object, durable);
+  if (Status s = log_->put(key, object, durable); !s) return s;
+  // The store is what the key holds now: every writer of an object holds its
+  // key's lock, so none wrote while the append waited (compaction, disk).
+  const StoredObject* stored = log_->find(key);
+  DOPPEL_ASSERT(stored != nullptr);
+  DOPPEL_ASSERT(stored->object == object);
+  // The log took it, so it fits a record (and a reply that carries it, a frame).
+  DOPPEL_ASSERT(stored->encoded_bytes < ObjectLog::kRecordBytesMax);
+  return {};
 }
 
 }  // namespace doppel::dvv

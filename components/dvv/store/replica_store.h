@@ -11,8 +11,10 @@
 //              a coordinator's copy pruned as Riak 0.13 did (vv only);
 //   reap()     dropping a tombstone that is still exactly the one reaped.
 //
-// update() and sync_in() are read-modify-writes under the key's lock
-// (key_locks.h); store() checks that the lock is held.
+// Each is a read-modify-write under the key's lock (key_locks.h); store()
+// checks that the lock is held and that what it stored is what the key
+// holds when the append returns. (Hints are not under key locks: see
+// store_hint.)
 //
 // merge() is sync() plus what to do when a bucket's clock kind changed under
 // its objects: the object of the bucket's current kind wins.
@@ -60,6 +62,8 @@ class ReplicaStore {
   Status sync_in(const ObjectKey& key, const Object& incoming, bool durable,
                  std::optional<std::int64_t> prune_at);
   // Merges `incoming` into the hint held for `target` (a primary that was down).
+  // Not under a key lock, as before the split: a merge read before the
+  // append's compaction gate may be stale by the time the hint is applied.
   Status store_hint(NodeIndex target, const ObjectKey& key, const Object& incoming);
   // Drops the object of `key` if it is exactly `tombstone` and only
   // tombstones; false (and nothing done) otherwise.
