@@ -1,0 +1,95 @@
+#pragma once
+// The request paths, as the node that a client asked runs them:
+//
+//  - GET: ask the key's preference list (primaries that are up, a fallback
+//    for each that is down); answer once r replies (pr of them from
+//    primaries) are in, merged with the clock's sync; then, once the others
+//    answered or the deadline passed, repair the replicas that were behind
+//    (read repair);
+//  - PUT: the coordinator is a primary (a node that is not forwards the PUT
+//    to the first primary that is up, as the paper describes); it updates
+//    the clock with the client's context -- durably, before anyone sees the
+//    new dot -- and sends the result to the rest of the preference list;
+//    the client is answered after w acks, dw of them durable, pw from
+//    primaries (the coordinator's own write counts as one of each);
+//  - DELETE: a tombstone written like a PUT (without a context: with what a
+//    GET finds now, as Riak), handed to the reaper once every replica has it.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "components/dvv/clock/object_clock.h"
+#include "components/dvv/store/object_log.h"
+#include "components/dvv/store/peers.h"
+#include "components/dvv/store/props_table.h"
+#include "components/dvv/store/reaper.h"
+#include "components/dvv/store/replica_client.h"
+#include "components/dvv/store/replica_store.h"
+#include "components/dvv/store/requests.h"
+#include "components/dvv/store/ring.h"
+#include "components/dvv/settings.h"
+#include "components/dvv/store/sibling.h"
+#include "runtime/channel.h"
+#include "runtime/runtime.h"
+
+namespace doppel::dvv {
+
+class Coordinator {
+ public:
+  Coordinator(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self, Peers& peers,
+              const PropsTable& props, ReplicaStore& store, ReplicaClient& replicas,
+              Reaper& reaper);
+  Coordinator(const Coordinator&) = delete;
+  Coordinator& operator=(const Coordinator&) = delete;
+
+  Result<GetReply> get(const ObjectKey& key, const RequestOptions& o);
+  Result<PutReply> put(const ObjectKey& key, Sibling value, std::optional<std::string> context,
+                       const RequestOptions& o);
+  Result<PutReply> remove(const ObjectKey& key, std::optional<std::string> context,
+                          const RequestOptions& o);
+  // A PUT this node coordinates (a primary of the key): from put(), or
+  // forwarded by a node that is not a primary.
+  Result<PutReply> coordinate(const ObjectKey& key, Sibling value,
+                              std::optional<std::string> context, const RequestOptions& o);
+
+ private:
+  using Seen = std::vector<std::pair<NodeIndex, Object>>;  // replicas' objects as read
+  struct ReadReply {
+    NodeIndex node;
+    bool primary;
+    Result<Object> object;
+  };
+  struct Ack {
+    bool ok, durable, primary;
+  };
+
+  Result<PutReply> forward(const ObjectKey& key, const Sibling& value,
+                           const std::optional<std::string>& context, const RequestOptions& o,
+                           const std::vector<NodeIndex>& primaries);
+  Result<Write> make_write(const Sibling& value, const std::optional<std::string>& context_bytes,
+                           const RequestOptions& o, const BucketProps& p);
+  Result<PutReply> replicate(const ObjectKey& key, const Object& updated, bool tombstone,
+                             const BucketProps& p, const RequestOptions& o, PutReply out);
+  void repair_when_answered(const ObjectKey& key, ClockKind kind, Object merged, Seen seen,
+                            std::shared_ptr<Channel<ReadReply>> replies, std::size_t expected,
+                            Instant deadline, std::size_t answered);
+  void read_repair(const ObjectKey& key, const Object& merged, const Seen& seen, bool one_kind);
+  std::vector<Replica> preference_list(const ObjectKey& key, std::uint32_t n_val) const;
+
+  Runtime& rt_;
+  const DvvSettings& config_;
+  const Ring& ring_;
+  NodeIndex self_;
+  std::string self_id_;  // the DVV replica id: the node's name
+  Peers& peers_;
+  const PropsTable& props_;
+  ReplicaStore& store_;
+  ReplicaClient& replicas_;
+  Reaper& reaper_;
+  std::uint64_t dots_ = 0;  // bug_dot_per_write
+};
+
+}  // namespace doppel::dvv

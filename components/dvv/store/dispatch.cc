@@ -1,0 +1,135 @@
+#include "components/dvv/store/dispatch.h"
+
+#include "components/dvv/store/anti_entropy.h"
+#include "components/dvv/store/coordinator.h"
+#include "components/dvv/store/messages.h"
+#include "components/dvv/store/props_table.h"
+#include "components/dvv/store/replica_store.h"
+#include "runtime/assert.h"
+
+namespace doppel::dvv {
+
+namespace {
+constexpr std::size_t kVarintBytesMax = 10;  // a 64-bit LEB128 varint
+}  // namespace
+
+// A log record fits a frame, so a reply that carries a stored object (and is
+// smaller than the object's record) can travel.
+static_assert(ObjectLog::kRecordBytesMax <= RpcServer::kFrameBytesMax);
+
+RpcDispatch::RpcDispatch(Runtime& rt, const Ring& ring, ReplicaStore& store,
+                         Coordinator& coordinator, AntiEntropy& anti_entropy, PropsTable& props)
+    : rt_(rt),
+      ring_(ring),
+      store_(store),
+      coordinator_(coordinator),
+      anti_entropy_(anti_entropy),
+      props_(props) {}
+
+Result<std::string> RpcDispatch::handle(RpcKind kind, std::string_view payload) {
+  switch (kind) {
+    case RpcKind::ping:
+      return std::string();
+    case RpcKind::get:
+      return get(payload);
+    case RpcKind::put:
+      return put(payload);
+    case RpcKind::coordinate:
+      return coordinate(payload);
+    case RpcKind::repair:
+      return repair(payload);
+    case RpcKind::reap:
+      return reap(payload);
+    case RpcKind::aae_segments:
+      return aae_segments(payload);
+    case RpcKind::aae_keys:
+      return aae_keys(payload);
+    case RpcKind::props:
+      return props(payload);
+  }
+  return make_error(Errc::protocol, "unknown request");
+}
+
+Result<std::string> RpcDispatch::get(std::string_view payload) {
+  WireReader r(payload);
+  const ObjectKey key = read_key(r);
+  if (!r.done()) return make_error(Errc::protocol, "get");
+  const StoredObject* s = store_.log().find(key);
+  std::string reply = encode_get_reply(s ? &s->object : nullptr);
+  // An object the log holds fits a log record with its key around it, so
+  // the reply that carries it is smaller than a record.
+  DOPPEL_ASSERT(reply.size() < ObjectLog::kRecordBytesMax);
+  return reply;
+}
+
+Result<std::string> RpcDispatch::put(std::string_view payload) {
+  // buggify: a replica too busy to take the write; the coordinator must
+  // count it as a missing ack, not as a success.
+  if (buggify(rt_)) return make_error(Errc::io_error, "replica busy (buggify)");
+  auto q = decode_store_request(payload);
+  if (!q) return q.error();
+  Status s;
+  if (q->hinted) {
+    s = store_.store_hint(q->target, q->key, *q->object);
+  } else {
+    s = store_.sync_in(
+        q->key, *q->object, true,
+        q->prune_at_s > 0 ? std::optional<std::int64_t>(q->prune_at_s) : std::nullopt);
+  }
+  if (!s) return s.error();
+  return std::string(1, '\1');  // durable
+}
+
+Result<std::string> RpcDispatch::coordinate(std::string_view payload) {
+  auto q = decode_coordinate_request(payload);
+  if (!q) return q.error();
+  auto reply =
+      coordinator_.coordinate(q->key, std::move(q->value), std::move(q->context), q->options);
+  if (!reply) return reply.error();
+  return encode_put_reply(*reply);
+}
+
+Result<std::string> RpcDispatch::repair(std::string_view payload) {
+  auto q = decode_keyed_object(payload, "repair");
+  if (!q) return q.error();
+  if (Status s = store_.sync_in(q->key, *q->object, false, std::nullopt); !s) return s.error();
+  return std::string();
+}
+
+Result<std::string> RpcDispatch::reap(std::string_view payload) {
+  auto q = decode_keyed_object(payload, "reap");
+  if (!q) return q.error();
+  auto reaped = store_.reap(q->key, *q->object);
+  if (!reaped) return reaped.error();
+  return std::string(1, *reaped ? '\1' : '\0');
+}
+
+Result<std::string> RpcDispatch::aae_segments(std::string_view payload) {
+  WireReader r(payload);
+  const auto partition = static_cast<std::uint32_t>(r.varint());
+  if (!r.done() || partition >= ring_.partitions())
+    return make_error(Errc::protocol, "aae_segments");
+  const std::vector<std::uint64_t> hashes = anti_entropy_.segment_hashes(partition);
+  DOPPEL_ASSERT(hashes.size() == kAaeSegments);
+  WireWriter w;
+  for (std::uint64_t h : hashes) w.varint(h);
+  DOPPEL_ASSERT(w.str().size() <= kAaeSegments * kVarintBytesMax);
+  return w.take();
+}
+
+Result<std::string> RpcDispatch::aae_keys(std::string_view payload) {
+  WireReader r(payload);
+  const auto partition = static_cast<std::uint32_t>(r.varint());
+  const auto segment = r.varint();
+  if (!r.done()) return make_error(Errc::protocol, "aae_keys");
+  return anti_entropy_.segment_keys(partition, segment);
+}
+
+Result<std::string> RpcDispatch::props(std::string_view payload) {
+  auto theirs = decode_props(payload);
+  if (!theirs) return theirs.error();
+  props_.merge(*theirs);
+  return props_.encoded();
+}
+
+}  // namespace doppel::dvv

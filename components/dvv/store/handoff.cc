@@ -1,0 +1,51 @@
+#include "components/dvv/store/handoff.h"
+
+#include <utility>
+#include <vector>
+
+#include "runtime/assert.h"
+
+namespace doppel::dvv {
+
+Handoff::Handoff(Runtime& rt, const DvvSettings& config, NodeIndex self, Peers& peers,
+                 ReplicaStore& store, ReplicaClient& replicas)
+    : rt_(rt), config_(config), self_(self), peers_(peers), store_(store), replicas_(replicas) {}
+
+void Handoff::loop(const bool& stopping) {
+  while (!stopping) {
+    rt_.sleep(config_.handoff_interval);
+    if (config_.bug_no_repair) continue;  // planted: hints are kept, never handed off
+    for (NodeIndex target : store_.log().hint_targets()) hand_off(target);
+    (void)store_.log().maybe_compact(buggify(rt_));  // buggify: compact now, whatever the sizes
+  }
+}
+
+void Handoff::hand_off(NodeIndex target) {
+  // Hints are for the primaries a fallback stood in for, never for itself.
+  DOPPEL_ASSERT(target != self_);
+  if (!peers_.up(target)) return;
+  ObjectLog& log = store_.log();
+  const auto* hints = log.hints_for(target);
+  if (hints == nullptr) return;
+  // Copy the keys: the map changes as hints are handed off.
+  std::vector<std::pair<ObjectKey, Object>> batch;
+  for (const auto& [k, s] : *hints) {
+    batch.emplace_back(k, s.object);
+    if (batch.size() >= kHandoffBatchMax) break;
+  }
+  DOPPEL_ASSERT(!batch.empty());  // the log keeps no empty hint map
+  DOPPEL_ASSERT(batch.size() <= kHandoffBatchMax);
+  for (auto& [key, object] : batch) {
+    if (!replicas_.repair(target, key, object, config_.request_timeout)) return;
+    // Only if nothing newer arrived meanwhile.
+    const auto* now_held = log.hints_for(target);
+    if (now_held == nullptr) return;
+    auto it = now_held->find(key);
+    if (it != now_held->end() && it->second.object == object) {
+      (void)log.remove_hint(target, key);
+      rt_.record(Event("DvvHandoff").detail("to", target).detail("key", key.key));
+    }
+  }
+}
+
+}  // namespace doppel::dvv

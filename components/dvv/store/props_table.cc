@@ -1,0 +1,100 @@
+#include "components/dvv/store/props_table.h"
+
+#include <cstring>
+
+#include "components/dvv/store/wire.h"
+#include "runtime/assert.h"
+
+namespace doppel::dvv {
+
+using namespace std::chrono_literals;
+
+PropsTable::PropsTable(Runtime& rt, const DvvSettings& config, Peers& peers)
+    : rt_(rt), config_(config), peers_(peers) {}
+
+BucketProps PropsTable::get(const std::string& bucket) const {
+  auto it = props_.find(bucket);
+  return it == props_.end() ? BucketProps{} : it->second;
+}
+
+Status PropsTable::set(const std::string& bucket, BucketProps p) {
+  // A precondition: the HTTP layer's props_from_json checked the values.
+  DOPPEL_ASSERT(p.n_val >= 1 && p.n_val <= BucketProps::kNValMax);
+  const std::uint64_t before = get(bucket).version;
+  p.version = std::max(p.version, before + 1);
+  DOPPEL_ASSERT(p.version > before);  // a change always wins over what it replaces
+  props_[bucket] = p;
+  if (Status s = save(); !s) return s;
+  const std::string payload = encode_props(props_);
+  for (NodeIndex n = 0; n < peers_.size(); ++n) {
+    if (n != peers_.self()) {
+      rt_.spawn("dvv-props",
+                [this, n, payload] { (void)peers_.at(n).call(RpcKind::props, payload, 1s); });
+    }
+  }
+  return {};
+}
+
+void PropsTable::merge(const std::map<std::string, BucketProps>& theirs) {
+  bool changed = false;
+  for (auto& [bucket, p] : theirs) {
+    if (p.version > get(bucket).version) {
+      props_[bucket] = p;
+      changed = true;
+    }
+  }
+  if (changed) (void)save();
+}
+
+Status PropsTable::save() {
+  // Written new, synced, renamed over, directory synced: never half a file.
+  auto f = rt_.fs().open("props.tmp", OpenOptions{.create = true, .truncate = true});
+  if (!f) return f.error();
+  const std::string bytes = encode_props(props_);
+  WireWriter w;
+  const std::uint32_t crc = crc32c(bytes);
+  w.str().append(reinterpret_cast<const char*>(&crc), 4);
+  w.str() += bytes;
+  if (Status s = (*f)->pwrite(w.str(), 0); !s) return s;
+  if (Status s = (*f)->datasync(); !s) return s;
+  if (Status s = rt_.fs().rename("props.tmp", "props"); !s) return s;
+  return rt_.fs().sync_dir("");
+}
+
+Status PropsTable::load() {
+  auto f = rt_.fs().open("props", OpenOptions{});
+  if (!f) return f.code() == Errc::not_found ? Status{} : Status(f.error());
+  auto size = (*f)->size();
+  if (!size) return size.error();
+  std::string bytes(*size, '\0');
+  auto n = (*f)->pread(bytes, 0);
+  if (!n) return n.error();
+  if (bytes.size() < 4) return {};
+  std::uint32_t crc;
+  std::memcpy(&crc, bytes.data(), 4);
+  if (crc32c(std::string_view(bytes).substr(4)) != crc) {
+    rt_.record(Event("DvvPropsCorrupt"));  // peers will gossip them back
+    return {};
+  }
+  auto decoded = decode_props(std::string_view(bytes).substr(4));
+  if (decoded) props_ = std::move(*decoded);
+  return {};
+}
+
+void PropsTable::gossip_loop(const bool& stopping) {
+  while (!stopping) {
+    rt_.sleep(config_.gossip_interval);
+    if (peers_.size() < 2) continue;
+    NodeIndex n = static_cast<NodeIndex>(rt_.random().below(peers_.size() - 1));
+    if (n >= peers_.self()) ++n;
+    DOPPEL_ASSERT(n != peers_.self());
+    DOPPEL_ASSERT(n < peers_.size());
+    auto reply = peers_.at(n).call(RpcKind::props, encode_props(props_), 1s);
+    if (!reply) continue;
+    auto theirs = decode_props(*reply);
+    if (!theirs) continue;
+    merge(*theirs);
+  }
+}
+
+}  // namespace doppel::dvv

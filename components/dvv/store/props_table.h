@@ -1,0 +1,49 @@
+#pragma once
+// This node's bucket properties (bucket_props.h) and how they spread: a
+// change made here is saved, then pushed to every other node; every
+// gossip_interval the node swaps its whole table with one other node picked
+// at random; for each bucket the higher version wins. The table is saved
+// whole (written new, synced, renamed over) whenever it changes, and loaded
+// at boot; a damaged file is dropped (the peers gossip the props back).
+//
+// Pushes and gossip are props gossip, not maintenance of objects: they sit
+// with the table they spread.
+
+#include <map>
+#include <string>
+
+#include "components/dvv/store/bucket_props.h"
+#include "components/dvv/store/peers.h"
+#include "components/dvv/settings.h"
+#include "runtime/runtime.h"
+
+namespace doppel::dvv {
+
+class PropsTable {
+ public:
+  PropsTable(Runtime& rt, const DvvSettings& config, Peers& peers);
+  PropsTable(const PropsTable&) = delete;
+  PropsTable& operator=(const PropsTable&) = delete;
+
+  // The defaults for a bucket nobody set.
+  BucketProps get(const std::string& bucket) const;
+  // A newer version of `bucket`'s props: saved, then pushed to every other node.
+  Status set(const std::string& bucket, BucketProps props);
+  // Takes the buckets whose version in `theirs` is newer; saves if any.
+  void merge(const std::map<std::string, BucketProps>& theirs);
+  std::string encoded() const { return encode_props(props_); }
+
+  Status load();
+  // Swaps tables with one other node each gossip_interval until `stopping`.
+  void gossip_loop(const bool& stopping);
+
+ private:
+  Status save();
+
+  Runtime& rt_;
+  const DvvSettings& config_;
+  Peers& peers_;
+  std::map<std::string, BucketProps> props_;
+};
+
+}  // namespace doppel::dvv

@@ -1,0 +1,33 @@
+#include "components/dvv/store/reaper.h"
+
+#include "runtime/assert.h"
+
+namespace doppel::dvv {
+
+Reaper::Reaper(Runtime& rt, const DvvSettings& config, const Ring& ring, const PropsTable& props,
+               ReplicaClient& replicas)
+    : rt_(rt), config_(config), ring_(ring), props_(props), replicas_(replicas) {}
+
+void Reaper::schedule(const ObjectKey& key, const Object& tombstone) {
+  rt_.spawn("dvv-reap", [this, key, tombstone] { reap(key, tombstone); });
+}
+
+void Reaper::reap(const ObjectKey& key, const Object& tombstone) {
+  rt_.sleep(config_.reap_delay);
+  const BucketProps p = props_.get(key.bucket);
+  // Every primary must still hold exactly this tombstone; otherwise keep it.
+  const auto primaries = ring_.primaries(ring_.partition_of(key.bucket, key.key), p.n_val);
+  DOPPEL_ASSERT(!primaries.empty());
+  std::size_t holding = 0;
+  for (NodeIndex n : primaries) {
+    auto o = replicas_.read(n, key, config_.request_timeout);
+    if (!o || !(*o == tombstone)) return;
+    ++holding;
+  }
+  // A tombstone is reaped only when every primary holds exactly it.
+  DOPPEL_ASSERT(holding == primaries.size());
+  for (NodeIndex n : primaries) replicas_.reap(n, key, tombstone, config_.request_timeout);
+  rt_.record(Event("DvvTombstoneReaped").detail("key", key.key));
+}
+
+}  // namespace doppel::dvv

@@ -1,0 +1,169 @@
+#include "components/dvv/store/replica_store.h"
+
+#include "components/dvv/store/object_checks.h"
+#include "runtime/assert.h"
+
+namespace doppel::dvv {
+
+ReplicaStore::ReplicaStore(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self,
+                           const PropsTable& props)
+    : rt_(rt), config_(config), ring_(ring), self_(self), props_(props), locks_(rt) {}
+
+Status ReplicaStore::open() {
+  DOPPEL_ASSERT(log_ == nullptr);
+  auto log = ObjectLog::open(rt_, rt_.fs(), "objects.log", [this](const ObjectKey& k) {
+    return ring_.partition_of(k.bucket, k.key);
+  });
+  if (!log) return log.error();
+  log_ = std::move(*log);
+  return {};
+}
+
+Object ReplicaStore::merge(const ObjectKey& key, const Object& a, const Object& b) {
+  if (a.kind() == b.kind()) {
+    Object out = sync(a, b);
+    // Counters never go backwards when merging: the merge's history holds both.
+    DOPPEL_ASSERT(history_covers(out, a));
+    DOPPEL_ASSERT(history_covers(out, b));
+    return out;
+  }
+  const ClockKind want = props_.get(key.bucket).clock;
+  rt_.record(
+      Event("DvvClockKindMismatch").detail("key", key.key).detail("want", clock_kind_name(want)));
+  return a.kind() == want ? a : b;
+}
+
+Object ReplicaStore::read(const ObjectKey& key, ClockKind kind) const {
+  const StoredObject* s = log_->find(key);
+  return s && s->object.kind() == kind ? s->object : Object::empty(kind);
+}
+
+Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, const BucketProps& p,
+                                    bool durable) {
+  KeyLock lock(locks_, key);
+  const StoredObject* local = log_->find(key);
+  const bool usable = local != nullptr && local->object.kind() == p.clock;
+  const Object base = usable ? local->object : Object::empty(p.clock);
+  Object updated = dvv::put(base, write, ClockOptions{p.clock, {}});
+  if (!p.allow_mult) updated = last_write_wins(updated);
+  if (updated.sibling_count() > config_.siblings_max) {
+    return make_error(Errc::too_large, "the key would keep more than " +
+                                           std::to_string(config_.siblings_max) + " siblings");
+  }
+  check_update(key, write, p, base, updated);
+  if (Status s = store(lock, key, updated, durable); !s) return s.error();
+  // What the coordinator's store leaves keeps at most siblings_max siblings
+  // (a replica's sync_in may keep more: merging two replicas' concurrent
+  // siblings is never refused).
+  DOPPEL_ASSERT(log_->find(key)->object.sibling_count() <= config_.siblings_max);
+  return updated;
+}
+
+// The coordinator's update against what it was based on (`base`: the stored
+// object, or an empty one).
+void ReplicaStore::check_update(const ObjectKey& key, const Write& write, const BucketProps& p,
+                                const Object& base, const Object& updated) const {
+  DOPPEL_ASSERT(updated.kind() == p.clock);
+  DOPPEL_ASSERT(updated.sibling_count() >= 1);
+  // The update adds no clock id but the writer's own: the coordinator's
+  // (dvvset) or the client's (vv).
+  std::vector<std::string> allowed = clock_ids(base);
+  if (write.context) {
+    for (std::string& id : clock_ids(*write.context)) allowed.push_back(std::move(id));
+  }
+  allowed.push_back(p.clock == ClockKind::dvvset ? write.coordinator : write.client_id);
+  DOPPEL_ASSERT_MSG(ids_within(clock_ids(updated), allowed), "a PUT added a foreign clock id");
+  if (p.clock == ClockKind::vv) {
+    // vv::put may prune, but never lowers a counter it keeps.
+    DOPPEL_ASSERT(kept_counters_not_behind(updated, base));
+    return;
+  }
+  DOPPEL_ASSERT(history_covers(updated, base));
+  // A dot is never reused by this node's coordinator for a key: the new one
+  // is above every dot of this id in the stored history (which never goes
+  // backwards: history_covers in merge() and sync_in(), and the object is
+  // durable before the dot leaves) and in the client's context.
+  const std::uint64_t minted = dot_counter(updated, write.coordinator);
+  DOPPEL_ASSERT_MSG(minted > dot_counter(base, write.coordinator), "a dot handed out twice");
+  if (write.context) DOPPEL_ASSERT(minted > dot_counter(*write.context, write.coordinator));
+  // DVVSet's bound: a clock holds at most n_val ids, because only primaries
+  // coordinate and each adds only its own id. Checked where its premises
+  // hold here: this node is a primary under this node's props, and the
+  // stored clock and the context name only primaries (a context is a
+  // client's bytes; props may change n_val; a planted bug mints other ids).
+  const std::vector<ReplicaId> primaries = primary_ids(key, p.n_val);
+  const bool premises = ids_within({self_id()}, primaries) && write.coordinator == self_id() &&
+                        ids_within(clock_ids(base), primaries) &&
+                        (!write.context || ids_within(clock_ids(*write.context), primaries));
+  if (premises) DOPPEL_ASSERT(updated.clock_entry_count() <= p.n_val);
+}
+
+std::vector<ReplicaId> ReplicaStore::primary_ids(const ObjectKey& key, std::uint32_t n_val) const {
+  std::vector<ReplicaId> out;
+  for (NodeIndex n : ring_.primaries(ring_.partition_of(key.bucket, key.key), n_val)) {
+    out.push_back("n" + std::to_string(n));
+  }
+  DOPPEL_ASSERT(out.size() <= n_val);
+  return out;
+}
+
+Status ReplicaStore::sync_in(const ObjectKey& key, const Object& incoming, bool durable,
+                             std::optional<std::int64_t> prune_at) {
+  KeyLock lock(locks_, key);
+  const StoredObject* local = log_->find(key);
+  Object merged = local ? merge(key, local->object, incoming) : incoming;
+  if (prune_at) merged = prune(merged, *prune_at, ClockOptions{merged.kind(), {}});
+  if (local && local->object == merged) return {};
+  if (local && local->object.kind() == merged.kind()) {
+    // Counters never go backwards when a replica syncs an object in (a
+    // pruned vv clock drops entries, but lowers none it keeps).
+    if (merged.kind() == ClockKind::dvvset) DOPPEL_ASSERT(history_covers(merged, local->object));
+    DOPPEL_ASSERT(kept_counters_not_behind(merged, local->object));
+  }
+  // The vv baseline's bound (object_checks.h); DVVSet needs no pruning.
+  if (prune_at) DOPPEL_ASSERT(within_prune_bound(merged, *prune_at, VvPruneOptions{}));
+  return store(lock, key, merged, durable);
+}
+
+Status ReplicaStore::store_hint(NodeIndex target, const ObjectKey& key, const Object& incoming) {
+  // A fallback holds hints for the primary it stands in for, never for itself.
+  DOPPEL_ASSERT(target != self_);
+  const auto* held = log_->hints_for(target);
+  const StoredObject* prev = nullptr;
+  if (held != nullptr) {
+    auto it = held->find(key);
+    if (it != held->end()) prev = &it->second;
+  }
+  return log_->put_hint(target, key, prev ? merge(key, prev->object, incoming) : incoming);
+}
+
+Result<bool> ReplicaStore::reap(const ObjectKey& key, const Object& tombstone) {
+  // Under the key's lock like every change of an object: the removal's
+  // append may wait for a compaction, and a sync_in of a newer object must
+  // not land in between and be removed with the tombstone.
+  KeyLock lock(locks_, key);
+  const StoredObject* s = log_->find(key);
+  if (s == nullptr || !(s->object == tombstone) || !all_tombstones(s->object)) return false;
+  DOPPEL_ASSERT_MSG(locks_.held(key), "a tombstone reaped without its key's lock");
+  if (Status st = log_->remove(key, true); !st) return st.error();
+  // Nothing wrote the key while the removal waited: the writers hold the lock.
+  DOPPEL_ASSERT(log_->find(key) == nullptr);
+  return true;
+}
+
+Status ReplicaStore::store(const KeyLock& lock, const ObjectKey& key, const Object& object,
+                           bool durable) {
+  DOPPEL_ASSERT(lock.key() == key);
+  DOPPEL_ASSERT_MSG(locks_.held(key), "a read-modify-write of an object without its key's lock");
+  if (Status s = log_->put(key, object, durable); !s) return s;
+  // The store is what the key holds now: every writer of an object holds its
+  // key's lock, so none wrote while the append waited (compaction, disk).
+  const StoredObject* stored = log_->find(key);
+  DOPPEL_ASSERT(stored != nullptr);
+  DOPPEL_ASSERT(stored->object == object);
+  // The log took it, so it fits a record (and a reply that carries it, a frame).
+  DOPPEL_ASSERT(stored->encoded_bytes < ObjectLog::kRecordBytesMax);
+  return {};
+}
+
+}  // namespace doppel::dvv

@@ -1,0 +1,89 @@
+#pragma once
+// This node's replicas: the objects of the keys it is a replica of, and the
+// hints it holds for primaries that were down, all in its object log
+// (object_log.h). The changes of an object:
+//
+//   update()   the coordinator's PUT: the next dot of this node on the stored
+//              object, durable (unless a planted bug says otherwise) before
+//              it returns, so the dot is never handed out again, even after
+//              a crash;
+//   sync_in()  a replica taking another's object: sync(local, incoming), for
+//              a coordinator's copy pruned as Riak 0.13 did (vv only);
+//   reap()     dropping a tombstone that is still exactly the one reaped.
+//
+// Each is a read-modify-write under the key's lock (key_locks.h); store()
+// checks that the lock is held and that what it stored is what the key
+// holds when the append returns. (Hints are not under key locks: see
+// store_hint.)
+//
+// merge() is sync() plus what to do when a bucket's clock kind changed under
+// its objects: the object of the bucket's current kind wins.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "components/dvv/clock/object_clock.h"
+#include "components/dvv/store/bucket_props.h"
+#include "components/dvv/store/key_locks.h"
+#include "components/dvv/store/object_log.h"
+#include "components/dvv/store/props_table.h"
+#include "components/dvv/store/ring.h"
+#include "components/dvv/settings.h"
+#include "components/dvv/store/sibling.h"
+#include "runtime/runtime.h"
+
+namespace doppel::dvv {
+
+class ReplicaStore {
+ public:
+  ReplicaStore(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self,
+               const PropsTable& props);
+  ReplicaStore(const ReplicaStore&) = delete;
+  ReplicaStore& operator=(const ReplicaStore&) = delete;
+
+  // Opens the log and replays it.
+  Status open();
+  const ObjectLog& log() const { return *log_; }
+  ObjectLog& log() { return *log_; }
+
+  Object merge(const ObjectKey& key, const Object& a, const Object& b);
+  // This node's replica of `key` as an object of `kind`: empty when there is
+  // none, or when it is of the other kind (the bucket's clock kind changed).
+  Object read(const ObjectKey& key, ClockKind kind) const;
+
+  // The coordinator's read-modify-write: put(stored, write) under bucket
+  // props `p`, last write wins unless allow_mult; refused (too_large) if it
+  // would keep more than siblings_max siblings. Returns the stored object.
+  Result<Object> update(const ObjectKey& key, const Write& write, const BucketProps& p,
+                        bool durable);
+  Status sync_in(const ObjectKey& key, const Object& incoming, bool durable,
+                 std::optional<std::int64_t> prune_at);
+  // Merges `incoming` into the hint held for `target` (a primary that was down).
+  // Not under a key lock, as before the split: a merge read before the
+  // append's compaction gate may be stale by the time the hint is applied.
+  Status store_hint(NodeIndex target, const ObjectKey& key, const Object& incoming);
+  // Drops the object of `key` if it is exactly `tombstone` and only
+  // tombstones; false (and nothing done) otherwise.
+  Result<bool> reap(const ObjectKey& key, const Object& tombstone);
+
+ private:
+  Status store(const KeyLock& lock, const ObjectKey& key, const Object& object, bool durable);
+  // The replica ids of the key's primaries ("n<index>") under n_val.
+  std::vector<ReplicaId> primary_ids(const ObjectKey& key, std::uint32_t n_val) const;
+  ReplicaId self_id() const { return "n" + std::to_string(self_); }
+  void check_update(const ObjectKey& key, const Write& write, const BucketProps& p,
+                    const Object& base, const Object& updated) const;
+
+  Runtime& rt_;
+  const DvvSettings& config_;
+  const Ring& ring_;
+  NodeIndex self_;
+  const PropsTable& props_;
+  std::unique_ptr<ObjectLog> log_;
+  KeyLocks locks_;
+};
+
+}  // namespace doppel::dvv

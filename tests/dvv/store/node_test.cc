@@ -1,0 +1,128 @@
+// The store's node as a whole, in the simulator, on the paths the scenarios'
+// workloads never take: DELETE and tombstone reaping. A fired assertion
+// fails the world (property "assertion"), so these also run the reap path's
+// assertions (every primary held exactly the tombstone; the reap under its
+// key's lock; what a store leaves is what it stored).
+
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "components/dvv/store/node.h"
+#include "sim/world.h"
+
+using namespace doppel;
+using namespace doppel::dvv;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::uint32_t kNodes = 3;
+
+// Three dvv nodes, every one a primary of every key (n_val 3), up and
+// pinging each other; `nodes` points at each node's DvvNode.
+std::vector<sim::NodeId> boot_cluster(sim::World& world, std::vector<DvvNode*>& nodes) {
+  std::vector<Endpoint> peers;
+  for (std::uint32_t i = 0; i < kNodes; ++i) peers.push_back(Endpoint{"dvv" + std::to_string(i), 8087});
+  nodes.assign(kNodes, nullptr);
+  std::vector<sim::NodeId> ids;
+  for (std::uint32_t i = 0; i < kNodes; ++i) {
+    NodeConfig c;
+    c.name = "dvv" + std::to_string(i);
+    c.node_id = i;
+    c.component = "dvv";
+    c.listen = Endpoint{c.name, 8098};
+    c.peers = peers;
+    DvvSettings settings;
+    settings.partitions = 8;
+    sim::SimBootFn boot = [&nodes, i, c, settings](Runtime& rt) -> Result<std::unique_ptr<Service>> {
+      auto node = std::make_unique<DvvNode>(rt, c, settings);
+      if (Status s = node->start(); !s) return s.error();
+      nodes[i] = node.get();
+      return std::unique_ptr<Service>(std::move(node));
+    };
+    ids.push_back(world.add_node(sim::NodeSpec{c.name, 1, false, boot}));
+  }
+  world.run_for(3s);  // booted, and each has seen the others answer a ping
+  for (DvvNode* n : nodes) REQUIRE(n != nullptr);
+  return ids;
+}
+
+void on_node(sim::World& world, sim::NodeId n, const std::function<void(Runtime&)>& body) {
+  bool done = false;
+  world.spawn(n, 0, "test", [&] {
+    body(world.runtime(n));
+    done = true;
+  });
+  world.run_until(world.now() + std::chrono::seconds(60), [&] { return done; });
+  REQUIRE(done);
+}
+
+Sibling value(std::string body) {
+  Sibling s;
+  s.body = std::move(body);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("dvv node: a DELETE every replica acked is reaped from every primary", "[sim]") {
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    sim::World world(sim::WorldOptions{seed});
+    std::vector<DvvNode*> nodes;
+    const auto ids = boot_cluster(world, nodes);
+    const ObjectKey key{"b", "k"};
+    RequestOptions all;
+    all.w = kNodes;  // every replica acks: the coordinator hands the tombstone to the reaper
+    on_node(world, ids[seed % kNodes], [&](Runtime&) {
+      DvvNode& n = *nodes[seed % kNodes];
+      REQUIRE(n.put(key, value("one"), std::nullopt, all).ok());
+      REQUIRE(n.remove(key, std::nullopt, all).ok());
+    });
+    world.run_for(10s);  // reap_delay, then the reaper's reads and reaps
+    INFO("seed " << seed << ": " << world.failure_detail());
+    REQUIRE(!world.failed());
+    for (DvvNode* n : nodes) REQUIRE(n->log().find(key) == nullptr);
+    // The key takes writes again, and reads find the new value.
+    on_node(world, ids[0], [&](Runtime&) {
+      REQUIRE(nodes[0]->put(key, value("two"), std::nullopt, all).ok());
+      auto got = nodes[1]->get(key, RequestOptions{});
+      REQUIRE(got.ok());
+      REQUIRE(got->siblings.size() == 1);
+      REQUIRE(got->siblings[0].body == "two");
+    });
+    REQUIRE(!world.failed());
+  }
+}
+
+TEST_CASE("dvv node: a GET that finds a tombstone on every replica has it reaped", "[sim]") {
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    sim::World world(sim::WorldOptions{seed});
+    std::vector<DvvNode*> nodes;
+    const auto ids = boot_cluster(world, nodes);
+    const ObjectKey key{"b", "gone"};
+    RequestOptions all;
+    all.r = kNodes;
+    all.w = kNodes;
+    on_node(world, ids[1], [&](Runtime&) {
+      DvvNode& n = *nodes[1];
+      REQUIRE(n.put(key, value("x"), std::nullopt, all).ok());
+      auto got = n.get(key, all);
+      REQUIRE(got.ok());
+      // A DELETE with the read's context, acked by a quorum only.
+      REQUIRE(n.remove(key, got->context, RequestOptions{}).ok());
+    });
+    world.run_for(1s);  // the third replica takes the tombstone too
+    on_node(world, ids[2], [&](Runtime&) {
+      auto got = nodes[2]->get(key, all);
+      REQUIRE(got.ok());
+      REQUIRE(!got->found);
+    });
+    world.run_for(10s);
+    INFO("seed " << seed << ": " << world.failure_detail());
+    REQUIRE(!world.failed());
+    for (DvvNode* n : nodes) REQUIRE(n->log().find(key) == nullptr);
+  }
+}
