@@ -34,11 +34,18 @@ class ClusterDriver : public ScenarioDriver {
     world_ = &world;
     for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
       const std::string name = server_name(prefix, i);
-      servers_.push_back(world.add_node(sim::NodeSpec{name, spec_.cores, true, boot_of(i, name)}));
+      NodeBoot boot = boot_of(i, name);
+      if (spec_.bug_decorator) boot = decorated(spec_.bug_decorator, std::move(boot));
+      servers_.push_back(world.add_node(sim::NodeSpec{name, spec_.cores, true, std::move(boot)}));
     }
     client_node_ = world.add_node(sim::NodeSpec{"clients", 1, false, {}});
   }
 
+  // The planted bug the component itself carries: "" when there is none, or when the bug is
+  // planted by decorating the nodes' runtimes instead (scenario.h, RuntimeDecorator).
+  std::string_view component_bug() const {
+    return spec_.bug_decorator ? std::string_view() : std::string_view(spec_.bug);
+  }
   static std::string server_name(std::string_view prefix, std::uint32_t i) {
     return std::string(prefix) + std::to_string(i);
   }
@@ -53,6 +60,27 @@ class ClusterDriver : public ScenarioDriver {
     if (!wants(property)) return false;
     world_->fail(property, std::move(detail));
     return true;
+  }
+
+  // A node booted on a decorated runtime, which lives as long as the node's service.
+  static NodeBoot decorated(RuntimeDecorator decorator, NodeBoot boot) {
+    class DecoratedService final : public Service {
+     public:
+      DecoratedService(std::unique_ptr<Runtime> rt, std::unique_ptr<Service> inner)
+          : rt_(std::move(rt)), inner_(std::move(inner)) {}
+      void stop() override { inner_->stop(); }
+
+     private:
+      std::unique_ptr<Runtime> rt_;  // declared first: destroyed after inner_
+      std::unique_ptr<Service> inner_;
+    };
+    return [decorator = std::move(decorator), boot = std::move(boot)](
+               Runtime& rt) -> Result<std::unique_ptr<Service>> {
+      std::unique_ptr<Runtime> wrapped = decorator(rt);
+      auto service = boot(*wrapped);
+      if (!service) return service.error();
+      return std::unique_ptr<Service>(new DecoratedService(std::move(wrapped), std::move(*service)));
+    };
   }
 
   const ScenarioSpec& spec_;

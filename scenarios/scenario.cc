@@ -18,6 +18,21 @@ const ComponentDef* Registry::find(std::string_view name) const {
   return nullptr;
 }
 
+void Registry::add_decorated_bug(std::string_view component, std::string name,
+                                 RuntimeDecorator decorator) {
+  DOPPEL_ASSERT_MSG(find(component) != nullptr, "a decorated bug of an unknown component");
+  DOPPEL_ASSERT_MSG(decorated_bug(component, name) == nullptr, "two planted bugs of one name");
+  decorated_.emplace_back(std::string(component), std::move(name), std::move(decorator));
+}
+
+const RuntimeDecorator* Registry::decorated_bug(std::string_view component,
+                                                std::string_view name) const {
+  for (const auto& [c, n, d] : decorated_) {
+    if (c == component && n == name) return &d;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> Registry::names() const {
   std::vector<std::string> out;
   for (const ComponentDef& d : defs_) out.push_back(d.name);
@@ -135,7 +150,9 @@ Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path
   }
   auto bug = toml_string(root, "bug", path, false);
   if (!bug) return bug.error();
-  if (!bug->empty() &&
+  const RuntimeDecorator* decorator = registry.decorated_bug(spec.component, *bug);
+  if (decorator != nullptr) spec.bug_decorator = *decorator;
+  if (!bug->empty() && decorator == nullptr &&
       std::find(def->bugs.begin(), def->bugs.end(), *bug) == def->bugs.end()) {
     return toml_error(path, root.get("bug"), "bug", "component " + spec.component +
                                                         " has no planted bug '" + *bug + "'");

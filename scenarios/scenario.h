@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -21,6 +22,11 @@
 #include "sim/world.h"
 
 namespace doppel::scenarios {
+
+// A planted bug that lives outside the component, in test code: it decorates the runtime of
+// every server node (a FileSystemWrapper whose syncs lie, say), so the component itself
+// carries no flag for it. The wrapper lives as long as the node's service.
+using RuntimeDecorator = std::function<std::unique_ptr<Runtime>(Runtime& node)>;
 
 struct ScenarioSpec {
   std::string path;  // where it was read from
@@ -37,6 +43,7 @@ struct ScenarioSpec {
   std::optional<sim::FaultPlan> plan;  // explicit: replaces generation
   std::vector<std::string> properties;
   std::string bug;  // a test-only planted bug
+  RuntimeDecorator bug_decorator;  // set when `bug` is one planted by decoration
   toml::table workload;
 };
 
@@ -73,11 +80,15 @@ struct ComponentDef {
 class Registry {
  public:
   void add(ComponentDef def);
+  // A planted bug of `component` made by decorating its nodes' runtimes (test code only).
+  void add_decorated_bug(std::string_view component, std::string name, RuntimeDecorator decorator);
+  const RuntimeDecorator* decorated_bug(std::string_view component, std::string_view name) const;
   const ComponentDef* find(std::string_view name) const;
   std::vector<std::string> names() const;
 
  private:
   std::vector<ComponentDef> defs_;
+  std::vector<std::tuple<std::string, std::string, RuntimeDecorator>> decorated_;
 };
 
 Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path,

@@ -42,7 +42,6 @@ Result<DedupSettings> DedupSettings::read(const toml::table& table, std::string_
 Result<PlantedBug> dedup_planted_bug(std::string_view name) {
   if (name.empty()) return PlantedBug::none;
   if (name == "skip-decrement") return PlantedBug::skip_decrement;
-  if (name == "commit-unsynced") return PlantedBug::commit_unsynced;
   if (name == "verify-skips-data") return PlantedBug::verify_skips_data;
   return make_error(Errc::invalid_argument, "bug: dedup has no planted bug '" + std::string(name) + "'");
 }

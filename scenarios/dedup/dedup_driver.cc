@@ -71,7 +71,7 @@ class DedupDriver final : public ClusterDriver {
     settings.store.rebuild_threshold_percent = static_cast<std::uint32_t>(w_.rebuild_threshold_percent);
     settings.store.image_bytes_max = 1ull << 30;
     settings.store.unreferenced_ttl = 2s;
-    settings.store.planted_bug = *dedup::dedup_planted_bug(spec_.bug);  // validated with the scenario
+    settings.store.planted_bug = *dedup::dedup_planted_bug(component_bug());  // validated with the scenario
     add_cluster(world, "dedup", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
       NodeConfig c;
       c.name = name;
@@ -318,7 +318,7 @@ ComponentDef dedup_component() {
   ComponentDef def;
   def.name = "dedup";
   def.properties = {"restorable", "refcounts-balance", "damage-found", "progress"};
-  def.bugs = {"skip-decrement", "commit-unsynced", "verify-skips-data"};
+  def.bugs = {"skip-decrement", "verify-skips-data"};
   def.probes = {"DedupVersionCommitted", "DedupRunStats", "DedupVerified", "DedupClientRemove"};
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
     auto w = read_workload(workload, source);

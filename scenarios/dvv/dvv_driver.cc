@@ -70,7 +70,7 @@ class DvvDriver final : public ClusterDriver {
     settings.aae_interval = 1000ms;
     settings.handoff_interval = 500ms;
     settings.request_timeout = 1000ms;
-    DOPPEL_ASSERT(doppel::dvv::plant_dvv_bug(spec_.bug, settings).ok());  // validated with the scenario
+    DOPPEL_ASSERT(doppel::dvv::plant_dvv_bug(component_bug(), settings).ok());  // validated with the scenario
     add_cluster(world, "dvv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
       NodeConfig c;
       c.name = name;

@@ -80,7 +80,7 @@ class KvDriver final : public ClusterDriver {
     settings.segment_bytes = static_cast<std::uint32_t>(w_.segment_kb << 10);
     settings.item_bytes_max = static_cast<std::uint32_t>(std::min<std::uint64_t>(w_.segment_kb << 10, 1 << 20));
     settings.trace_evictions = true;
-    settings.planted_bug = *doppel::kv::kv_planted_bug(spec_.bug);  // validated with the scenario
+    settings.planted_bug = *doppel::kv::kv_planted_bug(component_bug());  // validated with the scenario
     add_cluster(world, "kv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
       NodeConfig config;
       config.name = name;

@@ -3,12 +3,14 @@
 
 #include "cli/cli.h"
 #include "cli/components.h"
+#include "tests/planted/decorated_bugs.h"
 #include "tests/register/register.h"
 
 int main(int argc, char** argv) {
   doppel::scenarios::Registry registry;
   doppel::cli::register_components(registry);
   doppel::testing::add_register_component(registry);
+  doppel::testing::add_decorated_bugs(registry);
   doppel::ComponentRegistry components = doppel::shipped_components();
   doppel::testing::add_register_package(components);
   return doppel::cli::run(argc, argv, registry, components);

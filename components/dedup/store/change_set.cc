@@ -39,10 +39,6 @@ Status ChangeSet::commit() {
   if (intent_.actions.size() > kIntentActionsMax) {
     return make_error(Errc::too_large, "a change of more than kIntentActionsMax steps");
   }
-  if (bug_ == PlantedBug::commit_unsynced) {
-    logged_ = true;
-    return apply_intent(io_, intent_, /*durable=*/false);
-  }
   for (const std::string& dir : dirs_to_sync_) {
     if (Status s = io_.fs().sync_dir(dir); !s) return s;
   }

@@ -24,8 +24,7 @@ namespace doppel::dedup {
 
 class ChangeSet {
  public:
-  ChangeSet(FileIo& io, const Paths& paths, PlantedBug bug = PlantedBug::none)
-      : io_(io), paths_(paths), bug_(bug) {}
+  ChangeSet(FileIo& io, const Paths& paths) : io_(io), paths_(paths) {}
 
   // Writes `bytes` to "<path>.next" and datasyncs it; commit renames it over `path`.
   Status stage(const std::string& path, std::string_view bytes);
@@ -56,7 +55,6 @@ class ChangeSet {
   Intent intent_;
   std::set<std::string> dirs_to_sync_;
   std::set<std::string> staged_;
-  PlantedBug bug_;
   bool logged_ = false;
 };
 

@@ -90,7 +90,7 @@ Result<std::optional<Intent>> read_intent(FileIo& io, const Paths& paths) {
   return std::optional<Intent>(std::move(*intent));
 }
 
-Status apply_intent(FileIo& io, const Intent& intent, bool durable) {
+Status apply_intent(FileIo& io, const Intent& intent) {
   std::set<std::string> punched, dirs;
   for (const IntentAction& a : intent.actions) {
     if (Status s = apply_action(io, a); !s) return s;
@@ -101,7 +101,6 @@ Status apply_intent(FileIo& io, const Intent& intent, bool durable) {
       if (!a.to.empty()) dirs.insert(std::string(parent_dir(a.to)));
     }
   }
-  if (!durable) return {};
   for (const std::string& path : punched) {
     if (Status s = io.datasync_if_present(path); !s) return s;
   }

@@ -56,8 +56,7 @@ Result<Intent> decode_intent(std::string_view bytes);
 Result<std::optional<Intent>> read_intent(FileIo& io, const Paths& paths);
 // Runs every step (each done only if not yet), datasyncs punched files and
 // syncs every directory a step touched.
-// `durable` false (the commit_unsynced planted bug only) skips the syncs.
-Status apply_intent(FileIo& io, const Intent& intent, bool durable = true);
+Status apply_intent(FileIo& io, const Intent& intent);
 // Removes log/intent durably.
 Status clear_intent(FileIo& io, const Paths& paths);
 

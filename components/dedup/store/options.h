@@ -29,7 +29,6 @@ inline constexpr std::size_t kOpenFilesMax = kSyncedWritesAtOnce + 4;
 enum class PlantedBug : std::uint8_t {
   none,
   skip_decrement,     // reverse dedup forgets to drop the old version's references
-  commit_unsynced,    // a change is applied and acknowledged without its intent or any sync
   verify_skips_data,  // verify checks metadata only, never re-hashes stored blocks
 };
 

@@ -292,7 +292,7 @@ Result<GcReport> Store::gc_locked() {
   GcReport report;
   const Instant now = rt_.now();
   Plan plan;
-  ChangeSet change(io_, paths_, options_.planted_bug);
+  ChangeSet change(io_, paths_);
   for (const auto& [id, s] : segments_.all()) {
     if (s.header.refs_total != 0 || now - s.unreferenced_since < options_.unreferenced_ttl) {
       continue;

@@ -226,7 +226,7 @@ Result<CommitResult> Store::commit_locked(std::string_view image, const VersionM
   if (new_image) {
     if (Status s = io_.fs().make_dir(paths_.image_dir(image)); !s) return s.error();
   }
-  ChangeSet change(io_, paths_, options_.planted_bug);
+  ChangeSet change(io_, paths_);
   if (new_image) change.made_dir(paths_.image_dir(image));
   const Instant built = rt_.now();
   if (Status s = plan_segments(deltas, plan, change); !s) return abandon(change, s);
@@ -309,7 +309,7 @@ Result<RemoveResult> Store::remove_locked(std::string_view image, VersionNumber 
     result.entries_repointed += n;
     if (n > 0) rewritten.push_back(std::move(*older));
   }
-  ChangeSet change(io_, paths_, options_.planted_bug);
+  ChangeSet change(io_, paths_);
   if (Status s = plan_segments(deltas, plan, change); !s) return abandon(change, s);
   if (Status s = stage_recipes(rewritten, plan, change); !s) return abandon(change, s);
   change.remove(paths_.recipe(image, version));
