@@ -53,6 +53,13 @@ class ClusterDriver : public ScenarioDriver {
     return std::find(spec_.properties.begin(), spec_.properties.end(), property) !=
            spec_.properties.end();
   }
+  // Counts one operation the workload sent ("get", "put?w=all"...), as the probe
+  // "op:<component>:<op>": the swarm's reach table (scripts/coverage.sh) shows what ran.
+  void reached(std::string_view op) {
+    std::string probe = "op:" + spec_.component + ":";
+    probe += op;
+    world_->coverage().hit(probe);
+  }
   // The client node's runtime (it never crashes).
   Runtime& client_runtime() { return world_->runtime(client_node_); }
   // Fails `property` if the scenario checks it; true if it did.

@@ -13,6 +13,10 @@
 #include <cstring>
 #include <set>
 
+#if defined(DOPPEL_COVERAGE)
+extern "C" void __gcov_dump(void);
+#endif
+
 namespace doppel::scenarios {
 namespace {
 
@@ -98,6 +102,10 @@ void write_all(int fd, const std::string& s) {
   }
   ::close(fd);
   std::fflush(nullptr);
+#if defined(DOPPEL_COVERAGE)
+  // _exit skips gcov's atexit flush: write this worker's counts first (scripts/coverage.sh).
+  __gcov_dump();
+#endif
   ::_exit(0);
 }
 

@@ -1,5 +1,6 @@
 #include "scenarios/dedup/dedup_driver.h"
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -23,7 +24,7 @@ constexpr std::uint16_t kPort = 8080;
 constexpr const char* kServer = "dedup0";
 // Where the store keeps segment files on the server's simulated disk (StoreOptions::dir).
 constexpr const char* kSegmentFiles = "dedup/segments/";
-constexpr int kAttemptsMax = 400;  // per operation; after the heal each must succeed well before
+constexpr int kAttemptsMax = 400;  // per final check (the puts are bounded by liveness_ms)
 
 struct Workload {
   std::int64_t images = 2;
@@ -37,6 +38,12 @@ struct Workload {
   std::int64_t pause_ms = 2000;      // between backups, uniform in [0, 2 x pause_ms]
   std::int64_t rebuild_threshold_percent = 20;
   std::int64_t timeout_ms = 5000;
+  std::int64_t liveness_ms = 60000;  // after the heal, each put succeeds within this
+  // Racers: per image, fibers that race the image's backups with reads of live versions (a
+  // restore while the next commit compacts its segments), puts of the same image, gc and
+  // verify, in these weights.
+  std::int64_t racers = 1;
+  std::int64_t race_read = 50, race_put = 15, race_gc = 15, race_verify = 20;
 };
 
 Result<Workload> read_workload(const toml::table& t, std::string_view source) {
@@ -53,6 +60,12 @@ Result<Workload> read_workload(const toml::table& t, std::string_view source) {
   w.rebuild_threshold_percent = f.integer("rebuild_threshold_percent", 1, 100, w.rebuild_threshold_percent);
   w.timeout_ms = f.integer("timeout_ms", 10, 600000, w.timeout_ms);
   w.pause_ms = f.integer("pause_ms", 0, 600000, w.pause_ms);
+  w.liveness_ms = f.integer("liveness_ms", 1000, 3600000, w.liveness_ms);
+  w.racers = f.integer("racers", 0, 4, w.racers);
+  w.race_read = f.integer("race_read", 0, 100, w.race_read);
+  w.race_put = f.integer("race_put", 0, 100, w.race_put);
+  w.race_gc = f.integer("race_gc", 0, 100, w.race_gc);
+  w.race_verify = f.integer("race_verify", 0, 100, w.race_verify);
   f.reject_unknown_keys();
   if (f.ok() && w.image_kb % 4 != 0) f.fail("image_kb", "expected a multiple of 4");
   if (!f.ok()) return f.error();
@@ -137,9 +150,13 @@ class DedupDriver final : public ClusterDriver {
   }
 
   // Backs up series version `content` of the image until a commit is acknowledged.
+  // During the fault phase it keeps trying; once the faults have healed it must succeed within
+  // the liveness bound (retries inside it are fine), or progress fails.
   bool put(dedup::DedupClient& client, std::uint32_t image, std::uint32_t content) {
-    for (int attempt = 0; attempt < kAttemptsMax; ++attempt) {
+    const Instant started = rt().now();
+    for (int attempt = 0;; ++attempt) {
       auto v = put_once(client, image, content);
+      reached("put");
       rt().record(Event("DedupClientPut").detail("image", image).detail("content", content)
                       .detail("version", v ? *v : 0).detail("error", v ? "" : v.error().message()));
       if (v) {
@@ -152,10 +169,15 @@ class DedupDriver final : public ClusterDriver {
       // The commit may have happened before the answer was lost.
       ledger_.maybe_committed(image, content);
       ++maybe_committed_;
+      if (quiet_since_ && rt().now() - std::max(*quiet_since_, started) >
+                              std::chrono::milliseconds(w_.liveness_ms)) {
+        ++failed_ops_;
+        world_->fail("progress", name(image) + ": a put after the heal did not succeed within " +
+                                     std::to_string(w_.liveness_ms) + " ms: " + v.error().message());
+        return false;
+      }
       backoff(attempt);
     }
-    ++failed_ops_;
-    return false;
   }
 
   // Reads the version whole; true if it is the series' version `content`.
@@ -180,6 +202,7 @@ class DedupDriver final : public ClusterDriver {
     if (live.empty()) return;
     const auto [v, content] = live[rt().random().below(live.size())];
     auto r = same(client, image, v, content);
+    reached("read");
     if (r && !*r) violated("restorable", name(image) + " version " + std::to_string(v) + " read back different bytes");
   }
 
@@ -189,6 +212,7 @@ class DedupDriver final : public ClusterDriver {
     const VersionNumber v = removable[rt().random().below(removable.size())];
     ledger_.removing(image, v);
     auto r = client.remove(name(image), v);
+    reached("remove");
     rt().record(Event("DedupClientRemove").detail("image", image).detail("version", v).detail("ok", r.ok()));
     if (r) {
       ledger_.removed(image, v);
@@ -204,19 +228,75 @@ class DedupDriver final : public ClusterDriver {
       if (!put(*client, image, content)) return;
       if (rng.chance(static_cast<std::uint64_t>(w_.read_percent), 100)) read_some(*client, image);
       if (rng.chance(static_cast<std::uint64_t>(w_.remove_percent), 100)) remove_some(*client, image);
-      if (rng.chance(static_cast<std::uint64_t>(w_.gc_percent), 100)) gcs_ += client->gc().ok() ? 1 : 0;
+      if (rng.chance(static_cast<std::uint64_t>(w_.gc_percent), 100)) {
+        reached("gc");
+        gcs_ += client->gc().ok() ? 1 : 0;
+      }
+    }
+  }
+
+  // One race against the image's backups: what it does is drawn from the race weights.
+  void race_once(dedup::DedupClient& client, std::uint32_t image) {
+    Prng& rng = rt().random();
+    const std::uint64_t total =
+        static_cast<std::uint64_t>(w_.race_read + w_.race_put + w_.race_gc + w_.race_verify);
+    if (total == 0) return;
+    auto roll = static_cast<std::int64_t>(rng.below(total));
+    if ((roll -= w_.race_read) < 0) {
+      read_some(client, image);
+    } else if ((roll -= w_.race_put) < 0) {
+      // A second upload of the same image at once: it commits a version of its own, or not.
+      const auto content = static_cast<std::uint32_t>(1 + rng.below(series_.options().versions));
+      auto v = put_once(client, image, content);
+      reached("put-racing");
+      if (!v) {
+        ledger_.maybe_committed(image, content);
+      } else if (!ledger_.committed(image, *v, content)) {
+        world_->fail("restorable", name(image) + " version " + std::to_string(*v) + " was acknowledged twice");
+      }
+    } else if ((roll -= w_.race_gc) < 0) {
+      reached("gc-racing");
+      gcs_ += client.gc().ok() ? 1 : 0;
+    } else {
+      // Verify while versions are written: it must neither crash nor block the writers; its
+      // verdict is judged at the end, on a quiet store.
+      reached("verify-racing");
+      (void)client.verify();
+    }
+  }
+
+  // Races the image's backups until they are done (image_done[image]) or the faults heal.
+  void race(std::uint32_t image, const std::vector<char>& image_done) {
+    auto client = make_client();
+    while (!image_done[image] && !quiet_since_) {
+      if (w_.pause_ms > 0) rt().sleep(std::chrono::milliseconds(rt().random().between(0, w_.pause_ms)));
+      if (image_done[image] || quiet_since_) break;
+      race_once(*client, image);
     }
   }
 
   void run_clients() {
-    int running = static_cast<int>(w_.images);
+    int running = 0;
     Condition done(rt());
-    for (std::uint32_t image = 0; image < series_.options().images; ++image) {
-      rt().spawn("dedup-client", [this, image, &running, &done] {
-        run_client(image);
+    std::vector<char> image_done(series_.options().images, 0);
+    auto start = [&](std::string_view name, std::function<void()> body) {
+      ++running;
+      rt().spawn(name, [body = std::move(body), &running, &done] {
+        body();
         --running;
         done.notify_all();
       });
+    };
+    for (std::uint32_t image = 0; image < series_.options().images; ++image) {
+      start("dedup-client", [this, image, &image_done] {
+        run_client(image);
+        image_done[image] = 1;
+      });
+      for (std::int64_t r = 0; r < w_.racers; ++r) {
+        start("dedup-racer", [this, image, &image_done] {
+          race(image, image_done);
+        });
+      }
     }
     while (running > 0) done.wait();
     while (!quiet_since_) rt().sleep(100ms);

@@ -35,6 +35,7 @@ struct Workload {
   std::int64_t think_ms_max = 50;
   std::int64_t timeout_ms = 1500;
   std::int64_t settle_ms = 6000;     // after the heal, before the final checks
+  std::int64_t liveness_ms = 10000;  // after the heal, each operation succeeds within this
 };
 
 Result<Workload> read_workload(const toml::table& t, std::string_view source) {
@@ -52,6 +53,7 @@ Result<Workload> read_workload(const toml::table& t, std::string_view source) {
   w.think_ms_max = f.integer("think_ms_max", 0, 60000, w.think_ms_max);
   w.timeout_ms = f.integer("timeout_ms", 10, 600000, w.timeout_ms);
   w.settle_ms = f.integer("settle_ms", 0, 600000, w.settle_ms);
+  w.liveness_ms = f.integer("liveness_ms", 100, 600000, w.liveness_ms);
   f.reject_unknown_keys();
   if (f.ok() && w.update_percent + w.blind_percent > 100) f.fail("blind_percent", "update + blind over 100");
   if (!f.ok()) return f.error();
@@ -166,6 +168,7 @@ class DvvDriver final : public ClusterDriver {
     std::string vclock;
     if (roll >= w_.blind_percent) {
       auto r = read(c, node, key);
+      reached("get");
       if (!r) return false;
       rt().record(Event("DvvClientGet").detail("client", c).detail("node", node).detail("key", key)
                       .detail("siblings", joined(r->siblings)).detail("entries", r->clock_entries));
@@ -186,6 +189,7 @@ class DvvDriver final : public ClusterDriver {
     o.client_id = "client-" + std::to_string(c);
     const auto put_node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
     auto resp = client(c, put_node).put(kBucket, key, value, o, rt().now() + timeout());
+    reached(vclock.empty() ? "post-blind" : "post-with-vclock");
     const bool acked = resp && (resp->status == 204 || resp->status == 200);
     rt().record(Event("DvvClientPut").detail("client", c).detail("node", put_node).detail("key", key)
                     .detail("value", value.substr(0, 24)).detail("saw", joined(seen))
@@ -224,8 +228,17 @@ class DvvDriver final : public ClusterDriver {
       rt().spawn("dvv-client", [this, c, &running, &done] {
         for (std::int64_t i = 0; i < w_.ops_per_client && !quiet_since_; ++i) (void)operate(c);
         while (!quiet_since_) rt().sleep(50ms);
-        // After the heal, operations must succeed again (progress).
-        for (std::int64_t ok = 0, tries = 0; ok < w_.quiet_ops && tries < 200; ++tries) ok += operate(c);
+        // After the heal, every operation succeeds within the liveness bound: retries inside it
+        // are fine, a failure count is not (progress).
+        for (std::int64_t i = 0; i < w_.quiet_ops && !world_->failed(); ++i) {
+          const Instant give_up = rt().now() + std::chrono::milliseconds(w_.liveness_ms);
+          while (!operate(c)) {
+            if (rt().now() < give_up) continue;
+            world_->fail("progress", "client " + std::to_string(c) + ": an operation after the heal did not succeed within " +
+                                         std::to_string(w_.liveness_ms) + " ms");
+            break;
+          }
+        }
         --running;
         done.notify_all();
       });
