@@ -10,17 +10,22 @@ ValueId CausalOracle::id_of(const std::string& value) const {
 }
 
 void CausalOracle::wrote(const std::string& key, const std::string& value,
-                         const std::vector<std::string>& observed) {
+                         const std::vector<std::string>& observed, bool tombstone) {
   DOPPEL_ASSERT_MSG(ids_.size() < kValuesMax, "too many values for the oracle");
   DOPPEL_ASSERT_MSG(ids_.count(value) == 0, "a value was written twice: values must be unique");
   std::vector<ValueId> seen;
   for (const std::string& s : observed) seen.push_back(id_of(s));
   ids_[value] = history_.write(std::move(seen));
-  written_[key].insert(value);
+  (tombstone ? tombstones_ : written_)[key].insert(value);
+}
+
+void CausalOracle::blind_delete(const std::string& key, bool answered) {
+  blindly_deleted_up_to_[key] = answered ? history_.size() : ~ValueId{0};
 }
 
 void CausalOracle::acked(const std::string& key, const std::string& value) {
-  DOPPEL_ASSERT_MSG(written_[key].count(value) != 0, "an acknowledged value never written");
+  DOPPEL_ASSERT_MSG(written_[key].count(value) != 0 || tombstones_[key].count(value) != 0,
+                    "an acknowledged value never written");
   acked_[key].insert(value);
 }
 
@@ -48,14 +53,29 @@ std::size_t CausalOracle::false_conflicts(const std::vector<std::string>& siblin
 CausalOracle::Verdict CausalOracle::judge(const std::string& key,
                                           const std::vector<std::string>& siblings) const {
   Verdict v;
+  const auto tombs = tombstones_.find(key);
+  const auto blind = blindly_deleted_up_to_.find(key);
+  auto deleted = [&](const std::string& a) {
+    if (blind != blindly_deleted_up_to_.end() && id_of(a) <= blind->second) return true;
+    if (tombs == tombstones_.end()) return false;
+    for (const std::string& t : tombs->second) {
+      if (superseded_by(a, t)) return true;
+    }
+    return false;
+  };
   if (auto acked = acked_.find(key); acked != acked_.end()) {
     for (const std::string& a : acked->second) {
-      bool kept = false;
-      for (const std::string& s : siblings) {
-        if (s == a || superseded_by(a, s)) {
-          kept = true;
-          break;
+      if (tombs != tombstones_.end() && tombs->second.count(a) != 0) {
+        // An acknowledged delete: nothing it superseded may be present.
+        for (const std::string& s : siblings) {
+          if (superseded_by(s, a)) v.resurrected.push_back(s);
         }
+        continue;
+      }
+      bool kept = deleted(a);
+      for (const std::string& s : siblings) {
+        if (kept) break;
+        kept = s == a || superseded_by(a, s);
       }
       if (!kept) v.lost.push_back(a);
     }

@@ -9,6 +9,14 @@
 //   - an acknowledged value that is neither among the final siblings nor in
 //     the past of one of them was lost.
 // A sibling no client wrote is reported too: a store must never invent values.
+//
+// Deletes are writes of tombstones (which reads never return): a DELETE with
+// the context of a read supersedes that read's siblings, and once it was
+// acknowledged none of them may come back (a tombstone reaped too early, a
+// stale replica's copy handed back). A DELETE without a context deletes
+// whatever the coordinator found: any value written before it completed may
+// be gone, so those are not counted lost -- and an unanswered one may still
+// be applied later, so its key's losses are not judged at all.
 
 #include <cstdint>
 #include <map>
@@ -24,7 +32,10 @@ class CausalOracle {
  public:
   static constexpr std::size_t kValuesMax = 1u << 20;
 
-  void wrote(const std::string& key, const std::string& value, const std::vector<std::string>& observed);
+  void wrote(const std::string& key, const std::string& value, const std::vector<std::string>& observed,
+             bool tombstone = false);
+  // A DELETE without a context of `key` ended: answered (acknowledged or refused), or not.
+  void blind_delete(const std::string& key, bool answered);
   void acked(const std::string& key, const std::string& value);
   // a is in b's causal past: b was written knowing a.
   bool superseded_by(const std::string& a, const std::string& b) const;
@@ -33,6 +44,7 @@ class CausalOracle {
     std::vector<std::string> lost;            // acknowledged, neither present nor superseded
     std::vector<std::string> false_siblings;  // present beside a value that superseded them
     std::vector<std::string> unwritten;       // present, and no client wrote it for this key
+    std::vector<std::string> resurrected;     // present, and an acknowledged delete superseded it
   };
   Verdict judge(const std::string& key, const std::vector<std::string>& siblings) const;
   // Siblings of one answer that another of them superseded.
@@ -48,6 +60,9 @@ class CausalOracle {
   std::map<std::string, ValueId> ids_;
   std::map<std::string, std::set<std::string>> acked_;    // key -> acknowledged values
   std::map<std::string, std::set<std::string>> written_;  // key -> every value written
+  std::map<std::string, std::set<std::string>> tombstones_;  // key -> deletes with a context
+  // key -> values with ids up to this may have been deleted by a DELETE without a context.
+  std::map<std::string, ValueId> blindly_deleted_up_to_;
 };
 
 }  // namespace doppel::properties::dvv

@@ -36,6 +36,11 @@ struct Workload {
   std::int64_t timeout_ms = 1500;
   std::int64_t settle_ms = 6000;     // after the heal, before the final checks
   std::int64_t liveness_ms = 10000;  // after the heal, each operation succeeds within this
+  // Of the writes: DELETEs (register mode; with the read's context, or blind), explicit
+  // quorums (r, pr on reads; w, dw, pw on writes), and returnbody, in percent.
+  std::int64_t delete_percent = 10;
+  std::int64_t quorum_percent = 30;
+  std::int64_t returnbody_percent = 20;
 };
 
 Result<Workload> read_workload(const toml::table& t, std::string_view source) {
@@ -54,6 +59,9 @@ Result<Workload> read_workload(const toml::table& t, std::string_view source) {
   w.timeout_ms = f.integer("timeout_ms", 10, 600000, w.timeout_ms);
   w.settle_ms = f.integer("settle_ms", 0, 600000, w.settle_ms);
   w.liveness_ms = f.integer("liveness_ms", 100, 600000, w.liveness_ms);
+  w.delete_percent = f.integer("delete_percent", 0, 100, w.delete_percent);
+  w.quorum_percent = f.integer("quorum_percent", 0, 100, w.quorum_percent);
+  w.returnbody_percent = f.integer("returnbody_percent", 0, 100, w.returnbody_percent);
   f.reject_unknown_keys();
   if (f.ok() && w.update_percent + w.blind_percent > 100) f.fail("blind_percent", "update + blind over 100");
   if (!f.ok()) return f.error();
@@ -167,7 +175,13 @@ class DvvDriver final : public ClusterDriver {
     std::vector<std::string> seen;
     std::string vclock;
     if (roll >= w_.blind_percent) {
-      auto r = read(c, node, key);
+      Quorum q;
+      if (rng.chance(static_cast<std::uint64_t>(w_.quorum_percent), 100)) {
+        q.r = some_quorum(rng);
+        if (rng.chance(1, 2)) q.pr = some_quorum(rng);
+        reached("get?r=" + q.r + (q.pr.empty() ? "" : "&pr=" + q.pr));
+      }
+      auto r = read(c, node, key, q);
       reached("get");
       if (!r) return false;
       rt().record(Event("DvvClientGet").detail("client", c).detail("node", node).detail("key", key)
@@ -178,15 +192,26 @@ class DvvDriver final : public ClusterDriver {
       vclock = r->vclock;
       if (w_.think_ms_max > 0) rt().sleep(Duration(rng.between(0, w_.think_ms_max * 1'000'000)));
     }
-    std::string element;
-    const std::string value = new_value(c, seen, &element);
-    oracle_.wrote(key, value, seen);
     doppel::dvv::WriteOptions o;
     // Sent once: a resent copy of a write is a new, concurrent dot that the oracle (one value,
     // one write) would misjudge.
     o.once = true;
     o.vclock = vclock;
     o.client_id = "client-" + std::to_string(c);
+    if (rng.chance(static_cast<std::uint64_t>(w_.quorum_percent), 100)) {
+      o.quorum.w = some_quorum(rng);
+      if (rng.chance(1, 2)) o.quorum.dw = some_quorum(rng);
+      if (rng.chance(1, 3)) o.quorum.pw = some_quorum(rng);
+      reached("write?w=" + o.quorum.w + (o.quorum.dw.empty() ? "" : "&dw=" + o.quorum.dw) +
+              (o.quorum.pw.empty() ? "" : "&pw=" + o.quorum.pw));
+    }
+    if (w_.mode == "register" && rng.chance(static_cast<std::uint64_t>(w_.delete_percent), 100)) {
+      return remove(c, key, seen, o);
+    }
+    o.quorum.returnbody = rng.chance(static_cast<std::uint64_t>(w_.returnbody_percent), 100);
+    std::string element;
+    const std::string value = new_value(c, seen, &element);
+    oracle_.wrote(key, value, seen);
     const auto put_node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
     auto resp = client(c, put_node).put(kBucket, key, value, o, rt().now() + timeout());
     reached(vclock.empty() ? "post-blind" : "post-with-vclock");
@@ -196,10 +221,51 @@ class DvvDriver final : public ClusterDriver {
                     .detail("status", resp ? resp->status : -1));
     if (!acked) return false;
     oracle_.acked(key, value);
+    // returnbody: an answer with one sibling shows the write itself (it is always kept).
+    if (o.quorum.returnbody && resp->status == 200 &&
+        (resp->siblings.size() != 1 || resp->siblings[0] != value)) {
+      violated("returnbody-shows-write", key + ": PUT ?returnbody=true of " + value.substr(0, 24) +
+                                             " answered [" + joined(resp->siblings) + "]");
+    }
     if (w_.mode == "set-append") acked_elements_[key].insert(element);
     ++acked_;
     max_entries_ = std::max<std::uint64_t>(max_entries_, resp->clock_entries);
     return true;
+  }
+
+  // A quorum for one request: a number up to n_val or one of Riak's words.
+  std::string some_quorum(Prng& rng) const {
+    switch (rng.below(5)) {
+      case 0: return "one";
+      case 1: return "quorum";
+      case 2: return "all";
+      default: return std::to_string(1 + rng.below(static_cast<std::uint64_t>(w_.n_val)));
+    }
+  }
+
+  // A DELETE: with the context of the read (a tombstone superseding what it saw), or blind
+  // (the coordinator deletes what it finds). True if acknowledged.
+  bool remove(std::uint32_t c, const std::string& key, const std::vector<std::string>& seen,
+              doppel::dvv::WriteOptions o) {
+    Prng& rng = rt().random();
+    o.once = false;  // DELETE is idempotent: a resent one is the same tombstone's intent
+    std::string tombstone;
+    if (!o.vclock.empty()) {
+      tombstone = "tomb-c" + std::to_string(c) + "." + std::to_string(++written_);
+      oracle_.wrote(key, tombstone, seen, /*tombstone=*/true);
+    }
+    const auto node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
+    auto resp = client(c, node).remove(kBucket, key, o, rt().now() + timeout());
+    reached(o.vclock.empty() ? "delete-blind" : "delete-with-vclock");
+    const bool acked = resp && resp->status == 204;
+    rt().record(Event("DvvClientDelete").detail("client", c).detail("node", node).detail("key", key)
+                    .detail("saw", joined(seen)).detail("status", resp ? resp->status : -1));
+    if (o.vclock.empty()) {
+      oracle_.blind_delete(key, resp.ok());
+    } else if (acked) {
+      oracle_.acked(key, tombstone);
+    }
+    return acked;
   }
 
   void run_clients() {
@@ -267,6 +333,11 @@ class DvvDriver final : public ClusterDriver {
       judge_read(*r);
       if (w_.mode == "register") {
         auto verdict = oracle_.judge(key, r->siblings);
+        if (!verdict.resurrected.empty() &&
+            violated("deleted-stays-deleted", key + ": '" + verdict.resurrected[0].substr(0, 40) +
+                                                  "' is back after an acknowledged delete of it")) {
+          return;
+        }
         if (!verdict.unwritten.empty() &&
             violated("no-invented-values", key + ": sibling '" + verdict.unwritten[0].substr(0, 40) +
                                                "' is no value a client wrote to it")) {
@@ -340,7 +411,8 @@ ComponentDef dvv_component() {
   ComponentDef def;
   def.name = "dvv";
   def.properties = {"acknowledged-writes-survive", "replicas-converge", "clock-entries-bounded",
-                    "no-false-conflicts", "set-union-complete", "no-invented-values", "progress"};
+                    "no-false-conflicts", "set-union-complete", "no-invented-values",
+                    "deleted-stays-deleted", "returnbody-shows-write", "progress"};
   def.bugs = {"ack-early", "no-repair", "dot-per-write", "ignore-context"};
   def.probes = {"DvvStarted", "DvvRunStats", "DvvReadRepair", "DvvAaeRepair"};
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
