@@ -6,6 +6,7 @@
 #include "components/dvv/dvv.h"
 #include "components/dvv/store/ring.h"
 #include "properties/dvv/causal_oracle.h"
+#include "properties/dvv/clock_size.h"
 #include "scenarios/cluster_driver.h"
 
 namespace doppel::scenarios {
@@ -129,7 +130,7 @@ class DvvDriver final : public ClusterDriver {
   void judge_read(const RiakObject& r) {
     ++reads_;
     siblings_seen_ += r.siblings.size();
-    max_entries_ = std::max<std::uint64_t>(max_entries_, r.clock_entries);
+    judge_clock(r.vclock);
     if (w_.mode != "register") return;
     const std::size_t f = oracle_.false_conflicts(r.siblings);
     false_conflicts_ += f;
@@ -137,8 +138,20 @@ class DvvDriver final : public ClusterDriver {
       violated("no-false-conflicts", std::to_string(f) + " of " + std::to_string(r.siblings.size()) +
                                          " siblings were causally overwritten by another sibling");
     }
-    if (w_.clock == "dvvset" && r.clock_entries > static_cast<std::size_t>(w_.n_val)) {
-      violated("clock-entries-bounded", "a clock with " + std::to_string(r.clock_entries) + " entries, n_val " +
+  }
+
+  // The clock's size as measured from the bytes received (X-Riak-Vclock), not the server's
+  // X-Doppel-Clock-Entries: a DVVSet holds at most n_val entries.
+  void judge_clock(const std::string& vclock) {
+    const auto kind = w_.clock == "dvvset" ? doppel::dvv::ClockKind::dvvset : doppel::dvv::ClockKind::vv;
+    auto size = properties::dvv::measure_context(vclock, kind);
+    if (!size) {
+      violated("clock-entries-bounded", "a causal context that does not decode: " + size.error().message());
+      return;
+    }
+    max_entries_ = std::max<std::uint64_t>(max_entries_, size->entries);
+    if (kind == doppel::dvv::ClockKind::dvvset && size->entries > static_cast<std::size_t>(w_.n_val)) {
+      violated("clock-entries-bounded", "a clock with " + std::to_string(size->entries) + " entries, n_val " +
                                             std::to_string(w_.n_val));
     }
   }
@@ -229,7 +242,7 @@ class DvvDriver final : public ClusterDriver {
     }
     if (w_.mode == "set-append") acked_elements_[key].insert(element);
     ++acked_;
-    max_entries_ = std::max<std::uint64_t>(max_entries_, resp->clock_entries);
+    judge_clock(resp->vclock);
     return true;
   }
 
