@@ -158,6 +158,8 @@ struct SwarmArgs {
   std::string shard = "0/1";
   std::string out = "swarm-out";
   bool quiet = false;
+  double time_s = 0;   // 0: no time box
+  std::string probes;  // write every coverage probe with its count here
 };
 
 int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
@@ -183,6 +185,7 @@ int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
   o.shard_count = shard->second;
   o.out_dir = a.out;
   o.progress = !a.quiet;
+  o.time_limit = Duration(static_cast<std::int64_t>(a.time_s * 1e9));
   std::printf("swarm: %zu scenario(s), seeds %s, shard %s, %d job(s), traces of failures in %s/\n",
               specs.size(), a.seeds.c_str(), a.shard.c_str(), o.jobs, a.out.c_str());
   std::fflush(stdout);
@@ -200,6 +203,13 @@ int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
                 f.detail.c_str(), f.trace_path.c_str());
   }
   if (s.stopped_early) std::printf("swarm: stopped early after %zu failures\n", s.failures.size());
+  if (s.timed_out) std::printf("swarm: stopped at the time limit (--time %.0f)\n", a.time_s);
+  if (!a.probes.empty()) {
+    std::FILE* f = std::fopen(a.probes.c_str(), "w");
+    if (f == nullptr) return usage_error("--probes: cannot write " + a.probes);
+    for (const auto& [probe, n] : s.coverage.probes()) std::fprintf(f, "%" PRIu64 "\t%s\n", n, probe.c_str());
+    std::fclose(f);
+  }
   // Coverage: what fired, and what never did.
   std::map<std::string, std::uint64_t> faults;
   for (const auto& [probe, n] : s.coverage.probes()) {
@@ -331,6 +341,12 @@ void add_sim_commands(CLI::App& app, Commands& commands) {
   swarm->add_option("--jobs,-j", swarm_args->jobs, "Worker processes (default: one per CPU)");
   swarm->add_option("--shard", swarm_args->shard, "Run only shard I of N: I/N (default 0/1)");
   swarm->add_option("--out", swarm_args->out, "Directory for traces of failures (default swarm-out)");
+  swarm->add_option("--time", swarm_args->time_s,
+                    "Start no run after S seconds of wall time (seed-major: every scenario gets seed A "
+                    "before any gets A+1)")
+      ->check(CLI::Range(0.0, 1e7));
+  swarm->add_option("--probes", swarm_args->probes,
+                    "Write every coverage probe (faults, BUGGIFY sites, events, op: reach) with its count");
   swarm->add_flag("--quiet", swarm_args->quiet, "No live progress line");
   swarm->callback([&commands, swarm_args] {
     commands.action = [&commands, swarm_args] { return cmd_swarm(commands.registry, *swarm_args); };

@@ -28,8 +28,8 @@ struct Item {
 std::vector<Item> items_of(const std::vector<ScenarioSpec>& scenarios, const SwarmOptions& o) {
   std::vector<Item> items;
   std::uint64_t k = 0;
-  for (std::size_t s = 0; s < scenarios.size(); ++s) {
-    for (std::uint64_t seed = o.seed_begin; seed < o.seed_end; ++seed, ++k) {
+  for (std::uint64_t seed = o.seed_begin; seed < o.seed_end; ++seed) {
+    for (std::size_t s = 0; s < scenarios.size(); ++s, ++k) {
       if (k % o.shard_count == o.shard_index) items.push_back(Item{s, seed});
     }
   }
@@ -68,9 +68,12 @@ void write_all(int fd, const std::string& s) {
 //   C <count> <probe>                          coverage, at exit
 [[noreturn]] void worker(const std::vector<ScenarioSpec>& scenarios, const Registry& registry,
                          const SwarmOptions& o, const std::vector<Item>& items,
-                         std::atomic<std::uint64_t>* next, int fd) {
+                         std::atomic<std::uint64_t>* next, int fd,
+                         std::chrono::steady_clock::time_point deadline) {
   sim::Coverage coverage;
   for (;;) {
+    // Wall time bounds a time-boxed swarm only: what a run does never depends on it.
+    if (o.time_limit.count() > 0 && std::chrono::steady_clock::now() >= deadline) break;
     const std::uint64_t i = next->fetch_add(1);
     if (i >= items.size()) break;
     const Item& item = items[i];
@@ -144,7 +147,7 @@ SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registr
       for (Worker& other : workers) {
         if (other.fd >= 0) ::close(other.fd);
       }
-      worker(scenarios, registry, o, items, next, fds[1]);
+      worker(scenarios, registry, o, items, next, fds[1], start + o.time_limit);
     }
     ::close(fds[1]);
     w.pid = pid;
@@ -257,6 +260,7 @@ SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registr
     }
   }
   ::munmap(next, sizeof(std::atomic<std::uint64_t>));
+  summary.timed_out = !summary.stopped_early && done < items.size();
   summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (o.progress) print_progress(true);
   return summary;

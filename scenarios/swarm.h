@@ -4,7 +4,9 @@
 // `shard` splits the work so that any batch scheduler (GNU parallel, Slurm
 // arrays, Kubernetes indexed jobs) can spread one swarm over machines: shard
 // i of n runs the items k with k % n == i, where items are (scenario, seed)
-// pairs in order.
+// pairs seed-major: every scenario's seed A, then every scenario's seed A+1...
+// so that a swarm cut short (by `time_limit`, or by a user) has reached every
+// scenario, not spent itself on the first.
 
 #include <cstdint>
 #include <functional>
@@ -24,6 +26,7 @@ struct SwarmOptions {
   std::string out_dir = ".";     // traces of failures go here
   bool progress = true;          // a live line on stderr
   std::uint64_t failures_max = 100;  // stop early after this many
+  Duration time_limit{0};            // 0: none; else no run starts after this much wall time
 };
 
 struct SwarmFailure {
@@ -41,7 +44,8 @@ struct SwarmSummary {
   double wall_seconds = 0;
   std::vector<SwarmFailure> failures;
   sim::Coverage coverage;
-  bool stopped_early = false;
+  bool stopped_early = false;  // failures_max reached
+  bool timed_out = false;      // time_limit reached before every item ran
 };
 
 SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registry& registry,

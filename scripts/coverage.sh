@@ -30,7 +30,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "== swarm: every shipped scenario, seeds $seeds"
 build-cov/doppel sim swarm scenarios/*.toml --seeds "$seeds" --jobs "$jobs" --out "$out/traces" \
-  --quiet >"$out/swarm.txt" 2>&1 || true
+  --probes "$out/probes.tsv" --quiet >"$out/swarm.txt" 2>&1 || true
 grep -E "^(seeds|runs|failures|[0-9]+ failure)" "$out/swarm.txt" || tail -n 3 "$out/swarm.txt"
 echo "== line and branch coverage of components/ (test-only code is not in components/)"
 gcovr --root . --object-directory build-cov --filter 'components/' --json-summary "$out/cov.json" \
@@ -52,6 +52,6 @@ for k in sorted(lines, key=lambda k: (k == "all", k)):
     (lc, lt), (bc, bt) = lines[k], branches[k]
     print(f"{k:24} {lc:6}/{lt:<6} {pct(lc, lt):5.1f}% {bc:6}/{bt:<6} {pct(bc, bt):5.1f}%")
 PY
-echo "== client operations sent under faults (op:<component>:<operation>)"
-grep -E "^  *[0-9]+ op:|op:" "$out/swarm.txt" | grep -oE "op:[^ ]+ *[=:]? *[0-9]*|[0-9]+ op:[^ ]+" \
-  | sort | uniq || echo "(no op: probes recorded)"
+echo "== client operations sent (op:<component>:<operation>: runs of the swarm, faults on)"
+grep -P '\top:' "$out/probes.tsv" | awk -F'\t' '{printf "%10s  %s\n", $1, substr($2, 4)}' ||
+  echo "(no op: probes recorded)"

@@ -192,7 +192,8 @@ class DvvDriver final : public ClusterDriver {
       if (rng.chance(static_cast<std::uint64_t>(w_.quorum_percent), 100)) {
         q.r = some_quorum(rng);
         if (rng.chance(1, 2)) q.pr = some_quorum(rng);
-        reached("get?r=" + q.r + (q.pr.empty() ? "" : "&pr=" + q.pr));
+        reached("get?r=" + q.r);
+        if (!q.pr.empty()) reached("get?pr=" + q.pr);
       }
       auto r = read(c, node, key, q);
       reached("get");
@@ -215,13 +216,15 @@ class DvvDriver final : public ClusterDriver {
       o.quorum.w = some_quorum(rng);
       if (rng.chance(1, 2)) o.quorum.dw = some_quorum(rng);
       if (rng.chance(1, 3)) o.quorum.pw = some_quorum(rng);
-      reached("write?w=" + o.quorum.w + (o.quorum.dw.empty() ? "" : "&dw=" + o.quorum.dw) +
-              (o.quorum.pw.empty() ? "" : "&pw=" + o.quorum.pw));
+      reached("write?w=" + o.quorum.w);
+      if (!o.quorum.dw.empty()) reached("write?dw=" + o.quorum.dw);
+      if (!o.quorum.pw.empty()) reached("write?pw=" + o.quorum.pw);
     }
     if (w_.mode == "register" && rng.chance(static_cast<std::uint64_t>(w_.delete_percent), 100)) {
       return remove(c, key, seen, o);
     }
     o.quorum.returnbody = rng.chance(static_cast<std::uint64_t>(w_.returnbody_percent), 100);
+    if (o.quorum.returnbody) reached("put?returnbody=true");
     std::string element;
     const std::string value = new_value(c, seen, &element);
     oracle_.wrote(key, value, seen);
