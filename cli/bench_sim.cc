@@ -120,6 +120,7 @@ void add_bench_runtime(CLI::App& bench, Commands& commands);
 void add_bench_kv(CLI::App& bench, Commands& commands);
 void add_bench_dvv(CLI::App& bench, Commands& commands);
 void add_bench_dedup(CLI::App& bench, Commands& commands);
+void add_bench_search(CLI::App& bench, Commands& commands);
 
 void add_bench_commands(CLI::App& app, Commands& commands) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks (long; never part of the test suite)");
@@ -129,6 +130,7 @@ void add_bench_commands(CLI::App& app, Commands& commands) {
   add_bench_kv(*bench, commands);
   add_bench_dvv(*bench, commands);
   add_bench_dedup(*bench, commands);
+  add_bench_search(*bench, commands);
 }
 
 }  // namespace doppel::cli

@@ -33,6 +33,15 @@ const RuntimeDecorator* Registry::decorated_bug(std::string_view component,
   return nullptr;
 }
 
+std::vector<std::string> Registry::planted_bugs(std::string_view component) const {
+  std::vector<std::string> out;
+  if (const ComponentDef* def = find(component)) out = def->bugs;
+  for (const auto& [c, n, d] : decorated_) {
+    if (c == component) out.push_back(n);
+  }
+  return out;
+}
+
 std::vector<std::string> Registry::names() const {
   std::vector<std::string> out;
   for (const ComponentDef& d : defs_) out.push_back(d.name);

@@ -83,6 +83,8 @@ class Registry {
   // A planted bug of `component` made by decorating its nodes' runtimes (test code only).
   void add_decorated_bug(std::string_view component, std::string name, RuntimeDecorator decorator);
   const RuntimeDecorator* decorated_bug(std::string_view component, std::string_view name) const;
+  // Every planted bug of the component: its own flags (ComponentDef::bugs) and decorated ones.
+  std::vector<std::string> planted_bugs(std::string_view component) const;
   const ComponentDef* find(std::string_view name) const;
   std::vector<std::string> names() const;
 

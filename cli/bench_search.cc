@@ -1,0 +1,118 @@
+// doppel bench search: how long the default swarm needs to catch each planted
+// bug. For every planted bug of every component, the component's shipped
+// scenarios (scenarios/<component>-*.toml) run with the bug planted, as one
+// seed-major swarm (every scenario gets seed 0, then seed 1, ...), until the
+// first failure or the time limit; the table gives the seconds, the seeds run
+// and what caught it. A row that times out is a bug the default swarm misses.
+//
+// This bench measures the swarm itself, so unlike the other benches it stands
+// on the scenario layer (scenarios/).
+
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "scenarios/swarm.h"
+
+namespace doppel::cli {
+namespace {
+
+struct SearchArgs {
+  std::string scenarios_dir = "scenarios";
+  double time_max_s = 300;
+  int jobs = 0;
+  std::vector<std::string> only;  // component:bug
+};
+
+// The component's shipped scenarios, sorted by name.
+Result<std::vector<scenarios::ScenarioSpec>> shipped(const scenarios::Registry& registry,
+                                                     const std::string& dir,
+                                                     const std::string& component) {
+  std::vector<std::string> paths;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(component + "-", 0) == 0 && e.path().extension() == ".toml") {
+      paths.push_back(e.path().string());
+    }
+  }
+  if (ec) return make_error(Errc::not_found, dir + ": " + ec.message());
+  std::sort(paths.begin(), paths.end());
+  std::vector<scenarios::ScenarioSpec> specs;
+  for (const std::string& p : paths) {
+    auto spec = scenarios::load_scenario(p, registry);
+    if (!spec) return spec.error();
+    if (spec->component == component && spec->bug.empty()) specs.push_back(std::move(*spec));
+  }
+  return specs;
+}
+
+int cmd_search(const scenarios::Registry& registry, const SearchArgs& a) {
+  const int jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  const std::string out = std::filesystem::temp_directory_path() / ("doppel-search-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(out);
+  std::printf("%-10s %-22s %9s %7s  %s\n", "component", "planted bug", "seconds", "runs", "first failure");
+  int missed = 0;
+  for (const std::string& component : registry.names()) {
+    std::vector<std::string> bugs = registry.planted_bugs(component);
+    if (bugs.empty()) continue;
+    auto base = shipped(registry, a.scenarios_dir, component);
+    if (!base) return usage_error(base.error().what.empty() ? base.error().message() : base.error().what);
+    if (base->empty()) continue;
+    for (const std::string& bug : bugs) {
+      if (!a.only.empty() && std::find(a.only.begin(), a.only.end(), component + ":" + bug) == a.only.end()) {
+        continue;
+      }
+      std::vector<scenarios::ScenarioSpec> specs = *base;
+      const scenarios::RuntimeDecorator* decorator = registry.decorated_bug(component, bug);
+      for (auto& s : specs) {
+        s.bug = bug;
+        if (decorator != nullptr) s.bug_decorator = *decorator;
+      }
+      scenarios::SwarmOptions o;
+      o.seed_begin = 0;
+      o.seed_end = 1'000'000;
+      o.jobs = jobs;
+      o.out_dir = out;
+      o.progress = false;
+      o.failures_max = 1;
+      o.time_limit = Duration(static_cast<std::int64_t>(a.time_max_s * 1e9));
+      const scenarios::SwarmSummary s = scenarios::run_swarm(specs, registry, o);
+      if (s.failures.empty()) {
+        ++missed;
+        std::printf("%-10s %-22s %9.1f %7" PRIu64 "  MISSED within %.0f s\n", component.c_str(), bug.c_str(),
+                    s.wall_seconds, s.runs, a.time_max_s);
+      } else {
+        const auto& f = s.failures.front();
+        std::printf("%-10s %-22s %9.1f %7" PRIu64 "  %s seed %" PRIu64 ": %s\n", component.c_str(), bug.c_str(),
+                    s.wall_seconds, s.runs, f.scenario.c_str(), f.seed, f.property.c_str());
+      }
+      std::fflush(stdout);
+    }
+  }
+  std::filesystem::remove_all(out);
+  return missed == 0 ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+void add_bench_search(CLI::App& bench, Commands& commands) {
+  auto args = std::make_shared<SearchArgs>();
+  CLI::App* search = bench.add_subcommand(
+      "search", "Seconds and seeds the default swarm needs to catch each planted bug (exit 1 if one is missed)");
+  search->add_option("--scenarios", args->scenarios_dir, "Where the shipped scenarios are (default scenarios)");
+  search->add_option("--time-max", args->time_max_s, "Seconds per planted bug before it counts as missed (default 300)")
+      ->check(CLI::Range(1.0, 1e6));
+  search->add_option("--jobs,-j", args->jobs, "Worker processes (default: one per CPU)")->check(CLI::Range(1, 1024));
+  search->add_option("--bug", args->only, "Only this planted bug, as component:bug (repeatable)");
+  search->callback([&commands, args] {
+    commands.action = [&commands, args] { return cmd_search(commands.registry, *args); };
+  });
+}
+
+}  // namespace doppel::cli
