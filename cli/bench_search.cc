@@ -90,7 +90,8 @@ int cmd_search(const scenarios::Registry& registry, const SearchArgs& a) {
       } else {
         const auto& f = s.failures.front();
         std::printf("%-10s %-22s %9.1f %7" PRIu64 "  %s seed %" PRIu64 ": %s\n", component.c_str(), bug.c_str(),
-                    s.wall_seconds, s.runs, f.scenario.c_str(), f.seed, f.property.c_str());
+                    s.first_failure_seconds, s.runs_to_first_failure, f.scenario.c_str(), f.seed,
+                    f.property.c_str());
       }
       std::fflush(stdout);
     }

@@ -197,6 +197,11 @@ SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registr
         std::fprintf(stderr, "FAIL %s seed %" PRIu64 ": property '%s': %s\n  replay: doppel sim replay %s\n",
                      f.scenario.c_str(), f.seed, f.property.c_str(), f.detail.c_str(),
                      f.trace_path.empty() ? "(no trace written)" : f.trace_path.c_str());
+        if (summary.failures.empty()) {
+          summary.first_failure_seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          summary.runs_to_first_failure = summary.runs;
+        }
         summary.failures.push_back(std::move(f));
         if (summary.failures.size() >= o.failures_max) {
           summary.stopped_early = true;

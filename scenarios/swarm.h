@@ -46,6 +46,8 @@ struct SwarmSummary {
   sim::Coverage coverage;
   bool stopped_early = false;  // failures_max reached
   bool timed_out = false;      // time_limit reached before every item ran
+  double first_failure_seconds = 0;       // wall time to the first failure
+  std::uint64_t runs_to_first_failure = 0;  // runs finished when it came, it included
 };
 
 SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registry& registry,
