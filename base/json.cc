@@ -89,18 +89,22 @@ std::string JsonWriter::take() {
 }
 
 std::string json_quote(std::string_view text) {
+  constexpr std::string_view kShortEscaped = "\b\f\n\r\t";  // written as \b \f \n \r \t
   std::string out = "\"";
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
-    } else if (byte < 0x20) {
+    } else if (byte >= 0x20) {
+      out += c;
+    } else if (const auto e = kShortEscaped.find(c); e != std::string_view::npos) {
+      out += '\\';
+      out += "bfnrt"[e];
+    } else {
       char escaped[8];
       std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
       out += escaped;
-    } else {
-      out += c;
     }
   }
   out += '"';
@@ -175,6 +179,7 @@ class JsonParser {
     if (++values_ > limits_.values_max) return fail("too many values");
     skip_space();
     if (at_ >= in_.size()) return fail("unexpected end");
+    v.offset_ = at_;
     const char c = in_[at_];
     if (c == '{' || c == '[') {
       if (depth >= limits_.depth_max) return fail("nested too deep");

@@ -52,7 +52,8 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// "text" with the escapes JSON needs (quotes, backslash, controls).
+// "text" with the escapes JSON needs: quotes, backslash, \b \f \n \r \t, and \u00XX for the
+// other control bytes. Other bytes pass as they are.
 std::string json_quote(std::string_view text);
 
 struct JsonLimits {
@@ -79,6 +80,9 @@ class JsonValue {
   const std::vector<std::pair<std::string, JsonValue>>& members() const { return members_; }
   bool flag() const { return flag_; }
   const std::string& text() const { return text_; }  // a string's; a number's as written
+  // Where the value starts in the text it was parsed from (a byte offset), for errors about
+  // what it holds: "column 13: 'process': expected an integer".
+  std::size_t offset() const { return offset_; }
 
   // A number that is whole and fits: as unsigned (not negative) or signed.
   std::optional<std::uint64_t> as_u64() const;
@@ -101,6 +105,7 @@ class JsonValue {
   bool whole_ = false;     // a number with no fraction or exponent, within 64 bits
   bool negative_ = false;  // of a whole number
   std::uint64_t magnitude_ = 0;
+  std::size_t offset_ = 0;
   std::string text_;
   std::vector<JsonValue> items_;
   std::vector<std::pair<std::string, JsonValue>> members_;

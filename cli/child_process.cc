@@ -112,6 +112,13 @@ void stop_child(pid_t& pid, std::chrono::milliseconds grace) {
   pid = -1;
 }
 
+void stop_children(std::span<pid_t* const> pids, std::chrono::milliseconds grace) {
+  for (pid_t* pid : pids) {
+    if (*pid > 0) ::kill(*pid, SIGTERM);
+  }
+  for (pid_t* pid : pids) stop_child(*pid, grace);
+}
+
 Result<Finished> run_child(const std::vector<std::string>& argv, const ChildOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto pid = spawn_child(argv, options);

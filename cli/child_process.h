@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,10 @@ Status await_listening(pid_t& pid, std::uint16_t port, const std::string& what, 
                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
 // SIGTERM, then SIGKILL after `grace`; reaps it; pid becomes -1.
 void stop_child(pid_t& pid, std::chrono::milliseconds grace = std::chrono::seconds(10));
+// The same for several at once: SIGTERM to all first, so that they stop side by side, then
+// stop_child on each. Pids of -1 are skipped.
+void stop_children(std::span<pid_t* const> pids,
+                   std::chrono::milliseconds grace = std::chrono::seconds(10));
 
 struct Finished {
   int exit_code = 0;  // 128 + signal if killed

@@ -2,8 +2,6 @@
 
 #include "cli/dvv_cells.h"
 
-#include <signal.h>
-
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -84,10 +82,9 @@ struct ServerProcess {
 };
 
 void stop_all(std::vector<ServerProcess>& servers) {
-  for (auto& s : servers) {
-    if (s.pid > 0) ::kill(s.pid, SIGTERM);
-  }
-  for (auto& s : servers) stop_child(s.pid);
+  std::vector<pid_t*> pids;
+  for (auto& s : servers) pids.push_back(&s.pid);
+  stop_children(pids);
 }
 
 

@@ -2,7 +2,7 @@
 
 #include "properties/history/history.h"
 
-#include <cstdio>
+#include "base/json.h"
 
 namespace doppel::properties {
 
@@ -49,53 +49,14 @@ int compare(const Value& a, const Value& b) {
   return first != 0 ? first : compare(a.items[1], b.items[1]);
 }
 
-namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
-}  // namespace
-
 std::string to_json(const Value& v) {
   switch (v.kind) {
     case Value::Kind::null:
       return "null";
     case Value::Kind::integer:
       return std::to_string(v.integer);
-    case Value::Kind::string: {
-      std::string out;
-      append_json_string(out, v.text);
-      return out;
-    }
+    case Value::Kind::string:
+      return json_quote(v.text);
     case Value::Kind::pair:
       break;
   }

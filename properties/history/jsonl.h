@@ -14,9 +14,11 @@
 //
 // Other fields (Jepsen's "index", "error", "node") are skipped, whatever JSON
 // they hold. Blank lines are skipped. Strings are JSON strings (escapes and
-// \uXXXX decoded to UTF-8; other bytes pass through unchecked). A malformed
-// line is an error "SOURCE:LINE: [column C: ]what"; so is a completion that
-// completes nothing, or an invocation on a process that has one pending.
+// \uXXXX decoded to UTF-8; other bytes pass through unchecked). Each line is
+// read by base/json.h. A malformed line is an error "SOURCE:LINE: [column C: ]what"
+// (the column of the byte where the JSON went wrong, or where the value of the
+// member in error starts); so is a completion that completes nothing, or an
+// invocation on a process that has one pending.
 // The reader takes bytes in chunks of any size (a file read in blocks, a
 // pipe) and holds at most one line of them.
 
@@ -34,7 +36,7 @@ namespace doppel::properties {
 struct JsonlLimits {
   std::size_t line_bytes_max = 64 * 1024;
   std::size_t records_max = History::kRecordsMax;
-  int nesting_max = 16;  // of arrays and objects inside skipped fields
+  int nesting_max = 16;  // of arrays and objects inside a member's value
 };
 
 class JsonlReader {

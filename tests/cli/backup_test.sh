@@ -8,12 +8,8 @@
 set -u
 doppel=${1:?usage: backup_test.sh DOPPEL_BINARY}
 tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/serve_lib.sh"
+trap 'serve_kill_all; rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 port=$((20000 + RANDOM % 10000))
@@ -31,25 +27,13 @@ segment_mb = 1
 unreferenced_ttl_s = 0
 CONF
 
-start() {  # waits until it listens; sets $pid
-  rm -f "$tmp/server.out" "$tmp/server.err"  # never read the last server's banner
-  "$doppel" serve --config "$tmp/dedup.toml" >"$tmp/server.out" 2>"$tmp/server.err" &
-  pid=$!
-  for _ in $(seq 50); do
-    grep -q "^doppel: serving" "$tmp/server.out" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
+start() {  # waits until it listens
+  serve_start "$tmp/server.out" "$tmp/server.err" --config "$tmp/dedup.toml" && return 0
   echo "FAIL: the server did not start: $(cat "$tmp/server.err")"
   exit 1
 }
 stop() {  # SIGTERM: exit 0 and a clean stop
-  kill -TERM "$pid"
-  local rc=0
-  wait "$pid" || rc=$?
-  [ "$rc" -eq 0 ] || fail "serve exited $rc after SIGTERM"
-  grep -q "^doppel: stopped" "$tmp/server.out" || fail "no clean stop after SIGTERM"
-  pid=""
+  serve_stop "$serve_pid" TERM "$tmp/server.out" || fail "serve: $serve_error"
 }
 backup() { timeout 60 "$doppel" backup "$@" --server "$server"; }
 http() { curl -s --max-time 10 "$@"; }

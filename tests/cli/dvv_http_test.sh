@@ -7,12 +7,9 @@
 set -u
 doppel=${1:?usage: dvv_http_test.sh DOPPEL_BINARY}
 tmp=$(mktemp -d)
+. "$(dirname "$0")/serve_lib.sh"
+trap 'serve_kill_all; rm -rf "$tmp"' EXIT
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 base=$((21000 + RANDOM % 8000))
@@ -31,12 +28,11 @@ pin = false
 [dvv]
 partitions = 16
 CONF
-  "$doppel" serve --config "$tmp/n$i.toml" >"$tmp/out$i" 2>"$tmp/err$i" &
-  pids+=($!)
+  serve_launch "$tmp/out$i" "$tmp/err$i" --config "$tmp/n$i.toml"
+  pids+=("$serve_pid")
 done
 for i in 0 1 2; do
-  for _ in $(seq 50); do grep -q "^doppel: serving" "$tmp/out$i" 2>/dev/null && break; sleep 0.1; done
-  grep -q "^doppel: serving" "$tmp/out$i" || { fail "node $i did not start: $(cat "$tmp/err$i")"; exit 1; }
+  serve_await "${pids[$i]}" "$tmp/out$i" || { fail "node $i did not start: $(cat "$tmp/err$i")"; exit 1; }
 done
 url="http://127.0.0.1:$base"
 c() { curl -s -m 10 "$@"; }
@@ -82,16 +78,13 @@ code=$(c -o /dev/null -w '%{http_code}' -X PATCH "$url/buckets/b/keys/k")
 [ "$code" = 405 ] || [ "$code" = 501 ] || fail "PATCH answered $code"
 
 # A node down: quorum 2 of 3 still answers.
-kill -TERM "${pids[2]}"
-wait "${pids[2]}" || fail "node 2 did not stop cleanly"
+serve_stop "${pids[2]}" TERM "$tmp/out2" || fail "node 2: $serve_error"
 sleep 3
 code=$(c -o /dev/null -w '%{http_code}' -X PUT -d 'survivor' "$url/buckets/b/keys/k2")
 [ "$code" = 204 ] || fail "PUT with a node down answered $code"
 [ "$(c "$url/buckets/b/keys/k2")" = "survivor" ] || fail "GET with a node down"
 for i in 0 1; do
-  kill -TERM "${pids[$i]}"
-  wait "${pids[$i]}" || fail "node $i did not stop cleanly"
+  serve_stop "${pids[$i]}" TERM "$tmp/out$i" || fail "node $i: $serve_error"
 done
-pids=()
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "all checks passed"

@@ -6,12 +6,8 @@
 set -u
 doppel=${1:?usage: kv_clients_test.sh DOPPEL_BINARY}
 tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/serve_lib.sh"
+trap 'serve_kill_all; rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 for tool in memccapable memcaslap memccp memccat; do
@@ -32,11 +28,8 @@ backend = "$backend"
 [kv]
 memory_mb = 64
 CONF
-  rm -f "$tmp/out" "$tmp/err"  # never read the last server's banner
-  "$doppel" serve --config "$tmp/kv.toml" >"$tmp/out" 2>"$tmp/err" &
-  pid=$!
-  for _ in $(seq 50); do grep -q "^doppel: serving" "$tmp/out" && break; sleep 0.1; done
-  grep -q "^doppel: serving" "$tmp/out" || { fail "$backend: the server did not start: $(cat "$tmp/err")"; continue; }
+  serve_start "$tmp/out" "$tmp/err" --config "$tmp/kv.toml" ||
+    { fail "$backend: the server did not start: $(cat "$tmp/err")"; serve_kill_all; continue; }
 
   # A second server on the same port must fail, not silently share it.
   timeout 20 "$doppel" serve --config "$tmp/kv.toml" >/dev/null 2>"$tmp/second.err"
@@ -81,11 +74,7 @@ stats = c.stats()
 assert int(stats[b"threads"]) == 2 and b"curr_items" in stats
 PY
 
-  kill -TERM "$pid"
-  rc=0
-  wait "$pid" || rc=$?
-  pid=""
-  [ "$rc" -eq 0 ] || fail "$backend: exit $rc after SIGTERM"
+  serve_stop "$serve_pid" TERM "$tmp/out" || fail "$backend: $serve_error"
   echo "ok: kv on $backend serves memccapable, memcaslap ($tps TPS), memccp/memccat and pymemcache"
 done
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }

@@ -7,12 +7,8 @@
 set -u
 doppel=${1:?usage: serve_test.sh DOPPEL_TEST_BINARY}
 tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/serve_lib.sh"
+trap 'serve_kill_all; rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -45,26 +41,11 @@ while data.count(b"\n") < want and time.time() < deadline:
 print(data.decode().strip().replace("\n", "|"))
 PY
 }
-start() {  # start CONFIG -> sets $pid, waits until it listens
-  # Remove the last server's output first: the new one's redirection truncates
-  # it only once its process has started, and we must not read the old banner.
-  rm -f "$tmp/server.out" "$tmp/server.err"
-  "$doppel" serve --config "$1" >"$tmp/server.out" 2>"$tmp/server.err" &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 50); do
-    grep -q "^doppel: serving" "$tmp/server.out" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
+start() {  # start CONFIG -> waits until it listens
+  serve_start "$tmp/server.out" "$tmp/server.err" --config "$1"
 }
-stop() {  # stop SIGNAL -> checks exit 0
-  kill "-$1" "$pid"
-  local rc=0
-  wait "$pid" || rc=$?
-  [ "$rc" -eq 0 ] || fail "exit $rc after SIG$1, wanted 0"
-  grep -q "^doppel: stopped" "$tmp/server.out" || fail "no clean stop after SIG$1"
+stop() {  # stop SIGNAL -> checks exit 0 and a clean stop
+  serve_stop "$serve_pid" "$1" "$tmp/server.out" || fail "$serve_error"
 }
 
 for backend in epoll uring; do

@@ -133,13 +133,13 @@ TEST_CASE("jsonl: malformed lines are rejected naming the line and what is wrong
       {line(R"("process": 1, "process": 2, "type": "invoke", "f": "get", "time": 1)"),
        "'process' appears twice"},
       {line(R"("process": 1, "type": "invoke", "f": "get", "time": 1} x)"),
-       "text after the object"},
+       "column 57: trailing bytes"},
       {line(R"("process": 1, "x": [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]], )"
             R"("type": "invoke", "f": "get", "time": 1)"),
-       "nested deeper than the limit"},
+       "nested too deep"},
       {ok + "{\"process\": 2, \"type\": \"invoke\", \"f\": \"get\", \"value\": \"tab\there\", "
             "\"time\": 1}\n",
-       "h.jsonl:2: column 59: a control character"},
+       "h.jsonl:2: column 59: a control byte in a string"},
   };
   for (const Case& c : cases) {
     INFO(c.text);

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "components/kv/protocol/parser.h"
+
 namespace doppel::kv {
 namespace {
 
@@ -33,33 +35,8 @@ bool one_of(std::string_view word, std::initializer_list<std::string_view> allow
 }  // namespace
 
 void encode_to(const Request& r, std::string& out) {
-  out += verb_name(r.verb);
-  if (r.verb == Verb::gat || r.verb == Verb::gats) out += " " + std::to_string(r.exptime);
-  for (const std::string& k : r.keys) {
-    out += ' ';
-    out += k;
-  }
-  if (is_storage(r.verb)) {
-    out += " " + std::to_string(r.flags) + " " + std::to_string(r.exptime) + " " +
-           std::to_string(r.data.size());
-    if (r.verb == Verb::cas) out += " " + std::to_string(r.cas_unique);
-  } else if (r.verb == Verb::incr || r.verb == Verb::decr) {
-    out += " " + std::to_string(r.delta);
-  } else if (r.verb == Verb::touch) {
-    out += " " + std::to_string(r.exptime);
-  } else if (r.verb == Verb::flush_all && r.delay) {
-    out += " " + std::to_string(*r.delay);
-  } else if (r.verb == Verb::verbosity) {
-    out += " " + std::to_string(r.verbosity);
-  } else if (r.verb == Verb::stats && !r.stats_group.empty()) {
-    out += " " + r.stats_group;
-  }
-  if (r.noreply && takes_noreply(r.verb)) out += " noreply";
-  out += "\r\n";
-  if (is_storage(r.verb)) {
-    out += r.data;
-    out += "\r\n";
-  }
+  // The protocol's own encoder: the bytes the server's parser reads back as `r`.
+  append_request(out, r);
 }
 
 std::string encode(const Request& request) {
@@ -201,9 +178,10 @@ Result<McReply> McReader::next(const Request& request, Instant deadline) {
     case Verb::flush_all:
     case Verb::verbosity: ok = *first == "OK"; break;
     case Verb::version:
+      // A line shorter than "VERSION " must not be cut past its end (substr throws).
       ok = first->rfind("VERSION ", 0) == 0;
       reply.word = "VERSION";
-      reply.lines.push_back(first->substr(8));
+      if (ok) reply.lines.push_back(first->substr(8));
       break;
     case Verb::incr:
     case Verb::decr:
@@ -224,7 +202,8 @@ Result<McReply> McReader::next(const Request& request, Instant deadline) {
 
 Result<McReply> McConnection::call(const Request& request, Instant deadline) {
   if (Status s = s_.write(encode(request), deadline); !s) return s.error();
-  if (request.noreply) return McReply{};
+  // quit has no reply: the server closes the connection.
+  if (request.noreply || request.verb == Verb::quit) return McReply{};
   return reader_.next(request, deadline);
 }
 

@@ -19,7 +19,8 @@
 
 namespace doppel::kv {
 
-// The wire bytes of one request (its data block included).
+// The wire bytes of one request (its data block included): the parser's inverse,
+// append_request (protocol/parser.h). The request must be valid (asserted).
 std::string encode(const Request& request);
 void encode_to(const Request& request, std::string& out);
 
@@ -76,7 +77,8 @@ class McReader {
 class McConnection {
  public:
   explicit McConnection(Stream& s) : s_(s), reader_(s) {}
-  // Sends the request and reads its reply (noreply requests: sends only, returns word "").
+  // Sends the request and reads its reply (noreply requests and quit: sends only, returns
+  // word "").
   Result<McReply> call(const Request& request, Instant deadline);
   // "stats [group]": the named statistic, or nullopt.
   static std::optional<std::uint64_t> stat(const McReply& stats, std::string_view name);

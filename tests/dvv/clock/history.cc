@@ -53,13 +53,21 @@ std::vector<Op> random_ops(std::uint64_t seed, int count) {
 }
 
 int CausalOracle::write(int coordinator, int read_from) {
-  const int w = writes();
-  std::set<int> past;
-  if (read_from >= 0) past = known(read_from);
+  // The writer saw the siblings of the replica it read: the writes live there.
+  std::vector<properties::dvv::ValueId> observed;
+  if (read_from >= 0) {
+    for (const int v : live_writes(read_from)) {
+      observed.push_back(static_cast<properties::dvv::ValueId>(v) + 1);
+    }
+  }
+  const auto id = order_.write(std::move(observed));
+  const int w = static_cast<int>(id - 1);
   std::set<int>& at = known_[static_cast<std::size_t>(coordinator)];
-  at.insert(past.begin(), past.end());
+  if (read_from >= 0) {
+    const std::set<int>& seen = known(read_from);
+    at.insert(seen.begin(), seen.end());
+  }
   at.insert(w);
-  past_.push_back(std::move(past));
   return w;
 }
 
@@ -69,19 +77,32 @@ void CausalOracle::deliver(int to, int from) {
   known_[static_cast<std::size_t>(to)].insert(source.begin(), source.end());
 }
 
-std::set<std::string> CausalOracle::live(int replica) const {
+bool CausalOracle::in_past(int a, int b) const {
+  const auto verdict =
+      order_.in_past(static_cast<std::uint64_t>(a) + 1, static_cast<std::uint64_t>(b) + 1);
+  DOPPEL_ASSERT_MSG(verdict.has_value(), "the causal history's search ran out of visits");
+  return *verdict;
+}
+
+std::set<int> CausalOracle::live_writes(int replica) const {
   const std::set<int>& k = known(replica);
-  std::set<std::string> out;
+  std::set<int> out;
   for (const int v : k) {
     bool seen_by_another = false;
     for (const int w : k) {
-      if (past_[static_cast<std::size_t>(w)].contains(v)) {
+      if (in_past(v, w)) {
         seen_by_another = true;
         break;
       }
     }
-    if (!seen_by_another) out.insert(value_name(v));
+    if (!seen_by_another) out.insert(v);
   }
+  return out;
+}
+
+std::set<std::string> CausalOracle::live(int replica) const {
+  std::set<std::string> out;
+  for (const int v : live_writes(replica)) out.insert(value_name(v));
   return out;
 }
 

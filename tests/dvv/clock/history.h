@@ -2,17 +2,19 @@
 // Test support: replicas of one key driven through the object interface
 // (object_clock.h) by a list of operations, next to an exact causal oracle.
 //
-// The oracle knows, for every write, the set of writes it had seen (its causal
-// past: everything the replica it read its context from had seen), and for
-// every replica the set of writes delivered to it, closed under "had seen".
+// The causal order of the writes is properties/dvv/causal_history.h's, the one
+// oracle of the project: every write names the writes its context came from
+// (the siblings of the replica it read). What each replica knows -- the writes
+// delivered to it, closed under "had seen" -- is the replicas' state, kept here.
 // The siblings a replica should hold are the writes it knows that no other
 // write it knows had seen ("live"). A clock is exact when its siblings are
 // always the live set; less/equal of two replicas' clocks are exact when they
 // agree with inclusion of the known sets.
 //
-// Replica i coordinates with id "r<i>"; write k has value "v<k>" and, for the
-// vv baseline, a client id of its own, "c<k>" (what Riak's HTTP interface did
-// for a PUT without X-Riak-ClientId). Time advances step_s per operation.
+// Replica i coordinates with id "r<i>"; write k (from 0) has value "v<k>" and,
+// for the vv baseline, a client id of its own, "c<k>" (what Riak's HTTP
+// interface did for a PUT without X-Riak-ClientId). Time advances step_s per
+// operation.
 
 #include <rapidcheck.h>
 
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "components/dvv/clock/object_clock.h"
+#include "properties/dvv/causal_history.h"
 
 namespace doppel::dvv::testing {
 
@@ -48,7 +51,7 @@ class CausalOracle {
   explicit CausalOracle(int replicas) : known_(static_cast<std::size_t>(replicas)) {}
 
   // A write at `coordinator` whose context came from `read_from` (-1: none);
-  // returns its number.
+  // returns its number (from 0).
   int write(int coordinator, int read_from);
   // `to` learns everything `from` knows.
   void deliver(int to, int from);
@@ -57,11 +60,15 @@ class CausalOracle {
     return known_[static_cast<std::size_t>(replica)];
   }
   std::set<std::string> live(int replica) const;
-  int writes() const { return static_cast<int>(past_.size()); }
+  int writes() const { return static_cast<int>(order_.size()); }
 
  private:
-  std::vector<std::set<int>> known_;  // per replica
-  std::vector<std::set<int>> past_;   // per write
+  std::set<int> live_writes(int replica) const;
+  // Whether write `a` is in write `b`'s causal past.
+  bool in_past(int a, int b) const;
+
+  std::vector<std::set<int>> known_;      // per replica: its state
+  properties::dvv::CausalHistory order_;  // the writes' causal order (ids from 1)
 };
 
 std::string value_name(int write);

@@ -1,0 +1,138 @@
+// DedupSettings: every key of [dedup], its range and its error with the line; unknown keys;
+// the planted bugs by name; the manifest size the HTTP body limit must admit.
+
+#include "components/dedup/settings.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "base/toml.h"
+
+using namespace doppel;
+using namespace doppel::dedup;
+using namespace std::chrono_literals;
+
+namespace {
+
+Result<DedupSettings> read(std::string_view text) {
+  auto t = parse_toml(text, "dedup.toml");
+  REQUIRE(t.ok());
+  return DedupSettings::read(*t, "dedup.toml");
+}
+
+std::string refused(std::string_view text) {
+  auto s = read(text);
+  INFO(text);
+  REQUIRE_FALSE(s.ok());
+  REQUIRE(s.code() == Errc::invalid_argument);
+  return s.error().what;
+}
+
+}  // namespace
+
+TEST_CASE("dedup settings: an empty table gives the defaults, and they pass check()", "[unit]") {
+  auto s = read("");
+  REQUIRE(s.ok());
+  REQUIRE(s->segment_bytes == kSegmentBytesDefault);
+  REQUIRE(s->store.segment_bytes_max == kSegmentBytesDefault);
+  REQUIRE(s->store.hash == HashKind::sha256);
+  REQUIRE(s->store.rebuild_threshold_percent == 20);
+  REQUIRE(s->store.image_bytes_max == 64ull << 30);
+  REQUIRE(s->store.unreferenced_ttl == 3600s);
+  REQUIRE(s->store.verify_reads);
+  REQUIRE(s->connections_max == 64);
+  REQUIRE(s->store.planted_bug == PlantedBug::none);
+  REQUIRE(s->check().ok());
+  REQUIRE(DedupSettings{}.check().ok());
+}
+
+TEST_CASE("dedup settings: every key is read into its field", "[unit]") {
+  auto s = read(R"(
+segment_mb = 8
+hash = "sha1"
+rebuild_threshold_percent = 0
+image_gb = 2
+unreferenced_ttl_s = 0
+verify_reads = false
+connections_max = 3
+)");
+  REQUIRE(s.ok());
+  REQUIRE(s->segment_bytes == 8u << 20);
+  REQUIRE(s->store.segment_bytes_max == 8u << 20);  // the store accepts what clients cut
+  REQUIRE(s->store.hash == HashKind::sha1);
+  REQUIRE(s->store.rebuild_threshold_percent == 0);
+  REQUIRE(s->store.image_bytes_max == 2ull << 30);
+  REQUIRE(s->store.unreferenced_ttl == 0s);
+  REQUIRE_FALSE(s->store.verify_reads);
+  REQUIRE(s->connections_max == 3);
+}
+
+TEST_CASE("dedup settings: each bound is inclusive, one past it names file:line:'key'", "[unit]") {
+  for (const char* ok :
+       {"segment_mb = 1", "segment_mb = 32", "rebuild_threshold_percent = 100", "image_gb = 1",
+        "image_gb = 1024", "unreferenced_ttl_s = 31536000", "connections_max = 65536"}) {
+    INFO(ok);
+    REQUIRE(read(ok).ok());
+  }
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"segment_mb = 0", "dedup.toml:1: 'segment_mb': must be between 1 and 32, got 0"},
+      {"\nsegment_mb = 33", "dedup.toml:2: 'segment_mb': must be between 1 and 32, got 33"},
+      {"hash = \"md5\"", "dedup.toml:1: 'hash': expected one of \"sha256\", \"sha1\", got \"md5\""},
+      {"hash = 256", "dedup.toml:1: 'hash': expected a string"},
+      {"rebuild_threshold_percent = 101",
+       "dedup.toml:1: 'rebuild_threshold_percent': must be between 0 and 100, got 101"},
+      {"image_gb = 0", "dedup.toml:1: 'image_gb': must be between 1 and 1024, got 0"},
+      {"image_gb = 1025", "dedup.toml:1: 'image_gb': must be between 1 and 1024, got 1025"},
+      {"unreferenced_ttl_s = -1",
+       "dedup.toml:1: 'unreferenced_ttl_s': must be between 0 and 31536000, got -1"},
+      {"verify_reads = \"yes\"", "dedup.toml:1: 'verify_reads': expected true or false"},
+      {"connections_max = 0",
+       "dedup.toml:1: 'connections_max': must be between 1 and 65536, got 0"},
+      {"connections_max = 65537",
+       "dedup.toml:1: 'connections_max': must be between 1 and 65536, got 65537"},
+  };
+  for (const auto& [text, message] : cases) REQUIRE(refused(text) == message);
+}
+
+TEST_CASE("dedup settings: an unknown key is refused with the keys there are", "[unit]") {
+  REQUIRE(refused("segment_mb = 4\n\nbug = \"skip-decrement\"\n") ==
+          "dedup.toml:3: 'bug': unknown key (expected one of: segment_mb, hash, "
+          "rebuild_threshold_percent, image_gb, unreferenced_ttl_s, verify_reads, "
+          "connections_max)");
+}
+
+TEST_CASE("dedup settings: planted bugs are found by name, unknown names refused", "[unit]") {
+  REQUIRE(*dedup_planted_bug("") == PlantedBug::none);
+  REQUIRE(*dedup_planted_bug("skip-decrement") == PlantedBug::skip_decrement);
+  REQUIRE(*dedup_planted_bug("commit-unsynced") == PlantedBug::commit_unsynced);
+  REQUIRE(*dedup_planted_bug("verify-skips-data") == PlantedBug::verify_skips_data);
+  auto unknown = dedup_planted_bug("lost-at-roll");
+  REQUIRE_FALSE(unknown.ok());
+  REQUIRE(unknown.error().what == "bug: dedup has no planted bug 'lost-at-roll'");
+}
+
+TEST_CASE("dedup settings: check() refuses store options out of their bounds", "[unit]") {
+  DedupSettings s;
+  s.store.rebuild_threshold_percent = 101;
+  REQUIRE_FALSE(s.check().ok());
+  s = DedupSettings{};
+  s.store.segment_bytes_max = kSegmentBytesMax + 1;
+  REQUIRE_THAT(s.check().error().what, Catch::StartsWith("segment_bytes_max: "));
+  s = DedupSettings{};
+  s.store.image_bytes_max = 0;
+  REQUIRE_THAT(s.check().error().what, Catch::StartsWith("image_bytes_max: "));
+}
+
+TEST_CASE("dedup settings: the manifest limit grows with the image and the digest", "[unit]") {
+  DedupSettings small;
+  small.store.image_bytes_max = 1ull << 30;
+  DedupSettings large = small;
+  large.store.image_bytes_max = 2ull << 30;
+  DedupSettings sha1 = small;
+  sha1.store.hash = HashKind::sha1;
+  REQUIRE(manifest_bytes_max(large) > manifest_bytes_max(small));
+  REQUIRE(manifest_bytes_max(sha1) < manifest_bytes_max(small));
+  // At least a digest and a flag per 4 KiB block.
+  REQUIRE(manifest_bytes_max(small) > (small.store.image_bytes_max / kBlockBytes) * 33);
+}
