@@ -150,9 +150,12 @@ Wake SimRuntime::park(Waiter& w, Instant deadline) {
 
 FileSystem& SimRuntime::fs() { return *fs_; }
 
-bool SimRuntime::buggify(std::string_view site) {
+bool SimRuntime::buggify(const BuggifySite& site) {
   if (!alive()) return false;
-  return host_.buggify(site);
+  if (!host_.buggify(site)) return false;
+  // By name, so that a trace says which fault the run took (and replays it).
+  record(Event("Buggify").detail("site", site.name()));
+  return true;
 }
 
 void SimRuntime::record(const Event& event) {

@@ -45,7 +45,7 @@ class SimRuntime final : public Runtime, private Network {
   Wake park(Waiter& w, Instant deadline) override;
   Network& net() override { return *this; }
   FileSystem& fs() override;
-  bool buggify(std::string_view site) override;
+  bool buggify(const BuggifySite& site) override;
   void record(const Event& event) override;
 
   // Network, for this node.

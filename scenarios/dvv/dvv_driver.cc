@@ -330,6 +330,7 @@ ComponentDef dvv_component() {
                     "no-false-conflicts", "set-union-complete", "no-invented-values", "progress"};
   def.bugs = {"ack-early", "no-repair", "dot-per-write", "ignore-context"};
   def.probes = {"DvvStarted", "DvvRunStats", "DvvReadRepair", "DvvAaeRepair"};
+  def.buggify_components = {"dvv", "http"};  // its API is Riak's, over HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
     auto w = read_workload(workload, source);
     if (!w) return w.error();
