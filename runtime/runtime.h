@@ -10,9 +10,9 @@
 // fiber of a crashed or stopping node wakes with the exception Cancelled.
 
 #include <cstdint>
-#include <source_location>
 #include <string_view>
 
+#include "runtime/buggify.h"
 #include "runtime/event.h"
 #include "runtime/fs.h"
 #include "runtime/net.h"
@@ -86,18 +86,16 @@ class Runtime {
   virtual FileSystem& fs() = 0;
 
   // --- faults and observability
-  // A fault point (FoundationDB semantics): in simulation each site is
-  // switched on for some runs and then fires with some probability; in the
-  // real runtime it is always false.
-  virtual bool buggify(std::string_view site) = 0;
+  // A fault point (FoundationDB semantics, see buggify.h): in simulation each
+  // site is switched on for some runs and then fires with some probability,
+  // and a firing is recorded in the trace; in the real runtime it is always
+  // false. Components call buggify(rt, site).
+  virtual bool buggify(const BuggifySite& site) = 0;
   virtual void record(const Event& event) = 0;
 };
 
 // Wakes a fiber parked on this OS thread (a core). No effect if it already
 // woke. The same for every backend: it only hands the fiber to the scheduler.
 void unpark(Waiter& w);
-
-// buggify with the call site as the site name.
-bool buggify(Runtime& rt, std::source_location where = std::source_location::current());
 
 }  // namespace doppel

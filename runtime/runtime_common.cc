@@ -133,16 +133,6 @@ bool split_path(std::string_view path, std::string_view& dir, std::string_view& 
   return true;
 }
 
-bool buggify(Runtime& rt, std::source_location where) {
-  std::string_view file = where.file_name();
-  const auto slash = file.rfind('/');
-  if (slash != std::string_view::npos) file = file.substr(slash + 1);
-  std::string site(file);
-  site += ':';
-  site += std::to_string(where.line());
-  return rt.buggify(site);
-}
-
 // --- Waiter and WaitList
 
 void Waiter::unlink() {

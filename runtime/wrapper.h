@@ -142,7 +142,7 @@ class RuntimeWrapper : public Runtime {
   Wake park(Waiter& w, Instant deadline) override { return target_.park(w, deadline); }
   Network& net() override { return target_.net(); }
   FileSystem& fs() override { return target_.fs(); }
-  bool buggify(std::string_view site) override { return target_.buggify(site); }
+  bool buggify(const BuggifySite& site) override { return target_.buggify(site); }
   void record(const Event& event) override { target_.record(event); }
 
   Runtime& target() { return target_; }

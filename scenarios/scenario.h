@@ -72,6 +72,9 @@ struct ComponentDef {
   std::vector<std::string> properties;  // every property it can check
   std::vector<std::string> bugs;        // planted bugs it knows
   std::vector<std::string> probes;      // events a good swarm should see
+  // The components whose BUGGIFY sites its scenarios can reach: its own and
+  // the libraries it runs on ("http"). Empty: its own name only.
+  std::vector<std::string> buggify_components;
   // Validates the [workload] table; errors name the key and line.
   std::function<Status(const toml::table& workload, std::string_view source)> validate;
   std::function<std::unique_ptr<ScenarioDriver>(const ScenarioSpec& spec, std::uint64_t seed)> make;

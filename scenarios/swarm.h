@@ -53,8 +53,25 @@ struct SwarmSummary {
 SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registry& registry,
                        const SwarmOptions& options);
 
+// One BUGGIFY site as seen by one component's scenarios in a swarm.
+struct BuggifySiteCoverage {
+  std::string component;  // whose scenarios
+  std::string site;
+  std::string injects;
+  std::uint64_t runs_reached = 0;  // runs that reached it
+  std::uint64_t firings = 0;       // times it fired, over all runs
+};
+
+// Every registered site that the swarm's scenarios could reach (for each
+// component whose scenarios allow BUGGIFY: its own sites and those of the
+// libraries it uses), reached or not, by component and then name.
+std::vector<BuggifySiteCoverage> buggify_coverage(const std::vector<ScenarioSpec>& scenarios,
+                                                  const Registry& registry,
+                                                  const sim::Coverage& coverage);
+
 // What never happened: fault kinds a scenario allowed but no run injected,
-// BUGGIFY sites reached but never fired, expected probes never recorded.
+// BUGGIFY sites never reached or reached but never fired, expected probes
+// never recorded.
 std::vector<std::string> coverage_gaps(const std::vector<ScenarioSpec>& scenarios,
                                        const Registry& registry, const sim::Coverage& coverage);
 

@@ -29,7 +29,7 @@ class NodeHost {
   virtual void register_parked(Waiter& w) = 0;
   virtual void unregister_parked(Waiter& w) = 0;
   virtual bool core_stalled(CoreId core) const = 0;
-  virtual bool buggify(std::string_view site) = 0;
+  virtual bool buggify(const BuggifySite& site) = 0;
   // The latency of a task handed to another core of the node (an SPSC queue
   // and a wake-up on the real runtime).
   virtual Duration core_hop_latency() = 0;

@@ -26,7 +26,9 @@ SimRuntime::SimRuntime(const SimNodeParts& parts, NodeId node, std::uint32_t inc
       network_(parts.network),
       node_(node),
       incarnation_(incarnation),
-      cores_(cores) {
+      cores_(cores),
+      hop_last_(std::size_t{cores} * cores, instant_ns(0)),
+      inboxes_(cores) {
   for (CoreId c = 0; c < cores; ++c) rngs_.push_back(seed_rng.fork(c));
   fs_ = std::make_unique<SimFileSystem>(*this, parts.disk);
 }
@@ -73,6 +75,15 @@ void SimRuntime::spawn(std::string_view name, Task fn) {
   host_.spawn_fiber(incarnation_, this_core(), name, std::move(fn));
 }
 
+// When a task sent from this core to `core` now arrives: a hop's latency
+// later, and never before the one sent before it (the real runtime's queue
+// between two cores is FIFO).
+Instant SimRuntime::hop_arrival(CoreId core) {
+  Instant& last = hop_last_[std::size_t{this_core()} * cores_ + core];
+  last = std::max(last, context_.now() + host_.core_hop_latency());
+  return last;
+}
+
 void SimRuntime::spawn_on(CoreId core, std::string_view name, Task fn) {
   DOPPEL_ASSERT(core < cores_);
   if (!alive()) {
@@ -81,7 +92,7 @@ void SimRuntime::spawn_on(CoreId core, std::string_view name, Task fn) {
   }
   // The host, not this runtime, in the event: the node may crash meanwhile.
   context_.agenda.schedule(
-      context_.now() + host_.core_hop_latency(),
+      hop_arrival(core),
       [host = &host_, inc = incarnation_, core, name = std::string(name),
        fn = std::move(fn)]() mutable {
         if (host->alive(inc)) host->spawn_fiber(inc, core, name, std::move(fn));
@@ -91,22 +102,43 @@ void SimRuntime::spawn_on(CoreId core, std::string_view name, Task fn) {
 void SimRuntime::post(CoreId core, Task fn) {
   DOPPEL_ASSERT(core < cores_);
   if (!alive()) return;
-  context_.agenda.schedule(context_.now() + host_.core_hop_latency(),
-                           [host = &host_, node = node_, inc = incarnation_, core,
-                            fn = std::move(fn)]() mutable {
-                             if (!host->alive(inc)) return;
-                             if (host->core_stalled(core)) {
-                               // The core cannot run it yet: run it in a fiber, which
-                               // the scheduler holds back until the stall ends.
-                               host->spawn_fiber(inc, core, "post", std::move(fn));
-                               return;
-                             }
-                             struct Scope {
-                               Scope(NodeId n, CoreId c) { g_posting = Posting{n, c}; }
-                               ~Scope() { g_posting = Posting{}; }
-                             } scope(node, core);
-                             fn();
-                           });
+  context_.agenda.schedule(hop_arrival(core), [this, host = &host_, inc = incarnation_, core,
+                                               fn = std::move(fn)]() mutable {
+    // Alive: this incarnation, and so this runtime, still exists.
+    if (host->alive(inc)) deliver(core, std::move(fn));
+  });
+}
+
+// A posted task reached its core: it runs now, outside any fiber, after those
+// that arrived before it. A stalled core cannot run it yet: the tasks then
+// wait, in order, for one fiber that the scheduler holds back until the stall
+// ends.
+void SimRuntime::deliver(CoreId core, Task fn) {
+  Inbox& inbox = inboxes_[core];
+  inbox.tasks.push_back(std::move(fn));
+  if (inbox.draining) return;  // a fiber runs it after the ones before it
+  if (host_.core_stalled(core)) {
+    inbox.draining = true;
+    host_.spawn_fiber(incarnation_, core, "posted", [this, core] {
+      Inbox& in = inboxes_[core];
+      while (!in.tasks.empty()) {
+        Task task = std::move(in.tasks.front());
+        in.tasks.pop_front();
+        task();
+      }
+      in.draining = false;
+    });
+    return;
+  }
+  struct Scope {
+    Scope(NodeId n, CoreId c) { g_posting = Posting{n, c}; }
+    ~Scope() { g_posting = Posting{}; }
+  } scope(node_, core);
+  while (!inbox.tasks.empty()) {
+    Task task = std::move(inbox.tasks.front());
+    inbox.tasks.pop_front();
+    task();
+  }
 }
 
 Wake SimRuntime::park(Waiter& w, Instant deadline) {
@@ -150,9 +182,12 @@ Wake SimRuntime::park(Waiter& w, Instant deadline) {
 
 FileSystem& SimRuntime::fs() { return *fs_; }
 
-bool SimRuntime::buggify(std::string_view site) {
+bool SimRuntime::buggify(const BuggifySite& site) {
   if (!alive()) return false;
-  return host_.buggify(site);
+  if (!host_.buggify(site)) return false;
+  // By name, so that a trace says which fault the run took (and replays it).
+  record(Event("Buggify").detail("site", site.name()));
+  return true;
 }
 
 void SimRuntime::record(const Event& event) {

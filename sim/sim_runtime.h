@@ -4,6 +4,7 @@
 // Cancelled (unwinding the fiber), the rest return Errc::cancelled or do
 // nothing.
 
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -45,7 +46,7 @@ class SimRuntime final : public Runtime, private Network {
   Wake park(Waiter& w, Instant deadline) override;
   Network& net() override { return *this; }
   FileSystem& fs() override;
-  bool buggify(std::string_view site) override;
+  bool buggify(const BuggifySite& site) override;
   void record(const Event& event) override;
 
   // Network, for this node.
@@ -70,6 +71,17 @@ class SimRuntime final : public Runtime, private Network {
   CoreId cores_;
   std::vector<Prng> rngs_;  // one per core
   std::unique_ptr<SimFileSystem> fs_;
+  // Posted tasks between cores keep their order, as on the real runtime's
+  // SPSC queues: the last arrival time per (from, to) pair of cores, and per
+  // core the tasks that arrived and wait their turn.
+  Instant hop_arrival(CoreId core);
+  void deliver(CoreId core, Task fn);
+  struct Inbox {
+    std::deque<Task> tasks;
+    bool draining = false;  // a fiber is (or will be) running them
+  };
+  std::vector<Instant> hop_last_;  // [from * cores + to]
+  std::vector<Inbox> inboxes_;
 };
 
 }  // namespace doppel::sim

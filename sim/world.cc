@@ -43,6 +43,8 @@ World::World(const WorldOptions& options)
   previous_world_ = g_current_world;
   g_current_world = this;
   previous_handler_ = set_assertion_handler(&World::on_assertion);
+  buggify_seed_ = buggify_rng_.next();
+  buggify_states_.resize(buggify_site_slots());
   record(kNoNode, 0, Event("SimStart").detail("seed", options.seed));
 }
 
@@ -497,16 +499,18 @@ void World::record(NodeId node_id, CoreId core, const Event& event) {
   if (observer_) observer_(node_id, event);
 }
 
-bool World::buggify(std::string_view site) {
+bool World::buggify(const BuggifySite& site) {
   if (!ambient_.buggify) return false;
-  auto it = buggify_sites_.find(site);
-  if (it == buggify_sites_.end()) {
+  if (site.index() >= buggify_states_.size()) buggify_states_.resize(site.index() + 1);
+  BuggifyState& st = buggify_states_[site.index()];
+  if (st.state == BuggifyState::Switch::unknown) {
     // First reached in this run: switch the site on for one run in four.
-    it = buggify_sites_.emplace(std::string(site), buggify_rng_.chance(1, 4)).first;
-    coverage_.hit("buggify-reached:" + std::string(site));
+    st.rng = Prng(buggify_seed_ ^ site.name_hash());
+    st.state = st.rng.chance(1, 4) ? BuggifyState::Switch::on : BuggifyState::Switch::off;
+    coverage_.hit(std::string(kProbeBuggifyReached).append(site.name()));
   }
-  if (!it->second || !buggify_rng_.chance(1, 4)) return false;
-  coverage_.hit("buggify-fired:" + std::string(site));
+  if (st.state != BuggifyState::Switch::on || !st.rng.chance(1, 4)) return false;
+  coverage_.hit(std::string(kProbeBuggifyFired).append(site.name()));
   return true;
 }
 

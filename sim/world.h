@@ -144,7 +144,7 @@ class World final : private EventRecorder {
     void register_parked(Waiter& w) override;
     void unregister_parked(Waiter& w) override;
     bool core_stalled(CoreId core) const override;
-    bool buggify(std::string_view site) override { return world.buggify(site); }
+    bool buggify(const BuggifySite& site) override { return world.buggify(site); }
     Duration core_hop_latency() override;
 
     World& world;
@@ -175,7 +175,7 @@ class World final : private EventRecorder {
   void run_fiber(NodeId node, Task& fn);
   void on_fiber_exit(NodeId node);
   void drain();
-  bool buggify(std::string_view site);
+  bool buggify(const BuggifySite& site);
   void apply_partition(const FaultEvent& e);
   void heal_partitions();
   void stall_core(NodeId node, CoreId core, Duration d);
@@ -200,7 +200,15 @@ class World final : private EventRecorder {
   std::vector<std::unique_ptr<Node>> nodes_;  // by id; destroyed before the network
   WorldStats stats_;
   std::uint64_t next_fiber_id_ = 0;
-  std::map<std::string, bool, std::less<>> buggify_sites_;  // site -> switched on
+  // BUGGIFY: each site's state in this run, by BuggifySite::index(). A site's
+  // draws come from its own stream, seeded by the run and the site's name, so
+  // that reaching (or adding) one site changes no other site's draws.
+  struct BuggifyState {
+    enum class Switch : std::uint8_t { unknown, off, on } state = Switch::unknown;
+    Prng rng;
+  };
+  std::uint64_t buggify_seed_ = 0;
+  std::vector<BuggifyState> buggify_states_;
   bool quiet_ = false;
   bool failed_ = false;
   Failure failure_;

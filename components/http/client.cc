@@ -15,6 +15,17 @@ constexpr std::size_t kInlineBodyBytesMax = 64u << 10;
 constexpr std::size_t kWritePieceBytes = 1u << 20;
 constexpr std::uint64_t kUnbounded = std::numeric_limits<std::uint64_t>::max();
 
+// BUGGIFY sites of the client (runtime/buggify.h): a slow or choppy network,
+// and a caller whose patience runs out early; never a request or answer changed.
+const BuggifySite kShortRead{"http.client.short_read",
+                             "a read of the response returns at most 11 bytes"};
+const BuggifySite kSplitRequest{"http.client.split_request",
+                                "a request goes out in two writes, up to 20 ms apart"};
+const BuggifySite kEarlyTimeout{"http.client.early_timeout",
+                                "a request's deadline comes 1 to 100 ms after it is sent"};
+
+constexpr std::int64_t kShortReadBytesMax = 11;
+
 Error to_error(const ParseError& e) {
   if (e.status == 413) return make_error(Errc::too_large, "response: " + e.reason);
   return make_error(Errc::protocol, "malformed response: " + e.reason);
@@ -77,6 +88,7 @@ class HttpClient::Exchange {
 
  private:
   std::string format_head(bool expect_continue) const;
+  Status write_head(std::string_view out);
   Status send_body();
   Result<bool> read_more(Instant deadline);  // false: the server closed
   // Each read and write must also make progress within io_timeout.
@@ -106,7 +118,12 @@ Result<Response> HttpClient::Exchange::run() {
   const bool inline_body = !expect && !streamed && request_.body.size() <= kInlineBodyBytesMax;
   std::string out = format_head(expect);
   if (inline_body) out += request_.body;
-  if (Status s = c_.stream->write(out, op_deadline(deadline_)); !s) return s.error();
+  if (Status s = write_head(out); !s) return s.error();
+  // A caller that gives up early: whatever the server does with the request, we stop waiting.
+  if (buggify(client_.rt_, kEarlyTimeout)) {
+    deadline_ = std::min(deadline_, client_.rt_.now() + Duration(client_.rt_.random().between(
+                                                             1'000'000, 100'000'000)));
+  }
   c_.parser.expect(request_.method == "HEAD",
                    on_body_ != nullptr ? kUnbounded : options.limits.body_bytes_max);
   std::optional<ResponseHead> early;
@@ -184,8 +201,26 @@ Status HttpClient::Exchange::send_body() {
   }
 }
 
+// The head (and a small body): in one write, or two a moment apart, cut anywhere.
+Status HttpClient::Exchange::write_head(std::string_view out) {
+  Runtime& rt = client_.rt_;
+  if (out.size() > 1 && buggify(rt, kSplitRequest)) {
+    const auto cut =
+        static_cast<std::size_t>(rt.random().between(1, static_cast<std::int64_t>(out.size()) - 1));
+    if (Status s = c_.stream->write(out.substr(0, cut), op_deadline(deadline_)); !s) return s;
+    rt.sleep(Duration(rt.random().between(1'000, 20'000'000)));
+    out.remove_prefix(cut);
+  }
+  return c_.stream->write(out, op_deadline(deadline_));
+}
+
 Result<bool> HttpClient::Exchange::read_more(Instant deadline) {
-  auto n = c_.stream->read(buffer_, op_deadline(deadline));
+  std::span<char> into(buffer_);
+  if (buggify(client_.rt_, kShortRead)) {
+    into = into.first(std::min(into.size(), static_cast<std::size_t>(client_.rt_.random().between(
+                                                1, kShortReadBytesMax))));
+  }
+  auto n = c_.stream->read(into, op_deadline(deadline));
   if (!n) return n.error();
   if (*n == 0) return false;
   c_.in.append(buffer_.data(), *n);

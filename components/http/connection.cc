@@ -9,10 +9,29 @@
 #include "components/http/head.h"
 
 namespace doppel::http {
+
+using namespace std::chrono_literals;
+
 namespace {
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::size_t kLingerReadBytes = 16u << 10;
+
+// BUGGIFY sites of a server connection (runtime/buggify.h): what a network
+// and a busy server do to a client, never a malformed answer.
+const BuggifySite kShortRead{"http.server.short_read",
+                             "a read from a connection returns at most 13 bytes"};
+const BuggifySite kTinyWrites{"http.server.tiny_writes",
+                              "a response goes out 1 to 64 bytes per write, some a moment apart"};
+const BuggifySite kSlowHandler{"http.server.slow_handler",
+                               "a request waits up to 300 ms before its handler runs"};
+const BuggifySite kCloseAfterResponse{
+    "http.server.close_after_response",
+    "a kept-alive connection is closed right after a response (keep-alive timeout)"};
+
+constexpr std::int64_t kShortReadBytesMax = 13;
+constexpr std::int64_t kTinyWriteBytesMax = 64;
+constexpr Duration kSlowHandlerMax = 300ms;
 
 bool is_framing_field(std::string_view name) {
   return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
@@ -118,8 +137,13 @@ bool ServerConnection::read_more() {
   idle_ = idle;
   // The bytes of a large body go straight into the request (see RequestParser::body_space).
   const std::span<char> body = in_.empty() ? parser_.body_space(kBodyReadBytes) : std::span<char>();
-  auto n = stream_.read(body.empty() ? std::span<char>(read_buffer_.get(), options_.read_bytes) : body,
-                        deadline_after(rt_.now(), options_.idle_timeout));
+  std::span<char> into =
+      body.empty() ? std::span<char>(read_buffer_.get(), options_.read_bytes) : body;
+  if (buggify(rt_, kShortRead)) {
+    into = into.first(std::min(
+        into.size(), static_cast<std::size_t>(rt_.random().between(1, kShortReadBytesMax))));
+  }
+  auto n = stream_.read(into, deadline_after(rt_.now(), options_.idle_timeout));
   idle_ = false;
   if (!body.empty()) parser_.body_filled(n ? *n : 0);
   if (!n) {
@@ -133,9 +157,22 @@ bool ServerConnection::read_more() {
 
 bool ServerConnection::flush() {
   if (out_.empty()) return true;
-  Status s = stream_.write(out_, write_deadline());
+  Status s =
+      buggify(rt_, kTinyWrites) ? write_in_pieces(out_) : stream_.write(out_, write_deadline());
   out_.clear();
   return s.ok();
+}
+
+// As a congested or slow link may deliver a response: a few bytes at a time.
+Status ServerConnection::write_in_pieces(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto piece = std::min<std::size_t>(
+        bytes.size(), static_cast<std::size_t>(rt_.random().between(1, kTinyWriteBytesMax)));
+    if (Status s = stream_.write(bytes.substr(0, piece), write_deadline()); !s) return s;
+    bytes.remove_prefix(piece);
+    if (rt_.random().chance(1, 8)) rt_.sleep(Duration(rt_.random().between(1'000, 2'000'000)));
+  }
+  return {};
 }
 
 bool ServerConnection::answer(Request& request) {
@@ -151,6 +188,13 @@ bool ServerConnection::answer(Request& request) {
   const bool sent = send(request, response, chunked, close) && (!response.after_sent || flush());
   if (response.after_sent) response.after_sent();
   if (!sent) return false;
+  if (!close && buggify(rt_, kCloseAfterResponse)) {
+    // The server's side of a keep-alive timeout racing the client's next request: the
+    // answer is out, the connection closes without a word (no "Connection: close").
+    if (!flush()) return false;
+    stream_.close();
+    return false;
+  }
   if (!close) return true;
   if (!flush()) return false;
   linger_and_close(rt_, options_, stream_);
@@ -158,6 +202,8 @@ bool ServerConnection::answer(Request& request) {
 }
 
 Response ServerConnection::invoke(Request& request) {
+  // A busy server: the request waits its turn (and the client's deadline may pass meanwhile).
+  (void)buggify_sleep(rt_, kSlowHandler, kSlowHandlerMax);
   std::optional<Result<Response>> result;
   std::string failure;
   try {

@@ -33,6 +33,7 @@ class ServerConnection {
  private:
   bool read_more();
   bool flush();
+  Status write_in_pieces(std::string_view bytes);
   bool answer(Request& request);
   Response invoke(Request& request);
   bool send(const Request& request, Response& response, bool chunked, bool close);

@@ -15,6 +15,10 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr Duration kAcceptBackoff = 10ms;  // after EMFILE and friends, rather than spin
+
+// BUGGIFY (runtime/buggify.h): a server at its limit turns a connection away with a 503.
+const BuggifySite kBusyReject{"http.server.busy_reject",
+                              "a new connection gets 503 as if at the connection limit"};
 // Connections being turned away (503) at once, per core; more are closed without a word.
 constexpr std::size_t kRejectingMax = 64;
 
@@ -115,7 +119,7 @@ void HttpServer::accept_loop(const std::shared_ptr<Shared>& shared, CoreId core)
       rt.sleep(kAcceptBackoff);
       continue;
     }
-    if (cs.live >= per_core_max) {
+    if (cs.live >= per_core_max || buggify(rt, kBusyReject)) {
       reject(shared, core, std::move(*accepted));
       continue;
     }

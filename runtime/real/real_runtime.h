@@ -48,7 +48,7 @@ class RealRuntime final : public Runtime, private Network {
   Wake park(Waiter& w, Instant deadline) override;
   Network& net() override { return *this; }
   FileSystem& fs() override;
-  bool buggify(std::string_view) override { return false; }
+  bool buggify(const BuggifySite&) override { return false; }
   void record(const Event& event) override;
 
   Result<std::unique_ptr<Listener>> listen(const Endpoint& at, ListenOptions options) override;

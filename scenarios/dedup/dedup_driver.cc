@@ -400,6 +400,7 @@ ComponentDef dedup_component() {
   def.properties = {"restorable", "refcounts-balance", "damage-found", "progress"};
   def.bugs = {"skip-decrement", "verify-skips-data"};
   def.probes = {"DedupVersionCommitted", "DedupRunStats", "DedupVerified", "DedupClientRemove"};
+  def.buggify_components = {"dedup", "http"};  // its API is HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
     auto w = read_workload(workload, source);
     if (!w) return w.error();

@@ -431,6 +431,7 @@ ComponentDef dvv_component() {
                     "deleted-stays-deleted", "returnbody-shows-write", "progress"};
   def.bugs = {"ack-early", "no-repair", "dot-per-write", "ignore-context"};
   def.probes = {"DvvStarted", "DvvRunStats", "DvvReadRepair", "DvvAaeRepair"};
+  def.buggify_components = {"dvv", "http"};  // its API is Riak's, over HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
     auto w = read_workload(workload, source);
     if (!w) return w.error();

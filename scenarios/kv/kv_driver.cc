@@ -319,6 +319,7 @@ ComponentDef kv_component() {
   def.properties = {"linearizable", "memory-limit", "progress", "well-formed-replies"};
   def.bugs = {"swapped-replies", "lost-at-roll"};
   def.probes = {"KvStarted", "KvFinalStats", "KvClientOp"};
+  def.buggify_components = {"kv"};
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
     auto w = read_workload(workload, source);
     if (!w) return w.error();

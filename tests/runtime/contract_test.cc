@@ -6,12 +6,16 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <thread>
 
 #include "runtime/channel.h"
 #include "runtime/future.h"
+#include "runtime/real/core.h"
 #include "runtime/real/real_runtime.h"
 #include "runtime/sync.h"
 #include "sim/world.h"
@@ -56,6 +60,42 @@ Checks run_on_backend(const std::string& backend, CoreId cores, const Body& body
   }
   rt.run_blocking(0, [&] { body(rt, "127.0.0.1", checks); });
   rt.stop();
+  std::filesystem::remove_all(dir);
+  return checks;
+}
+
+// Starts `start` in a fiber on core 0 of a fresh runtime, lets it return, then
+// stops the runtime (the simulator: every fiber of the world cancelled) and
+// runs `after_stop` outside any fiber.
+Checks start_then_stop(const std::string& backend, CoreId cores, const Body& start,
+                       const std::function<void(Checks&)>& after_stop) {
+  Checks checks;
+  if (backend == "sim") {
+    sim::World world(sim::WorldOptions{11});
+    const sim::NodeId n = world.add_node(sim::NodeSpec{"node", cores, false, {}});
+    bool started = false;
+    world.spawn(n, 0, "contract", [&] {
+      start(world.runtime(n), "node", checks);
+      started = true;
+    });
+    world.run_until(instant_ns(60'000'000'000), [&] { return started; });
+    checks.expect(started, "the start did not finish in a simulated minute");
+    checks.expect(world.shutdown(), "a fiber did not unwind when the world shut down");
+    after_stop(checks);
+    return checks;
+  }
+  const std::string dir = std::filesystem::temp_directory_path().string() + "/doppel-contract-" +
+                          std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  real::RealRuntime rt(real::RealOptions{cores, false, backend, dir, false});
+  Status s = rt.start();
+  if (!s) {
+    checks.failures.push_back("cannot start " + backend + ": " + s.error().message());
+    return checks;
+  }
+  rt.run_blocking(0, [&] { start(rt, "127.0.0.1", checks); });
+  rt.stop();
+  after_stop(checks);
   std::filesystem::remove_all(dir);
   return checks;
 }
@@ -317,5 +357,158 @@ TEST_CASE("contract: a core runs its other fibers while a large write and a sync
     c.expect(n.ok() && *n == data.size() && back == data, "the last 8 MiB read back differently");
     // The simulated disk answers at once unless a latency fault is on: only real disks wait.
     if (backend != "sim") c.expect(ticks > 0, "no other fiber ran while the writes and syncs were in flight");
+  }));
+}
+
+// --- buggify, stop and cancellation, ports, the wall clock, full queues
+
+namespace {
+const BuggifySite kContractSite{"test.contract.never_fires",
+                                "nothing: the contract suite asks whether it fires"};
+}  // namespace
+
+TEST_CASE("contract: buggify never fires outside a simulation that switches it on",
+          "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string&, Checks& c) {
+    int fired = 0;
+    for (int i = 0; i < 10'000; ++i) fired += buggify(rt, kContractSite) ? 1 : 0;
+    c.expect(fired == 0, std::to_string(fired) + " firings with buggify off");
+    c.expect(find_buggify_site("test.contract.never_fires") == &kContractSite,
+             "the site is not registered by name");
+  }));
+}
+
+TEST_CASE("contract: a parked fiber of a stopping runtime wakes with Cancelled and unwinds",
+          "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  // Touched from every core's thread on the real runtime.
+  auto cancelled = std::make_shared<std::atomic<int>>(0);
+  auto unwound = std::make_shared<std::atomic<int>>(0);
+  auto ran_on = std::make_shared<std::atomic<int>>(0);
+  constexpr CoreId kCores = 2;
+  constexpr int kWaitsPerCore = 4;
+  const Body start = [=](Runtime& rt, const std::string&, Checks&) {
+    struct Unwound {
+      std::shared_ptr<std::atomic<int>> count;
+      ~Unwound() { ++*count; }
+    };
+    // Each waits on another primitive; each catches Cancelled, waits again (which must
+    // throw at once, not hang) and lets it go.
+    auto wait = [=](Runtime& r, std::function<void()> block) {
+      Unwound guard{unwound};
+      try {
+        block();
+      } catch (const Cancelled&) {
+        ++*cancelled;
+        r.sleep(std::chrono::hours(1));  // a stopping runtime never parks again
+        ++*ran_on;                       // not reached
+      }
+    };
+    for (CoreId core = 0; core < kCores; ++core) {
+      rt.spawn_on(core, "sleeper",
+                  [=, &rt] { wait(rt, [&] { rt.sleep(std::chrono::hours(1)); }); });
+      rt.spawn_on(core, "popper", [=, &rt] {
+        Channel<int> ch(rt, 1);
+        wait(rt, [&] { (void)ch.pop(); });
+      });
+      rt.spawn_on(core, "waiter", [=, &rt] {
+        Condition cond(rt);
+        wait(rt, [&] { (void)cond.wait(); });
+      });
+      rt.spawn_on(core, "future", [=, &rt] {
+        Promise<int> promise(rt);
+        Future<int> future = promise.future();
+        wait(rt, [&] { (void)future.get(); });
+      });
+    }
+    rt.sleep(std::chrono::milliseconds(50));  // every waiter parked by now
+  };
+  require_clean(start_then_stop(backend, kCores, start, [=](Checks& c) {
+    c.expect(cancelled->load() == kCores * kWaitsPerCore,
+             std::to_string(cancelled->load()) + " waits ended with Cancelled");
+    c.expect(unwound->load() == kCores * kWaitsPerCore,
+             std::to_string(unwound->load()) + " fibers unwound");
+    c.expect(ran_on->load() == 0, "a cancelled fiber parked again and went on");
+  }));
+}
+
+TEST_CASE("contract: a reuse_port listener on a port a plain listener holds is address_in_use",
+          "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string& host, Checks& c) {
+    auto plain = rt.net().listen(Endpoint{host, 0}, ListenOptions{});
+    c.expect(plain.ok(), "listen failed");
+    if (!plain) return;
+    const Endpoint at = (*plain)->local();
+    auto shared = rt.net().listen(at, ListenOptions{true, 16});
+    c.expect(!shared.ok() && shared.code() == Errc::address_in_use,
+             "a reuse_port listener shared a port with a plain one");
+    // And the other way round: a plain listener on a reuse_port group's port.
+    auto group = rt.net().listen(Endpoint{host, 0}, ListenOptions{true, 16});
+    c.expect(group.ok(), "reuse_port listen failed");
+    if (!group) return;
+    auto intruder = rt.net().listen((*group)->local(), ListenOptions{});
+    c.expect(!intruder.ok() && intruder.code() == Errc::address_in_use,
+             "a plain listener joined a reuse_port group");
+    // Once the plain listener is gone, its port is free again.
+    (*plain)->close();
+    plain->reset();
+    auto again = rt.net().listen(at, ListenOptions{true, 16});
+    c.expect(again.ok(), "the port stayed taken after its listener closed");
+  }));
+}
+
+TEST_CASE("contract: the wall clock tells the time and moves with the monotonic one",
+          "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 1, [backend](Runtime& rt, const std::string&, Checks& c) {
+    const WallTime w0 = rt.wall_now();
+    const Instant t0 = rt.now();
+    if (backend != "sim") {
+      // The machine's own clock (the simulator keeps a virtual one, from 2026).
+      const auto system = std::chrono::duration_cast<Duration>(
+          std::chrono::system_clock::now().time_since_epoch());
+      const Duration off = w0.time_since_epoch() - system;
+      c.expect(off < 2s && off > -2s, "wall_now() is far from the system clock");
+    }
+    rt.sleep(1s);
+    const Duration wall_moved = rt.wall_now() - w0;
+    const Duration mono_moved = rt.now() - t0;
+    c.expect(wall_moved >= 900ms && wall_moved < 3s, "the wall clock did not move about 1 s");
+    const Duration apart = wall_moved - mono_moved;
+    c.expect(apart < 100ms && apart > -100ms, "the wall and monotonic clocks ran apart");
+  }));
+}
+
+TEST_CASE("contract: more posts than a cross-core queue holds arrive, all and in order",
+          "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 2, [](Runtime& rt, const std::string&, Checks& c) {
+    // Three times the real runtime's queue (real::Core::kInboxSlots), sent while the
+    // receiving core is busy, so the queue fills and the sender must wait for room.
+    constexpr int kPosts = 3 * static_cast<int>(real::Core::kInboxSlots);
+    auto got = std::make_shared<std::vector<int>>();  // touched on core 1 only
+    got->reserve(kPosts);
+    rt.post(1, [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); });
+    for (int i = 0; i < kPosts; ++i) rt.post(1, [got, i] { got->push_back(i); });
+    std::size_t seen = 0;
+    for (int tries = 0; tries < 500 && seen < kPosts; ++tries) {
+      seen = run_on(rt, 1, [got] { return got->size(); }).get(rt.now() + 5s).value_or(0);
+      if (seen < kPosts) rt.sleep(10ms);
+    }
+    c.expect(seen == kPosts, std::to_string(seen) + " of " + std::to_string(kPosts) + " arrived");
+    const bool in_order = run_on(rt, 1, [got] {
+                            for (std::size_t i = 0; i < got->size(); ++i) {
+                              if ((*got)[i] != static_cast<int>(i)) return false;
+                            }
+                            return true;
+                          }).get(rt.now() + 5s).value_or(false);
+    c.expect(in_order, "posts from one core to another arrived out of order");
   }));
 }

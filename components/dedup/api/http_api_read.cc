@@ -10,6 +10,9 @@
 #include "runtime/future.h"
 
 namespace doppel::dedup {
+
+using namespace std::chrono_literals;
+
 namespace {
 
 using http::Request;
@@ -55,8 +58,18 @@ Result<DedupApi::Target> DedupApi::target(const Request& r, bool latest_allowed)
   return t;
 }
 
+namespace {
+
+// BUGGIFY (runtime/buggify.h): a reader slower than the writers, so that
+// commits and removals land between the pieces of one version's download.
+const BuggifySite kSlowPiece{"dedup.read.slow_piece",
+                             "a download waits up to 300 ms before reading its next piece"};
+
+}  // namespace
+
 Result<std::string> DedupApi::read_piece(const std::string& image, VersionNumber version,
                                          std::uint64_t offset, std::size_t bytes) {
+  (void)buggify_sleep(rt_, kSlowPiece, 300ms);
   auto read = [this, image, version, offset, bytes]() -> Result<std::string> {
     std::string piece(bytes, '\0');
     auto n = store_.read(image, version, offset, piece);

@@ -4,6 +4,16 @@
 
 namespace doppel::dedup {
 
+using namespace std::chrono_literals;
+
+namespace {
+
+// BUGGIFY (runtime/buggify.h): one upload of a backup falls behind the others.
+const BuggifySite kSlowSegment{"dedup.upload.slow_segment",
+                               "a segment's upload waits up to 500 ms before it is sent"};
+
+}  // namespace
+
 Uploader::Uploader(Runtime& rt, DedupClient& client, std::string image, UploadOptions options)
     : rt_(rt),
       client_(client),
@@ -92,6 +102,7 @@ Status Uploader::settle(std::vector<CutSegment>& batch) {
       ++progress_.segments_deduplicated;
     } else {
       known_.insert(s.manifest.fp);
+      (void)buggify_sleep(rt_, kSlowSegment, 500ms);
       auto stored = client_.put_segment(s.manifest.fp, s.bytes);
       if (!stored) return stored.error();
       ++(*stored ? progress_.segments_uploaded : progress_.segments_deduplicated);

@@ -1,6 +1,15 @@
 #include "components/dedup/store/change_set.h"
 
 namespace doppel::dedup {
+namespace {
+
+// BUGGIFY (runtime/buggify.h): the rename that logs a change is slow, with
+// the store's lock held (every other call waits) and a crash possible on
+// either side of it.
+const BuggifySite kSlowRename{"dedup.commit.slow_rename",
+                              "the rename that logs a change's intent takes up to 500 ms"};
+
+}  // namespace
 
 Status ChangeSet::stage(const std::string& path, std::string_view bytes) {
   const std::string next = staged_path(path);
@@ -45,6 +54,7 @@ Status ChangeSet::commit() {
   const std::string record = encode_intent(intent_);
   if (record.size() > kIntentBytesMax) return make_error(Errc::too_large, "intent record");
   if (Status s = io_.write_synced(paths_.intent_tmp(), record); !s) return s;
+  io_.stall(kSlowRename, std::chrono::milliseconds(500));
   if (Status s = io_.fs().rename(paths_.intent_tmp(), paths_.intent()); !s) return s;
   // From here on the intent is in the log: the change happens, now or at recovery.
   logged_ = true;

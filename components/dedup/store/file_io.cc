@@ -1,6 +1,20 @@
 #include "components/dedup/store/file_io.h"
 
 namespace doppel::dedup {
+namespace {
+
+// BUGGIFY sites of the store's disk (runtime/buggify.h).
+const BuggifySite kShortRead{"dedup.file.short_read",
+                             "a read of a store file returns at most 4000 bytes"};
+const BuggifySite kSlowSync{"dedup.file.slow_sync",
+                            "a synced write (metadata, recipe, intent) takes up to 300 ms more"};
+
+constexpr std::int64_t kShortReadBytesMax = 4000;
+constexpr Duration kSlowSyncMax = std::chrono::milliseconds(300);
+
+}  // namespace
+
+void FileIo::stall(const BuggifySite& site, Duration max) { (void)buggify_sleep(rt_, site, max); }
 
 OpenFile::OpenFile(FileIo& io, std::unique_ptr<File> file) : io_(io), file_(std::move(file)) {
   ++io_.open_files_;
@@ -21,7 +35,12 @@ Result<std::unique_ptr<OpenFile>> FileIo::open_file(std::string_view path, OpenO
 Status FileIo::read_exact(OpenFile& file, std::span<char> into, std::uint64_t offset) {
   std::size_t done = 0;
   while (done < into.size()) {
-    Result<std::size_t> n = file->pread(into.subspan(done), offset + done);
+    std::span<char> rest = into.subspan(done);
+    if (buggify(rt_, kShortRead)) {
+      rest = rest.first(std::min(rest.size(), static_cast<std::size_t>(
+                                                   rt_.random().between(1, kShortReadBytesMax))));
+    }
+    Result<std::size_t> n = file->pread(rest, offset + done);
     if (!n) return n.error();
     if (*n == 0) return make_error(Errc::corrupt, "file shorter than expected");
     done += *n;
@@ -67,7 +86,9 @@ Status FileIo::write_synced(std::string_view path, std::string_view bytes) {
   if (!bytes.empty()) {
     if (Status s = (**f)->pwrite(bytes, 0); !s) return s;
   }
-  return (**f)->datasync();
+  if (Status s = (**f)->datasync(); !s) return s;
+  stall(kSlowSync, kSlowSyncMax);
+  return {};
 }
 
 Status FileIo::remove_if_present(std::string_view path) {

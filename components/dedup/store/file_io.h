@@ -1,7 +1,8 @@
 #pragma once
 // The store's few ways of touching files, over the runtime's FileSystem, with
 // a budget of open files (kOpenFilesMax: a file is opened for one operation
-// and closed at its end, never kept).
+// and closed at its end, never kept). Its BUGGIFY sites make the disk slow and
+// its reads short where the store's paths depend on them.
 
 #include <cstdint>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "components/dedup/store/options.h"
 #include "runtime/fs.h"
+#include "runtime/runtime.h"
 
 namespace doppel::dedup {
 
@@ -33,8 +35,9 @@ class OpenFile {
 
 class FileIo {
  public:
-  explicit FileIo(FileSystem& fs) : fs_(fs) {}
+  FileIo(Runtime& rt, FileSystem& fs) : rt_(rt), fs_(fs) {}
 
+  Runtime& runtime() { return rt_; }
   FileSystem& fs() { return fs_; }
   std::size_t open_files() const { return open_files_; }
 
@@ -55,8 +58,13 @@ class FileIo {
   Status punch_if_present(std::string_view path, std::uint64_t offset, std::uint64_t length);
   Status datasync_if_present(std::string_view path);
 
+  // Sleeps 1 ms to `max` if `site` fires: the disk is slower than usual
+  // (the store's BUGGIFY sites on its paths to the disk).
+  void stall(const BuggifySite& site, Duration max);
+
  private:
   friend class OpenFile;
+  Runtime& rt_;
   FileSystem& fs_;
   std::size_t open_files_ = 0;
 };

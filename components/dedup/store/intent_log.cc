@@ -9,6 +9,11 @@ namespace {
 
 constexpr std::string_view kMagic = "DDINTENT";
 
+// BUGGIFY (runtime/buggify.h): a logged change half applied for a while (a
+// crash then leaves it for recovery to finish).
+const BuggifySite kSlowApply{"dedup.intent.slow_apply",
+                             "applying a logged change pauses up to 200 ms between two steps"};
+
 Error corrupt(std::string_view what) {
   return make_error(Errc::corrupt, "intent log: " + std::string(what));
 }
@@ -93,6 +98,7 @@ Result<std::optional<Intent>> read_intent(FileIo& io, const Paths& paths) {
 Status apply_intent(FileIo& io, const Intent& intent) {
   std::set<std::string> punched, dirs;
   for (const IntentAction& a : intent.actions) {
+    if (&a != &intent.actions.front()) io.stall(kSlowApply, std::chrono::milliseconds(200));
     if (Status s = apply_action(io, a); !s) return s;
     if (a.kind == IntentAction::Kind::punch) {
       punched.insert(a.path);

@@ -56,7 +56,7 @@ bool StoreStats::balanced() const {
 }
 
 Store::Store(Runtime& rt, FileSystem& fs, const StoreOptions& options)
-    : rt_(rt), io_(fs), options_(checked(options)), paths_(options.dir), mutex_(rt) {}
+    : rt_(rt), io_(rt, fs), options_(checked(options)), paths_(options.dir), mutex_(rt) {}
 
 Store::~Store() = default;
 

@@ -21,6 +21,11 @@
 namespace doppel::dedup {
 namespace {
 
+// BUGGIFY (runtime/buggify.h): a segment losing blocks is compacted even below
+// the rebuild threshold (a policy, not a contract: both keep every byte).
+const BuggifySite kCompactNow{"dedup.segments.compact_now",
+                              "a segment losing blocks is compacted, not punched"};
+
 // Waits for a fiber's status, if there is one.
 Status await_status(Future<Status>& pending) {
   if (!pending.valid()) return {};
@@ -49,7 +54,9 @@ Status Store::plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& chan
     }
     Result<const SegmentMeta*> before = loaded_meta(id, plan);
     if (!before) return before.error();
-    RemovalPlan r = plan_block_removal(**before, block_deltas, options_.rebuild_threshold_percent);
+    const std::uint32_t threshold =
+        buggify(rt_, kCompactNow) ? 0 : options_.rebuild_threshold_percent;
+    RemovalPlan r = plan_block_removal(**before, block_deltas, threshold);
     plan.blocks_removed += r.removed.size();
     const std::uint64_t stored_before = (*before)->space().stored_bytes;
     const std::uint64_t stored_after =

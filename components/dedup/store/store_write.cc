@@ -10,6 +10,10 @@
 namespace doppel::dedup {
 namespace {
 
+// BUGGIFY (runtime/buggify.h): a new segment's data is slow to reach the disk.
+const BuggifySite kSlowDataSync{"dedup.segment.slow_data_sync",
+                                "a new segment's data file takes up to 500 ms more to sync"};
+
 Error read_only(const std::vector<std::string>& problems) {
   return make_error(Errc::corrupt, "metadata is damaged (" + problems.front() +
                                        "); the store is read-only until it is repaired");
@@ -119,6 +123,7 @@ Status Store::write_segment(const SegmentMeta& meta, std::string_view bytes,
     if (!file) return file.error();
     if (Status s = write_blocks(**file, bytes, null_blocks); !s) return s;
     if (Status s = (**file)->datasync(); !s) return s;
+    io_.stall(kSlowDataSync, std::chrono::milliseconds(500));
   }
   const std::string path = paths_.segment_meta(meta.id);
   if (Status s = io_.write_synced(staged_path(path), encode_segment_meta(meta)); !s) return s;

@@ -9,6 +9,17 @@
 
 namespace doppel::dvv {
 
+using namespace std::chrono_literals;
+
+namespace {
+
+// BUGGIFY (runtime/buggify.h): writes land between the pull and the push.
+const BuggifySite kSlowKeySync{
+    "dvv.aae.slow_key_sync",
+    "anti-entropy waits up to 500 ms between pulling a key and pushing the merge back"};
+
+}  // namespace
+
 std::uint64_t aae_segment(const ObjectKey& key) {
   return hash64(key.bucket + '\0' + key.key) % kAaeSegments;
 }
@@ -141,6 +152,7 @@ Status AntiEntropy::sync_key(const ObjectKey& key, bool theirs, NodeIndex other)
     if (!o) return o.error();
     if (Status s = store_.sync_in(key, *o, false, std::nullopt); !s) return s;
   }
+  (void)buggify_sleep(rt_, kSlowKeySync, 500ms);
   const StoredObject* local = store_.log().find(key);
   if (local == nullptr) return {};
   return replicas_.repair(other, key, local->object, config_.request_timeout);

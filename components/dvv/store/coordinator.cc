@@ -8,6 +8,8 @@
 
 namespace doppel::dvv {
 
+using namespace std::chrono_literals;
+
 namespace {
 
 std::vector<Sibling> visible_siblings(const Object& o) {
@@ -22,6 +24,14 @@ std::vector<Sibling> visible_siblings(const Object& o) {
 Error unavailable(const std::string& what) {
   return make_error(Errc::unreachable, what);
 }
+
+// BUGGIFY sites of the coordinator (runtime/buggify.h).
+const BuggifySite kLateReplica{"dvv.coordinator.late_replica",
+                               "one replica's copy of a PUT goes out up to 500 ms late"};
+const BuggifySite kEarlyTimeout{"dvv.coordinator.early_timeout",
+                                "a PUT stops waiting for acks 1 to 50 ms after sending"};
+const BuggifySite kSlowRepair{"dvv.coordinator.slow_read_repair",
+                              "read repair waits up to 1 s after the reads before it repairs"};
 
 }  // namespace
 
@@ -118,6 +128,8 @@ void Coordinator::repair_when_answered(const ObjectKey& key, ClockKind kind, Obj
     }
   }
   DOPPEL_ASSERT(got <= expected);
+  // Writes may land meanwhile: what it repairs with is older than what they hold.
+  (void)buggify_sleep(rt_, kSlowRepair, 1s);
   // The merge of the replies holds every reply's history when all of them,
   // and the empty object the merge started from, are of one kind (merge()
   // keeps only one side of two kinds: the bucket's kind changed meanwhile).
@@ -246,8 +258,8 @@ Result<PutReply> Coordinator::replicate(const ObjectKey& key, const Object& upda
     rt_.spawn("dvv-replicate", [this, acks, rep, key, updated, timeout = o.timeout] {
       // Planted: replication queued for later, the client already told "stored".
       if (config_.bug_ack_early) rt_.sleep(config_.handoff_interval);
-      // buggify: this replica's copy goes out late, after others were acked.
-      if (buggify(rt_)) rt_.sleep(Duration(rt_.random().between(1'000'000, 500'000'000)));
+      // This replica's copy goes out late, after others were acked.
+      (void)buggify_sleep(rt_, kLateReplica, 500ms);
       bool d = false;
       const Status s = replicas_.store(rep, key, updated, &d, timeout);
       const bool queued = acks->try_push(Ack{s.ok(), s.ok() && d, rep.primary});
@@ -255,7 +267,12 @@ Result<PutReply> Coordinator::replicate(const ObjectKey& key, const Object& upda
     });
   }
   if (config_.bug_ack_early) return out;  // planted: no quorum, no durability
-  const Instant deadline = rt_.now() + o.timeout;
+  Instant deadline = rt_.now() + o.timeout;
+  // Gives up early: the client hears of a timeout while the copies may still land.
+  if (buggify(rt_, kEarlyTimeout)) {
+    const Duration patience(rt_.random().between(1'000'000, 50'000'000));
+    deadline = std::min(deadline, rt_.now() + patience);
+  }
   std::uint32_t answered = 1;
   while (answered < pref.size() && (ok < w || durable < dw || primaries < pw)) {
     auto ack = acks->pop(deadline);

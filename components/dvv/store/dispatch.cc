@@ -9,8 +9,17 @@
 
 namespace doppel::dvv {
 
+using namespace std::chrono_literals;
+
 namespace {
 constexpr std::size_t kVarintBytesMax = 10;  // a 64-bit LEB128 varint
+
+// BUGGIFY sites of a replica's answers (runtime/buggify.h).
+const BuggifySite kReplicaBusy{"dvv.replica.busy",
+                               "a replica refuses a write as too busy (an error, not an ack)"};
+const BuggifySite kSlowRead{
+    "dvv.replica.slow_read",
+    "a replica answers a read up to 1.5 s late (after the quorum's deadline)"};
 }  // namespace
 
 // A log record fits a frame, so a reply that carries a stored object (and is
@@ -54,6 +63,8 @@ Result<std::string> RpcDispatch::get(std::string_view payload) {
   WireReader r(payload);
   const ObjectKey key = read_key(r);
   if (!r.done()) return make_error(Errc::protocol, "get");
+  // What it answers is what it holds when it answers, not when it was asked.
+  (void)buggify_sleep(rt_, kSlowRead, 1500ms);
   const StoredObject* s = store_.log().find(key);
   std::string reply = encode_get_reply(s ? &s->object : nullptr);
   // An object the log holds fits a log record with its key around it, so
@@ -63,9 +74,8 @@ Result<std::string> RpcDispatch::get(std::string_view payload) {
 }
 
 Result<std::string> RpcDispatch::put(std::string_view payload) {
-  // buggify: a replica too busy to take the write; the coordinator must
-  // count it as a missing ack, not as a success.
-  if (buggify(rt_)) return make_error(Errc::io_error, "replica busy (buggify)");
+  // Too busy to take the write: the coordinator must count a missing ack, not a success.
+  if (buggify(rt_, kReplicaBusy)) return make_error(Errc::io_error, "replica busy");
   auto q = decode_store_request(payload);
   if (!q) return q.error();
   Status s;

@@ -7,6 +7,18 @@
 
 namespace doppel::dvv {
 
+using namespace std::chrono_literals;
+
+namespace {
+
+// BUGGIFY sites of hinted handoff (runtime/buggify.h).
+const BuggifySite kCompactNow{"dvv.handoff.compact_now",
+                              "the log is compacted now, whatever its sizes"};
+const BuggifySite kSlowHandoff{"dvv.handoff.slow_handoff",
+                               "a hint is dropped up to 1 s after its primary took it"};
+
+}  // namespace
+
 Handoff::Handoff(Runtime& rt, const DvvSettings& config, NodeIndex self, Peers& peers,
                  ReplicaStore& store, ReplicaClient& replicas)
     : rt_(rt), config_(config), self_(self), peers_(peers), store_(store), replicas_(replicas) {}
@@ -16,7 +28,7 @@ void Handoff::loop(const bool& stopping) {
     rt_.sleep(config_.handoff_interval);
     if (config_.bug_no_repair) continue;  // planted: hints are kept, never handed off
     for (NodeIndex target : store_.log().hint_targets()) hand_off(target);
-    (void)store_.log().maybe_compact(buggify(rt_));  // buggify: compact now, whatever the sizes
+    (void)store_.log().maybe_compact(buggify(rt_, kCompactNow));
   }
 }
 
@@ -37,6 +49,8 @@ void Handoff::hand_off(NodeIndex target) {
   DOPPEL_ASSERT(batch.size() <= kHandoffBatchMax);
   for (auto& [key, object] : batch) {
     if (!replicas_.repair(target, key, object, config_.request_timeout)) return;
+    // A newer hint may arrive meanwhile, and must not be dropped with this one.
+    (void)buggify_sleep(rt_, kSlowHandoff, 1s);
     // Only if nothing newer arrived meanwhile.
     const auto* now_held = log.hints_for(target);
     if (now_held == nullptr) return;

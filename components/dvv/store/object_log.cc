@@ -5,9 +5,24 @@
 #include "components/dvv/store/wire.h"
 
 namespace doppel::dvv {
+
+using namespace std::chrono_literals;
+
 namespace {
+
 constexpr std::size_t kReadChunk = 1u << 20;
-}
+
+// BUGGIFY sites of the log (runtime/buggify.h): a slow disk where it hurts.
+const BuggifySite kSlowSync{"dvv.log.slow_sync",
+                            "a datasync that a write's ack waits for takes up to 200 ms more"};
+const BuggifySite kSlowCompactRename{
+    "dvv.log.slow_compact_rename",
+    "a compaction waits up to 300 ms before its rename, every append held at the gate"};
+const BuggifySite kShortReplayRead{"dvv.log.short_replay_read",
+                                   "a read while replaying the log returns at most 1000 bytes"};
+
+constexpr std::int64_t kShortReadBytesMax = 1000;
+}  // namespace
 
 Result<std::unique_ptr<ObjectLog>> ObjectLog::open(Runtime& rt, FileSystem& fs, std::string path,
                                                    Partitioner partition_of) {
@@ -28,7 +43,10 @@ Status ObjectLog::replay() {
   data.resize(*size);
   std::uint64_t got = 0;
   while (got < *size) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunk, *size - got));
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunk, *size - got));
+    if (buggify(rt_, kShortReplayRead)) {
+      want = std::min(want, static_cast<std::size_t>(rt_.random().between(1, kShortReadBytesMax)));
+    }
     auto n = file_->pread(std::span<char>(data.data() + got, want), got);
     if (!n) return n.error();
     if (*n == 0) break;
@@ -171,6 +189,8 @@ Status ObjectLog::sync_through(std::uint64_t generation, std::uint64_t offset) {
     if (generation != generation_ || synced_ >= offset) break;
     const std::uint64_t target = tail_;  // covers everything appended so far
     if (Status s = file_->datasync(); !s) return s;
+    // A slow disk: the sync returns late, and what was appended meanwhile is not covered.
+    (void)buggify_sleep(rt_, kSlowSync, 200ms);
     if (generation == generation_) synced_ = std::max(synced_, target);
   }
   return {};
@@ -235,6 +255,7 @@ Status ObjectLog::maybe_compact(bool force) {
   if (!f) return f.error();
   if (Status s = (*f)->pwrite(data, 0); !s) return s;
   if (Status s = (*f)->datasync(); !s) return s;
+  (void)buggify_sleep(rt_, kSlowCompactRename, 300ms);
   if (Status s = fs_.rename(tmp, path_); !s) return s;
   if (Status s = fs_.sync_dir(""); !s) return s;
   retired_.push_back(std::move(file_));  // fibers may still be writing to it

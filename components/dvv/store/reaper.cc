@@ -4,6 +4,17 @@
 
 namespace doppel::dvv {
 
+using namespace std::chrono_literals;
+
+namespace {
+
+// BUGGIFY (runtime/buggify.h): a write may reach a primary after the check.
+const BuggifySite kSlowReap{
+    "dvv.reaper.slow_reap",
+    "the reaper waits up to 1 s between checking the primaries and reaping"};
+
+}  // namespace
+
 Reaper::Reaper(Runtime& rt, const DvvSettings& config, const Ring& ring, const PropsTable& props,
                ReplicaClient& replicas)
     : rt_(rt), config_(config), ring_(ring), props_(props), replicas_(replicas) {}
@@ -26,6 +37,7 @@ void Reaper::reap(const ObjectKey& key, const Object& tombstone) {
   }
   // A tombstone is reaped only when every primary holds exactly it.
   DOPPEL_ASSERT(holding == primaries.size());
+  (void)buggify_sleep(rt_, kSlowReap, 1s);
   for (NodeIndex n : primaries) replicas_.reap(n, key, tombstone, config_.request_timeout);
   rt_.record(Event("DvvTombstoneReaped").detail("key", key.key));
 }

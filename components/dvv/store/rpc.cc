@@ -8,6 +8,20 @@ namespace doppel::dvv {
 
 using namespace std::chrono_literals;
 
+namespace {
+
+// BUGGIFY sites of the node-to-node RPC (runtime/buggify.h): a slow peer and a
+// choppy or broken connection, never a frame changed.
+const BuggifySite kSlowReply{"dvv.rpc.slow_reply",
+                            "a peer's answer to a request is written up to 1 s late"};
+const BuggifySite kSplitFrame{"dvv.rpc.split_frame",
+                              "a request frame goes out in two writes, up to 10 ms apart"};
+const BuggifySite kDropConnection{
+    "dvv.rpc.drop_connection",
+    "a peer connection is closed after a call (a reset), failing the calls in flight"};
+
+}  // namespace
+
 std::string encode_frame(const Frame& f) {
   WireWriter body;
   body.u8(static_cast<std::uint8_t>(f.kind) | (f.response ? 0x80 : 0));
@@ -87,6 +101,7 @@ void RpcServer::serve(std::shared_ptr<Stream> stream) {
     // Each request in its own fiber: a slow one does not hold up the others.
     rt_.spawn("rpc-request", [this, stream, write_lock, frame = std::move(*f)]() mutable {
       Result<std::string> result = handler_(frame.kind, frame.payload);
+      (void)buggify_sleep(rt_, kSlowReply, 1s);
       Frame reply{frame.kind, true, frame.id, {}};
       WireWriter w;
       w.u8(result.ok() ? 0 : static_cast<std::uint8_t>(result.code()) + 1);
@@ -171,7 +186,15 @@ Result<std::string> RpcClient::call(RpcKind kind, std::string payload, Duration 
   std::shared_ptr<Stream> stream = stream_;
   Status written = [&] {
     LockGuard guard(writing_);
-    return stream->write(encode_frame(Frame{kind, false, id, std::move(payload)}), deadline);
+    const std::string frame = encode_frame(Frame{kind, false, id, std::move(payload)});
+    if (buggify(rt_, kSplitFrame)) {
+      const auto cut = static_cast<std::size_t>(
+          rt_.random().between(1, static_cast<std::int64_t>(frame.size()) - 1));
+      if (Status s = stream->write(std::string_view(frame).substr(0, cut), deadline); !s) return s;
+      rt_.sleep(Duration(rt_.random().between(1'000, 10'000'000)));
+      return stream->write(std::string_view(frame).substr(cut), deadline);
+    }
+    return stream->write(frame, deadline);
   }();
   if (Status s = written; !s) {
     pending_.erase(id);
@@ -185,6 +208,12 @@ Result<std::string> RpcClient::call(RpcKind kind, std::string payload, Duration 
   if (!got) {
     pending_.erase(id);
     return make_error(Errc::timed_out, peer_.to_string());
+  }
+  if (buggify(rt_, kDropConnection) && stream_ == stream) {
+    // As a reset would: the calls still waiting on it fail, the next one reconnects.
+    stream_.reset();
+    stream->close();
+    fail_all(make_error(Errc::reset, "connection to " + peer_.to_string() + " dropped"));
   }
   return std::move(*got);
 }

@@ -26,6 +26,28 @@ std::int64_t absolute_expiry(std::int64_t exptime, std::int64_t now) {
   return exptime;
 }
 
+// BUGGIFY sites of the server (runtime/buggify.h): what a real network and a
+// busy machine can do to a memcached server, never a wrong answer.
+const BuggifySite kAcceptAtLimit{"kv.accept.at_limit",
+                                 "a new connection is turned away as if at the connection limit"};
+const BuggifySite kShortRead{"kv.conn.short_read",
+                             "a read from a connection returns at most 7 bytes"};
+const BuggifySite kCloseIdle{"kv.conn.close_idle",
+                             "a connection with no request pending is closed (idle timeout)"};
+const BuggifySite kSplitReply{"kv.reply.split_write",
+                              "a batch's replies go out in two writes, up to 5 ms apart"};
+const BuggifySite kTinyReplyWrites{"kv.reply.tiny_writes",
+                                   "a batch's replies go out 1 to 16 bytes per write"};
+const BuggifySite kSlowSender{"kv.forward.slow_sender",
+                              "a connection's core waits up to 2 ms before forwarding a batch"};
+const BuggifySite kSlowTarget{
+    "kv.forward.slow_target",
+    "a forwarded batch waits up to 5 ms on its owner core before it runs"};
+
+// Up to this many bytes per write when kTinyReplyWrites fires.
+constexpr std::int64_t kTinyWriteBytesMax = 16;
+constexpr std::int64_t kShortReadBytesMax = 7;
+
 ProtocolLimits limits_for(const KvSettings& c) {
   ProtocolLimits l;
   l.value_bytes_max = c.item_bytes_max;
@@ -99,7 +121,7 @@ void KvService::accept_loop(CoreId core) {
       rt_.sleep(10ms);  // EMFILE and friends: back off rather than spin
       continue;
     }
-    if (cs.live >= per_core_max || buggify(rt_)) {  // buggify: as if at the connection limit
+    if (cs.live >= per_core_max || buggify(rt_, kAcceptAtLimit)) {
       std::string out;
       append_server_error(out, "too many open connections");
       (void)(*accepted)->write(out, rt_.now() + 1s);
@@ -158,24 +180,39 @@ void KvService::serve(CoreId core, Stream& stream) {
       batch.push_back(BatchEntry{std::move(r), {}, {}});
     }
     in.erase(0, used);
-    if (!batch.empty()) {
-      std::string out = answer(core, cores, batch_owner);
-      if (out.size() > 1 && buggify(rt_)) {
-        // buggify: the replies go out in two pieces, a moment apart.
-        const std::size_t half = out.size() / 2;
-        if (!stream.write(std::string_view(out).substr(0, half))) return;
-        rt_.sleep(Duration(rt_.random().between(10'000, 5'000'000)));
-        out.erase(0, half);
-      }
-      if (!out.empty() && !stream.write(out)) return;
-    }
+    if (!batch.empty() && !write_replies(stream, answer(core, cores, batch_owner))) return;
     if (close_after || stopping_) return;
     if (need_more) {
-      auto n = stream.read(buf);
+      // Nothing half-read and every reply sent: a server may close here (memcached's
+      // idle timeout), and the client must cope.
+      if (in.empty() && buggify(rt_, kCloseIdle)) return;
+      std::span<char> into(buf);
+      if (buggify(rt_, kShortRead)) {
+        into = into.first(static_cast<std::size_t>(rt_.random().between(1, kShortReadBytesMax)));
+      }
+      auto n = stream.read(into);
       if (!n || *n == 0) return;
       in.append(buf.data(), *n);
     }
   }
+}
+
+// The replies of a batch, in one write unless a BUGGIFY site cuts them up.
+bool KvService::write_replies(Stream& stream, std::string_view out) {
+  if (out.size() > 1 && buggify(rt_, kSplitReply)) {
+    const std::size_t half = out.size() / 2;
+    if (!stream.write(out.substr(0, half))) return false;
+    rt_.sleep(Duration(rt_.random().between(10'000, 5'000'000)));
+    out.remove_prefix(half);
+  } else if (buggify(rt_, kTinyReplyWrites)) {
+    while (out.size() > 1) {
+      const auto piece = std::min<std::size_t>(
+          out.size() - 1, static_cast<std::size_t>(rt_.random().between(1, kTinyWriteBytesMax)));
+      if (!stream.write(out.substr(0, piece))) return false;
+      out.remove_prefix(piece);
+    }
+  }
+  return out.empty() || stream.write(out).ok();
 }
 
 std::string KvService::answer(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch_owner) {
@@ -230,8 +267,8 @@ void KvService::answer_run(CoreId core, CoreId cores, const std::shared_ptr<std:
       units[owner].push_back(Unit{&r, k, expires});
     }
   }
-  // buggify: the connection's core is slow to forward, so the others run ahead.
-  if (buggify(rt_)) rt_.sleep(Duration(rt_.random().between(10'000, 2'000'000)));
+  // The connection's core is slow to forward, so the others run ahead.
+  (void)buggify_sleep(rt_, kSlowSender, 2ms, std::chrono::microseconds(10));
   // Forward first, then do our own share while the others work. A forwarded
   // list owns what it points into (the batch), so it stays valid even if this
   // fiber is cancelled while the other core still works on it.
@@ -241,6 +278,16 @@ void KvService::answer_run(CoreId core, CoreId cores, const std::shared_ptr<std:
     auto list = std::make_shared<std::vector<Unit>>(std::move(units[c]));
     units[c] = *list;  // our copy, for counting the results below
     // A shard's work never waits, so it runs as a posted task: no fiber is made for it.
+    // Unless the owner core is busy: then it waits there in a fiber, and the connection's
+    // core waits for it.
+    if (buggify(rt_, kSlowTarget)) {
+      const Duration delay(rt_.random().between(10'000, 5'000'000));
+      futures[c] = run_on(rt_, c, [&rt = rt_, shard = shards_[c].get(), list, batch_owner, delay] {
+        rt.sleep(delay);
+        return shard->execute(*list, true);
+      });
+      continue;
+    }
     futures[c] = call_on(rt_, c, [shard = shards_[c].get(), list, batch_owner = batch_owner] {
       return shard->execute(*list, true);
     });

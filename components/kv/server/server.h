@@ -44,6 +44,7 @@ class KvService final : public Service {
   struct CoreState;
   void accept_loop(CoreId core);
   void serve(CoreId core, Stream& stream);
+  bool write_replies(Stream& stream, std::string_view out);
   std::string answer(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch);
   void answer_run(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch,
                   std::size_t begin, std::size_t end, std::string& out);

@@ -3,6 +3,19 @@
 #include "components/kv/protocol/response.h"
 
 namespace doppel::kv {
+namespace {
+
+// BUGGIFY sites of a core's store (runtime/buggify.h). Both keep memcached's
+// contract: an evicted or expired item is a miss, and the eviction is told to
+// the listener like any other.
+const BuggifySite kEvictEarly{"kv.store.evict_early",
+                              "the oldest segment is evicted before a store, as if memory ran out"};
+const BuggifySite kSweepExpired{"kv.store.sweep_expired",
+                                "an expiry sweep (memcached's crawler) runs before a read"};
+
+constexpr std::uint32_t kSweepSlotsMax = 256;
+
+}  // namespace
 
 Shard::Shard(Runtime& rt, CoreId core, const KvSettings& config, std::uint64_t memory_bytes)
     : rt_(rt), core_(core), config_(config), store_([&] {
@@ -47,6 +60,8 @@ std::vector<std::string> Shard::execute(const std::vector<Unit>& units, bool for
 std::string Shard::retrieve(const Unit& u, std::int64_t now) {
   const Request& r = *u.request;
   const std::string& key = r.keys[u.key_index];
+  // (Before any view of an item is taken: the sweep may drop items.)
+  if (buggify(rt_, kSweepExpired)) (void)store_.reclaim_expired(now, kSweepSlotsMax);
   ++counters_.cmd_get;
   std::optional<ItemView> item;
   if (r.verb == Verb::gat || r.verb == Verb::gats) {
@@ -79,6 +94,7 @@ std::string Shard::store(const Unit& u, std::int64_t now) {
     case Verb::cas: mode = StoreMode::cas; break;
     default: break;
   }
+  if (buggify(rt_, kEvictEarly)) (void)store_.evict_oldest_segment(now);
   const StoreStats before = (config_.planted_bug == KvPlantedBug::lost_at_roll) ? store_.stats() : StoreStats{};
   const StoreOutcome outcome = store_.store(mode, key, r.data, r.flags, u.expires_at, r.cas_unique, now);
   const StoreStats after = (config_.planted_bug == KvPlantedBug::lost_at_roll) ? store_.stats() : StoreStats{};

@@ -452,6 +452,13 @@ void Store::evict_oldest(std::int64_t now) {
   }
 }
 
+bool Store::evict_oldest_segment(std::int64_t now) {
+  begin(now);
+  if (pool_.segments_in_use() == 0) return false;
+  evict_oldest(now);
+  return true;
+}
+
 void Store::flush_all(std::int64_t at, std::int64_t now) {
   begin(now);
   if (at <= now) {

@@ -157,6 +157,10 @@ class Store {
   // the system in that one call (O(index + segments)).
   void flush_all(std::int64_t at, std::int64_t now);
 
+  // Evicts the oldest segment now, as when memory runs out (the listener hears
+  // of it as of any eviction). False if no segment is in use.
+  bool evict_oldest_segment(std::int64_t now);
+
   // Visits at most slots_max index slots from where the last call stopped and
   // drops the expired items found; returns how many. For a periodic task.
   std::uint64_t reclaim_expired(std::int64_t now, std::uint32_t slots_max);
