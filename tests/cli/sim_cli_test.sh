@@ -50,7 +50,7 @@ esac
 
 check "the swarm finds the planted bug and exits 1" 1 "$doppel" sim swarm "$bug" --seeds 0..300 --jobs 2 --out "$tmp/swarm" --quiet
 expect_in "the swarm names the property" "$tmp/out" "acknowledged-writes-survive"
-expect_in "the swarm reports coverage" "$tmp/out" "coverage: faults injected:.*crash="
+expect_in "the swarm reports coverage" "$tmp/out" "coverage: faults fired (times):.*crash="
 trace=$(ls "$tmp"/swarm/*.trace 2>/dev/null | head -n 1)
 if [ -z "$trace" ]; then
   echo "FAIL: the swarm kept no trace"
