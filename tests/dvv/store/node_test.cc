@@ -82,7 +82,7 @@ TEST_CASE("dvv node: a DELETE every replica acked is reaped from every primary",
       REQUIRE(n.remove(key, std::nullopt, all).ok());
     });
     world.run_for(10s);  // reap_delay, then the reaper's reads and reaps
-    INFO("seed " << seed << ": " << world.failure_detail());
+    INFO("seed " << seed << ": " << world.failure().detail);
     REQUIRE(!world.failed());
     for (DvvNode* n : nodes) REQUIRE(n->log().find(key) == nullptr);
     // The key takes writes again, and reads find the new value.
@@ -121,7 +121,7 @@ TEST_CASE("dvv node: a GET that finds a tombstone on every replica has it reaped
       REQUIRE(!got->found);
     });
     world.run_for(10s);
-    INFO("seed " << seed << ": " << world.failure_detail());
+    INFO("seed " << seed << ": " << world.failure().detail);
     REQUIRE(!world.failed());
     for (DvvNode* n : nodes) REQUIRE(n->log().find(key) == nullptr);
   }
