@@ -30,6 +30,10 @@ class NodeHost {
                            Task fn) = 0;
   virtual void register_parked(Waiter& w) = 0;
   virtual void unregister_parked(Waiter& w) = 0;
+  // Called by a fiber of a dead `incarnation` about to unwind: if it is the
+  // fiber that boots the node and others of the incarnation still live, it
+  // waits here until they have ended (see world.h, crash model).
+  virtual void unwind_after_others(std::uint32_t incarnation) = 0;
   virtual bool core_stalled(CoreId core) const = 0;
   virtual bool buggify(std::string_view site) = 0;
   // The latency of a task handed to another core of the node (an SPSC queue

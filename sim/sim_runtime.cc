@@ -39,6 +39,7 @@ bool SimRuntime::alive() const { return host_.alive(incarnation_); }
 void SimRuntime::throw_if_cancellable() const {
   const FiberTag& me = current_fiber();
   if (me.node == node_ && me.incarnation == incarnation_ && std::uncaught_exceptions() == 0) {
+    host_.unwind_after_others(incarnation_);
     forget_fiber_stack();
     throw Cancelled{};
   }

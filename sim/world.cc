@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <utility>
 
 #include "sim/sim_runtime.h"
 
@@ -120,10 +121,17 @@ void World::boot(Node& n) {
   if (!n.spec.boot) return;
   const NodeId id = n.id;
   const std::uint32_t inc = n.incarnation;
-  spawn_fiber(id, inc, 0, [this, id, inc] {
+  n.boot_fiber = spawn_fiber(id, inc, 0, [this, id, inc] {
     Node& me = node(id);
     Result<std::unique_ptr<Service>> service = me.spec.boot(*me.runtime);
-    if (!incarnation_alive(id, inc)) return;
+    if (!incarnation_alive(id, inc)) {
+      // Crashed while booting, after the boot returned: what it built dies
+      // after the fibers it started, as a Service would.
+      me.unwind_after_others(inc);
+      me.boot_fiber = 0;
+      return;
+    }
+    me.boot_fiber = 0;
     if (!service && !quiet_) {
       // An injected fault (an EIO during recovery, say) may fail a boot. As a supervisor
       // restarts a process that exits (systemd's Restart=on-failure), the node goes down and
@@ -151,16 +159,18 @@ void World::spawn(NodeId id, CoreId core, std::string_view name, Task fn) {
   spawn_fiber(id, n.incarnation, core, std::move(fn));
 }
 
-void World::spawn_fiber(NodeId id, std::uint32_t inc, CoreId core, Task fn) {
+std::uint64_t World::spawn_fiber(NodeId id, std::uint32_t inc, CoreId core, Task fn) {
   Node& n = node(id);
   DOPPEL_ASSERT(incarnation_alive(id, inc));
   DOPPEL_ASSERT_MSG(n.live_fibers < kFibersPerNodeMax, "too many fibers on one node");
   ++n.live_fibers;
   ++stats_.fibers_started;
-  scheduler_.set_next_tag(id, inc, core, ++next_fiber_id_);
+  const std::uint64_t fiber_id = ++next_fiber_id_;
+  scheduler_.set_next_tag(id, inc, core, fiber_id);
   boost::fibers::fiber f(std::allocator_arg, stacks_,
                          [this, id, fn = std::move(fn)]() mutable { run_fiber(id, fn); });
   f.detach();
+  return fiber_id;
 }
 
 void World::run_fiber(NodeId id, Task& fn) {
@@ -192,6 +202,11 @@ void World::on_fiber_exit(NodeId id) {
   Node& n = node(id);
   DOPPEL_ASSERT(n.live_fibers > 0);
   --n.live_fibers;
+  if (n.live_fibers == 1 && n.boot_held != nullptr) {
+    // Only the boot fiber is left: it may unwind now.
+    boost::fibers::context* boot = std::exchange(n.boot_held, nullptr);
+    boost::fibers::context::active()->schedule(boot);
+  }
   if (n.live_fibers == 0 && n.status == Node::Status::unwinding) {
     agenda_.schedule(now(), [this, id] { reap(id); });
   }
@@ -292,8 +307,17 @@ void World::cancel_parked(Node& n) {
     if (w->state != Waiter::State::parked) continue;
     w->state = Waiter::State::cancelled;
     w->unlink();
+    // (A boot fiber, woken, waits in unwind_after_others before it unwinds.)
     boost::fibers::context::active()->schedule(static_cast<boost::fibers::context*>(w->fiber));
   }
+}
+
+void World::Node::unwind_after_others(std::uint32_t inc) {
+  if (inc != incarnation || boot_fiber == 0 || current_fiber().fiber_id != boot_fiber) return;
+  if (live_fibers <= 1) return;
+  DOPPEL_ASSERT(boot_held == nullptr);
+  boot_held = boost::fibers::context::active();
+  boot_held->suspend();
 }
 
 // --- faults

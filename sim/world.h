@@ -12,7 +12,12 @@
 // unwind; once the last one has ended its Service is destroyed (its memory is
 // gone), its disk keeps only what was synced (unsynced writes are lost, kept
 // or torn, see disk.h), its connections reset and its listeners vanish. A
-// restart boots a new incarnation through the same boot function.
+// restart boots a new incarnation through the same boot function. A crashed
+// machine runs no destructors; the simulator unwinds fibers only to free
+// them, and must not let that order create a use-after-free reality would
+// not have: the fiber that boots the node (and owns, until boot returns, the
+// Service being built) unwinds after every fiber it started has ended, as the
+// Service of a booted node is destroyed after its last fiber.
 //
 // The other faults live in the parts they affect, each file opening with its
 // model: the network's links, partitions and TCP timeout (network.h), each
@@ -153,6 +158,7 @@ class World final : private EventRecorder {
                      Task fn) override;
     void register_parked(Waiter& w) override;
     void unregister_parked(Waiter& w) override;
+    void unwind_after_others(std::uint32_t inc) override;
     bool core_stalled(CoreId core) const override;
     bool buggify(std::string_view site) override { return world.buggify(site); }
     Duration core_hop_latency() override;
@@ -166,6 +172,9 @@ class World final : private EventRecorder {
     std::unique_ptr<Service> service;
     std::uint64_t live_fibers = 0;
     Waiter* parked = nullptr;  // registry head (Waiter::registry_next)
+    std::uint64_t boot_fiber = 0;  // the fiber running spec.boot, while it runs
+    // The boot fiber of a dead incarnation, waiting for the others to end.
+    boost::fibers::context* boot_held = nullptr;
     std::unique_ptr<SimDisk> disk;
     NodeClock node_clock;
     std::optional<Instant> restart_at;
@@ -179,7 +188,8 @@ class World final : private EventRecorder {
   void reap(NodeId id);
   void restart(NodeId id);
   void cancel_parked(Node& n);
-  void spawn_fiber(NodeId node, std::uint32_t incarnation, CoreId core, Task fn);
+  // Returns the new fiber's id.
+  std::uint64_t spawn_fiber(NodeId node, std::uint32_t incarnation, CoreId core, Task fn);
   void run_fiber(NodeId node, Task& fn);
   void on_fiber_exit(NodeId node);
   void drain();
