@@ -61,9 +61,11 @@ class ObjectLog {
   static constexpr int kRereadsMax = 3;
 
   using Partitioner = std::function<std::uint32_t(const ObjectKey&)>;
-  // Opens (creating) the log at `path` and replays it.
+  // Opens (creating) the log at `path` and replays it. The planted bug (test
+  // only) cuts the log at the first record that does not check.
   static Result<std::unique_ptr<ObjectLog>> open(Runtime& rt, FileSystem& fs, std::string path,
-                                                 Partitioner partition_of);
+                                                 Partitioner partition_of,
+                                                 bool bug_truncate_at_damage = false);
 
   const StoredObject* find(const ObjectKey& key) const;
   // Replaces the object; returns once durable if `durable`.
@@ -129,6 +131,7 @@ class ObjectLog {
   std::uint64_t durable_generation_ = 0;
   bool needs_rewrite_ = false;
   std::uint64_t damaged_records_ = 0;
+  bool bug_truncate_at_damage_ = false;
   std::vector<std::unique_ptr<File>> retired_;
   std::map<ObjectKey, StoredObject> objects_;
   std::map<NodeIndex, std::map<ObjectKey, StoredObject>> hints_;

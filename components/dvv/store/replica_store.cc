@@ -11,9 +11,10 @@ ReplicaStore::ReplicaStore(Runtime& rt, const DvvSettings& config, const Ring& r
 
 Status ReplicaStore::open() {
   DOPPEL_ASSERT(log_ == nullptr);
-  auto log = ObjectLog::open(rt_, rt_.fs(), "objects.log", [this](const ObjectKey& k) {
-    return ring_.partition_of(k.bucket, k.key);
-  });
+  auto log = ObjectLog::open(
+      rt_, rt_.fs(), "objects.log",
+      [this](const ObjectKey& k) { return ring_.partition_of(k.bucket, k.key); },
+      config_.bug_log_truncates_at_damage);
   if (!log) return log.error();
   log_ = std::move(*log);
   return {};
