@@ -54,8 +54,7 @@ Result<std::string> RpcDispatch::get(std::string_view payload) {
   WireReader r(payload);
   const ObjectKey key = read_key(r);
   if (!r.done()) return make_error(Errc::protocol, "get");
-  const StoredObject* s = store_.log().find(key);
-  std::string reply = encode_get_reply(s ? &s->object : nullptr);
+  std::string reply = encode_get_reply(store_.visible(key));
   // An object the log holds fits a log record with its key around it, so
   // the reply that carries it is smaller than a record.
   DOPPEL_ASSERT(reply.size() < ObjectLog::kRecordBytesMax);

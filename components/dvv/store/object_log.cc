@@ -215,11 +215,16 @@ Status ObjectLog::append(Kind kind, NodeIndex target, const ObjectKey& key, cons
     // A hole in the file where memory has a record: the file is not the log
     // any more. (Unless a rewrite already replaced it: then the record, in
     // memory, went into the new file.)
-    if (generation == generation_) needs_rewrite_ = true;
+    if (generation == generation_) lost_writes(s.error());
     return s;
   }
   if (durable) return sync_through(generation, at + rec.size());
   return {};
+}
+
+void ObjectLog::lost_writes(const Error& why) {
+  if (!needs_rewrite_) rt_.record(Event("DvvLogNeedsRewrite").detail("why", why.message()));
+  needs_rewrite_ = true;
 }
 
 Status ObjectLog::sync_through(std::uint64_t generation, std::uint64_t offset) {
@@ -243,7 +248,7 @@ Status ObjectLog::sync_through(std::uint64_t generation, std::uint64_t offset) {
     if (generation != generation_ || synced_ >= offset || needs_rewrite_) continue;
     const std::uint64_t target = tail_;  // covers everything appended so far
     if (Status s = file_->datasync(); !s) {
-      if (generation == generation_) needs_rewrite_ = true;
+      if (generation == generation_) lost_writes(s.error());
       return s;
     }
     if (generation == generation_) synced_ = std::max(synced_, target);
@@ -261,6 +266,13 @@ Status ObjectLog::put(const ObjectKey& key, const Object& object, bool durable) 
 
 Status ObjectLog::remove(const ObjectKey& key, bool durable) {
   return append(Kind::remove, 0, key, nullptr, durable);
+}
+
+void ObjectLog::restore(const ObjectKey& key, std::optional<Object> object) {
+  // The file may hold the failed record: then a write or sync of it failed,
+  // so it is rewritten from memory before anything else is durable. (A put
+  // refused before it was applied leaves memory as it was: a no-op here.)
+  apply(object ? Kind::put : Kind::remove, 0, key, std::move(object));
 }
 
 Status ObjectLog::put_hint(NodeIndex target, const ObjectKey& key, const Object& object) {

@@ -71,6 +71,9 @@ class ObjectLog {
   // Replaces the object; returns once durable if `durable`.
   Status put(const ObjectKey& key, const Object& object, bool durable);
   Status remove(const ObjectKey& key, bool durable);
+  // Puts back, in memory only, what a key held before a put that failed
+  // (the put was never acknowledged, nor shown: see ReplicaStore::update).
+  void restore(const ObjectKey& key, std::optional<Object> object);
 
   // Hints: objects held for a primary that was down.
   Status put_hint(NodeIndex target, const ObjectKey& key, const Object& object);
@@ -110,6 +113,8 @@ class ObjectLog {
   Result<std::string> read_from(std::uint64_t from);
   Status replay();
   void apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<Object> object);
+  // A write or sync of the file failed: it may lack what memory holds.
+  void lost_writes(const Error& why);
   // The whole state into a new file, synced, renamed over the log.
   Status rewrite();
   Status append(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object, bool durable);
