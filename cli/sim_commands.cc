@@ -36,6 +36,7 @@ std::string plan_summary(const sim::FaultPlan& plan) {
   }
   if (plan.ambient.disk_eio) add("disk_eio");
   if (plan.ambient.disk_bitflip) add("disk_bitflip");
+  if (plan.ambient.disk_fsyncgate) add("disk_fsyncgate");
   if (plan.ambient.buggify) add("buggify");
   std::map<std::string, int> counts;
   for (const auto& e : plan.events) ++counts[std::string(sim::fault_name(e.kind))];
@@ -107,6 +108,9 @@ int cmd_run(const scenarios::Registry& registry, const RunArgs& a) {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto plan = sim::parse_fault_plan_text(text, a.plan_file);
     if (!plan) return usage_error(plan.error().what);
+    if (Status s = scenarios::check_plan(*spec, registry, *plan, a.plan_file); !s) {
+      return usage_error(s.error().what);
+    }
     options.plan = std::move(*plan);
   }
   RunResult r = scenarios::run_scenario(*spec, registry, options);
@@ -238,11 +242,8 @@ int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
     std::fclose(f);
   }
   // Coverage: what fired, and what never did.
-  std::map<std::string, std::uint64_t> faults;
-  for (const auto& [probe, n] : s.coverage.probes()) {
-    if (probe.rfind("fault:", 0) == 0) faults[probe.substr(6)] = n;
-  }
-  std::printf("coverage: faults injected:");
+  const auto faults = scenarios::fault_counts(specs, s.coverage);
+  std::printf("coverage: faults fired (times):");
   if (faults.empty()) std::printf(" none");
   for (const auto& [k, n] : faults) std::printf(" %s=%" PRIu64, k.c_str(), n);
   std::printf("\n");

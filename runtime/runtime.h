@@ -47,6 +47,7 @@ struct Waiter {
   Waiter* registry_prev = nullptr;
   Waiter* registry_next = nullptr;
   std::uint64_t timer = 0;
+  Instant deadline = kNever;  // as parked with: the simulator re-arms it if the node's clock drifts
 
   void unlink();  // leaves its WaitList, if any
 };

@@ -10,7 +10,9 @@ RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry, const
   DOPPEL_ASSERT(def != nullptr);
   RunResult result;
   {
-    sim::World world(sim::WorldOptions{options.seed, {}, options.keep_events});
+    sim::WorldOptions world_options{options.seed, {}, options.keep_events};
+    world_options.tcp_timeout = spec.bounds.tcp_timeout;
+    sim::World world(world_options);
     std::unique_ptr<ScenarioDriver> driver = def->make(spec, options.seed);
     driver->setup(world);
     if (options.plan) {
@@ -19,7 +21,8 @@ RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry, const
       result.plan = *spec.plan;
     } else {
       Prng plan_rng = Prng(options.seed).fork(0x91a2);
-      result.plan = sim::generate_plan(spec.faults, driver->shape(), spec.duration, plan_rng);
+      result.plan =
+          sim::generate_plan(spec.faults, spec.bounds, driver->shape(), spec.duration, plan_rng);
     }
     world.schedule_plan(result.plan);
 

@@ -50,25 +50,57 @@ std::vector<std::string> Registry::names() const {
 
 namespace {
 
-Status read_faults(const toml::table& t, std::string_view source, sim::FaultSwitches& out) {
+Status read_mode(const toml::node& v, std::string_view key, std::string_view source,
+                 sim::FaultMode& out) {
+  auto mode = v.value<std::string>();
+  if (v.type() != toml::node_type::string || (*mode != "on" && *mode != "off" && *mode != "swarm")) {
+    return toml_error(source, &v, key, "expected \"on\", \"off\" or \"swarm\"");
+  }
+  out = *mode == "on" ? sim::FaultMode::on
+        : *mode == "swarm" ? sim::FaultMode::swarm
+                           : sim::FaultMode::off;
+  return {};
+}
+
+// The bounds of generated faults, beside the switches.
+Status read_bounds(const toml::table& t, std::string_view source, sim::FaultBounds& out) {
+  auto tcp = toml_ms(t, "tcp_timeout_ms", source, 100, 3'600'000, out.tcp_timeout);
+  if (!tcp) return tcp.error();
+  out.tcp_timeout = *tcp;
+  auto drift = toml_int(t, "clock_drift_ppm_max", source, 0, sim::FaultBounds::kDriftPpmLimit,
+                        out.clock_drift_ppm_max);
+  if (!drift) return drift.error();
+  out.clock_drift_ppm_max = *drift;
+  auto step = toml_ms(t, "clock_step_ms_max", source, 0, 86'400'000, out.clock_step_max);
+  if (!step) return step.error();
+  out.clock_step_max = *step;
+  if (const toml::node* v = t.get("bad_clocks")) {
+    if (Status s = read_mode(*v, "bad_clocks", source, out.bad_clocks); !s) return s;
+  }
+  return {};
+}
+
+constexpr std::string_view kBoundKeys[] = {"tcp_timeout_ms", "clock_drift_ppm_max",
+                                           "clock_step_ms_max", "bad_clocks"};
+
+Status read_faults(const toml::table& t, std::string_view source, sim::FaultSwitches& out,
+                   sim::FaultBounds& bounds) {
   for (const auto& [k, v] : t) {
+    if (std::find(std::begin(kBoundKeys), std::end(kBoundKeys), k.str()) != std::end(kBoundKeys)) {
+      continue;
+    }
     auto kind = sim::parse_fault_name(k.str());
     if (!kind) {
       std::string list;
       for (int i = 0; i < sim::kFaultKinds; ++i) {
         list += (i ? ", " : "") + std::string(sim::fault_name(static_cast<sim::FaultKind>(i)));
       }
+      for (std::string_view b : kBoundKeys) list += ", " + std::string(b);
       return toml_error(source, &v, k.str(), "unknown fault (expected one of: " + list + ")");
     }
-    auto mode = v.value<std::string>();
-    if (v.type() != toml::node_type::string || (*mode != "on" && *mode != "off" && *mode != "swarm")) {
-      return toml_error(source, &v, k.str(), "expected \"on\", \"off\" or \"swarm\"");
-    }
-    out[*kind] = *mode == "on" ? sim::FaultMode::on
-                 : *mode == "swarm" ? sim::FaultMode::swarm
-                                    : sim::FaultMode::off;
+    if (Status s = read_mode(v, k.str(), source, out[*kind]); !s) return s;
   }
-  return {};
+  return read_bounds(t, source, bounds);
 }
 
 }  // namespace
@@ -121,21 +153,15 @@ Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path
 
   if (const toml::node* f = root.get("faults")) {
     if (!f->is_table()) return toml_error(path, f, "faults", "expected a table");
-    if (Status s = read_faults(*f->as_table(), path, spec.faults); !s) return s.error();
+    if (Status s = read_faults(*f->as_table(), path, spec.faults, spec.bounds); !s) {
+      return s.error();
+    }
   }
   if (const toml::node* p = root.get("plan")) {
     if (!p->is_table()) return toml_error(path, p, "plan", "expected a table");
     auto plan = sim::parse_fault_plan(*p->as_table(), path);
     if (!plan) return plan.error();
-    for (const sim::FaultEvent& e : plan->events) {
-      for (sim::NodeId id : e.nodes) {
-        if (id >= spec.nodes + spec.clients) {
-          return toml_error(path, p, "plan", "an event names node " + std::to_string(id) +
-                                                 ", which this scenario does not have");
-        }
-      }
-    }
-    spec.plan = std::move(*plan);
+    spec.plan = std::move(*plan);  // checked against the cluster below
   }
   if (const toml::node* p = root.get("properties")) {
     const toml::array* a = p->as_array();
@@ -176,7 +202,24 @@ Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path
     const toml::table* w = root.get_as<toml::table>("workload");
     if (Status s = def->validate(w != nullptr ? *w : spec.workload, path); !s) return s.error();
   }
+  if (spec.plan) {
+    if (Status s = check_plan(spec, registry, *spec.plan, path); !s) return s.error();
+  }
   return spec;
+}
+
+sim::ClusterShape cluster_shape(const ScenarioSpec& spec, const Registry& registry) {
+  const ComponentDef* def = registry.find(spec.component);
+  DOPPEL_ASSERT(def != nullptr);
+  sim::World world(sim::WorldOptions{});
+  std::unique_ptr<ScenarioDriver> driver = def->make(spec, 0);
+  driver->setup(world);
+  return driver->shape();
+}
+
+Status check_plan(const ScenarioSpec& spec, const Registry& registry, const sim::FaultPlan& plan,
+                  std::string_view source) {
+  return sim::validate_plan(plan, cluster_shape(spec, registry), spec.duration, source);
 }
 
 Result<ScenarioSpec> load_scenario(const std::string& path, const Registry& registry) {

@@ -40,6 +40,7 @@ struct ScenarioSpec {
   Duration duration{0};  // the fault phase
   Duration quiet{0};     // then every fault heals; liveness is checked at its end
   sim::FaultSwitches faults;
+  sim::FaultBounds bounds;             // [faults] keys beside the switches
   std::optional<sim::FaultPlan> plan;  // explicit: replaces generation
   std::vector<std::string> properties;
   std::string bug;  // a test-only planted bug
@@ -98,6 +99,13 @@ class Registry {
 
 Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path,
                                     const Registry& registry);
+// The nodes faults may hit in this scenario's cluster (its driver's setup, in
+// a World that never runs).
+sim::ClusterShape cluster_shape(const ScenarioSpec& spec, const Registry& registry);
+// Whether `plan` can run in this scenario: sim::validate_plan against its
+// cluster and fault phase. Errors name `source`, the event's line and the key.
+Status check_plan(const ScenarioSpec& spec, const Registry& registry, const sim::FaultPlan& plan,
+                  std::string_view source);
 Result<ScenarioSpec> load_scenario(const std::string& path, const Registry& registry);
 
 }  // namespace doppel::scenarios

@@ -7,7 +7,8 @@ namespace {
 
 // A unit of a plan: an ambient fault (index < 0 encodes which) or an event.
 struct Unit {
-  int ambient = -1;  // 0 latency, 1 split_reads, 2 disk_latency, 3 eio, 4 bitflip, 5 buggify
+  // 0 latency, 1 split_reads, 2 disk_latency, 3 eio, 4 bitflip, 5 buggify, 6 fsyncgate
+  int ambient = -1;
   std::size_t event = 0;
 };
 
@@ -15,8 +16,8 @@ std::vector<Unit> units_of(const sim::FaultPlan& p) {
   std::vector<Unit> out;
   const bool flags[] = {p.ambient.latency, p.ambient.split_reads,
                         p.ambient.disk_model != sim::DiskModel::instant, p.ambient.disk_eio,
-                        p.ambient.disk_bitflip, p.ambient.buggify};
-  for (int i = 0; i < 6; ++i) {
+                        p.ambient.disk_bitflip, p.ambient.buggify, p.ambient.disk_fsyncgate};
+  for (int i = 0; i < 7; ++i) {
     if (flags[i]) out.push_back(Unit{i, 0});
   }
   for (std::size_t i = 0; i < p.events.size(); ++i) out.push_back(Unit{-1, i});
@@ -33,6 +34,7 @@ sim::FaultPlan plan_of(const sim::FaultPlan& full, const std::vector<Unit>& keep
       case 3: p.ambient.disk_eio = true; break;
       case 4: p.ambient.disk_bitflip = true; break;
       case 5: p.ambient.buggify = true; break;
+      case 6: p.ambient.disk_fsyncgate = true; break;
       default: p.events.push_back(full.events[u.event]); break;
     }
   }

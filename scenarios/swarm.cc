@@ -317,6 +317,28 @@ std::vector<BuggifySiteCoverage> buggify_coverage(const std::vector<ScenarioSpec
   return out;
 }
 
+std::vector<std::pair<std::string, std::uint64_t>> fault_counts(
+    const std::vector<ScenarioSpec>& scenarios, const sim::Coverage& coverage) {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  std::set<std::string> listed;
+  for (int i = 0; i < sim::kFaultKinds; ++i) {
+    const auto kind = static_cast<sim::FaultKind>(i);
+    if (kind == sim::FaultKind::buggify) continue;
+    bool allowed = false;
+    for (const ScenarioSpec& spec : scenarios) allowed |= spec.faults[kind] != sim::FaultMode::off;
+    if (!allowed) continue;
+    const std::string name(sim::fault_name(kind));
+    out.emplace_back(name, coverage.count("fault:" + name));
+    listed.insert(name);
+  }
+  for (const auto& [probe, n] : coverage.probes()) {
+    if (probe.rfind("fault:", 0) != 0) continue;
+    const std::string name = probe.substr(6);
+    if (listed.insert(name).second) out.emplace_back(name, n);
+  }
+  return out;
+}
+
 std::vector<std::string> coverage_gaps(const std::vector<ScenarioSpec>& scenarios,
                                        const Registry& registry, const sim::Coverage& coverage) {
   std::set<std::string> gaps;
@@ -325,7 +347,7 @@ std::vector<std::string> coverage_gaps(const std::vector<ScenarioSpec>& scenario
       const auto kind = static_cast<sim::FaultKind>(i);
       if (spec.faults[kind] == sim::FaultMode::off || kind == sim::FaultKind::buggify) continue;
       const std::string probe = "fault:" + std::string(sim::fault_name(kind));
-      if (coverage.count(probe) == 0) gaps.insert(probe + " (allowed by " + spec.name + ", never injected)");
+      if (coverage.count(probe) == 0) gaps.insert(probe + " (allowed by " + spec.name + ", never fired)");
     }
     if (const ComponentDef* def = registry.find(spec.component)) {
       for (const std::string& p : def->probes) {

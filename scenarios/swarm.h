@@ -68,6 +68,12 @@ struct BuggifySiteCoverage {
 std::vector<BuggifySiteCoverage> buggify_coverage(const std::vector<ScenarioSpec>& scenarios,
                                                   const Registry& registry,
                                                   const sim::Coverage& coverage);
+// Each fault kind the scenarios allow (buggify aside: it has its own
+// listing), then every other fault probe that fired (a TCP timeout, a clock
+// outside realistic bounds), with how often it fired over the swarm: a spike
+// of latency, a split read, a slow disk operation, each event applied.
+std::vector<std::pair<std::string, std::uint64_t>> fault_counts(
+    const std::vector<ScenarioSpec>& scenarios, const sim::Coverage& coverage);
 
 // What never happened: fault kinds a scenario allowed but no run injected,
 // BUGGIFY sites never reached or reached but never fired, expected probes

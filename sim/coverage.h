@@ -1,10 +1,16 @@
 #pragma once
 // Coverage probes. Every recorded event counts as a probe named after it;
-// the simulator adds fault kinds as they are injected and BUGGIFY sites as
-// they are reached (once per run) and fired (each firing). A swarm merges
+// the simulator adds BUGGIFY sites as they are reached (once per run) and
+// fired (each firing), and a "fault:<kind>" probe each time a fault fires --
+// not when it is switched on: each event of a plan applied (a crash of a node
+// that was up, a corruption that found a file), each latency spike, each read
+// cut short, each disk operation that waited for the disk model, each I/O
+// error, flip, dropped fsync -- plus "fault:tcp_timeout" per connection broken
+// and "fault:clock_bad" per clock set outside realistic bounds. A swarm merges
 // them and reports what never happened, so a swarm that never reaches a code
-// path says so; since every BUGGIFY site is registered when the binary starts
-// (runtime/buggify.h), that includes the sites no run reached.
+// path, or whose faults never fire, says so; since every BUGGIFY site is
+// registered when the binary starts (runtime/buggify.h), that includes the
+// sites no run reached.
 
 #include <cstdint>
 #include <map>

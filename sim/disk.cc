@@ -14,6 +14,10 @@ std::string parent_of(std::string_view path) {
   return slash == std::string_view::npos ? std::string() : std::string(path.substr(0, slash));
 }
 
+Error no_space(std::string_view what) {
+  return make_error(Errc::no_space, "simulated full disk: " + std::string(what));
+}
+
 Status check_path(std::string_view path) {
   std::string_view dir, name;
   if (!split_path(path, dir, name)) {
@@ -92,6 +96,7 @@ Result<std::uint64_t> SimDisk::open(std::string_view path, OpenOptions options) 
     return inode;
   }
   if (!options.create) return make_error(Errc::not_found, std::string(path));
+  if (full()) return no_space(path);
   if (!parent_exists(path)) return make_error(Errc::not_found, "no directory for " + std::string(path));
   if (names_.size() >= kFilesMax) return make_error(Errc::no_space, "simulated disk: too many files");
   const std::uint64_t inode = next_inode_++;
@@ -115,6 +120,7 @@ Result<std::size_t> SimDisk::read(std::uint64_t inode, std::span<char> into, std
 
 Status SimDisk::write(std::uint64_t inode, std::string_view bytes, std::uint64_t offset) {
   if (offset + bytes.size() > kFileBytesMax) return make_error(Errc::too_large, "simulated file size limit");
+  if (full() && !bytes.empty()) return no_space("a write");
   Inode& node = inodes_.at(inode);
   Inode::Op op{Inode::Op::Kind::write, offset, bytes.size(), std::string(bytes)};
   apply_data_op(node.data, op, bytes.size());
@@ -126,6 +132,16 @@ Status SimDisk::write(std::uint64_t inode, std::string_view bytes, std::uint64_t
 // synced after every append would otherwise cost the square of its length.
 Status SimDisk::datasync(std::uint64_t inode) {
   Inode& node = inodes_.at(inode);
+  if (!node.unsynced.empty() && context_.ambient.disk_fsyncgate && rng_.chance(1, 150)) {
+    // Writeback failed: the pages are marked clean, and reads now return
+    // what the disk holds; nothing of them will ever be synced.
+    node.data = node.durable;
+    node.unsynced.clear();
+    node.sync_copies_whole = false;
+    context_.coverage.hit("fault:disk_fsyncgate");
+    context_.record(Event("SimDiskFsyncgate").detail("node", node_));
+    return make_error(Errc::io_error, "simulated EIO on fdatasync (dirty pages dropped)");
+  }
   if (node.sync_copies_whole) {
     node.durable = node.data;
     node.sync_copies_whole = false;
@@ -167,6 +183,7 @@ Status SimDisk::rename(std::string_view from, std::string_view to) {
     return make_error(Errc::invalid_argument, "is a directory: " + std::string(to));
   }
   if (!parent_exists(to)) return make_error(Errc::not_found, "no directory for " + std::string(to));
+  if (full()) return no_space(to);
   journal(MetaOp{MetaOp::Kind::rename, std::string(from), std::string(to), 0});
   return {};
 }
@@ -194,6 +211,7 @@ Status SimDisk::make_dir(std::string_view path) {
     return make_error(Errc::exists, "a file is there: " + std::string(path));
   }
   if (!parent_exists(path)) return make_error(Errc::not_found, "no directory for " + std::string(path));
+  if (full()) return no_space(path);
   journal(MetaOp{MetaOp::Kind::mkdir, std::string(path), {}, 0});
   return {};
 }
@@ -273,6 +291,7 @@ Instant SimDisk::completion(std::uint64_t offset, std::uint64_t bytes, bool is_s
   }
   const Instant start = std::max(now, busy_until_);
   busy_until_ = start + Duration(service_ns);
+  context_.coverage.hit("fault:disk_latency");
   return busy_until_;
 }
 
@@ -415,9 +434,9 @@ Status SimFileSystem::begin(std::uint64_t offset, std::uint64_t bytes, bool is_s
     return rt_.cancelled_error();
   }
   const Instant done = disk_.completion(offset, bytes, is_sync);
-  if (done > rt_.now()) {
+  if (done > rt_.world_now()) {
     Waiter w;
-    rt_.park(w, done);
+    rt_.park_until(w, done);
   }
   if (disk_.inject_eio()) return make_error(Errc::io_error, "simulated EIO");
   return {};

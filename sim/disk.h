@@ -14,10 +14,27 @@
 // Service time (the `disk_latency` fault): `ssd` is 20-150 us plus transfer
 // at 1 GB/s; `hdd` adds a seek (0.5-9 ms, longer for longer jumps) whenever
 // an access does not continue where the last one ended, plus rotation, at
-// 150 MB/s. Operations queue behind each other. `disk_eio` fails one
-// operation in 500 with Errc::io_error (a failed datasync syncs nothing).
-// `disk_bitflip` flips one bit in one read in 500, silently. `disk_corrupt`
-// flips a bit in the stored data of a random file.
+// 150 MB/s. Operations queue behind each other.
+//
+// Errors:
+//   - `disk_eio` fails one operation in 500 with Errc::io_error. A failed
+//     datasync then syncs nothing and keeps the dirty data for a later one
+//     (what a kind filesystem would do);
+//   - `disk_fsyncgate` is what Linux does instead ("fsyncgate", 2018): one
+//     datasync in 150 that has dirty data fails with Errc::io_error and the
+//     file's dirty pages are dropped -- marked clean and, as after their
+//     eviction, reads return what the disk holds. The next datasync succeeds
+//     without them. A component that retries the fsync loses data silently;
+//     one that treats the failure as fatal for the file (PostgreSQL since
+//     2018) rebuilds it from what it knows;
+//   - `disk_full` (a timed event, until it heals) fails writes, file
+//     creation, renames and make_dir with Errc::no_space (ENOSPC); reads,
+//     syncs, removes, truncates and punched holes (which free space) work.
+//     (The FileSystem contract has no fallocate.)
+//   - `disk_bitflip` flips one bit in one read in 500, silently: the stored
+//     data stays intact, so a second read returns the right bytes;
+//   - `disk_corrupt` flips a bit in the stored data of a random file (bit
+//     rot, a misdirected write): every later read sees it.
 
 #include <cstdint>
 #include <map>
@@ -87,6 +104,13 @@ class SimDisk {
 
   // --- faults
   void crash();    // applies the crash model
+  // disk_full: full while any event that filled it lasts.
+  void fill() { ++full_events_; }
+  void drain() {
+    if (full_events_ > 0) --full_events_;
+  }
+  void drain_all() { full_events_ = 0; }
+  bool full() const { return full_events_ != 0; }
   // Flips one stored bit in a file whose path starts with the prefix; returns
   // the file's path (nullopt: no such non-empty file).
   std::optional<std::string> corrupt(std::string_view path_prefix = "");
@@ -124,6 +148,7 @@ class SimDisk {
   std::uint64_t next_inode_ = 1;
   Instant busy_until_ = instant_ns(0);
   std::uint64_t head_position_ = 0;
+  std::uint32_t full_events_ = 0;
 };
 
 // One incarnation's view of its node's disk: the FileSystem contract, with

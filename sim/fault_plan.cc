@@ -1,19 +1,27 @@
 #include "sim/fault_plan.h"
 
 #include <algorithm>
-#include <toml++/toml.h>
+#include <cstdlib>
+#include <sstream>
+
+#include "base/toml.h"
 
 namespace doppel::sim {
 namespace {
 
 constexpr std::array<std::string_view, kFaultKinds> kNames = {
-    "latency", "split_reads", "disk_latency", "disk_eio",  "disk_bitflip",
-    "buggify", "reset",       "partition",    "partition_oneway", "crash",
-    "clock_skew", "core_stall", "disk_corrupt",
+    "latency",   "split_reads", "disk_latency",     "disk_eio", "disk_bitflip",
+    "disk_fsyncgate", "buggify", "reset", "partition", "partition_oneway",
+    "crash",     "clock_skew",  "core_stall",       "disk_corrupt", "disk_full",
 };
 
 constexpr std::int64_t kUs = 1000;
 constexpr std::size_t kPlanEventsMax = 10'000;
+// Times, durations and clock steps in a plan: at most a day (a scenario's
+// phases are at most a day each).
+constexpr std::int64_t kPlanUsMax = 86'400'000'000;
+constexpr std::int64_t kNodeNumberMax = 1000;
+constexpr std::int64_t kCoreNumberMax = 1023;
 
 std::vector<NodeId> pick_some(Prng& rng, const std::vector<NodeId>& from, std::size_t max_count) {
   std::vector<NodeId> pool = from;
@@ -30,6 +38,14 @@ std::vector<NodeId> pick_some(Prng& rng, const std::vector<NodeId>& from, std::s
 
 Duration between_ms(Prng& rng, std::int64_t lo, std::int64_t hi) {
   return Duration(rng.between(lo * 1'000'000, hi * 1'000'000));
+}
+
+// Most partitions are short (a switch reboots, a route flaps); one in four
+// lasts long enough for connections across it to time out (FaultBounds).
+Duration partition_length(Prng& rng, const FaultBounds& bounds) {
+  if (!rng.chance(1, 4)) return between_ms(rng, 50, 3000);
+  const std::int64_t timeout_ms = to_ns(bounds.tcp_timeout) / 1'000'000;
+  return between_ms(rng, std::max<std::int64_t>(1, timeout_ms / 2), 2 * timeout_ms + 1);
 }
 
 }  // namespace
@@ -57,14 +73,77 @@ std::string_view disk_model_name(DiskModel model) {
 std::size_t FaultPlan::size() const {
   return events.size() + ambient.latency + ambient.split_reads +
          (ambient.disk_model != DiskModel::instant) + ambient.disk_eio + ambient.disk_bitflip +
-         ambient.buggify;
+         ambient.disk_fsyncgate + ambient.buggify;
 }
 
-FaultPlan generate_plan(const FaultSwitches& switches, const ClusterShape& shape,
-                        Duration fault_phase, Prng& rng) {
+namespace {
+
+// The timed events of one kind, `count` of them, spread over the phase.
+void add_events(FaultPlan& plan, FaultKind kind, const FaultBounds& bounds,
+                const ClusterShape& shape, bool bad_clocks, Duration phase, Prng& rng) {
+  const std::vector<NodeId>& servers = shape.servers;
+  auto at = [&] { return Duration(rng.between(0, to_ns(phase) - 1)); };
+  const int count = 1 + static_cast<int>(rng.below(4));  // 1-4 events per kind
+  for (int i = count; i > 0; --i) {
+    FaultEvent e;
+    e.at = at();
+    e.kind = kind;
+    switch (kind) {
+      case FaultKind::reset:
+      case FaultKind::disk_corrupt:
+        e.nodes = pick_some(rng, servers, 1);
+        break;
+      case FaultKind::partition:
+        e.nodes = pick_some(rng, shape.all, std::max<std::size_t>(1, shape.all.size() / 2));
+        e.duration = partition_length(rng, bounds);
+        break;
+      case FaultKind::partition_oneway: {
+        e.nodes = pick_some(rng, shape.all, 1);
+        std::vector<NodeId> rest;
+        for (NodeId n : shape.all) {
+          if (n != e.nodes[0]) rest.push_back(n);
+        }
+        e.to = pick_some(rng, rest, rest.size());
+        e.duration = partition_length(rng, bounds);
+        break;
+      }
+      case FaultKind::crash:
+        e.nodes = pick_some(rng, shape.crashable, 1);
+        e.duration = between_ms(rng, 10, 2000);
+        break;
+      case FaultKind::clock_skew: {
+        e.nodes = pick_some(rng, servers, 1);
+        const std::int64_t step_ms =
+            to_ns(bad_clocks ? FaultBounds::kBadClockStepMax : bounds.clock_step_max) / 1'000'000;
+        const std::int64_t ppm =
+            bad_clocks ? FaultBounds::kBadClockDriftPpmMax : bounds.clock_drift_ppm_max;
+        e.offset = Duration(rng.between(-step_ms, step_ms) * 1'000'000);
+        e.drift_ppm = rng.between(-ppm, ppm);
+        break;
+      }
+      case FaultKind::core_stall:
+        e.nodes = pick_some(rng, servers, 1);
+        e.core = static_cast<CoreId>(rng.below(shape.cores));
+        e.duration = between_ms(rng, 1, 500);
+        break;
+      case FaultKind::disk_full:
+        e.nodes = pick_some(rng, servers, 1);
+        e.duration = between_ms(rng, 100, 5000);
+        break;
+      default:
+        DOPPEL_ASSERT_MSG(false, "an ambient fault as a timed event");
+    }
+    plan.events.push_back(std::move(e));
+  }
+}
+
+}  // namespace
+
+FaultPlan generate_plan(const FaultSwitches& switches, const FaultBounds& bounds,
+                        const ClusterShape& shape, Duration fault_phase, Prng& rng) {
   FaultPlan plan;
-  auto enabled = [&](FaultKind k) {
-    switch (switches[k]) {
+  auto enabled = [&](FaultMode mode) {
+    switch (mode) {
       case FaultMode::off: return false;
       case FaultMode::on: return true;
       case FaultMode::swarm: return rng.chance(1, 2);
@@ -74,7 +153,8 @@ FaultPlan generate_plan(const FaultSwitches& switches, const ClusterShape& shape
   // Decide every kind first, in a fixed order, so one switch does not shift
   // the random choices of the others.
   std::array<bool, kFaultKinds> on{};
-  for (int i = 0; i < kFaultKinds; ++i) on[i] = enabled(static_cast<FaultKind>(i));
+  for (int i = 0; i < kFaultKinds; ++i) on[i] = enabled(switches[static_cast<FaultKind>(i)]);
+  const bool bad_clocks = enabled(bounds.bad_clocks);
   auto is_on = [&](FaultKind k) { return on[static_cast<int>(k)]; };
 
   plan.ambient.latency = is_on(FaultKind::latency);
@@ -82,65 +162,19 @@ FaultPlan generate_plan(const FaultSwitches& switches, const ClusterShape& shape
   if (is_on(FaultKind::disk_latency)) plan.ambient.disk_model = rng.chance(1, 2) ? DiskModel::ssd : DiskModel::hdd;
   plan.ambient.disk_eio = is_on(FaultKind::disk_eio);
   plan.ambient.disk_bitflip = is_on(FaultKind::disk_bitflip);
+  plan.ambient.disk_fsyncgate = is_on(FaultKind::disk_fsyncgate);
   plan.ambient.buggify = is_on(FaultKind::buggify);
 
-  const std::int64_t phase_ns = fault_phase.count();
-  if (phase_ns <= 0) return plan;
-  auto at = [&] { return Duration(rng.between(0, phase_ns - 1)); };
-  auto count = [&] { return 1 + static_cast<int>(rng.below(4)); };  // 1-4 events per kind
-
-  const std::vector<NodeId>& servers = shape.servers;
-  if (is_on(FaultKind::reset) && !servers.empty()) {
-    for (int i = count(); i > 0; --i) {
-      plan.events.push_back(FaultEvent{at(), FaultKind::reset, pick_some(rng, servers, 1)});
-    }
-  }
-  if (is_on(FaultKind::partition) && !shape.all.empty()) {
-    for (int i = count(); i > 0; --i) {
-      FaultEvent e{at(), FaultKind::partition, pick_some(rng, shape.all, std::max<std::size_t>(1, shape.all.size() / 2))};
-      e.duration = between_ms(rng, 50, 3000);
-      plan.events.push_back(std::move(e));
-    }
-  }
-  if (is_on(FaultKind::partition_oneway) && shape.all.size() >= 2) {
-    for (int i = count(); i > 0; --i) {
-      FaultEvent e{at(), FaultKind::partition_oneway, pick_some(rng, shape.all, 1)};
-      std::vector<NodeId> rest;
-      for (NodeId n : shape.all) {
-        if (n != e.nodes[0]) rest.push_back(n);
-      }
-      e.to = pick_some(rng, rest, rest.size());
-      e.duration = between_ms(rng, 50, 3000);
-      plan.events.push_back(std::move(e));
-    }
-  }
-  if (is_on(FaultKind::crash) && !shape.crashable.empty()) {
-    for (int i = count(); i > 0; --i) {
-      FaultEvent e{at(), FaultKind::crash, pick_some(rng, shape.crashable, 1)};
-      e.duration = between_ms(rng, 10, 2000);
-      plan.events.push_back(std::move(e));
-    }
-  }
-  if (is_on(FaultKind::clock_skew) && !servers.empty()) {
-    for (int i = count(); i > 0; --i) {
-      FaultEvent e{at(), FaultKind::clock_skew, pick_some(rng, servers, 1)};
-      e.offset = Duration(rng.between(-30'000, 30'000) * 1'000'000);  // up to 30 s either way
-      e.drift_ppm = rng.between(-500, 500);  // crystal error; NTP would cap it at 500 ppm
-      plan.events.push_back(std::move(e));
-    }
-  }
-  if (is_on(FaultKind::core_stall) && !servers.empty()) {
-    for (int i = count(); i > 0; --i) {
-      FaultEvent e{at(), FaultKind::core_stall, pick_some(rng, servers, 1)};
-      e.core = static_cast<CoreId>(rng.below(shape.cores));
-      e.duration = between_ms(rng, 1, 500);
-      plan.events.push_back(std::move(e));
-    }
-  }
-  if (is_on(FaultKind::disk_corrupt) && !servers.empty()) {
-    for (int i = count(); i > 0; --i) {
-      plan.events.push_back(FaultEvent{at(), FaultKind::disk_corrupt, pick_some(rng, servers, 1)});
-    }
+  if (to_ns(fault_phase) <= 0) return plan;
+  for (int i = 0; i < kFaultKinds; ++i) {
+    const auto kind = static_cast<FaultKind>(i);
+    if (is_ambient(kind) || !is_on(kind)) continue;
+    const bool needs_two = kind == FaultKind::partition_oneway;
+    const std::vector<NodeId>& pool = kind == FaultKind::crash ? shape.crashable
+                                      : kind == FaultKind::partition || needs_two ? shape.all
+                                                                                  : shape.servers;
+    if (pool.size() < (needs_two ? 2u : 1u)) continue;
+    add_events(plan, kind, bounds, shape, bad_clocks, fault_phase, rng);
   }
   // Plans are printed in microseconds: keep them exact in that unit.
   auto to_us = [](Duration d) { return Duration(d.count() / kUs * kUs); };
@@ -171,6 +205,7 @@ std::string to_toml(const FaultPlan& plan) {
       {"disk_latency", std::string(disk_model_name(plan.ambient.disk_model))},
       {"disk_eio", plan.ambient.disk_eio},
       {"disk_bitflip", plan.ambient.disk_bitflip},
+      {"disk_fsyncgate", plan.ambient.disk_fsyncgate},
       {"buggify", plan.ambient.buggify},
   };
   toml::array events;
@@ -194,124 +229,123 @@ std::string to_toml(const FaultPlan& plan) {
 
 namespace {
 
-Error plan_error(std::string_view source, const toml::node* node, std::string_view key,
-                 std::string_view what) {
-  std::string msg(source);
-  if (node != nullptr && node->source().begin) {
-    msg += ":" + std::to_string(node->source().begin.line);
-  }
-  msg += ": ";
-  if (!key.empty()) msg += "'" + std::string(key) + "': ";
-  msg += what;
-  return make_error(Errc::invalid_argument, msg);
+std::uint32_t line_of(const toml::node& n) {
+  return n.source().begin ? static_cast<std::uint32_t>(n.source().begin.line) : 0;
 }
 
-Result<std::vector<NodeId>> read_nodes(const toml::table& t, std::string_view key, std::string_view source) {
+Result<std::vector<NodeId>> read_nodes(const toml::table& t, std::string_view key,
+                                       std::string_view source) {
   std::vector<NodeId> out;
   const toml::node* n = t.get(key);
   if (n == nullptr) return out;
   const toml::array* a = n->as_array();
-  if (a == nullptr) return plan_error(source, n, key, "expected an array of node numbers");
+  if (a == nullptr) return toml_error(source, n, key, "expected an array of node numbers");
   for (const toml::node& item : *a) {
     auto v = item.value<std::int64_t>();
-    if (!v || *v < 0 || *v > 1000) return plan_error(source, &item, key, "expected a node number");
+    if (item.type() != toml::node_type::integer || !v || *v < 0 || *v > kNodeNumberMax) {
+      return toml_error(source, &item, key, "expected a node number (0 to 1000)");
+    }
+    if (std::find(out.begin(), out.end(), static_cast<NodeId>(*v)) != out.end()) {
+      return toml_error(source, &item, key, "node " + std::to_string(*v) + " listed twice");
+    }
     out.push_back(static_cast<NodeId>(*v));
   }
   return out;
 }
 
-Result<std::int64_t> read_int(const toml::table& t, std::string_view key, std::string_view source,
-                              std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return fallback;
-  auto v = n->value<std::int64_t>();
-  if (!v || n->type() != toml::node_type::integer) return plan_error(source, n, key, "expected an integer");
-  if (*v < lo || *v > hi) {
-    return plan_error(source, n, key, "out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+Status read_ambient(const toml::node& a, std::string_view source, AmbientFaults& out) {
+  const toml::table* t = a.as_table();
+  if (t == nullptr) return toml_error(source, &a, "ambient", "expected a table");
+  if (Status s = toml_known_keys(*t, source, {"latency", "split_reads", "disk_latency", "disk_eio",
+                                              "disk_bitflip", "disk_fsyncgate", "buggify"});
+      !s) {
+    return s;
   }
-  return *v;
+  auto model = toml_choice(*t, "disk_latency", source, {"instant", "ssd", "hdd"}, "instant");
+  if (!model) return model.error();
+  out.disk_model = *model == "ssd" ? DiskModel::ssd : *model == "hdd" ? DiskModel::hdd : DiskModel::instant;
+  const std::pair<std::string_view, bool*> flags[] = {
+      {"latency", &out.latency},         {"split_reads", &out.split_reads},
+      {"disk_eio", &out.disk_eio},       {"disk_bitflip", &out.disk_bitflip},
+      {"disk_fsyncgate", &out.disk_fsyncgate}, {"buggify", &out.buggify}};
+  for (const auto& [key, flag] : flags) {
+    auto b = toml_bool(*t, key, source, false);
+    if (!b) return b.error();
+    *flag = *b;
+  }
+  return {};
+}
+
+Result<FaultEvent> read_event(const toml::node& item, std::string_view source) {
+  const toml::table* t = item.as_table();
+  if (t == nullptr) return toml_error(source, &item, "event", "expected a table");
+  if (Status s = toml_known_keys(*t, source, {"at_us", "kind", "nodes", "to", "core",
+                                              "duration_us", "offset_us", "drift_ppm"});
+      !s) {
+    return s.error();
+  }
+  FaultEvent ev;
+  ev.line = line_of(item);
+  const toml::node* kind = t->get("kind");
+  auto kind_name = kind != nullptr && kind->type() == toml::node_type::string
+                       ? kind->value<std::string>() : std::nullopt;
+  if (!kind_name) return toml_error(source, kind ? kind : &item, "kind", "missing or not a string");
+  auto k = parse_fault_name(*kind_name);
+  if (!k || is_ambient(*k)) return toml_error(source, kind, "kind", "not a timed fault: " + *kind_name);
+  ev.kind = *k;
+  if (t->get("at_us") == nullptr) return toml_error(source, &item, "at_us", "missing");
+  auto at = toml_int(*t, "at_us", source, 0, kPlanUsMax, 0);
+  auto core = toml_int(*t, "core", source, 0, kCoreNumberMax, 0);
+  auto duration = toml_int(*t, "duration_us", source, 0, kPlanUsMax, 0);
+  auto offset = toml_int(*t, "offset_us", source, -kPlanUsMax, kPlanUsMax, 0);
+  auto drift = toml_int(*t, "drift_ppm", source, -FaultBounds::kDriftPpmLimit,
+                        FaultBounds::kDriftPpmLimit, 0);
+  for (auto* r : {&at, &core, &duration, &offset, &drift}) {
+    if (!*r) return r->error();
+  }
+  ev.at = Duration(*at * kUs);
+  ev.core = static_cast<CoreId>(*core);
+  ev.duration = Duration(*duration * kUs);
+  ev.offset = Duration(*offset * kUs);
+  ev.drift_ppm = *drift;
+  auto nodes = read_nodes(*t, "nodes", source);
+  if (!nodes) return nodes.error();
+  if (nodes->empty()) return toml_error(source, &item, "nodes", "missing or empty");
+  ev.nodes = std::move(*nodes);
+  auto to = read_nodes(*t, "to", source);
+  if (!to) return to.error();
+  ev.to = std::move(*to);
+  const bool partition = ev.kind == FaultKind::partition || ev.kind == FaultKind::partition_oneway;
+  if (ev.kind == FaultKind::partition_oneway && ev.to.empty()) {
+    return toml_error(source, &item, "to", "a one-way partition needs receivers");
+  }
+  if (!partition && !ev.to.empty()) {
+    return toml_error(source, t->get("to"), "to", "only partitions have receivers");
+  }
+  for (NodeId n : ev.to) {
+    if (std::find(ev.nodes.begin(), ev.nodes.end(), n) != ev.nodes.end()) {
+      return toml_error(source, t->get("to"), "to", "node " + std::to_string(n) + " is on both sides");
+    }
+  }
+  return ev;
 }
 
 }  // namespace
 
 Result<FaultPlan> parse_fault_plan(const toml::table& root, std::string_view source) {
   FaultPlan plan;
-  for (const auto& [k, v] : root) {
-    if (k != "ambient" && k != "event") return plan_error(source, &v, k.str(), "unknown key");
-  }
+  if (Status s = toml_known_keys(root, source, {"ambient", "event"}); !s) return s.error();
   if (const toml::node* a = root.get("ambient")) {
-    const toml::table* t = a->as_table();
-    if (t == nullptr) return plan_error(source, a, "ambient", "expected a table");
-    for (const auto& [k, v] : *t) {
-      const std::string_view key = k.str();
-      if (key == "disk_latency") {
-        auto s = v.value<std::string>();
-        if (!s || (*s != "instant" && *s != "ssd" && *s != "hdd")) {
-          return plan_error(source, &v, key, "expected \"instant\", \"ssd\" or \"hdd\"");
-        }
-        plan.ambient.disk_model = *s == "ssd" ? DiskModel::ssd : *s == "hdd" ? DiskModel::hdd : DiskModel::instant;
-        continue;
-      }
-      bool* flag = key == "latency"        ? &plan.ambient.latency
-                   : key == "split_reads"  ? &plan.ambient.split_reads
-                   : key == "disk_eio"     ? &plan.ambient.disk_eio
-                   : key == "disk_bitflip" ? &plan.ambient.disk_bitflip
-                   : key == "buggify"      ? &plan.ambient.buggify
-                                           : nullptr;
-      if (flag == nullptr) return plan_error(source, &v, key, "unknown ambient fault");
-      auto b = v.value<bool>();
-      if (!b || v.type() != toml::node_type::boolean) return plan_error(source, &v, key, "expected true or false");
-      *flag = *b;
-    }
+    if (Status s = read_ambient(*a, source, plan.ambient); !s) return s.error();
   }
   if (const toml::node* e = root.get("event")) {
     const toml::array* events = e->as_array();
-    if (events == nullptr) return plan_error(source, e, "event", "expected [[event]] tables");
-    if (events->size() > kPlanEventsMax) return plan_error(source, e, "event", "too many events");
+    if (events == nullptr) return toml_error(source, e, "event", "expected [[event]] tables");
+    if (events->size() > kPlanEventsMax) return toml_error(source, e, "event", "too many events");
     for (const toml::node& item : *events) {
-      const toml::table* t = item.as_table();
-      if (t == nullptr) return plan_error(source, &item, "event", "expected a table");
-      for (const auto& [k, v] : *t) {
-        static constexpr std::array<std::string_view, 8> kKeys = {
-            "at_us", "kind", "nodes", "to", "core", "duration_us", "offset_us", "drift_ppm"};
-        if (std::find(kKeys.begin(), kKeys.end(), k.str()) == kKeys.end()) {
-          return plan_error(source, &v, k.str(), "unknown key in a fault event");
-        }
-      }
-      FaultEvent ev;
-      const toml::node* kind = t->get("kind");
-      auto kind_name = kind ? kind->value<std::string>() : std::nullopt;
-      if (!kind_name) return plan_error(source, kind ? kind : &item, "kind", "missing or not a string");
-      auto k = parse_fault_name(*kind_name);
-      if (!k || is_ambient(*k)) return plan_error(source, kind, "kind", "not a timed fault: " + *kind_name);
-      ev.kind = *k;
-      auto at = read_int(*t, "at_us", source, 0, INT64_MAX / 1000, -1);
-      if (!at) return at.error();
-      if (*at < 0) return plan_error(source, &item, "at_us", "missing");
-      ev.at = Duration(*at * kUs);
-      auto nodes = read_nodes(*t, "nodes", source);
-      if (!nodes) return nodes.error();
-      if (nodes->empty()) return plan_error(source, &item, "nodes", "missing or empty");
-      ev.nodes = std::move(*nodes);
-      auto to = read_nodes(*t, "to", source);
-      if (!to) return to.error();
-      ev.to = std::move(*to);
-      if (ev.kind == FaultKind::partition_oneway && ev.to.empty()) {
-        return plan_error(source, &item, "to", "a one-way partition needs receivers");
-      }
-      auto core = read_int(*t, "core", source, 0, 1023, 0);
-      if (!core) return core.error();
-      ev.core = static_cast<CoreId>(*core);
-      auto duration = read_int(*t, "duration_us", source, 0, INT64_MAX / 1000, 0);
-      if (!duration) return duration.error();
-      ev.duration = Duration(*duration * kUs);
-      auto offset = read_int(*t, "offset_us", source, -(INT64_MAX / 1000), INT64_MAX / 1000, 0);
-      if (!offset) return offset.error();
-      ev.offset = Duration(*offset * kUs);
-      auto drift = read_int(*t, "drift_ppm", source, -100'000, 100'000, 0);
-      if (!drift) return drift.error();
-      ev.drift_ppm = *drift;
-      plan.events.push_back(std::move(ev));
+      auto ev = read_event(item, source);
+      if (!ev) return ev.error();
+      plan.events.push_back(std::move(*ev));
     }
   }
   std::stable_sort(plan.events.begin(), plan.events.end(),
@@ -320,15 +354,64 @@ Result<FaultPlan> parse_fault_plan(const toml::table& root, std::string_view sou
 }
 
 Result<FaultPlan> parse_fault_plan_text(std::string_view text, std::string_view source) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& err) {
-    return make_error(Errc::invalid_argument, std::string(source) + ":" +
-                                                  std::to_string(err.source().begin.line) + ": " +
-                                                  std::string(err.description()));
+  auto root = parse_toml(text, source);
+  if (!root) return root.error();
+  return parse_fault_plan(*root, source);
+}
+
+namespace {
+
+Error event_error(std::string_view source, const FaultEvent& e, std::string_view key,
+                  std::string_view what) {
+  std::string msg(source);
+  if (e.line != 0) msg += ":" + std::to_string(e.line);
+  msg += ": '" + std::string(key) + "': " + std::string(fault_name(e.kind)) + " event: " +
+         std::string(what);
+  return make_error(Errc::invalid_argument, msg);
+}
+
+bool contains(const std::vector<NodeId>& v, NodeId n) {
+  return std::find(v.begin(), v.end(), n) != v.end();
+}
+
+}  // namespace
+
+Status validate_plan(const FaultPlan& plan, const ClusterShape& shape, Duration fault_phase,
+                     std::string_view source) {
+  for (const FaultEvent& e : plan.events) {
+    if (is_ambient(e.kind)) return event_error(source, e, "kind", "not a timed fault");
+    if (e.nodes.empty()) return event_error(source, e, "nodes", "no node");
+    if (e.at >= fault_phase) {
+      return event_error(source, e, "at_us", "at " + std::to_string(to_ns(e.at) / kUs) +
+                                                 " us, not inside the fault phase (" +
+                                                 std::to_string(to_ns(fault_phase) / kUs) + " us)");
+    }
+    for (const auto* list : {&e.nodes, &e.to}) {
+      for (NodeId n : *list) {
+        if (!contains(shape.all, n)) {
+          return event_error(source, e, list == &e.nodes ? "nodes" : "to",
+                             "node " + std::to_string(n) + " does not exist (this cluster has " +
+                                 std::to_string(shape.all.size()) + " nodes)");
+        }
+        if (e.kind == FaultKind::crash && !contains(shape.crashable, n)) {
+          return event_error(source, e, "nodes", "node " + std::to_string(n) + " may not crash");
+        }
+        if (e.kind == FaultKind::clock_skew && !contains(shape.servers, n)) {
+          // A client's clock times its history: it must keep true time.
+          return event_error(source, e, "nodes",
+                             "node " + std::to_string(n) + " is not a server; only servers' clocks skew");
+        }
+      }
+    }
+    if (e.kind == FaultKind::core_stall && e.core >= shape.cores) {
+      return event_error(source, e, "core", "core " + std::to_string(e.core) + " does not exist (" +
+                                                std::to_string(shape.cores) + " per node)");
+    }
+    if (std::abs(e.drift_ppm) > FaultBounds::kDriftPpmLimit) {
+      return event_error(source, e, "drift_ppm", "beyond +-100000 ppm");
+    }
   }
-  return parse_fault_plan(root, source);
+  return {};
 }
 
 std::string describe(const FaultEvent& e) {

@@ -39,6 +39,11 @@ class SimStream final : public Stream {
         in.writers.notify_all();
         return n;
       }
+      if (c_->timed_out) {
+        if (!c_->error_pending[side_]) return std::size_t{0};  // then as a closed stream
+        c_->error_pending[side_] = false;
+        return timed_out_error();
+      }
       if (in.fin_arrived) return std::size_t{0};
       if (in.readers.wait(rt_, deadline) == Wake::timed_out) {
         return make_error(Errc::timed_out, "read from " + peer().to_string());
@@ -56,6 +61,11 @@ class SimStream final : public Stream {
       }
       if (c_->reset) return make_error(Errc::reset, peer().to_string());
       if (c_->closed[side_] || out.fin_sent) return make_error(Errc::closed);
+      if (c_->timed_out) {
+        if (!c_->error_pending[side_]) return make_error(Errc::reset, "broken pipe to " + peer().to_string());
+        c_->error_pending[side_] = false;
+        return timed_out_error();
+      }
       if (out.unread >= SimNetwork::kWindowBytes) {
         if (out.writers.wait(rt_, deadline) == Wake::timed_out) {
           return make_error(Errc::timed_out, "write to " + peer().to_string());
@@ -76,12 +86,12 @@ class SimStream final : public Stream {
     c_->closed[side_] = true;
     // As Linux: closing with unread bytes resets the connection instead of a
     // graceful close, and the peer sees ECONNRESET.
-    if (!c_->reset && c_->pipes[1 - side_].available() > 0) {
+    if (!c_->dead() && c_->pipes[1 - side_].available() > 0) {
       net_.reset(*c_);
       return;
     }
     Pipe& out = c_->pipes[side_];
-    if (!c_->reset && !out.fin_sent) {
+    if (!c_->dead() && !out.fin_sent) {
       out.fin_sent = true;
       net_.send(c_, side_, {}, true);
     }
@@ -93,6 +103,11 @@ class SimStream final : public Stream {
   Endpoint peer() const override { return c_->endpoints[1 - side_]; }
 
  private:
+  Error timed_out_error() const {
+    return make_error(Errc::timed_out, "connection to " + peer().to_string() +
+                                           " (peer unreachable past the TCP timeout)");
+  }
+
   SimRuntime& rt_;
   SimNetwork& net_;
   std::shared_ptr<Connection> c_;
@@ -118,7 +133,7 @@ class SimListener final : public Listener {
       if (!s_->pending.empty()) {
         std::shared_ptr<Connection> c = std::move(s_->pending.front());
         s_->pending.pop_front();
-        if (c->reset) continue;
+        if (c->dead()) continue;
         return std::unique_ptr<Stream>(new SimStream(*s_->rt, net_, std::move(c), 1));
       }
       if (s_->acceptors.wait(*s_->rt, deadline) == Wake::timed_out) {
@@ -168,13 +183,18 @@ Duration SimNetwork::latency() {
     return Duration(rng_.between(20'000, 120'000));  // 20-120 us: a quiet LAN
   }
   // A congested network: 0.2-5 ms, and one write in 50 takes up to 150 ms.
-  if (rng_.chance(1, 50)) return Duration(rng_.between(5'000'000, 150'000'000));
+  if (rng_.chance(1, 50)) {
+    context_.coverage.hit("fault:latency");  // a spike: what the fault adds
+    return Duration(rng_.between(5'000'000, 150'000'000));
+  }
   return Duration(rng_.between(200'000, 5'000'000));
 }
 
 std::size_t SimNetwork::read_length(std::size_t available) {
   if (!context_.ambient.split_reads || available <= 1) return available;
-  return static_cast<std::size_t>(rng_.between(1, static_cast<std::int64_t>(available)));
+  const auto n = static_cast<std::size_t>(rng_.between(1, static_cast<std::int64_t>(available)));
+  if (n < available) context_.coverage.hit("fault:split_reads");
+  return n;
 }
 
 Result<std::unique_ptr<Listener>> SimNetwork::listen(SimRuntime& rt, const Endpoint& at,
@@ -221,31 +241,32 @@ Result<std::unique_ptr<Stream>> SimNetwork::connect(SimRuntime& rt, const Endpoi
   const NodeId from = rt.node();
   const std::optional<NodeId> target = find_host(to.host);
   if (!target) return make_error(Errc::unreachable, "no host " + to.host);
-  const Instant deadline = deadline_after(context_.now(), timeout);
+  // The timeout runs on the node's clock.
+  const Instant deadline = deadline_after(rt.now(), timeout);
 
   // The handshake takes a round trip; across a partition, it never completes.
-  if (blocked(from, *target) || blocked(*target, from)) {
+  if (!reachable(from, *target)) {
     Waiter w;
     rt.park(w, deadline);
     return make_error(Errc::timed_out, "connect to " + to.to_string());
   }
   const Duration rtt = latency() + latency();
-  if (rtt >= timeout) {
+  const Instant answered = context_.now() + rtt;
+  if (answered >= rt.world_time_at(deadline)) {
     Waiter w;
     rt.park(w, deadline);
     return make_error(Errc::timed_out, "connect to " + to.to_string());
   }
   {
     Waiter w;
-    rt.park(w, context_.now() + rtt);
+    rt.park_until(w, answered);
   }
   if (!rt.alive()) {
     rt.throw_if_cancellable();
     return rt.cancelled_error();
   }
   auto it = listeners_.find({*target, to.port});
-  if (it == listeners_.end() || it->second.empty() || blocked(from, *target) ||
-      blocked(*target, from)) {
+  if (it == listeners_.end() || it->second.empty() || !reachable(from, *target)) {
     return make_error(Errc::refused, to.to_string());
   }
   if (connections_.size() >= kConnectionsMax) {
@@ -292,7 +313,7 @@ void SimNetwork::schedule_pump(const std::shared_ptr<Connection>& c, int side, I
 void SimNetwork::pump(const std::shared_ptr<Connection>& c, int side) {
   Pipe& p = c->pipes[side];
   p.pump_scheduled = false;
-  if (c->reset) return;
+  if (c->dead()) return;
   bool delivered = false;
   while (!p.flight.empty() && p.flight.front().arrival <= context_.now()) {
     if (blocked(p.from, p.to)) break;  // held until heal() pumps again
@@ -312,24 +333,95 @@ void SimNetwork::pump(const std::shared_ptr<Connection>& c, int side) {
   }
 }
 
-void SimNetwork::block(NodeId from, NodeId to) { blocked_.insert({from, to}); }
+void SimNetwork::cut(NodeId from, NodeId to) {
+  DOPPEL_ASSERT(from < host_names_.size() && to < host_names_.size() && from != to);
+  std::uint16_t& n = cuts_[from * kHostsMax + to];
+  DOPPEL_ASSERT_MSG(n < 0xffff, "too many partitions cut one link");
+  if (n++ == 0) {
+    ++cut_links_;
+    link_changed(from, to);
+  }
+}
 
-void SimNetwork::heal() {
-  blocked_.clear();
+bool SimNetwork::heal(NodeId from, NodeId to) {
+  std::uint16_t& n = cuts_[from * kHostsMax + to];
+  DOPPEL_ASSERT_MSG(n > 0, "a link healed more often than it was cut");
+  if (--n != 0) return false;
+  --cut_links_;
+  link_changed(from, to);
+  return true;
+}
+
+void SimNetwork::heal_all() {
+  std::fill(cuts_.begin(), cuts_.end(), std::uint16_t{0});
+  cut_links_ = 0;
   for (auto& [id, weak] : connections_) {
     auto c = weak.lock();
-    if (!c || c->reset) continue;
-    for (int side = 0; side < 2; ++side) {
-      Pipe& p = c->pipes[side];
-      if (!p.flight.empty() && !p.pump_scheduled) {
-        schedule_pump(c, side, std::max(context_.now() + latency(), p.flight.front().arrival));
-      }
+    if (!c || c->dead()) continue;
+    c->unreachable = false;
+    ++c->unreachable_epoch;
+    pump_held(c);
+  }
+}
+
+void SimNetwork::pump_held(const std::shared_ptr<Connection>& c) {
+  for (int side = 0; side < 2; ++side) {
+    Pipe& p = c->pipes[side];
+    if (!p.flight.empty() && !p.pump_scheduled && !blocked(p.from, p.to)) {
+      schedule_pump(c, side, std::max(context_.now() + latency(), p.flight.front().arrival));
     }
   }
 }
 
+void SimNetwork::link_changed(NodeId a, NodeId b) {
+  const bool up = reachable(a, b);
+  std::vector<std::shared_ptr<Connection>> touched;
+  for (auto& [id, weak] : connections_) {
+    auto c = weak.lock();
+    if (!c || c->dead()) continue;
+    const NodeId x = c->pipes[0].from, y = c->pipes[0].to;
+    if ((x == a && y == b) || (x == b && y == a)) touched.push_back(std::move(c));
+  }
+  for (const auto& c : touched) {
+    if (up) {
+      c->unreachable = false;
+      ++c->unreachable_epoch;
+      pump_held(c);
+      continue;
+    }
+    if (c->unreachable) continue;  // already counting since the first cut
+    c->unreachable = true;
+    const std::uint64_t epoch = ++c->unreachable_epoch;
+    context_.agenda.schedule(deadline_after(context_.now(), tcp_timeout_),
+                             [this, weak = std::weak_ptr<Connection>(c), epoch] {
+                               auto c = weak.lock();
+                               if (c && !c->dead() && c->unreachable &&
+                                   c->unreachable_epoch == epoch) {
+                                 time_out(*c);
+                               }
+                             });
+  }
+}
+
+void SimNetwork::time_out(Connection& c) {
+  if (c.dead()) return;
+  c.timed_out = true;
+  // Each end hears ETIMEDOUT once; what had arrived stays readable, as in a
+  // socket's receive queue.
+  for (int side = 0; side < 2; ++side) {
+    c.error_pending[side] = !c.closed[side];
+    Pipe& p = c.pipes[side];
+    p.flight.clear();
+    p.readers.notify_all();
+    p.writers.notify_all();
+  }
+  context_.coverage.hit("fault:tcp_timeout");
+  context_.record(Event("SimConnectionTimedOut").detail("conn", c.id));
+  connections_.erase(c.id);
+}
+
 void SimNetwork::reset(Connection& c) {
-  if (c.reset) return;
+  if (c.dead()) return;
   c.reset = true;
   for (Pipe& p : c.pipes) {
     p.flight.clear();

@@ -5,13 +5,26 @@
 // latency drawn per write (FIFO is kept: a write never overtakes an earlier
 // one). With the `latency` fault, latencies are long, jittery and have a
 // heavy tail. With `split_reads`, a read returns a random prefix of what has
-// arrived, so every parser sees every split. A partition stops delivery on a
-// link (one-way or both ways); bytes wait in flight and are delivered in
-// order after the heal, as TCP retransmission would, unless a reset comes
-// first; a connect across a partition times out. `reset` kills every
-// connection of a node; both ends then fail with Errc::reset. A crashed node
-// loses its listeners (connects are refused) and its connections reset.
-// Senders have a bounded window (kWindowBytes) and wait when it is full.
+// arrived, so every parser sees every split.
+//
+// Partitions cut links (one-way or both ways). Each partition event cuts its
+// own links and, when it ends, heals only those: a link is cut while any
+// event that cut it lasts (a count per link), so overlapping partitions end
+// one at a time and removing one event (the shrinker does) never changes how
+// long the others last. While a link is cut, bytes wait in flight and are
+// delivered in order after the heal, as TCP retransmission would; a connect
+// across a cut times out. A connection whose two ends cannot reach each
+// other (either direction cut: TCP needs the acknowledgements) for longer
+// than the TCP timeout (FaultBounds::tcp_timeout) breaks, as Linux breaks it
+// when retransmissions, keepalive or TCP_USER_TIMEOUT give up: on each end
+// the bytes that had arrived can still be read, then the next read or write
+// fails once with Errc::timed_out (ETIMEDOUT), and after that reads see the
+// end of the stream and writes fail with Errc::reset (EPIPE).
+//
+// `reset` kills every connection of a node; both ends then fail with
+// Errc::reset. A crashed node loses its listeners (connects are refused) and
+// its connections reset. Senders have a bounded window (kWindowBytes) and
+// wait when it is full.
 
 #include <cstdint>
 #include <deque>
@@ -41,9 +54,11 @@ class SimNetwork {
   static constexpr std::uint64_t kWindowBytes = 1u << 20;
   static constexpr std::size_t kSegmentBytesMax = 64u << 10;
   static constexpr std::size_t kConnectionsMax = 1u << 16;
+  static constexpr NodeId kHostsMax = 64;
 
   // Draws every latency, split and choice of listener from `rng`.
-  SimNetwork(const SimContext& context, Prng& rng) : context_(context), rng_(rng) {}
+  SimNetwork(const SimContext& context, Prng& rng, Duration tcp_timeout)
+      : context_(context), rng_(rng), tcp_timeout_(tcp_timeout), cuts_(kHostsMax * kHostsMax, 0) {}
   ~SimNetwork();
 
   // --- hosts: node ids are dense and come in order
@@ -56,10 +71,16 @@ class SimNetwork {
   Result<std::unique_ptr<Stream>> connect(SimRuntime& rt, const Endpoint& to, Duration timeout);
 
   // --- faults
-  void block(NodeId from, NodeId to);
-  void heal();
-  bool blocked(NodeId from, NodeId to) const { return blocked_.count({from, to}) != 0; }
-  bool any_blocked() const { return !blocked_.empty(); }
+  // One more event cuts the link; it stays cut until every one has healed it.
+  void cut(NodeId from, NodeId to);
+  // One event that cut the link heals it; true if that was the last one.
+  bool heal(NodeId from, NodeId to);
+  // Every link heals now (the quiet phase).
+  void heal_all();
+  bool blocked(NodeId from, NodeId to) const { return cuts_[from * kHostsMax + to] != 0; }
+  // Both directions up: what a TCP connection (or handshake) between them needs.
+  bool reachable(NodeId a, NodeId b) const { return !blocked(a, b) && !blocked(b, a); }
+  bool any_blocked() const { return cut_links_ != 0; }
   void reset_node(NodeId node);  // every connection touching it
   void node_down(NodeId node);   // a crash: reset and forget its listeners
 
@@ -70,17 +91,25 @@ class SimNetwork {
   std::size_t read_length(std::size_t available);
   void send(const std::shared_ptr<Connection>& c, int side, std::string bytes, bool fin);
   void reset(Connection& c);
+  // The TCP timeout ran out: both ends fail with Errc::timed_out.
+  void time_out(Connection& c);
   void forget(ListenerState* l);
   std::size_t open_connections() const { return connections_.size(); }
 
  private:
   void pump(const std::shared_ptr<Connection>& c, int side);
   void schedule_pump(const std::shared_ptr<Connection>& c, int side, Instant at);
+  // The link between a and b just changed: connections between them start
+  // or stop counting towards the TCP timeout, and held bytes move again.
+  void link_changed(NodeId a, NodeId b);
+  void pump_held(const std::shared_ptr<Connection>& c);
 
   SimContext context_;
   Prng& rng_;
+  Duration tcp_timeout_;
   std::vector<std::string> host_names_;  // by node id
-  std::set<std::pair<NodeId, NodeId>> blocked_;
+  std::vector<std::uint16_t> cuts_;      // [from * kHostsMax + to]: events cutting the link
+  std::uint64_t cut_links_ = 0;          // links with a nonzero count
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
   std::map<std::pair<NodeId, std::uint16_t>, std::vector<ListenerState*>> listeners_;
   std::uint64_t next_connection_id_ = 1;
@@ -117,6 +146,15 @@ struct Connection {
   Endpoint endpoints[2];  // 0: client side, 1: server side
   bool reset = false;
   bool closed[2] = {false, false};
+  // The TCP timeout: `unreachable` while a link between the ends is cut; a
+  // timer armed then breaks the connection unless the epoch moved on.
+  bool unreachable = false;
+  std::uint64_t unreachable_epoch = 0;
+  bool timed_out = false;                  // broken by the TCP timeout
+  bool error_pending[2] = {false, false};  // ETIMEDOUT not yet reported to that end
+
+  // Nothing more crosses it: reset, or timed out.
+  bool dead() const { return reset || timed_out; }
 };
 
 struct ListenerState {

@@ -23,6 +23,7 @@ SimRuntime::SimRuntime(const SimNodeParts& parts, NodeId node, std::uint32_t inc
                        CoreId cores, Prng seed_rng)
     : context_(parts.context),
       host_(parts.host),
+      clock_(parts.host.clock()),
       network_(parts.network),
       node_(node),
       incarnation_(incarnation),
@@ -40,6 +41,7 @@ bool SimRuntime::alive() const { return host_.alive(incarnation_); }
 void SimRuntime::throw_if_cancellable() const {
   const FiberTag& me = current_fiber();
   if (me.node == node_ && me.incarnation == incarnation_ && std::uncaught_exceptions() == 0) {
+    host_.unwind_after_others(incarnation_);
     forget_fiber_stack();
     throw Cancelled{};
   }
@@ -49,13 +51,13 @@ Error SimRuntime::cancelled_error() const {
   return make_error(Errc::cancelled, "node " + host_.name() + " is down");
 }
 
-Instant SimRuntime::now() { return context_.now(); }
+Instant SimRuntime::now() { return clock_.local_at(context_.now()); }
 
-WallTime SimRuntime::wall_now() { return host_.wall_now(); }
+WallTime SimRuntime::wall_now() { return clock_.wall_at(context_.now()); }
 
 void SimRuntime::sleep(Duration d) {
   Waiter w;
-  park(w, deadline_after(context_.now(), d));
+  park(w, deadline_after(now(), d));
 }
 
 Prng& SimRuntime::random() { return rngs_[this_core()]; }
@@ -142,6 +144,23 @@ void SimRuntime::deliver(CoreId core, Task fn) {
 }
 
 Wake SimRuntime::park(Waiter& w, Instant deadline) {
+  return park_at(w, deadline, clock_.global_at(deadline));
+}
+
+Wake SimRuntime::park_until(Waiter& w, Instant at) { return park_at(w, kNever, at); }
+
+std::uint64_t SimRuntime::arm_timer(EventQueue& agenda, Waiter& w, Instant at) {
+  return agenda.schedule(at, [&w] {
+    if (w.state != Waiter::State::parked) return;
+    w.state = Waiter::State::timed_out;
+    w.unlink();
+    boost::fibers::context::active()->schedule(static_cast<boost::fibers::context*>(w.fiber));
+  });
+}
+
+// `local_deadline` is kept on the waiter (kNever for a wait in world time),
+// so that the World can re-arm the timer if the node's clock changes rate.
+Wake SimRuntime::park_at(Waiter& w, Instant local_deadline, Instant global_deadline) {
   auto* me = boost::fibers::context::active();
   DOPPEL_ASSERT_MSG(current_fiber().node != kNoNode, "park() outside a fiber of a node");
   if (!alive()) {
@@ -151,19 +170,16 @@ Wake SimRuntime::park(Waiter& w, Instant deadline) {
   }
   w.fiber = me;
   w.state = Waiter::State::parked;
+  w.deadline = local_deadline;
   host_.register_parked(w);
-  if (deadline != kNever) {
-    w.timer = context_.agenda.schedule(std::max(deadline, context_.now()), [&w] {
-      if (w.state != Waiter::State::parked) return;
-      w.state = Waiter::State::timed_out;
-      w.unlink();
-      boost::fibers::context::active()->schedule(static_cast<boost::fibers::context*>(w.fiber));
-    });
+  if (global_deadline != kNever) {
+    w.timer = arm_timer(context_.agenda, w, std::max(global_deadline, context_.now()));
   }
   me->suspend();
   host_.unregister_parked(w);
   context_.agenda.cancel(w.timer);
   w.timer = 0;
+  w.deadline = kNever;
   const Waiter::State state = w.state;
   w.state = Waiter::State::idle;
   switch (state) {

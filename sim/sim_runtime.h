@@ -3,6 +3,12 @@
 // Every call from a fiber of a crashed incarnation fails: blocking calls throw
 // Cancelled (unwinding the fiber), the rest return Errc::cancelled or do
 // nothing.
+//
+// Time is the node's own (node_clock.h): now() reads its monotonic clock,
+// which may run fast or slow, and a deadline given to park() (so every
+// sleep, timeout and timer of a component) falls due when that clock reaches
+// it. The simulator's own waits (a disk's service time, a handshake's round
+// trip) are in world time: park_until().
 
 #include <deque>
 #include <memory>
@@ -54,6 +60,15 @@ class SimRuntime final : public Runtime, private Network {
   Result<std::unique_ptr<Stream>> connect(const Endpoint& to, Duration timeout) override;
 
   // --- for the simulator's parts
+  // Parks until world time `at` (physical waits: a disk, the wire), whatever
+  // the node's clock says.
+  Wake park_until(Waiter& w, Instant at);
+  // (Re)arms a parked waiter's timer for world time `at`; for the World when
+  // a node's clock changes rate under its parked fibers.
+  static std::uint64_t arm_timer(EventQueue& agenda, Waiter& w, Instant at);
+  Instant world_now() const { return context_.now(); }
+  // The world time at which this node's clock reads `local`.
+  Instant world_time_at(Instant local) const { return clock_.global_at(local); }
   NodeId node() const { return node_; }
   std::uint32_t incarnation() const { return incarnation_; }
   bool alive() const;
@@ -63,8 +78,11 @@ class SimRuntime final : public Runtime, private Network {
   Error cancelled_error() const;
 
  private:
+  Wake park_at(Waiter& w, Instant local_deadline, Instant global_deadline);
+
   SimContext context_;
   NodeHost& host_;
+  const NodeClock& clock_;
   SimNetwork& network_;
   NodeId node_;
   std::uint32_t incarnation_;

@@ -4,7 +4,9 @@
 #include <boost/fiber/fiber.hpp>
 #include <boost/fiber/operations.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <utility>
 
 #include "sim/sim_runtime.h"
 
@@ -37,7 +39,7 @@ World::World(const WorldOptions& options)
       trace_(options.keep_events),
       context_{clock_, agenda_, *this, coverage_, ambient_},
       stalls_(clock_),
-      network_(context_, net_rng_) {
+      network_(context_, net_rng_, options.tcp_timeout) {
   DOPPEL_ASSERT_MSG(!scheduler_.has_ready_workers(), "another World is running on this thread");
   scheduler_.attach(sched_rng_, trace_, stalls_);
   previous_world_ = g_current_world;
@@ -121,10 +123,17 @@ void World::boot(Node& n) {
   if (!n.spec.boot) return;
   const NodeId id = n.id;
   const std::uint32_t inc = n.incarnation;
-  spawn_fiber(id, inc, 0, [this, id, inc] {
+  n.boot_fiber = spawn_fiber(id, inc, 0, [this, id, inc] {
     Node& me = node(id);
     Result<std::unique_ptr<Service>> service = me.spec.boot(*me.runtime);
-    if (!incarnation_alive(id, inc)) return;
+    if (!incarnation_alive(id, inc)) {
+      // Crashed while booting, after the boot returned: what it built dies
+      // after the fibers it started, as a Service would.
+      me.unwind_after_others(inc);
+      me.boot_fiber = 0;
+      return;
+    }
+    me.boot_fiber = 0;
     if (!service && !quiet_) {
       // An injected fault (an EIO during recovery, say) may fail a boot. As a supervisor
       // restarts a process that exits (systemd's Restart=on-failure), the node goes down and
@@ -152,16 +161,18 @@ void World::spawn(NodeId id, CoreId core, std::string_view name, Task fn) {
   spawn_fiber(id, n.incarnation, core, std::move(fn));
 }
 
-void World::spawn_fiber(NodeId id, std::uint32_t inc, CoreId core, Task fn) {
+std::uint64_t World::spawn_fiber(NodeId id, std::uint32_t inc, CoreId core, Task fn) {
   Node& n = node(id);
   DOPPEL_ASSERT(incarnation_alive(id, inc));
   DOPPEL_ASSERT_MSG(n.live_fibers < kFibersPerNodeMax, "too many fibers on one node");
   ++n.live_fibers;
   ++stats_.fibers_started;
-  scheduler_.set_next_tag(id, inc, core, ++next_fiber_id_);
+  const std::uint64_t fiber_id = ++next_fiber_id_;
+  scheduler_.set_next_tag(id, inc, core, fiber_id);
   boost::fibers::fiber f(std::allocator_arg, stacks_,
                          [this, id, fn = std::move(fn)]() mutable { run_fiber(id, fn); });
   f.detach();
+  return fiber_id;
 }
 
 void World::run_fiber(NodeId id, Task& fn) {
@@ -193,6 +204,11 @@ void World::on_fiber_exit(NodeId id) {
   Node& n = node(id);
   DOPPEL_ASSERT(n.live_fibers > 0);
   --n.live_fibers;
+  if (n.live_fibers == 1 && n.boot_held != nullptr) {
+    // Only the boot fiber is left: it may unwind now.
+    boost::fibers::context* boot = std::exchange(n.boot_held, nullptr);
+    boost::fibers::context::active()->schedule(boot);
+  }
   if (n.live_fibers == 0 && n.status == Node::Status::unwinding) {
     agenda_.schedule(now(), [this, id] { reap(id); });
   }
@@ -254,7 +270,8 @@ bool World::shutdown() {
 
 World::Node::Node(World& world, NodeId id, NodeSpec spec)
     : world(world), id(id), spec(std::move(spec)),
-      disk(std::make_unique<SimDisk>(world.context_, world.disk_rng_, id)) {}
+      disk(std::make_unique<SimDisk>(world.context_, world.disk_rng_, id)),
+      node_clock(kWallEpochNs) {}
 
 void World::Node::spawn_fiber(std::uint32_t inc, CoreId core, std::string_view fiber_name,
                               Task fn) {
@@ -292,8 +309,17 @@ void World::cancel_parked(Node& n) {
     if (w->state != Waiter::State::parked) continue;
     w->state = Waiter::State::cancelled;
     w->unlink();
+    // (A boot fiber, woken, waits in unwind_after_others before it unwinds.)
     boost::fibers::context::active()->schedule(static_cast<boost::fibers::context*>(w->fiber));
   }
+}
+
+void World::Node::unwind_after_others(std::uint32_t inc) {
+  if (inc != incarnation || boot_fiber == 0 || current_fiber().fiber_id != boot_fiber) return;
+  if (live_fibers <= 1) return;
+  DOPPEL_ASSERT(boot_held == nullptr);
+  boot_held = boost::fibers::context::active();
+  boot_held->suspend();
 }
 
 // --- faults
@@ -346,12 +372,6 @@ void World::restart(NodeId id) {
   }
 }
 
-void World::heal_partitions() {
-  if (!network_.any_blocked()) return;
-  record(kNoNode, 0, Event("SimHeal"));
-  network_.heal();
-}
-
 void World::stall_core(NodeId id, CoreId core, Duration d) {
   if (core >= node(id).spec.cores) return;
   coverage_.hit("fault:core_stall");
@@ -364,27 +384,35 @@ void World::stall_core(NodeId id, CoreId core, Duration d) {
   });
 }
 
-namespace {
-std::int64_t drift_ns(std::int64_t ppm, Instant since, Instant now) {
-  return (to_ns(now) - to_ns(since)) / 1'000'000 * ppm;
-}
-}  // namespace
-
 void World::skew_clock(NodeId id, Duration offset, std::int64_t drift_ppm) {
-  coverage_.hit("fault:clock_skew");
   Node& n = node(id);
-  // Keep the drift so far, then step and start drifting at the new rate.
-  n.clock_offset += Duration(drift_ns(n.drift_ppm, n.drift_since, now())) + offset;
-  n.drift_ppm = drift_ppm;
-  n.drift_since = now();
+  coverage_.hit("fault:clock_skew");
+  if (std::abs(drift_ppm) > FaultBounds{}.clock_drift_ppm_max) coverage_.hit("fault:clock_bad");
+  n.node_clock.set_drift(now(), drift_ppm);
+  n.node_clock.step_wall(offset);
+  rearm_timers(n);
   record(kNoNode, 0, Event("SimClockSkew").detail("node", id).detail("offset_ns", to_ns(offset))
                          .detail("drift_ppm", drift_ppm));
 }
 
-WallTime World::Node::wall_now() const {
-  const Instant now = world.now();
-  return WallTime(Duration(kWallEpochNs + to_ns(now) + to_ns(clock_offset) +
-                           drift_ns(drift_ppm, drift_since, now)));
+void World::rearm_timers(Node& n) {
+  for (Waiter* w = n.parked; w != nullptr; w = w->registry_next) {
+    if (w->state != Waiter::State::parked || w->timer == 0 || w->deadline == kNever) continue;
+    agenda_.cancel(w->timer);
+    w->timer = SimRuntime::arm_timer(agenda_, *w,
+                                     std::max(now(), n.node_clock.global_at(w->deadline)));
+  }
+}
+
+void World::fill_disk(NodeId id, Duration d) {
+  coverage_.hit("fault:disk_full");
+  SimDisk& disk = *node(id).disk;
+  disk.fill();
+  if (d.count() > 0) {
+    agenda_.schedule(deadline_after(now(), d), [this, &disk, epoch = heal_epoch_] {
+      if (epoch == heal_epoch_) disk.drain();
+    });
+  }
 }
 
 void World::apply(const FaultEvent& e) {
@@ -411,8 +439,12 @@ void World::apply(const FaultEvent& e) {
       for (NodeId id : e.nodes) stall_core(id, e.core, e.duration);
       return;
     case FaultKind::disk_corrupt:
-      coverage_.hit("fault:disk_corrupt");
-      for (NodeId id : e.nodes) (void)node(id).disk->corrupt();
+      for (NodeId id : e.nodes) {
+        if (node(id).disk->corrupt()) coverage_.hit("fault:disk_corrupt");
+      }
+      return;
+    case FaultKind::disk_full:
+      for (NodeId id : e.nodes) fill_disk(id, e.duration);
       return;
     default:
       DOPPEL_ASSERT_MSG(false, "an ambient fault in a plan's event list");
@@ -423,26 +455,35 @@ void World::apply_partition(const FaultEvent& e) {
   const bool oneway = e.kind == FaultKind::partition_oneway;
   coverage_.hit(oneway ? "fault:partition_oneway" : "fault:partition");
   std::vector<NodeId> others = e.to;
-  if (!oneway && others.empty()) {
+  if (others.empty()) {
     for (auto& n : nodes_) {
       if (std::find(e.nodes.begin(), e.nodes.end(), n->id) == e.nodes.end()) {
         others.push_back(n->id);
       }
     }
   }
+  // The links this event cuts, and so the ones it heals.
+  std::vector<std::pair<NodeId, NodeId>> links;
   for (NodeId a : e.nodes) {
     for (NodeId b : others) {
-      network_.block(a, b);
-      if (!oneway) network_.block(b, a);
+      if (a == b) continue;
+      links.emplace_back(a, b);
+      if (!oneway) links.emplace_back(b, a);
     }
   }
+  for (const auto& [a, b] : links) network_.cut(a, b);
   const std::int64_t first = e.nodes.empty() ? -1 : static_cast<std::int64_t>(e.nodes[0]);
   record(kNoNode, 0, Event("SimPartition").detail("oneway", oneway)
                          .detail("side", static_cast<std::int64_t>(e.nodes.size()))
                          .detail("first", first));
-  if (e.duration.count() > 0) {
-    agenda_.schedule(deadline_after(now(), e.duration), [this] { heal_partitions(); });
-  }
+  if (e.duration.count() <= 0) return;  // until the quiet phase
+  agenda_.schedule(deadline_after(now(), e.duration),
+                   [this, links = std::move(links), epoch = heal_epoch_] {
+                     if (epoch != heal_epoch_) return;  // quiesce() healed everything
+                     std::int64_t healed = 0;
+                     for (const auto& [a, b] : links) healed += network_.heal(a, b);
+                     record(kNoNode, 0, Event("SimHeal").detail("links", healed));
+                   });
 }
 
 void World::schedule_plan(const FaultPlan& plan) {
@@ -452,19 +493,19 @@ void World::schedule_plan(const FaultPlan& plan) {
     for (NodeId id : e.to) DOPPEL_ASSERT_MSG(id < nodes_.size(), "a fault plan's missing node");
     agenda_.schedule(instant_ns(to_ns(e.at)), [this, e] { apply(e); });
   }
-  if (ambient_.latency) coverage_.hit("fault:latency");
-  if (ambient_.split_reads) coverage_.hit("fault:split_reads");
-  if (ambient_.disk_model != DiskModel::instant) coverage_.hit("fault:disk_latency");
 }
 
 void World::quiesce() {
   quiet_ = true;
+  ++heal_epoch_;
   record(kNoNode, 0, Event("SimQuiesce"));
   ambient_ = AmbientFaults{};
-  heal_partitions();
+  if (network_.any_blocked()) record(kNoNode, 0, Event("SimHeal"));
+  network_.heal_all();
   for (auto& n : nodes_) {
-    n->clock_offset = Duration(0);
-    n->drift_ppm = 0;
+    n->node_clock.make_true(now());
+    rearm_timers(*n);
+    n->disk->drain_all();
     stalls_.end(n->id);
     scheduler_.release_held(n->id, kAllCores);
     if (n->status != Node::Status::up) restart(n->id);

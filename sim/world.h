@@ -12,7 +12,22 @@
 // unwind; once the last one has ended its Service is destroyed (its memory is
 // gone), its disk keeps only what was synced (unsynced writes are lost, kept
 // or torn, see disk.h), its connections reset and its listeners vanish. A
-// restart boots a new incarnation through the same boot function.
+// restart boots a new incarnation through the same boot function. A crashed
+// machine runs no destructors; the simulator unwinds fibers only to free
+// them, and must not let that order create a use-after-free reality would
+// not have: the fiber that boots the node (and owns, until boot returns, the
+// Service being built) unwinds after every fiber it started has ended, as the
+// Service of a booted node is destroyed after its last fiber.
+//
+// The other faults live in the parts they affect, each file opening with its
+// model: the network's links, partitions and TCP timeout (network.h), each
+// node's clocks (node_clock.h), disks (disk.h), stalled cores
+// (core_stalls.h). The World applies a plan's events to them: a partition
+// cuts its links and heals just those when its duration ends; a disk_full
+// lasts its duration; a clock_skew changes a node's rate and re-arms the
+// timers of its parked fibers, which fall due on the node's clock. Every
+// fault heals when the fault phase ends (quiesce). Coverage counts each event
+// applied and each ambient fault each time it fires (coverage.h).
 
 #include <boost/fiber/pooled_fixedsize_stack.hpp>
 #include <cstdint>
@@ -53,7 +68,7 @@ struct WorldOptions {
   std::uint64_t seed = 0;
   AmbientFaults ambient;
   bool keep_events = false;  // store the event stream, for a trace file
-  Instant wall_epoch_offset = instant_ns(0);
+  Duration tcp_timeout = FaultBounds{}.tcp_timeout;  // see network.h
 };
 
 struct WorldStats {
@@ -138,11 +153,12 @@ class World final : private EventRecorder {
     bool alive(std::uint32_t inc) const override {
       return status == Status::up && incarnation == inc;
     }
-    WallTime wall_now() const override;
+    const NodeClock& clock() const override { return node_clock; }
     void spawn_fiber(std::uint32_t inc, CoreId core, std::string_view fiber_name,
                      Task fn) override;
     void register_parked(Waiter& w) override;
     void unregister_parked(Waiter& w) override;
+    void unwind_after_others(std::uint32_t inc) override;
     bool core_stalled(CoreId core) const override;
     bool buggify(const BuggifySite& site) override { return world.buggify(site); }
     Duration core_hop_latency() override;
@@ -156,10 +172,11 @@ class World final : private EventRecorder {
     std::unique_ptr<Service> service;
     std::uint64_t live_fibers = 0;
     Waiter* parked = nullptr;  // registry head (Waiter::registry_next)
+    std::uint64_t boot_fiber = 0;  // the fiber running spec.boot, while it runs
+    // The boot fiber of a dead incarnation, waiting for the others to end.
+    boost::fibers::context* boot_held = nullptr;
     std::unique_ptr<SimDisk> disk;
-    Duration clock_offset{0};
-    std::int64_t drift_ppm = 0;
-    Instant drift_since = instant_ns(0);
+    NodeClock node_clock;
     std::optional<Instant> restart_at;
     bool restart_when_down = false;
   };
@@ -171,16 +188,21 @@ class World final : private EventRecorder {
   void reap(NodeId id);
   void restart(NodeId id);
   void cancel_parked(Node& n);
-  void spawn_fiber(NodeId node, std::uint32_t incarnation, CoreId core, Task fn);
+  // Returns the new fiber's id.
+  std::uint64_t spawn_fiber(NodeId node, std::uint32_t incarnation, CoreId core, Task fn);
   void run_fiber(NodeId node, Task& fn);
   void on_fiber_exit(NodeId node);
   void drain();
   bool buggify(const BuggifySite& site);
   void apply_partition(const FaultEvent& e);
-  void heal_partitions();
+  void fill_disk(NodeId node, Duration d);
   void stall_core(NodeId node, CoreId core, Duration d);
-  // The node's wall clock steps by `offset` and then runs fast (ppm > 0) or slow.
+  // The node's wall clock steps by `offset`, and its clocks then run fast
+  // (ppm > 0) or slow.
   void skew_clock(NodeId node, Duration offset, std::int64_t drift_ppm);
+  // The node's clock changed rate: its parked fibers' deadlines fall due at
+  // other world times.
+  void rearm_timers(Node& n);
   static void on_assertion(const char* expr, const char* file, int line, const char* msg);
 
   WorldOptions options_;
@@ -209,6 +231,8 @@ class World final : private EventRecorder {
   };
   std::uint64_t buggify_seed_ = 0;
   std::vector<BuggifyState> buggify_states_;
+  // Bumped by quiesce(): heals scheduled before it find their links healed.
+  std::uint64_t heal_epoch_ = 0;
   bool quiet_ = false;
   bool failed_ = false;
   Failure failure_;

@@ -43,6 +43,8 @@ Status plant_dvv_bug(std::string_view name, DvvSettings& s) {
     s.bug_dot_per_write = true;
   } else if (name == "ignore-context") {
     s.bug_ignore_context = true;
+  } else if (name == "log-truncates-at-damage") {
+    s.bug_log_truncates_at_damage = true;
   } else if (!name.empty()) {
     return make_error(Errc::invalid_argument, "bug: dvv has no planted bug '" + std::string(name) + "'");
   }

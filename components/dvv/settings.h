@@ -38,6 +38,7 @@ struct DvvSettings {
   bool bug_no_repair = false;       // read repair, anti-entropy and handoff never fix
   bool bug_dot_per_write = false;   // a fresh coordinator id per write
   bool bug_ignore_context = false;  // every PUT treated as blind
+  bool bug_log_truncates_at_damage = false;  // replay cuts the log at the first bad record
 
   // From a [dvv] table; `source` names the file in errors.
   static Result<DvvSettings> read(const toml::table& table, std::string_view source);

@@ -17,6 +17,22 @@
 namespace doppel::real {
 namespace {
 
+// A peer that vanished (a crashed machine, a cut cable) breaks the
+// connection within ~20 s, not Linux's ~15 minutes of retransmissions (data
+// in flight) or 2 hours of keepalive silence (idle): the simulator's TCP
+// timeout has the same default (sim::FaultBounds::tcp_timeout), so the two
+// worlds agree on when a dead connection fails, with ETIMEDOUT.
+void set_dead_peer_timeout(int fd) {
+  const int one = 1;
+  const int idle_s = 10, interval_s = 2, probes = 5;  // 10 s + 5 x 2 s
+  const unsigned user_timeout_ms = 20'000;            // unacknowledged data
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+}
+
 Result<sockaddr_in> resolve(const Endpoint& e) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -92,6 +108,7 @@ class RealListener final : public Listener {
     ::getpeername(*fd, reinterpret_cast<sockaddr*>(&peer), &len);
     const int one = 1;
     ::setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    set_dead_peer_timeout(*fd);
     auto stream = std::make_unique<RealStream>(core_, *fd, endpoint_of(peer));
     if (Status s = stream->attach(); !s) return s.error();
     return std::unique_ptr<Stream>(std::move(stream));
@@ -209,6 +226,7 @@ Result<std::unique_ptr<Stream>> real_connect(Core& core, const Endpoint& to, Dur
   if (fd < 0) return errno_error(errno, "socket");
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  set_dead_peer_timeout(fd);
   auto stream = std::make_unique<RealStream>(core, fd, to);
   if (Status s = stream->attach(); !s) return s.error();
   if (Status s = stream->connect(*addr, deadline_after(monotonic_now(), timeout)); !s) {

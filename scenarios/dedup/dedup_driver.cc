@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "components/dedup/api/client.h"
 #include "components/dedup/api/uploader.h"
@@ -93,6 +94,9 @@ class DedupDriver final : public ClusterDriver {
       c.listen = Endpoint{name, kPort};
       return [c, settings](Runtime& rt) { return dedup::boot(rt, c, settings); };
     });
+    world.set_observer([this](sim::NodeId, const Event& e) {
+      if (e.name() == "SimDiskCorrupt") stored_damage_ = true;
+    });
     world.spawn(client_node_, 0, "dedup-clients", [this] { run_clients(); });
   }
 
@@ -104,7 +108,7 @@ class DedupDriver final : public ClusterDriver {
     world.record(sim::kNoNode, 0,
                  Event("DedupRunStats").detail("committed", committed_).detail("maybe_committed", maybe_committed_)
                      .detail("removed", removed_).detail("reads", reads_).detail("gcs", gcs_)
-                     .detail("failed_ops", failed_ops_));
+                     .detail("failed_ops", failed_ops_).detail("damage_answers", damage_answers_));
   }
 
  private:
@@ -169,6 +173,12 @@ class DedupDriver final : public ClusterDriver {
       // The commit may have happened before the answer was lost.
       ledger_.maybe_committed(image, content);
       ++maybe_committed_;
+      // The store found the damage the disk did and takes no more changes
+      // (read-only until an operator repairs it): what it claims to do.
+      if (v.code() == Errc::corrupt && stored_damage_) {
+        ++failed_ops_;
+        return false;
+      }
       if (quiet_since_ && rt().now() - std::max(*quiet_since_, started) >
                               std::chrono::milliseconds(w_.liveness_ms)) {
         ++failed_ops_;
@@ -318,13 +328,23 @@ class DedupDriver final : public ClusterDriver {
     return r;
   }
 
+  // The disk damaged stored data (disk_corrupt) and the store says so: an
+  // answer the store may give instead of the data, never wrong bytes.
+  bool damage_reported(const Error& e) const { return stored_damage_ && e.code == Errc::corrupt; }
+
   // Every listed version is one a client committed and restores byte-identical; every
   // acknowledged version not removed is listed. False if a property failed or the server
-  // never answered.
-  bool all_restorable(dedup::DedupClient& client, std::string_view property) {
+  // never answered. Once the disk damaged stored data (disk_corrupt), a version may fail to
+  // read instead (a refusal, or an answer cut short once the damage shows mid-stream: never
+  // wrong bytes), provided verify then names damage in it (damage_explains_failed_reads).
+  bool all_restorable(dedup::DedupClient& client, std::string_view property, bool allow_damage = true) {
     for (std::uint32_t image = 0; image < series_.options().images; ++image) {
       auto listed = retried(client, [&] { return client.list_versions(name(image)); });
       if (!listed && listed.code() == Errc::not_found) listed = std::vector<dedup::VersionInfo>{};
+      if (!listed && allow_damage && damage_reported(listed.error())) {
+        ++damage_answers_;
+        continue;
+      }
       if (!listed) {
         world_->fail("progress", "listing " + name(image) + ": " + listed.error().message());
         return false;
@@ -337,6 +357,12 @@ class DedupDriver final : public ClusterDriver {
         for (std::uint32_t content : candidates) {
           if (series_.bytes(image, content) != info.image_bytes) continue;
           auto r = retried(client, [&] { return same(client, image, info.version, content); }, true);
+          if (!r && allow_damage && stored_damage_) {
+            ++damage_answers_;
+            unreadable_.emplace(image, info.version, r.error().message());
+            matched = true;
+            break;
+          }
           if (!r) {
             world_->fail(property, name(image) + " version " + std::to_string(info.version) +
                                        " cannot be read: " + r.error().message());
@@ -360,11 +386,36 @@ class DedupDriver final : public ClusterDriver {
     return true;
   }
 
+  // Every version that could not be read after the disk damaged stored data is one verify
+  // names damage in (or verify names a damaged metadata file).
+  bool damage_explains_failed_reads(dedup::DedupClient& client) {
+    if (unreadable_.empty()) return true;
+    auto report = retried(client, [&] { return client.verify(); });
+    if (!report) {
+      world_->fail("progress", "verify: " + report.error().message());
+      return false;
+    }
+    if (!report->problems.empty()) return true;
+    for (const auto& [image, version, error] : unreadable_) {
+      bool named = false;
+      for (const dedup::Damage& d : report->damage) named |= d.image == name(image) && d.version == version;
+      if (!named && report->damage_count <= report->damage.size()) {
+        world_->fail("restorable", name(image) + " version " + std::to_string(version) + " cannot be read (" +
+                                       error + ") and verify names no damage in it");
+        return false;
+      }
+    }
+    return true;
+  }
+
   bool final_checks(dedup::DedupClient& client) {
     if (!all_restorable(client, "restorable")) return false;
+    if (!damage_explains_failed_reads(client)) return false;
     if (wants("refcounts-balance")) {
       Status s = retried(client, [&] { return client.check(); });
-      if (!s) {
+      if (!s && damage_reported(s.error())) {
+        ++damage_answers_;
+      } else if (!s) {
         world_->fail("refcounts-balance", "the store's check: " + s.error().message());
         return false;
       }
@@ -380,7 +431,13 @@ class DedupDriver final : public ClusterDriver {
     }
     world_->record(sim::kNoNode, 0, Event("DedupVerifyAfterFlip").detail("file", *hit)
                                         .detail("clean", report->clean()).detail("damage", report->damage_count));
-    if (report->clean()) return all_restorable(client, "damage-found");
+    // A store that reported damage earlier must not call itself clean now.
+    if (report->clean() && damage_answers_ > 0) {
+      world_->fail("damage-found", "verify says clean after the store answered `corrupt` " +
+                                       std::to_string(damage_answers_) + " times");
+      return false;
+    }
+    if (report->clean()) return all_restorable(client, "damage-found", false);
     return true;
   }
 
@@ -390,6 +447,9 @@ class DedupDriver final : public ClusterDriver {
   std::uint64_t committed_ = 0, maybe_committed_ = 0, removed_ = 0, reads_ = 0, gcs_ = 0, failed_ops_ = 0;
   std::optional<Instant> quiet_since_;
   bool checked_ = false;
+  bool stored_damage_ = false;       // a disk_corrupt fault hit the server's disk
+  std::uint64_t damage_answers_ = 0;  // failures accepted because of it, verify permitting
+  std::set<std::tuple<std::uint32_t, VersionNumber, std::string>> unreadable_;
 };
 
 }  // namespace

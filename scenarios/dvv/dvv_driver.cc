@@ -7,6 +7,7 @@
 #include "components/dvv/store/ring.h"
 #include "properties/dvv/causal_oracle.h"
 #include "properties/dvv/clock_size.h"
+#include "properties/dvv/log_records.h"
 #include "scenarios/cluster_driver.h"
 
 namespace doppel::scenarios {
@@ -82,6 +83,9 @@ class DvvDriver final : public ClusterDriver {
     settings.handoff_interval = 500ms;
     settings.request_timeout = 1000ms;
     DOPPEL_ASSERT(doppel::dvv::plant_dvv_bug(component_bug(), settings).ok());  // validated with the scenario
+    if (wants("log-keeps-intact-records")) {
+      world.set_observer([this](sim::NodeId node, const Event& e) { observe(node, e); });
+    }
     add_cluster(world, "dvv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
       NodeConfig c;
       c.name = name;
@@ -124,6 +128,32 @@ class DvvDriver final : public ClusterDriver {
     std::string out;
     for (const auto& x : v) out += (out.empty() ? "" : "|") + x.substr(0, 24);
     return out;
+  }
+
+  static std::int64_t number(const Event& e, std::string_view key) {
+    for (int i = 0; i < e.detail_count(); ++i) {
+      if (e.detail_at(i).key == key) return e.detail_at(i).number;
+    }
+    return -1;
+  }
+
+  // log-keeps-intact-records: when a server boots, count the intact records
+  // of its log on its disk; its replay must recover every one of them.
+  void observe(sim::NodeId node, const Event& e) {
+    if (e.name() == "SimNodeBoot") {
+      const auto n = static_cast<sim::NodeId>(number(e, "node"));
+      if (std::find(servers_.begin(), servers_.end(), n) == servers_.end()) return;
+      const sim::SimDisk::Inode* log = world_->disk(n).inode_at("objects.log");
+      intact_at_boot_[n] = log ? properties::dvv::intact_log_records(log->data) : 0;
+    } else if (e.name() == "DvvLogReplayed") {
+      const std::int64_t replayed = number(e, "records");
+      const std::uint64_t intact = intact_at_boot_[node];
+      if (replayed < static_cast<std::int64_t>(intact)) {
+        violated("log-keeps-intact-records",
+                 "dvv" + std::to_string(node) + " replayed " + std::to_string(replayed) + " of the " +
+                     std::to_string(intact) + " intact records its log held at boot");
+      }
+    }
   }
 
   // The checks every read is held to.
@@ -419,6 +449,7 @@ class DvvDriver final : public ClusterDriver {
   std::uint64_t written_ = 0, acked_ = 0, reads_ = 0, siblings_seen_ = 0, false_conflicts_ = 0, max_entries_ = 0, lost_ = 0;
   std::optional<Instant> quiet_since_;
   bool checked_ = false;
+  std::map<sim::NodeId, std::uint64_t> intact_at_boot_;
 };
 
 }  // namespace
@@ -428,8 +459,9 @@ ComponentDef dvv_component() {
   def.name = "dvv";
   def.properties = {"acknowledged-writes-survive", "replicas-converge", "clock-entries-bounded",
                     "no-false-conflicts", "set-union-complete", "no-invented-values",
-                    "deleted-stays-deleted", "returnbody-shows-write", "progress"};
-  def.bugs = {"ack-early", "no-repair", "dot-per-write", "ignore-context"};
+                    "deleted-stays-deleted", "returnbody-shows-write", "progress",
+                    "log-keeps-intact-records"};
+  def.bugs = {"ack-early", "no-repair", "dot-per-write", "ignore-context", "log-truncates-at-damage"};
   def.probes = {"DvvStarted", "DvvRunStats", "DvvReadRepair", "DvvAaeRepair"};
   def.buggify_components = {"dvv", "http"};  // its API is Riak's, over HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {

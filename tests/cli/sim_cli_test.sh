@@ -50,7 +50,7 @@ esac
 
 check "the swarm finds the planted bug and exits 1" 1 "$doppel" sim swarm "$bug" --seeds 0..300 --jobs 2 --out "$tmp/swarm" --quiet
 expect_in "the swarm names the property" "$tmp/out" "acknowledged-writes-survive"
-expect_in "the swarm reports coverage" "$tmp/out" "coverage: faults injected:.*crash="
+expect_in "the swarm reports coverage" "$tmp/out" "coverage: faults fired \\(times\\):.*crash="
 trace=$(ls "$tmp"/swarm/*.trace 2>/dev/null | head -n 1)
 if [ -z "$trace" ]; then
   echo "FAIL: the swarm kept no trace"
@@ -72,6 +72,13 @@ expect_in "shrink reports sizes" "$tmp/out" "^shrunk: [0-9]+ fault\(s\) -> [0-9]
 [ -s "$tmp/small.toml" ] || { echo "FAIL: no small.toml"; failures=$((failures + 1)); }
 check "the shrunk trace replays" 0 "$doppel" sim replay "$tmp/small.trace"
 check "the shrunk plan fails the property with sim run --plan" 1 "$doppel" sim run "$bug" --seed "$seed" --plan "$tmp/small.toml"
+
+printf '[[event]]\nat_us = 1000\nkind = "crash"\nnodes = [7]\n' >"$tmp/far.toml"
+check "a plan naming a node the cluster lacks is bad input" 2 "$doppel" sim run "$bug" --plan "$tmp/far.toml"
+expect_in "the plan error names file, line and key" "$tmp/err" "far.toml:1: 'nodes'.*node 7"
+printf '[[event]]\nat_us = 1000\nkind = "core_stall"\nnodes = [0]\ncore = 9\n' >"$tmp/core.toml"
+check "a plan stalling a core the node lacks is bad input" 2 "$doppel" sim run "$bug" --plan "$tmp/core.toml"
+expect_in "the core error names the key" "$tmp/err" "core.toml:1: 'core'"
 
 head -c 100 "$trace" >"$tmp/truncated.trace"
 check "a truncated trace is bad input" 2 "$doppel" sim replay "$tmp/truncated.trace"

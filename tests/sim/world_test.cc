@@ -295,3 +295,32 @@ TEST_CASE("sim: an assertion in a fiber fails the run and names where", "[sim]")
   REQUIRE(world.failure().property == "assertion");
   REQUIRE_THAT(world.failure().detail, Catch::Contains("1 + 1 == 3"));
 }
+
+TEST_CASE("sim: a crash during boot unwinds the boot fiber after the fibers it started", "[sim]") {
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    World world(WorldOptions{seed});
+    std::vector<std::string> order;
+    struct Noted {
+      std::vector<std::string>& order;
+      const char* what;
+      ~Noted() { order.push_back(what); }
+    };
+    const NodeId n = world.add_node(NodeSpec{
+        "n", 2, true, [&order](Runtime& rt) -> Result<std::unique_ptr<Service>> {
+          Noted boot_state{order, "boot state"};  // what a boot builds, its fibers use
+          for (CoreId c = 0; c < 2; ++c) {
+            rt.spawn_on(c, "background", [&rt, &order] {
+              Noted g{order, "background"};
+              rt.sleep(1000s);
+            });
+          }
+          rt.sleep(1000s);  // still booting when the crash comes
+          return make_error(Errc::timed_out);
+        }});
+    world.run_until(instant_ns(1'000'000));
+    world.crash(n, std::nullopt);
+    world.run_until(instant_ns(2'000'000));
+    REQUIRE(order == std::vector<std::string>{"background", "background", "boot state"});
+    REQUIRE_FALSE(world.node_up(n));
+  }
+}

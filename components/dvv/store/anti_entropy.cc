@@ -153,9 +153,9 @@ Status AntiEntropy::sync_key(const ObjectKey& key, bool theirs, NodeIndex other)
     if (Status s = store_.sync_in(key, *o, false, std::nullopt); !s) return s;
   }
   (void)buggify_sleep(rt_, kSlowKeySync, 500ms);
-  const StoredObject* local = store_.log().find(key);
+  const Object* local = store_.visible(key);
   if (local == nullptr) return {};
-  return replicas_.repair(other, key, local->object, config_.request_timeout);
+  return replicas_.repair(other, key, *local, config_.request_timeout);
 }
 
 }  // namespace doppel::dvv

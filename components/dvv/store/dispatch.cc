@@ -65,8 +65,7 @@ Result<std::string> RpcDispatch::get(std::string_view payload) {
   if (!r.done()) return make_error(Errc::protocol, "get");
   // What it answers is what it holds when it answers, not when it was asked.
   (void)buggify_sleep(rt_, kSlowRead, 1500ms);
-  const StoredObject* s = store_.log().find(key);
-  std::string reply = encode_get_reply(s ? &s->object : nullptr);
+  std::string reply = encode_get_reply(store_.visible(key));
   // An object the log holds fits a log record with its key around it, so
   // the reply that carries it is smaller than a record.
   DOPPEL_ASSERT(reply.size() < ObjectLog::kRecordBytesMax);

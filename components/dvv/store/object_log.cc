@@ -25,65 +25,117 @@ constexpr std::int64_t kShortReadBytesMax = 1000;
 }  // namespace
 
 Result<std::unique_ptr<ObjectLog>> ObjectLog::open(Runtime& rt, FileSystem& fs, std::string path,
-                                                   Partitioner partition_of) {
+                                                   Partitioner partition_of,
+                                                   bool bug_truncate_at_damage) {
   std::unique_ptr<ObjectLog> log(new ObjectLog(rt, fs, std::move(path)));
   log->partition_of_ = std::move(partition_of);
+  log->bug_truncate_at_damage_ = bug_truncate_at_damage;
   auto f = fs.open(log->path_, OpenOptions{.create = true});
   if (!f) return f.error();
   log->file_ = std::move(*f);
   if (Status s = log->replay(); !s) return s.error();
   if (Status s = fs.sync_dir(""); !s) return s.error();
+  // Damage skipped: write the log anew, so no replay meets it again.
+  if (log->damaged_records_ > 0) {
+    if (Status s = log->rewrite(); !s) return s.error();
+  }
   return log;
 }
 
-Status ObjectLog::replay() {
+Result<std::string> ObjectLog::read_from(std::uint64_t from) {
   auto size = file_->size();
   if (!size) return size.error();
   std::string data;
-  data.resize(*size);
+  if (*size <= from) return data;
+  data.resize(*size - from);
   std::uint64_t got = 0;
-  while (got < *size) {
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunk, *size - got));
+  while (got < data.size()) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunk, data.size() - got));
     if (buggify(rt_, kShortReplayRead)) {
       want = std::min(want, static_cast<std::size_t>(rt_.random().between(1, kShortReadBytesMax)));
     }
-    auto n = file_->pread(std::span<char>(data.data() + got, want), got);
+    auto n = file_->pread(std::span<char>(data.data() + got, want), from + got);
     if (!n) return n.error();
     if (*n == 0) break;
     got += *n;
   }
   data.resize(got);
-  std::uint64_t offset = 0;
-  std::uint64_t records = 0;
-  while (offset + 5 <= data.size()) {
-    std::uint32_t crc;
-    std::memcpy(&crc, data.data() + offset, 4);
-    WireReader len_reader(std::string_view(data).substr(offset + 4, 10));
-    const std::uint64_t len = len_reader.varint();
-    if (!len_reader.ok() || len > kRecordBytesMax) break;
-    std::size_t len_bytes = 1;
-    for (std::uint64_t v = len; v >= 0x80; v >>= 7) ++len_bytes;
-    const std::uint64_t start = offset + 4 + len_bytes;
-    if (start + len > data.size()) break;  // a torn tail
-    const std::string_view payload(data.data() + start, len);
-    if (crc32c(payload) != crc) break;
-    WireReader r(payload);
-    const auto kind = static_cast<Kind>(r.u8());
-    const auto target = static_cast<NodeIndex>(r.varint());
-    ObjectKey key{std::string(r.bytes(1 << 20)), std::string(r.bytes(1 << 20))};
-    std::optional<Object> object;
-    if (kind == Kind::put || kind == Kind::hint_put) {
-      auto decoded = decode_object(r.bytes());
-      if (!decoded) break;
-      object = std::move(*decoded);
+  return data;
+}
+
+std::optional<ObjectLog::Parsed> ObjectLog::parse(std::string_view data, std::uint64_t offset) {
+  if (offset + 5 > data.size()) return std::nullopt;
+  std::uint32_t crc;
+  std::memcpy(&crc, data.data() + offset, 4);
+  WireReader len_reader(data.substr(offset + 4, 10));
+  const std::uint64_t len = len_reader.varint();
+  if (!len_reader.ok() || len == 0 || len > kRecordBytesMax) return std::nullopt;
+  std::size_t len_bytes = 1;
+  for (std::uint64_t v = len; v >= 0x80; v >>= 7) ++len_bytes;
+  const std::uint64_t start = offset + 4 + len_bytes;
+  if (start + len > data.size()) return std::nullopt;  // a torn tail
+  const std::string_view payload = data.substr(start, len);
+  const auto kind = static_cast<Kind>(static_cast<std::uint8_t>(payload[0]));
+  if (kind != Kind::put && kind != Kind::remove && kind != Kind::hint_put && kind != Kind::hint_remove) {
+    return std::nullopt;  // checked before the CRC: cheap, when scanning damage for a record
+  }
+  if (crc32c(payload) != crc) return std::nullopt;
+  WireReader r(payload);
+  (void)r.u8();
+  Parsed p{kind, static_cast<NodeIndex>(r.varint()), {}, std::nullopt, start + len};
+  p.key.bucket = std::string(r.bytes(1 << 20));
+  p.key.key = std::string(r.bytes(1 << 20));
+  if (kind == Kind::put || kind == Kind::hint_put) {
+    auto decoded = decode_object(r.bytes());
+    if (!decoded) return std::nullopt;
+    p.object = std::move(*decoded);
+  }
+  if (!r.done()) return std::nullopt;
+  return p;
+}
+
+std::optional<std::uint64_t> ObjectLog::next_record(std::string_view data, std::uint64_t from) {
+  for (std::uint64_t at = from; at + 5 <= data.size(); ++at) {
+    if (parse(data, at)) return at;
+  }
+  return std::nullopt;
+}
+
+Status ObjectLog::replay() {
+  auto read = read_from(0);
+  if (!read) return read.error();
+  std::string data = std::move(*read);
+  std::uint64_t offset = 0, records = 0;
+  int rereads = 0;  // of the bytes from `offset` on
+  while (offset < data.size()) {
+    if (std::optional<Parsed> p = parse(data, offset)) {
+      apply(p->kind, p->target, std::move(p->key), std::move(p->object));
+      offset = p->end;
+      ++records;
+      rereads = 0;
+      continue;
     }
-    if (!r.done()) break;
-    apply(kind, target, std::move(key), std::move(object));
-    offset = start + len;
-    ++records;
+    if (bug_truncate_at_damage_) break;  // planted: a flip or one damaged record cuts the rest
+    if (rereads < kRereadsMax) {
+      // A bit flipped on the way from the disk is not there the next time.
+      ++rereads;
+      auto again = read_from(offset);
+      if (!again) return again.error();
+      data.resize(offset);
+      data += *again;
+      continue;
+    }
+    // Damage on the disk itself, or a torn tail: if a record checks further
+    // on, this one was damaged in the middle of the log.
+    const std::optional<std::uint64_t> next = next_record(data, offset + 1);
+    if (!next) break;
+    rt_.record(Event("DvvLogDamaged").detail("at", offset).detail("skipped", *next - offset));
+    ++damaged_records_;
+    offset = *next;
+    rereads = 0;
   }
   if (offset < data.size()) {
-    // Cut the torn or damaged tail, durably, before anything is appended.
+    // Cut the torn tail, durably, before anything is appended.
     if (Status s = file_->truncate(offset); !s) return s;
     if (Status s = file_->datasync(); !s) return s;
     rt_.record(Event("DvvLogTruncated").detail("at", offset).detail("dropped", data.size() - offset));
@@ -177,23 +229,50 @@ Status ObjectLog::append(Kind kind, NodeIndex target, const ObjectKey& key, cons
   tail_ += rec.size();
   apply(kind, target, key, object ? std::optional<Object>(*object) : std::nullopt);
   File* file = file_.get();
-  if (Status s = file->pwrite(rec, at); !s) return s;
+  if (Status s = file->pwrite(rec, at); !s) {
+    // A hole in the file where memory has a record: the file is not the log
+    // any more. (Unless a rewrite already replaced it: then the record, in
+    // memory, went into the new file.)
+    if (generation == generation_) lost_writes(s.error());
+    return s;
+  }
   if (durable) return sync_through(generation, at + rec.size());
   return {};
 }
 
+void ObjectLog::lost_writes(const Error& why) {
+  if (!needs_rewrite_) rt_.record(Event("DvvLogNeedsRewrite").detail("why", why.message()));
+  needs_rewrite_ = true;
+}
+
 Status ObjectLog::sync_through(std::uint64_t generation, std::uint64_t offset) {
-  // A record of an older generation is in the compacted file, already synced.
-  while (generation == generation_ && synced_ < offset) {
+  for (;;) {
+    // A rewrite that started after the record was appended holds it, durably.
+    if (generation < durable_generation_) return {};
+    if (generation == generation_ && synced_ >= offset) return {};
+    if (needs_rewrite_) {
+      // Never sync this file again: a failed sync may have dropped its dirty
+      // pages, and the next one would succeed without them. Memory holds
+      // every record; write them anew.
+      if (compacting_) {
+        compacted_.wait();
+        continue;
+      }
+      if (Status s = rewrite(); !s) return s;
+      continue;
+    }
+    DOPPEL_ASSERT(generation == generation_);  // an older one is durable or needs a rewrite
     LockGuard guard(sync_lock_);
-    if (generation != generation_ || synced_ >= offset) break;
+    if (generation != generation_ || synced_ >= offset || needs_rewrite_) continue;
     const std::uint64_t target = tail_;  // covers everything appended so far
-    if (Status s = file_->datasync(); !s) return s;
+    if (Status s = file_->datasync(); !s) {
+      if (generation == generation_) lost_writes(s.error());
+      return s;
+    }
     // A slow disk: the sync returns late, and what was appended meanwhile is not covered.
     (void)buggify_sleep(rt_, kSlowSync, 200ms);
     if (generation == generation_) synced_ = std::max(synced_, target);
   }
-  return {};
 }
 
 const StoredObject* ObjectLog::find(const ObjectKey& key) const {
@@ -207,6 +286,13 @@ Status ObjectLog::put(const ObjectKey& key, const Object& object, bool durable) 
 
 Status ObjectLog::remove(const ObjectKey& key, bool durable) {
   return append(Kind::remove, 0, key, nullptr, durable);
+}
+
+void ObjectLog::restore(const ObjectKey& key, std::optional<Object> object) {
+  // The file may hold the failed record: then a write or sync of it failed,
+  // so it is rewritten from memory before anything else is durable. (A put
+  // refused before it was applied leaves memory as it was: a no-op here.)
+  apply(object ? Kind::put : Kind::remove, 0, key, std::move(object));
 }
 
 Status ObjectLog::put_hint(NodeIndex target, const ObjectKey& key, const Object& object) {
@@ -235,6 +321,11 @@ const std::set<ObjectKey>* ObjectLog::keys_of(std::uint32_t partition) const {
 
 Status ObjectLog::maybe_compact(bool force) {
   if (compacting_ || (!force && tail_ < 2 * live_bytes_ + kCompactSlackBytes)) return {};
+  return rewrite();
+}
+
+Status ObjectLog::rewrite() {
+  DOPPEL_ASSERT(!compacting_);
   compacting_ = true;
   struct Done {
     ObjectLog& log;
@@ -257,12 +348,21 @@ Status ObjectLog::maybe_compact(bool force) {
   if (Status s = (*f)->datasync(); !s) return s;
   (void)buggify_sleep(rt_, kSlowCompactRename, 300ms);
   if (Status s = fs_.rename(tmp, path_); !s) return s;
-  if (Status s = fs_.sync_dir(""); !s) return s;
+  // The name now points at the new file: append there from now on, even if
+  // the directory sync fails (the old file is unnamed). Until a directory
+  // sync works a crash may bring the old name back, so nothing is durable:
+  // the next durable write rewrites again.
   retired_.push_back(std::move(file_));  // fibers may still be writing to it
   if (retired_.size() > 4) retired_.erase(retired_.begin());
   file_ = std::move(*f);
   ++generation_;
-  tail_ = synced_ = data.size();
+  tail_ = data.size();
+  synced_ = 0;
+  needs_rewrite_ = true;
+  if (Status s = fs_.sync_dir(""); !s) return s;
+  synced_ = tail_ = data.size();
+  needs_rewrite_ = false;
+  durable_generation_ = generation_;
   rt_.record(Event("DvvLogCompacted").detail("bytes", data.size()).detail("objects", objects_.size()));
   return {};
 }

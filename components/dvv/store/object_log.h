@@ -1,11 +1,27 @@
 #pragma once
 // A node's objects, durable: every object lives in memory (decoded) and in an
-// append-only log on the node's disk. A record is [crc32c][length][payload];
-// at open the log is replayed up to the first record that does not check
-// (a torn tail after a crash) and cut there. Writes that ask for durability
-// wait for a datasync of the log (group commit: one sync covers every record
-// appended before it started). When the log holds more than twice the live
-// bytes it is rewritten (new file, sync, rename, sync the directory).
+// append-only log on the node's disk. A record is [crc32c][length][payload].
+// Writes that ask for durability wait for a datasync of the log (group
+// commit: one sync covers every record appended before it started). When the
+// log holds more than twice the live bytes it is rewritten (new file, sync,
+// rename, sync the directory).
+//
+// What the disk may do to it, and what the log does about it:
+//   - a crash tears the tail: at open the log is replayed up to the last
+//     record that checks and cut there;
+//   - a read returns a flipped bit: a record that does not check is read
+//     again (up to kRereadsMax times) before it is believed damaged, so one
+//     flip never drops the records after it;
+//   - a stored bit flips (bit rot): the damaged record is skipped and the
+//     replay goes on at the next record that checks; the node has lost that
+//     one record, which the other replicas repair (read repair, anti-entropy).
+//     The log is then rewritten clean;
+//   - a write or a sync fails (EIO, a full disk, Linux dropping the dirty
+//     pages of a failed fsync): the file may now lack records that memory
+//     holds, so it is never synced again (a later fsync would succeed without
+//     them, PostgreSQL's "fsyncgate"). The next durable write rewrites the
+//     whole log from memory into a new file instead; until that works, no
+//     durable write succeeds.
 //
 // Two kinds of entries: the node's own replicas, and hints it holds for a
 // primary that was down (hinted handoff), keyed by that primary.
@@ -42,16 +58,22 @@ class ObjectLog {
  public:
   static constexpr std::uint64_t kRecordBytesMax = 64u << 20;
   static constexpr std::uint64_t kCompactSlackBytes = 1u << 20;
+  static constexpr int kRereadsMax = 3;
 
   using Partitioner = std::function<std::uint32_t(const ObjectKey&)>;
-  // Opens (creating) the log at `path` and replays it.
+  // Opens (creating) the log at `path` and replays it. The planted bug (test
+  // only) cuts the log at the first record that does not check.
   static Result<std::unique_ptr<ObjectLog>> open(Runtime& rt, FileSystem& fs, std::string path,
-                                                 Partitioner partition_of);
+                                                 Partitioner partition_of,
+                                                 bool bug_truncate_at_damage = false);
 
   const StoredObject* find(const ObjectKey& key) const;
   // Replaces the object; returns once durable if `durable`.
   Status put(const ObjectKey& key, const Object& object, bool durable);
   Status remove(const ObjectKey& key, bool durable);
+  // Puts back, in memory only, what a key held before a put that failed
+  // (the put was never acknowledged, nor shown: see ReplicaStore::update).
+  void restore(const ObjectKey& key, std::optional<Object> object);
 
   // Hints: objects held for a primary that was down.
   Status put_hint(NodeIndex target, const ObjectKey& key, const Object& object);
@@ -67,13 +89,34 @@ class ObjectLog {
   std::uint64_t log_bytes() const { return tail_; }
   // Rewrites the log when it holds more than twice the live bytes (or now, if forced).
   Status maybe_compact(bool force = false);
+  // The file lost writes (a write or sync failed) and waits to be rewritten.
+  bool needs_rewrite() const { return needs_rewrite_; }
+  // Records found damaged on disk and skipped since open (repair fills them in).
+  std::uint64_t damaged_records() const { return damaged_records_; }
 
  private:
   enum class Kind : std::uint8_t { put = 1, remove = 2, hint_put = 3, hint_remove = 4 };
   ObjectLog(Runtime& rt, FileSystem& fs, std::string path)
       : rt_(rt), fs_(fs), path_(std::move(path)), sync_lock_(rt), compacted_(rt) {}
+  struct Parsed {
+    Kind kind;
+    NodeIndex target;
+    ObjectKey key;
+    std::optional<Object> object;
+    std::uint64_t end;  // where the next record starts
+  };
+  // The record at `offset`, if it checks (length, CRC, kind, decoding).
+  static std::optional<Parsed> parse(std::string_view data, std::uint64_t offset);
+  // The first offset at or after `from` where a record checks.
+  static std::optional<std::uint64_t> next_record(std::string_view data, std::uint64_t from);
+  // The file's bytes from `from` to its end.
+  Result<std::string> read_from(std::uint64_t from);
   Status replay();
   void apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<Object> object);
+  // A write or sync of the file failed: it may lack what memory holds.
+  void lost_writes(const Error& why);
+  // The whole state into a new file, synced, renamed over the log.
+  Status rewrite();
   Status append(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object, bool durable);
   Status sync_through(std::uint64_t generation, std::uint64_t offset);
   std::string record(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object) const;
@@ -89,6 +132,11 @@ class ObjectLog {
   bool compacting_ = false;
   Condition compacted_;
   std::uint64_t generation_ = 0;  // bumped by each compaction
+  // Records appended before this generation began are durable in its file.
+  std::uint64_t durable_generation_ = 0;
+  bool needs_rewrite_ = false;
+  std::uint64_t damaged_records_ = 0;
+  bool bug_truncate_at_damage_ = false;
   std::vector<std::unique_ptr<File>> retired_;
   std::map<ObjectKey, StoredObject> objects_;
   std::map<NodeIndex, std::map<ObjectKey, StoredObject>> hints_;

@@ -11,9 +11,10 @@ ReplicaStore::ReplicaStore(Runtime& rt, const DvvSettings& config, const Ring& r
 
 Status ReplicaStore::open() {
   DOPPEL_ASSERT(log_ == nullptr);
-  auto log = ObjectLog::open(rt_, rt_.fs(), "objects.log", [this](const ObjectKey& k) {
-    return ring_.partition_of(k.bucket, k.key);
-  });
+  auto log = ObjectLog::open(
+      rt_, rt_.fs(), "objects.log",
+      [this](const ObjectKey& k) { return ring_.partition_of(k.bucket, k.key); },
+      config_.bug_log_truncates_at_damage);
   if (!log) return log.error();
   log_ = std::move(*log);
   return {};
@@ -34,8 +35,15 @@ Object ReplicaStore::merge(const ObjectKey& key, const Object& a, const Object& 
 }
 
 Object ReplicaStore::read(const ObjectKey& key, ClockKind kind) const {
+  const Object* o = visible(key);
+  return o && o->kind() == kind ? *o : Object::empty(kind);
+}
+
+const Object* ReplicaStore::visible(const ObjectKey& key) const {
+  auto m = minting_.find(key);
+  if (m != minting_.end()) return m->second ? &*m->second : nullptr;
   const StoredObject* s = log_->find(key);
-  return s && s->object.kind() == kind ? s->object : Object::empty(kind);
+  return s ? &s->object : nullptr;
 }
 
 Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, const BucketProps& p,
@@ -51,7 +59,17 @@ Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, co
                                            std::to_string(config_.siblings_max) + " siblings");
   }
   check_update(key, write, p, base, updated);
-  if (Status s = store(lock, key, updated, durable); !s) return s.error();
+  // Hidden until durable; undone if it never gets there (see the header).
+  std::optional<Object> before;
+  if (local != nullptr) before = local->object;
+  DOPPEL_ASSERT(minting_.count(key) == 0);  // the key's lock is ours
+  minting_.emplace(key, before);
+  const Status stored = store(lock, key, updated, durable);
+  minting_.erase(key);
+  if (!stored) {
+    log_->restore(key, std::move(before));
+    return stored.error();
+  }
   // What the coordinator's store leaves keeps at most siblings_max siblings
   // (a replica's sync_in may keep more: merging two replicas' concurrent
   // siblings is never refused).

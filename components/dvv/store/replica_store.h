@@ -6,7 +6,12 @@
 //   update()   the coordinator's PUT: the next dot of this node on the stored
 //              object, durable (unless a planted bug says otherwise) before
 //              it returns, so the dot is never handed out again, even after
-//              a crash;
+//              a crash. Until it is durable nobody sees it (visible() gives
+//              what the key held before), and if the write fails it is
+//              undone: a dot that leaves this node is durable first, or a
+//              crash (or a disk that lost the write) would let the node mint
+//              it again for another value, and a replica holding both would
+//              keep one of them (Riak's KV679);
 //   sync_in()  a replica taking another's object: sync(local, incoming), for
 //              a coordinator's copy pruned as Riak 0.13 did (vv only);
 //   reap()     dropping a tombstone that is still exactly the one reaped.
@@ -21,6 +26,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +59,10 @@ class ReplicaStore {
   // This node's replica of `key` as an object of `kind`: empty when there is
   // none, or when it is of the other kind (the bucket's clock kind changed).
   Object read(const ObjectKey& key, ClockKind kind) const;
+  // What this node may show others of `key` (nullptr: nothing): the stored
+  // object, or, while a coordinator's update of it is not yet durable, the
+  // one it replaces.
+  const Object* visible(const ObjectKey& key) const;
 
   // The coordinator's read-modify-write: put(stored, write) under bucket
   // props `p`, last write wins unless allow_mult; refused (too_large) if it
@@ -84,6 +94,8 @@ class ReplicaStore {
   const PropsTable& props_;
   std::unique_ptr<ObjectLog> log_;
   KeyLocks locks_;
+  // Keys whose update is being made durable, and what they held before it.
+  std::map<ObjectKey, std::optional<Object>> minting_;
 };
 
 }  // namespace doppel::dvv
