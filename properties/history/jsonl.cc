@@ -37,8 +37,10 @@ class Cursor {
   Status string(std::string& out);
   Status number(std::int64_t& out, bool& integral);
   Status literal(std::string_view word);
-  Status value(Value& out, bool in_pair);  // null | integer | string | [scalar, scalar]
+  // null | integer | string | [scalar, scalar] | {"name": scalar, ...}
+  Status value(Value& out, bool in_pair);
   Status skip(int depth);                  // any JSON value
+  Status object(Value& out);               // {"name": scalar, ...}, flat
 
  private:
   Status escape(std::string& out);
@@ -220,9 +222,10 @@ Status Cursor::value(Value& out, bool in_pair) {
     out.kind = Value::Kind::integer;
     return {};
   }
+  if (c == '{' && !in_pair) return object(out);
   if (c != '[' || in_pair) {
-    return fail(in_pair ? "expected null, an integer or a string inside [a, b]"
-                        : "expected null, an integer, a string or [a, b]");
+    return fail(in_pair ? "expected null, an integer or a string inside [a, b] or {...}"
+                        : "expected null, an integer, a string, [a, b] or {...}");
   }
   ++i_;
   Value first, second;
@@ -231,6 +234,29 @@ Status Cursor::value(Value& out, bool in_pair) {
   if (Status s = value(second, true); !s) return s;
   if (!eat(']')) return fail("expected ']': a value array has exactly 2 elements");
   out = Value::pair(std::move(first), std::move(second));
+  return {};
+}
+
+Status Cursor::object(Value& out) {
+  ++i_;  // '{'
+  std::vector<std::pair<std::string, Value>> fields;
+  if (eat('}')) return fail("an empty object as a value");
+  do {
+    std::string name;
+    if (Status s = string(name); !s) return s;
+    if (!eat(':')) return fail("expected ':' after \"" + name + "\"");
+    for (const auto& f : fields) {
+      if (f.first == name) return fail("'" + name + "' appears twice in a value");
+    }
+    if (fields.size() == Value::kFieldsMax) {
+      return fail("a value object has more than " + std::to_string(Value::kFieldsMax) + " fields");
+    }
+    Value v;
+    if (Status s = value(v, true); !s) return s;
+    fields.emplace_back(std::move(name), std::move(v));
+  } while (eat(','));
+  if (!eat('}')) return fail("expected ',' or '}'");
+  out = Value::map(std::move(fields));
   return {};
 }
 
