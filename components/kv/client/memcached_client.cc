@@ -222,6 +222,15 @@ Result<McReply> McReader::next(const Request& request, Instant deadline) {
   return reply;
 }
 
+bool is_too_large(const Error& e) {
+  return e.code == Errc::io_error && e.what == "SERVER_ERROR object too large for cache";
+}
+
+bool is_non_numeric(const Error& e) {
+  return e.code == Errc::invalid_argument &&
+         e.what == "CLIENT_ERROR cannot increment or decrement non-numeric value";
+}
+
 Result<McReply> McConnection::call(const Request& request, Instant deadline) {
   if (Status s = s_.write(encode(request), deadline); !s) return s.error();
   if (request.noreply) return McReply{};

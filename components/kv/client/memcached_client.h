@@ -72,6 +72,15 @@ class McReader {
   std::size_t start_ = 0;
 };
 
+// Two refusals a well-formed request may get, told apart by their text (as
+// memcached words them): a value over the item size limit (McReader::next's
+// Errc::io_error, "SERVER_ERROR object too large for cache"; a set then also
+// drops the key's old value), and incr/decr on a value that is not a number
+// (Errc::invalid_argument, "CLIENT_ERROR cannot increment or decrement
+// non-numeric value"; nothing changed).
+bool is_too_large(const Error& e);
+bool is_non_numeric(const Error& e);
+
 // One connection to a KV node, one request at a time: for tests and tools.
 class McConnection {
  public:
