@@ -46,6 +46,10 @@ struct ClockError {
     drift_ppm = ppm;
     since_ns = now_ns;
   }
+  // The faults healed: the world set the clock right.
+  void reset(std::int64_t now_ns) {
+    step(now_ns, -now_offset(now_ns), 0);
+  }
   // The bound, with a millisecond to spare for rounding.
   std::int64_t bound_ns() const { return max_abs_ns == 0 ? 0 : max_abs_ns + 1'000'000; }
 };
@@ -98,7 +102,7 @@ class KvDriver final : public ClusterDriver {
   void on_quiet(sim::World& world) override {
     quiet_ = true;
     // The world set every clock right: the drift so far is the last to count.
-    for (ClockError& c : clocks_) c.step(to_ns(world.now()), 0, 0);
+    for (ClockError& c : clocks_) c.reset(to_ns(world.now()));
   }
   bool finished() const override { return clients_done_ == spec_.clients && final_stats_done_; }
 
@@ -215,7 +219,8 @@ class KvDriver final : public ClusterDriver {
 
   // The next pipeline: requests on distinct keys (so each key's operations
   // are few at a time), the last one answered, so every noreply request
-  // before it is known to have been executed once its answer comes.
+  // before it is known to have been executed once its answer comes; a quit
+  // ends it.
   std::vector<Sent> make_batch(Runtime& rt, std::uint32_t client, std::uint64_t& serial,
                                const SeenUniques& seen) {
     Prng& rng = rt.random();
@@ -232,10 +237,35 @@ class KvDriver final : public ClusterDriver {
         }
       }
       if (dup) continue;
-      if (i + 1 < depth && rng.below(100) < w_.noreply_percent) make_noreply(op);
+      const bool quit = op.request.verb == Verb::quit;
       batch.push_back(Sent{std::move(op), {}});
+      if (quit) break;
+    }
+    for (std::size_t i = 0; i + 1 < batch.size(); ++i) {
+      if (rng.below(100) < w_.noreply_percent) make_noreply(batch[i].op);
     }
     return batch;
+  }
+
+  // Checks a stats reply against what the scenario knows (the node's cores,
+  // memory and keys) and against itself.
+  void check_stats(const Request& request, const McReply& reply) {
+    const auto stat = [&](std::string_view name) { return McConnection::stat(reply, name); };
+    const auto wrong = [&](std::string what) {
+      violated("stats-accurate", "stats " + request.stats_group + ": " + what);
+    };
+    if (request.stats_group.empty()) {
+      if (stat("threads") != spec_.cores) wrong("threads is not the node's cores");
+      if (stat("limit_maxbytes") != w_.memory_kb << 10) wrong("limit_maxbytes is not its memory");
+      if (stat("curr_items").value_or(~0ull) > w_.keys) wrong("more items than keys");
+      if (stat("curr_connections").value_or(0) == 0) wrong("no connection, answering one");
+    } else if (request.stats_group == "memory") {
+      const auto segments = stat("segments"), segment_bytes = stat("segment_bytes");
+      const auto allocated = stat("bytes_allocated"), segments_max = stat("segments_max");
+      if (!segments || !segment_bytes || !allocated || !segments_max) return wrong("missing");
+      if (*segments > *segments_max) wrong("more segments than segments_max");
+      if (*allocated != *segments * *segment_bytes) wrong("bytes_allocated is not segments");
+    }
   }
 
   void invoke(History& history, Sent& s, std::int64_t now) {
@@ -263,7 +293,8 @@ class KvDriver final : public ClusterDriver {
     }
   }
 
-  // Sends one pipeline and reads its replies; false if the stream broke.
+  // Sends one pipeline and reads its replies; false if the stream broke (or
+  // a quit closed it).
   bool run_batch(Runtime& rt, Stream& stream, McReader& reader, std::size_t server,
                  std::vector<Sent>& batch) {
     History& history = histories_[server];
@@ -280,6 +311,16 @@ class KvDriver final : public ClusterDriver {
         unanswered.push_back(&s);
         continue;
       }
+      if (s.op.request.verb == Verb::quit) {
+        // Nothing more: the server closes (noreply ones before it stay unknown).
+        const Status closed = broken ? Status{} : reader.closed(rt.now() + timeout);
+        if (!closed && closed.error().code == Errc::protocol) {
+          world_->fail("well-formed-replies", closed.error().what);
+          return false;
+        }
+        broken = true;
+        continue;
+      }
       // Once one reply is missing, the rest of the stream cannot be trusted
       // to line up: the remaining requests end unknown, without reading.
       const Result<McReply> reply = broken ? Result<McReply>(make_error(Errc::reset))
@@ -294,7 +335,7 @@ class KvDriver final : public ClusterDriver {
         for (const Sent* u : unanswered) complete(history, *u, OpType::info, {}, now);
         unanswered.clear();
         complete(history, s, OpType::info, {}, now);
-        rt.record(Event("KvClientOpUnknown").detail("f", s.op.f).detail("key", s.op.keys[0]));
+        rt.record(Event("KvClientOpUnknown").detail("f", s.op.f));
         broken = true;
         continue;
       }
@@ -306,8 +347,10 @@ class KvDriver final : public ClusterDriver {
       if (s.op.request.verb == Verb::gets || s.op.request.verb == Verb::gats) {
         remember_uniques(seen_[server], reply);
       }
+      if (s.op.request.verb == Verb::stats) check_stats(s.op.request, *reply);
       complete(history, s, OpType::ok, m.results, now);
-      rt.record(Event("KvClientOp").detail("f", s.op.f).detail("key", s.op.keys[0].substr(0, 32))
+      const std::string key = s.op.keys.empty() ? "" : s.op.keys[0].substr(0, 32);
+      rt.record(Event("KvClientOp").detail("f", s.op.f).detail("key", key)
                     .detail("reply", m.word));
     }
     for (const Sent* u : unanswered) complete(history, *u, OpType::info, {}, to_ns(rt.now()));
@@ -385,6 +428,14 @@ class KvDriver final : public ClusterDriver {
       auto stat = [&](std::string_view name) {
         return McConnection::stat(*stats, name).value_or(0);
       };
+      // Nothing runs now: the server's figure must be what the world measured.
+      if (memory_[i].counting &&
+          stat("bytes_allocated") != static_cast<std::uint64_t>(memory_[i].bytes)) {
+        violated("stats-accurate",
+                 "kv" + std::to_string(i) + " reports bytes_allocated " +
+                     std::to_string(stat("bytes_allocated")) + ", the world saw " +
+                     std::to_string(memory_[i].bytes) + " allocated");
+      }
       world_->record(sim::kNoNode, 0,
                      Event("KvFinalStats").detail("node", i)
                          .detail("evicted", stat("evicted_items"))
@@ -414,8 +465,10 @@ class KvDriver final : public ClusterDriver {
 ComponentDef kv_component() {
   ComponentDef def;
   def.name = "kv";
-  def.properties = {"linearizable", "memory-limit", "progress", "well-formed-replies"};
-  def.bugs = {"swapped-replies", "lost-at-roll", "node-memory-per-core", "conn-leak-on-error"};
+  def.properties = {"linearizable", "memory-limit", "progress", "well-formed-replies",
+                    "stats-accurate"};
+  def.bugs = {"swapped-replies", "lost-at-roll", "node-memory-per-core", "conn-leak-on-error",
+              "stats-skip-last-core"};
   def.probes = {"KvStarted", "KvFinalStats", "KvClientOp", "KvChecked"};
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
     auto w = read_kv_workload(workload, source);

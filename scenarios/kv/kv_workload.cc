@@ -13,14 +13,16 @@ using Fields = std::vector<std::pair<std::string, Value>>;
 
 constexpr std::array<std::string_view, kKvVerbs> kVerbNames{
     "get", "gets", "gat", "gats", "set", "add", "replace", "append", "prepend", "cas",
-    "delete", "incr", "decr", "touch", "flush_all",
+    "delete", "incr", "decr", "touch", "flush_all", "version", "stats", "verbosity", "quit",
 };
 constexpr std::array<kv::Verb, kKvVerbs> kWireVerbs{
-    kv::Verb::get,    kv::Verb::gets,    kv::Verb::gat,     kv::Verb::gats,
-    kv::Verb::set,    kv::Verb::add,     kv::Verb::replace, kv::Verb::append,
-    kv::Verb::prepend, kv::Verb::cas,    kv::Verb::delete_, kv::Verb::incr,
-    kv::Verb::decr,   kv::Verb::touch,   kv::Verb::flush_all,
+    kv::Verb::get,       kv::Verb::gets,    kv::Verb::gat,       kv::Verb::gats,
+    kv::Verb::set,       kv::Verb::add,     kv::Verb::replace,   kv::Verb::append,
+    kv::Verb::prepend,   kv::Verb::cas,     kv::Verb::delete_,   kv::Verb::incr,
+    kv::Verb::decr,      kv::Verb::touch,   kv::Verb::flush_all, kv::Verb::version,
+    kv::Verb::stats,     kv::Verb::verbosity, kv::Verb::quit,
 };
+constexpr std::array<std::string_view, 3> kStatsGroups{"", "cores", "memory"};
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 
@@ -61,6 +63,8 @@ Result<KvWorkload> read_kv_workload(const toml::table& t, std::string_view sourc
                             {"large_percent", &w.large_percent},
                             {"long_key_percent", &w.long_key_percent},
                             {"flags_percent", &w.flags_percent},
+                            {"binary_percent", &w.binary_percent},
+                            {"duplicate_key_percent", &w.duplicate_key_percent},
                             {"flush_delay_percent", &w.flush_delay_percent}}) {
     u64(key, 0, 100, *field);
   }
@@ -136,6 +140,12 @@ std::string KvOpGenerator::value(Prng& rng, std::uint32_t client, std::uint64_t 
     return tag;
   }
   const std::uint64_t pad = rng.below(w_.value_bytes_max + 1);
+  if (rng.below(100) < w_.binary_percent) {
+    // Values are bytes: "\r\n", NUL and "END\r\n" inside one must not end it.
+    tag += "\r\nEND\r\n";
+    while (tag.size() < pad) tag += static_cast<char>(rng.below(256));
+    return tag;
+  }
   if (tag.size() < pad) tag.append(pad - tag.size(), 'x');
   return tag;
 }
@@ -200,11 +210,25 @@ KvOp KvOpGenerator::next(Prng& rng, std::uint32_t client, std::uint64_t n,
       const std::string& k = keys_[rng.below(keys_.size())];
       if (std::find(r.keys.begin(), r.keys.end(), k) == r.keys.end()) r.keys.push_back(k);
     }
+    if (rng.below(100) < w_.duplicate_key_percent) {
+      // memcached answers a key asked twice twice.
+      r.keys.insert(r.keys.begin() + static_cast<std::ptrdiff_t>(rng.below(r.keys.size() + 1)),
+                    r.keys[rng.below(r.keys.size())]);
+    }
     op.keys = r.keys;
     if (verb == KvVerb::gat || verb == KvVerb::gats) {
       r.exptime = expiry(rng, now_ns, wall_ns, fields);
     }
     op.args = args_of(std::move(fields));
+    return op;
+  }
+  if (verb == KvVerb::version || verb == KvVerb::quit) return op;  // no key, no history
+  if (verb == KvVerb::stats) {
+    r.stats_group = std::string(kStatsGroups[rng.below(kStatsGroups.size())]);
+    return op;
+  }
+  if (verb == KvVerb::verbosity) {
+    r.verbosity = static_cast<std::uint32_t>(rng.below(2));
     return op;
   }
   if (verb == KvVerb::flush_all) {
@@ -281,10 +305,13 @@ KvReplyMeaning interpret_reply(const KvOp& op, const Result<kv::McReply>& reply)
     return m;
   }
   const bool with_unique = verb == kv::Verb::gets || verb == kv::Verb::gats;
+  // Hits come in the order the keys were asked (McReader checked): match
+  // them to the asked keys in that order, a key asked twice taking one each.
+  std::size_t next = 0;
   for (const std::string& key : op.keys) {
     Value result;
-    for (const kv::McValue& v : reply->values) {
-      if (v.key != key) continue;
+    if (next < reply->values.size() && reply->values[next].key == key) {
+      const kv::McValue& v = reply->values[next++];
       Fields fields{{"value", Value::of(v.data)}, {"flags", Value::of(std::int64_t{v.flags})}};
       if (with_unique) fields.emplace_back("unique", digits(v.cas_unique));
       result = Value::map(std::move(fields));

@@ -60,6 +60,9 @@ class McReader {
   // server may have done it); Errc::invalid_argument for CLIENT_ERROR/ERROR (the server
   // refused the request: nothing happened); Errc::protocol for a reply that does not fit.
   Result<McReply> next(const Request& request, Instant deadline);
+  // After "quit": the server closes the stream with nothing more to say.
+  // Errors: Errc::protocol if bytes came instead, timed_out if it stayed open.
+  Status closed(Instant deadline);
 
  private:
   Result<std::string> line(Instant deadline);
