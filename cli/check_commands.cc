@@ -1,4 +1,5 @@
-// doppel check linearizable [--model kv|cas-register] [--steps-max N] HISTORY.jsonl
+// doppel check linearizable [--model kv|cas-register] [--steps-max N]
+//                           [--clock-error-ms MS] [--item-size-max BYTES] HISTORY.jsonl
 //
 // Exit codes: 0 linearizable (one summary line); 1 not linearizable (the
 // summary and the counter-example), or unknown because a key's search hit
@@ -14,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "components/kv/store/item.h"
 #include "properties/history/jsonl.h"
 #include "properties/linearizability/checker.h"
 
@@ -26,6 +28,8 @@ struct CheckArgs {
   std::string history;
   std::string model = "kv";
   std::uint64_t steps_max = lin::CheckOptions{}.steps_max;
+  std::int64_t clock_error_ms = 0;
+  std::uint32_t item_size_max = 0;
 };
 
 int cmd_check_linearizable(const CheckArgs& a) {
@@ -37,6 +41,9 @@ int cmd_check_linearizable(const CheckArgs& a) {
   lin::CheckOptions options;
   options.model = *model;
   options.steps_max = a.steps_max;
+  options.clock_error_ns = a.clock_error_ms * 1'000'000;
+  options.item_bytes_max = a.item_size_max;
+  options.item_header_bytes_max = kv::kItemHeaderBytesMax;  // our server's items
   auto result = lin::check_linearizable(*history, options);
   if (!result) return usage_error(a.history + ": " + result.error().what);  // "FILE: line N: what"
   const double seconds =
@@ -59,11 +66,18 @@ void add_check_commands(CLI::App& app, Commands& commands) {
   lin->add_option("history", args->history, "History file: one JSON operation per line")
       ->required();
   lin->add_option("--model", args->model,
-                  "kv (get/set/append/delete/evict/restart, default) or "
+                  "kv (every memcached verb, evict, restart; default) or "
                   "cas-register (read/write/cas)");
   lin->add_option("--steps-max", args->steps_max,
                   "Search steps per key before answering unknown (default 10000000)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  lin->add_option("--clock-error-ms", args->clock_error_ms,
+                  "kv: how far the server's clock may stray from the history's time (expiry "
+                  "windows widen by it; default 0)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  lin->add_option("--item-size-max", args->item_size_max,
+                  "kv: the server's item_size_max, to check TOO_LARGE answers (default: not "
+                  "checked)");
   lin->callback(
       [&commands, args] { commands.action = [args] { return cmd_check_linearizable(*args); }; });
 }

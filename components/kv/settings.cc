@@ -44,6 +44,9 @@ Result<KvPlantedBug> kv_planted_bug(std::string_view name) {
   if (name.empty()) return KvPlantedBug::none;
   if (name == "swapped-replies") return KvPlantedBug::swapped_replies;
   if (name == "lost-at-roll") return KvPlantedBug::lost_at_roll;
+  if (name == "node-memory-per-core") return KvPlantedBug::node_memory_per_core;
+  if (name == "conn-leak-on-error") return KvPlantedBug::conn_leak_on_error;
+  if (name == "stats-skip-last-core") return KvPlantedBug::stats_skip_last_core;
   return make_error(Errc::invalid_argument, "bug: kv has no planted bug '" + std::string(name) + "'");
 }
 

@@ -27,6 +27,9 @@ enum class KvPlantedBug : std::uint8_t {
   none,
   swapped_replies,  // a forwarded reply matched to the wrong request
   lost_at_roll,     // an item lost when its segment rolls over
+  node_memory_per_core,  // each core's store sized with the whole node's memory
+  conn_leak_on_error,    // a connection that ends in an error keeps its slot
+  stats_skip_last_core,  // stats memory totals leave out the last core
 };
 
 struct KvSettings {

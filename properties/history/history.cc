@@ -3,6 +3,8 @@
 #include "properties/history/history.h"
 
 #include "base/json.h"
+#include <algorithm>
+#include <cstdio>
 
 namespace doppel::properties {
 
@@ -30,6 +32,27 @@ Value Value::pair(Value first, Value second) {
   return out;
 }
 
+Value Value::map(std::vector<std::pair<std::string, Value>> fields) {
+  DOPPEL_ASSERT(!fields.empty() && fields.size() <= kFieldsMax);
+  std::sort(fields.begin(), fields.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    DOPPEL_ASSERT(fields[i].second.is_scalar());
+    DOPPEL_ASSERT(i == 0 || fields[i - 1].first != fields[i].first);
+  }
+  Value out;
+  out.kind = Kind::map;
+  out.fields = std::move(fields);
+  return out;
+}
+
+const Value* Value::field(std::string_view name) const {
+  for (const auto& [n, v] : fields) {
+    if (n == name) return &v;
+  }
+  return nullptr;
+}
+
 int compare(const Value& a, const Value& b) {
   if (a.kind != b.kind) return a.kind < b.kind ? -1 : 1;
   switch (a.kind) {
@@ -43,6 +66,15 @@ int compare(const Value& a, const Value& b) {
     }
     case Value::Kind::pair:
       break;
+    case Value::Kind::map:
+      for (std::size_t i = 0; i < a.fields.size() && i < b.fields.size(); ++i) {
+        const int name = a.fields[i].first.compare(b.fields[i].first);
+        if (name != 0) return name < 0 ? -1 : 1;
+        const int value = compare(a.fields[i].second, b.fields[i].second);  // scalars
+        if (value != 0) return value;
+      }
+      if (a.fields.size() == b.fields.size()) return 0;
+      return a.fields.size() < b.fields.size() ? -1 : 1;
   }
   DOPPEL_ASSERT(a.items.size() == 2 && b.items.size() == 2);
   const int first = compare(a.items[0], b.items[0]);  // depth 1: items are scalars
@@ -59,6 +91,15 @@ std::string to_json(const Value& v) {
       return json_quote(v.text);
     case Value::Kind::pair:
       break;
+    case Value::Kind::map: {
+      std::string out = "{";
+      for (const auto& [name, field] : v.fields) {
+        if (out.size() > 1) out += ", ";
+        out += json_quote(name);
+        out += ": " + to_json(field);
+      }
+      return out + "}";
+    }
   }
   return "[" + to_json(v.items[0]) + ", " + to_json(v.items[1]) + "]";
 }

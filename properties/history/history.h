@@ -23,25 +23,34 @@
 
 namespace doppel::properties {
 
-// A JSON value as histories carry them: null, an integer, a string, or a
-// pair of those ([expected, new] for a compare-and-set).
+// A JSON value as histories carry them: null, an integer, a string, a pair
+// of those ([expected, new] for a compare-and-set), or a flat object of
+// those ({"value": "v", "flags": 3, "ttl_s": 2} for a memcached set).
 struct Value {
-  enum class Kind : std::uint8_t { null, integer, string, pair };
+  enum class Kind : std::uint8_t { null, integer, string, pair, map };
+  static constexpr std::size_t kFieldsMax = 16;  // of a map
 
   Kind kind = Kind::null;
   std::int64_t integer = 0;  // Kind::integer
   std::string text;          // Kind::string
   std::vector<Value> items;  // Kind::pair: exactly two values, neither a pair
+  // Kind::map: 1..kFieldsMax scalar values, sorted by name, names distinct.
+  std::vector<std::pair<std::string, Value>> fields;
 
   static Value of(std::int64_t v);
   static Value of(std::string v);
   static Value pair(Value first, Value second);
+  // Names must be distinct and the values scalars (asserted); any order.
+  static Value map(std::vector<std::pair<std::string, Value>> fields);
 
   bool is_null() const { return kind == Kind::null; }
-  bool is_scalar() const { return kind != Kind::pair; }
+  // null, an integer or a string.
+  bool is_scalar() const { return kind != Kind::pair && kind != Kind::map; }
+  // A map's field, or nullptr (also for a value that is not a map).
+  const Value* field(std::string_view name) const;
 };
 
-// A total order: by kind (null < integer < string < pair), then by content.
+// A total order: by kind (null < integer < string < pair < map), then by content.
 int compare(const Value& a, const Value& b);
 inline bool operator==(const Value& a, const Value& b) {
   return compare(a, b) == 0;
@@ -50,7 +59,7 @@ inline bool operator<(const Value& a, const Value& b) {
   return compare(a, b) < 0;
 }
 
-// The value as JSON text: null, 42, "text" (escaped), [1, 2].
+// The value as JSON text: null, 42, "text" (escaped), [1, 2], {"a": 1, "b": "x"}.
 std::string to_json(const Value& v);
 
 enum class OpType : std::uint8_t { invoke, ok, fail, info };

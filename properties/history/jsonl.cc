@@ -47,13 +47,33 @@ Result<Value> scalar_of(const JsonValue& v, bool in_pair) {
       return Value::of(*n);
     }
     default:
-      return at_column(v.offset(), in_pair ? "expected null, an integer or a string inside [a, b]"
-                                           : "expected null, an integer, a string or [a, b]");
+      return at_column(v.offset(), in_pair ? "expected null, an integer or a string inside [a, b] or {...}"
+                                           : "expected null, an integer, a string, [a, b] or {...}");
   }
 }
 
-// null | integer | string | [scalar, scalar]
+// {"name": scalar, ...}: flat, at most Value::kFieldsMax fields, names distinct.
+Result<Value> map_of(const JsonValue& v) {
+  const auto& members = v.members();
+  if (members.empty()) return at_column(v.offset(), "an empty object as a value");
+  if (members.size() > Value::kFieldsMax) {
+    return at_column(v.offset(), "a value object has more than " + std::to_string(Value::kFieldsMax) + " fields");
+  }
+  std::vector<std::pair<std::string, Value>> fields;
+  for (const auto& [name, member] : members) {
+    for (const auto& f : fields) {
+      if (f.first == name) return at_column(member.offset(), "'" + name + "' appears twice in a value");
+    }
+    auto field = scalar_of(member, true);
+    if (!field) return field.error();
+    fields.emplace_back(name, std::move(*field));
+  }
+  return Value::map(std::move(fields));
+}
+
+// null | integer | string | [scalar, scalar] | {"name": scalar, ...}
 Result<Value> value_of(const JsonValue& v) {
+  if (v.is(JsonValue::Kind::object)) return map_of(v);
   if (!v.is(JsonValue::Kind::array)) return scalar_of(v, false);
   if (v.items().size() != 2) return at_column(v.offset(), "a value array has exactly 2 elements");
   auto first = scalar_of(v.items()[0], true);

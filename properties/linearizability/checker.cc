@@ -243,21 +243,23 @@ Shrunk Shrinker::shrink(StateId initial) {
   return out;
 }
 
-std::vector<Value> sorted_values(const States& states, const std::vector<StateId>& ids) {
+std::vector<Value> sorted_values(ModelKind model, const States& states,
+                                 const std::vector<StateId>& ids) {
   std::vector<Value> out;
-  for (const StateId id : ids) out.push_back(states.value(id));
+  for (const StateId id : ids) out.push_back(describe(model, states, id));
   std::sort(out.begin(), out.end());
   return out;
 }
 
 CounterExample make_counter_example(const History& history, const std::string& key,
-                                    const KeyOps& key_ops, const Shrunk& s, const States& states) {
+                                    const KeyOps& key_ops, const Shrunk& s, ModelKind model,
+                                    const States& states) {
   CounterExample ce;
   ce.key = key;
   ce.key_operations = key_ops.size();
   ce.operations_before = s.before;
-  ce.initial_states = sorted_values(states, s.initial);
-  const Value& from = states.value(s.longest_from);
+  ce.initial_states = sorted_values(model, states, s.initial);
+  const Value from = describe(model, states, s.longest_from);
   ce.longest_from =
       static_cast<std::size_t>(std::find(ce.initial_states.begin(), ce.initial_states.end(), from) -
                                ce.initial_states.begin());
@@ -287,7 +289,7 @@ CounterExample make_counter_example(const History& history, const std::string& k
   for (std::size_t i = 0; i < s.longest.longest.size(); ++i) {
     const KeyOp& k = key_ops[s.window.origin[s.longest.longest[i]]];
     ce.longest.push_back(
-        {window_index.at(k.invocation), states.value(s.longest.longest_states[i])});
+        {window_index.at(k.invocation), describe(model, states, s.longest.longest_states[i])});
   }
   return ce;
 }
@@ -307,11 +309,13 @@ std::string_view verdict_name(Verdict v) {
 }
 
 Result<CheckResult> check_linearizable(const History& history, const CheckOptions& options) {
-  auto initial_value = initial_state(options.model, options.initial);
-  if (!initial_value) return initial_value.error();
   States states;
-  Stepper stepper(states);
-  const StateId initial = states.intern(*initial_value);
+  auto initial_state = parse_state(options.model, options.initial, states);
+  if (!initial_state) return initial_state.error();
+  const StateId initial = *initial_state;
+  Stepper stepper(options.model, states,
+                  KvModelOptions{options.clock_error_ns, options.item_bytes_max,
+                                 options.item_header_bytes_max});
   auto prepared = prepare(history, options.model, states);
   if (!prepared) return prepared.error();
   const SearchLimits limits{options.steps_max, options.memo_bytes_max};
@@ -332,7 +336,8 @@ Result<CheckResult> check_linearizable(const History& history, const CheckOption
   Shrinker shrinker(key_ops, stepper, limits);
   const Shrunk shrunk = shrinker.shrink(initial);
   result.steps += shrinker.steps();
-  result.counter_example = make_counter_example(history, key, key_ops, shrunk, states);
+  result.counter_example =
+      make_counter_example(history, key, key_ops, shrunk, options.model, states);
   return result;
 }
 

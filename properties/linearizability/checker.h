@@ -38,7 +38,11 @@ struct CheckOptions {
   // the key's answer is "unknown", never a guess.
   std::uint64_t steps_max = 10'000'000;
   std::uint64_t memo_bytes_max = std::uint64_t{512} << 20;  // per search
-  Value initial;  // every key's state before the history (null: missing)
+  Value initial;  // every key's state before the history (null: missing; see describe())
+  // kv: the bound on the server's clock error, and the item size rules (model.h).
+  std::int64_t clock_error_ns = 0;
+  std::uint32_t item_bytes_max = 0;  // 0: no size rules
+  std::uint32_t item_header_bytes_max = 0;
 };
 
 enum class Verdict : std::uint8_t { linearizable, not_linearizable, unknown };

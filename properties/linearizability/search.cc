@@ -6,6 +6,7 @@
 #include "properties/linearizability/search.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 namespace doppel::properties::linearizability {
@@ -177,7 +178,8 @@ struct EntryList {
 // choices stand. Calls are tried in list order; or, deferring, completed
 // operations' calls first and pending ones (set aside on the way) after, so
 // that configurations that used fewer pending operations come first and
-// dominate the rest.
+// dominate the rest. A call whose step has several successor states (an
+// expiry that may or may not have come first...) is tried with each.
 struct Level {
   StateId state;
   std::uint32_t node;              // the next list node to look at
@@ -185,6 +187,14 @@ struct Level {
   std::size_t deferred_begin = 0;  // this level's pending calls in `deferred`
   std::size_t deferred_next = 0;
   bool deferring = false;  // the walk is over: trying the pending calls
+  // Bounds on the instant of the next linearization point: the latest call
+  // linearized so far, and the earliest return not yet linearized. Both are
+  // functions of the linearized set, so the memo stays sound.
+  std::int64_t time_lo = std::numeric_limits<std::int64_t>::min();
+  std::int64_t time_hi = kNever;
+  std::uint32_t expanding = 0;  // the call whose successors are being tried
+  Successors successors;
+  std::uint8_t next_successor = 0;
 };
 
 // The set of linearized operations, with the Zobrist hash of its completed
@@ -236,7 +246,14 @@ SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper&
       ConfigSet::Insert::full) {
     return r;
   }
+  // The earliest return still in the list (kNever when none).
+  const auto first_return = [&] {
+    std::uint32_t node = list.next[0];
+    while (node != end && entries[node - 1].call) node = list.next[node];
+    return node == end ? kNever : entries[node - 1].time_ns;
+  };
   std::vector<Level> levels{Level{initial, list.next[0]}};
+  levels.back().time_hi = first_return();
   std::vector<std::uint32_t> deferred;
   std::set<StateId> finals;
   while (!levels.empty()) {
@@ -246,7 +263,10 @@ SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper&
     }
     Level& at = levels.back();
     std::uint32_t candidate = 0;
-    if (!at.deferring) {
+    const bool same_call = at.next_successor < at.successors.count;
+    if (same_call) {
+      candidate = at.expanding;  // the same call, into its next successor state
+    } else if (!at.deferring) {
       const std::uint32_t node = at.node;
       if (node == end || !entries[node - 1].call) {
         // The end: every completed operation is linearized. A return: its
@@ -276,10 +296,17 @@ SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper&
       continue;
     }
     const std::uint32_t op = entries[candidate - 1].op;
-    const std::optional<StateId> after = stepper.apply(at.state, ops[op].step);
-    if (!after) continue;
+    const std::int64_t time_lo = std::max(at.time_lo, ops[op].call_ns);
+    if (!same_call) {
+      at.expanding = candidate;
+      at.successors =
+          stepper.apply(at.state, ops[op].step, StepTime{ops[op].call_ns, time_lo, at.time_hi});
+      at.next_successor = 0;
+      if (at.successors.count == 0) continue;
+    }
+    const StateId after = at.successors.ids[at.next_successor++];
     linearized.flip(op);
-    const auto added = memo.insert(linearized.bits(), *after, linearized.hash(*after));
+    const auto added = memo.insert(linearized.bits(), after, linearized.hash(after));
     if (added == ConfigSet::Insert::full) {
       r.outcome = Outcome::limit;
       return r;
@@ -290,7 +317,10 @@ SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper&
     }
     at.chosen = candidate;
     list.lift(candidate);
-    levels.push_back(Level{*after, list.next[0], 0, deferred.size()});
+    Level next{after, list.next[0], 0, deferred.size()};
+    next.time_lo = time_lo;
+    next.time_hi = first_return();
+    levels.push_back(next);
     if (mode.track_longest && levels.size() - 1 > r.longest.size()) {
       record_longest(levels, entries, r);
     }
@@ -310,37 +340,71 @@ SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper&
 // pending cas whose new value nothing observes. Why: in any linearization,
 // the operation right after such a write accepts its value, so it sets the
 // state without looking at it (a write or a remove), or there is none; drop
-// the write and the same sequence is still valid. Only for yes/no answers:
-// dropping changes the states a search can end in and the longest it meets.
+// the write and the same sequence is still valid (and every later step is
+// linearized no later than before, which the kv model's time rules only
+// make easier). Only for yes/no answers: dropping changes the states a
+// search can end in and the longest it meets.
+//
+// kv: only where every step of the key is a plain get, a set that keeps no
+// expiry, a delete, an eviction or a restart; any other verb (or an expiry,
+// a delayed flush, a shown unique or flags) may look at what the write left
+// in more ways than this argument covers, and then nothing is left out.
 std::vector<std::uint32_t> needed(std::span<const SearchOp> ops) {
-  std::set<StateId> observed;
-  bool presence_needed = false;
+  std::set<ValueId> observed;
+  bool presence_needed = false, absence_observed = false, simple = true;
   for (const SearchOp& op : ops) {
-    switch (op.step.kind) {
+    const Step& step = op.step;
+    switch (step.kind) {
       case StepKind::read:
       case StepKind::cas:
-        observed.insert(op.step.a);
-        break;
-      case StepKind::append_missed:
-      case StepKind::remove_absent:
-        observed.insert(States::kNull);
-        break;
-      case StepKind::append:
-      case StepKind::remove_present:
-        presence_needed = true;
+        observed.insert(step.a);
         break;
       case StepKind::write:
-      case StepKind::remove:
+        break;
+      case StepKind::kv_read:
+        simple = simple && !step.touches;
+        observed.insert(step.a);  // 0 for a miss
+        absence_observed = absence_observed || step.outcome == KvOutcome::miss;
+        break;
+      case StepKind::kv_store:
+        simple = simple && step.mode == KvMode::set && step.expiry == KvExpiry::never &&
+                 (step.outcome == KvOutcome::stored || step.outcome == KvOutcome::unknown);
+        break;
+      case StepKind::kv_delete:
+        presence_needed = presence_needed || step.outcome == KvOutcome::deleted;
+        absence_observed = absence_observed || step.outcome == KvOutcome::not_found;
+        break;
+      case StepKind::kv_flush:
+        simple = simple && step.expiry != KvExpiry::relative;
+        break;
+      case StepKind::kv_evict:
+      case StepKind::kv_restart:
+        break;
+      default:
+        simple = false;
         break;
     }
   }
   std::vector<std::uint32_t> kept;
   for (std::uint32_t i = 0; i < ops.size(); ++i) {
     const Step& step = ops[i].step;
-    const bool unobserved =
-        (step.kind == StepKind::write && !presence_needed && !observed.contains(step.a)) ||
-        (step.kind == StepKind::cas && !presence_needed && !observed.contains(step.b)) ||
-        (step.kind == StepKind::remove && !observed.contains(States::kNull));
+    bool unobserved = false;
+    switch (step.kind) {
+      case StepKind::write:
+        unobserved = !presence_needed && !observed.contains(step.a);
+        break;
+      case StepKind::cas:
+        unobserved = !presence_needed && !observed.contains(step.b);
+        break;
+      case StepKind::kv_store:
+        unobserved = simple && !presence_needed && !observed.contains(step.a);
+        break;
+      case StepKind::kv_delete:
+        unobserved = simple && !absence_observed;
+        break;
+      default:
+        break;
+    }
     if (!(ops[i].pending && unobserved)) kept.push_back(i);
   }
   return kept;

@@ -178,6 +178,7 @@ class Generator {
 }  // namespace
 
 Generated generate(const GenerateOptions& options) {
+  if (options.model == ModelKind::kv && options.full_kv) return generate_kv(options);
   return Generator(options).run();
 }
 

@@ -23,6 +23,12 @@ struct GenerateOptions {
   int info_permille = 10;
   int fail_permille = 10;
   bool node_faults = true;  // kv: evictions and restarts
+  // kv: every verb (generate_kv.cc): uniques, expiry on a clock off by up to
+  // clock_error_ns, flags, noreply, items over item_bytes_max, flush_all.
+  bool full_kv = false;
+  std::int64_t clock_error_ns = 0;
+  std::uint32_t item_bytes_max = 80;  // with headers of up to 21 bytes
+  bool flush = true;
 };
 
 struct Generated {
@@ -32,6 +38,7 @@ struct Generated {
 };
 
 Generated generate(const GenerateOptions& options);
+Generated generate_kv(const GenerateOptions& options);  // full_kv
 
 // The history with record `index` holding `value` instead.
 History with_value(const History& h, std::size_t index, const Value& value);

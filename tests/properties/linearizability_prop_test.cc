@@ -27,15 +27,32 @@ testing::GenerateOptions arbitrary_options() {
   o.info_permille = *rc::gen::inRange(0, 30);
   o.fail_permille = *rc::gen::inRange(0, 100);
   o.node_faults = *rc::gen::arbitrary<bool>();
+  o.full_kv = *rc::gen::arbitrary<bool>();
+  o.clock_error_ns = *rc::gen::element<std::int64_t>(0, 300'000'000, 2'000'000'000);
+  o.flush = *rc::gen::arbitrary<bool>();
+  if (o.full_kv) o.operations = *rc::gen::inRange<std::size_t>(0, 150);
   return o;
 }
 
-Result<CheckResult> check(const History& h, ModelKind model, Value initial = {}) {
+// The options the histories of `g` were made for.
+CheckOptions options_for(const testing::GenerateOptions& g, Value initial = {}) {
   CheckOptions o;
-  o.model = model;
+  o.model = g.model;
   o.initial = std::move(initial);
-  return check_linearizable(h, o);
+  if (g.full_kv) {
+    o.clock_error_ns = g.clock_error_ns;
+    o.item_bytes_max = g.item_bytes_max;
+    o.item_header_bytes_max = 21;
+  }
+  return o;
 }
+
+Result<CheckResult> check(const History& h, const testing::GenerateOptions& g,
+                          Value initial = {}) {
+  return check_linearizable(h, options_for(g, std::move(initial)));
+}
+
+
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -49,7 +66,7 @@ TEST_CASE(
   rc::prop("generated histories pass", [] {
     const testing::GenerateOptions o = arbitrary_options();
     const testing::Generated g = testing::generate(o);
-    const auto r = check(g.history, o.model);
+    const auto r = check(g.history, o);
     RC_ASSERT(r.ok());
     RC_ASSERT(r->verdict == Verdict::linearizable);
     RC_ASSERT(r->keys == g.distinct_keys);
@@ -67,7 +84,7 @@ TEST_CASE(
     const std::size_t read = g.reads[*rc::gen::inRange<std::size_t>(0, g.reads.size())];
     const Value never = o.model == ModelKind::kv ? Value::of("never-written") : Value::of(-1);
     const History bad = testing::with_value(g.history, read, never);
-    const auto r = check(bad, o.model);
+    const auto r = check(bad, o);
     RC_ASSERT(r.ok());
     RC_ASSERT(r->verdict == Verdict::not_linearizable);
     const Operation& corrupted = bad.records()[read];
@@ -79,32 +96,52 @@ TEST_CASE(
     RC_ASSERT(culprit == corrupted);
     RC_ASSERT(!ce.initial_states.empty());
     for (const Value& from : ce.initial_states) {
-      const auto w = check(ce.window, o.model, from);
+      const auto w = check(ce.window, o, from);
       RC_ASSERT(w.ok());
       RC_ASSERT(w->verdict == Verdict::not_linearizable);
     }
     bool linearizes_without_culprit = false;
     const History rest = testing::without(ce.window, ce.culprit);
     for (const Value& from : ce.initial_states) {
-      linearizes_without_culprit |= check(rest, o.model, from)->verdict == Verdict::linearizable;
+      linearizes_without_culprit |= check(rest, o, from)->verdict == Verdict::linearizable;
     }
     RC_ASSERT(linearizes_without_culprit);
     RC_ASSERT(!format_counter_example(ce).empty());
   });
 }
 
+TEST_CASE("linearizability: kv: every verb, expiry on a skewed clock, flush_all and noreply: "
+          "histories of a store with memcached's semantics are linearizable", "[prop]") {
+  rc::prop("generated full-kv histories pass", [] {
+    testing::GenerateOptions o = arbitrary_options();
+    o.model = ModelKind::kv;
+    o.full_kv = true;
+    const testing::Generated g = testing::generate(o);
+    const auto r = check(g.history, o);
+    RC_ASSERT(r.ok());
+    if (r->verdict != Verdict::linearizable && r->counter_example) {
+      RC_LOG() << format_counter_example(*r->counter_example);
+    }
+    RC_ASSERT(r->verdict == Verdict::linearizable);
+  });
+}
+
 TEST_CASE("linearizability: 10 000 operations over 100 keys from 5 processes check in seconds",
           "[unit]") {
-  for (const ModelKind model : {ModelKind::kv, ModelKind::cas_register}) {
+  for (const auto& [model, full] : {std::pair{ModelKind::kv, false},
+                                    {ModelKind::kv, true},
+                                    {ModelKind::cas_register, false}}) {
     testing::GenerateOptions o;
     o.model = model;
+    o.full_kv = full;
+    o.clock_error_ns = full ? 500'000'000 : 0;
     o.seed = 2024;
     o.operations = 10'000;
     o.keys = 100;
     o.processes = 5;
     const testing::Generated g = testing::generate(o);
     auto start = std::chrono::steady_clock::now();
-    const auto r = check(g.history, model);
+    const auto r = check(g.history, o);
     const double good_s = seconds_since(start);
     REQUIRE(r.ok());
     REQUIRE(r->verdict == Verdict::linearizable);
@@ -113,11 +150,11 @@ TEST_CASE("linearizability: 10 000 operations over 100 keys from 5 processes che
         testing::with_value(g.history, g.reads[g.reads.size() / 2],
                             model == ModelKind::kv ? Value::of("x") : Value::of(-1));
     start = std::chrono::steady_clock::now();
-    const auto b = check(bad, model);
+    const auto b = check(bad, o);
     const double bad_s = seconds_since(start);
     REQUIRE(b.ok());
     REQUIRE(b->verdict == Verdict::not_linearizable);
-    WARN(std::string(model_name(model))
+    WARN(std::string(model_name(model)) << (full ? " (every verb)" : "")
          << ": " << summarize(*r, model) << " in " << good_s
          << " s; with one corrupted read, rejected with a " << b->counter_example->window.size()
          << "-record counter-example in " << bad_s << " s");

@@ -200,6 +200,31 @@ Result<McReply> McReader::next(const Request& request, Instant deadline) {
   return reply;
 }
 
+Status McReader::closed(Instant deadline) {
+  // A SERVER_ERROR (too many connections...) may come first: any request
+  // may be refused so, quit included.
+  for (int lines = 0; lines < 2; ++lines) {
+    auto l = line(deadline);
+    if (!l) {
+      const Errc code = l.error().code;
+      return code == Errc::closed || code == Errc::reset ? Status{} : Status(l.error());
+    }
+    if (l->rfind("SERVER_ERROR", 0) != 0) {
+      return make_error(Errc::protocol, "'" + l->substr(0, 32) + "' after quit");
+    }
+  }
+  return make_error(Errc::protocol, "SERVER_ERROR lines after quit");
+}
+
+bool is_too_large(const Error& e) {
+  return e.code == Errc::io_error && e.what == "SERVER_ERROR object too large for cache";
+}
+
+bool is_non_numeric(const Error& e) {
+  return e.code == Errc::invalid_argument &&
+         e.what == "CLIENT_ERROR cannot increment or decrement non-numeric value";
+}
+
 Result<McReply> McConnection::call(const Request& request, Instant deadline) {
   if (Status s = s_.write(encode(request), deadline); !s) return s.error();
   // quit has no reply: the server closes the connection.

@@ -61,6 +61,9 @@ class McReader {
   // server may have done it); Errc::invalid_argument for CLIENT_ERROR/ERROR (the server
   // refused the request: nothing happened); Errc::protocol for a reply that does not fit.
   Result<McReply> next(const Request& request, Instant deadline);
+  // After "quit": the server closes the stream with nothing more to say.
+  // Errors: Errc::protocol if bytes came instead, timed_out if it stayed open.
+  Status closed(Instant deadline);
 
  private:
   Result<std::string> line(Instant deadline);
@@ -72,6 +75,15 @@ class McReader {
   std::string buf_;
   std::size_t start_ = 0;
 };
+
+// Two refusals a well-formed request may get, told apart by their text (as
+// memcached words them): a value over the item size limit (McReader::next's
+// Errc::io_error, "SERVER_ERROR object too large for cache"; a set then also
+// drops the key's old value), and incr/decr on a value that is not a number
+// (Errc::invalid_argument, "CLIENT_ERROR cannot increment or decrement
+// non-numeric value"; nothing changed).
+bool is_too_large(const Error& e);
+bool is_non_numeric(const Error& e);
 
 // One connection to a KV node, one request at a time: for tests and tools.
 class McConnection {

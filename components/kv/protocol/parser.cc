@@ -389,7 +389,9 @@ ParseOutcome Parser::parse_storage(Verb verb, std::string_view line) {
                          (verb != Verb::cas || parse_number(t[5], &request.cas_unique));
   if (!fields_ok || !bytes_ok) return refuse_storage(bytes, bytes_ok, error(kBadFormat, noreply));
   if (bytes > limits_.value_bytes_max) {
-    return refuse_storage(bytes, bytes_ok, error(kTooLarge, noreply));
+    ProtocolError refusal = error(kTooLarge, noreply);
+    if (verb == Verb::set) refusal.drop_key = request.keys[0];
+    return refuse_storage(bytes, bytes_ok, std::move(refusal));
   }
   request.data.reserve(static_cast<std::size_t>(bytes));
   pending_ = std::move(request);

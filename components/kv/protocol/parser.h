@@ -72,6 +72,10 @@ struct ProtocolError {
   // The offending line ended in "noreply" (for a verb that takes it); memcached then sends
   // nothing. Never set together with close_connection.
   bool noreply = false;
+  // A set refused because its value is too large: memcached also removes the
+  // key's old value ("avoid stale data persisting in cache because we failed
+  // alloc"), and so must the server. Empty otherwise.
+  std::string drop_key;
 
   bool operator==(const ProtocolError&) const = default;
 };

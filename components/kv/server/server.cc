@@ -18,10 +18,13 @@ using namespace std::chrono_literals;
 constexpr std::int64_t kRelativeExptimeMax = 60 * 60 * 24 * 30;  // memcached: 30 days
 
 // memcached's exptime: 0 never; up to 30 days relative; beyond, unix time;
-// negative, already expired.
+// negative, already expired. `now` is this core's clock, and the owner core
+// compares the result with its own, which may lag (each core's clock only
+// never steps back on its own): so "already expired" is a time in the past
+// for every clock (memcached's realtime() answers 1 too), never now - 1.
 std::int64_t absolute_expiry(std::int64_t exptime, std::int64_t now) {
   if (exptime == 0) return 0;
-  if (exptime < 0) return now - 1 > 0 ? now - 1 : 1;
+  if (exptime < 0) return 1;
   if (exptime <= kRelativeExptimeMax) return now + exptime;
   return exptime;
 }
@@ -92,8 +95,13 @@ Status KvService::start() {
   cores_.resize(cores);
   for (CoreId c = 0; c < cores; ++c) {
     // Built on its own core, so its memory is first touched there.
-    auto made = run_on(rt_, c, [this, c, cores] {
-      shards_[c] = std::make_unique<Shard>(rt_, c, config_, config_.memory_bytes / cores);
+    // Planted bug: every core takes the node's whole memory (each store
+    // keeps within what it was given, so only the node's total shows it).
+    const std::uint64_t share = config_.planted_bug == KvPlantedBug::node_memory_per_core
+                                    ? config_.memory_bytes
+                                    : config_.memory_bytes / cores;
+    auto made = run_on(rt_, c, [this, c, share] {
+      shards_[c] = std::make_unique<Shard>(rt_, c, config_, share);
       cores_[c] = std::make_unique<CoreState>();
       cores_[c]->drained = std::make_unique<Condition>(rt_);
       auto l = rt_.net().listen(node_.listen, ListenOptions{true, 1024});
@@ -134,16 +142,17 @@ void KvService::accept_loop(CoreId core) {
     rt_.spawn("kv-conn", [this, core, stream = std::shared_ptr<Stream>(std::move(*accepted))] {
       CoreState& state = *cores_[core];
       state.connections.insert(stream.get());
-      serve(core, *stream);
+      const bool clean = serve(core, *stream);
       state.connections.erase(stream.get());
-      --state.live;
+      // Planted bug: a connection that ended in an error keeps its slot.
+      if (clean || config_.planted_bug != KvPlantedBug::conn_leak_on_error) --state.live;
       --shards_[core]->counters().curr_connections;
       state.drained->notify_all();
     });
   }
 }
 
-void KvService::serve(CoreId core, Stream& stream) {
+bool KvService::serve(CoreId core, Stream& stream) {
   Parser parser(limits_for(config_));
   const CoreId cores = rt_.core_count();
   std::string in;
@@ -165,6 +174,10 @@ void KvService::serve(CoreId core, Stream& stream) {
       if (auto* e = std::get_if<ProtocolError>(&o)) {
         BatchEntry entry;
         if (!e->noreply) append_error(entry.immediate, *e);  // memcached: noreply silences errors too
+        if (!e->drop_key.empty()) {
+          // A set too large to store still removes the old value (memcached).
+          entry.request = Request{.verb = Verb::delete_, .keys = {e->drop_key}, .noreply = true};
+        }
         batch.push_back(std::move(entry));
         if (e->close_connection) {
           close_after = true;
@@ -180,18 +193,19 @@ void KvService::serve(CoreId core, Stream& stream) {
       batch.push_back(BatchEntry{std::move(r), {}, {}});
     }
     in.erase(0, used);
-    if (!batch.empty() && !write_replies(stream, answer(core, cores, batch_owner))) return;
-    if (close_after || stopping_) return;
+    if (!batch.empty() && !write_replies(stream, answer(core, cores, batch_owner))) return false;
+    if (close_after || stopping_) return true;
     if (need_more) {
       // Nothing half-read and every reply sent: a server may close here (memcached's
       // idle timeout), and the client must cope.
-      if (in.empty() && buggify(rt_, kCloseIdle)) return;
+      if (in.empty() && buggify(rt_, kCloseIdle)) return true;
       std::span<char> into(buf);
       if (buggify(rt_, kShortRead)) {
         into = into.first(static_cast<std::size_t>(rt_.random().between(1, kShortReadBytesMax)));
       }
       auto n = stream.read(into);
-      if (!n || *n == 0) return;
+      if (!n) return false;
+      if (*n == 0) return true;
       in.append(buf.data(), *n);
     }
   }
@@ -322,10 +336,16 @@ void KvService::answer_run(CoreId core, CoreId cores, const std::shared_ptr<std:
 }
 
 void KvService::flush_all(const Request& r, std::string& out) {
+  // With a delay, one flush time for every core, from core 0's clock. Without
+  // one, each core flushes now by its own clock: another core's "now" may be
+  // ahead of it, and would turn the flush into a delayed one there.
   const std::int64_t now = shards_[0]->now_seconds();
-  const std::int64_t at = r.delay ? absolute_expiry(*r.delay, now) : now;
+  const std::int64_t at = r.delay ? absolute_expiry(*r.delay, now) : 0;
   for (CoreId c = 0; c < rt_.core_count(); ++c) {
-    (void)run_on(rt_, c, [shard = shards_[c].get(), at] { shard->flush_all(at, shard->now_seconds()); }).get();
+    (void)run_on(rt_, c, [shard = shards_[c].get(), at] {
+      const std::int64_t shard_now = shard->now_seconds();
+      shard->flush_all(at == 0 ? shard_now : at, shard_now);
+    }).get();
   }
   if (!r.noreply) append_reply(out, Reply::ok);
 }

@@ -43,7 +43,8 @@ class KvService final : public Service {
  private:
   struct CoreState;
   void accept_loop(CoreId core);
-  void serve(CoreId core, Stream& stream);
+  // Serves one connection; false when it ended in an error (reset, timeout).
+  bool serve(CoreId core, Stream& stream);
   bool write_replies(Stream& stream, std::string_view out);
   std::string answer(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch);
   void answer_run(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch,

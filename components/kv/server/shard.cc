@@ -44,6 +44,16 @@ void Shard::item_evicted(std::string_view key) {
   }
 }
 
+// Memory taken from and given back to the system: rare (a segment at a
+// time, or all of them at a flush_all), so always recorded.
+void Shard::segment_allocated(std::uint32_t bytes) {
+  rt_.record(Event("KvSegmentAllocated").detail("core", core_).detail("bytes", bytes));
+}
+
+void Shard::segments_released(std::uint64_t bytes) {
+  rt_.record(Event("KvSegmentsReleased").detail("core", core_).detail("bytes", bytes));
+}
+
 void Shard::flush_all(std::int64_t at, std::int64_t now) {
   ++counters_.cmd_flush;
   store_.flush_all(at, now);

@@ -49,6 +49,8 @@ class Shard final : private EvictionListener {
 
  private:
   void item_evicted(std::string_view key) override;
+  void segment_allocated(std::uint32_t bytes) override;
+  void segments_released(std::uint64_t bytes) override;
   std::string retrieve(const Unit& unit, std::int64_t now);
   std::string store(const Unit& unit, std::int64_t now);
 

@@ -90,8 +90,12 @@ void per_core(const std::vector<CoreSnapshot>& cores, std::string& out) {
 
 void memory(KvService& service, const std::vector<CoreSnapshot>& cores, std::string& out) {
   StoreStats t;
-  for (const CoreSnapshot& c : cores) {
-    const StoreStats& s = c.store;
+  // Planted bug: the totals leave out the last core.
+  const std::size_t counted = service.config().planted_bug == KvPlantedBug::stats_skip_last_core
+                                  ? cores.size() - 1
+                                  : cores.size();
+  for (std::size_t i = 0; i < counted; ++i) {
+    const StoreStats& s = cores[i].store;
     t.items_live += s.items_live; t.live_bytes += s.live_bytes; t.live_footprint_bytes += s.live_footprint_bytes;
     t.dead_bytes += s.dead_bytes; t.segments_in_use += s.segments_in_use; t.segments_max += s.segments_max;
     t.bytes_allocated += s.bytes_allocated; t.index_entries += s.index_entries; t.index_bytes += s.index_bytes;

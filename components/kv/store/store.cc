@@ -279,6 +279,11 @@ void Store::make_room(std::uint64_t hash, std::uint32_t footprint_bytes, std::in
   while (!pool_.has_room(footprint_bytes)) {
     if (pool_.can_open()) {
       pool_.open_fresh();
+      if (listener_ != nullptr) {
+        in_listener_ = true;
+        listener_->segment_allocated(pool_.segment_bytes());
+        in_listener_ = false;
+      }
     } else {
       evict_oldest(now);
     }
@@ -474,7 +479,13 @@ void Store::flush_all(std::int64_t at, std::int64_t now) {
 void Store::drop_everything() {
   stats_.items_flushed += stats_.items_live;
   index_.clear();
+  const std::uint64_t released = std::uint64_t{pool_.segments_in_use()} * pool_.segment_bytes();
   pool_.release_all();
+  if (listener_ != nullptr && released > 0) {
+    in_listener_ = true;
+    listener_->segments_released(released);
+    in_listener_ = false;
+  }
   stats_.items_live = 0;
   stats_.live_bytes = 0;
   stats_.live_footprint_bytes = 0;

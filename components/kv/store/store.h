@@ -89,13 +89,18 @@ struct SegmentEviction {
 };
 
 // Told of evictions as they happen (the server records a KvSegmentEvicted
-// trace event; tests keep a model in step). The key view lives for the call
-// only. A listener must not call back into the store.
+// trace event; tests keep a model in step), and of the memory the store
+// takes from the system and gives back, at the two places it does (a fresh
+// segment; flush_all returning them all), so that a simulation can measure
+// a node's memory without asking the server. The key view lives for the
+// call only. A listener must not call back into the store.
 class EvictionListener {
  public:
   virtual ~EvictionListener() = default;
   virtual void item_evicted(std::string_view key) = 0;
   virtual void segment_evicted(const SegmentEviction& eviction) { (void)eviction; }
+  virtual void segment_allocated(std::uint32_t bytes) { (void)bytes; }
+  virtual void segments_released(std::uint64_t bytes) { (void)bytes; }
 };
 
 class Store {

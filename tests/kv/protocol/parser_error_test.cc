@@ -25,6 +25,13 @@ const std::string kLineTooLong = "CLIENT_ERROR line too long";
 const std::string kBadDelete =
     "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]";
 
+// A set refused as too large: the reply, and the key whose old value the server drops.
+ParseOutcome set_too_large(std::string key) {
+  ProtocolError e{kTooLarge, false, false};
+  e.drop_key = std::move(key);
+  return e;
+}
+
 // A command that must parse after each error: proof that the stream is back in sync.
 const std::string kProbe = "get probe\r\n";
 const ParseOutcome kProbeRequest = Request{.verb = Verb::get, .keys = {"probe"}};
@@ -126,12 +133,12 @@ TEST_CASE("kv protocol: a value over the size limit is refused and swallowed acr
   const ProtocolLimits limits{.value_bytes_max = 1000};
   const std::string data(1001, 'd');
   const std::string text = "set k 0 0 1001\r\n" + data + "\r\n";
-  require_outcomes(text, {error_outcome(kTooLarge)}, limits);
+  require_outcomes(text, {set_too_large("k")}, limits);
   require_outcomes("cas k 0 0 1001 5 noreply\r\n" + data + "\r\n",
                    {error_outcome(kTooLarge, true)}, limits);
   // Swallowed blindly, as memcached: what follows bytes + 2 is the next command.
   require_outcomes("set k 0 0 1001\r\n" + data + "XXget j\r\n",
-                   {error_outcome(kTooLarge), Request{.verb = Verb::get, .keys = {"j"}}}, limits);
+                   {set_too_large("k"), Request{.verb = Verb::get, .keys = {"j"}}}, limits);
 }
 
 TEST_CASE("kv protocol: a too large value under the default limit is swallowed over many feeds",
@@ -141,7 +148,7 @@ TEST_CASE("kv protocol: a too large value under the default limit is swallowed o
   Parser parser;
   const FeedResult result = feed(parser, text + kProbe, {4096});
   REQUIRE(result.violation.empty());
-  REQUIRE(result.outcomes == std::vector<ParseOutcome>{error_outcome(kTooLarge), kProbeRequest});
+  REQUIRE(result.outcomes == std::vector<ParseOutcome>{set_too_large("k"), kProbeRequest});
 }
 
 TEST_CASE("kv protocol: a bad data chunk is reported and the stream resyncs at the next line",
