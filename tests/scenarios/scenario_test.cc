@@ -11,6 +11,7 @@
 #include "scenarios/dvv/dvv_driver.h"
 #include "scenarios/kv/kv_driver.h"
 #include "scenarios/scenario.h"
+#include "tests/planted/decorated_bugs.h"
 #include "tests/register/register.h"
 
 using namespace doppel;
@@ -114,12 +115,15 @@ TEST_CASE("scenario: [faults] takes the TCP timeout and clock bounds, checked", 
 
 namespace {
 
-Registry shipped_registry() {
+// The shipped components and the test-only ones (tests/register, tests/planted): every
+// scenario file in the tree names one of them.
+Registry every_registered() {
   Registry r;
   r.add(kv_component());
   r.add(dvv_component());
   r.add(dedup_component());
   testing::add_register_component(r);
+  testing::add_decorated_bugs(r);
   return r;
 }
 
@@ -144,7 +148,7 @@ std::vector<std::string> scenario_texts() {
 }  // namespace
 
 TEST_CASE("scenario: the parser survives byte mutations of every scenario file", "[prop]") {
-  const Registry r = shipped_registry();
+  const Registry r = every_registered();
   const std::vector<std::string> texts = scenario_texts();
   REQUIRE(texts.size() >= 20);
   for (const std::string& t : texts) REQUIRE(parse_scenario(t, "s.toml", r).ok());
