@@ -133,7 +133,9 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 

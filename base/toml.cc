@@ -17,7 +17,8 @@ Result<toml::table> parse_toml(std::string_view text, std::string_view source) {
 Error toml_error(std::string_view source, const toml::node* node, std::string_view key,
                  std::string_view what) {
   std::string msg(source);
-  if (node != nullptr && node->source().begin) msg += ":" + std::to_string(node->source().begin.line);
+  if (node != nullptr && node->source().begin)
+    msg += ":" + std::to_string(node->source().begin.line);
   msg += ": ";
   if (!key.empty()) msg += "'" + std::string(key) + "': ";
   msg += what;
@@ -40,7 +41,8 @@ Result<std::int64_t> toml_int(const toml::table& t, std::string_view key, std::s
                               std::int64_t lo, std::int64_t hi, std::int64_t fallback) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return fallback;
-  if (n->type() != toml::node_type::integer) return toml_error(source, n, key, "expected an integer");
+  if (n->type() != toml::node_type::integer)
+    return toml_error(source, n, key, "expected an integer");
   const std::int64_t v = *n->value<std::int64_t>();
   if (v < lo || v > hi) {
     return toml_error(source, n, key,
@@ -54,12 +56,13 @@ Result<bool> toml_bool(const toml::table& t, std::string_view key, std::string_v
                        bool fallback) {
   const toml::node* n = t.get(key);
   if (n == nullptr) return fallback;
-  if (n->type() != toml::node_type::boolean) return toml_error(source, n, key, "expected true or false");
+  if (n->type() != toml::node_type::boolean)
+    return toml_error(source, n, key, "expected true or false");
   return *n->value<bool>();
 }
 
-Result<std::string> toml_string(const toml::table& t, std::string_view key,
-                                std::string_view source, bool required) {
+Result<std::string> toml_string(const toml::table& t, std::string_view key, std::string_view source,
+                                bool required) {
   const toml::node* n = t.get(key);
   if (n == nullptr) {
     if (required) return toml_error(source, nullptr, key, "missing");
@@ -69,8 +72,7 @@ Result<std::string> toml_string(const toml::table& t, std::string_view key,
   return *n->value<std::string>();
 }
 
-Result<std::string> toml_choice(const toml::table& t, std::string_view key,
-                                std::string_view source,
+Result<std::string> toml_choice(const toml::table& t, std::string_view key, std::string_view source,
                                 std::initializer_list<std::string_view> choices,
                                 std::string_view fallback) {
   const toml::node* n = t.get(key);
@@ -108,7 +110,8 @@ std::string TomlFields::string(std::string_view key, std::string_view fallback) 
   return keep(toml_string(t_, key, source_), std::string(fallback));
 }
 
-std::string TomlFields::choice(std::string_view key, std::initializer_list<std::string_view> choices,
+std::string TomlFields::choice(std::string_view key,
+                               std::initializer_list<std::string_view> choices,
                                std::string_view fallback) {
   ask(key);
   return keep(toml_choice(t_, key, source_, choices, fallback), std::string(fallback));

@@ -5,13 +5,13 @@
 // of helpers for scenarios, fault plans, node configs and component settings.
 // No file I/O here: callers read the text.
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "runtime/result.h"
 #include "runtime/time.h"
@@ -35,11 +35,10 @@ Result<std::int64_t> toml_int(const toml::table& t, std::string_view key, std::s
 Result<bool> toml_bool(const toml::table& t, std::string_view key, std::string_view source,
                        bool fallback);
 // A string; `required` makes absence an error, else absence is "".
-Result<std::string> toml_string(const toml::table& t, std::string_view key,
-                                std::string_view source, bool required = false);
+Result<std::string> toml_string(const toml::table& t, std::string_view key, std::string_view source,
+                                bool required = false);
 // A string that must be one of `choices` (or `fallback` when absent).
-Result<std::string> toml_choice(const toml::table& t, std::string_view key,
-                                std::string_view source,
+Result<std::string> toml_choice(const toml::table& t, std::string_view key, std::string_view source,
                                 std::initializer_list<std::string_view> choices,
                                 std::string_view fallback);
 // An integer count of milliseconds in [lo_ms, hi_ms], as a Duration.

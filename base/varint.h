@@ -54,7 +54,9 @@ inline void put_varint(std::string& out, std::uint64_t v) {
   out.append(reinterpret_cast<const char*>(buf), encode_varint(v, buf));
 }
 
-inline void put_zigzag(std::string& out, std::int64_t v) { put_varint(out, zigzag_encode(v)); }
+inline void put_zigzag(std::string& out, std::int64_t v) {
+  put_varint(out, zigzag_encode(v));
+}
 
 // A length, then the bytes.
 inline void put_length_prefixed(std::string& out, std::string_view bytes) {
@@ -95,10 +97,14 @@ inline VarintStatus take_length_prefixed(std::string_view& in, std::string_view&
 
 constexpr std::string_view varint_status_name(VarintStatus s) {
   switch (s) {
-    case VarintStatus::ok: return "ok";
-    case VarintStatus::truncated: return "truncated";
-    case VarintStatus::too_long: return "varint over 64 bits";
-    case VarintStatus::overlong: return "overlong varint";
+    case VarintStatus::ok:
+      return "ok";
+    case VarintStatus::truncated:
+      return "truncated";
+    case VarintStatus::too_long:
+      return "varint over 64 bits";
+    case VarintStatus::overlong:
+      return "overlong varint";
   }
   return "?";
 }

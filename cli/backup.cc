@@ -281,11 +281,10 @@ int get_image(BackupContext& ctx, const BackupArgs& a, const VersionRef& ref) {
   const Duration elapsed = ctx.rt.now() - start;
   const std::string chain =
       head->chain ? ", indirect chain " + std::to_string(*head->chain) : std::string();
-  std::fprintf(stderr, "doppel: backup get: %s version %llu: %s to %s in %.2f s, %s%s\n",
-               ref.image.c_str(), static_cast<unsigned long long>(head->version),
-               human_bytes(written).c_str(), a.file.c_str(),
-               static_cast<double>(elapsed.count()) / 1e9, rate(written, elapsed).c_str(),
-               chain.c_str());
+  std::fprintf(
+      stderr, "doppel: backup get: %s version %llu: %s to %s in %.2f s, %s%s\n", ref.image.c_str(),
+      static_cast<unsigned long long>(head->version), human_bytes(written).c_str(), a.file.c_str(),
+      static_cast<double>(elapsed.count()) / 1e9, rate(written, elapsed).c_str(), chain.c_str());
   return kExitOk;
 }
 
@@ -447,7 +446,8 @@ void add_backup_commands(CLI::App& app, Commands& commands) {
       ->check(CLI::Range(1, 32));
   put->add_option("--hash", a->hash, "Fingerprints (must be the server's)")
       ->check(CLI::IsMember({"sha256", "sha1"}));
-  put->add_option("--uploads", a->uploads, "Segment uploads in flight at once, each on its own connection")
+  put->add_option("--uploads", a->uploads,
+                  "Segment uploads in flight at once, each on its own connection")
       ->check(CLI::Range(1, 8))
       ->capture_default_str();
   CLI::App* get = sub("get", "Restore NAME[@VERSION] (the latest by default) to a file",

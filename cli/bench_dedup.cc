@@ -88,7 +88,8 @@ Status write_series(const properties::dedup::ImageSeries& s, const std::string& 
         }
         return ok;
       });
-      if (std::fclose(f) != 0 || !ok) return make_error(Errc::io_error, path + ": write failed (disk full?)");
+      if (std::fclose(f) != 0 || !ok)
+        return make_error(Errc::io_error, path + ": write failed (disk full?)");
     }
   }
   progress("");
@@ -101,7 +102,8 @@ std::uint64_t allocated_bytes(const std::string& dir) {
   std::error_code ec;
   for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
     struct stat st {};
-    if (::lstat(e.path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    if (::lstat(e.path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      total += static_cast<std::uint64_t>(st.st_blocks) * 512;
   }
   return total;
 }
@@ -128,8 +130,8 @@ class Tool {
   virtual Status start() = 0;
   virtual Status backup(const std::string& file, std::uint32_t image, std::uint32_t version) = 0;
   // Restores into `out_dir`; returns the restored file's path.
-  virtual Result<std::string> restore(const std::string& file, std::uint32_t image, std::uint32_t version,
-                                      const std::string& out_dir) = 0;
+  virtual Result<std::string> restore(const std::string& file, std::uint32_t image,
+                                      std::uint32_t version, const std::string& out_dir) = 0;
   virtual std::string repository() const { return work_ + "/repo"; }
   // Waits until the work of the last command is done, also what a server does after answering,
   // so that the repository's size is final.
@@ -147,11 +149,12 @@ class Tool {
     auto f = run_child(argv, o);
     if (!f) return f.error();
     if (f->exit_code == 127) {
-      return make_error(Errc::not_found, argv[0] + ": not found (scripts/setup.sh installs restic and borgbackup)");
+      return make_error(Errc::not_found,
+                        argv[0] + ": not found (scripts/setup.sh installs restic and borgbackup)");
     }
     if (f->exit_code != 0) {
-      return make_error(Errc::io_error, argv[0] + " " + argv[1] + " exited " + std::to_string(f->exit_code) +
-                                            ": " + log_tail(o.log));
+      return make_error(Errc::io_error, argv[0] + " " + argv[1] + " exited " +
+                                            std::to_string(f->exit_code) + ": " + log_tail(o.log));
     }
     return {};
   }
@@ -174,8 +177,9 @@ class DoppelTool final : public Tool {
   Status start() override {
     port_ = free_loopback_port();
     const std::string config = work_ + "/dedup.toml";
-    std::ofstream(config) << "[node]\nname = \"bench\"\ncomponent = \"dedup\"\nlisten = \"127.0.0.1:" << port_
-                          << "\"\ndata_dir = \"" << repository() << "\"\ncores = 1\npin = false\n";
+    std::ofstream(config)
+        << "[node]\nname = \"bench\"\ncomponent = \"dedup\"\nlisten = \"127.0.0.1:" << port_
+        << "\"\ndata_dir = \"" << repository() << "\"\ncores = 1\npin = false\n";
     ChildOptions o;
     o.log = work_ + "/server.log";
     auto pid = spawn_child({self_exe(), "serve", "--config", config}, o);
@@ -184,13 +188,15 @@ class DoppelTool final : public Tool {
     return await_listening(pid_, port_, "doppel serve", o.log);
   }
   Status backup(const std::string& file, std::uint32_t image, std::uint32_t) override {
-    return run({self_exe(), "backup", "put", file, "--image", "vm" + std::to_string(image), "--server", url()});
+    return run({self_exe(), "backup", "put", file, "--image", "vm" + std::to_string(image),
+                "--server", url()});
   }
   Result<std::string> restore(const std::string&, std::uint32_t image, std::uint32_t version,
                               const std::string& out_dir) override {
     const std::string out = out_dir + "/restored.img";
-    if (Status s = run({self_exe(), "backup", "get", "vm" + std::to_string(image) + "@" + std::to_string(version),
-                        "-o", out, "--server", url()});
+    if (Status s = run({self_exe(), "backup", "get",
+                        "vm" + std::to_string(image) + "@" + std::to_string(version), "-o", out,
+                        "--server", url()});
         !s) {
       return s.error();
     }
@@ -227,16 +233,21 @@ class ResticTool final : public Tool {
   }
   Status start() override { return run({"restic", "init", "--repo", repository()}); }
   Status backup(const std::string& file, std::uint32_t image, std::uint32_t version) override {
-    if (Status s = run({"restic", "backup", "--repo", repository(), "--json", "--host", "bench", file}); !s) return s;
+    if (Status s =
+            run({"restic", "backup", "--repo", repository(), "--json", "--host", "bench", file});
+        !s)
+      return s;
     const std::string text = log();
     const auto at = text.rfind("\"snapshot_id\":\"");
-    if (at == std::string::npos) return make_error(Errc::protocol, "restic backup printed no snapshot_id");
+    if (at == std::string::npos)
+      return make_error(Errc::protocol, "restic backup printed no snapshot_id");
     snapshots_[{image, version}] = text.substr(at + 15, text.find('"', at + 15) - at - 15);
     return {};
   }
   Result<std::string> restore(const std::string& file, std::uint32_t image, std::uint32_t version,
                               const std::string& out_dir) override {
-    if (Status s = run({"restic", "restore", "--repo", repository(), snapshots_[{image, version}], "--target", out_dir});
+    if (Status s = run({"restic", "restore", "--repo", repository(), snapshots_[{image, version}],
+                        "--target", out_dir});
         !s) {
       return s.error();
     }
@@ -250,18 +261,21 @@ class ResticTool final : public Tool {
 class BorgTool final : public Tool {
  public:
   BorgTool(std::string name, std::string work) : Tool(std::move(name), std::move(work)) {
-    env_ = {{"BORG_BASE_DIR", work_ + "/base"}, {"BORG_PASSPHRASE", ""},
+    env_ = {{"BORG_BASE_DIR", work_ + "/base"},
+            {"BORG_PASSPHRASE", ""},
             {"BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK", "yes"}};
   }
   Status start() override { return run({"borg", "init", "--encryption=none", repository()}); }
   Status backup(const std::string& file, std::uint32_t image, std::uint32_t version) override {
     const fs::path p(file);
-    return run({"borg", "create", repository() + "::" + archive(image, version), p.filename().string()},
-               p.parent_path().string());
+    return run(
+        {"borg", "create", repository() + "::" + archive(image, version), p.filename().string()},
+        p.parent_path().string());
   }
   Result<std::string> restore(const std::string& file, std::uint32_t image, std::uint32_t version,
                               const std::string& out_dir) override {
-    if (Status s = run({"borg", "extract", repository() + "::" + archive(image, version)}, out_dir); !s) {
+    if (Status s = run({"borg", "extract", repository() + "::" + archive(image, version)}, out_dir);
+        !s) {
       return s.error();
     }
     return out_dir + "/" + fs::path(file).filename().string();
@@ -282,7 +296,9 @@ std::unique_ptr<Tool> make_tool(const std::string& name, const std::string& work
 
 // Every timed step starts on a quiet disk: without this the first tool would pay for writing
 // back the freshly generated series, and each tool for what the one before left dirty.
-void settle_disk() { ::sync(); }
+void settle_disk() {
+  ::sync();
+}
 
 // The tools take turns at each step -- one image version backed up, or restored, by each tool
 // in a row -- rather than one tool doing all of its work and then the next: a host that speeds
@@ -291,7 +307,8 @@ void settle_disk() { ::sync(); }
 // one did.
 class Contest {
  public:
-  Contest(std::vector<std::unique_ptr<Tool>> tools, const properties::dedup::ImageSeries& series, std::string data)
+  Contest(std::vector<std::unique_ptr<Tool>> tools, const properties::dedup::ImageSeries& series,
+          std::string data)
       : tools_(std::move(tools)), series_(series), data_(std::move(data)), results_(tools_.size()) {
     for (std::size_t t = 0; t < tools_.size(); ++t) results_[t].tool = tools_[t]->name();
   }
@@ -301,46 +318,55 @@ class Contest {
     const std::uint32_t images = series_.options().images, versions = series_.options().versions;
     for (std::uint32_t v = 1; v <= versions; ++v) {
       for (std::uint32_t i = 0; i < images; ++i) {
-        each([&](Tool& tool, ToolResult& r) -> Status {
-          progress(tool.name() + ": backing up version " + std::to_string(v) + " of image " + std::to_string(i));
-          settle_disk();
-          const auto start = std::chrono::steady_clock::now();
-          if (Status st = tool.backup(file_of(data_, i, v), i, v); !st) return st;
-          r.backup_seconds += seconds_since(start);
-          r.logical_bytes += series_.bytes(i, v);
-          return {};
-        }, "backup");
+        each(
+            [&](Tool& tool, ToolResult& r) -> Status {
+              progress(tool.name() + ": backing up version " + std::to_string(v) + " of image " +
+                       std::to_string(i));
+              settle_disk();
+              const auto start = std::chrono::steady_clock::now();
+              if (Status st = tool.backup(file_of(data_, i, v), i, v); !st) return st;
+              r.backup_seconds += seconds_since(start);
+              r.logical_bytes += series_.bytes(i, v);
+              return {};
+            },
+            "backup");
       }
     }
-    each([&](Tool& tool, ToolResult& r) -> Status {
-      if (Status st = tool.settle(); !st) return st;
-      r.stored_bytes = allocated_bytes(tool.repository());
-      return {};
-    }, "settle");
+    each(
+        [&](Tool& tool, ToolResult& r) -> Status {
+          if (Status st = tool.settle(); !st) return st;
+          r.stored_bytes = allocated_bytes(tool.repository());
+          return {};
+        },
+        "settle");
     const std::string out_dir = work + "/restore";
     std::vector<double> seconds(tools_.size());
     for (std::uint32_t v = versions; v >= 1; --v) {
       std::fill(seconds.begin(), seconds.end(), 0.0);
       std::uint64_t bytes = 0;
       for (std::uint32_t i = 0; i < images; ++i) {
-        each([&](Tool& tool, ToolResult&) -> Status {
-          progress(tool.name() + ": restoring version " + std::to_string(v) + " of image " + std::to_string(i));
-          fs::remove_all(out_dir);
-          fs::create_directories(out_dir);
-          settle_disk();
-          const auto start = std::chrono::steady_clock::now();
-          auto restored = tool.restore(file_of(data_, i, v), i, v, out_dir);
-          seconds[index_of(tool)] += seconds_since(start);
-          if (!restored) return restored.error();
-          if (!same_file(*restored, file_of(data_, i, v))) {
-            return make_error(Errc::corrupt, "vm" + std::to_string(i) + " version " + std::to_string(v) +
-                                                 " came back different");
-          }
-          return {};
-        }, "restore");
+        each(
+            [&](Tool& tool, ToolResult&) -> Status {
+              progress(tool.name() + ": restoring version " + std::to_string(v) + " of image " +
+                       std::to_string(i));
+              fs::remove_all(out_dir);
+              fs::create_directories(out_dir);
+              settle_disk();
+              const auto start = std::chrono::steady_clock::now();
+              auto restored = tool.restore(file_of(data_, i, v), i, v, out_dir);
+              seconds[index_of(tool)] += seconds_since(start);
+              if (!restored) return restored.error();
+              if (!same_file(*restored, file_of(data_, i, v))) {
+                return make_error(Errc::corrupt, "vm" + std::to_string(i) + " version " +
+                                                     std::to_string(v) + " came back different");
+              }
+              return {};
+            },
+            "restore");
         bytes += series_.bytes(i, v);
       }
-      for (std::size_t t = 0; t < tools_.size(); ++t) results_[t].restore_mbs.push_back(mb_per_s(bytes, seconds[t]));
+      for (std::size_t t = 0; t < tools_.size(); ++t)
+        results_[t].restore_mbs.push_back(mb_per_s(bytes, seconds[t]));
     }
     fs::remove_all(out_dir);
     for (std::size_t t = 0; t < tools_.size(); ++t) {
@@ -386,15 +412,18 @@ class Contest {
 
 void print_table(const std::vector<ToolResult>& results, std::uint32_t versions) {
   std::printf("%-8s %9s %11s", "tool", "saving %", "backup MB/s");
-  for (std::uint32_t v = versions; v >= 1; --v) std::printf(" %7s", ("v" + std::to_string(v) + " MB/s").c_str());
+  for (std::uint32_t v = versions; v >= 1; --v)
+    std::printf(" %7s", ("v" + std::to_string(v) + " MB/s").c_str());
   std::printf(" %6s\n", "chain");
   for (const ToolResult& r : results) {
     if (!r.error.empty()) {
       std::printf("%-8s failed: %s\n", r.tool.c_str(), r.error.c_str());
       continue;
     }
-    const double saving = 100.0 * (1.0 - static_cast<double>(r.stored_bytes) / static_cast<double>(r.logical_bytes));
-    std::printf("%-8s %9.2f %11.1f", r.tool.c_str(), saving, mb_per_s(r.logical_bytes, r.backup_seconds));
+    const double saving =
+        100.0 * (1.0 - static_cast<double>(r.stored_bytes) / static_cast<double>(r.logical_bytes));
+    std::printf("%-8s %9.2f %11.1f", r.tool.c_str(), saving,
+                mb_per_s(r.logical_bytes, r.backup_seconds));
     for (double mbs : r.restore_mbs) std::printf(" %7.1f", mbs);
     if (r.chain >= 0) {
       std::printf(" %6lld\n", static_cast<long long>(r.chain));
@@ -417,19 +446,23 @@ void print_goals(const std::vector<ToolResult>& results) {
     return 1.0 - static_cast<double>(r.stored_bytes) / static_cast<double>(r.logical_bytes);
   };
   const auto line = [](const char* goal, bool met, double ours, double theirs, const char* unit) {
-    std::printf("  %-44s %s (%.2f%s vs %.2f%s)\n", goal, met ? "met" : "NOT met", ours, unit, theirs, unit);
+    std::printf("  %-44s %s (%.2f%s vs %.2f%s)\n", goal, met ? "met" : "NOT met", ours, unit,
+                theirs, unit);
   };
   std::printf("\ngoals:\n");
   if (restic != nullptr) {
-    line("space saving at least restic's", saving(*d) >= saving(*restic), 100 * saving(*d), 100 * saving(*restic), "%");
+    line("space saving at least restic's", saving(*d) >= saving(*restic), 100 * saving(*d),
+         100 * saving(*restic), "%");
     const double b = mb_per_s(d->logical_bytes, d->backup_seconds);
     const double rb = mb_per_s(restic->logical_bytes, restic->backup_seconds);
     line("backup at least 2x restic", b >= 2 * rb, b, 2 * rb, " MB/s");
-    line("latest restore at least 2x restic", d->restore_mbs.front() >= 2 * restic->restore_mbs.front(),
-         d->restore_mbs.front(), 2 * restic->restore_mbs.front(), " MB/s");
+    line("latest restore at least 2x restic",
+         d->restore_mbs.front() >= 2 * restic->restore_mbs.front(), d->restore_mbs.front(),
+         2 * restic->restore_mbs.front(), " MB/s");
   }
-  line("oldest restore within 2x of the latest", 2 * d->restore_mbs.back() >= d->restore_mbs.front(),
-       d->restore_mbs.back(), d->restore_mbs.front() / 2, " MB/s");
+  line("oldest restore within 2x of the latest",
+       2 * d->restore_mbs.back() >= d->restore_mbs.front(), d->restore_mbs.back(),
+       d->restore_mbs.front() / 2, " MB/s");
 }
 
 int cmd_bench_dedup(const Args& a) {
@@ -438,18 +471,21 @@ int cmd_bench_dedup(const Args& a) {
   o.images = a.images;
   o.versions = a.versions;
   o.image_bytes = a.image_mb << 20;
-  if (Status s = properties::dedup::check_image_series_options(o); !s) return usage_error("bench dedup: " + s.error().message());
+  if (Status s = properties::dedup::check_image_series_options(o); !s)
+    return usage_error("bench dedup: " + s.error().message());
   std::vector<std::string> names;
   std::stringstream list(a.tools);
   for (std::string t; std::getline(list, t, ',');) {
-    if (make_tool(t, "") == nullptr) return usage_error("bench dedup: --tools: unknown tool '" + t + "' (doppel, restic, borg)");
+    if (make_tool(t, "") == nullptr)
+      return usage_error("bench dedup: --tools: unknown tool '" + t + "' (doppel, restic, borg)");
     names.push_back(t);
   }
   std::string root = a.dir;
   const bool made_root = root.empty();
   if (made_root) {
     char tmpl[] = "/var/tmp/doppel-bench-dedup-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) return usage_error(std::string("bench dedup: mkdtemp: ") + std::strerror(errno));
+    if (::mkdtemp(tmpl) == nullptr)
+      return usage_error(std::string("bench dedup: mkdtemp: ") + std::strerror(errno));
     root = tmpl;
   }
   std::error_code ec;
@@ -457,10 +493,12 @@ int cmd_bench_dedup(const Args& a) {
   fs::create_directories(root + "/data", ec);
   if (ec) return usage_error("bench dedup: " + root + ": " + ec.message());
   const properties::dedup::ImageSeries series(o);
-  std::printf("doppel bench dedup: %u images x %u versions of %llu MiB (%.2f GiB in all), seed %llu, in %s\n",
-              a.images, a.versions, static_cast<unsigned long long>(a.image_mb),
-              static_cast<double>(series.total_bytes()) / (1ull << 30), static_cast<unsigned long long>(a.seed),
-              root.c_str());
+  std::printf(
+      "doppel bench dedup: %u images x %u versions of %llu MiB (%.2f GiB in all), seed %llu, in "
+      "%s\n",
+      a.images, a.versions, static_cast<unsigned long long>(a.image_mb),
+      static_cast<double>(series.total_bytes()) / (1ull << 30),
+      static_cast<unsigned long long>(a.seed), root.c_str());
   std::fflush(stdout);
   if (Status s = write_series(series, root + "/data"); !s) {
     std::fprintf(stderr, "doppel: bench dedup: %s\n", s.error().message().c_str());
@@ -471,13 +509,16 @@ int cmd_bench_dedup(const Args& a) {
     fs::create_directories(root + "/" + name);
     tools.push_back(make_tool(name, root + "/" + name));
   }
-  const std::vector<ToolResult> results = Contest(std::move(tools), series, root + "/data").run(root);
+  const std::vector<ToolResult> results =
+      Contest(std::move(tools), series, root + "/data").run(root);
   if (!a.keep) {
     for (const std::string& name : names) fs::remove_all(root + "/" + name, ec);
   }
-  std::printf("\nspace saving = 1 - repository bytes on disk / bytes of all versions; MB/s = 10^6 bytes of "
-              "images per wall second, one command per image and version; restores from the latest "
-              "version to the oldest; chain = the longest chain of indirect references a restore followed\n\n");
+  std::printf(
+      "\nspace saving = 1 - repository bytes on disk / bytes of all versions; MB/s = 10^6 bytes of "
+      "images per wall second, one command per image and version; restores from the latest "
+      "version to the oldest; chain = the longest chain of indirect references a restore "
+      "followed\n\n");
   print_table(results, a.versions);
   print_goals(results);
   if (!a.keep) {  // only what we made
@@ -493,15 +534,19 @@ int cmd_bench_dedup(const Args& a) {
 
 void add_bench_dedup(CLI::App& bench, Commands& commands) {
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = bench.add_subcommand(
-      "dedup", "RevDedup vs restic and borg on a generated VM-image series: space, backup and restore speed");
-  cmd->add_option("--images", a->images, "Images cloned from one master (default 5)")->check(CLI::Range(1, 1000));
-  cmd->add_option("--versions", a->versions, "Weekly versions of each image (default 8)")->check(CLI::Range(1, 1000));
+  CLI::App* cmd = bench.add_subcommand("dedup",
+                                       "RevDedup vs restic and borg on a generated VM-image "
+                                       "series: space, backup and restore speed");
+  cmd->add_option("--images", a->images, "Images cloned from one master (default 5)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--versions", a->versions, "Weekly versions of each image (default 8)")
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--image-mb", a->image_mb, "Size of version 1 of each image, MiB (default 256)")
       ->check(CLI::Range(1, 65536));
   cmd->add_option("--seed", a->seed, "Seed of the series (default 1)");
   cmd->add_option("--tools", a->tools, "Comma list of doppel, restic, borg (default all three)");
-  cmd->add_option("--dir", a->dir, "Where the series and repositories go (default a new /var/tmp directory)");
+  cmd->add_option("--dir", a->dir,
+                  "Where the series and repositories go (default a new /var/tmp directory)");
   cmd->add_flag("--keep", a->keep, "Keep the series and repositories afterwards");
   cmd->callback([&commands, a] { commands.action = [a] { return cmd_bench_dedup(*a); }; });
 }

@@ -27,21 +27,35 @@ struct Server {
   Endpoint at;
 };
 
-Result<Server> start_server(const std::string& target, int memory_mb, int cores, const std::string& tmp) {
+Result<Server> start_server(const std::string& target, int memory_mb, int cores,
+                            const std::string& tmp) {
   Server s;
   s.target = target;
   s.at = Endpoint{"127.0.0.1", free_loopback_port()};
   std::vector<std::string> argv;
   if (target == "memcached") {
-    argv = {"memcached", "-t", std::to_string(cores), "-m", std::to_string(memory_mb), "-p", std::to_string(s.at.port),
-            "-U", "0", "-l", "127.0.0.1", "-c", "4096", "-u", "root"};
+    argv = {"memcached",
+            "-t",
+            std::to_string(cores),
+            "-m",
+            std::to_string(memory_mb),
+            "-p",
+            std::to_string(s.at.port),
+            "-U",
+            "0",
+            "-l",
+            "127.0.0.1",
+            "-c",
+            "4096",
+            "-u",
+            "root"};
   } else {
     const std::string backend = target == "doppel-uring" ? "uring" : "epoll";
     const std::string config = tmp + "/" + target + ".toml";
     std::ofstream out(config);
-    out << "[node]\nname = \"bench\"\ncomponent = \"kv\"\nlisten = \"127.0.0.1:" << s.at.port << "\"\ncores = " << cores
-        << "\npin = false\nbackend = \"" << backend << "\"\ndata_dir = \"" << tmp << "/data\"\n\n[kv]\nmemory_mb = "
-        << memory_mb << "\n";
+    out << "[node]\nname = \"bench\"\ncomponent = \"kv\"\nlisten = \"127.0.0.1:" << s.at.port
+        << "\"\ncores = " << cores << "\npin = false\nbackend = \"" << backend
+        << "\"\ndata_dir = \"" << tmp << "/data\"\n\n[kv]\nmemory_mb = " << memory_mb << "\n";
     argv = {self_exe(), "serve", "--config", config};
   }
   ChildOptions o;
@@ -49,11 +63,14 @@ Result<Server> start_server(const std::string& target, int memory_mb, int cores,
   auto pid = spawn_child(argv, o);
   if (!pid) return pid.error();
   s.pid = *pid;
-  if (Status up = await_listening(s.pid, s.at.port, target + " (is it installed?)", o.log); !up) return up.error();
+  if (Status up = await_listening(s.pid, s.at.port, target + " (is it installed?)", o.log); !up)
+    return up.error();
   return s;
 }
 
-void stop_server(Server& s) { stop_child(s.pid, std::chrono::seconds(5)); }
+void stop_server(Server& s) {
+  stop_child(s.pid, std::chrono::seconds(5));
+}
 
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -117,7 +134,8 @@ int cmd_bench_kv(const Args& a) {
   const auto conns = parse_list(a.connections);
   const auto mixes = parse_names(a.mixes);
   for (const auto& t : targets) {
-    if (t != "doppel-epoll" && t != "doppel-uring" && t != "memcached") return usage_error("--targets: unknown '" + t + "'");
+    if (t != "doppel-epoll" && t != "doppel-uring" && t != "memcached")
+      return usage_error("--targets: unknown '" + t + "'");
   }
   for (const auto& m : mixes) {
     if (m != "read-heavy" && m != "update-only") return usage_error("--mixes: unknown '" + m + "'");
@@ -125,11 +143,14 @@ int cmd_bench_kv(const Args& a) {
   if (conns.empty()) return usage_error("--connections: empty");
   char tmpl[] = "/tmp/doppel-bench-kv-XXXXXX";
   const std::string tmp = ::mkdtemp(tmpl);
-  std::printf("doppel bench kv: %d server core(s), 30-byte keys, 200-byte values, %llu keys, %d s per cell, %s loop\n",
-              a.cores, static_cast<unsigned long long>(a.keys), a.seconds,
-              a.rate > 0 ? ("open (" + std::to_string(static_cast<long>(a.rate)) + " req/s)").c_str() : "closed");
-  std::printf("%-13s %-12s %6s %12s %10s %10s %10s %10s %14s\n", "target", "mix", "conns", "ops/s", "p50 us",
-              "p99 us", "p99.9 us", "misses", "ops/cpu-s");
+  std::printf(
+      "doppel bench kv: %d server core(s), 30-byte keys, 200-byte values, %llu keys, %d s per "
+      "cell, %s loop\n",
+      a.cores, static_cast<unsigned long long>(a.keys), a.seconds,
+      a.rate > 0 ? ("open (" + std::to_string(static_cast<long>(a.rate)) + " req/s)").c_str()
+                 : "closed");
+  std::printf("%-13s %-12s %6s %12s %10s %10s %10s %10s %14s\n", "target", "mix", "conns", "ops/s",
+              "p50 us", "p99 us", "p99.9 us", "misses", "ops/cpu-s");
   for (const auto& target : targets) {
     auto server = start_server(target, a.memory_mb, a.cores, tmp);
     if (!server) {
@@ -150,10 +171,13 @@ int cmd_bench_kv(const Args& a) {
         const double cpu0 = cpu_seconds(server->pid);
         LoadResult r = run_load(spec);
         const double cpu = cpu_seconds(server->pid) - cpu0;
-        std::printf("%-13s %-12s %6d %12.0f %10.1f %10.1f %10.1f %10llu %14.0f%s\n", target.c_str(), mix.c_str(), c,
-                    r.ops_per_second(), static_cast<double>(r.percentile_ns(0.5)) / 1e3,
-                    static_cast<double>(r.percentile_ns(0.99)) / 1e3, static_cast<double>(r.percentile_ns(0.999)) / 1e3,
-                    static_cast<unsigned long long>(r.misses), cpu > 0 ? static_cast<double>(r.ops) / cpu : 0.0,
+        std::printf("%-13s %-12s %6d %12.0f %10.1f %10.1f %10.1f %10llu %14.0f%s\n", target.c_str(),
+                    mix.c_str(), c, r.ops_per_second(),
+                    static_cast<double>(r.percentile_ns(0.5)) / 1e3,
+                    static_cast<double>(r.percentile_ns(0.99)) / 1e3,
+                    static_cast<double>(r.percentile_ns(0.999)) / 1e3,
+                    static_cast<unsigned long long>(r.misses),
+                    cpu > 0 ? static_cast<double>(r.ops) / cpu : 0.0,
                     r.errors ? (" errors=" + std::to_string(r.errors)).c_str() : "");
         std::fflush(stdout);
       }
@@ -180,8 +204,8 @@ int cmd_bench_kv(const Args& a) {
       spec.duration = std::chrono::seconds(std::max(5, a.seconds));
       run_load(spec);
       const double after_update = static_cast<double>(rss_kib(server->pid) - base) * 1024.0 / live;
-      std::printf("%-13s %16.1f %15.3fx %21.3fx%s\n", target.c_str(), live / 1048576.0, after_load, after_update,
-                  ok ? "" : " (preload failed)");
+      std::printf("%-13s %16.1f %15.3fx %21.3fx%s\n", target.c_str(), live / 1048576.0, after_load,
+                  after_update, ok ? "" : " (preload failed)");
       stop_server(*server);
     }
   }
@@ -194,16 +218,22 @@ int cmd_bench_kv(const Args& a) {
 
 void add_bench_kv(CLI::App& bench, Commands& commands) {
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = bench.add_subcommand("kv", "doppel KV (epoll, uring) vs memcached: throughput, latency, memory");
+  CLI::App* cmd = bench.add_subcommand(
+      "kv", "doppel KV (epoll, uring) vs memcached: throughput, latency, memory");
   cmd->add_option("--targets", a->targets, "Comma list of doppel-epoll, doppel-uring, memcached");
-  cmd->add_option("--connections", a->connections, "Comma list of connection counts (default 1,4,16,32,64,128)");
+  cmd->add_option("--connections", a->connections,
+                  "Comma list of connection counts (default 1,4,16,32,64,128)");
   cmd->add_option("--mixes", a->mixes, "read-heavy (10% sets) and/or update-only");
-  cmd->add_option("--seconds", a->seconds, "Seconds per cell (default 5)")->check(CLI::Range(1, 3600));
+  cmd->add_option("--seconds", a->seconds, "Seconds per cell (default 5)")
+      ->check(CLI::Range(1, 3600));
   cmd->add_option("--keys", a->keys, "Key space for the throughput runs (default 100000)");
-  cmd->add_option("--memory-keys", a->memory_keys, "Keys loaded for memory per item (default 1000000)");
+  cmd->add_option("--memory-keys", a->memory_keys,
+                  "Keys loaded for memory per item (default 1000000)");
   cmd->add_option("--memory-mb", a->memory_mb, "Server memory limit, MiB (default 1024)");
-  cmd->add_option("--cores", a->cores, "Server cores / memcached threads (default 2)")->check(CLI::Range(1, 256));
-  cmd->add_option("--rate", a->rate, "Open loop at this many requests/s in total (default: closed loop)");
+  cmd->add_option("--cores", a->cores, "Server cores / memcached threads (default 2)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--rate", a->rate,
+                  "Open loop at this many requests/s in total (default: closed loop)");
   cmd->add_flag("--skip-memory", a->skip_memory, "Skip the memory-per-item runs");
   cmd->callback([&commands, a] { commands.action = [a] { return cmd_bench_kv(*a); }; });
 }

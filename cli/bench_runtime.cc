@@ -7,8 +7,8 @@
 //    request and its echo; requests/s and exact p50/p99.
 
 #include <algorithm>
-#include <boost/fiber/operations.hpp>
 #include <atomic>
+#include <boost/fiber/operations.hpp>
 #include <cstdio>
 #include <thread>
 
@@ -25,7 +25,8 @@ using namespace std::chrono_literals;
 std::int64_t percentile(std::vector<std::int64_t>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())));
+  const std::size_t i =
+      std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())));
   return v[i];
 }
 
@@ -138,18 +139,20 @@ void measure_echo(const std::string& backend, int connections, Duration span, Ro
 }
 
 int cmd_bench_runtime(int connections, int seconds, bool pin) {
-  std::printf("doppel bench runtime: %d echo connection(s), %d s per backend%s\n", connections, seconds,
-              pin ? ", cores pinned" : "");
-  std::printf("%-8s %14s %16s %16s %14s %12s %12s\n", "backend", "run_on rt ns", "wake p50 ns", "wake p99 ns",
-              "echo req/s", "echo p50 us", "echo p99 us");
+  std::printf("doppel bench runtime: %d echo connection(s), %d s per backend%s\n", connections,
+              seconds, pin ? ", cores pinned" : "");
+  std::printf("%-8s %14s %16s %16s %14s %12s %12s\n", "backend", "run_on rt ns", "wake p50 ns",
+              "wake p99 ns", "echo req/s", "echo p50 us", "echo p99 us");
   for (const std::string backend : {"epoll", "uring"}) {
     Row row;
     row.backend = backend;
     measure_cores(backend, pin, row);
-    measure_echo(backend, connections, Duration(static_cast<std::int64_t>(seconds) * 1'000'000'000), row);
+    measure_echo(backend, connections, Duration(static_cast<std::int64_t>(seconds) * 1'000'000'000),
+                 row);
     std::printf("%-8s %14.0f %16lld %16lld %14.0f %12.1f %12.1f\n", backend.c_str(), row.run_on_ns,
-                static_cast<long long>(row.wake_p50), static_cast<long long>(row.wake_p99), row.echo_rps,
-                static_cast<double>(row.echo_p50) / 1000, static_cast<double>(row.echo_p99) / 1000);
+                static_cast<long long>(row.wake_p50), static_cast<long long>(row.wake_p99),
+                row.echo_rps, static_cast<double>(row.echo_p50) / 1000,
+                static_cast<double>(row.echo_p99) / 1000);
   }
   return kExitOk;
 }
@@ -163,12 +166,17 @@ void add_bench_runtime(CLI::App& bench, Commands& commands) {
     bool pin = false;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = bench.add_subcommand("runtime", "run_on round trip, cross-core wake-up, loopback echo: epoll vs uring");
-  cmd->add_option("--connections", args->connections, "Echo client connections (default 16)")->check(CLI::Range(1, 1024));
-  cmd->add_option("--seconds", args->seconds, "Echo seconds per backend (default 3)")->check(CLI::Range(1, 600));
+  CLI::App* cmd = bench.add_subcommand(
+      "runtime", "run_on round trip, cross-core wake-up, loopback echo: epoll vs uring");
+  cmd->add_option("--connections", args->connections, "Echo client connections (default 16)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--seconds", args->seconds, "Echo seconds per backend (default 3)")
+      ->check(CLI::Range(1, 600));
   cmd->add_flag("--pin", args->pin, "Pin core threads to CPUs");
   cmd->callback([&commands, args] {
-    commands.action = [args] { return cmd_bench_runtime(args->connections, args->seconds, args->pin); };
+    commands.action = [args] {
+      return cmd_bench_runtime(args->connections, args->seconds, args->pin);
+    };
   });
 }
 

@@ -53,19 +53,24 @@ Result<std::vector<scenarios::ScenarioSpec>> shipped(const scenarios::Registry& 
 }
 
 int cmd_search(const scenarios::Registry& registry, const SearchArgs& a) {
-  const int jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  const std::string out = std::filesystem::temp_directory_path() / ("doppel-search-" + std::to_string(::getpid()));
+  const int jobs =
+      a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  const std::string out =
+      std::filesystem::temp_directory_path() / ("doppel-search-" + std::to_string(::getpid()));
   std::filesystem::create_directories(out);
-  std::printf("%-10s %-22s %9s %7s  %s\n", "component", "planted bug", "seconds", "runs", "first failure");
+  std::printf("%-10s %-22s %9s %7s  %s\n", "component", "planted bug", "seconds", "runs",
+              "first failure");
   int missed = 0;
   for (const std::string& component : registry.names()) {
     std::vector<std::string> bugs = registry.planted_bugs(component);
     if (bugs.empty()) continue;
     auto base = shipped(registry, a.scenarios_dir, component);
-    if (!base) return usage_error(base.error().what.empty() ? base.error().message() : base.error().what);
+    if (!base)
+      return usage_error(base.error().what.empty() ? base.error().message() : base.error().what);
     if (base->empty()) continue;
     for (const std::string& bug : bugs) {
-      if (!a.only.empty() && std::find(a.only.begin(), a.only.end(), component + ":" + bug) == a.only.end()) {
+      if (!a.only.empty() &&
+          std::find(a.only.begin(), a.only.end(), component + ":" + bug) == a.only.end()) {
         continue;
       }
       std::vector<scenarios::ScenarioSpec> specs = *base;
@@ -85,13 +90,13 @@ int cmd_search(const scenarios::Registry& registry, const SearchArgs& a) {
       const scenarios::SwarmSummary s = scenarios::run_swarm(specs, registry, o);
       if (s.failures.empty()) {
         ++missed;
-        std::printf("%-10s %-22s %9.1f %7" PRIu64 "  MISSED within %.0f s\n", component.c_str(), bug.c_str(),
-                    s.wall_seconds, s.runs, a.time_max_s);
+        std::printf("%-10s %-22s %9.1f %7" PRIu64 "  MISSED within %.0f s\n", component.c_str(),
+                    bug.c_str(), s.wall_seconds, s.runs, a.time_max_s);
       } else {
         const auto& f = s.failures.front();
-        std::printf("%-10s %-22s %9.1f %7" PRIu64 "  %s seed %" PRIu64 ": %s\n", component.c_str(), bug.c_str(),
-                    s.first_failure_seconds, s.runs_to_first_failure, f.scenario.c_str(), f.seed,
-                    f.property.c_str());
+        std::printf("%-10s %-22s %9.1f %7" PRIu64 "  %s seed %" PRIu64 ": %s\n", component.c_str(),
+                    bug.c_str(), s.first_failure_seconds, s.runs_to_first_failure,
+                    f.scenario.c_str(), f.seed, f.property.c_str());
       }
       std::fflush(stdout);
     }
@@ -104,12 +109,17 @@ int cmd_search(const scenarios::Registry& registry, const SearchArgs& a) {
 
 void add_bench_search(CLI::App& bench, Commands& commands) {
   auto args = std::make_shared<SearchArgs>();
-  CLI::App* search = bench.add_subcommand(
-      "search", "Seconds and seeds the default swarm needs to catch each planted bug (exit 1 if one is missed)");
-  search->add_option("--scenarios", args->scenarios_dir, "Where the shipped scenarios are (default scenarios)");
-  search->add_option("--time-max", args->time_max_s, "Seconds per planted bug before it counts as missed (default 300)")
+  CLI::App* search = bench.add_subcommand("search",
+                                          "Seconds and seeds the default swarm needs to catch each "
+                                          "planted bug (exit 1 if one is missed)");
+  search->add_option("--scenarios", args->scenarios_dir,
+                     "Where the shipped scenarios are (default scenarios)");
+  search
+      ->add_option("--time-max", args->time_max_s,
+                   "Seconds per planted bug before it counts as missed (default 300)")
       ->check(CLI::Range(1.0, 1e6));
-  search->add_option("--jobs,-j", args->jobs, "Worker processes (default: one per CPU)")->check(CLI::Range(1, 1024));
+  search->add_option("--jobs,-j", args->jobs, "Worker processes (default: one per CPU)")
+      ->check(CLI::Range(1, 1024));
   search->add_option("--bug", args->only, "Only this planted bug, as component:bug (repeatable)");
   search->callback([&commands, args] {
     commands.action = [&commands, args] { return cmd_search(commands.registry, *args); };

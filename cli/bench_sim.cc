@@ -26,31 +26,31 @@ struct BenchResult {
 
 BenchResult message_heavy(Duration simulated) {
   sim::World world(sim::WorldOptions{1});
-  const sim::NodeId server = world.add_node(sim::NodeSpec{
-      "server", 1, false, [](Runtime& rt) -> Result<std::unique_ptr<Service>> {
-        struct Svc final : Service {
-          std::unique_ptr<Listener> listener;
-        };
-        auto svc = std::make_unique<Svc>();
-        auto l = rt.net().listen(Endpoint{"", 1}, ListenOptions{});
-        if (!l) return l.error();
-        svc->listener = std::move(*l);
-        Listener* listener = svc->listener.get();
-        rt.spawn("accept", [&rt, listener] {
-          for (;;) {
-            auto s = listener->accept();
-            if (!s) return;
-            rt.spawn("pong", [s = std::shared_ptr<Stream>(std::move(*s))] {
-              char buf[64];
-              for (;;) {
-                auto n = s->read(buf);
-                if (!n || *n == 0 || !s->write(std::string_view(buf, *n))) return;
-              }
-            });
-          }
-        });
-        return std::unique_ptr<Service>(std::move(svc));
-      }});
+  const sim::NodeId server = world.add_node(
+      sim::NodeSpec{"server", 1, false, [](Runtime& rt) -> Result<std::unique_ptr<Service>> {
+                      struct Svc final : Service {
+                        std::unique_ptr<Listener> listener;
+                      };
+                      auto svc = std::make_unique<Svc>();
+                      auto l = rt.net().listen(Endpoint{"", 1}, ListenOptions{});
+                      if (!l) return l.error();
+                      svc->listener = std::move(*l);
+                      Listener* listener = svc->listener.get();
+                      rt.spawn("accept", [&rt, listener] {
+                        for (;;) {
+                          auto s = listener->accept();
+                          if (!s) return;
+                          rt.spawn("pong", [s = std::shared_ptr<Stream>(std::move(*s))] {
+                            char buf[64];
+                            for (;;) {
+                              auto n = s->read(buf);
+                              if (!n || *n == 0 || !s->write(std::string_view(buf, *n))) return;
+                            }
+                          });
+                        }
+                      });
+                      return std::unique_ptr<Service>(std::move(svc));
+                    }});
   (void)server;
   const sim::NodeId client = world.add_node(sim::NodeSpec{"client", 1, false, {}});
   for (int c = 0; c < 32; ++c) {
@@ -61,7 +61,7 @@ BenchResult message_heavy(Duration simulated) {
       if (!s) return;
       char buf[64];
       for (;;) {
-        if (!(*s)->write("ping") ) return;
+        if (!(*s)->write("ping")) return;
         auto n = (*s)->read(buf);
         if (!n || *n == 0) return;
       }
@@ -96,13 +96,18 @@ BenchResult idle_heavy(Duration simulated) {
 
 int cmd_bench_sim(int seconds) {
   std::printf("doppel bench sim (one core; wall time of this process)\n");
-  std::printf("%-14s %14s %12s %14s %16s\n", "workload", "events", "wall s", "events/s", "sim s / wall s");
-  const BenchResult m = message_heavy(Duration(static_cast<std::int64_t>(seconds) * 1'000'000'000 / 10));
-  std::printf("%-14s %14llu %12.3f %14.0f %16.1f\n", "message-heavy", static_cast<unsigned long long>(m.events),
-              m.wall_s, m.events / m.wall_s, m.sim_s / m.wall_s);
-  const BenchResult i = idle_heavy(Duration(static_cast<std::int64_t>(seconds) * 1'000'000'000 * 100));
-  std::printf("%-14s %14llu %12.3f %14.0f %16.1f\n", "idle-heavy", static_cast<unsigned long long>(i.events),
-              i.wall_s, i.events / i.wall_s, i.sim_s / i.wall_s);
+  std::printf("%-14s %14s %12s %14s %16s\n", "workload", "events", "wall s", "events/s",
+              "sim s / wall s");
+  const BenchResult m =
+      message_heavy(Duration(static_cast<std::int64_t>(seconds) * 1'000'000'000 / 10));
+  std::printf("%-14s %14llu %12.3f %14.0f %16.1f\n", "message-heavy",
+              static_cast<unsigned long long>(m.events), m.wall_s, m.events / m.wall_s,
+              m.sim_s / m.wall_s);
+  const BenchResult i =
+      idle_heavy(Duration(static_cast<std::int64_t>(seconds) * 1'000'000'000 * 100));
+  std::printf("%-14s %14llu %12.3f %14.0f %16.1f\n", "idle-heavy",
+              static_cast<unsigned long long>(i.events), i.wall_s, i.events / i.wall_s,
+              i.sim_s / i.wall_s);
   std::printf("targets: >= 1000000 events/s message-heavy; >= 1000 sim s / wall s idle-heavy\n");
   return kExitOk;
 }
@@ -111,9 +116,11 @@ int cmd_bench_sim(int seconds) {
 
 void add_bench_sim(CLI::App& bench, Commands& commands) {
   auto seconds = std::make_shared<int>(10);
-  CLI::App* sim = bench.add_subcommand("sim", "Simulator speed: events/s and simulated s per wall s");
+  CLI::App* sim =
+      bench.add_subcommand("sim", "Simulator speed: events/s and simulated s per wall s");
   sim->add_option("--scale", *seconds, "Workload size (default 10)")->check(CLI::Range(1, 10000));
-  sim->callback([&commands, seconds] { commands.action = [seconds] { return cmd_bench_sim(*seconds); }; });
+  sim->callback(
+      [&commands, seconds] { commands.action = [seconds] { return cmd_bench_sim(*seconds); }; });
 }
 
 void add_bench_runtime(CLI::App& bench, Commands& commands);

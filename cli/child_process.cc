@@ -79,8 +79,8 @@ Result<pid_t> spawn_child(const std::vector<std::string>& argv, const ChildOptio
   return pid;
 }
 
-Status await_listening(pid_t& pid, std::uint16_t port, const std::string& what, const std::string& log,
-                       std::chrono::milliseconds timeout) {
+Status await_listening(pid_t& pid, std::uint16_t port, const std::string& what,
+                       const std::string& log, std::chrono::milliseconds timeout) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
     if (loopback_listening(port)) return {};
@@ -92,8 +92,8 @@ Status await_listening(pid_t& pid, std::uint16_t port, const std::string& what, 
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   stop_child(pid);
-  return make_error(Errc::timed_out, what + " did not listen on port " + std::to_string(port) + ": " +
-                                         log_tail(log));
+  return make_error(Errc::timed_out, what + " did not listen on port " + std::to_string(port) +
+                                         ": " + log_tail(log));
 }
 
 void stop_child(pid_t& pid, std::chrono::milliseconds grace) {
@@ -125,7 +125,8 @@ Result<Finished> run_child(const std::vector<std::string>& argv, const ChildOpti
   if (!pid) return pid.error();
   int status = 0;
   while (::waitpid(*pid, &status, 0) < 0) {
-    if (errno != EINTR) return make_error(Errc::io_error, std::string("waitpid: ") + std::strerror(errno));
+    if (errno != EINTR)
+      return make_error(Errc::io_error, std::string("waitpid: ") + std::strerror(errno));
   }
   Finished f;
   f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

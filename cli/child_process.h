@@ -18,8 +18,8 @@
 namespace doppel::cli {
 
 struct ChildOptions {
-  std::string log = "/dev/null";  // stdout and stderr go here (truncated)
-  std::string cwd;                // empty: ours
+  std::string log = "/dev/null";                         // stdout and stderr go here (truncated)
+  std::string cwd;                                       // empty: ours
   std::vector<std::pair<std::string, std::string>> env;  // added to ours
 };
 
@@ -36,7 +36,8 @@ std::string log_tail(const std::string& path);
 Result<pid_t> spawn_child(const std::vector<std::string>& argv, const ChildOptions& options);
 // Waits until the child listens on the port; an error (naming the log's last line) if it exits
 // or the timeout passes, and then it is stopped.
-Status await_listening(pid_t& pid, std::uint16_t port, const std::string& what, const std::string& log,
+Status await_listening(pid_t& pid, std::uint16_t port, const std::string& what,
+                       const std::string& log,
                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
 // SIGTERM, then SIGKILL after `grace`; reaps it; pid becomes -1.
 void stop_child(pid_t& pid, std::chrono::milliseconds grace = std::chrono::seconds(10));

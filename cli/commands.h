@@ -21,7 +21,7 @@ using Action = std::function<int()>;
 struct Commands {
   const scenarios::Registry& registry;  // what the simulator can run
   const ComponentRegistry& components;  // what serve can serve
-  Action action;  // set by the subcommand that was chosen
+  Action action;                        // set by the subcommand that was chosen
 };
 
 void add_sim_commands(CLI::App& app, Commands& commands);

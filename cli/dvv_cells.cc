@@ -87,7 +87,6 @@ void stop_all(std::vector<ServerProcess>& servers) {
   stop_children(pids);
 }
 
-
 // Starts the six nodes, each with its data under `data_root`; waits until
 // each HTTP API answers. On failure every started process is stopped.
 Result<std::vector<ServerProcess>> start_cluster(const std::string& config_dir,

@@ -241,8 +241,8 @@ class Bench {
     o.client_id = client_id;
     o.vclock = vclock;
     o.content_type = "application/octet-stream";
-    auto resp = http.put(spec_.bucket, std::to_string(key), make_value(id, spec_.workload.value_bytes), o,
-                         deadline());
+    auto resp = http.put(spec_.bucket, std::to_string(key),
+                         make_value(id, spec_.workload.value_bytes), o, deadline());
     const bool ok = resp && (resp->status == 204 || resp->status == 200);
     if (ok) ++out_.writes_acked;
     return ok;

@@ -44,7 +44,8 @@ LoadResult run_load(const LoadSpec& spec) {
     const Instant start = rt.now();
     const Instant end = start + spec.duration;
     const std::string value(spec.value_bytes, 'v');
-    std::vector<std::vector<std::int64_t>> per_connection(static_cast<std::size_t>(spec.connections));
+    std::vector<std::vector<std::int64_t>> per_connection(
+        static_cast<std::size_t>(spec.connections));
     for (int c = 0; c < spec.connections; ++c) {
       rt.spawn("load", [&, c] {
         Prng rng(spec.seed * 1000 + static_cast<std::uint64_t>(c));
@@ -53,7 +54,8 @@ LoadResult run_load(const LoadSpec& spec) {
         if (s) {
           kv::McReader reader(**s, kReadBytes);
           const Duration interval = spec.open_loop_rate > 0
-                                        ? Duration(static_cast<std::int64_t>(1e9 * spec.connections / spec.open_loop_rate))
+                                        ? Duration(static_cast<std::int64_t>(
+                                              1e9 * spec.connections / spec.open_loop_rate))
                                         : Duration(0);
           Instant due = start;
           std::string request;
@@ -73,7 +75,8 @@ LoadResult run_load(const LoadSpec& spec) {
             kv::encode_to(r, request);
             if (!(*s)->write(request)) break;
             const auto reply = reader.next(r, rt.now() + 5s);
-            if (!reply && reply.code() != Errc::invalid_argument && reply.code() != Errc::io_error) break;
+            if (!reply && reply.code() != Errc::invalid_argument && reply.code() != Errc::io_error)
+              break;
             if (!reply || (set && reply->word != "STORED")) ++result.errors;
             if (reply && !set && !reply->hit()) ++result.misses;
             lat.push_back((rt.now() - due).count());

@@ -22,14 +22,14 @@ struct LoadSpec {
   std::size_t key_bytes = 30;
   std::size_t value_bytes = 200;
   Duration duration{std::chrono::seconds(5)};
-  double open_loop_rate = 0;     // total requests/s; 0 = closed loop
+  double open_loop_rate = 0;  // total requests/s; 0 = closed loop
   std::uint64_t seed = 1;
 };
 
 struct LoadResult {
   std::uint64_t ops = 0;
-  std::uint64_t errors = 0;     // failed or unexpected replies
-  std::uint64_t misses = 0;     // gets that found nothing
+  std::uint64_t errors = 0;  // failed or unexpected replies
+  std::uint64_t misses = 0;  // gets that found nothing
   double seconds = 0;
   std::vector<std::int64_t> latencies_ns;  // sorted
 

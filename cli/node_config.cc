@@ -18,7 +18,8 @@ Result<std::vector<Endpoint>> read_peers(const toml::table& node, const std::str
   if (a == nullptr) return toml_error(path, peers, "peers", "expected an array of \"host:port\"");
   for (const toml::node& p : *a) {
     auto s = p.value<std::string>();
-    auto ep = s ? parse_endpoint(*s) : Result<Endpoint>(make_error(Errc::invalid_argument, "not a string"));
+    auto ep = s ? parse_endpoint(*s)
+                : Result<Endpoint>(make_error(Errc::invalid_argument, "not a string"));
     if (!ep) return toml_error(path, &p, "peers", ep.error().what);
     out.push_back(*ep);
   }
@@ -39,9 +40,11 @@ Status read_node(const toml::table& node, const std::string& path, ServeConfig& 
   c.runtime.cores = static_cast<CoreId>(f.integer("cores", 1, 256, 1));
   c.node.node_id = static_cast<std::uint32_t>(f.integer("node_id", 0, 1023, 0));
   c.runtime.pin = f.boolean("pin", c.runtime.pin);
-  f.known_keys({"name", "component", "listen", "data_dir", "cores", "pin", "backend", "peers", "node_id"});
+  f.known_keys(
+      {"name", "component", "listen", "data_dir", "cores", "pin", "backend", "peers", "node_id"});
   if (!f.ok()) return f.error();
-  if (c.node.component.empty()) return toml_error(path, nullptr, "component", "missing from [node]");
+  if (c.node.component.empty())
+    return toml_error(path, nullptr, "component", "missing from [node]");
   c.node.name = name.empty() ? c.node.component : name;
   if (!listen.empty()) {
     auto ep = parse_endpoint(listen);
@@ -63,7 +66,8 @@ Result<ServeConfig> load_node_config(const std::string& path, const ComponentReg
   if (!in) return make_error(Errc::not_found, "cannot open the node config " + path);
   std::ostringstream text;
   text << in.rdbuf();
-  if (text.str().size() > kConfigBytesMax) return make_error(Errc::too_large, path + ": larger than 1 MiB");
+  if (text.str().size() > kConfigBytesMax)
+    return make_error(Errc::too_large, path + ": larger than 1 MiB");
   auto root = parse_toml(text.str(), path);
   if (!root) return root.error();
   ServeConfig c;
@@ -77,13 +81,15 @@ Result<ServeConfig> load_node_config(const std::string& path, const ComponentReg
   if (components.find(c.node.component) == nullptr) {
     std::string known;
     for (const std::string& n : components.names()) known += (known.empty() ? "" : ", ") + n;
-    return toml_error(path, node_table->as_table()->get("component"), "component",
-                      "'" + c.node.component + "' cannot be served by this build (it serves: " + known + ")");
+    return toml_error(
+        path, node_table->as_table()->get("component"), "component",
+        "'" + c.node.component + "' cannot be served by this build (it serves: " + known + ")");
   }
   for (const auto& [k, v] : c.file) {
     if (k == "node") continue;
     if (k != c.node.component) {
-      return toml_error(path, &v, k.str(), "unknown table (settings go in [" + c.node.component + "])");
+      return toml_error(path, &v, k.str(),
+                        "unknown table (settings go in [" + c.node.component + "])");
     }
     if (!v.is_table()) return toml_error(path, &v, k.str(), "expected a table");
   }
@@ -95,7 +101,8 @@ Result<NodeBoot> configure_boot(const ServeConfig& config, const ComponentRegist
   DOPPEL_ASSERT(package != nullptr);  // load_node_config checked it
   static const toml::table kNoSettings;
   const toml::table* settings = config.file.get_as<toml::table>(config.node.component);
-  return package->configure(config.node, settings != nullptr ? *settings : kNoSettings, config.path);
+  return package->configure(config.node, settings != nullptr ? *settings : kNoSettings,
+                            config.path);
 }
 
 }  // namespace doppel::cli

@@ -17,9 +17,9 @@
 //
 // Unknown keys and bad values are errors naming the file, line and key.
 
-#include <string>
-
 #include <toml++/toml.h>
+
+#include <string>
 
 #include "components/registry.h"
 #include "runtime/node.h"

@@ -30,7 +30,9 @@ struct ServeArgs {
 
 int cmd_serve(const ComponentRegistry& components, const ServeArgs& a) {
   auto config = load_node_config(a.config, components);
-  if (!config) return usage_error(config.error().what.empty() ? config.error().message() : config.error().what);
+  if (!config)
+    return usage_error(config.error().what.empty() ? config.error().message()
+                                                   : config.error().what);
   ServeConfig& c = *config;
   if (!a.backend.empty()) c.runtime.backend = a.backend;
   if (a.cores > 0) c.runtime.cores = static_cast<CoreId>(a.cores);
@@ -53,7 +55,8 @@ int cmd_serve(const ComponentRegistry& components, const ServeArgs& a) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   real::RealRuntime rt(c.runtime);
-  if (Status s = rt.start(); !s) return usage_error("cannot start the runtime: " + s.error().message());
+  if (Status s = rt.start(); !s)
+    return usage_error("cannot start the runtime: " + s.error().message());
   std::optional<Result<std::unique_ptr<Service>>> booted;
   rt.run_blocking(0, [&] { booted.emplace((*boot)(rt)); });
   if (!booted || !*booted) {
@@ -62,9 +65,9 @@ int cmd_serve(const ComponentRegistry& components, const ServeArgs& a) {
     return usage_error(c.node.name + ": cannot start " + c.node.component + ": " + why);
   }
   std::unique_ptr<Service> service = std::move(**booted);
-  std::printf("doppel: serving %s as %s on %s, %u core(s), %s, data in %s\n", c.node.component.c_str(),
-              c.node.name.c_str(), c.node.listen.to_string().c_str(), c.runtime.cores, rt.backend_name().c_str(),
-              c.runtime.data_dir.c_str());
+  std::printf("doppel: serving %s as %s on %s, %u core(s), %s, data in %s\n",
+              c.node.component.c_str(), c.node.name.c_str(), c.node.listen.to_string().c_str(),
+              c.runtime.cores, rt.backend_name().c_str(), c.runtime.data_dir.c_str());
   std::fflush(stdout);
 
   int sig = 0;
@@ -82,11 +85,14 @@ int cmd_serve(const ComponentRegistry& components, const ServeArgs& a) {
 
 void add_serve_command(CLI::App& app, Commands& commands) {
   auto args = std::make_shared<ServeArgs>();
-  CLI::App* serve = app.add_subcommand("serve", "Serve one node on the real runtime until SIGINT/SIGTERM");
+  CLI::App* serve =
+      app.add_subcommand("serve", "Serve one node on the real runtime until SIGINT/SIGTERM");
   serve->add_option("--config", args->config, "Node config (configs/*.toml)")->required();
-  serve->add_option("--backend", args->backend, "epoll or uring (default: the config's, else epoll)")
+  serve
+      ->add_option("--backend", args->backend, "epoll or uring (default: the config's, else epoll)")
       ->check(CLI::IsMember({"epoll", "uring"}));
-  serve->add_option("--cores", args->cores, "Cores (threads) to run (default: the config's)")->check(CLI::Range(1, 256));
+  serve->add_option("--cores", args->cores, "Cores (threads) to run (default: the config's)")
+      ->check(CLI::Range(1, 256));
   serve->add_option("--listen", args->listen, "HOST:PORT to listen on (overrides the config)");
   serve->add_option("--data-dir", args->data_dir, "Data directory (overrides the config)");
   serve->add_flag("--no-pin", args->no_pin, "Do not pin core threads to CPUs");

@@ -48,7 +48,8 @@ void print_run(const ScenarioSpec& spec, std::uint64_t seed, const RunResult& r)
   std::printf("scenario: %s (%s)\nseed: %" PRIu64 "\nfaults: %s\n", spec.name.c_str(),
               spec.path.c_str(), seed, plan_summary(r.plan).c_str());
   const double sim_s = static_cast<double>(r.simulated_ns) / 1e9;
-  std::printf("ran: %" PRIu64 " trace events, %" PRIu64 " scheduled events, %.1f s simulated in %.2f s (%.0fx)\n",
+  std::printf("ran: %" PRIu64 " trace events, %" PRIu64
+              " scheduled events, %.1f s simulated in %.2f s (%.0fx)\n",
               r.event_count, r.stats.events_run, sim_s, r.wall_seconds,
               r.wall_seconds > 0 ? sim_s / r.wall_seconds : 0.0);
   if (r.passed) {
@@ -73,8 +74,10 @@ Result<std::pair<std::uint64_t, std::uint64_t>> parse_seed_range(const std::stri
     return true;
   };
   std::uint64_t a = 0, b = 0;
-  if (dots == std::string::npos || !number(text.substr(0, dots), a) || !number(text.substr(dots + 2), b)) {
-    return make_error(Errc::invalid_argument, "--seeds: expected A..B (seeds A to B-1), got '" + text + "'");
+  if (dots == std::string::npos || !number(text.substr(0, dots), a) ||
+      !number(text.substr(dots + 2), b)) {
+    return make_error(Errc::invalid_argument,
+                      "--seeds: expected A..B (seeds A to B-1), got '" + text + "'");
   }
   if (b <= a) return make_error(Errc::invalid_argument, "--seeds: the range " + text + " is empty");
   return std::make_pair(a, b);
@@ -83,8 +86,10 @@ Result<std::pair<std::uint64_t, std::uint64_t>> parse_seed_range(const std::stri
 Result<std::pair<std::uint32_t, std::uint32_t>> parse_shard(const std::string& text) {
   unsigned i = 0, n = 0;
   char extra = 0;
-  if (std::sscanf(text.c_str(), "%u/%u%c", &i, &n, &extra) != 2 || n == 0 || i >= n || n > 1'000'000) {
-    return make_error(Errc::invalid_argument, "--shard: expected I/N with 0 <= I < N, got '" + text + "'");
+  if (std::sscanf(text.c_str(), "%u/%u%c", &i, &n, &extra) != 2 || n == 0 || i >= n ||
+      n > 1'000'000) {
+    return make_error(Errc::invalid_argument,
+                      "--shard: expected I/N with 0 <= I < N, got '" + text + "'");
   }
   return std::make_pair(i, n);
 }
@@ -100,7 +105,8 @@ struct RunArgs {
 
 int cmd_run(const scenarios::Registry& registry, const RunArgs& a) {
   auto spec = scenarios::load_scenario(a.scenario, registry);
-  if (!spec) return usage_error(spec.error().what.empty() ? spec.error().message() : spec.error().what);
+  if (!spec)
+    return usage_error(spec.error().what.empty() ? spec.error().message() : spec.error().what);
   RunOptions options{a.seed, std::nullopt, !a.trace.empty() || a.check_determinism};
   if (!a.plan_file.empty()) {
     std::ifstream in(a.plan_file);
@@ -127,20 +133,23 @@ int cmd_run(const scenarios::Registry& registry, const RunArgs& a) {
     RunResult again = scenarios::run_scenario(*spec, registry, RunOptions{a.seed, r.plan, true});
     auto diverged = scenarios::first_divergence(r.records, again.records);
     if (again.trace_hash == r.trace_hash && !diverged) {
-      std::printf("determinism: OK (the seed ran twice with trace hash %s)\n", hex(r.trace_hash).c_str());
+      std::printf("determinism: OK (the seed ran twice with trace hash %s)\n",
+                  hex(r.trace_hash).c_str());
     } else {
       std::printf("determinism: FAILED: the seed ran twice with different traces\n");
       if (diverged) {
         const auto i = *diverged;
-        std::printf("  first difference at event #%" PRIu64 ":\n    first run:  %s\n    second run: %s\n", i,
-                    i < r.records.size() ? sim::format_record(r.records[i]).c_str() : "<end>",
-                    i < again.records.size() ? sim::format_record(again.records[i]).c_str() : "<end>");
+        std::printf(
+            "  first difference at event #%" PRIu64 ":\n    first run:  %s\n    second run: %s\n",
+            i, i < r.records.size() ? sim::format_record(r.records[i]).c_str() : "<end>",
+            i < again.records.size() ? sim::format_record(again.records[i]).c_str() : "<end>");
       }
       code = kExitFailed;
     }
   }
   std::string trace_path = a.trace;
-  if (trace_path.empty() && !r.passed) trace_path = spec->name + "-seed" + std::to_string(a.seed) + ".trace";
+  if (trace_path.empty() && !r.passed)
+    trace_path = spec->name + "-seed" + std::to_string(a.seed) + ".trace";
   if (!trace_path.empty()) {
     Status s = sim::write_trace(trace_path, scenarios::make_trace(*spec, a.seed, r));
     if (!s) {
@@ -182,9 +191,10 @@ void print_buggify_coverage(const std::vector<scenarios::BuggifySiteCoverage>& s
       fired += sites[end].firings > 0;
       ++end;
     }
-    std::printf("coverage: buggify, %s scenarios: %zu sites, %zu reached, %zu fired"
-                " (runs reached / firings)\n",
-                sites[begin].component.c_str(), end - begin, reached, fired);
+    std::printf(
+        "coverage: buggify, %s scenarios: %zu sites, %zu reached, %zu fired"
+        " (runs reached / firings)\n",
+        sites[begin].component.c_str(), end - begin, reached, fired);
     for (std::size_t i = begin; i < end; ++i) {
       std::printf("  %-36s %8" PRIu64 " / %-8" PRIu64 " %s\n", sites[i].site.c_str(),
                   sites[i].runs_reached, sites[i].firings, sites[i].injects.c_str());
@@ -197,7 +207,8 @@ int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
   std::vector<ScenarioSpec> specs;
   for (const std::string& path : a.scenarios) {
     auto spec = scenarios::load_scenario(path, registry);
-    if (!spec) return usage_error(spec.error().what.empty() ? spec.error().message() : spec.error().what);
+    if (!spec)
+      return usage_error(spec.error().what.empty() ? spec.error().message() : spec.error().what);
     specs.push_back(std::move(*spec));
   }
   auto seeds = parse_seed_range(a.seeds);
@@ -222,7 +233,8 @@ int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
   std::fflush(stdout);
   scenarios::SwarmSummary s = scenarios::run_swarm(specs, registry, o);
   const double sim_s = static_cast<double>(s.simulated_ns) / 1e9;
-  std::printf("swarm: %" PRIu64 " runs, %zu failed, %" PRIu64 " trace events, %.0f s simulated in %.1f s wall (%.1f seeds/s)\n",
+  std::printf("swarm: %" PRIu64 " runs, %zu failed, %" PRIu64
+              " trace events, %.0f s simulated in %.1f s wall (%.1f seeds/s)\n",
               s.runs, s.failures.size(), s.events, sim_s, s.wall_seconds,
               s.wall_seconds > 0 ? static_cast<double>(s.runs) / s.wall_seconds : 0.0);
   std::map<std::string, int> by_property;
@@ -230,15 +242,16 @@ int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
   for (const auto& [p, n] : by_property) std::printf("  %d failure(s): %s\n", n, p.c_str());
   if (!s.failures.empty()) {
     const auto& f = s.failures.front();
-    std::printf("first failure: %s seed %" PRIu64 ": %s\n  replay: doppel sim replay %s\n", f.scenario.c_str(), f.seed,
-                f.detail.c_str(), f.trace_path.c_str());
+    std::printf("first failure: %s seed %" PRIu64 ": %s\n  replay: doppel sim replay %s\n",
+                f.scenario.c_str(), f.seed, f.detail.c_str(), f.trace_path.c_str());
   }
   if (s.stopped_early) std::printf("swarm: stopped early after %zu failures\n", s.failures.size());
   if (s.timed_out) std::printf("swarm: stopped at the time limit (--time %.0f)\n", a.time_s);
   if (!a.probes.empty()) {
     std::FILE* f = std::fopen(a.probes.c_str(), "w");
     if (f == nullptr) return usage_error("--probes: cannot write " + a.probes);
-    for (const auto& [probe, n] : s.coverage.probes()) std::fprintf(f, "%" PRIu64 "\t%s\n", n, probe.c_str());
+    for (const auto& [probe, n] : s.coverage.probes())
+      std::fprintf(f, "%" PRIu64 "\t%s\n", n, probe.c_str());
     std::fclose(f);
   }
   // Coverage: what fired, and what never did.
@@ -265,13 +278,16 @@ int cmd_replay(const scenarios::Registry& registry, const std::string& path) {
   std::printf("trace: %s\nscenario: %s, seed %" PRIu64 ", %" PRIu64 " events\n", path.c_str(),
               h.scenario_name.c_str(), h.seed, h.event_count);
   std::printf("recorded outcome: %s\n",
-              h.passed ? "PASS" : ("FAIL property '" + h.failed_property + "': " + h.failure_detail).c_str());
+              h.passed
+                  ? "PASS"
+                  : ("FAIL property '" + h.failed_property + "': " + h.failure_detail).c_str());
   auto report = scenarios::replay(*trace, registry);
   if (!report) return usage_error(path + ": cannot replay: " + report.error().what);
   const RunResult& r = report->rerun;
   if (!report->same_build) {
-    std::printf("build: differs (trace from %s, this is %s): replaying the same seed and fault plan\n",
-                report->trace_build.c_str(), report->this_build.c_str());
+    std::printf(
+        "build: differs (trace from %s, this is %s): replaying the same seed and fault plan\n",
+        report->trace_build.c_str(), report->this_build.c_str());
   }
   if (report->divergence) {
     std::printf("diverged at event #%" PRIu64 ":\n  trace: %s\n  now:   %s\n", *report->divergence,
@@ -284,7 +300,8 @@ int cmd_replay(const scenarios::Registry& registry, const std::string& path) {
   }
   const bool same_outcome = r.passed == h.passed && r.property == h.failed_property;
   if (r.passed) {
-    std::printf("outcome now: PASS%s\n", h.passed ? "" : (" (property '" + h.failed_property + "' now holds)").c_str());
+    std::printf("outcome now: PASS%s\n",
+                h.passed ? "" : (" (property '" + h.failed_property + "' now holds)").c_str());
   } else {
     std::printf("outcome now: FAIL property '%s': %s%s\n", r.property.c_str(), r.detail.c_str(),
                 (!h.passed && r.property == h.failed_property) ? " (still fails)" : "");
@@ -293,10 +310,12 @@ int cmd_replay(const scenarios::Registry& registry, const std::string& path) {
   return same_outcome ? kExitOk : kExitFailed;
 }
 
-int cmd_shrink(const scenarios::Registry& registry, const std::string& path, std::string out, int runs_max) {
+int cmd_shrink(const scenarios::Registry& registry, const std::string& path, std::string out,
+               int runs_max) {
   auto trace = sim::read_trace(path);
   if (!trace) return usage_error(trace.error().what);
-  if (trace->header.passed) return usage_error(path + ": this run passed; there is nothing to shrink");
+  if (trace->header.passed)
+    return usage_error(path + ": this run passed; there is nothing to shrink");
   auto spec = scenarios::scenario_of(*trace, registry);
   if (!spec) return usage_error(path + ": " + spec.error().what);
   auto plan = sim::parse_fault_plan_text(trace->header.fault_plan_toml, "<fault plan in trace>");
@@ -313,10 +332,11 @@ int cmd_shrink(const scenarios::Registry& registry, const std::string& path, std
   scenarios::ShrinkOptions options;
   options.runs_max = runs_max;
   options.progress = [tty](int run, std::size_t units, bool fails) {
-    std::fprintf(stderr, "%sshrink: run %d, trying %zu fault(s): %s%s", tty ? "\r\033[K" : "", run, units,
-                 fails ? "still fails" : "passes", tty ? "" : "\n");
+    std::fprintf(stderr, "%sshrink: run %d, trying %zu fault(s): %s%s", tty ? "\r\033[K" : "", run,
+                 units, fails ? "still fails" : "passes", tty ? "" : "\n");
   };
-  scenarios::ShrinkResult s = scenarios::shrink(*spec, registry, trace->header.seed, *plan, property, options);
+  scenarios::ShrinkResult s =
+      scenarios::shrink(*spec, registry, trace->header.seed, *plan, property, options);
   if (tty) std::fprintf(stderr, "\n");
   if (s.result.passed || s.result.property != property) {
     std::printf("shrink: the trace's failure does not reproduce with this build (now: %s)\n",
@@ -334,8 +354,10 @@ int cmd_shrink(const scenarios::Registry& registry, const std::string& path, std
               s.hit_run_limit ? " (stopped at the run limit)" : "");
   std::printf("  faults: %s\n", plan_summary(s.plan).c_str());
   for (const auto& e : s.plan.events) std::printf("  %s\n", sim::describe(e).c_str());
-  std::printf("still fails: property '%s': %s\n", s.result.property.c_str(), s.result.detail.c_str());
-  std::printf("trace: %s\nplan: %s\nreplay: doppel sim replay %s\n", out.c_str(), toml_path.c_str(), out.c_str());
+  std::printf("still fails: property '%s': %s\n", s.result.property.c_str(),
+              s.result.detail.c_str());
+  std::printf("trace: %s\nplan: %s\nreplay: doppel sim replay %s\n", out.c_str(), toml_path.c_str(),
+              out.c_str());
   return kExitOk;
 }
 
@@ -346,49 +368,65 @@ void add_sim_commands(CLI::App& app, Commands& commands) {
   sim->require_subcommand(1);
 
   auto run_args = std::make_shared<RunArgs>();
-  CLI::App* run = sim->add_subcommand("run", "Run one seed of a scenario; prints trace-hash: <hex> last");
+  CLI::App* run =
+      sim->add_subcommand("run", "Run one seed of a scenario; prints trace-hash: <hex> last");
   run->add_option("scenario", run_args->scenario, "Scenario file (scenarios/*.toml)")->required();
   run->add_option("--seed", run_args->seed, "The seed (default 0)");
-  run->add_option("--trace", run_args->trace, "Write the run's trace here (a failing run always writes one)");
-  run->add_option("--plan", run_args->plan_file, "Use this fault plan (TOML, as shrink writes) instead");
-  run->add_flag("--check-determinism", run_args->check_determinism, "Run the seed twice and compare traces");
+  run->add_option("--trace", run_args->trace,
+                  "Write the run's trace here (a failing run always writes one)");
+  run->add_option("--plan", run_args->plan_file,
+                  "Use this fault plan (TOML, as shrink writes) instead");
+  run->add_flag("--check-determinism", run_args->check_determinism,
+                "Run the seed twice and compare traces");
   run->add_flag("--print-plan", run_args->print_plan, "Print the fault plan as TOML");
   run->callback([&commands, run_args] {
     commands.action = [&commands, run_args] { return cmd_run(commands.registry, *run_args); };
   });
 
   auto swarm_args = std::make_shared<SwarmArgs>();
-  CLI::App* swarm = sim->add_subcommand("swarm", "Run many seeds in worker processes; exit 1 if any failed");
+  CLI::App* swarm =
+      sim->add_subcommand("swarm", "Run many seeds in worker processes; exit 1 if any failed");
   swarm->add_option("scenarios", swarm_args->scenarios, "Scenario files")->required();
-  swarm->add_option("--seeds", swarm_args->seeds, "Seed range A..B: seeds A to B-1 (default 0..100)");
+  swarm->add_option("--seeds", swarm_args->seeds,
+                    "Seed range A..B: seeds A to B-1 (default 0..100)");
   swarm->add_option("--jobs,-j", swarm_args->jobs, "Worker processes (default: one per CPU)");
   swarm->add_option("--shard", swarm_args->shard, "Run only shard I of N: I/N (default 0/1)");
-  swarm->add_option("--out", swarm_args->out, "Directory for traces of failures (default swarm-out)");
-  swarm->add_option("--time", swarm_args->time_s,
-                    "Start no run after S seconds of wall time (seed-major: every scenario gets seed A "
-                    "before any gets A+1)")
+  swarm->add_option("--out", swarm_args->out,
+                    "Directory for traces of failures (default swarm-out)");
+  swarm
+      ->add_option(
+          "--time", swarm_args->time_s,
+          "Start no run after S seconds of wall time (seed-major: every scenario gets seed A "
+          "before any gets A+1)")
       ->check(CLI::Range(0.0, 1e7));
-  swarm->add_option("--probes", swarm_args->probes,
-                    "Write every coverage probe (faults, BUGGIFY sites, events, op: reach) with its count");
+  swarm->add_option(
+      "--probes", swarm_args->probes,
+      "Write every coverage probe (faults, BUGGIFY sites, events, op: reach) with its count");
   swarm->add_flag("--quiet", swarm_args->quiet, "No live progress line");
   swarm->callback([&commands, swarm_args] {
     commands.action = [&commands, swarm_args] { return cmd_swarm(commands.registry, *swarm_args); };
   });
 
   auto replay_path = std::make_shared<std::string>();
-  CLI::App* replay = sim->add_subcommand("replay", "Rerun a trace; report the first diverging event");
+  CLI::App* replay =
+      sim->add_subcommand("replay", "Rerun a trace; report the first diverging event");
   replay->add_option("trace", *replay_path, "Trace file")->required();
   replay->callback([&commands, replay_path] {
-    commands.action = [&commands, replay_path] { return cmd_replay(commands.registry, *replay_path); };
+    commands.action = [&commands, replay_path] {
+      return cmd_replay(commands.registry, *replay_path);
+    };
   });
 
   auto shrink_path = std::make_shared<std::string>();
   auto shrink_out = std::make_shared<std::string>();
   auto shrink_runs = std::make_shared<int>(300);
-  CLI::App* shrink = sim->add_subcommand("shrink", "Find a smaller fault plan that fails the same property");
+  CLI::App* shrink =
+      sim->add_subcommand("shrink", "Find a smaller fault plan that fails the same property");
   shrink->add_option("trace", *shrink_path, "A failing trace")->required();
-  shrink->add_option("-o,--output", *shrink_out, "The smaller trace (default: TRACE.shrunk.trace; plan beside it as .toml)");
-  shrink->add_option("--runs", *shrink_runs, "At most this many runs (default 300)")->check(CLI::Range(1, 100000));
+  shrink->add_option("-o,--output", *shrink_out,
+                     "The smaller trace (default: TRACE.shrunk.trace; plan beside it as .toml)");
+  shrink->add_option("--runs", *shrink_runs, "At most this many runs (default 300)")
+      ->check(CLI::Range(1, 100000));
   shrink->callback([&commands, shrink_path, shrink_out, shrink_runs] {
     commands.action = [&commands, shrink_path, shrink_out, shrink_runs] {
       return cmd_shrink(commands.registry, *shrink_path, *shrink_out, *shrink_runs);

@@ -3,11 +3,11 @@
 // run a node, below the simulator's scenario layer (which keeps its own table
 // of drivers, scenarios/scenario.h, and looks components up here).
 
+#include <toml++/toml.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "runtime/node.h"
 #include "runtime/result.h"

@@ -17,14 +17,13 @@ AssertionHandler set_assertion_handler(AssertionHandler handler);
 
 }  // namespace doppel
 
-#define DOPPEL_ASSERT(cond)                                          \
-  do {                                                               \
-    if (__builtin_expect(!(cond), 0))                                \
-      ::doppel::assertion_failed(#cond, __FILE__, __LINE__);         \
+#define DOPPEL_ASSERT(cond)                                                                  \
+  do {                                                                                       \
+    if (__builtin_expect(!(cond), 0)) ::doppel::assertion_failed(#cond, __FILE__, __LINE__); \
   } while (0)
 
-#define DOPPEL_ASSERT_MSG(cond, msg)                                 \
-  do {                                                               \
-    if (__builtin_expect(!(cond), 0))                                \
-      ::doppel::assertion_failed(#cond, __FILE__, __LINE__, (msg));  \
+#define DOPPEL_ASSERT_MSG(cond, msg)                                \
+  do {                                                              \
+    if (__builtin_expect(!(cond), 0))                               \
+      ::doppel::assertion_failed(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)

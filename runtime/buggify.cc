@@ -46,7 +46,9 @@ BuggifySite::BuggifySite(BuggifyName name, std::string_view injects)
   sites.push_back(this);
 }
 
-BuggifySite::~BuggifySite() { registry()[index_] = nullptr; }
+BuggifySite::~BuggifySite() {
+  registry()[index_] = nullptr;
+}
 
 std::vector<const BuggifySite*> buggify_sites() {
   std::vector<const BuggifySite*> out;
@@ -58,7 +60,9 @@ std::vector<const BuggifySite*> buggify_sites() {
   return out;
 }
 
-std::uint32_t buggify_site_slots() { return static_cast<std::uint32_t>(registry().size()); }
+std::uint32_t buggify_site_slots() {
+  return static_cast<std::uint32_t>(registry().size());
+}
 
 const BuggifySite* find_buggify_site(std::string_view name) {
   for (const BuggifySite* s : registry()) {
@@ -67,7 +71,9 @@ const BuggifySite* find_buggify_site(std::string_view name) {
   return nullptr;
 }
 
-bool buggify(Runtime& rt, const BuggifySite& site) { return rt.buggify(site); }
+bool buggify(Runtime& rt, const BuggifySite& site) {
+  return rt.buggify(site);
+}
 
 bool buggify_sleep(Runtime& rt, const BuggifySite& site, Duration max, Duration min) {
   DOPPEL_ASSERT(min >= Duration(0) && min <= max);

@@ -35,15 +35,13 @@ class Event {
       : name_(name), severity_(severity) {}
 
   template <class N>
-    requires std::is_integral_v<N>
-  Event& detail(std::string_view key, N value) & {
+  requires std::is_integral_v<N> Event& detail(std::string_view key, N value) & {
     Detail& d = next(key);
     d.number = static_cast<std::int64_t>(value);
     return *this;
   }
   template <class N>
-    requires std::is_integral_v<N>
-  Event&& detail(std::string_view key, N value) && {
+  requires std::is_integral_v<N> Event && detail(std::string_view key, N value) && {
     return std::move(detail(key, value));
   }
   Event& detail(std::string_view key, std::string_view value) & {

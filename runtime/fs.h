@@ -40,7 +40,7 @@ class FileSystem {
   virtual Result<std::unique_ptr<File>> open(std::string_view path, OpenOptions options) = 0;
   virtual Status rename(std::string_view from, std::string_view to) = 0;  // atomic, replaces
   virtual Status remove(std::string_view path) = 0;
-  virtual Status make_dir(std::string_view path) = 0;  // ok if it exists
+  virtual Status make_dir(std::string_view path) = 0;                       // ok if it exists
   virtual Result<std::vector<std::string>> list(std::string_view dir) = 0;  // sorted names
   virtual Status sync_dir(std::string_view dir) = 0;
 };

@@ -92,26 +92,25 @@ auto run_on(Runtime& rt, CoreId core, F fn) {
   Promise<R> promise(rt);
   Future<R> future = promise.future();
   const CoreId origin = rt.this_core();
-  rt.spawn_on(core, "run_on",
-              [&rt, origin, fn = std::move(fn), promise = std::move(promise)]() mutable {
-                std::optional<R> result;
-                try {
-                  if constexpr (std::is_void_v<R0>) {
-                    fn();
-                    result.emplace();
-                  } else {
-                    result.emplace(fn());
-                  }
-                } catch (...) {
-                  // The promise breaks on its own core, never on this one.
-                  rt.post(origin, [dropped = std::move(promise)]() mutable {});
-                  throw;
-                }
-                rt.post(origin, [promise = std::move(promise),
-                                 result = std::move(*result)]() mutable {
-                  promise.set(std::move(result));
-                });
-              });
+  rt.spawn_on(
+      core, "run_on", [&rt, origin, fn = std::move(fn), promise = std::move(promise)]() mutable {
+        std::optional<R> result;
+        try {
+          if constexpr (std::is_void_v<R0>) {
+            fn();
+            result.emplace();
+          } else {
+            result.emplace(fn());
+          }
+        } catch (...) {
+          // The promise breaks on its own core, never on this one.
+          rt.post(origin, [dropped = std::move(promise)]() mutable {});
+          throw;
+        }
+        rt.post(origin, [promise = std::move(promise), result = std::move(*result)]() mutable {
+          promise.set(std::move(result));
+        });
+      });
   return future;
 }
 

@@ -17,7 +17,7 @@ namespace doppel {
 class Runtime;
 
 struct NodeConfig {
-  std::string name;             // e.g. "n0"
+  std::string name;  // e.g. "n0"
   std::uint32_t node_id = 0;
   std::string component;        // "kv", "dvv", "dedup"
   Endpoint listen;              // where clients and peers reach this node

@@ -14,7 +14,9 @@ std::uint64_t splitmix64(std::uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 __extension__ using u128 = unsigned __int128;
 
@@ -69,7 +71,9 @@ bool Prng::chance(std::uint64_t numerator, std::uint64_t denominator) {
   return below(denominator) < numerator;
 }
 
-double Prng::unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double Prng::unit() {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 double exponential(Prng& rng, double mean) {
   DOPPEL_ASSERT(mean > 0);

@@ -15,20 +15,20 @@ namespace doppel {
 
 enum class Errc : std::uint8_t {
   timed_out,
-  refused,         // nobody listens there
-  reset,           // the peer or the network reset the connection
-  closed,          // the local end was closed
-  unreachable,     // no route to the host
-  cancelled,       // the node is stopping or crashed
-  io_error,        // EIO and friends
+  refused,      // nobody listens there
+  reset,        // the peer or the network reset the connection
+  closed,       // the local end was closed
+  unreachable,  // no route to the host
+  cancelled,    // the node is stopping or crashed
+  io_error,     // EIO and friends
   not_found,
   exists,
   address_in_use,
   invalid_argument,
   no_space,
-  too_large,       // over a configured limit
-  corrupt,         // data failed a checksum or a format check
-  protocol,        // the peer spoke something we do not understand
+  too_large,  // over a configured limit
+  corrupt,    // data failed a checksum or a format check
+  protocol,   // the peer spoke something we do not understand
   unsupported,
 };
 
@@ -41,7 +41,9 @@ struct Error {
   std::string message() const;
 };
 
-inline Error make_error(Errc code, std::string what = {}) { return Error{code, std::move(what)}; }
+inline Error make_error(Errc code, std::string what = {}) {
+  return Error{code, std::move(what)};
+}
 
 template <class T>
 class [[nodiscard]] Result {

@@ -59,8 +59,8 @@ class Runtime {
   virtual ~Runtime() = default;
 
   // --- time
-  virtual Instant now() = 0;         // monotonic
-  virtual WallTime wall_now() = 0;   // unix time; may be skewed, may step
+  virtual Instant now() = 0;        // monotonic
+  virtual WallTime wall_now() = 0;  // unix time; may be skewed, may step
   virtual void sleep(Duration d) = 0;
 
   // --- randomness: this core's engine

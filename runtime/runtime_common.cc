@@ -1,11 +1,10 @@
 // Small pieces of the runtime contract that every backend shares.
 
+#include <boost/fiber/context.hpp>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
-#include <boost/fiber/context.hpp>
 
 #include "runtime/event.h"
 #include "runtime/net.h"
@@ -35,22 +34,38 @@ void assertion_failed(const char* expr, const char* file, int line, const char* 
 
 std::string_view errc_name(Errc code) {
   switch (code) {
-    case Errc::timed_out: return "timed out";
-    case Errc::refused: return "connection refused";
-    case Errc::reset: return "connection reset";
-    case Errc::closed: return "closed";
-    case Errc::unreachable: return "unreachable";
-    case Errc::cancelled: return "cancelled";
-    case Errc::io_error: return "I/O error";
-    case Errc::not_found: return "not found";
-    case Errc::exists: return "already exists";
-    case Errc::address_in_use: return "address in use";
-    case Errc::invalid_argument: return "invalid argument";
-    case Errc::no_space: return "no space";
-    case Errc::too_large: return "too large";
-    case Errc::corrupt: return "corrupt";
-    case Errc::protocol: return "protocol error";
-    case Errc::unsupported: return "unsupported";
+    case Errc::timed_out:
+      return "timed out";
+    case Errc::refused:
+      return "connection refused";
+    case Errc::reset:
+      return "connection reset";
+    case Errc::closed:
+      return "closed";
+    case Errc::unreachable:
+      return "unreachable";
+    case Errc::cancelled:
+      return "cancelled";
+    case Errc::io_error:
+      return "I/O error";
+    case Errc::not_found:
+      return "not found";
+    case Errc::exists:
+      return "already exists";
+    case Errc::address_in_use:
+      return "address in use";
+    case Errc::invalid_argument:
+      return "invalid argument";
+    case Errc::no_space:
+      return "no space";
+    case Errc::too_large:
+      return "too large";
+    case Errc::corrupt:
+      return "corrupt";
+    case Errc::protocol:
+      return "protocol error";
+    case Errc::unsupported:
+      return "unsupported";
   }
   return "unknown error";
 }
@@ -88,12 +103,15 @@ std::string Event::to_string() const {
   return out;
 }
 
-std::string Endpoint::to_string() const { return host + ":" + std::to_string(port); }
+std::string Endpoint::to_string() const {
+  return host + ":" + std::to_string(port);
+}
 
 Result<Endpoint> parse_endpoint(std::string_view text) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return make_error(Errc::invalid_argument, "expected HOST:PORT, got '" + std::string(text) + "'");
+    return make_error(Errc::invalid_argument,
+                      "expected HOST:PORT, got '" + std::string(text) + "'");
   }
   const std::string_view port_text = text.substr(colon + 1);
   std::uint32_t port = 0;

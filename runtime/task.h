@@ -11,8 +11,8 @@ class Task {
  public:
   Task() = default;
   template <class F>
-    requires(!std::is_same_v<std::decay_t<F>, Task> && std::is_invocable_v<F&>)
-  Task(F&& fn) : impl_(std::make_unique<Model<std::decay_t<F>>>(std::forward<F>(fn))) {}  // NOLINT
+  requires(!std::is_same_v<std::decay_t<F>, Task> && std::is_invocable_v<F&>) Task(F&& fn)
+      : impl_(std::make_unique<Model<std::decay_t<F>>>(std::forward<F>(fn))) {}  // NOLINT
 
   explicit operator bool() const { return impl_ != nullptr; }
   void operator()() { impl_->call(); }

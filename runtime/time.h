@@ -32,9 +32,15 @@ using WallTime = WallClock::time_point;
 
 inline constexpr Instant kNever = Instant::max();
 
-inline constexpr std::int64_t to_ns(Duration d) { return d.count(); }
-inline constexpr std::int64_t to_ns(Instant t) { return t.time_since_epoch().count(); }
-inline constexpr Instant instant_ns(std::int64_t ns) { return Instant(Duration(ns)); }
+inline constexpr std::int64_t to_ns(Duration d) {
+  return d.count();
+}
+inline constexpr std::int64_t to_ns(Instant t) {
+  return t.time_since_epoch().count();
+}
+inline constexpr Instant instant_ns(std::int64_t ns) {
+  return Instant(Duration(ns));
+}
 
 // Saturating: a deadline far in the future stays kNever instead of wrapping.
 inline constexpr Instant deadline_after(Instant now, Duration d) {

@@ -58,9 +58,7 @@ class FileSystemWrapper : public FileSystem {
   }
   Status remove(std::string_view path) override { return target_.remove(path); }
   Status make_dir(std::string_view path) override { return target_.make_dir(path); }
-  Result<std::vector<std::string>> list(std::string_view dir) override {
-    return target_.list(dir);
-  }
+  Result<std::vector<std::string>> list(std::string_view dir) override { return target_.list(dir); }
   Status sync_dir(std::string_view dir) override { return target_.sync_dir(dir); }
 
   FileSystem& target() { return target_; }

@@ -81,12 +81,13 @@ class ClusterDriver : public ScenarioDriver {
       std::unique_ptr<Runtime> rt_;  // declared first: destroyed after inner_
       std::unique_ptr<Service> inner_;
     };
-    return [decorator = std::move(decorator), boot = std::move(boot)](
-               Runtime& rt) -> Result<std::unique_ptr<Service>> {
+    return [decorator = std::move(decorator),
+            boot = std::move(boot)](Runtime& rt) -> Result<std::unique_ptr<Service>> {
       std::unique_ptr<Runtime> wrapped = decorator(rt);
       auto service = boot(*wrapped);
       if (!service) return service.error();
-      return std::unique_ptr<Service>(new DecoratedService(std::move(wrapped), std::move(*service)));
+      return std::unique_ptr<Service>(
+          new DecoratedService(std::move(wrapped), std::move(*service)));
     };
   }
 

@@ -4,7 +4,8 @@
 
 namespace doppel::scenarios {
 
-RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry, const RunOptions& options) {
+RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry,
+                       const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();  // reporting only
   const ComponentDef* def = registry.find(spec.component);
   DOPPEL_ASSERT(def != nullptr);
@@ -101,7 +102,8 @@ Result<ReplayReport> replay(const sim::TraceFile& trace, const Registry& registr
   report.divergence = first_divergence(trace.records, r.records);
   if (report.divergence) {
     const std::uint64_t i = *report.divergence;
-    report.expected = i < trace.records.size() ? sim::format_record(trace.records[i]) : "<end of trace>";
+    report.expected =
+        i < trace.records.size() ? sim::format_record(trace.records[i]) : "<end of trace>";
     report.got = i < r.records.size() ? sim::format_record(r.records[i]) : "<end of run>";
   }
   report.identical = !report.divergence && r.trace_hash == trace.header.trace_hash &&

@@ -39,7 +39,8 @@ struct RunResult {
   double wall_seconds = 0;
 };
 
-RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry, const RunOptions& options);
+RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry,
+                       const RunOptions& options);
 
 sim::TraceFile make_trace(const ScenarioSpec& spec, std::uint64_t seed, const RunResult& result);
 
@@ -48,7 +49,7 @@ sim::TraceFile make_trace(const ScenarioSpec& spec, std::uint64_t seed, const Ru
 struct ReplayReport {
   bool same_build = true;
   std::string trace_build, this_build;
-  bool identical = false;  // every event and hash, and the outcome, reproduced
+  bool identical = false;                   // every event and hash, and the outcome, reproduced
   std::optional<std::uint64_t> divergence;  // index of the first differing event
   std::string expected, got;                // those events, as text
   RunResult rerun;

@@ -53,10 +53,11 @@ namespace {
 Status read_mode(const toml::node& v, std::string_view key, std::string_view source,
                  sim::FaultMode& out) {
   auto mode = v.value<std::string>();
-  if (v.type() != toml::node_type::string || (*mode != "on" && *mode != "off" && *mode != "swarm")) {
+  if (v.type() != toml::node_type::string ||
+      (*mode != "on" && *mode != "off" && *mode != "swarm")) {
     return toml_error(source, &v, key, "expected \"on\", \"off\" or \"swarm\"");
   }
-  out = *mode == "on" ? sim::FaultMode::on
+  out = *mode == "on"      ? sim::FaultMode::on
         : *mode == "swarm" ? sim::FaultMode::swarm
                            : sim::FaultMode::off;
   return {};
@@ -110,10 +111,10 @@ Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path
   auto parsed = parse_toml(text, path);
   if (!parsed) return parsed.error();
   const toml::table& root = *parsed;
-  if (Status s = toml_known_keys(root, path,
-                                 {"name", "description", "component", "nodes", "cores", "clients",
-                                  "duration_ms", "quiet_ms", "faults", "plan", "properties", "bug",
-                                  "workload"});
+  if (Status s = toml_known_keys(
+          root, path,
+          {"name", "description", "component", "nodes", "cores", "clients", "duration_ms",
+           "quiet_ms", "faults", "plan", "properties", "bug", "workload"});
       !s) {
     return s.error();
   }
@@ -189,8 +190,8 @@ Result<ScenarioSpec> parse_scenario(std::string_view text, std::string_view path
   if (decorator != nullptr) spec.bug_decorator = *decorator;
   if (!bug->empty() && decorator == nullptr &&
       std::find(def->bugs.begin(), def->bugs.end(), *bug) == def->bugs.end()) {
-    return toml_error(path, root.get("bug"), "bug", "component " + spec.component +
-                                                        " has no planted bug '" + *bug + "'");
+    return toml_error(path, root.get("bug"), "bug",
+                      "component " + spec.component + " has no planted bug '" + *bug + "'");
   }
   spec.bug = *bug;
   if (const toml::node* w = root.get("workload")) {
@@ -227,7 +228,8 @@ Result<ScenarioSpec> load_scenario(const std::string& path, const Registry& regi
   if (!in) return make_error(Errc::not_found, "cannot open scenario " + path);
   std::ostringstream text;
   text << in.rdbuf();
-  if (text.str().size() > (1u << 20)) return make_error(Errc::too_large, path + ": larger than 1 MiB");
+  if (text.str().size() > (1u << 20))
+    return make_error(Errc::too_large, path + ": larger than 1 MiB");
   return parse_scenario(text.str(), path, registry);
 }
 

@@ -6,14 +6,14 @@
 // Unknown keys, wrong types and impossible values are errors that name the
 // file, the line and the key.
 
+#include <toml++/toml.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "base/toml.h"
 #include "runtime/node.h"
@@ -43,7 +43,7 @@ struct ScenarioSpec {
   sim::FaultBounds bounds;             // [faults] keys beside the switches
   std::optional<sim::FaultPlan> plan;  // explicit: replaces generation
   std::vector<std::string> properties;
-  std::string bug;  // a test-only planted bug
+  std::string bug;                 // a test-only planted bug
   RuntimeDecorator bug_decorator;  // set when `bug` is one planted by decoration
   toml::table workload;
 };

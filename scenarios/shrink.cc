@@ -14,9 +14,13 @@ struct Unit {
 
 std::vector<Unit> units_of(const sim::FaultPlan& p) {
   std::vector<Unit> out;
-  const bool flags[] = {p.ambient.latency, p.ambient.split_reads,
-                        p.ambient.disk_model != sim::DiskModel::instant, p.ambient.disk_eio,
-                        p.ambient.disk_bitflip, p.ambient.buggify, p.ambient.disk_fsyncgate};
+  const bool flags[] = {p.ambient.latency,
+                        p.ambient.split_reads,
+                        p.ambient.disk_model != sim::DiskModel::instant,
+                        p.ambient.disk_eio,
+                        p.ambient.disk_bitflip,
+                        p.ambient.buggify,
+                        p.ambient.disk_fsyncgate};
   for (int i = 0; i < 7; ++i) {
     if (flags[i]) out.push_back(Unit{i, 0});
   }
@@ -28,14 +32,30 @@ sim::FaultPlan plan_of(const sim::FaultPlan& full, const std::vector<Unit>& keep
   sim::FaultPlan p;
   for (const Unit& u : keep) {
     switch (u.ambient) {
-      case 0: p.ambient.latency = true; break;
-      case 1: p.ambient.split_reads = true; break;
-      case 2: p.ambient.disk_model = full.ambient.disk_model; break;
-      case 3: p.ambient.disk_eio = true; break;
-      case 4: p.ambient.disk_bitflip = true; break;
-      case 5: p.ambient.buggify = true; break;
-      case 6: p.ambient.disk_fsyncgate = true; break;
-      default: p.events.push_back(full.events[u.event]); break;
+      case 0:
+        p.ambient.latency = true;
+        break;
+      case 1:
+        p.ambient.split_reads = true;
+        break;
+      case 2:
+        p.ambient.disk_model = full.ambient.disk_model;
+        break;
+      case 3:
+        p.ambient.disk_eio = true;
+        break;
+      case 4:
+        p.ambient.disk_bitflip = true;
+        break;
+      case 5:
+        p.ambient.buggify = true;
+        break;
+      case 6:
+        p.ambient.disk_fsyncgate = true;
+        break;
+      default:
+        p.events.push_back(full.events[u.event]);
+        break;
     }
   }
   return p;
@@ -52,7 +72,8 @@ ShrinkResult shrink(const ScenarioSpec& spec, const Registry& registry, std::uin
 
   auto still_fails = [&](const std::vector<Unit>& candidate, RunResult* keep) {
     ++out.runs;
-    RunResult r = run_scenario(spec, registry, RunOptions{seed, plan_of(failing_plan, candidate), false});
+    RunResult r =
+        run_scenario(spec, registry, RunOptions{seed, plan_of(failing_plan, candidate), false});
     const bool fails = !r.passed && r.property == property;
     if (options.progress) options.progress(out.runs, candidate.size(), fails);
     if (fails && keep) *keep = std::move(r);
@@ -70,7 +91,8 @@ ShrinkResult shrink(const ScenarioSpec& spec, const Registry& registry, std::uin
     n = std::min(n, current.size());
     const std::size_t chunk = (current.size() + n - 1) / n;
     bool reduced = false;
-    for (std::size_t start = 0; start < current.size() && out.runs < options.runs_max; start += chunk) {
+    for (std::size_t start = 0; start < current.size() && out.runs < options.runs_max;
+         start += chunk) {
       const std::size_t end = std::min(current.size(), start + chunk);
       std::vector<Unit> subset(current.begin() + static_cast<std::ptrdiff_t>(start),
                                current.begin() + static_cast<std::ptrdiff_t>(end));
@@ -80,8 +102,10 @@ ShrinkResult shrink(const ScenarioSpec& spec, const Registry& registry, std::uin
         reduced = true;
         break;
       }
-      std::vector<Unit> complement(current.begin(), current.begin() + static_cast<std::ptrdiff_t>(start));
-      complement.insert(complement.end(), current.begin() + static_cast<std::ptrdiff_t>(end), current.end());
+      std::vector<Unit> complement(current.begin(),
+                                   current.begin() + static_cast<std::ptrdiff_t>(start));
+      complement.insert(complement.end(), current.begin() + static_cast<std::ptrdiff_t>(end),
+                        current.end());
       if (still_fails(complement, nullptr)) {
         current = std::move(complement);
         n = std::max<std::size_t>(n - 1, 2);

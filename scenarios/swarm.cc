@@ -213,9 +213,10 @@ SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registr
         SwarmFailure f{scenarios[item.scenario].name, item.seed, rest.substr(t1 + 1, t2 - t1 - 1),
                        rest.substr(t2 + 1), rest.substr(0, t1)};
         if (o.progress && tty) std::fprintf(stderr, "\r\033[K");
-        std::fprintf(stderr, "FAIL %s seed %" PRIu64 ": property '%s': %s\n  replay: doppel sim replay %s\n",
-                     f.scenario.c_str(), f.seed, f.property.c_str(), f.detail.c_str(),
-                     f.trace_path.empty() ? "(no trace written)" : f.trace_path.c_str());
+        std::fprintf(
+            stderr, "FAIL %s seed %" PRIu64 ": property '%s': %s\n  replay: doppel sim replay %s\n",
+            f.scenario.c_str(), f.seed, f.property.c_str(), f.detail.c_str(),
+            f.trace_path.empty() ? "(no trace written)" : f.trace_path.c_str());
         if (summary.failures.empty()) {
           summary.first_failure_seconds =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -270,14 +271,17 @@ SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registr
         // The worker died inside a run: the simulator or a component crashed
         // the process (an abort, a segfault). Report it as a failure.
         const Item& item = items[static_cast<std::size_t>(w->current)];
-        std::string why = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                              : "exited with " + std::to_string(WEXITSTATUS(status));
-        std::fprintf(stderr, "\nFAIL %s seed %" PRIu64 ": the worker process died (%s)\n"
-                             "  rerun: doppel sim run %s --seed %" PRIu64 "\n",
+        std::string why = WIFSIGNALED(status)
+                              ? "killed by signal " + std::to_string(WTERMSIG(status))
+                              : "exited with " + std::to_string(WEXITSTATUS(status));
+        std::fprintf(stderr,
+                     "\nFAIL %s seed %" PRIu64
+                     ": the worker process died (%s)\n"
+                     "  rerun: doppel sim run %s --seed %" PRIu64 "\n",
                      scenarios[item.scenario].name.c_str(), item.seed, why.c_str(),
                      scenarios[item.scenario].path.c_str(), item.seed);
-        summary.failures.push_back(SwarmFailure{scenarios[item.scenario].name, item.seed,
-                                                "process-survives", why, ""});
+        summary.failures.push_back(
+            SwarmFailure{scenarios[item.scenario].name, item.seed, "process-survives", why, ""});
         ++done;
         ++summary.runs;
       }
@@ -285,7 +289,8 @@ SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registr
   }
   ::munmap(next, sizeof(std::atomic<std::uint64_t>));
   summary.timed_out = !summary.stopped_early && done < items.size();
-  summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (o.progress) print_progress(true);
   return summary;
 }
@@ -308,10 +313,10 @@ std::vector<BuggifySiteCoverage> buggify_coverage(const std::vector<ScenarioSpec
     for (const BuggifySite* site : buggify_sites()) {
       if (std::find(parts.begin(), parts.end(), site->component()) == parts.end()) continue;
       const std::string scoped = component + "/" + std::string(site->name());
-      out.push_back(BuggifySiteCoverage{
-          component, std::string(site->name()), std::string(site->injects()),
-          coverage.count(std::string(sim::kProbeBuggifyReached) + scoped),
-          coverage.count(std::string(sim::kProbeBuggifyFired) + scoped)});
+      out.push_back(
+          BuggifySiteCoverage{component, std::string(site->name()), std::string(site->injects()),
+                              coverage.count(std::string(sim::kProbeBuggifyReached) + scoped),
+                              coverage.count(std::string(sim::kProbeBuggifyFired) + scoped)});
     }
   }
   return out;
@@ -347,7 +352,8 @@ std::vector<std::string> coverage_gaps(const std::vector<ScenarioSpec>& scenario
       const auto kind = static_cast<sim::FaultKind>(i);
       if (spec.faults[kind] == sim::FaultMode::off || kind == sim::FaultKind::buggify) continue;
       const std::string probe = "fault:" + std::string(sim::fault_name(kind));
-      if (coverage.count(probe) == 0) gaps.insert(probe + " (allowed by " + spec.name + ", never fired)");
+      if (coverage.count(probe) == 0)
+        gaps.insert(probe + " (allowed by " + spec.name + ", never fired)");
     }
     if (const ComponentDef* def = registry.find(spec.component)) {
       for (const std::string& p : def->probes) {

@@ -23,8 +23,8 @@ struct SwarmOptions {
   int jobs = 1;
   std::uint32_t shard_index = 0;
   std::uint32_t shard_count = 1;
-  std::string out_dir = ".";     // traces of failures go here
-  bool progress = true;          // a live line on stderr
+  std::string out_dir = ".";         // traces of failures go here
+  bool progress = true;              // a live line on stderr
   std::uint64_t failures_max = 100;  // stop early after this many
   Duration time_limit{0};            // 0: none; else no run starts after this much wall time
 };
@@ -44,9 +44,9 @@ struct SwarmSummary {
   double wall_seconds = 0;
   std::vector<SwarmFailure> failures;
   sim::Coverage coverage;
-  bool stopped_early = false;  // failures_max reached
-  bool timed_out = false;      // time_limit reached before every item ran
-  double first_failure_seconds = 0;       // wall time to the first failure
+  bool stopped_early = false;               // failures_max reached
+  bool timed_out = false;                   // time_limit reached before every item ran
+  double first_failure_seconds = 0;         // wall time to the first failure
   std::uint64_t runs_to_first_failure = 0;  // runs finished when it came, it included
 };
 

@@ -12,6 +12,8 @@ packages=(
   libzstd-dev zstd liburing-dev libtomlplusplus-dev libcli11-dev
   # real clients and baselines the tests and benchmarks talk to
   memcached libmemcached-tools python3 python3-pymemcache curl procps restic borgbackup
+  # the format check of the test suite
+  clang-format
 )
 missing=()
 for p in "${packages[@]}"; do

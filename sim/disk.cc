@@ -89,7 +89,8 @@ Result<std::uint64_t> SimDisk::open(std::string_view path, OpenOptions options) 
   if (Status s = check_path(path); !s) return s.error();
   auto it = names_.find(path);
   if (it != names_.end()) {
-    if (it->second.is_dir) return make_error(Errc::invalid_argument, "is a directory: " + std::string(path));
+    if (it->second.is_dir)
+      return make_error(Errc::invalid_argument, "is a directory: " + std::string(path));
     if (options.create && options.exclusive) return make_error(Errc::exists, std::string(path));
     const std::uint64_t inode = it->second.inode;
     if (options.truncate) (void)truncate(inode, 0);
@@ -97,8 +98,10 @@ Result<std::uint64_t> SimDisk::open(std::string_view path, OpenOptions options) 
   }
   if (!options.create) return make_error(Errc::not_found, std::string(path));
   if (full()) return no_space(path);
-  if (!parent_exists(path)) return make_error(Errc::not_found, "no directory for " + std::string(path));
-  if (names_.size() >= kFilesMax) return make_error(Errc::no_space, "simulated disk: too many files");
+  if (!parent_exists(path))
+    return make_error(Errc::not_found, "no directory for " + std::string(path));
+  if (names_.size() >= kFilesMax)
+    return make_error(Errc::no_space, "simulated disk: too many files");
   const std::uint64_t inode = next_inode_++;
   inodes_[inode];
   journal(MetaOp{MetaOp::Kind::create, std::string(path), {}, inode});
@@ -119,7 +122,8 @@ Result<std::size_t> SimDisk::read(std::uint64_t inode, std::span<char> into, std
 }
 
 Status SimDisk::write(std::uint64_t inode, std::string_view bytes, std::uint64_t offset) {
-  if (offset + bytes.size() > kFileBytesMax) return make_error(Errc::too_large, "simulated file size limit");
+  if (offset + bytes.size() > kFileBytesMax)
+    return make_error(Errc::too_large, "simulated file size limit");
   if (full() && !bytes.empty()) return no_space("a write");
   Inode& node = inodes_.at(inode);
   Inode::Op op{Inode::Op::Kind::write, offset, bytes.size(), std::string(bytes)};
@@ -170,7 +174,9 @@ Status SimDisk::truncate(std::uint64_t inode, std::uint64_t size) {
   return {};
 }
 
-Result<std::uint64_t> SimDisk::size(std::uint64_t inode) { return inodes_.at(inode).data.size(); }
+Result<std::uint64_t> SimDisk::size(std::uint64_t inode) {
+  return inodes_.at(inode).data.size();
+}
 
 Status SimDisk::rename(std::string_view from, std::string_view to) {
   if (Status s = check_path(from); !s) return s;
@@ -210,7 +216,8 @@ Status SimDisk::make_dir(std::string_view path) {
     if (it->second.is_dir) return {};
     return make_error(Errc::exists, "a file is there: " + std::string(path));
   }
-  if (!parent_exists(path)) return make_error(Errc::not_found, "no directory for " + std::string(path));
+  if (!parent_exists(path))
+    return make_error(Errc::not_found, "no directory for " + std::string(path));
   if (full()) return no_space(path);
   journal(MetaOp{MetaOp::Kind::mkdir, std::string(path), {}, 0});
   return {};
@@ -221,7 +228,8 @@ Result<std::vector<std::string>> SimDisk::list(std::string_view dir) {
   if (!dir.empty()) {
     if (Status s = check_path(dir); !s) return s.error();
     auto it = names_.find(dir);
-    if (it == names_.end() || !it->second.is_dir) return make_error(Errc::not_found, std::string(dir));
+    if (it == names_.end() || !it->second.is_dir)
+      return make_error(Errc::not_found, std::string(dir));
     prefix = std::string(dir) + "/";
   }
   std::vector<std::string> out;
@@ -236,7 +244,8 @@ Result<std::vector<std::string>> SimDisk::list(std::string_view dir) {
 Status SimDisk::sync_dir(std::string_view dir) {
   if (!dir.empty()) {
     auto it = names_.find(dir);
-    if (it == names_.end() || !it->second.is_dir) return make_error(Errc::not_found, std::string(dir));
+    if (it == names_.end() || !it->second.is_dir)
+      return make_error(Errc::not_found, std::string(dir));
   }
   std::size_t last = 0;  // one past the last journal entry touching dir
   for (std::size_t i = 0; i < pending_meta_.size(); ++i) {
@@ -246,7 +255,8 @@ Status SimDisk::sync_dir(std::string_view dir) {
     }
   }
   for (std::size_t i = 0; i < last; ++i) apply_meta(durable_names_, pending_meta_[i]);
-  pending_meta_.erase(pending_meta_.begin(), pending_meta_.begin() + static_cast<std::ptrdiff_t>(last));
+  pending_meta_.erase(pending_meta_.begin(),
+                      pending_meta_.begin() + static_cast<std::ptrdiff_t>(last));
   collect_garbage();
   return {};
 }
@@ -279,10 +289,10 @@ Instant SimDisk::completion(std::uint64_t offset, std::uint64_t bytes, bool is_s
       service_ns = rng.between(2'000'000, 10'000'000);
     } else {
       if (offset != head_position_) {
-        const std::uint64_t distance = offset > head_position_ ? offset - head_position_
-                                                               : head_position_ - offset;
-        const std::int64_t seek = 500'000 + static_cast<std::int64_t>(
-                                                std::min<std::uint64_t>(distance >> 10, 8'500'000));
+        const std::uint64_t distance =
+            offset > head_position_ ? offset - head_position_ : head_position_ - offset;
+        const std::int64_t seek =
+            500'000 + static_cast<std::int64_t>(std::min<std::uint64_t>(distance >> 10, 8'500'000));
         service_ns += seek + rng.between(0, 4'000'000);  // plus rotation
       }
       service_ns += static_cast<std::int64_t>(bytes) * 20 / 3;  // 150 MB/s
@@ -336,9 +346,12 @@ void SimDisk::crash() {
     node.sync_copies_whole = false;
     node.open_handles = 0;
   }
-  context_.record(Event("SimDiskCrash").detail("node", node_).detail("meta_kept", kept_meta)
+  context_.record(Event("SimDiskCrash")
+                      .detail("node", node_)
+                      .detail("meta_kept", kept_meta)
                       .detail("meta_lost", pending_meta_.size() - kept_meta)
-                      .detail("writes_lost", lost).detail("writes_torn", torn));
+                      .detail("writes_lost", lost)
+                      .detail("writes_torn", torn));
   pending_meta_.clear();
   names_ = durable_names_;
   busy_until_ = context_.now();
@@ -443,7 +456,8 @@ Status SimFileSystem::begin(std::uint64_t offset, std::uint64_t bytes, bool is_s
 }
 
 Result<std::unique_ptr<File>> SimFileSystem::open(std::string_view path, OpenOptions options) {
-  if (open_files >= SimDisk::kOpenFilesMax) return make_error(Errc::no_space, "too many open files");
+  if (open_files >= SimDisk::kOpenFilesMax)
+    return make_error(Errc::no_space, "too many open files");
   if (Status s = begin(0, 0, false); !s) return s.error();
   Result<std::uint64_t> inode = disk_.open(path, options);
   if (!inode) return inode.error();

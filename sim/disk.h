@@ -103,7 +103,7 @@ class SimDisk {
   void flip_on_read(std::span<char> read);
 
   // --- faults
-  void crash();    // applies the crash model
+  void crash();  // applies the crash model
   // disk_full: full while any event that filled it lasts.
   void fill() { ++full_events_; }
   void drain() {

@@ -14,15 +14,15 @@ namespace doppel::sim {
 
 class EventQueue {
  public:
-  using Handle = std::uint64_t;  // 0 is never a valid handle
+  using Handle = std::uint64_t;                        // 0 is never a valid handle
   static constexpr std::size_t kEventsMax = 1u << 24;  // a runaway scenario stops here
 
   Handle schedule(Instant at, Task fn);
   // No effect on a handle that already ran or was cancelled.
   void cancel(Handle handle);
 
-  bool empty();                   // no live entry left
-  Instant next_time();            // precondition: !empty()
+  bool empty();         // no live entry left
+  Instant next_time();  // precondition: !empty()
   // Removes the earliest live entry; its time goes to *at.
   Task pop(Instant* at, std::uint64_t* seq);
 

@@ -10,9 +10,9 @@ namespace doppel::sim {
 namespace {
 
 constexpr std::array<std::string_view, kFaultKinds> kNames = {
-    "latency",   "split_reads", "disk_latency",     "disk_eio", "disk_bitflip",
-    "disk_fsyncgate", "buggify", "reset", "partition", "partition_oneway",
-    "crash",     "clock_skew",  "core_stall",       "disk_corrupt", "disk_full",
+    "latency",        "split_reads", "disk_latency", "disk_eio",     "disk_bitflip",
+    "disk_fsyncgate", "buggify",     "reset",        "partition",    "partition_oneway",
+    "crash",          "clock_skew",  "core_stall",   "disk_corrupt", "disk_full",
 };
 
 constexpr std::int64_t kUs = 1000;
@@ -50,7 +50,9 @@ Duration partition_length(Prng& rng, const FaultBounds& bounds) {
 
 }  // namespace
 
-std::string_view fault_name(FaultKind kind) { return kNames[static_cast<int>(kind)]; }
+std::string_view fault_name(FaultKind kind) {
+  return kNames[static_cast<int>(kind)];
+}
 
 std::optional<FaultKind> parse_fault_name(std::string_view name) {
   for (int i = 0; i < kFaultKinds; ++i) {
@@ -59,13 +61,18 @@ std::optional<FaultKind> parse_fault_name(std::string_view name) {
   return std::nullopt;
 }
 
-bool is_ambient(FaultKind kind) { return static_cast<int>(kind) <= static_cast<int>(FaultKind::buggify); }
+bool is_ambient(FaultKind kind) {
+  return static_cast<int>(kind) <= static_cast<int>(FaultKind::buggify);
+}
 
 std::string_view disk_model_name(DiskModel model) {
   switch (model) {
-    case DiskModel::instant: return "instant";
-    case DiskModel::ssd: return "ssd";
-    case DiskModel::hdd: return "hdd";
+    case DiskModel::instant:
+      return "instant";
+    case DiskModel::ssd:
+      return "ssd";
+    case DiskModel::hdd:
+      return "hdd";
   }
   return "instant";
 }
@@ -144,9 +151,12 @@ FaultPlan generate_plan(const FaultSwitches& switches, const FaultBounds& bounds
   FaultPlan plan;
   auto enabled = [&](FaultMode mode) {
     switch (mode) {
-      case FaultMode::off: return false;
-      case FaultMode::on: return true;
-      case FaultMode::swarm: return rng.chance(1, 2);
+      case FaultMode::off:
+        return false;
+      case FaultMode::on:
+        return true;
+      case FaultMode::swarm:
+        return rng.chance(1, 2);
     }
     return false;
   };
@@ -159,7 +169,8 @@ FaultPlan generate_plan(const FaultSwitches& switches, const FaultBounds& bounds
 
   plan.ambient.latency = is_on(FaultKind::latency);
   plan.ambient.split_reads = is_on(FaultKind::split_reads);
-  if (is_on(FaultKind::disk_latency)) plan.ambient.disk_model = rng.chance(1, 2) ? DiskModel::ssd : DiskModel::hdd;
+  if (is_on(FaultKind::disk_latency))
+    plan.ambient.disk_model = rng.chance(1, 2) ? DiskModel::ssd : DiskModel::hdd;
   plan.ambient.disk_eio = is_on(FaultKind::disk_eio);
   plan.ambient.disk_bitflip = is_on(FaultKind::disk_bitflip);
   plan.ambient.disk_fsyncgate = is_on(FaultKind::disk_fsyncgate);
@@ -170,7 +181,7 @@ FaultPlan generate_plan(const FaultSwitches& switches, const FaultBounds& bounds
     const auto kind = static_cast<FaultKind>(i);
     if (is_ambient(kind) || !is_on(kind)) continue;
     const bool needs_two = kind == FaultKind::partition_oneway;
-    const std::vector<NodeId>& pool = kind == FaultKind::crash ? shape.crashable
+    const std::vector<NodeId>& pool = kind == FaultKind::crash                    ? shape.crashable
                                       : kind == FaultKind::partition || needs_two ? shape.all
                                                                                   : shape.servers;
     if (pool.size() < (needs_two ? 2u : 1u)) continue;
@@ -210,7 +221,8 @@ std::string to_toml(const FaultPlan& plan) {
   };
   toml::array events;
   for (const FaultEvent& e : plan.events) {
-    toml::table t{{"at_us", e.at.count() / kUs}, {"kind", std::string(fault_name(e.kind))},
+    toml::table t{{"at_us", e.at.count() / kUs},
+                  {"kind", std::string(fault_name(e.kind))},
                   {"nodes", node_array(e.nodes)}};
     if (!e.to.empty()) t.insert("to", node_array(e.to));
     if (e.kind == FaultKind::core_stall) t.insert("core", static_cast<std::int64_t>(e.core));
@@ -256,18 +268,23 @@ Result<std::vector<NodeId>> read_nodes(const toml::table& t, std::string_view ke
 Status read_ambient(const toml::node& a, std::string_view source, AmbientFaults& out) {
   const toml::table* t = a.as_table();
   if (t == nullptr) return toml_error(source, &a, "ambient", "expected a table");
-  if (Status s = toml_known_keys(*t, source, {"latency", "split_reads", "disk_latency", "disk_eio",
-                                              "disk_bitflip", "disk_fsyncgate", "buggify"});
+  if (Status s = toml_known_keys(*t, source,
+                                 {"latency", "split_reads", "disk_latency", "disk_eio",
+                                  "disk_bitflip", "disk_fsyncgate", "buggify"});
       !s) {
     return s;
   }
   auto model = toml_choice(*t, "disk_latency", source, {"instant", "ssd", "hdd"}, "instant");
   if (!model) return model.error();
-  out.disk_model = *model == "ssd" ? DiskModel::ssd : *model == "hdd" ? DiskModel::hdd : DiskModel::instant;
-  const std::pair<std::string_view, bool*> flags[] = {
-      {"latency", &out.latency},         {"split_reads", &out.split_reads},
-      {"disk_eio", &out.disk_eio},       {"disk_bitflip", &out.disk_bitflip},
-      {"disk_fsyncgate", &out.disk_fsyncgate}, {"buggify", &out.buggify}};
+  out.disk_model = *model == "ssd"   ? DiskModel::ssd
+                   : *model == "hdd" ? DiskModel::hdd
+                                     : DiskModel::instant;
+  const std::pair<std::string_view, bool*> flags[] = {{"latency", &out.latency},
+                                                      {"split_reads", &out.split_reads},
+                                                      {"disk_eio", &out.disk_eio},
+                                                      {"disk_bitflip", &out.disk_bitflip},
+                                                      {"disk_fsyncgate", &out.disk_fsyncgate},
+                                                      {"buggify", &out.buggify}};
   for (const auto& [key, flag] : flags) {
     auto b = toml_bool(*t, key, source, false);
     if (!b) return b.error();
@@ -279,8 +296,9 @@ Status read_ambient(const toml::node& a, std::string_view source, AmbientFaults&
 Result<FaultEvent> read_event(const toml::node& item, std::string_view source) {
   const toml::table* t = item.as_table();
   if (t == nullptr) return toml_error(source, &item, "event", "expected a table");
-  if (Status s = toml_known_keys(*t, source, {"at_us", "kind", "nodes", "to", "core",
-                                              "duration_us", "offset_us", "drift_ppm"});
+  if (Status s = toml_known_keys(
+          *t, source,
+          {"at_us", "kind", "nodes", "to", "core", "duration_us", "offset_us", "drift_ppm"});
       !s) {
     return s.error();
   }
@@ -288,10 +306,12 @@ Result<FaultEvent> read_event(const toml::node& item, std::string_view source) {
   ev.line = line_of(item);
   const toml::node* kind = t->get("kind");
   auto kind_name = kind != nullptr && kind->type() == toml::node_type::string
-                       ? kind->value<std::string>() : std::nullopt;
+                       ? kind->value<std::string>()
+                       : std::nullopt;
   if (!kind_name) return toml_error(source, kind ? kind : &item, "kind", "missing or not a string");
   auto k = parse_fault_name(*kind_name);
-  if (!k || is_ambient(*k)) return toml_error(source, kind, "kind", "not a timed fault: " + *kind_name);
+  if (!k || is_ambient(*k))
+    return toml_error(source, kind, "kind", "not a timed fault: " + *kind_name);
   ev.kind = *k;
   if (t->get("at_us") == nullptr) return toml_error(source, &item, "at_us", "missing");
   auto at = toml_int(*t, "at_us", source, 0, kPlanUsMax, 0);
@@ -324,7 +344,8 @@ Result<FaultEvent> read_event(const toml::node& item, std::string_view source) {
   }
   for (NodeId n : ev.to) {
     if (std::find(ev.nodes.begin(), ev.nodes.end(), n) != ev.nodes.end()) {
-      return toml_error(source, t->get("to"), "to", "node " + std::to_string(n) + " is on both sides");
+      return toml_error(source, t->get("to"), "to",
+                        "node " + std::to_string(n) + " is on both sides");
     }
   }
   return ev;
@@ -365,8 +386,8 @@ Error event_error(std::string_view source, const FaultEvent& e, std::string_view
                   std::string_view what) {
   std::string msg(source);
   if (e.line != 0) msg += ":" + std::to_string(e.line);
-  msg += ": '" + std::string(key) + "': " + std::string(fault_name(e.kind)) + " event: " +
-         std::string(what);
+  msg += ": '" + std::string(key) + "': " + std::string(fault_name(e.kind)) +
+         " event: " + std::string(what);
   return make_error(Errc::invalid_argument, msg);
 }
 
@@ -382,9 +403,10 @@ Status validate_plan(const FaultPlan& plan, const ClusterShape& shape, Duration 
     if (is_ambient(e.kind)) return event_error(source, e, "kind", "not a timed fault");
     if (e.nodes.empty()) return event_error(source, e, "nodes", "no node");
     if (e.at >= fault_phase) {
-      return event_error(source, e, "at_us", "at " + std::to_string(to_ns(e.at) / kUs) +
-                                                 " us, not inside the fault phase (" +
-                                                 std::to_string(to_ns(fault_phase) / kUs) + " us)");
+      return event_error(source, e, "at_us",
+                         "at " + std::to_string(to_ns(e.at) / kUs) +
+                             " us, not inside the fault phase (" +
+                             std::to_string(to_ns(fault_phase) / kUs) + " us)");
     }
     for (const auto* list : {&e.nodes, &e.to}) {
       for (NodeId n : *list) {
@@ -398,14 +420,16 @@ Status validate_plan(const FaultPlan& plan, const ClusterShape& shape, Duration 
         }
         if (e.kind == FaultKind::clock_skew && !contains(shape.servers, n)) {
           // A client's clock times its history: it must keep true time.
-          return event_error(source, e, "nodes",
-                             "node " + std::to_string(n) + " is not a server; only servers' clocks skew");
+          return event_error(
+              source, e, "nodes",
+              "node " + std::to_string(n) + " is not a server; only servers' clocks skew");
         }
       }
     }
     if (e.kind == FaultKind::core_stall && e.core >= shape.cores) {
-      return event_error(source, e, "core", "core " + std::to_string(e.core) + " does not exist (" +
-                                                std::to_string(shape.cores) + " per node)");
+      return event_error(source, e, "core",
+                         "core " + std::to_string(e.core) + " does not exist (" +
+                             std::to_string(shape.cores) + " per node)");
     }
     if (std::abs(e.drift_ppm) > FaultBounds::kDriftPpmLimit) {
       return event_error(source, e, "drift_ppm", "beyond +-100000 ppm");

@@ -32,22 +32,22 @@ namespace doppel::sim {
 
 enum class FaultKind : std::uint8_t {
   // ambient
-  latency,          // slow, jittery links with a heavy tail
-  split_reads,      // reads return random prefixes of what is buffered
-  disk_latency,     // an SSD or HDD service-time model instead of instant disks
-  disk_eio,         // rare I/O errors on any disk operation
-  disk_bitflip,     // rare silent bit flips in data read from disk
-  disk_fsyncgate,   // a failed datasync drops the file's dirty pages (Linux), see disk.h
-  buggify,          // BUGGIFY sites may fire
+  latency,         // slow, jittery links with a heavy tail
+  split_reads,     // reads return random prefixes of what is buffered
+  disk_latency,    // an SSD or HDD service-time model instead of instant disks
+  disk_eio,        // rare I/O errors on any disk operation
+  disk_bitflip,    // rare silent bit flips in data read from disk
+  disk_fsyncgate,  // a failed datasync drops the file's dirty pages (Linux), see disk.h
+  buggify,         // BUGGIFY sites may fire
   // timed
-  reset,            // every connection of a node is reset
-  partition,        // a group of nodes is cut off from the rest, both ways
-  partition_oneway, // messages from one group to another are dropped
-  crash,            // a node crashes (unsynced writes lost or torn) and restarts
-  clock_skew,       // a node's wall clock steps by an offset and drifts at a rate
-  core_stall,       // one core of a node runs nothing for a while
-  disk_corrupt,     // a bit flips in a stored file of a node
-  disk_full,        // a node's disk is full: writes, creates, renames fail until it heals
+  reset,             // every connection of a node is reset
+  partition,         // a group of nodes is cut off from the rest, both ways
+  partition_oneway,  // messages from one group to another are dropped
+  crash,             // a node crashes (unsynced writes lost or torn) and restarts
+  clock_skew,        // a node's wall clock steps by an offset and drifts at a rate
+  core_stall,        // one core of a node runs nothing for a while
+  disk_corrupt,      // a bit flips in a stored file of a node
+  disk_full,         // a node's disk is full: writes, creates, renames fail until it heals
 };
 inline constexpr int kFaultKinds = 15;
 
@@ -71,13 +71,13 @@ struct AmbientFaults {
 struct FaultEvent {
   Duration at{0};  // since the start of the run
   FaultKind kind = FaultKind::crash;
-  std::vector<NodeId> nodes;  // the node(s) it hits; for partitions, one side
-  std::vector<NodeId> to;     // partition_oneway: the receivers cut off
-  CoreId core = 0;            // core_stall
-  Duration duration{0};       // crash: downtime; stalls; partitions, disk_full: 0 = until quiet
-  Duration offset{0};         // clock_skew: the step
-  std::int64_t drift_ppm = 0; // clock_skew: then the rate error, parts per million
-  std::uint32_t line = 0;     // where a parsed event was written (0: generated); not compared
+  std::vector<NodeId> nodes;   // the node(s) it hits; for partitions, one side
+  std::vector<NodeId> to;      // partition_oneway: the receivers cut off
+  CoreId core = 0;             // core_stall
+  Duration duration{0};        // crash: downtime; stalls; partitions, disk_full: 0 = until quiet
+  Duration offset{0};          // clock_skew: the step
+  std::int64_t drift_ppm = 0;  // clock_skew: then the rate error, parts per million
+  std::uint32_t line = 0;      // where a parsed event was written (0: generated); not compared
 
   bool operator==(const FaultEvent& o) const {
     return at == o.at && kind == o.kind && nodes == o.nodes && to == o.to && core == o.core &&

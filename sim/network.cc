@@ -62,7 +62,8 @@ class SimStream final : public Stream {
       if (c_->reset) return make_error(Errc::reset, peer().to_string());
       if (c_->closed[side_] || out.fin_sent) return make_error(Errc::closed);
       if (c_->timed_out) {
-        if (!c_->error_pending[side_]) return make_error(Errc::reset, "broken pipe to " + peer().to_string());
+        if (!c_->error_pending[side_])
+          return make_error(Errc::reset, "broken pipe to " + peer().to_string());
         c_->error_pending[side_] = false;
         return timed_out_error();
       }
@@ -285,15 +286,17 @@ Result<std::unique_ptr<Stream>> SimNetwork::connect(SimRuntime& rt, const Endpoi
   if (next_ephemeral_port_ < 40000) next_ephemeral_port_ = 40000;
   c->endpoints[1] = l->local;
   connections_[c->id] = c;
-  context_.record(Event("SimConnect").detail("conn", c->id).detail("from", from)
-                      .detail("to", *target).detail("port", to.port));
+  context_.record(Event("SimConnect")
+                      .detail("conn", c->id)
+                      .detail("from", from)
+                      .detail("to", *target)
+                      .detail("port", to.port));
   l->pending.push_back(c);
   l->acceptors.notify_one();
   return std::unique_ptr<Stream>(new SimStream(rt, *this, std::move(c), 0));
 }
 
-void SimNetwork::send(const std::shared_ptr<Connection>& c, int side, std::string bytes,
-                      bool fin) {
+void SimNetwork::send(const std::shared_ptr<Connection>& c, int side, std::string bytes, bool fin) {
   Pipe& p = c->pipes[side];
   const Instant arrival = std::max(context_.now() + latency(), p.last_arrival);
   p.last_arrival = arrival;
@@ -392,14 +395,14 @@ void SimNetwork::link_changed(NodeId a, NodeId b) {
     if (c->unreachable) continue;  // already counting since the first cut
     c->unreachable = true;
     const std::uint64_t epoch = ++c->unreachable_epoch;
-    context_.agenda.schedule(deadline_after(context_.now(), tcp_timeout_),
-                             [this, weak = std::weak_ptr<Connection>(c), epoch] {
-                               auto c = weak.lock();
-                               if (c && !c->dead() && c->unreachable &&
-                                   c->unreachable_epoch == epoch) {
-                                 time_out(*c);
-                               }
-                             });
+    context_.agenda.schedule(
+        deadline_after(context_.now(), tcp_timeout_),
+        [this, weak = std::weak_ptr<Connection>(c), epoch] {
+          auto c = weak.lock();
+          if (c && !c->dead() && c->unreachable && c->unreachable_epoch == epoch) {
+            time_out(*c);
+          }
+        });
   }
 }
 

@@ -129,13 +129,13 @@ struct Pipe {
   std::deque<InFlight> flight;  // sent, not yet arrived, in order
   bool pump_scheduled = false;
   Instant last_arrival = instant_ns(0);
-  std::string inbox;            // arrived, not yet read
+  std::string inbox;  // arrived, not yet read
   std::size_t inbox_read = 0;
-  std::uint64_t unread = 0;     // sent but not yet read: the window in use
+  std::uint64_t unread = 0;  // sent but not yet read: the window in use
   bool fin_sent = false;
   bool fin_arrived = false;
-  WaitList readers;             // fibers of `to` waiting for bytes
-  WaitList writers;             // fibers of `from` waiting for window
+  WaitList readers;  // fibers of `to` waiting for bytes
+  WaitList writers;  // fibers of `from` waiting for window
 
   std::size_t available() const { return inbox.size() - inbox_read; }
 };

@@ -144,6 +144,8 @@ void forget_stack_below(const char* marker) {
 #endif
 }
 
-void forget_fiber_stack() { forget_stack_below(current_fiber().stack_marker); }
+void forget_fiber_stack() {
+  forget_stack_below(current_fiber().stack_marker);
+}
 
 }  // namespace doppel::sim

@@ -16,13 +16,12 @@
 // decision is mixed into its hash) and the table of stalled cores: the
 // scheduler sees nothing else of the world.
 
-#include <cstddef>
-#include <cstdint>
-#include <vector>
-
 #include <boost/fiber/algo/algorithm.hpp>
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/properties.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
 
 #include "runtime/runtime.h"
 

@@ -1,8 +1,7 @@
 #include "sim/sim_runtime.h"
 
-#include <exception>
-
 #include <boost/fiber/context.hpp>
+#include <exception>
 
 #include "sim/disk.h"
 #include "sim/network.h"
@@ -36,7 +35,9 @@ SimRuntime::SimRuntime(const SimNodeParts& parts, NodeId node, std::uint32_t inc
 
 SimRuntime::~SimRuntime() = default;
 
-bool SimRuntime::alive() const { return host_.alive(incarnation_); }
+bool SimRuntime::alive() const {
+  return host_.alive(incarnation_);
+}
 
 void SimRuntime::throw_if_cancellable() const {
   const FiberTag& me = current_fiber();
@@ -51,16 +52,22 @@ Error SimRuntime::cancelled_error() const {
   return make_error(Errc::cancelled, "node " + host_.name() + " is down");
 }
 
-Instant SimRuntime::now() { return clock_.local_at(context_.now()); }
+Instant SimRuntime::now() {
+  return clock_.local_at(context_.now());
+}
 
-WallTime SimRuntime::wall_now() { return clock_.wall_at(context_.now()); }
+WallTime SimRuntime::wall_now() {
+  return clock_.wall_at(context_.now());
+}
 
 void SimRuntime::sleep(Duration d) {
   Waiter w;
   park(w, deadline_after(now(), d));
 }
 
-Prng& SimRuntime::random() { return rngs_[this_core()]; }
+Prng& SimRuntime::random() {
+  return rngs_[this_core()];
+}
 
 CoreId SimRuntime::this_core() {
   const FiberTag& me = current_fiber();
@@ -93,12 +100,12 @@ void SimRuntime::spawn_on(CoreId core, std::string_view name, Task fn) {
     return;
   }
   // The host, not this runtime, in the event: the node may crash meanwhile.
-  context_.agenda.schedule(
-      hop_arrival(core),
-      [host = &host_, inc = incarnation_, core, name = std::string(name),
-       fn = std::move(fn)]() mutable {
-        if (host->alive(inc)) host->spawn_fiber(inc, core, name, std::move(fn));
-      });
+  context_.agenda.schedule(hop_arrival(core),
+                           [host = &host_, inc = incarnation_, core, name = std::string(name),
+                            fn = std::move(fn)]() mutable {
+                             if (host->alive(inc))
+                               host->spawn_fiber(inc, core, name, std::move(fn));
+                           });
 }
 
 void SimRuntime::post(CoreId core, Task fn) {
@@ -147,7 +154,9 @@ Wake SimRuntime::park(Waiter& w, Instant deadline) {
   return park_at(w, deadline, clock_.global_at(deadline));
 }
 
-Wake SimRuntime::park_until(Waiter& w, Instant at) { return park_at(w, kNever, at); }
+Wake SimRuntime::park_until(Waiter& w, Instant at) {
+  return park_at(w, kNever, at);
+}
 
 std::uint64_t SimRuntime::arm_timer(EventQueue& agenda, Waiter& w, Instant at) {
   return agenda.schedule(at, [&w] {
@@ -196,7 +205,9 @@ Wake SimRuntime::park_at(Waiter& w, Instant local_deadline, Instant global_deadl
   return Wake::timed_out;
 }
 
-FileSystem& SimRuntime::fs() { return *fs_; }
+FileSystem& SimRuntime::fs() {
+  return *fs_;
+}
 
 bool SimRuntime::buggify(const BuggifySite& site) {
   if (!alive()) return false;

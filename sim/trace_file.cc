@@ -1,11 +1,12 @@
 #include "sim/trace_file.h"
 
+#include <zstd.h>
+
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <zstd.h>
 
 #include "base/varint.h"
 #include "sim/trace_log.h"
@@ -16,8 +17,12 @@ namespace {
 constexpr std::string_view kMagic = "DOPPELTR";
 constexpr std::uint32_t kFieldsMax = 64;
 
-void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
-void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
+void put_u32(std::string& out, std::uint32_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 4);
+}
+void put_u64(std::string& out, std::uint64_t v) {
+  out.append(reinterpret_cast<const char*>(&v), 8);
+}
 void put_field(std::string& out, std::string_view key, std::string_view value) {
   put_length_prefixed(out, key);
   put_length_prefixed(out, value);
@@ -69,7 +74,9 @@ bool parse_u64(std::string_view text, std::uint64_t& out) {
   return true;
 }
 
-Error bad(std::string what) { return make_error(Errc::corrupt, "not a valid doppel trace: " + what); }
+Error bad(std::string what) {
+  return make_error(Errc::corrupt, "not a valid doppel trace: " + what);
+}
 
 }  // namespace
 
@@ -150,17 +157,28 @@ Result<TraceFile> decode_trace(std::string_view file) {
     std::string_view key, value;
     if (!r.bytes(key, "header key") || !r.bytes(value, "header value")) return bad(r.problem);
     std::uint64_t number = 0;
-    if (key == "build_id") t.header.build_id = value;
-    else if (key == "scenario_name") t.header.scenario_name = value;
-    else if (key == "scenario_path") t.header.scenario_path = value;
-    else if (key == "scenario_toml") t.header.scenario_toml = value;
-    else if (key == "fault_plan") t.header.fault_plan_toml = value;
-    else if (key == "outcome") outcome = value;
-    else if (key == "failed_property") t.header.failed_property = value;
-    else if (key == "failure_detail") t.header.failure_detail = value;
+    if (key == "build_id")
+      t.header.build_id = value;
+    else if (key == "scenario_name")
+      t.header.scenario_name = value;
+    else if (key == "scenario_path")
+      t.header.scenario_path = value;
+    else if (key == "scenario_toml")
+      t.header.scenario_toml = value;
+    else if (key == "fault_plan")
+      t.header.fault_plan_toml = value;
+    else if (key == "outcome")
+      outcome = value;
+    else if (key == "failed_property")
+      t.header.failed_property = value;
+    else if (key == "failure_detail")
+      t.header.failure_detail = value;
     else if (key == "seed" || key == "trace_hash" || key == "event_count") {
-      if (!parse_u64(value, number)) return bad("header field " + std::string(key) + " is not a number");
-      (key == "seed" ? t.header.seed : key == "trace_hash" ? t.header.trace_hash : t.header.event_count) = number;
+      if (!parse_u64(value, number))
+        return bad("header field " + std::string(key) + " is not a number");
+      (key == "seed"         ? t.header.seed
+       : key == "trace_hash" ? t.header.trace_hash
+                             : t.header.event_count) = number;
     }
     // Unknown fields are skipped: a newer writer may add some.
   }
@@ -184,8 +202,10 @@ Status write_trace(const std::string& path, const TraceFile& trace) {
   const std::string bytes = encode_trace(trace);
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return make_error(Errc::io_error, "cannot create " + tmp + ": " + std::strerror(errno));
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0;
+  if (f == nullptr)
+    return make_error(Errc::io_error, "cannot create " + tmp + ": " + std::strerror(errno));
+  const bool ok =
+      std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0;
   std::fclose(f);
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());

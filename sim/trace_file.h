@@ -18,8 +18,8 @@
 namespace doppel::sim {
 
 inline constexpr std::uint32_t kTraceFormatVersion = 1;
-inline constexpr std::uint64_t kTraceFileBytesMax = 1ull << 30;      // compressed
-inline constexpr std::uint64_t kTraceContentBytesMax = 4ull << 30;   // decompressed
+inline constexpr std::uint64_t kTraceFileBytesMax = 1ull << 30;     // compressed
+inline constexpr std::uint64_t kTraceContentBytesMax = 4ull << 30;  // decompressed
 
 struct TraceHeader {
   std::uint32_t format_version = kTraceFormatVersion;

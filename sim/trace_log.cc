@@ -9,7 +9,9 @@
 namespace doppel::sim {
 namespace {
 
-void put_text(std::string& out, std::string_view s) { put_length_prefixed(out, s); }
+void put_text(std::string& out, std::string_view s) {
+  put_length_prefixed(out, s);
+}
 
 // A cursor that never reads past the end: every getter fails instead.
 struct Cursor {
@@ -104,8 +106,8 @@ std::string format_record(std::string_view record) {
   std::snprintf(head, sizeof head, "t=%" PRIu64 ".%09" PRIu64 " ", t / 1'000'000'000,
                 t % 1'000'000'000);
   std::string out = head;
-  out += node == 0 ? std::string("world") : "n" + std::to_string(node - 1) + "/c" +
-                                                std::to_string(core);
+  out += node == 0 ? std::string("world")
+                   : "n" + std::to_string(node - 1) + "/c" + std::to_string(core);
   out += ' ';
   if (severity != 0) out += "ERROR ";
   out.append(name);

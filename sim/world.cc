@@ -82,13 +82,17 @@ const World::Node& World::node(NodeId id) const {
   return *nodes_[id];
 }
 
-bool World::node_up(NodeId id) const { return node(id).status == Node::Status::up; }
+bool World::node_up(NodeId id) const {
+  return node(id).status == Node::Status::up;
+}
 
 bool World::incarnation_alive(NodeId id, std::uint32_t incarnation) const {
   return node(id).alive(incarnation);
 }
 
-SimDisk& World::disk(NodeId id) { return *node(id).disk; }
+SimDisk& World::disk(NodeId id) {
+  return *node(id).disk;
+}
 
 Runtime& World::runtime(NodeId id) {
   Node& n = node(id);
@@ -269,7 +273,9 @@ bool World::shutdown() {
 // --- a node, as its runtime sees it
 
 World::Node::Node(World& world, NodeId id, NodeSpec spec)
-    : world(world), id(id), spec(std::move(spec)),
+    : world(world),
+      id(id),
+      spec(std::move(spec)),
       disk(std::make_unique<SimDisk>(world.context_, world.disk_rng_, id)),
       node_clock(kWallEpochNs) {}
 
@@ -296,7 +302,9 @@ void World::Node::unregister_parked(Waiter& w) {
   w.registry_prev = w.registry_next = nullptr;
 }
 
-bool World::Node::core_stalled(CoreId core) const { return world.stalls_.stalled(id, core); }
+bool World::Node::core_stalled(CoreId core) const {
+  return world.stalls_.stalled(id, core);
+}
 
 // Drawn from the network's stream, as it always was: moving it would change
 // what every seed means.
@@ -328,8 +336,7 @@ void World::crash(NodeId id, std::optional<Duration> restart_after) {
   Node& n = node(id);
   if (n.status != Node::Status::up) return;
   coverage_.hit("fault:crash");
-  record(kNoNode, 0,
-         Event("SimNodeCrash").detail("node", id).detail("incarnation", n.incarnation));
+  record(kNoNode, 0, Event("SimNodeCrash").detail("node", id).detail("incarnation", n.incarnation));
   n.status = Node::Status::unwinding;
   network_.node_down(id);
   n.disk->crash();
@@ -377,8 +384,8 @@ void World::stall_core(NodeId id, CoreId core, Duration d) {
   coverage_.hit("fault:core_stall");
   const Instant until = deadline_after(now(), d);
   stalls_.stall(id, core, until);
-  record(kNoNode, 0, Event("SimCoreStall").detail("node", id).detail("core", core)
-                         .detail("ns", to_ns(d)));
+  record(kNoNode, 0,
+         Event("SimCoreStall").detail("node", id).detail("core", core).detail("ns", to_ns(d)));
   agenda_.schedule(until, [this, id, core] {
     if (!stalls_.stalled(id, core)) scheduler_.release_held(id, core);
   });
@@ -391,16 +398,19 @@ void World::skew_clock(NodeId id, Duration offset, std::int64_t drift_ppm) {
   n.node_clock.set_drift(now(), drift_ppm);
   n.node_clock.step_wall(offset);
   rearm_timers(n);
-  record(kNoNode, 0, Event("SimClockSkew").detail("node", id).detail("offset_ns", to_ns(offset))
-                         .detail("drift_ppm", drift_ppm));
+  record(kNoNode, 0,
+         Event("SimClockSkew")
+             .detail("node", id)
+             .detail("offset_ns", to_ns(offset))
+             .detail("drift_ppm", drift_ppm));
 }
 
 void World::rearm_timers(Node& n) {
   for (Waiter* w = n.parked; w != nullptr; w = w->registry_next) {
     if (w->state != Waiter::State::parked || w->timer == 0 || w->deadline == kNever) continue;
     agenda_.cancel(w->timer);
-    w->timer = SimRuntime::arm_timer(agenda_, *w,
-                                     std::max(now(), n.node_clock.global_at(w->deadline)));
+    w->timer =
+        SimRuntime::arm_timer(agenda_, *w, std::max(now(), n.node_clock.global_at(w->deadline)));
   }
 }
 
@@ -473,9 +483,11 @@ void World::apply_partition(const FaultEvent& e) {
   }
   for (const auto& [a, b] : links) network_.cut(a, b);
   const std::int64_t first = e.nodes.empty() ? -1 : static_cast<std::int64_t>(e.nodes[0]);
-  record(kNoNode, 0, Event("SimPartition").detail("oneway", oneway)
-                         .detail("side", static_cast<std::int64_t>(e.nodes.size()))
-                         .detail("first", first));
+  record(kNoNode, 0,
+         Event("SimPartition")
+             .detail("oneway", oneway)
+             .detail("side", static_cast<std::int64_t>(e.nodes.size()))
+             .detail("first", first));
   if (e.duration.count() <= 0) return;  // until the quiet phase
   agenda_.schedule(deadline_after(now(), e.duration),
                    [this, links = std::move(links), epoch = heal_epoch_] {
@@ -519,8 +531,10 @@ void World::fail(std::string_view property, std::string detail) {
   failed_ = true;
   failure_.property = std::string(property);
   failure_.detail = std::move(detail);
-  record(kNoNode, 0, Event("PropertyFailed", Severity::error).detail("property", property)
-                         .detail("detail", failure_.detail));
+  record(kNoNode, 0,
+         Event("PropertyFailed", Severity::error)
+             .detail("property", property)
+             .detail("detail", failure_.detail));
 }
 
 WorldStats World::stats() const {

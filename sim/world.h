@@ -58,23 +58,23 @@ class SimRuntime;
 using SimBootFn = std::function<Result<std::unique_ptr<Service>>(Runtime&)>;
 
 struct NodeSpec {
-  std::string name;     // also its host name on the simulated network
+  std::string name;  // also its host name on the simulated network
   CoreId cores = 1;
   bool crashable = true;
-  SimBootFn boot;       // runs in a fiber on core 0 of the node
+  SimBootFn boot;  // runs in a fiber on core 0 of the node
 };
 
 struct WorldOptions {
   std::uint64_t seed = 0;
   AmbientFaults ambient;
-  bool keep_events = false;  // store the event stream, for a trace file
+  bool keep_events = false;                          // store the event stream, for a trace file
   Duration tcp_timeout = FaultBounds{}.tcp_timeout;  // see network.h
 };
 
 struct WorldStats {
-  std::uint64_t events_run = 0;   // agenda events executed
+  std::uint64_t events_run = 0;  // agenda events executed
   std::uint64_t fibers_started = 0;
-  std::uint64_t picks = 0;        // scheduler decisions
+  std::uint64_t picks = 0;  // scheduler decisions
 };
 
 // The first property that failed in a run (both empty while none has).
@@ -154,8 +154,7 @@ class World final : private EventRecorder {
       return status == Status::up && incarnation == inc;
     }
     const NodeClock& clock() const override { return node_clock; }
-    void spawn_fiber(std::uint32_t inc, CoreId core, std::string_view fiber_name,
-                     Task fn) override;
+    void spawn_fiber(std::uint32_t inc, CoreId core, std::string_view fiber_name, Task fn) override;
     void register_parked(Waiter& w) override;
     void unregister_parked(Waiter& w) override;
     void unwind_after_others(std::uint32_t inc) override;
@@ -171,7 +170,7 @@ class World final : private EventRecorder {
     std::unique_ptr<SimRuntime> runtime;
     std::unique_ptr<Service> service;
     std::uint64_t live_fibers = 0;
-    Waiter* parked = nullptr;  // registry head (Waiter::registry_next)
+    Waiter* parked = nullptr;      // registry head (Waiter::registry_next)
     std::uint64_t boot_fiber = 0;  // the fiber running spec.boot, while it runs
     // The boot fiber of a dead incarnation, waiting for the others to end.
     boost::fibers::context* boot_held = nullptr;
@@ -216,7 +215,7 @@ class World final : private EventRecorder {
   AmbientFaults ambient_;
   TraceLog trace_;
   Coverage coverage_;
-  SimContext context_;   // what the parts see of the above
+  SimContext context_;  // what the parts see of the above
   CoreStalls stalls_;
   SimNetwork network_;
   std::vector<std::unique_ptr<Node>> nodes_;  // by id; destroyed before the network

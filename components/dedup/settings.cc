@@ -23,16 +23,16 @@ Result<DedupSettings> DedupSettings::read(const toml::table& table, std::string_
   if (const auto kind = parse_hash_kind(hash)) s.store.hash = *kind;
   s.store.rebuild_threshold_percent = static_cast<std::uint32_t>(
       f.integer("rebuild_threshold_percent", 0, 100, s.store.rebuild_threshold_percent));
-  s.store.image_bytes_max = static_cast<std::uint64_t>(f.integer(
-                                "image_gb", 1, kImageGbMax,
-                                static_cast<std::int64_t>(s.store.image_bytes_max >> 30)))
-                            << 30;
+  s.store.image_bytes_max =
+      static_cast<std::uint64_t>(f.integer(
+          "image_gb", 1, kImageGbMax, static_cast<std::int64_t>(s.store.image_bytes_max >> 30)))
+      << 30;
   const auto ttl_s = f.integer("unreferenced_ttl_s", 0, kTtlSecondsMax,
                                to_ns(s.store.unreferenced_ttl) / 1'000'000'000);
   s.store.unreferenced_ttl = Duration(ttl_s * 1'000'000'000);
   s.store.verify_reads = f.boolean("verify_reads", s.store.verify_reads);
-  s.connections_max =
-      static_cast<std::uint32_t>(f.integer("connections_max", 1, kConnectionsMax, s.connections_max));
+  s.connections_max = static_cast<std::uint32_t>(
+      f.integer("connections_max", 1, kConnectionsMax, s.connections_max));
   f.reject_unknown_keys();
   if (!f.ok()) return f.error();
   if (Status c = s.check(); !c) return toml_error(source, nullptr, "", c.error().what);
@@ -43,7 +43,9 @@ Result<PlantedBug> dedup_planted_bug(std::string_view name) {
   if (name.empty()) return PlantedBug::none;
   if (name == "skip-decrement") return PlantedBug::skip_decrement;
   if (name == "verify-skips-data") return PlantedBug::verify_skips_data;
-  return make_error(Errc::invalid_argument, "bug: dedup has no planted bug '" + std::string(name) + "'");
+  if (name == "failed-commit-keeps-lock") return PlantedBug::failed_commit_keeps_lock;
+  return make_error(Errc::invalid_argument,
+                    "bug: dedup has no planted bug '" + std::string(name) + "'");
 }
 
 std::uint64_t manifest_bytes_max(const DedupSettings& c) {

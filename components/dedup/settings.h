@@ -15,10 +15,10 @@
 //
 // Errors name the file, the line and the key.
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <string_view>
-
-#include <toml++/toml.h>
 
 #include "components/dedup/store/options.h"
 #include "runtime/result.h"

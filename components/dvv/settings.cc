@@ -9,7 +9,8 @@ Result<DvvSettings> DvvSettings::read(const toml::table& table, std::string_view
   DvvSettings s;
   TomlFields f(table, source);
   const auto partitions = f.integer("partitions", 1, Ring::kPartitionsMax, s.partitions);
-  if (f.ok() && (partitions & (partitions - 1)) != 0) f.fail("partitions", "must be a power of two");
+  if (f.ok() && (partitions & (partitions - 1)) != 0)
+    f.fail("partitions", "must be a power of two");
   s.partitions = static_cast<std::uint32_t>(partitions);
   constexpr std::int64_t kMsMax = 3'600'000;
   s.request_timeout = f.ms("request_timeout_ms", 1, kMsMax, s.request_timeout);
@@ -45,8 +46,11 @@ Status plant_dvv_bug(std::string_view name, DvvSettings& s) {
     s.bug_ignore_context = true;
   } else if (name == "log-truncates-at-damage") {
     s.bug_log_truncates_at_damage = true;
+  } else if (name == "down-stays-down") {
+    s.bug_down_stays_down = true;
   } else if (!name.empty()) {
-    return make_error(Errc::invalid_argument, "bug: dvv has no planted bug '" + std::string(name) + "'");
+    return make_error(Errc::invalid_argument,
+                      "bug: dvv has no planted bug '" + std::string(name) + "'");
   }
   return {};
 }

@@ -11,10 +11,10 @@
 //
 // Errors name the file, the line and the key.
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <string_view>
-
-#include <toml++/toml.h>
 
 #include "runtime/node.h"
 #include "runtime/result.h"
@@ -34,11 +34,12 @@ struct DvvSettings {
   std::uint32_t siblings_max = 512;  // a PUT that would keep more is refused
   std::size_t value_bytes_max = 8u << 20;
   // Test-only planted bugs: set by the simulator's scenarios, never read from a node config.
-  bool bug_ack_early = false;       // ack after the local unsynced write; replicate later
-  bool bug_no_repair = false;       // read repair, anti-entropy and handoff never fix
-  bool bug_dot_per_write = false;   // a fresh coordinator id per write
-  bool bug_ignore_context = false;  // every PUT treated as blind
+  bool bug_ack_early = false;                // ack after the local unsynced write; replicate later
+  bool bug_no_repair = false;                // read repair, anti-entropy and handoff never fix
+  bool bug_dot_per_write = false;            // a fresh coordinator id per write
+  bool bug_ignore_context = false;           // every PUT treated as blind
   bool bug_log_truncates_at_damage = false;  // replay cuts the log at the first bad record
+  bool bug_down_stays_down = false;          // pings go to live peers only: a down peer stays down
 
   // From a [dvv] table; `source` names the file in errors.
   static Result<DvvSettings> read(const toml::table& table, std::string_view source);

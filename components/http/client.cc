@@ -122,7 +122,7 @@ Result<Response> HttpClient::Exchange::run() {
   // A caller that gives up early: whatever the server does with the request, we stop waiting.
   if (buggify(client_.rt_, kEarlyTimeout)) {
     deadline_ = std::min(deadline_, client_.rt_.now() + Duration(client_.rt_.random().between(
-                                                             1'000'000, 100'000'000)));
+                                                            1'000'000, 100'000'000)));
   }
   c_.parser.expect(request_.method == "HEAD",
                    on_body_ != nullptr ? kUnbounded : options.limits.body_bytes_max);

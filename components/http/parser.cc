@@ -210,8 +210,8 @@ std::span<char> RequestParser::body_space(std::size_t max) {
     trim_body_room();
     make_body_room(n);
     // All the room there is (the whole rest of the body once make_body_room reserved it).
-    body.resize(std::max(at + n, static_cast<std::size_t>(std::min<std::uint64_t>(
-                                     body.capacity(), at + remaining))));
+    body.resize(std::max(at + n, static_cast<std::size_t>(
+                                     std::min<std::uint64_t>(body.capacity(), at + remaining))));
   }
   body_size_ = at;
   body_has_room_ = true;

@@ -16,6 +16,7 @@
 namespace doppel::kv {
 
 // Boots one KV node: a shard and a listener on every core of `rt`.
-Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& node, const KvSettings& settings);
+Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& node,
+                                      const KvSettings& settings);
 
 }  // namespace doppel::kv

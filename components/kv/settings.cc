@@ -9,16 +9,21 @@ Result<KvSettings> KvSettings::read(const toml::table& table, std::string_view s
   TomlFields f(table, source);
   f.known_keys({"memory_mb", "memory_kb", "segment_kb", "item_size_max", "connections_max",
                 "trace_evictions", "strict_keys"});
-  if (f.has("memory_mb") && f.has("memory_kb")) f.fail("memory_kb", "give memory_mb or memory_kb, not both");
-  if (f.has("memory_mb")) s.memory_bytes = static_cast<std::uint64_t>(f.integer("memory_mb", 1, 1 << 20, 64)) << 20;
+  if (f.has("memory_mb") && f.has("memory_kb"))
+    f.fail("memory_kb", "give memory_mb or memory_kb, not both");
+  if (f.has("memory_mb"))
+    s.memory_bytes = static_cast<std::uint64_t>(f.integer("memory_mb", 1, 1 << 20, 64)) << 20;
   if (f.has("memory_kb")) {
     s.memory_bytes = static_cast<std::uint64_t>(f.integer("memory_kb", 64, 1ll << 30, 65536)) << 10;
   }
   const std::int64_t segment_kb = f.integer("segment_kb", 16, 64 * 1024, s.segment_bytes >> 10);
-  if (f.ok() && (segment_kb & (segment_kb - 1)) != 0) f.fail("segment_kb", "must be a power of two");
+  if (f.ok() && (segment_kb & (segment_kb - 1)) != 0)
+    f.fail("segment_kb", "must be a power of two");
   s.segment_bytes = static_cast<std::uint32_t>(segment_kb << 10);
-  s.item_bytes_max = static_cast<std::uint32_t>(f.integer("item_size_max", 1024, 16 << 20, s.item_bytes_max));
-  s.connections_max = static_cast<std::uint32_t>(f.integer("connections_max", 1, 1 << 20, s.connections_max));
+  s.item_bytes_max =
+      static_cast<std::uint32_t>(f.integer("item_size_max", 1024, 16 << 20, s.item_bytes_max));
+  s.connections_max =
+      static_cast<std::uint32_t>(f.integer("connections_max", 1, 1 << 20, s.connections_max));
   s.trace_evictions = f.boolean("trace_evictions", s.trace_evictions);
   s.strict_keys = f.boolean("strict_keys", s.strict_keys);
   if (f.ok() && s.item_bytes_max > s.segment_bytes) {
@@ -47,7 +52,8 @@ Result<KvPlantedBug> kv_planted_bug(std::string_view name) {
   if (name == "node-memory-per-core") return KvPlantedBug::node_memory_per_core;
   if (name == "conn-leak-on-error") return KvPlantedBug::conn_leak_on_error;
   if (name == "stats-skip-last-core") return KvPlantedBug::stats_skip_last_core;
-  return make_error(Errc::invalid_argument, "bug: kv has no planted bug '" + std::string(name) + "'");
+  return make_error(Errc::invalid_argument,
+                    "bug: kv has no planted bug '" + std::string(name) + "'");
 }
 
 }  // namespace doppel::kv

@@ -12,10 +12,10 @@
 //
 // Errors name the file, the line and the key.
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <string_view>
-
-#include <toml++/toml.h>
 
 #include "runtime/result.h"
 
@@ -25,8 +25,8 @@ namespace doppel::kv {
 // node config (doppel serve refuses a `bug` key).
 enum class KvPlantedBug : std::uint8_t {
   none,
-  swapped_replies,  // a forwarded reply matched to the wrong request
-  lost_at_roll,     // an item lost when its segment rolls over
+  swapped_replies,       // a forwarded reply matched to the wrong request
+  lost_at_roll,          // an item lost when its segment rolls over
   node_memory_per_core,  // each core's store sized with the whole node's memory
   conn_leak_on_error,    // a connection that ends in an error keeps its slot
   stats_skip_last_core,  // stats memory totals leave out the last core

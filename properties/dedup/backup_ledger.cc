@@ -45,7 +45,8 @@ std::vector<VersionNumber> BackupLedger::removable(std::uint32_t image) const {
   return out;
 }
 
-std::vector<std::uint32_t> BackupLedger::candidates(std::uint32_t image, VersionNumber version) const {
+std::vector<std::uint32_t> BackupLedger::candidates(std::uint32_t image,
+                                                    VersionNumber version) const {
   if (const auto it = known_.find(image); it != known_.end()) {
     if (const auto k = it->second.find(version); k != it->second.end()) return {k->second.content};
   }
@@ -54,8 +55,8 @@ std::vector<std::uint32_t> BackupLedger::candidates(std::uint32_t image, Version
   return {m->second.begin(), m->second.end()};
 }
 
-std::optional<std::string> BackupLedger::judge_listing(std::uint32_t image,
-                                                       const std::set<VersionNumber>& listed) const {
+std::optional<std::string> BackupLedger::judge_listing(
+    std::uint32_t image, const std::set<VersionNumber>& listed) const {
   const auto it = known_.find(image);
   if (it == known_.end()) return std::nullopt;
   for (const auto& [v, k] : it->second) {

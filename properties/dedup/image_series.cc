@@ -71,33 +71,37 @@ class Edits {
   std::uint64_t run(std::uint64_t lo, std::uint64_t hi, std::uint64_t cap) {
     hi = std::max<std::uint64_t>(1, std::min(hi, cap));
     lo = std::min(lo, hi);
-    return static_cast<std::uint64_t>(rng_.between(static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi)));
+    return static_cast<std::uint64_t>(
+        rng_.between(static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi)));
   }
 
   Prng& rng_;
   std::uint64_t& next_id_;
 };
 
-Error bad(const std::string& what) { return make_error(Errc::invalid_argument, what); }
+Error bad(const std::string& what) {
+  return make_error(Errc::invalid_argument, what);
+}
 
 }  // namespace
 
 Status check_image_series_options(const ImageSeriesOptions& o) {
   if (o.images < 1 || o.images > ImageSeries::kImagesMax) return bad("images: expected 1 to 1000");
-  if (o.versions < 1 || o.versions > ImageSeries::kVersionsMax) return bad("versions: expected 1 to 1000");
+  if (o.versions < 1 || o.versions > ImageSeries::kVersionsMax)
+    return bad("versions: expected 1 to 1000");
   if (o.image_bytes < ImageSeries::kBlockBytes || o.image_bytes > ImageSeries::kImageBytesMax ||
       o.image_bytes % ImageSeries::kBlockBytes != 0) {
     return bad("image size: expected a multiple of 4 KiB from 4 KiB to 64 GiB");
   }
-  for (std::uint32_t p : {o.zero_permille, o.duplicate_permille, o.personal_permille, o.edit_permille,
-                          o.append_permille, o.move_permille}) {
+  for (std::uint32_t p : {o.zero_permille, o.duplicate_permille, o.personal_permille,
+                          o.edit_permille, o.append_permille, o.move_permille}) {
     if (p > 1000) return bad("a share of the image over 1000 per mille");
   }
   // Appends grow each version; bound the series' layouts as if each version were 2x version 1.
   const std::uint64_t blocks = o.image_bytes / ImageSeries::kBlockBytes;
   if (blocks * 2 * o.images * o.versions > kSeriesBlocksMax) {
-    return bad("images x versions x image size: over " + std::to_string(kSeriesBlocksMax / 2 * 4 >> 20) +
-               " GiB of versions in one series");
+    return bad("images x versions x image size: over " +
+               std::to_string(kSeriesBlocksMax / 2 * 4 >> 20) + " GiB of versions in one series");
   }
   return {};
 }
@@ -121,7 +125,8 @@ ImageSeries::ImageSeries(const ImageSeriesOptions& options) : options_(options) 
   }
 }
 
-const std::vector<std::uint64_t>& ImageSeries::blocks(std::uint32_t image, std::uint32_t version) const {
+const std::vector<std::uint64_t>& ImageSeries::blocks(std::uint32_t image,
+                                                      std::uint32_t version) const {
   DOPPEL_ASSERT(image < layouts_.size() && version >= 1 && version <= layouts_[image].size());
   return layouts_[image][version - 1];
 }
@@ -156,13 +161,15 @@ std::size_t ImageSeries::read(std::uint32_t image, std::uint32_t version, std::u
   const Layout& l = blocks(image, version);
   const std::uint64_t size = l.size() * kBlockBytes;
   if (offset >= size) return 0;
-  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(into.size(), size - offset));
+  const std::size_t n =
+      static_cast<std::size_t>(std::min<std::uint64_t>(into.size(), size - offset));
   char block[kBlockBytes];
   std::size_t done = 0;
   while (done < n) {
     const std::uint64_t at = offset + done;
     const std::uint64_t in_block = at % kBlockBytes;
-    const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(kBlockBytes - in_block, n - done));
+    const std::size_t take =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kBlockBytes - in_block, n - done));
     fill_block(l[at / kBlockBytes], block);
     std::memcpy(into.data() + done, block + in_block, take);
     done += take;
@@ -171,7 +178,8 @@ std::size_t ImageSeries::read(std::uint32_t image, std::uint32_t version, std::u
 }
 
 void ImageSeries::write(std::uint32_t image, std::uint32_t version,
-                        const std::function<bool(std::string_view)>& sink, std::size_t chunk_bytes) const {
+                        const std::function<bool(std::string_view)>& sink,
+                        std::size_t chunk_bytes) const {
   DOPPEL_ASSERT(chunk_bytes >= kBlockBytes && chunk_bytes % kBlockBytes == 0);
   const Layout& l = blocks(image, version);
   std::string chunk(chunk_bytes, '\0');

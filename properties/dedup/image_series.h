@@ -39,12 +39,12 @@ struct ImageSeriesOptions {
   std::uint32_t versions = 8;
   std::uint64_t image_bytes = 256ull << 20;  // of version 1; a multiple of 4 KiB
   // Shares of the image, in per mille.
-  std::uint32_t zero_permille = 300;        // never-written blocks of the master
-  std::uint32_t duplicate_permille = 30;    // master blocks that repeat another
-  std::uint32_t personal_permille = 20;     // rewritten in each clone
-  std::uint32_t edit_permille = 20;         // rewritten in place each week
-  std::uint32_t append_permille = 10;       // appended each week
-  std::uint32_t move_permille = 10;         // moved each week
+  std::uint32_t zero_permille = 300;      // never-written blocks of the master
+  std::uint32_t duplicate_permille = 30;  // master blocks that repeat another
+  std::uint32_t personal_permille = 20;   // rewritten in each clone
+  std::uint32_t edit_permille = 20;       // rewritten in place each week
+  std::uint32_t append_permille = 10;     // appended each week
+  std::uint32_t move_permille = 10;       // moved each week
 };
 
 // invalid_argument naming the option and its bounds.

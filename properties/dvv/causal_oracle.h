@@ -32,8 +32,8 @@ class CausalOracle {
  public:
   static constexpr std::size_t kValuesMax = 1u << 20;
 
-  void wrote(const std::string& key, const std::string& value, const std::vector<std::string>& observed,
-             bool tombstone = false);
+  void wrote(const std::string& key, const std::string& value,
+             const std::vector<std::string>& observed, bool tombstone = false);
   // A DELETE without a context of `key` ended: answered (acknowledged or refused), or not.
   void blind_delete(const std::string& key, bool answered);
   void acked(const std::string& key, const std::string& value);
@@ -58,8 +58,8 @@ class CausalOracle {
 
   CausalHistory history_;
   std::map<std::string, ValueId> ids_;
-  std::map<std::string, std::set<std::string>> acked_;    // key -> acknowledged values
-  std::map<std::string, std::set<std::string>> written_;  // key -> every value written
+  std::map<std::string, std::set<std::string>> acked_;       // key -> acknowledged values
+  std::map<std::string, std::set<std::string>> written_;     // key -> every value written
   std::map<std::string, std::set<std::string>> tombstones_;  // key -> deletes with a context
   // key -> values with ids up to this may have been deleted by a DELETE without a context.
   std::map<std::string, ValueId> blindly_deleted_up_to_;

@@ -13,7 +13,7 @@ Result<ClockSize> measure_context(std::string_view vclock_base64, doppel::dvv::C
   ClockSize size;
   size.bytes = bytes->size();
   size.entries = context->kind() == doppel::dvv::ClockKind::dvvset ? context->dvvset().size()
-                                                                    : context->vv().entries.size();
+                                                                   : context->vv().entries.size();
   return size;
 }
 

@@ -2,9 +2,10 @@
 
 #include "properties/history/history.h"
 
-#include "base/json.h"
 #include <algorithm>
 #include <cstdio>
+
+#include "base/json.h"
 
 namespace doppel::properties {
 

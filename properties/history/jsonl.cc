@@ -47,8 +47,9 @@ Result<Value> scalar_of(const JsonValue& v, bool in_pair) {
       return Value::of(*n);
     }
     default:
-      return at_column(v.offset(), in_pair ? "expected null, an integer or a string inside [a, b] or {...}"
-                                           : "expected null, an integer, a string, [a, b] or {...}");
+      return at_column(v.offset(),
+                       in_pair ? "expected null, an integer or a string inside [a, b] or {...}"
+                               : "expected null, an integer, a string, [a, b] or {...}");
   }
 }
 
@@ -57,12 +58,14 @@ Result<Value> map_of(const JsonValue& v) {
   const auto& members = v.members();
   if (members.empty()) return at_column(v.offset(), "an empty object as a value");
   if (members.size() > Value::kFieldsMax) {
-    return at_column(v.offset(), "a value object has more than " + std::to_string(Value::kFieldsMax) + " fields");
+    return at_column(v.offset(), "a value object has more than " +
+                                     std::to_string(Value::kFieldsMax) + " fields");
   }
   std::vector<std::pair<std::string, Value>> fields;
   for (const auto& [name, member] : members) {
     for (const auto& f : fields) {
-      if (f.first == name) return at_column(member.offset(), "'" + name + "' appears twice in a value");
+      if (f.first == name)
+        return at_column(member.offset(), "'" + name + "' appears twice in a value");
     }
     auto field = scalar_of(member, true);
     if (!field) return field.error();

@@ -70,7 +70,8 @@ Status read_expiry(const Operation& inv, KvExpiry otherwise, Step& step) {
   const Value* ttl = inv.value.field("ttl_s");
   const Value* at = inv.value.field("expires_ns");
   step.expiry = otherwise;
-  if (ttl != nullptr && at != nullptr) return shape_error(inv, "give ttl_s or expires_ns, not both");
+  if (ttl != nullptr && at != nullptr)
+    return shape_error(inv, "give ttl_s or expires_ns, not both");
   if (ttl != nullptr) {
     if (ttl->kind != Value::Kind::integer || ttl->integer > kRelativeSecondsMax) {
       return shape_error(inv, "ttl_s: expected an integer of at most 30 days");
@@ -81,7 +82,8 @@ Status read_expiry(const Operation& inv, KvExpiry otherwise, Step& step) {
                                      : KvExpiry::past;
   }
   if (at != nullptr) {
-    if (at->kind != Value::Kind::integer) return shape_error(inv, "expires_ns: expected an integer");
+    if (at->kind != Value::Kind::integer)
+      return shape_error(inv, "expires_ns: expected an integer");
     step.amount = at->integer;
     step.expiry = KvExpiry::absolute;
   }
@@ -416,8 +418,7 @@ void Stepper::apply_kv_to(const ModelState& p, const Step& step, const StepTime&
   }
 }
 
-void Stepper::store(const ModelState& p, const Step& step, const StepTime& time,
-                    Successors& out) {
+void Stepper::store(const ModelState& p, const Step& step, const StepTime& time, Successors& out) {
   const bool present = p.value != 0;
   const bool concatenates = step.mode == KvMode::append || step.mode == KvMode::prepend;
   const std::uint64_t old_bytes = present ? states_.value_of(p.value).text.size() : 0;
@@ -457,8 +458,8 @@ void Stepper::store(const ModelState& p, const Step& step, const StepTime& time,
   const auto store_it = [&] {
     ModelState q;
     if (concatenates) {
-      const ValueId bytes = step.mode == KvMode::append ? concat(p.value, step.a)
-                                                        : concat(step.a, p.value);
+      const ValueId bytes =
+          step.mode == KvMode::append ? concat(p.value, step.a) : concat(step.a, p.value);
       q = stored_item(p, bytes, p.flags);
       q.expires_lo = p.expires_lo;
       q.expires_hi = p.expires_hi;

@@ -63,7 +63,9 @@ void Successors::add(StateId id) {
 
 namespace {
 
-Value digits(std::uint64_t n) { return Value::of(std::to_string(n)); }
+Value digits(std::uint64_t n) {
+  return Value::of(std::to_string(n));
+}
 
 bool parse_u64(const Value& v, std::uint64_t& out) {
   if (v.kind == Value::Kind::integer && v.integer >= 0) {

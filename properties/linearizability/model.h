@@ -126,16 +126,15 @@ inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 struct ModelState {
   ValueId value = 0;  // kv: the item's bytes; 0: missing
   std::uint32_t flags = 0;
-  std::uint64_t unique = 0;        // the item's unique when known, else 0
-  std::uint64_t unique_floor = 0;  // an unknown unique, and every later one, is above it
+  std::uint64_t unique = 0;          // the item's unique when known, else 0
+  std::uint64_t unique_floor = 0;    // an unknown unique, and every later one, is above it
   std::int64_t expires_lo = kNever;  // the item may be gone from then on
   std::int64_t expires_hi = kNever;  // the item is gone from then on
   std::int64_t flush_lo = kNever;    // a pending flush_all: the same window
   std::int64_t flush_hi = kNever;
 
   auto key() const {
-    return std::tie(value, flags, unique, unique_floor, expires_lo, expires_hi, flush_lo,
-                    flush_hi);
+    return std::tie(value, flags, unique, unique_floor, expires_lo, expires_hi, flush_lo, flush_hi);
   }
   bool operator<(const ModelState& o) const { return key() < o.key(); }
   bool operator==(const ModelState& o) const { return key() == o.key(); }
@@ -176,12 +175,12 @@ enum class StepKind : std::uint8_t {
   write,  // the state becomes a
   cas,    // the state must be a; it becomes b
   // kv
-  kv_read,     // get, gets, gat, gats (a: bytes or 0 for a miss)
-  kv_store,    // set, add, replace, append, prepend, cas (a: the bytes)
+  kv_read,   // get, gets, gat, gats (a: bytes or 0 for a miss)
+  kv_store,  // set, add, replace, append, prepend, cas (a: the bytes)
   kv_delete,
-  kv_arith,    // incr, decr
+  kv_arith,  // incr, decr
   kv_touch,
-  kv_flush,    // flush_all
+  kv_flush,  // flush_all
   kv_evict,
   kv_restart,
 };
@@ -261,8 +260,8 @@ struct Successors {
 };
 
 struct KvModelOptions {
-  std::int64_t clock_error_ns = 0;        // E above
-  std::uint32_t item_bytes_max = 0;       // 0: no size rules
+  std::int64_t clock_error_ns = 0;   // E above
+  std::uint32_t item_bytes_max = 0;  // 0: no size rules
   std::uint32_t item_header_bytes_max = 0;
 };
 

@@ -46,7 +46,8 @@ class EpollReactor final : public Reactor {
 
   void poll(std::int64_t timeout_ns) override {
     epoll_event events[kEventsPerPoll];
-    const int timeout_ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
+    const int timeout_ms =
+        timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
     const int n = ::epoll_wait(epfd_, events, kEventsPerPoll, timeout_ms);
     for (int i = 0; i < n; ++i) {
       auto* s = static_cast<Socket*>(events[i].data.ptr);
@@ -84,7 +85,8 @@ class EpollReactor final : public Reactor {
       if (n >= 0) return static_cast<std::size_t>(n);
       if (errno == EINTR) continue;
       if (errno != EAGAIN) return errno_error(errno, "recv");
-      if (s.readers.wait(core_rt(), deadline) == Wake::timed_out) return make_error(Errc::timed_out, "recv");
+      if (s.readers.wait(core_rt(), deadline) == Wake::timed_out)
+        return make_error(Errc::timed_out, "recv");
       if (s.fd < 0) return make_error(Errc::closed);
     }
   }
@@ -99,7 +101,8 @@ class EpollReactor final : public Reactor {
       }
       if (errno == EINTR) continue;
       if (errno != EAGAIN) return errno_error(errno, "send");
-      if (s.writers.wait(core_rt(), deadline) == Wake::timed_out) return make_error(Errc::timed_out, "send");
+      if (s.writers.wait(core_rt(), deadline) == Wake::timed_out)
+        return make_error(Errc::timed_out, "send");
       if (s.fd < 0) return make_error(Errc::closed);
     }
     return {};
@@ -111,7 +114,8 @@ class EpollReactor final : public Reactor {
       if (fd >= 0) return fd;
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno != EAGAIN) return errno_error(errno, "accept");
-      if (l.readers.wait(core_rt(), deadline) == Wake::timed_out) return make_error(Errc::timed_out, "accept");
+      if (l.readers.wait(core_rt(), deadline) == Wake::timed_out)
+        return make_error(Errc::timed_out, "accept");
       if (l.fd < 0) return make_error(Errc::closed);
     }
   }
@@ -151,7 +155,8 @@ class EpollReactor final : public Reactor {
 
   Status pwrite(int fd, std::string_view bytes, std::uint64_t offset) override {
     if (bytes.size() >= kHelperWriteBytes) {
-      const int err = blocking_.run(core_, [fd, bytes, offset] { return write_fully(fd, bytes, offset); });
+      const int err =
+          blocking_.run(core_, [fd, bytes, offset] { return write_fully(fd, bytes, offset); });
       return err == 0 ? Status{} : Status(errno_error(err, "pwrite"));
     }
     const int err = write_fully(fd, bytes, offset);
@@ -165,13 +170,16 @@ class EpollReactor final : public Reactor {
 
   Status fallocate(int fd, int mode, std::uint64_t offset, std::uint64_t length) override {
     const int err = blocking_.run(core_, [=] {
-      return ::fallocate(fd, mode, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0 ? 0 : errno;
+      return ::fallocate(fd, mode, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0
+                 ? 0
+                 : errno;
     });
     return err == 0 ? Status{} : Status(errno_error(err, "fallocate"));
   }
 
   Status unlink(int dirfd, const std::string& path, int flags) override {
-    const int err = blocking_.run(core_, [&] { return ::unlinkat(dirfd, path.c_str(), flags) == 0 ? 0 : errno; });
+    const int err = blocking_.run(
+        core_, [&] { return ::unlinkat(dirfd, path.c_str(), flags) == 0 ? 0 : errno; });
     return err == 0 ? Status{} : Status(errno_error(err, "unlink"));
   }
 
@@ -180,7 +188,8 @@ class EpollReactor final : public Reactor {
   static int write_fully(int fd, std::string_view bytes, std::uint64_t offset) {
     std::size_t done = 0;
     while (done < bytes.size()) {
-      const ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+      const ssize_t n =
+          ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno;
@@ -199,6 +208,8 @@ class EpollReactor final : public Reactor {
 
 }  // namespace
 
-std::unique_ptr<Reactor> make_epoll_reactor(Core& core) { return std::make_unique<EpollReactor>(core); }
+std::unique_ptr<Reactor> make_epoll_reactor(Core& core) {
+  return std::make_unique<EpollReactor>(core);
+}
 
 }  // namespace doppel::real

@@ -57,11 +57,11 @@ class BlockingCalls {
   std::function<void()> wake_core_;
   std::mutex mutex_;
   std::condition_variable work_;
-  std::deque<Call*> queued_;     // guarded by mutex_
-  std::vector<Call*> returned_;  // guarded by mutex_
-  bool stopping_ = false;        // guarded by mutex_
-  std::size_t idle_helpers_ = 0;  // guarded by mutex_
-  std::size_t in_flight_ = 0;    // core thread only
+  std::deque<Call*> queued_;          // guarded by mutex_
+  std::vector<Call*> returned_;       // guarded by mutex_
+  bool stopping_ = false;             // guarded by mutex_
+  std::size_t idle_helpers_ = 0;      // guarded by mutex_
+  std::size_t in_flight_ = 0;         // core thread only
   std::vector<std::thread> helpers_;  // core thread only
 };
 

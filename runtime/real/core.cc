@@ -38,7 +38,9 @@ class CoreScheduler final : public boost::fibers::algo::algorithm {
     return ctx;
   }
   bool has_ready_fibers() const noexcept override { return !ready_.empty(); }
-  void suspend_until(std::chrono::steady_clock::time_point const&) noexcept override { core_.idle(); }
+  void suspend_until(std::chrono::steady_clock::time_point const&) noexcept override {
+    core_.idle();
+  }
   void notify() noexcept override { core_.reactor().wake(); }
 
  private:
@@ -54,16 +56,21 @@ Instant monotonic_now() {
   return instant_ns(static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec);
 }
 
-Core* Core::current() { return g_core; }
+Core* Core::current() {
+  return g_core;
+}
 
-Runtime& Core::runtime() { return rt_; }
+Runtime& Core::runtime() {
+  return rt_;
+}
 
 Core::Core(RealRuntime& rt, CoreId id, CoreId core_count) : rt_(rt), id_(id) {
   for (CoreId i = 0; i < core_count; ++i) {
     inboxes_.push_back(std::make_unique<SpscQueue<Message>>(kInboxSlots));
   }
   std::uint64_t seed = 0;
-  if (::getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = static_cast<std::uint64_t>(to_ns(monotonic_now()));
+  if (::getrandom(&seed, sizeof seed, 0) != sizeof seed)
+    seed = static_cast<std::uint64_t>(to_ns(monotonic_now()));
   rng_.reseed(seed ^ id);
 }
 
@@ -107,8 +114,9 @@ void Core::run(bool pin, std::promise<Status>* started, const std::string& backe
     CPU_ZERO(&set);
     CPU_SET(id_, &set);
     if (::pthread_setaffinity_np(::pthread_self(), sizeof set, &set) != 0) {
-      started->set_value(make_error(Errc::invalid_argument, "cannot pin core " + std::to_string(id_) +
-                                                                " (fewer CPUs? try --no-pin)"));
+      started->set_value(
+          make_error(Errc::invalid_argument,
+                     "cannot pin core " + std::to_string(id_) + " (fewer CPUs? try --no-pin)"));
       reactor_.reset();
       g_core = nullptr;
       return;
@@ -154,7 +162,8 @@ void Core::fiber_body(Task& fn) {
     fn();
   } catch (const Cancelled&) {
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "doppel: core %u: a fiber died of an uncaught exception: %s\n", id_, e.what());
+    std::fprintf(stderr, "doppel: core %u: a fiber died of an uncaught exception: %s\n", id_,
+                 e.what());
     std::abort();
   }
   fn = Task();
@@ -240,7 +249,8 @@ void Core::send(CoreId from, Message m) {
     Core* me = g_core;
     if (me != nullptr) me->drain_inboxes();
     if (sleeping_.load(std::memory_order_seq_cst)) reactor_->wake();
-    if (me != nullptr && !boost::fibers::context::active()->is_context(boost::fibers::type::dispatcher_context)) {
+    if (me != nullptr &&
+        !boost::fibers::context::active()->is_context(boost::fibers::type::dispatcher_context)) {
       boost::this_fiber::yield();
     } else {
       std::this_thread::yield();
@@ -249,7 +259,9 @@ void Core::send(CoreId from, Message m) {
   if (sleeping_.load(std::memory_order_seq_cst)) reactor_->wake();
 }
 
-void Core::request_stop() { send(kExternal, Message{Message::Kind::stop, nullptr}); }
+void Core::request_stop() {
+  send(kExternal, Message{Message::Kind::stop, nullptr});
+}
 
 bool Core::inboxes_empty() const {
   for (const auto& q : inboxes_) {

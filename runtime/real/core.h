@@ -68,8 +68,8 @@ class Core {
   void request_stop();
 
   // --- for the scheduling algorithm
-  void on_dispatch();                    // the dispatcher's turn: poll without waiting
-  void idle();                           // nothing to run: sleep in the reactor
+  void on_dispatch();  // the dispatcher's turn: poll without waiting
+  void idle();         // nothing to run: sleep in the reactor
   std::string_view backend_name() const { return reactor_ ? reactor_->name() : "none"; }
 
  private:
@@ -95,11 +95,11 @@ class Core {
   TimerHeap timers_;
   Prng rng_;
   boost::fibers::pooled_fixedsize_stack stacks_{kFiberStackBytes};
-  Waiter* parked_ = nullptr;   // registry of parked waiters (for stop)
+  Waiter* parked_ = nullptr;  // registry of parked waiters (for stop)
   std::uint64_t live_fibers_ = 0;
   bool stop_requested_ = false;
   bool stopping_ = false;
-  void* main_fiber_ = nullptr; // the thread's main context while it waits
+  void* main_fiber_ = nullptr;  // the thread's main context while it waits
 };
 
 }  // namespace doppel::real

@@ -55,8 +55,9 @@ class RealFile final : public File {
   Result<std::size_t> pread(std::span<char> into, std::uint64_t offset) override {
     std::size_t done = 0;
     while (done < into.size()) {
-      Result<std::size_t> n = reactor_here() ? reactor_here()->pread(fd_, into.subspan(done), offset + done)
-                                             : sync_pread(into.subspan(done), offset + done);
+      Result<std::size_t> n = reactor_here()
+                                  ? reactor_here()->pread(fd_, into.subspan(done), offset + done)
+                                  : sync_pread(into.subspan(done), offset + done);
       if (!n) return make_error(n.code(), path_ + ": " + n.error().what);
       if (*n == 0) break;
       done += *n;
@@ -64,31 +65,36 @@ class RealFile final : public File {
     return done;
   }
   Status pwrite(std::string_view bytes, std::uint64_t offset) override {
-    Status s = reactor_here() ? reactor_here()->pwrite(fd_, bytes, offset) : sync_pwrite(bytes, offset);
+    Status s =
+        reactor_here() ? reactor_here()->pwrite(fd_, bytes, offset) : sync_pwrite(bytes, offset);
     if (!s) return make_error(s.code(), path_ + ": " + s.error().what);
     return {};
   }
   Status datasync() override {
-    Status s = reactor_here() ? reactor_here()->fdatasync(fd_)
-                              : (::fdatasync(fd_) == 0 ? Status{} : Status(errno_error(errno, "fdatasync")));
+    Status s = reactor_here()
+                   ? reactor_here()->fdatasync(fd_)
+                   : (::fdatasync(fd_) == 0 ? Status{} : Status(errno_error(errno, "fdatasync")));
     if (!s) return make_error(s.code(), path_ + ": " + s.error().what);
     return {};
   }
   Status punch_hole(std::uint64_t offset, std::uint64_t length) override {
     const int mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-    Status s = reactor_here() ? reactor_here()->fallocate(fd_, mode, offset, length)
-                              : (::fallocate(fd_, mode, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0
-                                     ? Status{}
-                                     : Status(errno_error(errno, "fallocate")));
+    Status s =
+        reactor_here()
+            ? reactor_here()->fallocate(fd_, mode, offset, length)
+            : (::fallocate(fd_, mode, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0
+                   ? Status{}
+                   : Status(errno_error(errno, "fallocate")));
     if (!s) return make_error(s.code(), path_ + ": punch_hole: " + s.error().what);
     return {};
   }
   Status truncate(std::uint64_t size) override {
-    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return errno_error(errno, path_ + ": truncate");
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
+      return errno_error(errno, path_ + ": truncate");
     return {};
   }
   Result<std::uint64_t> size() override {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd_, &st) != 0) return errno_error(errno, path_ + ": stat");
     return static_cast<std::uint64_t>(st.st_size);
   }
@@ -104,7 +110,8 @@ class RealFile final : public File {
   Status sync_pwrite(std::string_view bytes, std::uint64_t offset) {
     std::size_t done = 0;
     while (done < bytes.size()) {
-      const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+      const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
+                                 static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno_error(errno, "pwrite");
@@ -135,7 +142,8 @@ Status RealFileSystem::rename(std::string_view from, std::string_view to) {
   if (Status s = check(from); !s) return s;
   if (Status s = check(to); !s) return s;
   const std::string f(from), t(to);
-  if (::renameat(root_, f.c_str(), root_, t.c_str()) != 0) return errno_error(errno, "rename " + f + " " + t);
+  if (::renameat(root_, f.c_str(), root_, t.c_str()) != 0)
+    return errno_error(errno, "rename " + f + " " + t);
   return {};
 }
 
@@ -145,10 +153,11 @@ Status RealFileSystem::remove(std::string_view path) {
   // Through the core's reactor when there is one: unlinking a large file waits on the disk.
   const auto unlink = [&](int flags) -> Status {
     if (Reactor* r = reactor_here()) return r->unlink(root_, p, flags);
-    return ::unlinkat(root_, p.c_str(), flags) == 0 ? Status{} : Status(errno_error(errno, "unlink"));
+    return ::unlinkat(root_, p.c_str(), flags) == 0 ? Status{}
+                                                    : Status(errno_error(errno, "unlink"));
   };
   Status s = unlink(0);
-  struct stat st{};
+  struct stat st {};
   if (!s && ::fstatat(root_, p.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
     s = unlink(AT_REMOVEDIR);
   }
@@ -161,7 +170,7 @@ Status RealFileSystem::make_dir(std::string_view path) {
   const std::string p(path);
   if (::mkdirat(root_, p.c_str(), 0755) == 0) return {};
   if (errno == EEXIST) {
-    struct stat st{};
+    struct stat st {};
     if (::fstatat(root_, p.c_str(), &st, 0) == 0 && S_ISDIR(st.st_mode)) return {};
     return make_error(Errc::exists, "a file is there: " + p);
   }
@@ -206,7 +215,7 @@ Status RealFileSystem::sync_dir(std::string_view dir) {
 
 std::unique_ptr<FileSystem> make_real_file_system(const std::string& root, Status* status) {
   // mkdir -p: every missing parent too.
-  for (std::size_t slash = root.find('/', 1); ; slash = root.find('/', slash + 1)) {
+  for (std::size_t slash = root.find('/', 1);; slash = root.find('/', slash + 1)) {
     ::mkdir(root.substr(0, slash).c_str(), 0755);
     if (slash == std::string::npos) break;
   }

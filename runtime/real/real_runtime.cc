@@ -25,7 +25,9 @@ RealRuntime::RealRuntime(RealOptions options) : options_(std::move(options)) {
   }
 }
 
-RealRuntime::~RealRuntime() { stop(); }
+RealRuntime::~RealRuntime() {
+  stop();
+}
 
 Status RealRuntime::start() {
   DOPPEL_ASSERT(!started_);
@@ -73,22 +75,30 @@ Core& RealRuntime::this_core_checked() {
   return *c;
 }
 
-Instant RealRuntime::now() { return instant_ns(clock_ns(CLOCK_MONOTONIC)); }
-WallTime RealRuntime::wall_now() { return WallTime(Duration(clock_ns(CLOCK_REALTIME))); }
+Instant RealRuntime::now() {
+  return instant_ns(clock_ns(CLOCK_MONOTONIC));
+}
+WallTime RealRuntime::wall_now() {
+  return WallTime(Duration(clock_ns(CLOCK_REALTIME)));
+}
 
 void RealRuntime::sleep(Duration d) {
   Waiter w;
   park(w, deadline_after(now(), d));
 }
 
-Prng& RealRuntime::random() { return this_core_checked().rng(); }
+Prng& RealRuntime::random() {
+  return this_core_checked().rng();
+}
 
 CoreId RealRuntime::this_core() {
   Core* c = Core::current();
   return c == nullptr ? 0 : c->id();
 }
 
-void RealRuntime::spawn(std::string_view, Task fn) { this_core_checked().spawn(std::move(fn)); }
+void RealRuntime::spawn(std::string_view, Task fn) {
+  this_core_checked().spawn(std::move(fn));
+}
 
 void RealRuntime::spawn_on(CoreId core, std::string_view, Task fn) {
   DOPPEL_ASSERT(core < cores_.size());
@@ -97,18 +107,24 @@ void RealRuntime::spawn_on(CoreId core, std::string_view, Task fn) {
     me->spawn(std::move(fn));
     return;
   }
-  cores_[core]->send(me ? me->id() : Core::kExternal, Message{Message::Kind::spawn, new Task(std::move(fn))});
+  cores_[core]->send(me ? me->id() : Core::kExternal,
+                     Message{Message::Kind::spawn, new Task(std::move(fn))});
 }
 
 void RealRuntime::post(CoreId core, Task fn) {
   DOPPEL_ASSERT(core < cores_.size());
   Core* me = Core::current();
-  cores_[core]->send(me ? me->id() : Core::kExternal, Message{Message::Kind::post, new Task(std::move(fn))});
+  cores_[core]->send(me ? me->id() : Core::kExternal,
+                     Message{Message::Kind::post, new Task(std::move(fn))});
 }
 
-Wake RealRuntime::park(Waiter& w, Instant deadline) { return this_core_checked().park(w, deadline); }
+Wake RealRuntime::park(Waiter& w, Instant deadline) {
+  return this_core_checked().park(w, deadline);
+}
 
-FileSystem& RealRuntime::fs() { return *fs_; }
+FileSystem& RealRuntime::fs() {
+  return *fs_;
+}
 
 void RealRuntime::record(const Event& event) {
   if (!options_.log_events) return;

@@ -16,10 +16,10 @@ class Core;
 
 struct RealOptions {
   CoreId cores = 1;
-  bool pin = true;                   // pin core i to CPU i
-  std::string backend = "epoll";     // "epoll" or "uring"
-  std::string data_dir = ".";        // the root of fs()
-  bool log_events = true;            // record() writes structured log lines
+  bool pin = true;                // pin core i to CPU i
+  std::string backend = "epoll";  // "epoll" or "uring"
+  std::string data_dir = ".";     // the root of fs()
+  bool log_events = true;         // record() writes structured log lines
 };
 
 class RealRuntime final : public Runtime, private Network {
@@ -67,7 +67,8 @@ class RealRuntime final : public Runtime, private Network {
 };
 
 // Socket and file pieces shared by both backends (socket.cc, file_system.cc).
-Result<std::unique_ptr<Listener>> real_listen(Core& core, const Endpoint& at, ListenOptions options);
+Result<std::unique_ptr<Listener>> real_listen(Core& core, const Endpoint& at,
+                                              ListenOptions options);
 Result<std::unique_ptr<Stream>> real_connect(Core& core, const Endpoint& to, Duration timeout);
 std::unique_ptr<FileSystem> make_real_file_system(const std::string& root, Status* status);
 

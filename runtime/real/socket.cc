@@ -37,7 +37,9 @@ Result<sockaddr_in> resolve(const Endpoint& e) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(e.port);
-  const std::string host = e.host.empty() ? "0.0.0.0" : e.host == "localhost" ? "127.0.0.1" : e.host;
+  const std::string host = e.host.empty()          ? "0.0.0.0"
+                           : e.host == "localhost" ? "127.0.0.1"
+                                                   : e.host;
   if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
     return make_error(Errc::invalid_argument, "not an IPv4 address: '" + e.host + "'");
   }
@@ -54,7 +56,9 @@ void release_port(std::uint16_t port);
 
 class RealStream final : public Stream {
  public:
-  RealStream(Core& core, int fd, Endpoint peer) : core_(core), peer_(std::move(peer)) { s_.fd = fd; }
+  RealStream(Core& core, int fd, Endpoint peer) : core_(core), peer_(std::move(peer)) {
+    s_.fd = fd;
+  }
   ~RealStream() override { close(); }
 
   Status attach() { return core_.reactor().attach(s_); }
@@ -83,7 +87,9 @@ class RealStream final : public Stream {
   Endpoint peer() const override { return peer_; }
 
  private:
-  void check_core() { DOPPEL_ASSERT_MSG(Core::current() == &core_, "a stream used from another core"); }
+  void check_core() {
+    DOPPEL_ASSERT_MSG(Core::current() == &core_, "a stream used from another core");
+  }
   Core& core_;
   Socket s_;
   Endpoint peer_;
@@ -135,19 +141,53 @@ class RealListener final : public Listener {
 Error errno_error(int err, std::string what) {
   Errc code = Errc::io_error;
   switch (err) {
-    case ECONNREFUSED: code = Errc::refused; break;
-    case ECONNRESET: case EPIPE: case ECONNABORTED: code = Errc::reset; break;
-    case ETIMEDOUT: code = Errc::timed_out; break;
-    case ENETUNREACH: case EHOSTUNREACH: code = Errc::unreachable; break;
-    case EADDRINUSE: code = Errc::address_in_use; break;
-    case ENOENT: code = Errc::not_found; break;
-    case EEXIST: code = Errc::exists; break;
-    case EINVAL: case ENAMETOOLONG: case EISDIR: case ENOTDIR: code = Errc::invalid_argument; break;
-    case ENOSPC: case EDQUOT: case EMFILE: case ENFILE: code = Errc::no_space; break;
-    case EFBIG: code = Errc::too_large; break;
-    case EOPNOTSUPP: code = Errc::unsupported; break;
-    case ECANCELED: code = Errc::cancelled; break;
-    default: break;
+    case ECONNREFUSED:
+      code = Errc::refused;
+      break;
+    case ECONNRESET:
+    case EPIPE:
+    case ECONNABORTED:
+      code = Errc::reset;
+      break;
+    case ETIMEDOUT:
+      code = Errc::timed_out;
+      break;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+      code = Errc::unreachable;
+      break;
+    case EADDRINUSE:
+      code = Errc::address_in_use;
+      break;
+    case ENOENT:
+      code = Errc::not_found;
+      break;
+    case EEXIST:
+      code = Errc::exists;
+      break;
+    case EINVAL:
+    case ENAMETOOLONG:
+    case EISDIR:
+    case ENOTDIR:
+      code = Errc::invalid_argument;
+      break;
+    case ENOSPC:
+    case EDQUOT:
+    case EMFILE:
+    case ENFILE:
+      code = Errc::no_space;
+      break;
+    case EFBIG:
+      code = Errc::too_large;
+      break;
+    case EOPNOTSUPP:
+      code = Errc::unsupported;
+      break;
+    case ECANCELED:
+      code = Errc::cancelled;
+      break;
+    default:
+      break;
   }
   return make_error(code, what + ": " + std::strerror(err));
 }
@@ -187,7 +227,8 @@ void release_port(std::uint16_t port) {
 
 }  // namespace
 
-Result<std::unique_ptr<Listener>> real_listen(Core& core, const Endpoint& at, ListenOptions options) {
+Result<std::unique_ptr<Listener>> real_listen(Core& core, const Endpoint& at,
+                                              ListenOptions options) {
   auto addr = resolve(at);
   if (!addr) return addr.error();
   if (options.reuse_port) {
@@ -214,7 +255,8 @@ Result<std::unique_ptr<Listener>> real_listen(Core& core, const Endpoint& at, Li
     std::lock_guard<std::mutex> lock(g_ports_mutex);
     ++g_ports_held[bound_port];
   }
-  auto l = std::make_unique<RealListener>(core, fd, endpoint_of(bound), options.reuse_port ? bound_port : 0);
+  auto l = std::make_unique<RealListener>(core, fd, endpoint_of(bound),
+                                          options.reuse_port ? bound_port : 0);
   if (Status s = l->attach(); !s) return s.error();
   return std::unique_ptr<Listener>(std::move(l));
 }

@@ -15,7 +15,8 @@ namespace doppel::real {
 template <class T>
 class SpscQueue {
  public:
-  explicit SpscQueue(std::size_t capacity_pow2) : mask_(capacity_pow2 - 1), slots_(new T[capacity_pow2]) {
+  explicit SpscQueue(std::size_t capacity_pow2)
+      : mask_(capacity_pow2 - 1), slots_(new T[capacity_pow2]) {
     DOPPEL_ASSERT(capacity_pow2 >= 2 && (capacity_pow2 & mask_) == 0);
   }
 
@@ -53,9 +54,9 @@ class SpscQueue {
   const std::size_t mask_;
   std::unique_ptr<T[]> slots_;
   alignas(kLine) std::atomic<std::size_t> head_{0};  // consumer writes
-  std::size_t tail_cache_ = 0;                        // consumer's view of tail
+  std::size_t tail_cache_ = 0;                       // consumer's view of tail
   alignas(kLine) std::atomic<std::size_t> tail_{0};  // producer writes
-  std::size_t head_cache_ = 0;                        // producer's view of head
+  std::size_t head_cache_ = 0;                       // producer's view of head
 };
 
 }  // namespace doppel::real

@@ -99,7 +99,8 @@ class UringReactor final : public Reactor {
     // sends' exits and fought over socket locks: 24 % of a KV server's CPU, throughput 0.63x
     // epoll's; with it, on par. Our eventfd read is entered for in poll() like everything else,
     // so a cross-core wake-up is not lost (unlike with COOP_TASKRUN, above).
-    int rc = ::io_uring_queue_init(kRingEntries, &ring_, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+    int rc = ::io_uring_queue_init(kRingEntries, &ring_,
+                                   IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
     defer_taskrun_ = rc >= 0;
     if (rc < 0) rc = ::io_uring_queue_init(kRingEntries, &ring_, IORING_SETUP_SINGLE_ISSUER);
     if (rc < 0) rc = ::io_uring_queue_init(kRingEntries, &ring_, 0);
@@ -126,9 +127,10 @@ class UringReactor final : public Reactor {
     }
     multishot_ = kernel_at_least(6, 0) && setup_buffers();
     if (core_.id() == 0) {
-      std::fprintf(stderr, "doppel: io_uring backend: %s\n",
-                   multishot_ ? "multishot accept and receive with a provided-buffer ring"
-                              : "one-shot accept and receive (multishot needs Linux 6.0 and buffer rings)");
+      std::fprintf(
+          stderr, "doppel: io_uring backend: %s\n",
+          multishot_ ? "multishot accept and receive with a provided-buffer ring"
+                     : "one-shot accept and receive (multishot needs Linux 6.0 and buffer rings)");
     }
     return true;
   }
@@ -182,7 +184,9 @@ class UringReactor final : public Reactor {
 
   Result<std::size_t> recv(Socket& s, std::span<char> into, Instant deadline) override {
     if (!multishot_) {
-      Result<int> n = run(deadline, [&](io_uring_sqe* sqe) { ::io_uring_prep_recv(sqe, s.fd, into.data(), into.size(), 0); });
+      Result<int> n = run(deadline, [&](io_uring_sqe* sqe) {
+        ::io_uring_prep_recv(sqe, s.fd, into.data(), into.size(), 0);
+      });
       if (!n) return n.error();
       return static_cast<std::size_t>(*n);
     }
@@ -200,7 +204,8 @@ class UringReactor final : public Reactor {
       if (s.peer_closed) return std::size_t{0};
       if (s.sticky_error != 0) return errno_error(s.sticky_error, "recv");
       arm(s, false);
-      if (s.readers.wait(core_.runtime(), deadline) == Wake::timed_out) return make_error(Errc::timed_out, "recv");
+      if (s.readers.wait(core_.runtime(), deadline) == Wake::timed_out)
+        return make_error(Errc::timed_out, "recv");
       if (s.fd < 0) return make_error(Errc::closed);
     }
   }
@@ -219,7 +224,9 @@ class UringReactor final : public Reactor {
 
   Result<int> accept(Socket& l, Instant deadline) override {
     if (!multishot_) {
-      return run(deadline, [&](io_uring_sqe* sqe) { ::io_uring_prep_accept(sqe, l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC); });
+      return run(deadline, [&](io_uring_sqe* sqe) {
+        ::io_uring_prep_accept(sqe, l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      });
     }
     for (;;) {
       if (!l.accepted.empty()) {
@@ -233,7 +240,8 @@ class UringReactor final : public Reactor {
         return errno_error(err, "accept");
       }
       arm(l, true);
-      if (l.readers.wait(core_.runtime(), deadline) == Wake::timed_out) return make_error(Errc::timed_out, "accept");
+      if (l.readers.wait(core_.runtime(), deadline) == Wake::timed_out)
+        return make_error(Errc::timed_out, "accept");
       if (l.fd < 0) return make_error(Errc::closed);
     }
   }
@@ -247,7 +255,9 @@ class UringReactor final : public Reactor {
   }
 
   Result<std::size_t> pread(int fd, std::span<char> into, std::uint64_t offset) override {
-    Result<int> n = run(kNever, [&](io_uring_sqe* sqe) { ::io_uring_prep_read(sqe, fd, into.data(), static_cast<unsigned>(into.size()), offset); });
+    Result<int> n = run(kNever, [&](io_uring_sqe* sqe) {
+      ::io_uring_prep_read(sqe, fd, into.data(), static_cast<unsigned>(into.size()), offset);
+    });
     if (!n) return n.error();
     return static_cast<std::size_t>(*n);
   }
@@ -256,7 +266,8 @@ class UringReactor final : public Reactor {
     std::size_t done = 0;
     while (done < bytes.size()) {
       Result<int> n = run(kNever, [&](io_uring_sqe* sqe) {
-        ::io_uring_prep_write(sqe, fd, bytes.data() + done, static_cast<unsigned>(bytes.size() - done), offset + done);
+        ::io_uring_prep_write(sqe, fd, bytes.data() + done,
+                              static_cast<unsigned>(bytes.size() - done), offset + done);
       });
       if (!n) return n.error();
       if (*n == 0) return make_error(Errc::io_error, "pwrite wrote nothing");
@@ -266,19 +277,24 @@ class UringReactor final : public Reactor {
   }
 
   Status fdatasync(int fd) override {
-    Result<int> r = run(kNever, [&](io_uring_sqe* sqe) { ::io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC); });
+    Result<int> r = run(
+        kNever, [&](io_uring_sqe* sqe) { ::io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC); });
     if (!r) return r.error();
     return {};
   }
 
   Status fallocate(int fd, int mode, std::uint64_t offset, std::uint64_t length) override {
-    Result<int> r = run(kNever, [&](io_uring_sqe* sqe) { ::io_uring_prep_fallocate(sqe, fd, mode, offset, length); });
+    Result<int> r = run(kNever, [&](io_uring_sqe* sqe) {
+      ::io_uring_prep_fallocate(sqe, fd, mode, offset, length);
+    });
     if (!r) return r.error();
     return {};
   }
 
   Status unlink(int dirfd, const std::string& path, int flags) override {
-    Result<int> r = run(kNever, [&](io_uring_sqe* sqe) { ::io_uring_prep_unlinkat(sqe, dirfd, path.c_str(), flags); });
+    Result<int> r = run(kNever, [&](io_uring_sqe* sqe) {
+      ::io_uring_prep_unlinkat(sqe, dirfd, path.c_str(), flags);
+    });
     if (!r) return r.error();
     return {};
   }
@@ -294,7 +310,8 @@ class UringReactor final : public Reactor {
   void on_data(Socket& s, int res, unsigned flags) {
     if (res > 0 && (flags & IORING_CQE_F_BUFFER)) {
       const unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
-      s.pending.append(buffers_ + static_cast<std::size_t>(bid) * kBufferBytes, static_cast<std::size_t>(res));
+      s.pending.append(buffers_ + static_cast<std::size_t>(bid) * kBufferBytes,
+                       static_cast<std::size_t>(res));
       recycle(bid);
       if (s.pending.size() - s.pending_read > kPendingBytesMax) pause(s);
     } else if (res == 0) {
@@ -328,7 +345,8 @@ class UringReactor final : public Reactor {
     }
     while (!op.done) core_.park_raw(op.waiter);
     if (core_.stopping() && std::uncaught_exceptions() == 0) throw Cancelled{};
-    if (op.res == -ECANCELED && deadline != kNever) return make_error(Errc::timed_out, "io_uring operation");
+    if (op.res == -ECANCELED && deadline != kNever)
+      return make_error(Errc::timed_out, "io_uring operation");
     if (op.res < 0) return errno_error(-op.res, "io_uring operation");
     return op.res;
   }
@@ -383,7 +401,8 @@ class UringReactor final : public Reactor {
 
   bool setup_buffers() {
     buf_ring_bytes_ = kBufferCount * sizeof(io_uring_buf);
-    void* mem = ::mmap(nullptr, buf_ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    void* mem = ::mmap(nullptr, buf_ring_bytes_, PROT_READ | PROT_WRITE,
+                       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
     if (mem == MAP_FAILED) return false;
     buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
     io_uring_buf_reg reg{};
@@ -399,16 +418,18 @@ class UringReactor final : public Reactor {
     buffers_ = storage_.get();
     ::io_uring_buf_ring_init(buf_ring_);
     for (unsigned i = 0; i < kBufferCount; ++i) {
-      ::io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<std::size_t>(i) * kBufferBytes, kBufferBytes,
-                              static_cast<unsigned short>(i), ::io_uring_buf_ring_mask(kBufferCount), static_cast<int>(i));
+      ::io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<std::size_t>(i) * kBufferBytes,
+                              kBufferBytes, static_cast<unsigned short>(i),
+                              ::io_uring_buf_ring_mask(kBufferCount), static_cast<int>(i));
     }
     ::io_uring_buf_ring_advance(buf_ring_, static_cast<int>(kBufferCount));
     return true;
   }
 
   void recycle(unsigned bid) {
-    ::io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<std::size_t>(bid) * kBufferBytes, kBufferBytes,
-                            static_cast<unsigned short>(bid), ::io_uring_buf_ring_mask(kBufferCount), 0);
+    ::io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<std::size_t>(bid) * kBufferBytes,
+                            kBufferBytes, static_cast<unsigned short>(bid),
+                            ::io_uring_buf_ring_mask(kBufferCount), 0);
     ::io_uring_buf_ring_advance(buf_ring_, 1);
   }
 

@@ -58,7 +58,8 @@ Result<Workload> read_workload(const toml::table& t, std::string_view source) {
   w.read_percent = f.integer("read_percent", 0, 100, w.read_percent);
   w.remove_percent = f.integer("remove_percent", 0, 100, w.remove_percent);
   w.gc_percent = f.integer("gc_percent", 0, 100, w.gc_percent);
-  w.rebuild_threshold_percent = f.integer("rebuild_threshold_percent", 1, 100, w.rebuild_threshold_percent);
+  w.rebuild_threshold_percent =
+      f.integer("rebuild_threshold_percent", 1, 100, w.rebuild_threshold_percent);
   w.timeout_ms = f.integer("timeout_ms", 10, 600000, w.timeout_ms);
   w.pause_ms = f.integer("pause_ms", 0, 600000, w.pause_ms);
   w.liveness_ms = f.integer("liveness_ms", 1000, 3600000, w.liveness_ms);
@@ -82,10 +83,12 @@ class DedupDriver final : public ClusterDriver {
     dedup::DedupSettings settings;
     settings.segment_bytes = static_cast<std::uint32_t>(w_.segment_mb) << 20;
     settings.store.segment_bytes_max = settings.segment_bytes;
-    settings.store.rebuild_threshold_percent = static_cast<std::uint32_t>(w_.rebuild_threshold_percent);
+    settings.store.rebuild_threshold_percent =
+        static_cast<std::uint32_t>(w_.rebuild_threshold_percent);
     settings.store.image_bytes_max = 1ull << 30;
     settings.store.unreferenced_ttl = 2s;
-    settings.store.planted_bug = *dedup::dedup_planted_bug(component_bug());  // validated with the scenario
+    settings.store.planted_bug =
+        *dedup::dedup_planted_bug(component_bug());  // validated with the scenario
     add_cluster(world, "dedup", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
       NodeConfig c;
       c.name = name;
@@ -104,11 +107,17 @@ class DedupDriver final : public ClusterDriver {
   bool finished() const override { return checked_; }
 
   void check(sim::World& world) override {
-    if (!checked_ && !world.failed()) world.fail("progress", "the final checks did not finish after the faults healed");
+    if (!checked_ && !world.failed())
+      world.fail("progress", "the final checks did not finish after the faults healed");
     world.record(sim::kNoNode, 0,
-                 Event("DedupRunStats").detail("committed", committed_).detail("maybe_committed", maybe_committed_)
-                     .detail("removed", removed_).detail("reads", reads_).detail("gcs", gcs_)
-                     .detail("failed_ops", failed_ops_).detail("damage_answers", damage_answers_));
+                 Event("DedupRunStats")
+                     .detail("committed", committed_)
+                     .detail("maybe_committed", maybe_committed_)
+                     .detail("removed", removed_)
+                     .detail("reads", reads_)
+                     .detail("gcs", gcs_)
+                     .detail("failed_ops", failed_ops_)
+                     .detail("damage_answers", damage_answers_));
   }
 
  private:
@@ -135,18 +144,24 @@ class DedupDriver final : public ClusterDriver {
     return std::make_unique<dedup::DedupClient>(rt(), Endpoint{kServer, kPort}, o);
   }
 
-  void backoff(int attempt) { rt().sleep(std::chrono::milliseconds(50 + 25 * std::min(attempt, 40))); }
+  void backoff(int attempt) {
+    rt().sleep(std::chrono::milliseconds(50 + 25 * std::min(attempt, 40)));
+  }
 
   // One upload and commit of series version `content`.
-  Result<VersionNumber> put_once(dedup::DedupClient& client, std::uint32_t image, std::uint32_t content) {
+  Result<VersionNumber> put_once(dedup::DedupClient& client, std::uint32_t image,
+                                 std::uint32_t content) {
     dedup::UploadOptions o;
     o.cutter.segment_bytes = static_cast<std::uint32_t>(w_.segment_mb) << 20;
     dedup::Uploader up(rt(), client, name(image), o);
     Status fed;
-    series_.write(image, content, [&](std::string_view chunk) {
-      fed = up.feed(chunk);
-      return fed.ok();
-    }, 256u << 10);
+    series_.write(
+        image, content,
+        [&](std::string_view chunk) {
+          fed = up.feed(chunk);
+          return fed.ok();
+        },
+        256u << 10);
     if (!fed) return fed.error();
     auto committed = up.finish();
     if (!committed) return committed.error();
@@ -161,11 +176,15 @@ class DedupDriver final : public ClusterDriver {
     for (int attempt = 0;; ++attempt) {
       auto v = put_once(client, image, content);
       reached("put");
-      rt().record(Event("DedupClientPut").detail("image", image).detail("content", content)
-                      .detail("version", v ? *v : 0).detail("error", v ? "" : v.error().message()));
+      rt().record(Event("DedupClientPut")
+                      .detail("image", image)
+                      .detail("content", content)
+                      .detail("version", v ? *v : 0)
+                      .detail("error", v ? "" : v.error().message()));
       if (v) {
         if (!ledger_.committed(image, *v, content)) {
-          world_->fail("restorable", name(image) + " version " + std::to_string(*v) + " was acknowledged twice");
+          world_->fail("restorable",
+                       name(image) + " version " + std::to_string(*v) + " was acknowledged twice");
         }
         ++committed_;
         return true;
@@ -183,7 +202,8 @@ class DedupDriver final : public ClusterDriver {
                               std::chrono::milliseconds(w_.liveness_ms)) {
         ++failed_ops_;
         world_->fail("progress", name(image) + ": a put after the heal did not succeed within " +
-                                     std::to_string(w_.liveness_ms) + " ms: " + v.error().message());
+                                     std::to_string(w_.liveness_ms) +
+                                     " ms: " + v.error().message());
         return false;
       }
       backoff(attempt);
@@ -191,7 +211,8 @@ class DedupDriver final : public ClusterDriver {
   }
 
   // Reads the version whole; true if it is the series' version `content`.
-  Result<bool> same(dedup::DedupClient& client, std::uint32_t image, VersionNumber v, std::uint32_t content) {
+  Result<bool> same(dedup::DedupClient& client, std::uint32_t image, VersionNumber v,
+                    std::uint32_t content) {
     std::uint64_t offset = 0;
     bool equal = true;
     std::string expected;
@@ -213,7 +234,9 @@ class DedupDriver final : public ClusterDriver {
     const auto [v, content] = live[rt().random().below(live.size())];
     auto r = same(client, image, v, content);
     reached("read");
-    if (r && !*r) violated("restorable", name(image) + " version " + std::to_string(v) + " read back different bytes");
+    if (r && !*r)
+      violated("restorable",
+               name(image) + " version " + std::to_string(v) + " read back different bytes");
   }
 
   void remove_some(dedup::DedupClient& client, std::uint32_t image) {
@@ -223,7 +246,10 @@ class DedupDriver final : public ClusterDriver {
     ledger_.removing(image, v);
     auto r = client.remove(name(image), v);
     reached("remove");
-    rt().record(Event("DedupClientRemove").detail("image", image).detail("version", v).detail("ok", r.ok()));
+    rt().record(Event("DedupClientRemove")
+                    .detail("image", image)
+                    .detail("version", v)
+                    .detail("ok", r.ok()));
     if (r) {
       ledger_.removed(image, v);
       ++removed_;
@@ -237,7 +263,8 @@ class DedupDriver final : public ClusterDriver {
       if (w_.pause_ms > 0) rt().sleep(std::chrono::milliseconds(rng.between(0, 2 * w_.pause_ms)));
       if (!put(*client, image, content)) return;
       if (rng.chance(static_cast<std::uint64_t>(w_.read_percent), 100)) read_some(*client, image);
-      if (rng.chance(static_cast<std::uint64_t>(w_.remove_percent), 100)) remove_some(*client, image);
+      if (rng.chance(static_cast<std::uint64_t>(w_.remove_percent), 100))
+        remove_some(*client, image);
       if (rng.chance(static_cast<std::uint64_t>(w_.gc_percent), 100)) {
         reached("gc");
         gcs_ += client->gc().ok() ? 1 : 0;
@@ -262,7 +289,8 @@ class DedupDriver final : public ClusterDriver {
       if (!v) {
         ledger_.maybe_committed(image, content);
       } else if (!ledger_.committed(image, *v, content)) {
-        world_->fail("restorable", name(image) + " version " + std::to_string(*v) + " was acknowledged twice");
+        world_->fail("restorable",
+                     name(image) + " version " + std::to_string(*v) + " was acknowledged twice");
       }
     } else if ((roll -= w_.race_gc) < 0) {
       reached("gc-racing");
@@ -279,7 +307,8 @@ class DedupDriver final : public ClusterDriver {
   void race(std::uint32_t image, const std::vector<char>& image_done) {
     auto client = make_client();
     while (!image_done[image] && !quiet_since_) {
-      if (w_.pause_ms > 0) rt().sleep(std::chrono::milliseconds(rt().random().between(0, w_.pause_ms)));
+      if (w_.pause_ms > 0)
+        rt().sleep(std::chrono::milliseconds(rt().random().between(0, w_.pause_ms)));
       if (image_done[image] || quiet_since_) break;
       race_once(*client, image);
     }
@@ -303,9 +332,7 @@ class DedupDriver final : public ClusterDriver {
         image_done[image] = 1;
       });
       for (std::int64_t r = 0; r < w_.racers; ++r) {
-        start("dedup-racer", [this, image, &image_done] {
-          race(image, image_done);
-        });
+        start("dedup-racer", [this, image, &image_done] { race(image, image_done); });
       }
     }
     while (running > 0) done.wait();
@@ -337,7 +364,8 @@ class DedupDriver final : public ClusterDriver {
   // never answered. Once the disk damaged stored data (disk_corrupt), a version may fail to
   // read instead (a refusal, or an answer cut short once the damage shows mid-stream: never
   // wrong bytes), provided verify then names damage in it (damage_explains_failed_reads).
-  bool all_restorable(dedup::DedupClient& client, std::string_view property, bool allow_damage = true) {
+  bool all_restorable(dedup::DedupClient& client, std::string_view property,
+                      bool allow_damage = true) {
     for (std::uint32_t image = 0; image < series_.options().images; ++image) {
       auto listed = retried(client, [&] { return client.list_versions(name(image)); });
       if (!listed && listed.code() == Errc::not_found) listed = std::vector<dedup::VersionInfo>{};
@@ -356,7 +384,8 @@ class DedupDriver final : public ClusterDriver {
         bool matched = false;
         for (std::uint32_t content : candidates) {
           if (series_.bytes(image, content) != info.image_bytes) continue;
-          auto r = retried(client, [&] { return same(client, image, info.version, content); }, true);
+          auto r = retried(
+              client, [&] { return same(client, image, info.version, content); }, true);
           if (!r && allow_damage && stored_damage_) {
             ++damage_answers_;
             unreadable_.emplace(image, info.version, r.error().message());
@@ -373,13 +402,15 @@ class DedupDriver final : public ClusterDriver {
             break;
           }
         }
-        if (!matched && violated(property, name(image) + " version " + std::to_string(info.version) + " (" +
-                                               std::to_string(info.image_bytes) +
-                                               " bytes) is not what any client committed")) {
+        if (!matched &&
+            violated(property, name(image) + " version " + std::to_string(info.version) + " (" +
+                                   std::to_string(info.image_bytes) +
+                                   " bytes) is not what any client committed")) {
           return false;
         }
       }
-      if (auto wrong = ledger_.judge_listing(image, present); wrong && violated(property, name(image) + " " + *wrong)) {
+      if (auto wrong = ledger_.judge_listing(image, present);
+          wrong && violated(property, name(image) + " " + *wrong)) {
         return false;
       }
     }
@@ -398,10 +429,12 @@ class DedupDriver final : public ClusterDriver {
     if (!report->problems.empty()) return true;
     for (const auto& [image, version, error] : unreadable_) {
       bool named = false;
-      for (const dedup::Damage& d : report->damage) named |= d.image == name(image) && d.version == version;
+      for (const dedup::Damage& d : report->damage)
+        named |= d.image == name(image) && d.version == version;
       if (!named && report->damage_count <= report->damage.size()) {
-        world_->fail("restorable", name(image) + " version " + std::to_string(version) + " cannot be read (" +
-                                       error + ") and verify names no damage in it");
+        world_->fail("restorable", name(image) + " version " + std::to_string(version) +
+                                       " cannot be read (" + error +
+                                       ") and verify names no damage in it");
         return false;
       }
     }
@@ -429,8 +462,11 @@ class DedupDriver final : public ClusterDriver {
       world_->fail("progress", "verify: " + report.error().message());
       return false;
     }
-    world_->record(sim::kNoNode, 0, Event("DedupVerifyAfterFlip").detail("file", *hit)
-                                        .detail("clean", report->clean()).detail("damage", report->damage_count));
+    world_->record(sim::kNoNode, 0,
+                   Event("DedupVerifyAfterFlip")
+                       .detail("file", *hit)
+                       .detail("clean", report->clean())
+                       .detail("damage", report->damage_count));
     // A store that reported damage earlier must not call itself clean now.
     if (report->clean() && damage_answers_ > 0) {
       world_->fail("damage-found", "verify says clean after the store answered `corrupt` " +
@@ -444,10 +480,11 @@ class DedupDriver final : public ClusterDriver {
   Workload w_;
   ImageSeries series_;
   BackupLedger ledger_;
-  std::uint64_t committed_ = 0, maybe_committed_ = 0, removed_ = 0, reads_ = 0, gcs_ = 0, failed_ops_ = 0;
+  std::uint64_t committed_ = 0, maybe_committed_ = 0, removed_ = 0, reads_ = 0, gcs_ = 0,
+                failed_ops_ = 0;
   std::optional<Instant> quiet_since_;
   bool checked_ = false;
-  bool stored_damage_ = false;       // a disk_corrupt fault hit the server's disk
+  bool stored_damage_ = false;        // a disk_corrupt fault hit the server's disk
   std::uint64_t damage_answers_ = 0;  // failures accepted because of it, verify permitting
   std::set<std::tuple<std::uint32_t, VersionNumber, std::string>> unreadable_;
 };
@@ -458,7 +495,7 @@ ComponentDef dedup_component() {
   ComponentDef def;
   def.name = "dedup";
   def.properties = {"restorable", "refcounts-balance", "damage-found", "progress"};
-  def.bugs = {"skip-decrement", "verify-skips-data"};
+  def.bugs = {"skip-decrement", "verify-skips-data", "failed-commit-keeps-lock"};
   def.probes = {"DedupVersionCommitted", "DedupRunStats", "DedupVerified", "DedupClientRemove"};
   def.buggify_components = {"dedup", "http"};  // its API is HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {

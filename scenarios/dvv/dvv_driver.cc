@@ -65,7 +65,8 @@ Result<Workload> read_workload(const toml::table& t, std::string_view source) {
   w.quorum_percent = f.integer("quorum_percent", 0, 100, w.quorum_percent);
   w.returnbody_percent = f.integer("returnbody_percent", 0, 100, w.returnbody_percent);
   f.reject_unknown_keys();
-  if (f.ok() && w.update_percent + w.blind_percent > 100) f.fail("blind_percent", "update + blind over 100");
+  if (f.ok() && w.update_percent + w.blind_percent > 100)
+    f.fail("blind_percent", "update + blind over 100");
   if (!f.ok()) return f.error();
   return w;
 }
@@ -76,13 +77,15 @@ class DvvDriver final : public ClusterDriver {
 
   void setup(sim::World& world) override {
     std::vector<Endpoint> peers;
-    for (std::uint32_t i = 0; i < spec_.nodes; ++i) peers.push_back(Endpoint{server_name("dvv", i), kRpcPort});
+    for (std::uint32_t i = 0; i < spec_.nodes; ++i)
+      peers.push_back(Endpoint{server_name("dvv", i), kRpcPort});
     doppel::dvv::DvvSettings settings;
     settings.partitions = kPartitions;
     settings.aae_interval = 1000ms;
     settings.handoff_interval = 500ms;
     settings.request_timeout = 1000ms;
-    DOPPEL_ASSERT(doppel::dvv::plant_dvv_bug(component_bug(), settings).ok());  // validated with the scenario
+    DOPPEL_ASSERT(
+        doppel::dvv::plant_dvv_bug(component_bug(), settings).ok());  // validated with the scenario
     if (wants("log-keeps-intact-records")) {
       world.set_observer([this](sim::NodeId node, const Event& e) { observe(node, e); });
     }
@@ -102,11 +105,16 @@ class DvvDriver final : public ClusterDriver {
   bool finished() const override { return checked_; }
 
   void check(sim::World& world) override {
-    if (!checked_) world.fail("progress", "the final checks did not finish after the faults healed");
+    if (!checked_)
+      world.fail("progress", "the final checks did not finish after the faults healed");
     world.record(sim::kNoNode, 0,
-                 Event("DvvRunStats").detail("writes", oracle_.writes()).detail("acked", acked_)
-                     .detail("reads", reads_).detail("siblings_seen", siblings_seen_)
-                     .detail("false_conflicts", false_conflicts_).detail("max_entries", max_entries_)
+                 Event("DvvRunStats")
+                     .detail("writes", oracle_.writes())
+                     .detail("acked", acked_)
+                     .detail("reads", reads_)
+                     .detail("siblings_seen", siblings_seen_)
+                     .detail("false_conflicts", false_conflicts_)
+                     .detail("max_entries", max_entries_)
                      .detail("lost", lost_));
   }
 
@@ -116,11 +124,13 @@ class DvvDriver final : public ClusterDriver {
 
   RiakClient& client(std::uint32_t c, std::uint32_t node) {
     auto& slot = clients_[{c, node}];
-    if (!slot) slot = std::make_unique<RiakClient>(rt(), Endpoint{server_name("dvv", node), kHttpPort});
+    if (!slot)
+      slot = std::make_unique<RiakClient>(rt(), Endpoint{server_name("dvv", node), kHttpPort});
     return *slot;
   }
 
-  Result<RiakObject> read(std::uint32_t c, std::uint32_t node, const std::string& key, const Quorum& q = {}) {
+  Result<RiakObject> read(std::uint32_t c, std::uint32_t node, const std::string& key,
+                          const Quorum& q = {}) {
     return client(c, node).get(kBucket, key, q, rt().now() + timeout());
   }
 
@@ -150,8 +160,8 @@ class DvvDriver final : public ClusterDriver {
       const std::uint64_t intact = intact_at_boot_[node];
       if (replayed < static_cast<std::int64_t>(intact)) {
         violated("log-keeps-intact-records",
-                 "dvv" + std::to_string(node) + " replayed " + std::to_string(replayed) + " of the " +
-                     std::to_string(intact) + " intact records its log held at boot");
+                 "dvv" + std::to_string(node) + " replayed " + std::to_string(replayed) +
+                     " of the " + std::to_string(intact) + " intact records its log held at boot");
       }
     }
   }
@@ -165,7 +175,8 @@ class DvvDriver final : public ClusterDriver {
     const std::size_t f = oracle_.false_conflicts(r.siblings);
     false_conflicts_ += f;
     if (f > 0 && w_.clock == "dvvset") {
-      violated("no-false-conflicts", std::to_string(f) + " of " + std::to_string(r.siblings.size()) +
+      violated("no-false-conflicts", std::to_string(f) + " of " +
+                                         std::to_string(r.siblings.size()) +
                                          " siblings were causally overwritten by another sibling");
     }
   }
@@ -173,21 +184,25 @@ class DvvDriver final : public ClusterDriver {
   // The clock's size as measured from the bytes received (X-Riak-Vclock), not the server's
   // X-Doppel-Clock-Entries: a DVVSet holds at most n_val entries.
   void judge_clock(const std::string& vclock) {
-    const auto kind = w_.clock == "dvvset" ? doppel::dvv::ClockKind::dvvset : doppel::dvv::ClockKind::vv;
+    const auto kind =
+        w_.clock == "dvvset" ? doppel::dvv::ClockKind::dvvset : doppel::dvv::ClockKind::vv;
     auto size = properties::dvv::measure_context(vclock, kind);
     if (!size) {
-      violated("clock-entries-bounded", "a causal context that does not decode: " + size.error().message());
+      violated("clock-entries-bounded",
+               "a causal context that does not decode: " + size.error().message());
       return;
     }
     max_entries_ = std::max<std::uint64_t>(max_entries_, size->entries);
-    if (kind == doppel::dvv::ClockKind::dvvset && size->entries > static_cast<std::size_t>(w_.n_val)) {
-      violated("clock-entries-bounded", "a clock with " + std::to_string(size->entries) + " entries, n_val " +
-                                            std::to_string(w_.n_val));
+    if (kind == doppel::dvv::ClockKind::dvvset &&
+        size->entries > static_cast<std::size_t>(w_.n_val)) {
+      violated("clock-entries-bounded", "a clock with " + std::to_string(size->entries) +
+                                            " entries, n_val " + std::to_string(w_.n_val));
     }
   }
 
   // A new unique value; for set-append, `element` is the one it adds.
-  std::string new_value(std::uint32_t c, const std::vector<std::string>& seen, std::string* element) {
+  std::string new_value(std::uint32_t c, const std::vector<std::string>& seen,
+                        std::string* element) {
     const std::string id = "c" + std::to_string(c) + "." + std::to_string(++written_);
     *element = id;
     if (w_.mode == "register") return id;
@@ -197,7 +212,8 @@ class DvvDriver final : public ClusterDriver {
       std::size_t start = 0;
       while (start < b.size()) {
         const auto comma = b.find(',', start);
-        const std::string e = b.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        const std::string e =
+            b.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!e.empty()) elements.insert(e);
         if (comma == std::string::npos) break;
         start = comma + 1;
@@ -228,8 +244,12 @@ class DvvDriver final : public ClusterDriver {
       auto r = read(c, node, key, q);
       reached("get");
       if (!r) return false;
-      rt().record(Event("DvvClientGet").detail("client", c).detail("node", node).detail("key", key)
-                      .detail("siblings", joined(r->siblings)).detail("entries", r->clock_entries));
+      rt().record(Event("DvvClientGet")
+                      .detail("client", c)
+                      .detail("node", node)
+                      .detail("key", key)
+                      .detail("siblings", joined(r->siblings))
+                      .detail("entries", r->clock_entries));
       judge_read(*r);
       if (roll >= w_.update_percent + w_.blind_percent) return true;  // a plain GET
       seen = r->siblings;
@@ -262,8 +282,12 @@ class DvvDriver final : public ClusterDriver {
     auto resp = client(c, put_node).put(kBucket, key, value, o, rt().now() + timeout());
     reached(vclock.empty() ? "post-blind" : "post-with-vclock");
     const bool acked = resp && (resp->status == 204 || resp->status == 200);
-    rt().record(Event("DvvClientPut").detail("client", c).detail("node", put_node).detail("key", key)
-                    .detail("value", value.substr(0, 24)).detail("saw", joined(seen))
+    rt().record(Event("DvvClientPut")
+                    .detail("client", c)
+                    .detail("node", put_node)
+                    .detail("key", key)
+                    .detail("value", value.substr(0, 24))
+                    .detail("saw", joined(seen))
                     .detail("status", resp ? resp->status : -1));
     if (!acked) return false;
     oracle_.acked(key, value);
@@ -282,10 +306,14 @@ class DvvDriver final : public ClusterDriver {
   // A quorum for one request: a number up to n_val or one of Riak's words.
   std::string some_quorum(Prng& rng) const {
     switch (rng.below(5)) {
-      case 0: return "one";
-      case 1: return "quorum";
-      case 2: return "all";
-      default: return std::to_string(1 + rng.below(static_cast<std::uint64_t>(w_.n_val)));
+      case 0:
+        return "one";
+      case 1:
+        return "quorum";
+      case 2:
+        return "all";
+      default:
+        return std::to_string(1 + rng.below(static_cast<std::uint64_t>(w_.n_val)));
     }
   }
 
@@ -304,8 +332,12 @@ class DvvDriver final : public ClusterDriver {
     auto resp = client(c, node).remove(kBucket, key, o, rt().now() + timeout());
     reached(o.vclock.empty() ? "delete-blind" : "delete-with-vclock");
     const bool acked = resp && resp->status == 204;
-    rt().record(Event("DvvClientDelete").detail("client", c).detail("node", node).detail("key", key)
-                    .detail("saw", joined(seen)).detail("status", resp ? resp->status : -1));
+    rt().record(Event("DvvClientDelete")
+                    .detail("client", c)
+                    .detail("node", node)
+                    .detail("key", key)
+                    .detail("saw", joined(seen))
+                    .detail("status", resp ? resp->status : -1));
     if (o.vclock.empty()) {
       oracle_.blind_delete(key, resp.ok());
     } else if (acked) {
@@ -330,7 +362,9 @@ class DvvDriver final : public ClusterDriver {
     for (std::uint32_t n = 0; n < spec_.nodes; ++n) {
       for (;;) {
         auto r = client(0, n).props(kBucket, rt().now() + timeout());
-        if (r && r->status == 200 && r->body.find("\"clock\":\"" + w_.clock + "\"") != std::string::npos) break;
+        if (r && r->status == 200 &&
+            r->body.find("\"clock\":\"" + w_.clock + "\"") != std::string::npos)
+          break;
         rt().sleep(200ms);
       }
     }
@@ -346,7 +380,8 @@ class DvvDriver final : public ClusterDriver {
           const Instant give_up = rt().now() + std::chrono::milliseconds(w_.liveness_ms);
           while (!operate(c)) {
             if (rt().now() < give_up) continue;
-            world_->fail("progress", "client " + std::to_string(c) + ": an operation after the heal did not succeed within " +
+            world_->fail("progress", "client " + std::to_string(c) +
+                                         ": an operation after the heal did not succeed within " +
                                          std::to_string(w_.liveness_ms) + " ms");
             break;
           }
@@ -385,15 +420,17 @@ class DvvDriver final : public ClusterDriver {
           return;
         }
         if (!verdict.unwritten.empty() &&
-            violated("no-invented-values", key + ": sibling '" + verdict.unwritten[0].substr(0, 40) +
+            violated("no-invented-values", key + ": sibling '" +
+                                               verdict.unwritten[0].substr(0, 40) +
                                                "' is no value a client wrote to it")) {
           return;
         }
         lost_ += verdict.lost.size();
         if (!verdict.lost.empty() && wants("acknowledged-writes-survive")) {
-          world_->fail("acknowledged-writes-survive", key + ": acknowledged value " + verdict.lost[0] +
-                                                          " is gone and nothing that saw it is there (" +
-                                                          std::to_string(verdict.lost.size()) + " lost)");
+          world_->fail("acknowledged-writes-survive",
+                       key + ": acknowledged value " + verdict.lost[0] +
+                           " is gone and nothing that saw it is there (" +
+                           std::to_string(verdict.lost.size()) + " lost)");
           return;
         }
       }
@@ -410,32 +447,37 @@ class DvvDriver final : public ClusterDriver {
         }
         for (const std::string& e : acked_elements_[key]) {
           if (present.count(e) == 0) {
-            world_->fail("set-union-complete", key + ": acknowledged element " + e + " is not in the set");
+            world_->fail("set-union-complete",
+                         key + ": acknowledged element " + e + " is not in the set");
             return;
           }
         }
       }
       // Every primary holds the same siblings once anti-entropy has run.
-      const auto primaries = ring.primaries(ring.partition_of(kBucket, key), static_cast<std::uint32_t>(w_.n_val));
+      const auto primaries =
+          ring.primaries(ring.partition_of(kBucket, key), static_cast<std::uint32_t>(w_.n_val));
       std::string first;
       for (std::size_t i = 0; i < primaries.size(); ++i) {
         http::ClientRequest debug;
         debug.target = "/debug/local/buckets/" + std::string(kBucket) + "/keys/" + key;
         auto resp = client(0, primaries[i]).raw(debug, rt().now() + timeout());
-        const std::string local = resp ? std::to_string(resp->status) + " " + resp->body : "unreachable";
+        const std::string local =
+            resp ? std::to_string(resp->status) + " " + resp->body : "unreachable";
         if (w_.clock == "dvvset" && resp && resp->status == 200 && wants("clock-entries-bounded")) {
           const std::size_t entries = std::stoul(resp->body.substr(8));
           if (entries > static_cast<std::size_t>(w_.n_val)) {
-            world_->fail("clock-entries-bounded", key + " on dvv" + std::to_string(primaries[i]) + " has " +
-                                                      std::to_string(entries) + " clock entries");
+            world_->fail("clock-entries-bounded", key + " on dvv" + std::to_string(primaries[i]) +
+                                                      " has " + std::to_string(entries) +
+                                                      " clock entries");
             return;
           }
         }
         if (i == 0) {
           first = local;
         } else if (local != first && wants("replicas-converge")) {
-          world_->fail("replicas-converge", key + ": dvv" + std::to_string(primaries[0]) + " holds [" + first +
-                                                "] but dvv" + std::to_string(primaries[i]) + " holds [" + local + "]");
+          world_->fail("replicas-converge",
+                       key + ": dvv" + std::to_string(primaries[0]) + " holds [" + first +
+                           "] but dvv" + std::to_string(primaries[i]) + " holds [" + local + "]");
           return;
         }
       }
@@ -446,7 +488,8 @@ class DvvDriver final : public ClusterDriver {
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<RiakClient>> clients_;
   dvv_oracle oracle_;
   std::map<std::string, std::set<std::string>> acked_elements_;
-  std::uint64_t written_ = 0, acked_ = 0, reads_ = 0, siblings_seen_ = 0, false_conflicts_ = 0, max_entries_ = 0, lost_ = 0;
+  std::uint64_t written_ = 0, acked_ = 0, reads_ = 0, siblings_seen_ = 0, false_conflicts_ = 0,
+                max_entries_ = 0, lost_ = 0;
   std::optional<Instant> quiet_since_;
   bool checked_ = false;
   std::map<sim::NodeId, std::uint64_t> intact_at_boot_;
@@ -457,11 +500,14 @@ class DvvDriver final : public ClusterDriver {
 ComponentDef dvv_component() {
   ComponentDef def;
   def.name = "dvv";
-  def.properties = {"acknowledged-writes-survive", "replicas-converge", "clock-entries-bounded",
-                    "no-false-conflicts", "set-union-complete", "no-invented-values",
-                    "deleted-stays-deleted", "returnbody-shows-write", "progress",
-                    "log-keeps-intact-records"};
-  def.bugs = {"ack-early", "no-repair", "dot-per-write", "ignore-context", "log-truncates-at-damage"};
+  def.properties = {
+      "acknowledged-writes-survive", "replicas-converge",      "clock-entries-bounded",
+      "no-false-conflicts",          "set-union-complete",     "no-invented-values",
+      "deleted-stays-deleted",       "returnbody-shows-write", "progress",
+      "log-keeps-intact-records"};
+  def.bugs = {"ack-early", "no-repair", "dot-per-write", "ignore-context",
+              "log-truncates-at-damage",
+              "down-stays-down"};
   def.probes = {"DvvStarted", "DvvRunStats", "DvvReadRepair", "DvvAaeRepair"};
   def.buggify_components = {"dvv", "http"};  // its API is Riak's, over HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {

@@ -14,14 +14,14 @@ namespace doppel::scenarios {
 namespace {
 
 using namespace std::chrono_literals;
-using properties::History;
-using properties::OpType;
-using properties::Value;
 using doppel::kv::McConnection;
 using doppel::kv::McReader;
 using doppel::kv::McReply;
 using doppel::kv::Request;
 using doppel::kv::Verb;
+using properties::History;
+using properties::OpType;
+using properties::Value;
 namespace lin = properties::linearizability;
 
 constexpr std::uint16_t kPort = 11211;
@@ -47,9 +47,7 @@ struct ClockError {
     since_ns = now_ns;
   }
   // The faults healed: the world set the clock right.
-  void reset(std::int64_t now_ns) {
-    step(now_ns, -now_offset(now_ns), 0);
-  }
+  void reset(std::int64_t now_ns) { step(now_ns, -now_offset(now_ns), 0); }
   // The bound, with a millisecond to spare for rounding.
   std::int64_t bound_ns() const { return max_abs_ns == 0 ? 0 : max_abs_ns + 1'000'000; }
 };
@@ -84,7 +82,8 @@ class KvDriver final : public ClusterDriver {
     settings.item_bytes_max = w_.item_bytes_max();
     settings.connections_max = static_cast<std::uint32_t>(w_.connections_max);
     settings.trace_evictions = true;
-    settings.planted_bug = *doppel::kv::kv_planted_bug(component_bug());  // validated with the scenario
+    settings.planted_bug =
+        *doppel::kv::kv_planted_bug(component_bug());  // validated with the scenario
     add_cluster(world, "kv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
       NodeConfig config;
       config.name = name;
@@ -193,14 +192,15 @@ class KvDriver final : public ClusterDriver {
       options.item_header_bytes_max = doppel::kv::kItemHeaderBytesMax;
       auto result = lin::check_linearizable(histories_[i], options);
       if (!result) {
-        world.fail("linearizable", "the history could not be checked: " +
-                                       result.error().message());
+        world.fail("linearizable", "the history could not be checked: " + result.error().message());
         return;
       }
-      world.record(sim::kNoNode, 0, Event("KvChecked").detail("node", i)
-                                        .detail("operations", result->operations)
-                                        .detail("steps", result->steps)
-                                        .detail("clock_error_ns", options.clock_error_ns));
+      world.record(sim::kNoNode, 0,
+                   Event("KvChecked")
+                       .detail("node", i)
+                       .detail("operations", result->operations)
+                       .detail("steps", result->steps)
+                       .detail("clock_error_ns", options.clock_error_ns));
       if (result->verdict == lin::Verdict::not_linearizable) {
         world.fail("linearizable", "kv" + std::to_string(i) + ": " +
                                        lin::format_counter_example(*result->counter_example));
@@ -208,10 +208,9 @@ class KvDriver final : public ClusterDriver {
       }
       if (result->verdict == lin::Verdict::unknown) {
         // Not shown to hold is not a pass: raise [workload] search_steps_max.
-        world.fail("inconclusive", "kv" + std::to_string(i) + ": " +
-                                       lin::summarize(*result, lin::ModelKind::kv) +
-                                       " (search_steps_max = " +
-                                       std::to_string(w_.search_steps_max) + ")");
+        world.fail("inconclusive",
+                   "kv" + std::to_string(i) + ": " + lin::summarize(*result, lin::ModelKind::kv) +
+                       " (search_steps_max = " + std::to_string(w_.search_steps_max) + ")");
         return;
       }
     }
@@ -350,8 +349,7 @@ class KvDriver final : public ClusterDriver {
       if (s.op.request.verb == Verb::stats) check_stats(s.op.request, *reply);
       complete(history, s, OpType::ok, m.results, now);
       const std::string key = s.op.keys.empty() ? "" : s.op.keys[0].substr(0, 32);
-      rt.record(Event("KvClientOp").detail("f", s.op.f).detail("key", key)
-                    .detail("reply", m.word));
+      rt.record(Event("KvClientOp").detail("f", s.op.f).detail("key", key).detail("reply", m.word));
     }
     for (const Sent* u : unanswered) complete(history, *u, OpType::info, {}, to_ns(rt.now()));
     return !broken;
@@ -373,7 +371,7 @@ class KvDriver final : public ClusterDriver {
     const std::size_t server = index % servers_.size();
     const Endpoint at{server_name("kv", static_cast<std::uint32_t>(server)), kPort};
     std::uint64_t done = 0, quiet_done = 0;
-    std::uint64_t serial = 0;  // of the requests made: values stay unique
+    std::uint64_t serial = 0;        // of the requests made: values stay unique
     std::optional<Instant> waiting;  // after the heal: since when an operation waits to succeed
     // During the fault phase, up to ops_per_client operations; once the faults
     // heal, quiet_ops more that must all succeed (the progress property).
@@ -417,8 +415,8 @@ class KvDriver final : public ClusterDriver {
   // property does not take its word: see tally_memory).
   void final_stats(Runtime& rt) {
     for (std::size_t i = 0; i < servers_.size(); ++i) {
-      auto s = rt.net().connect(
-          Endpoint{server_name("kv", static_cast<std::uint32_t>(i)), kPort}, 2s);
+      auto s =
+          rt.net().connect(Endpoint{server_name("kv", static_cast<std::uint32_t>(i)), kPort}, 2s);
       if (!s) continue;
       Request request;
       request.verb = Verb::stats;
@@ -431,13 +429,14 @@ class KvDriver final : public ClusterDriver {
       // Nothing runs now: the server's figure must be what the world measured.
       if (memory_[i].counting &&
           stat("bytes_allocated") != static_cast<std::uint64_t>(memory_[i].bytes)) {
-        violated("stats-accurate",
-                 "kv" + std::to_string(i) + " reports bytes_allocated " +
-                     std::to_string(stat("bytes_allocated")) + ", the world saw " +
-                     std::to_string(memory_[i].bytes) + " allocated");
+        violated("stats-accurate", "kv" + std::to_string(i) + " reports bytes_allocated " +
+                                       std::to_string(stat("bytes_allocated")) +
+                                       ", the world saw " + std::to_string(memory_[i].bytes) +
+                                       " allocated");
       }
       world_->record(sim::kNoNode, 0,
-                     Event("KvFinalStats").detail("node", i)
+                     Event("KvFinalStats")
+                         .detail("node", i)
                          .detail("evicted", stat("evicted_items"))
                          .detail("segments", stat("segments"))
                          .detail("bytes_allocated", stat("bytes_allocated"))

@@ -12,23 +12,28 @@ using properties::Value;
 using Fields = std::vector<std::pair<std::string, Value>>;
 
 constexpr std::array<std::string_view, kKvVerbs> kVerbNames{
-    "get", "gets", "gat", "gats", "set", "add", "replace", "append", "prepend", "cas",
-    "delete", "incr", "decr", "touch", "flush_all", "version", "stats", "verbosity", "quit",
+    "get",       "gets",    "gat",   "gats",      "set",  "add",  "replace",
+    "append",    "prepend", "cas",   "delete",    "incr", "decr", "touch",
+    "flush_all", "version", "stats", "verbosity", "quit",
 };
 constexpr std::array<kv::Verb, kKvVerbs> kWireVerbs{
-    kv::Verb::get,       kv::Verb::gets,    kv::Verb::gat,       kv::Verb::gats,
-    kv::Verb::set,       kv::Verb::add,     kv::Verb::replace,   kv::Verb::append,
-    kv::Verb::prepend,   kv::Verb::cas,     kv::Verb::delete_,   kv::Verb::incr,
-    kv::Verb::decr,      kv::Verb::touch,   kv::Verb::flush_all, kv::Verb::version,
-    kv::Verb::stats,     kv::Verb::verbosity, kv::Verb::quit,
+    kv::Verb::get,     kv::Verb::gets,      kv::Verb::gat,       kv::Verb::gats,
+    kv::Verb::set,     kv::Verb::add,       kv::Verb::replace,   kv::Verb::append,
+    kv::Verb::prepend, kv::Verb::cas,       kv::Verb::delete_,   kv::Verb::incr,
+    kv::Verb::decr,    kv::Verb::touch,     kv::Verb::flush_all, kv::Verb::version,
+    kv::Verb::stats,   kv::Verb::verbosity, kv::Verb::quit,
 };
 constexpr std::array<std::string_view, 3> kStatsGroups{"", "cores", "memory"};
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 
-Value digits(std::uint64_t n) { return Value::of(std::to_string(n)); }
+Value digits(std::uint64_t n) {
+  return Value::of(std::to_string(n));
+}
 
-Value args_of(Fields fields) { return fields.empty() ? Value{} : Value::map(std::move(fields)); }
+Value args_of(Fields fields) {
+  return fields.empty() ? Value{} : Value::map(std::move(fields));
+}
 
 }  // namespace
 
@@ -134,8 +139,8 @@ std::string KvOpGenerator::value(Prng& rng, std::uint32_t client, std::uint64_t 
   }
   if (rng.below(100) < w_.large_percent) {
     // Around the limit: some fit, some are refused (SERVER_ERROR object too large).
-    const std::int64_t around = static_cast<std::int64_t>(w_.item_bytes_max()) +
-                                rng.between(-300, 300);
+    const std::int64_t around =
+        static_cast<std::int64_t>(w_.item_bytes_max()) + rng.between(-300, 300);
     tag.resize(static_cast<std::size_t>(std::max<std::int64_t>(around, 1)), 'L');
     return tag;
   }
@@ -191,9 +196,8 @@ std::uint64_t KvOpGenerator::delta(Prng& rng) const {
   }
 }
 
-KvOp KvOpGenerator::next(Prng& rng, std::uint32_t client, std::uint64_t n,
-                         const SeenUniques& seen, std::int64_t now_ns,
-                         std::int64_t wall_ns) const {
+KvOp KvOpGenerator::next(Prng& rng, std::uint32_t client, std::uint64_t n, const SeenUniques& seen,
+                         std::int64_t now_ns, std::int64_t wall_ns) const {
   const KvVerb verb = pick_verb(rng);
   const auto v = static_cast<std::size_t>(verb);
   KvOp op;
@@ -204,8 +208,8 @@ KvOp KvOpGenerator::next(Prng& rng, std::uint32_t client, std::uint64_t n,
   Fields fields;
   if (kv::is_retrieval(r.verb)) {
     // Several keys, likely owned by different cores, answered in key order.
-    const std::uint64_t count = 1 + rng.below(std::min<std::uint64_t>(w_.multiget_keys_max,
-                                                                      keys_.size()));
+    const std::uint64_t count =
+        1 + rng.below(std::min<std::uint64_t>(w_.multiget_keys_max, keys_.size()));
     while (r.keys.size() < count) {
       const std::string& k = keys_[rng.below(keys_.size())];
       if (std::find(r.keys.begin(), r.keys.end(), k) == r.keys.end()) r.keys.push_back(k);

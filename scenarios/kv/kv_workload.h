@@ -11,14 +11,14 @@
 // Each request is also what the history records of it (f, keys, argument),
 // in the shape the linearizability checker's kv model reads (model.h).
 
+#include <toml++/toml.h>
+
 #include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "components/kv/client/memcached_client.h"
 #include "components/kv/protocol/request.h"
@@ -30,8 +30,25 @@ namespace doppel::scenarios {
 
 // The verbs the workload sends, in the order of their mix_* keys.
 enum class KvVerb : std::uint8_t {
-  get, gets, gat, gats, set, add, replace, append, prepend, cas,
-  delete_, incr, decr, touch, flush_all, version, stats, verbosity, quit,
+  get,
+  gets,
+  gat,
+  gats,
+  set,
+  add,
+  replace,
+  append,
+  prepend,
+  cas,
+  delete_,
+  incr,
+  decr,
+  touch,
+  flush_all,
+  version,
+  stats,
+  verbosity,
+  quit,
 };
 inline constexpr std::size_t kKvVerbs = 19;
 
@@ -49,19 +66,19 @@ struct KvWorkload {
   // Weights of the verbs (KvVerb order). Defaults: reads and stores of every
   // kind, a little incr/decr and touch, a rare flush_all, version, stats,
   // verbosity and quit.
-  std::array<std::uint64_t, kKvVerbs> mix{20, 10, 4, 4, 20, 5, 5, 8, 4, 8, 10, 4, 3, 4, 1,
-                                          1, 1, 1, 1};
+  std::array<std::uint64_t, kKvVerbs> mix{20, 10, 4, 4, 20, 5, 5, 8, 4, 8,
+                                          10, 4,  3, 4, 1,  1, 1, 1, 1};
   bool mix_swarm = true;  // each seed switches some verbs off and weighs the rest
   std::uint64_t multiget_keys_max = 4;
   std::uint64_t noreply_percent = 5;
   std::uint64_t ttl_percent = 25;           // of stores, touches and gats: an expiry
   std::uint64_t ttl_absolute_percent = 30;  // of those: absolute unix time
   std::uint64_t ttl_s_max = 3;
-  std::uint64_t numeric_percent = 25;       // of stored values: numbers for incr/decr
-  std::uint64_t large_percent = 3;          // of stored values: around item_size_max
-  std::uint64_t long_key_percent = 25;      // of keys: 250 bytes long
+  std::uint64_t numeric_percent = 25;   // of stored values: numbers for incr/decr
+  std::uint64_t large_percent = 3;      // of stored values: around item_size_max
+  std::uint64_t long_key_percent = 25;  // of keys: 250 bytes long
   std::uint64_t flags_percent = 30;
-  std::uint64_t binary_percent = 10;        // of stored values: any bytes, "\r\n" included
+  std::uint64_t binary_percent = 10;         // of stored values: any bytes, "\r\n" included
   std::uint64_t duplicate_key_percent = 10;  // of multi-key gets: a key asked twice
   std::uint64_t flush_delay_percent = 50;
   std::uint64_t quiet_ops = 10;  // each client's operations after the faults heal: must succeed

@@ -46,7 +46,8 @@ TEST_CASE("cutter: an image becomes full segments and a short last one, 4 KiB bl
     REQUIRE(segs[s].manifest.blocks.size() == kSmallSegmentBytes / kBlockBytes);
     std::vector<Fingerprint> block_fps;
     for (std::size_t b = 0; b < kSmallSegmentBytes / kBlockBytes; ++b) {
-      block_fps.push_back(Hasher::of(HashKind::sha256, segs[s].bytes.substr(b * kBlockBytes, kBlockBytes)));
+      block_fps.push_back(
+          Hasher::of(HashKind::sha256, segs[s].bytes.substr(b * kBlockBytes, kBlockBytes)));
       REQUIRE(segs[s].manifest.blocks[b].fp == block_fps.back());
     }
     REQUIRE(segs[s].manifest.fp == segment_fingerprint_of(HashKind::sha256, block_fps));

@@ -1,8 +1,9 @@
 // fan_out (store/fan_out.h): the steps of a change that wait on the disk, side by side.
 
+#include "components/dedup/store/fan_out.h"
+
 #include <catch2/catch.hpp>
 
-#include "components/dedup/store/fan_out.h"
 #include "dedup_test_util.h"
 
 using namespace doppel;
@@ -36,9 +37,10 @@ TEST_CASE("fan_out: every step runs once, never more than width at a time, and t
   }
 }
 
-TEST_CASE("fan_out: the first failure is returned once the running steps ended; no step starts "
-          "after it",
-          "[sim]") {
+TEST_CASE(
+    "fan_out: the first failure is returned once the running steps ended; no step starts "
+    "after it",
+    "[sim]") {
   SimNode sim(8);
   REQUIRE(sim.run([&](Runtime& rt) {
     std::vector<int> ran(20, 0);
@@ -65,6 +67,9 @@ TEST_CASE("fan_out: the first failure is returned once the running steps ended; 
 TEST_CASE("fan_out: nothing to do returns at once", "[sim]") {
   SimNode sim(9);
   REQUIRE(sim.run([&](Runtime& rt) {
-    REQUIRE(fan_out(rt, 0, 4, [](std::size_t) -> Status { FAIL("no step"); return {}; }).ok());
+    REQUIRE(fan_out(rt, 0, 4, [](std::size_t) -> Status {
+              FAIL("no step");
+              return {};
+            }).ok());
   }));
 }

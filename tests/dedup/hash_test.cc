@@ -120,11 +120,13 @@ TEST_CASE("hash: hashing two messages in lockstep gives each its own digest", "[
   }
   const auto both = Sha256::of_pair(k448, k448);
   CHECK(both[0] == both[1]);
-  CHECK(Fingerprint{HashKind::sha256, [&] {
-          std::array<std::uint8_t, Fingerprint::kBytesMax> b{};
-          std::copy(both[0].begin(), both[0].end(), b.begin());
-          return b;
-        }()}.hex() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  CHECK(Fingerprint{HashKind::sha256,
+                    [&] {
+                      std::array<std::uint8_t, Fingerprint::kBytesMax> b{};
+                      std::copy(both[0].begin(), both[0].end(), b.begin());
+                      return b;
+                    }()}
+            .hex() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 TEST_CASE("hash: of_each gives every piece the fingerprint of hashing it alone", "[prop]") {
@@ -139,6 +141,7 @@ TEST_CASE("hash: of_each gives every piece the fingerprint of hashing it alone",
     const std::vector<std::string_view> pieces(owned.begin(), owned.end());
     std::vector<Fingerprint> fps(pieces.size());
     Hasher::of_each(kind, pieces, fps);
-    for (std::size_t i = 0; i < pieces.size(); ++i) RC_ASSERT(fps[i] == Hasher::of(kind, pieces[i]));
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+      RC_ASSERT(fps[i] == Hasher::of(kind, pieces[i]));
   });
 }

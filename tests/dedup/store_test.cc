@@ -149,9 +149,10 @@ TEST_CASE("store: the punch or compact choice follows the rebuild threshold", "[
   }
 }
 
-TEST_CASE("store: a compaction throws the old data file into the trash; emptying it, gc and the "
-          "next boot unlink what is there",
-          "[sim]") {
+TEST_CASE(
+    "store: a compaction throws the old data file into the trash; emptying it, gc and the "
+    "next boot unlink what is there",
+    "[sim]") {
   SimNode sim(5);
   std::string v2, v3;
   const auto trash = [](Runtime& rt) {
@@ -273,7 +274,8 @@ TEST_CASE("store: bad input is refused with a clear error", "[sim]") {
     Prng rng(8);
     const std::string seg = random_bytes(rng, kBlockBytes * 3);
     std::vector<Fingerprint> block_fps;
-    for (std::size_t b = 0; b < 3; ++b) block_fps.push_back(Hasher::of(HashKind::sha256, seg.substr(b * kBlockBytes, kBlockBytes)));
+    for (std::size_t b = 0; b < 3; ++b)
+      block_fps.push_back(Hasher::of(HashKind::sha256, seg.substr(b * kBlockBytes, kBlockBytes)));
     const Fingerprint fp = segment_fingerprint_of(HashKind::sha256, block_fps);
     REQUIRE(store->put_segment(Hasher::of(HashKind::sha256, "x"), seg).code() ==
             Errc::invalid_argument);

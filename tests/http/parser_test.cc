@@ -221,7 +221,8 @@ namespace {
 // Feeds `text` as the server's connection does: body bytes go straight into the request
 // (body_space / body_filled) whenever the parser offers room and no unused bytes are held,
 // other bytes through parse(); each read is at most `split` bytes.
-std::vector<RequestOutcome> feed_receiving_bodies_directly(std::string_view text, std::size_t split) {
+std::vector<RequestOutcome> feed_receiving_bodies_directly(std::string_view text,
+                                                           std::size_t split) {
   RequestParser parser;
   std::vector<RequestOutcome> outcomes;
   std::string in;
@@ -252,7 +253,8 @@ std::vector<RequestOutcome> feed_receiving_bodies_directly(std::string_view text
 
 }  // namespace
 
-TEST_CASE("http parser: bodies received straight into the request give the same requests", "[unit]") {
+TEST_CASE("http parser: bodies received straight into the request give the same requests",
+          "[unit]") {
   std::string all;
   std::vector<RequestOutcome> expected;
   for (const Case& c : every_request()) {

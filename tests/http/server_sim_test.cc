@@ -462,9 +462,10 @@ TEST_CASE("http server: a graceful stop lets the request in flight finish", "[si
   }));
 }
 
-TEST_CASE("http server: a response's after_sent work runs once the client has the response, "
-          "before the connection's next request",
-          "[sim]") {
+TEST_CASE(
+    "http server: a response's after_sent work runs once the client has the response, "
+    "before the connection's next request",
+    "[sim]") {
   Cluster cluster(6);
   require_clean(cluster.run([&](Runtime& rt, Checks& c) {
     HttpClient client(rt, Endpoint{"server", kPort});
@@ -475,8 +476,9 @@ TEST_CASE("http server: a response's after_sent work runs once the client has th
     c.expect(cluster.service->after_work_done == kNever, "the work ran before the answer");
     auto next = client.get("/keys/x", rt.now() + 10s);  // the same connection
     c.expect(next.ok(), "the next request");
-    c.expect(cluster.service->after_work_done != kNever && rt.now() >= cluster.service->after_work_done,
-             "the next request was answered before the work was done");
+    c.expect(
+        cluster.service->after_work_done != kNever && rt.now() >= cluster.service->after_work_done,
+        "the next request was answered before the work was done");
   }));
 }
 

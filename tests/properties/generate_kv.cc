@@ -48,7 +48,9 @@ struct Op {
   Value result;
 };
 
-bool is_read(const std::string& f) { return f == "get" || f == "gets" || f == "gat" || f == "gats"; }
+bool is_read(const std::string& f) {
+  return f == "get" || f == "gets" || f == "gat" || f == "gats";
+}
 bool is_store(const std::string& f) {
   return f == "set" || f == "add" || f == "replace" || f == "append" || f == "prepend" ||
          f == "cas";
@@ -146,8 +148,8 @@ class KvGenerator {
 
   void choose(Op& p) {
     static const std::array<std::string_view, 15> kVerbs{
-        "get", "gets", "gat", "gats", "set", "add", "replace", "append", "prepend", "cas",
-        "delete", "incr", "decr", "touch", "flush_all"};
+        "get",     "gets", "gat",    "gats", "set",  "add",   "replace",  "append",
+        "prepend", "cas",  "delete", "incr", "decr", "touch", "flush_all"};
     // flush_all touches every key: rare, as in the simulator's workload.
     const bool flush = o_.flush && rng_.chance(1, 50);
     p.f = std::string(kVerbs[flush ? kVerbs.size() - 1 : rng_.below(kVerbs.size() - 1)]);
@@ -251,7 +253,8 @@ void KvGenerator::apply(Op& p) {
   } else if (is_read(p.f)) {
     p.result = Value{};
     if (item == nullptr) return;
-    Fields shown{{"value", Value::of(item->bytes)}, {"flags", Value::of(std::int64_t{item->flags})}};
+    Fields shown{{"value", Value::of(item->bytes)},
+                 {"flags", Value::of(std::int64_t{item->flags})}};
     if (p.f == "gets" || p.f == "gats") {
       shown.emplace_back("unique", Value::of(std::to_string(item->unique)));
       seen_[p.key] = item->unique;
@@ -303,7 +306,7 @@ void KvGenerator::store(Op& p, std::int64_t now_s, std::int64_t deadline_s) {
   if (p.f == "cas") {
     // Mostly a unique this key showed, or the item's own; else any.
     const auto it = seen_.find(p.key);
-    const std::uint64_t u = rng_.chance(1, 4)                    ? rng_.below(30)
+    const std::uint64_t u = rng_.chance(1, 4)                        ? rng_.below(30)
                             : it != seen_.end() && rng_.chance(1, 2) ? it->second
                             : item != nullptr                        ? item->unique
                                                                      : rng_.below(30);
@@ -317,7 +320,8 @@ void KvGenerator::store(Op& p, std::int64_t now_s, std::int64_t deadline_s) {
     if (p.f == "set") items_.erase(p.key);
     return answer("TOO_LARGE");
   }
-  if ((p.f == "add" && item) || ((p.f == "replace" || concat) && !item)) return answer("NOT_STORED");
+  if ((p.f == "add" && item) || ((p.f == "replace" || concat) && !item))
+    return answer("NOT_STORED");
   if (p.f == "cas" && !item) return answer("NOT_FOUND");
   if (p.f == "cas" && item->unique != *decimal(p.args.back().second.text)) return answer("EXISTS");
   if (concat && too_large) return answer("TOO_LARGE");
@@ -371,6 +375,8 @@ void KvGenerator::record() {
 
 }  // namespace
 
-Generated generate_kv(const GenerateOptions& options) { return KvGenerator(options).run(); }
+Generated generate_kv(const GenerateOptions& options) {
+  return KvGenerator(options).run();
+}
 
 }  // namespace doppel::properties::testing

@@ -56,8 +56,12 @@ class Ops {
   std::int64_t next_ = 0;
 };
 
-Value map(Fields fields) { return Value::map(std::move(fields)); }
-Value text(std::string_view s) { return Value::of(std::string(s)); }
+Value map(Fields fields) {
+  return Value::map(std::move(fields));
+}
+Value text(std::string_view s) {
+  return Value::of(std::string(s));
+}
 Value hit(std::string_view v, std::int64_t flags, std::string_view unique = "") {
   Fields f{{"value", text(v)}, {"flags", Value::of(flags)}};
   if (!unique.empty()) f.emplace_back("unique", text(unique));
@@ -69,8 +73,10 @@ Value cas_args(std::string_view v, std::string_view unique) {
 
 }  // namespace
 
-TEST_CASE("linearizability: kv: a cas with the unique a gets showed stores only while nothing "
-          "changed", "[unit]") {
+TEST_CASE(
+    "linearizability: kv: a cas with the unique a gets showed stores only while nothing "
+    "changed",
+    "[unit]") {
   Ops ok;
   ok.op("set", "a", text("1"), 0, 10, text("STORED"))
       .op("gets", "a", kNull, 20, 30, hit("1", 0, "7"))
@@ -113,8 +119,10 @@ TEST_CASE("linearizability: kv: uniques only grow, and a restart starts them aga
   REQUIRE(restarted.check() == Verdict::linearizable);
 }
 
-TEST_CASE("linearizability: kv: incr wraps at 2^64, decr stops at 0, and a value that is not "
-          "a number is refused", "[unit]") {
+TEST_CASE(
+    "linearizability: kv: incr wraps at 2^64, decr stops at 0, and a value that is not "
+    "a number is refused",
+    "[unit]") {
   Ops h;
   h.op("set", "n", text("18446744073709551615"), 0, 10, text("STORED"))
       .op("incr", "n", text("2"), 20, 30, text("1"))
@@ -149,17 +157,19 @@ TEST_CASE("linearizability: kv: flags are part of the item, and append keeps the
   REQUIRE(wrong.check() == Verdict::not_linearizable);
 }
 
-TEST_CASE("linearizability: kv: an item with a ttl may vanish only within its window, and "
-          "must be gone after it", "[unit]") {
+TEST_CASE(
+    "linearizability: kv: an item with a ttl may vanish only within its window, and "
+    "must be gone after it",
+    "[unit]") {
   const Value ttl2 = map({{"value", text("v")}, {"ttl_s", Value::of(2)}});
   Ops early;  // gone after half a second of a 2 s ttl
-  early.op("set", "a", ttl2, 0, 10 * kMs, text("STORED")).op("get", "a", kNull, 500 * kMs,
-                                                              510 * kMs, kNull);
+  early.op("set", "a", ttl2, 0, 10 * kMs, text("STORED"))
+      .op("get", "a", kNull, 500 * kMs, 510 * kMs, kNull);
   REQUIRE(early.check() == Verdict::not_linearizable);
   REQUIRE(early.check(kS) == Verdict::linearizable);  // a clock 1 s off may do that
-  Ops late;  // still there 3 s later
-  late.op("set", "a", ttl2, 0, 10 * kMs, text("STORED")).op("get", "a", kNull, 3 * kS,
-                                                            3 * kS + 10, text("v"));
+  Ops late;                                           // still there 3 s later
+  late.op("set", "a", ttl2, 0, 10 * kMs, text("STORED"))
+      .op("get", "a", kNull, 3 * kS, 3 * kS + 10, text("v"));
   REQUIRE(late.check() == Verdict::not_linearizable);
   REQUIRE(late.check(kS) == Verdict::linearizable);
   Ops edge;  // the deadline is in whole seconds: between 1 and 2 s, either
@@ -175,8 +185,7 @@ TEST_CASE("linearizability: kv: an item with a ttl may vanish only within its wi
   REQUIRE(at.check() == Verdict::linearizable);
   Ops past;  // a negative ttl stores nothing, and removes the old item
   past.op("set", "a", text("old"), 0, 10, text("STORED"))
-      .op("set", "a", map({{"value", text("v")}, {"ttl_s", Value::of(-1)}}), 20, 30,
-          text("STORED"))
+      .op("set", "a", map({{"value", text("v")}, {"ttl_s", Value::of(-1)}}), 20, 30, text("STORED"))
       .op("get", "a", kNull, 40, 50, text("old"));
   REQUIRE(past.check() == Verdict::not_linearizable);
 }
@@ -227,8 +236,10 @@ TEST_CASE("linearizability: kv: flush_all empties every key, a delayed one withi
   REQUIRE(not_flushed.check() == Verdict::not_linearizable);
 }
 
-TEST_CASE("linearizability: kv: add, replace and prepend store only as the key's presence "
-          "allows", "[unit]") {
+TEST_CASE(
+    "linearizability: kv: add, replace and prepend store only as the key's presence "
+    "allows",
+    "[unit]") {
   Ops h;
   h.op("add", "a", text("1"), 0, 10, text("STORED"))
       .op("add", "a", text("2"), 20, 30, text("NOT_STORED"))
@@ -244,8 +255,10 @@ TEST_CASE("linearizability: kv: add, replace and prepend store only as the key's
   REQUIRE(wrong.check() == Verdict::not_linearizable);
 }
 
-TEST_CASE("linearizability: kv: a noreply request did what the state made it do, by the time a "
-          "later reply came", "[unit]") {
+TEST_CASE(
+    "linearizability: kv: a noreply request did what the state made it do, by the time a "
+    "later reply came",
+    "[unit]") {
   Ops h;
   h.op("append", "a", map({{"value", text("x")}, {"noreply", Value::of(1)}}), 0, 10, kNull)
       .op("get", "a", kNull, 20, 30, kNull)  // missing: the append stored nothing
@@ -258,8 +271,10 @@ TEST_CASE("linearizability: kv: a noreply request did what the state made it do,
   REQUIRE(lost.check() == Verdict::not_linearizable);
 }
 
-TEST_CASE("linearizability: kv: an item over the size limit is refused, and a refused set drops "
-          "the old value", "[unit]") {
+TEST_CASE(
+    "linearizability: kv: an item over the size limit is refused, and a refused set drops "
+    "the old value",
+    "[unit]") {
   const std::string big(100, 'L');
   Ops h;
   h.op("set", "a", text("old"), 0, 10, text("STORED"))
@@ -299,4 +314,3 @@ TEST_CASE("linearizability: kv: a state with more than bytes reads back from its
   REQUIRE(*back == id);
   REQUIRE(describe(ModelKind::kv, states, States::kNull).is_null());
 }
-

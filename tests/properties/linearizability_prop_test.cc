@@ -47,12 +47,9 @@ CheckOptions options_for(const testing::GenerateOptions& g, Value initial = {}) 
   return o;
 }
 
-Result<CheckResult> check(const History& h, const testing::GenerateOptions& g,
-                          Value initial = {}) {
+Result<CheckResult> check(const History& h, const testing::GenerateOptions& g, Value initial = {}) {
   return check_linearizable(h, options_for(g, std::move(initial)));
 }
-
-
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -110,8 +107,10 @@ TEST_CASE(
   });
 }
 
-TEST_CASE("linearizability: kv: every verb, expiry on a skewed clock, flush_all and noreply: "
-          "histories of a store with memcached's semantics are linearizable", "[prop]") {
+TEST_CASE(
+    "linearizability: kv: every verb, expiry on a skewed clock, flush_all and noreply: "
+    "histories of a store with memcached's semantics are linearizable",
+    "[prop]") {
   rc::prop("generated full-kv histories pass", [] {
     testing::GenerateOptions o = arbitrary_options();
     o.model = ModelKind::kv;
@@ -128,9 +127,8 @@ TEST_CASE("linearizability: kv: every verb, expiry on a skewed clock, flush_all 
 
 TEST_CASE("linearizability: 10 000 operations over 100 keys from 5 processes check in seconds",
           "[unit]") {
-  for (const auto& [model, full] : {std::pair{ModelKind::kv, false},
-                                    {ModelKind::kv, true},
-                                    {ModelKind::cas_register, false}}) {
+  for (const auto& [model, full] :
+       {std::pair{ModelKind::kv, false}, {ModelKind::kv, true}, {ModelKind::cas_register, false}}) {
     testing::GenerateOptions o;
     o.model = model;
     o.full_kv = full;
@@ -154,8 +152,8 @@ TEST_CASE("linearizability: 10 000 operations over 100 keys from 5 processes che
     const double bad_s = seconds_since(start);
     REQUIRE(b.ok());
     REQUIRE(b->verdict == Verdict::not_linearizable);
-    WARN(std::string(model_name(model)) << (full ? " (every verb)" : "")
-         << ": " << summarize(*r, model) << " in " << good_s
+    WARN(std::string(model_name(model))
+         << (full ? " (every verb)" : "") << ": " << summarize(*r, model) << " in " << good_s
          << " s; with one corrupted read, rejected with a " << b->counter_example->window.size()
          << "-record counter-example in " << bad_s << " s");
     REQUIRE(good_s < 30);

@@ -107,7 +107,8 @@ class RegisterService final : public Service {
 };
 
 // The register has no settings but its planted bug.
-Result<std::unique_ptr<Service>> boot_register(Runtime& rt, const NodeConfig& config, bool ack_before_sync) {
+Result<std::unique_ptr<Service>> boot_register(Runtime& rt, const NodeConfig& config,
+                                               bool ack_before_sync) {
   auto svc = std::make_unique<RegisterService>(rt, ack_before_sync, config.listen.port);
   if (Status s = svc->start(); !s) return s.error();
   return std::unique_ptr<Service>(std::move(svc));
@@ -123,8 +124,9 @@ class RegisterDriver final : public scenarios::ScenarioDriver {
     config.component = "register";
     config.listen = Endpoint{"server", kPort};
     const bool bug = spec_.bug == "ack-before-sync";
-    server_ = world.add_node(sim::NodeSpec{
-        "server", spec_.cores, true, [config, bug](Runtime& rt) { return boot_register(rt, config, bug); }});
+    server_ = world.add_node(sim::NodeSpec{"server", spec_.cores, true, [config, bug](Runtime& rt) {
+                                             return boot_register(rt, config, bug);
+                                           }});
     client_ = world.add_node(sim::NodeSpec{"client", 1, false, {}});
     world.spawn(client_, 0, "client", [this, &world] { client(world); });
   }
@@ -166,9 +168,9 @@ class RegisterDriver final : public scenarios::ScenarioDriver {
         if (read) {
           const auto v = parse_number(std::string_view(*reply).substr(6));
           if (!v || *v < acked_before) {
-            world.fail("acknowledged-writes-survive",
-                       "read " + *reply + " after write " + std::to_string(acked_before) +
-                           " was acknowledged");
+            world.fail("acknowledged-writes-survive", "read " + *reply + " after write " +
+                                                          std::to_string(acked_before) +
+                                                          " was acknowledged");
             return;
           }
         } else if (*reply == "OK") {
@@ -206,8 +208,9 @@ void add_register_component(scenarios::Registry& registry) {
 }
 
 void add_register_package(ComponentRegistry& components) {
-  components.add({"register", [](const NodeConfig& node, const toml::table& settings,
-                                 std::string_view source) -> Result<NodeBoot> {
+  components.add({"register",
+                  [](const NodeConfig& node, const toml::table& settings,
+                     std::string_view source) -> Result<NodeBoot> {
                     TomlFields f(settings, source);
                     f.reject_unknown_keys();  // the register has no settings
                     if (!f.ok()) return f.error();

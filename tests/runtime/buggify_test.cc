@@ -1,9 +1,8 @@
 // BUGGIFY sites: registered when the binary starts, named for good, drawn per
 // site, recorded in the trace, and listed by a swarm even when never reached.
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <set>
 

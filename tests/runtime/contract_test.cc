@@ -2,11 +2,10 @@
 // real runtime (epoll, io_uring). This suite is the proof that component code
 // behaves the same in both worlds.
 
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -105,7 +104,9 @@ void require_clean(const Checks& c) {
   REQUIRE(c.failures.empty());
 }
 
-std::vector<std::string> backends() { return {"sim", "epoll", "uring"}; }
+std::vector<std::string> backends() {
+  return {"sim", "epoll", "uring"};
+}
 
 }  // namespace
 
@@ -118,7 +119,8 @@ TEST_CASE("contract: sleep lets time pass on both clocks", "[contract]") {
     const Duration slept = rt.now() - t0;
     c.expect(slept >= 20ms, "slept less than asked");
     c.expect(slept < 2s, "slept far too long");
-    c.expect(rt.wall_now().time_since_epoch() > Duration(1'600'000'000LL * 1'000'000'000), "wall clock before 2020");
+    c.expect(rt.wall_now().time_since_epoch() > Duration(1'600'000'000LL * 1'000'000'000),
+             "wall clock before 2020");
   }));
 }
 
@@ -180,7 +182,8 @@ TEST_CASE("contract: call_on runs a posted task on the named core and hands its 
     for (int i = 0; i < 300; ++i) {
       auto v = futures[static_cast<std::size_t>(i)].get(rt.now() + 5s);
       c.expect(v.has_value() && v->first == i * 2, "a call_on result went missing");
-      c.expect(v.has_value() && v->second == static_cast<CoreId>(i % 3), "call_on ran on the wrong core");
+      c.expect(v.has_value() && v->second == static_cast<CoreId>(i % 3),
+               "call_on ran on the wrong core");
     }
     c.expect(rt.this_core() == 0, "the caller moved cores");
   }));
@@ -260,7 +263,8 @@ TEST_CASE("contract: refused, reset and timed-out connections are error values",
       closed_port = (*l)->local();
     }
     auto refused = rt.net().connect(closed_port, 2s);
-    c.expect(!refused.ok() && refused.code() == Errc::refused, "connect to a closed port was not refused");
+    c.expect(!refused.ok() && refused.code() == Errc::refused,
+             "connect to a closed port was not refused");
 
     auto l = rt.net().listen(Endpoint{host, 0}, ListenOptions{});
     const Endpoint at = (*l)->local();
@@ -270,7 +274,8 @@ TEST_CASE("contract: refused, reset and timed-out connections are error values",
     if (!s || !server) return;
     char buf[16];
     auto timed = (*s)->read(buf, rt.now() + 20ms);
-    c.expect(!timed.ok() && timed.code() == Errc::timed_out, "a read with nothing to read did not time out");
+    c.expect(!timed.ok() && timed.code() == Errc::timed_out,
+             "a read with nothing to read did not time out");
 
     // Closing with unread bytes resets the connection (as Linux does).
     c.expect((*s)->write("unread").ok(), "write failed");
@@ -278,17 +283,20 @@ TEST_CASE("contract: refused, reset and timed-out connections are error values",
     (*server)->close();
     rt.sleep(20ms);
     auto after = (*s)->read(buf, rt.now() + 2s);
-    c.expect(!after.ok() && after.code() == Errc::reset, "no reset after the peer closed with unread data");
+    c.expect(!after.ok() && after.code() == Errc::reset,
+             "no reset after the peer closed with unread data");
 
     auto reuse1 = rt.net().listen(Endpoint{host, 0}, ListenOptions{true, 16});
     auto reuse2 = rt.net().listen(Endpoint{host, (*reuse1)->local().port}, ListenOptions{true, 16});
     c.expect(reuse2.ok(), "a second reuse_port listener was refused");
     auto taken = rt.net().listen(Endpoint{host, at.port}, ListenOptions{});
-    c.expect(!taken.ok() && taken.code() == Errc::address_in_use, "a taken port was not address_in_use");
+    c.expect(!taken.ok() && taken.code() == Errc::address_in_use,
+             "a taken port was not address_in_use");
   }));
 }
 
-TEST_CASE("contract: files read, write, sync, punch, truncate, rename, list and remove", "[contract]") {
+TEST_CASE("contract: files read, write, sync, punch, truncate, rename, list and remove",
+          "[contract]") {
   const std::string backend = GENERATE(from_range(backends()));
   INFO("backend " << backend);
   require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string&, Checks& c) {
@@ -356,7 +364,8 @@ TEST_CASE("contract: a core runs its other fibers while a large write and a sync
     auto n = (*f)->pread(back, 3 * data.size());
     c.expect(n.ok() && *n == data.size() && back == data, "the last 8 MiB read back differently");
     // The simulated disk answers at once unless a latency fault is on: only real disks wait.
-    if (backend != "sim") c.expect(ticks > 0, "no other fiber ran while the writes and syncs were in flight");
+    if (backend != "sim")
+      c.expect(ticks > 0, "no other fiber ran while the writes and syncs were in flight");
   }));
 }
 
@@ -367,8 +376,7 @@ const BuggifySite kContractSite{"test.contract.never_fires",
                                 "nothing: the contract suite asks whether it fires"};
 }  // namespace
 
-TEST_CASE("contract: buggify never fires outside a simulation that switches it on",
-          "[contract]") {
+TEST_CASE("contract: buggify never fires outside a simulation that switches it on", "[contract]") {
   const std::string backend = GENERATE(from_range(backends()));
   INFO("backend " << backend);
   require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string&, Checks& c) {
@@ -471,8 +479,8 @@ TEST_CASE("contract: the wall clock tells the time and moves with the monotonic 
     const Instant t0 = rt.now();
     if (backend != "sim") {
       // The machine's own clock (the simulator keeps a virtual one, from 2026).
-      const auto system = std::chrono::duration_cast<Duration>(
-          std::chrono::system_clock::now().time_since_epoch());
+      const auto system =
+          std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch());
       const Duration off = w0.time_since_epoch() - system;
       c.expect(off < 2s && off > -2s, "wall_now() is far from the system clock");
     }
@@ -503,12 +511,15 @@ TEST_CASE("contract: more posts than a cross-core queue holds arrive, all and in
       if (seen < kPosts) rt.sleep(10ms);
     }
     c.expect(seen == kPosts, std::to_string(seen) + " of " + std::to_string(kPosts) + " arrived");
-    const bool in_order = run_on(rt, 1, [got] {
-                            for (std::size_t i = 0; i < got->size(); ++i) {
-                              if ((*got)[i] != static_cast<int>(i)) return false;
-                            }
-                            return true;
-                          }).get(rt.now() + 5s).value_or(false);
+    const bool in_order = run_on(rt, 1,
+                                 [got] {
+                                   for (std::size_t i = 0; i < got->size(); ++i) {
+                                     if ((*got)[i] != static_cast<int>(i)) return false;
+                                   }
+                                   return true;
+                                 })
+                              .get(rt.now() + 5s)
+                              .value_or(false);
     c.expect(in_order, "posts from one core to another arrived out of order");
   }));
 }

@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
+#include "runtime/random.h"
+
 #include <rapidcheck/catch.h>
 
+#include <catch2/catch.hpp>
 #include <map>
-
-#include "runtime/random.h"
 
 using doppel::Prng;
 

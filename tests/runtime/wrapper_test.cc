@@ -1,9 +1,10 @@
 // runtime/wrapper.h: decorators forward every call to the runtime they wrap,
 // except the one a test overrides. Here they wrap the simulated runtime.
 
+#include "runtime/wrapper.h"
+
 #include <catch2/catch.hpp>
 
-#include "runtime/wrapper.h"
 #include "sim/world.h"
 
 using namespace doppel;
@@ -113,7 +114,7 @@ TEST_CASE("wrapper: a file system whose datasync lies loses synced writes at a c
       auto f = rt.fs().open("data", OpenOptions{.create = true});
       REQUIRE(f.ok());
       REQUIRE((*f)->pwrite(std::string(4096, 'a'), 0).ok());
-      REQUIRE((*f)->datasync().ok());  // says yes, syncs nothing
+      REQUIRE((*f)->datasync().ok());      // says yes, syncs nothing
       REQUIRE(rt.fs().sync_dir("").ok());  // forwarded: the name is durable
     });
     world.run_until(instant_ns(1'000'000));

@@ -1,7 +1,6 @@
 #include "properties/dedup/image_series.h"
 
 #include <catch2/catch.hpp>
-
 #include <set>
 
 using doppel::properties::dedup::ImageSeries;
@@ -20,10 +19,13 @@ ImageSeriesOptions small(std::uint64_t seed) {
 
 std::string whole(const ImageSeries& s, std::uint32_t image, std::uint32_t version) {
   std::string out;
-  s.write(image, version, [&](std::string_view chunk) {
-    out.append(chunk);
-    return true;
-  }, 64u << 10);
+  s.write(
+      image, version,
+      [&](std::string_view chunk) {
+        out.append(chunk);
+        return true;
+      },
+      64u << 10);
   return out;
 }
 
@@ -47,7 +49,8 @@ TEST_CASE("image series: read() at any offset agrees with write()") {
   const ImageSeries s(small(3));
   const std::string all = whole(s, 2, 4);
   REQUIRE(all.size() == s.bytes(2, 4));
-  for (std::uint64_t offset : std::initializer_list<std::uint64_t>{0, 1, 4095, 4096, 123457, all.size() - 10}) {
+  for (std::uint64_t offset :
+       std::initializer_list<std::uint64_t>{0, 1, 4095, 4096, 123457, all.size() - 10}) {
     std::string piece(9000, 'x');
     const std::size_t n = s.read(2, 4, offset, piece);
     CHECK(n == std::min<std::size_t>(9000, all.size() - offset));
@@ -77,7 +80,8 @@ TEST_CASE("image series: clones share the master, versions change by the configu
   CHECK(zeros > v1.size() / 10);
   std::set<std::uint64_t> distinct;
   for (std::uint32_t i = 0; i < 3; ++i) {
-    for (std::uint32_t v = 1; v <= 4; ++v) distinct.insert(s.blocks(i, v).begin(), s.blocks(i, v).end());
+    for (std::uint32_t v = 1; v <= 4; ++v)
+      distinct.insert(s.blocks(i, v).begin(), s.blocks(i, v).end());
   }
   CHECK(distinct.size() < v1.size() * 2);
 }

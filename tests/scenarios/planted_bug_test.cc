@@ -87,7 +87,8 @@ TEST_CASE("planted bug: a replay notices a run that went differently", "[sim]") 
 TEST_CASE("planted bug: every fault, same seed, same trace hash (scheduler determinism)", "[sim]") {
   const Registry r = registry();
   ScenarioSpec spec = load(r, "register.toml");
-  for (int i = 0; i < sim::kFaultKinds; ++i) spec.faults[static_cast<sim::FaultKind>(i)] = sim::FaultMode::on;
+  for (int i = 0; i < sim::kFaultKinds; ++i)
+    spec.faults[static_cast<sim::FaultKind>(i)] = sim::FaultMode::on;
   for (std::uint64_t seed = 0; seed < 10; ++seed) {
     RunResult a = run_scenario(spec, r, RunOptions{seed});
     RunResult b = run_scenario(spec, r, RunOptions{seed});

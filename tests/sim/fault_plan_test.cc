@@ -1,9 +1,10 @@
 // Fault plans: generated per seed, printed and parsed as TOML.
 
-#include <catch2/catch.hpp>
+#include "sim/fault_plan.h"
+
 #include <rapidcheck/catch.h>
 
-#include "sim/fault_plan.h"
+#include <catch2/catch.hpp>
 
 using namespace doppel;
 using namespace doppel::sim;
@@ -16,7 +17,9 @@ FaultSwitches everything(FaultMode mode) {
   return s;
 }
 
-ClusterShape three_nodes() { return ClusterShape{{0, 1, 2}, {0, 1, 2}, {0, 1, 2, 3}, 2}; }
+ClusterShape three_nodes() {
+  return ClusterShape{{0, 1, 2}, {0, 1, 2}, {0, 1, 2, 3}, 2};
+}
 
 }  // namespace
 
@@ -39,7 +42,8 @@ TEST_CASE("fault plan: every event falls inside the fault phase and names real n
   rc::prop("events are in range", [](std::uint64_t seed) {
     Prng rng(seed);
     const Duration phase(5'000'000'000);
-    FaultPlan p = generate_plan(everything(FaultMode::on), FaultBounds{}, three_nodes(), phase, rng);
+    FaultPlan p =
+        generate_plan(everything(FaultMode::on), FaultBounds{}, three_nodes(), phase, rng);
     RC_ASSERT(!p.events.empty());
     for (const FaultEvent& e : p.events) {
       RC_ASSERT(e.at < phase);
@@ -50,7 +54,8 @@ TEST_CASE("fault plan: every event falls inside the fault phase and names real n
   });
 }
 
-TEST_CASE("fault plan: swarm mode switches each fault on for some seeds and off for others", "[unit]") {
+TEST_CASE("fault plan: swarm mode switches each fault on for some seeds and off for others",
+          "[unit]") {
   int with_crash = 0;
   for (std::uint64_t seed = 0; seed < 200; ++seed) {
     Prng rng(seed);
@@ -68,22 +73,27 @@ TEST_CASE("fault plan: swarm mode switches each fault on for some seeds and off 
 }
 
 TEST_CASE("fault plan: bad plans are rejected naming the line and the key", "[unit]") {
-  auto unknown = parse_fault_plan_text("[[event]]\nat_us = 1\nkind = 'crash'\nnodes = [0]\ncolour = 1\n", "p.toml");
+  auto unknown = parse_fault_plan_text(
+      "[[event]]\nat_us = 1\nkind = 'crash'\nnodes = [0]\ncolour = 1\n", "p.toml");
   REQUIRE_FALSE(unknown.ok());
   REQUIRE_THAT(unknown.error().what, Catch::Contains("p.toml:5") && Catch::Contains("'colour'"));
 
-  auto kind = parse_fault_plan_text("[[event]]\nat_us = 1\nkind = 'meteor'\nnodes = [0]\n", "p.toml");
+  auto kind =
+      parse_fault_plan_text("[[event]]\nat_us = 1\nkind = 'meteor'\nnodes = [0]\n", "p.toml");
   REQUIRE_FALSE(kind.ok());
   REQUIRE_THAT(kind.error().what, Catch::Contains("'kind'") && Catch::Contains("meteor"));
 
-  auto type = parse_fault_plan_text("[[event]]\nat_us = 'soon'\nkind = 'crash'\nnodes = [0]\n", "p.toml");
+  auto type =
+      parse_fault_plan_text("[[event]]\nat_us = 'soon'\nkind = 'crash'\nnodes = [0]\n", "p.toml");
   REQUIRE_FALSE(type.ok());
   REQUIRE_THAT(type.error().what, Catch::Contains("p.toml:2") && Catch::Contains("'at_us'"));
 
-  auto negative = parse_fault_plan_text("[[event]]\nat_us = -5\nkind = 'crash'\nnodes = [0]\n", "p.toml");
+  auto negative =
+      parse_fault_plan_text("[[event]]\nat_us = -5\nkind = 'crash'\nnodes = [0]\n", "p.toml");
   REQUIRE_FALSE(negative.ok());
 
-  auto oneway = parse_fault_plan_text("[[event]]\nat_us = 5\nkind = 'partition_oneway'\nnodes = [0]\n", "p.toml");
+  auto oneway = parse_fault_plan_text(
+      "[[event]]\nat_us = 5\nkind = 'partition_oneway'\nnodes = [0]\n", "p.toml");
   REQUIRE_FALSE(oneway.ok());
   REQUIRE_THAT(oneway.error().what, Catch::Contains("'to'"));
 
@@ -100,14 +110,16 @@ TEST_CASE("fault plan: clock skews stay within the scenario's bounds; bad clocks
   for (std::uint64_t seed = 0; seed < 200; ++seed) {
     Prng rng(seed);
     FaultBounds bounds;  // the defaults: 200 ppm, 30 s steps
-    for (const FaultEvent& e : generate_plan(skews, bounds, three_nodes(), Duration(5'000'000'000), rng).events) {
+    for (const FaultEvent& e :
+         generate_plan(skews, bounds, three_nodes(), Duration(5'000'000'000), rng).events) {
       REQUIRE(std::abs(e.drift_ppm) <= 200);
       REQUIRE(std::abs(to_ns(e.offset)) <= 30'000'000'000);
       widest_realistic = std::max(widest_realistic, std::abs(e.drift_ppm));
     }
     bounds.bad_clocks = FaultMode::on;
     Prng bad_rng(seed);
-    for (const FaultEvent& e : generate_plan(skews, bounds, three_nodes(), Duration(5'000'000'000), bad_rng).events) {
+    for (const FaultEvent& e :
+         generate_plan(skews, bounds, three_nodes(), Duration(5'000'000'000), bad_rng).events) {
       REQUIRE(std::abs(e.drift_ppm) <= FaultBounds::kBadClockDriftPpmMax);
       widest_bad = std::max(widest_bad, std::abs(e.drift_ppm));
     }
@@ -124,7 +136,8 @@ TEST_CASE("fault plan: some partitions outlast the TCP timeout, most do not", "[
   int longer = 0, shorter = 0;
   for (std::uint64_t seed = 0; seed < 200; ++seed) {
     Prng rng(seed);
-    for (const FaultEvent& e : generate_plan(cuts, bounds, three_nodes(), Duration(10'000'000'000), rng).events) {
+    for (const FaultEvent& e :
+         generate_plan(cuts, bounds, three_nodes(), Duration(10'000'000'000), rng).events) {
       (e.duration > bounds.tcp_timeout ? longer : shorter) += 1;
     }
   }
@@ -143,8 +156,9 @@ TEST_CASE("fault plan: a plan naming what the cluster lacks is rejected with its
     return s ? std::string("ok") : s.error().what;
   };
   REQUIRE(error_of("[[event]]\nat_us = 1\nkind = 'crash'\nnodes = [2]\nduration_us = 5\n") == "ok");
-  REQUIRE_THAT(error_of("[[event]]\nat_us = 1\nkind = 'reset'\nnodes = [7]\n"),
-               Catch::Contains("p.toml:1") && Catch::Contains("'nodes'") && Catch::Contains("node 7"));
+  REQUIRE_THAT(
+      error_of("[[event]]\nat_us = 1\nkind = 'reset'\nnodes = [7]\n"),
+      Catch::Contains("p.toml:1") && Catch::Contains("'nodes'") && Catch::Contains("node 7"));
   REQUIRE_THAT(error_of("\n[[event]]\nat_us = 1\nkind = 'crash'\nnodes = [3]\n"),
                Catch::Contains("p.toml:2") && Catch::Contains("may not crash"));
   REQUIRE_THAT(error_of("[[event]]\nat_us = 1\nkind = 'core_stall'\nnodes = [0]\ncore = 2\n"),
@@ -157,13 +171,16 @@ TEST_CASE("fault plan: a plan naming what the cluster lacks is rejected with its
                Catch::Contains("'to'") && Catch::Contains("both sides"));
   REQUIRE_THAT(error_of("[[event]]\nat_us = 1\nkind = 'reset'\nnodes = [0, 0]\n"),
                Catch::Contains("listed twice"));
-  REQUIRE_THAT(error_of("[[event]]\nat_us = 1\nkind = 'disk_full'\nnodes = [0]\nduration_us = -1\n"),
-               Catch::Contains("'duration_us'"));
-  REQUIRE_THAT(error_of("[[event]]\nat_us = 1\nkind = 'clock_skew'\nnodes = [0]\ndrift_ppm = 2000000\n"),
-               Catch::Contains("'drift_ppm'"));
+  REQUIRE_THAT(
+      error_of("[[event]]\nat_us = 1\nkind = 'disk_full'\nnodes = [0]\nduration_us = -1\n"),
+      Catch::Contains("'duration_us'"));
+  REQUIRE_THAT(
+      error_of("[[event]]\nat_us = 1\nkind = 'clock_skew'\nnodes = [0]\ndrift_ppm = 2000000\n"),
+      Catch::Contains("'drift_ppm'"));
   REQUIRE_THAT(error_of("[ambient]\ndisk_latency = 'floppy'\n"), Catch::Contains("'disk_latency'"));
   REQUIRE_THAT(error_of("[ambient]\nlatency = 1\n"), Catch::Contains("'latency'"));
-  REQUIRE_THAT(error_of("[[event]]\nat_us = 1\nkind = 3\nnodes = [0]\n"), Catch::Contains("'kind'"));
+  REQUIRE_THAT(error_of("[[event]]\nat_us = 1\nkind = 3\nnodes = [0]\n"),
+               Catch::Contains("'kind'"));
 }
 
 namespace {
@@ -177,7 +194,8 @@ rc::Gen<FaultPlan> any_plan() {
     const int n = *rc::gen::inRange(0, 12);
     for (int i = 0; i < n; ++i) {
       FaultEvent e;
-      e.kind = static_cast<FaultKind>(*rc::gen::inRange(static_cast<int>(FaultKind::reset), kFaultKinds));
+      e.kind = static_cast<FaultKind>(
+          *rc::gen::inRange(static_cast<int>(FaultKind::reset), kFaultKinds));
       e.at = Duration(*rc::gen::inRange<std::int64_t>(0, 20'000'000) * 1000);
       e.nodes = {static_cast<NodeId>(*rc::gen::inRange(0, 8))};
       if (e.kind == FaultKind::partition_oneway) e.to = {static_cast<NodeId>(e.nodes[0] + 1)};
@@ -198,10 +216,18 @@ std::string mutate(std::string text) {
   for (int i = 0; i < edits && !text.empty(); ++i) {
     const std::size_t at = *rc::gen::inRange<std::size_t>(0, text.size());
     switch (*rc::gen::inRange(0, 4)) {
-      case 0: text[at] = static_cast<char>(text[at] ^ (1 << *rc::gen::inRange(0, 8))); break;
-      case 1: text.insert(at, 1, *rc::gen::elementOf(std::string("[]{}=\"',.-+#\n0129eE_"))); break;
-      case 2: text.erase(at, *rc::gen::inRange<std::size_t>(1, 8)); break;
-      default: text.resize(at); break;
+      case 0:
+        text[at] = static_cast<char>(text[at] ^ (1 << *rc::gen::inRange(0, 8)));
+        break;
+      case 1:
+        text.insert(at, 1, *rc::gen::elementOf(std::string("[]{}=\"',.-+#\n0129eE_")));
+        break;
+      case 2:
+        text.erase(at, *rc::gen::inRange<std::size_t>(1, 8));
+        break;
+      default:
+        text.resize(at);
+        break;
     }
   }
   return text;

@@ -53,11 +53,12 @@ struct EchoWorld {
           o.tcp_timeout = tcp_timeout;
           return o;
         }()) {
-    server = world.add_node(NodeSpec{"server", 1, true, [this](Runtime& rt) -> Result<std::unique_ptr<Service>> {
-      auto svc = std::make_unique<EchoService>(rt, server_endings);
-      if (Status s = svc->start(); !s) return s.error();
-      return std::unique_ptr<Service>(std::move(svc));
-    }});
+    server = world.add_node(
+        NodeSpec{"server", 1, true, [this](Runtime& rt) -> Result<std::unique_ptr<Service>> {
+                   auto svc = std::make_unique<EchoService>(rt, server_endings);
+                   if (Status s = svc->start(); !s) return s.error();
+                   return std::unique_ptr<Service>(std::move(svc));
+                 }});
     client = world.add_node(NodeSpec{"client", 1, false, {}});
   }
   Runtime& rt() { return world.runtime(client); }
@@ -107,8 +108,8 @@ TEST_CASE("sim: a link cut by two overlapping partitions stays cut until both en
   w.world.run_until(instant_ns(20'000'000'000));
   // Cut from 1 s to 6 s: the first partition's end at 3 s heals nothing the
   // second still cuts. (After the heal the held echoes arrive: "ok".)
-  REQUIRE(log == std::vector<std::string>{"ok", "timed out", "timed out", "timed out",
-                                          "timed out", "timed out", "ok", "ok"});
+  REQUIRE(log == std::vector<std::string>{"ok", "timed out", "timed out", "timed out", "timed out",
+                                          "timed out", "ok", "ok"});
   REQUIRE(w.world.coverage().count("fault:partition") == 2);
   // A 5 s cut, under the TCP timeout: nothing broke (the server saw only the client close).
   REQUIRE(std::count(w.server_endings.begin(), w.server_endings.end(), "timed out") == 0);
@@ -126,7 +127,7 @@ TEST_CASE("sim: a connection cut longer than the TCP timeout breaks on both ends
     auto s = w.rt().net().connect(Endpoint{"server", 7}, 1s);
     REQUIRE(s.ok());
     REQUIRE(w.ping(**s, 1s) == "ok");
-    w.rt().sleep(1s);  // now cut
+    w.rt().sleep(1s);                   // now cut
     REQUIRE((*s)->write("lost").ok());  // into the send buffer
     char buf[16];
     auto r = (*s)->read(buf);  // no deadline: only the TCP timeout ends it

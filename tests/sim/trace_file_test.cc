@@ -1,9 +1,11 @@
 // Trace files: round trips, and a reader that survives any damage.
 
-#include <catch2/catch.hpp>
+#include "sim/trace_file.h"
+
 #include <rapidcheck/catch.h>
 
-#include "sim/trace_file.h"
+#include <catch2/catch.hpp>
+
 #include "sim/trace_log.h"
 
 using namespace doppel;

@@ -1,11 +1,12 @@
 // The simulated world: scheduling, time, crashes, partitions, disks.
 
+#include "sim/world.h"
+
 #include <catch2/catch.hpp>
 
 #include "runtime/channel.h"
 #include "runtime/future.h"
 #include "sim/sim_runtime.h"
-#include "sim/world.h"
 
 using namespace doppel;
 using namespace doppel::sim;
@@ -145,36 +146,43 @@ TEST_CASE("sim: a crash unwinds every fiber of the node and destroys its state",
   };
   int boots = 0;
   World world(WorldOptions{3});
-  const NodeId n = world.add_node(NodeSpec{
-      "n", 2, true, [&](Runtime& rt) -> Result<std::unique_ptr<Service>> {
-        ++boots;
-        auto svc = std::make_unique<Svc>(rt, tracker);
-        Svc* s = svc.get();
-        // Fibers blocked every way the runtime offers: sleep, channel, future, read.
-        for (CoreId c = 0; c < 2; ++c) {
-          rt.spawn_on(c, "sleeper", [&rt, &tracker] { Guard g(tracker); rt.sleep(1000s); });
-        }
-        rt.spawn("popper", [s, &tracker] { Guard g(tracker); s->ch.pop(); });
-        rt.spawn("waiter", [&rt, &tracker] {
-          Guard g(tracker);
-          Promise<int> p(rt);
-          auto f = p.future();
-          rt.spawn("holder", [&rt, p = std::move(p), &tracker]() mutable {
-            Guard g(tracker);
-            rt.sleep(500s);
-          });
-          f.get();
-        });
-        rt.spawn("reader", [&rt, &tracker] {
-          Guard g(tracker);
-          auto l = rt.net().listen(Endpoint{"", 9}, ListenOptions{});
-          if (l) (void)(*l)->accept();
-        });
-        return std::unique_ptr<Service>(std::move(svc));
-      }});
+  const NodeId n =
+      world.add_node(NodeSpec{"n", 2, true, [&](Runtime& rt) -> Result<std::unique_ptr<Service>> {
+                                ++boots;
+                                auto svc = std::make_unique<Svc>(rt, tracker);
+                                Svc* s = svc.get();
+                                // Fibers blocked every way the runtime offers: sleep, channel,
+                                // future, read.
+                                for (CoreId c = 0; c < 2; ++c) {
+                                  rt.spawn_on(c, "sleeper", [&rt, &tracker] {
+                                    Guard g(tracker);
+                                    rt.sleep(1000s);
+                                  });
+                                }
+                                rt.spawn("popper", [s, &tracker] {
+                                  Guard g(tracker);
+                                  s->ch.pop();
+                                });
+                                rt.spawn("waiter", [&rt, &tracker] {
+                                  Guard g(tracker);
+                                  Promise<int> p(rt);
+                                  auto f = p.future();
+                                  rt.spawn("holder", [&rt, p = std::move(p), &tracker]() mutable {
+                                    Guard g(tracker);
+                                    rt.sleep(500s);
+                                  });
+                                  f.get();
+                                });
+                                rt.spawn("reader", [&rt, &tracker] {
+                                  Guard g(tracker);
+                                  auto l = rt.net().listen(Endpoint{"", 9}, ListenOptions{});
+                                  if (l) (void)(*l)->accept();
+                                });
+                                return std::unique_ptr<Service>(std::move(svc));
+                              }});
   world.run_until(instant_ns(1'000'000'000));
   REQUIRE(boots == 1);
-  REQUIRE(tracker.alive == 7);  // the service and six fibers
+  REQUIRE(tracker.alive == 7);   // the service and six fibers
   world.crash(n, std::nullopt);  // down until quiesce()
   world.run_until(instant_ns(2'000'000'000));
   REQUIRE(tracker.alive == 0);
@@ -260,7 +268,8 @@ TEST_CASE("sim: synced data survives a crash; unsynced data may not", "[sim]") {
     REQUIRE(inode != nullptr);
     REQUIRE(inode->data.size() >= 4096);
     REQUIRE(inode->data.substr(0, 4096) == std::string(4096, 'a'));
-    if (inode->data.size() < 8192 || inode->data.substr(4096) != std::string(4096, 'b')) ++lost_some;
+    if (inode->data.size() < 8192 || inode->data.substr(4096) != std::string(4096, 'b'))
+      ++lost_some;
   }
   REQUIRE(lost_some > 5);
   REQUIRE(lost_some < 30);
@@ -305,18 +314,18 @@ TEST_CASE("sim: a crash during boot unwinds the boot fiber after the fibers it s
       const char* what;
       ~Noted() { order.push_back(what); }
     };
-    const NodeId n = world.add_node(NodeSpec{
-        "n", 2, true, [&order](Runtime& rt) -> Result<std::unique_ptr<Service>> {
-          Noted boot_state{order, "boot state"};  // what a boot builds, its fibers use
-          for (CoreId c = 0; c < 2; ++c) {
-            rt.spawn_on(c, "background", [&rt, &order] {
-              Noted g{order, "background"};
-              rt.sleep(1000s);
-            });
-          }
-          rt.sleep(1000s);  // still booting when the crash comes
-          return make_error(Errc::timed_out);
-        }});
+    const NodeId n = world.add_node(
+        NodeSpec{"n", 2, true, [&order](Runtime& rt) -> Result<std::unique_ptr<Service>> {
+                   Noted boot_state{order, "boot state"};  // what a boot builds, its fibers use
+                   for (CoreId c = 0; c < 2; ++c) {
+                     rt.spawn_on(c, "background", [&rt, &order] {
+                       Noted g{order, "background"};
+                       rt.sleep(1000s);
+                     });
+                   }
+                   rt.sleep(1000s);  // still booting when the crash comes
+                   return make_error(Errc::timed_out);
+                 }});
     world.run_until(instant_ns(1'000'000));
     world.crash(n, std::nullopt);
     world.run_until(instant_ns(2'000'000));

@@ -2,12 +2,12 @@
 // Reads of versions are in http_api_read.cc.
 
 #include "components/dedup/api/http_api.h"
-#include "components/dedup/dedup.h"
 
 #include <algorithm>
 
 #include "components/dedup/api/http_api_internal.h"
 #include "components/dedup/api/wire.h"
+#include "components/dedup/dedup.h"
 #include "runtime/future.h"
 
 namespace doppel::dedup {
@@ -136,10 +136,12 @@ Result<Response> DedupApi::put_segment(Request& r) {
   std::optional<SegmentManifest> hashed =
       on_core(hash_core, [kind = fp->kind, &r] { return segment_manifest_of(kind, r.body); });
   if (!hashed) return Response::error(503, "the node is stopping");
-  auto stored = on_core(0, [this, &fp, &r, &hashed] { return store_.put_segment(*fp, r.body, *hashed); });
+  auto stored =
+      on_core(0, [this, &fp, &r, &hashed] { return store_.put_segment(*fp, r.body, *hashed); });
   if (!stored) return Response::error(503, "the node is stopping");
   // After the checks above, invalid_argument from the store means the bytes hash elsewhere.
-  if (!*stored) return error_of(stored->error(), stored->code() == Errc::invalid_argument ? 422 : 0);
+  if (!*stored)
+    return error_of(stored->error(), stored->code() == Errc::invalid_argument ? 422 : 0);
   return Response::text(**stored ? 201 : 200, **stored ? "stored\n" : "already stored\n");
 }
 
@@ -206,7 +208,9 @@ Result<Response> DedupApi::delete_version(Request& r) {
 
 // After a commit or a removal has answered: unlink what it threw away (Store::empty_trash). A
 // failure is recorded there; the next emptying tries again.
-void DedupApi::empty_trash() { (void)store_.empty_trash(); }
+void DedupApi::empty_trash() {
+  (void)store_.empty_trash();
+}
 
 Result<Response> DedupApi::verify(Request&) {
   auto report = store_.verify();

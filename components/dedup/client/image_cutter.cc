@@ -27,8 +27,7 @@ Status check_cutter_options(const CutterOptions& o) {
   return {};
 }
 
-ImageCutter::ImageCutter(const CutterOptions& options)
-    : options_(checked(options)) {
+ImageCutter::ImageCutter(const CutterOptions& options) : options_(checked(options)) {
   manifest_.kind = options.hash;
   start_segment();
 }
@@ -52,8 +51,8 @@ Status ImageCutter::feed(std::string_view bytes, std::vector<CutSegment>& comple
 std::span<char> ImageCutter::input_space(std::size_t max) {
   DOPPEL_ASSERT_MSG(!finished_, "input_space after finish");
   const std::uint64_t image_room = options_.image_bytes_max - manifest_.image_bytes;
-  space_given_ = static_cast<std::size_t>(
-      std::min<std::uint64_t>({std::uint64_t{max}, std::uint64_t{options_.segment_bytes - filled_}, image_room}));
+  space_given_ = static_cast<std::size_t>(std::min<std::uint64_t>(
+      {std::uint64_t{max}, std::uint64_t{options_.segment_bytes - filled_}, image_room}));
   return {current_.bytes.data() + filled_, space_given_};
 }
 

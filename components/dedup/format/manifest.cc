@@ -75,7 +75,8 @@ SegmentManifest segment_manifest_of(HashKind kind, std::string_view bytes) {
   m.fp = segment_fingerprint_of(kind, fps);
   m.bytes = static_cast<std::uint32_t>(bytes.size());
   m.blocks.resize(blocks);
-  for (std::size_t b = 0; b < blocks; ++b) m.blocks[b] = BlockManifest{fps[b], is_all_zero(pieces[b])};
+  for (std::size_t b = 0; b < blocks; ++b)
+    m.blocks[b] = BlockManifest{fps[b], is_all_zero(pieces[b])};
   return m;
 }
 

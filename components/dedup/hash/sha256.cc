@@ -6,9 +6,7 @@
 #include "runtime/assert.h"
 
 namespace doppel::dedup {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 alignas(16) extern const std::array<std::uint32_t, 64> kSha256Round = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -106,8 +104,9 @@ void Sha256::update(std::string_view bytes) {
 Sha256::Digest Sha256::finish() {
   DOPPEL_ASSERT(buffered_ < kBlockBytes);
   std::array<std::uint8_t, 2 * kBlockBytes> tail;
-  const std::size_t blocks = padded_tail(
-      std::string_view(reinterpret_cast<const char*>(buffer_.data()), buffered_), total_bytes_, tail);
+  const std::size_t blocks =
+      padded_tail(std::string_view(reinterpret_cast<const char*>(buffer_.data()), buffered_),
+                  total_bytes_, tail);
   compress(tail.data(), blocks);
   const Digest out = digest();
   reset();

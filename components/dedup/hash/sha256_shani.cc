@@ -29,15 +29,15 @@ struct ShaState {
 DOPPEL_SHANI ShaState load_state(const std::uint32_t* state) {
   __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));       // DCBA
   __m128i efgh = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));  // HGFE
-  tmp = _mm_shuffle_epi32(tmp, 0xB1);                                            // CDAB
-  efgh = _mm_shuffle_epi32(efgh, 0x1B);                                          // EFGH
+  tmp = _mm_shuffle_epi32(tmp, 0xB1);                                           // CDAB
+  efgh = _mm_shuffle_epi32(efgh, 0x1B);                                         // EFGH
   return {_mm_alignr_epi8(tmp, efgh, 8), _mm_blend_epi16(efgh, tmp, 0xF0)};
 }
 
 DOPPEL_SHANI void store_state(const ShaState& s, std::uint32_t* state) {
   const __m128i feba = _mm_shuffle_epi32(s.abef, 0x1B);
   const __m128i dchg = _mm_shuffle_epi32(s.cdgh, 0xB1);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_blend_epi16(feba, dchg, 0xF0));  // DCBA
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_blend_epi16(feba, dchg, 0xF0));   // DCBA
   _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), _mm_alignr_epi8(dchg, feba, 8));  // HGFE
 }
 
@@ -46,7 +46,8 @@ DOPPEL_SHANI __m128i schedule(__m128i* m, int g, const std::uint8_t* data) {
   const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
   __m128i w;
   if (g < 4) {
-    w = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * g)), byte_swap);
+    w = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * g)),
+                         byte_swap);
   } else {
     // W[t] from W[t-16], W[t-15], W[t-7], W[t-2], four at a time.
     w = _mm_sha256msg1_epu32(m[g % 4], m[(g + 1) % 4]);
@@ -59,14 +60,16 @@ DOPPEL_SHANI __m128i schedule(__m128i* m, int g, const std::uint8_t* data) {
 
 // Four rounds.
 DOPPEL_SHANI void rounds(ShaState& s, __m128i w, int g) {
-  __m128i k = _mm_add_epi32(w, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kSha256Round.data() + 4 * g)));
+  __m128i k = _mm_add_epi32(
+      w, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kSha256Round.data() + 4 * g)));
   s.cdgh = _mm_sha256rnds2_epu32(s.cdgh, s.abef, k);
   k = _mm_shuffle_epi32(k, 0x0E);
   s.abef = _mm_sha256rnds2_epu32(s.abef, s.cdgh, k);
 }
 
-__attribute__((target("sha,sse4.1,ssse3"))) void compress_shani(std::uint32_t* state, const std::uint8_t* data,
-                                                                 std::size_t blocks) {
+__attribute__((target("sha,sse4.1,ssse3"))) void compress_shani(std::uint32_t* state,
+                                                                const std::uint8_t* data,
+                                                                std::size_t blocks) {
   ShaState s = load_state(state);
   for (; blocks > 0; --blocks, data += Sha256::kBlockBytes) {
     const ShaState before = s;
@@ -80,9 +83,11 @@ __attribute__((target("sha,sse4.1,ssse3"))) void compress_shani(std::uint32_t* s
 
 // Two independent messages in lockstep. A round's instruction waits for the one before it in
 // the same message, so one message leaves the SHA unit idle between rounds; a second fills it.
-__attribute__((target("sha,sse4.1,ssse3"))) void compress_shani_x2(std::uint32_t* state_a, const std::uint8_t* a,
-                                                                    std::uint32_t* state_b, const std::uint8_t* b,
-                                                                    std::size_t blocks) {
+__attribute__((target("sha,sse4.1,ssse3"))) void compress_shani_x2(std::uint32_t* state_a,
+                                                                   const std::uint8_t* a,
+                                                                   std::uint32_t* state_b,
+                                                                   const std::uint8_t* b,
+                                                                   std::size_t blocks) {
   ShaState sa = load_state(state_a), sb = load_state(state_b);
   for (; blocks > 0; --blocks, a += Sha256::kBlockBytes, b += Sha256::kBlockBytes) {
     const ShaState before_a = sa, before_b = sb;

@@ -56,12 +56,17 @@ class FairMutex {
 class FairLockGuard {
  public:
   explicit FairLockGuard(FairMutex& m) : m_(m) { m_.lock(); }
-  ~FairLockGuard() { m_.unlock(); }
+  ~FairLockGuard() {
+    if (!leaked_) m_.unlock();
+  }
+  // Planted bug failed-commit-keeps-lock only: the lock stays taken for good.
+  void leak() { leaked_ = true; }
   FairLockGuard(const FairLockGuard&) = delete;
   FairLockGuard& operator=(const FairLockGuard&) = delete;
 
  private:
   FairMutex& m_;
+  bool leaked_ = false;
 };
 
 }  // namespace doppel::dedup

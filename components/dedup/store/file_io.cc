@@ -14,7 +14,9 @@ constexpr Duration kSlowSyncMax = std::chrono::milliseconds(300);
 
 }  // namespace
 
-void FileIo::stall(const BuggifySite& site, Duration max) { (void)buggify_sleep(rt_, site, max); }
+void FileIo::stall(const BuggifySite& site, Duration max) {
+  (void)buggify_sleep(rt_, site, max);
+}
 
 OpenFile::OpenFile(FileIo& io, std::unique_ptr<File> file) : io_(io), file_(std::move(file)) {
   ++io_.open_files_;
@@ -37,8 +39,8 @@ Status FileIo::read_exact(OpenFile& file, std::span<char> into, std::uint64_t of
   while (done < into.size()) {
     std::span<char> rest = into.subspan(done);
     if (buggify(rt_, kShortRead)) {
-      rest = rest.first(std::min(rest.size(), static_cast<std::size_t>(
-                                                   rt_.random().between(1, kShortReadBytesMax))));
+      rest = rest.first(std::min(
+          rest.size(), static_cast<std::size_t>(rt_.random().between(1, kShortReadBytesMax))));
     }
     Result<std::size_t> n = file->pread(rest, offset + done);
     if (!n) return n.error();

@@ -30,6 +30,7 @@ enum class PlantedBug : std::uint8_t {
   none,
   skip_decrement,     // reverse dedup forgets to drop the old version's references
   verify_skips_data,  // verify checks metadata only, never re-hashes stored blocks
+  failed_commit_keeps_lock,  // a commit that fails on an I/O error never releases the lock
 };
 
 struct StoreOptions {
@@ -50,7 +51,7 @@ struct StoreOptions {
   // Segment metadata kept in memory, for reads and for the commits that follow (a version of
   // 256 MiB in 4 MiB segments touches 64, and as many of the version before).
   std::uint32_t meta_cache_entries = 256;
-  std::uint32_t resolved_cache_versions = 4;   // versions whose chains are kept resolved
+  std::uint32_t resolved_cache_versions = 4;  // versions whose chains are kept resolved
   // Re-hash every block a read returns and fail with corrupt on a mismatch.
   bool verify_reads = true;
   // gc drops a segment that no version references once it has been so this

@@ -50,7 +50,8 @@ std::string Paths::segment_data(SegmentId id, std::uint32_t generation) const {
 
 std::string Paths::trash_place(std::string_view path) const {
   const std::size_t slash = path.rfind('/');
-  return trash_dir() + "/" + std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+  return trash_dir() + "/" +
+         std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
 std::string Paths::image_dir(std::string_view image) const {

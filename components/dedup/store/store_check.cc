@@ -86,8 +86,9 @@ Fingerprint segment_fingerprint(const SegmentMeta& m) {
   std::vector<Fingerprint> fps;
   fps.reserve(m.blocks.size());
   for (std::size_t b = 0; b < m.blocks.size(); ++b) {
-    fps.push_back(m.blocks[b].state == BlockState::null ? null_fingerprint(m.fp.kind, m.block_length(b))
-                                                        : m.blocks[b].fp);
+    fps.push_back(m.blocks[b].state == BlockState::null
+                      ? null_fingerprint(m.fp.kind, m.block_length(b))
+                      : m.blocks[b].fp);
   }
   return segment_fingerprint_of(m.fp.kind, fps);
 }
@@ -144,7 +145,8 @@ Status Store::check_locked() {
   for (const auto& [id, cached] : meta_cache_) {
     const auto on_disk = metas.find(id);
     if (on_disk == metas.end()) return violation(seg_name(id) + " is cached but not stored");
-    if (*cached != on_disk->second) return violation(seg_name(id) + ": the cached metadata differs");
+    if (*cached != on_disk->second)
+      return violation(seg_name(id) + ": the cached metadata differs");
   }
   Counts counts;
   for (const auto& [image, iv] : catalog_.images()) {

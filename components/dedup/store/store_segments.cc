@@ -113,14 +113,14 @@ Status Store::compact(const std::vector<Compaction>& compactions) {
   for (std::size_t i = 0; i < compactions.size() && status; i += 2) {
     Future<Result<std::string>> second;
     if (i + 1 < compactions.size()) {
-      second = run_on(rt_, here, [this, &c = compactions[i + 1], other] {
-        return compacted_data(c, other);
-      });
+      second = run_on(rt_, here,
+                      [this, &c = compactions[i + 1], other] { return compacted_data(c, other); });
     }
     std::vector<Result<std::string>> pair;
     pair.push_back(compacted_data(compactions[i], here));
     if (second.valid()) {
-      std::optional<Result<std::string>> got = second.get();  // always awaited: it reads `compactions`
+      std::optional<Result<std::string>> got =
+          second.get();  // always awaited: it reads `compactions`
       pair.push_back(got ? std::move(*got) : make_error(Errc::cancelled, "the store is stopping"));
     }
     for (std::size_t k = 0; k < pair.size() && status; ++k) {
@@ -130,10 +130,9 @@ Status Store::compact(const std::vector<Compaction>& compactions) {
         status = s;
       } else {
         const Compaction& c = compactions[i + k];
-        write = run_on(rt_, here, [this, path = paths_.segment_data(c.before->id, c.after.generation),
-                                   bytes = std::move(*pair[k])] {
-          return io_.write_synced(path, bytes);
-        });
+        write = run_on(rt_, here,
+                       [this, path = paths_.segment_data(c.before->id, c.after.generation),
+                        bytes = std::move(*pair[k])] { return io_.write_synced(path, bytes); });
       }
     }
   }
@@ -155,8 +154,9 @@ Result<std::string> Store::compacted_data(const Compaction& c, CoreId core) {
       continue;
     }
     std::optional<Result<std::string>> hashed =
-        call_on(rt_, core, [&c, &old_data] { return compact_data(*c.before, c.after, *old_data); })
-            .get();
+        call_on(rt_, core, [&c, &old_data] {
+          return compact_data(*c.before, c.after, *old_data);
+        }).get();
     if (!hashed) return make_error(Errc::cancelled, "the store is stopping");
     data = std::move(*hashed);
   }

@@ -145,7 +145,11 @@ Result<CommitResult> Store::commit(std::string_view image, const VersionManifest
   if (Status s = check_manifest(manifest, limits); !s) return s.error();
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
-  return commit_locked(image, manifest);
+  Result<CommitResult> done = commit_locked(image, manifest);
+  if (!done && done.code() == Errc::io_error && options_.planted_bug == PlantedBug::failed_commit_keeps_lock) {
+    guard.leak();  // planted: an error path that returns without unlocking
+  }
+  return done;
 }
 
 // The new version's recipe: each block a direct reference into its stored

@@ -1,8 +1,8 @@
 #include "components/dvv/api/http_api.h"
-#include "components/dvv/dvv.h"
 
 #include <charconv>
 
+#include "components/dvv/dvv.h"
 #include "components/http/codec.h"
 #include "runtime/future.h"
 
@@ -21,7 +21,8 @@ std::string vtag(const Sibling& s) {
 }
 
 // r=2, r=quorum, r=one, r=all; nothing when absent.
-Result<std::optional<std::uint32_t>> quorum_param(const Request& r, std::string_view name, std::uint32_t n_val) {
+Result<std::optional<std::uint32_t>> quorum_param(const Request& r, std::string_view name,
+                                                  std::uint32_t n_val) {
   auto v = r.query_param(name);
   if (!v) return std::optional<std::uint32_t>();
   if (*v == "quorum" || *v == "default") return std::optional<std::uint32_t>(BucketProps::kQuorum);
@@ -31,8 +32,8 @@ Result<std::optional<std::uint32_t>> quorum_param(const Request& r, std::string_
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), q);
   if (ec != std::errc() || p != v->data() + v->size() || q > n_val) {
     return make_error(Errc::invalid_argument, std::string(name) + "=" + std::string(*v) +
-                                                  ": expected 0 to n_val (" + std::to_string(n_val) +
-                                                  "), quorum, one or all");
+                                                  ": expected 0 to n_val (" +
+                                                  std::to_string(n_val) + "), quorum, one or all");
   }
   return std::optional<std::uint32_t>(q);
 }
@@ -60,8 +61,10 @@ Result<std::optional<std::string>> context_of(const Request& r) {
 
 Response status_of(const Error& e) {
   switch (e.code) {
-    case Errc::invalid_argument: return Response::error(400, e.what);
-    case Errc::too_large: return Response::error(413, e.what);
+    case Errc::invalid_argument:
+      return Response::error(400, e.what);
+    case Errc::too_large:
+      return Response::error(413, e.what);
     case Errc::timed_out:
     case Errc::unreachable:
     case Errc::refused:
@@ -72,7 +75,8 @@ Response status_of(const Error& e) {
   }
 }
 
-Response sibling_response(int status, const Sibling& s, const std::string& context, std::size_t entries) {
+Response sibling_response(int status, const Sibling& s, const std::string& context,
+                          std::size_t entries) {
   Response out = Response::text(status, s.body);
   out.headers.set("Content-Type", s.content_type);
   out.headers.set("X-Riak-Vclock", http::base64_encode(context));
@@ -83,7 +87,9 @@ Response sibling_response(int status, const Sibling& s, const std::string& conte
 
 }  // namespace
 
-HttpApi::HttpApi(DvvNode& node, Runtime& rt) : node_(node), rt_(rt) { routes(); }
+HttpApi::HttpApi(DvvNode& node, Runtime& rt) : node_(node), rt_(rt) {
+  routes();
+}
 
 Result<Response> HttpApi::on_core0(Request& request, Result<Response> (HttpApi::*fn)(Request&)) {
   // The node's logic lives on core 0; requests accepted elsewhere go there.
@@ -105,7 +111,8 @@ void HttpApi::routes() {
   router_.add("PUT", "/buckets/{bucket}/props", bind(&HttpApi::put_props));
   router_.add("GET", "/stats", bind(&HttpApi::stats));
   router_.add("GET", "/debug/local/buckets/{bucket}/keys/{key}", bind(&HttpApi::debug_local));
-  router_.add("GET", "/ping", [](Request&) -> Result<Response> { return Response::text(200, "OK"); });
+  router_.add("GET", "/ping",
+              [](Request&) -> Result<Response> { return Response::text(200, "OK"); });
 }
 
 Status HttpApi::start(const Endpoint& at) {
@@ -135,7 +142,8 @@ Result<Response> HttpApi::get(Request& r) {
     }
     return Response::error(404, "no sibling with vtag " + std::string(*want));
   }
-  if (got->siblings.size() == 1) return sibling_response(200, got->siblings[0], got->context, got->clock_entries);
+  if (got->siblings.size() == 1)
+    return sibling_response(200, got->siblings[0], got->context, got->clock_entries);
   std::vector<http::Part> parts;
   for (const Sibling& s : got->siblings) {
     http::Part part;
@@ -167,7 +175,8 @@ Result<Response> HttpApi::put(Request& r) {
   if (auto ct = r.headers.get("Content-Type")) value.content_type = std::string(*ct);
   auto put = node_.put(key, std::move(value), std::move(*context), *o);
   if (!put) return status_of(put.error());
-  if (r.query_param("returnbody") == std::optional<std::string_view>("true") && put->siblings.size() == 1) {
+  if (r.query_param("returnbody") == std::optional<std::string_view>("true") &&
+      put->siblings.size() == 1) {
     return sibling_response(200, put->siblings[0], put->context, put->clock_entries);
   }
   Response out = Response::text(204, "");
@@ -205,11 +214,13 @@ Result<Response> HttpApi::put_props(Request& r) {
 Result<Response> HttpApi::stats(Request&) {
   const ObjectLog& log = node_.log();
   std::string up;
-  for (NodeIndex n = 0; n < node_.ring().nodes(); ++n) up += (up.empty() ? "" : ",") + std::string(node_.peer_up(n) ? "true" : "false");
-  Response out = Response::text(200, "{\"node\":" + std::to_string(node_.self()) + ",\"objects\":" +
-                                         std::to_string(log.objects()) + ",\"live_bytes\":" +
-                                         std::to_string(log.live_bytes()) + ",\"log_bytes\":" +
-                                         std::to_string(log.log_bytes()) + ",\"peers_up\":[" + up + "]}");
+  for (NodeIndex n = 0; n < node_.ring().nodes(); ++n)
+    up += (up.empty() ? "" : ",") + std::string(node_.peer_up(n) ? "true" : "false");
+  Response out = Response::text(200, "{\"node\":" + std::to_string(node_.self()) +
+                                         ",\"objects\":" + std::to_string(log.objects()) +
+                                         ",\"live_bytes\":" + std::to_string(log.live_bytes()) +
+                                         ",\"log_bytes\":" + std::to_string(log.log_bytes()) +
+                                         ",\"peers_up\":[" + up + "]}");
   out.headers.set("Content-Type", "application/json");
   return out;
 }
@@ -222,7 +233,8 @@ Result<Response> HttpApi::debug_local(Request& r) {
   std::vector<std::string> lines;
   for (const Value& v : s->object.siblings()) {
     auto sib = decode_sibling(v);
-    if (sib) lines.push_back((sib->tombstone ? "tombstone " : "value ") + vtag(*sib) + " " + sib->body);
+    if (sib)
+      lines.push_back((sib->tombstone ? "tombstone " : "value ") + vtag(*sib) + " " + sib->body);
   }
   std::sort(lines.begin(), lines.end());
   std::string body = "entries " + std::to_string(s->object.clock_entry_count()) + "\n";
@@ -238,7 +250,8 @@ Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& config,
   auto api = std::make_unique<HttpApi>(*node, rt);
   if (Status s = api->start(config.listen); !s) {
     node->stop();
-    return make_error(s.code(), "listen on " + config.listen.to_string() + ": " + s.error().message());
+    return make_error(s.code(),
+                      "listen on " + config.listen.to_string() + ": " + s.error().message());
   }
   return std::unique_ptr<Service>(new DvvService(std::move(node), std::move(api)));
 }

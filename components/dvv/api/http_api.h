@@ -27,7 +27,8 @@ class HttpApi {
 
  private:
   void routes();
-  Result<http::Response> on_core0(http::Request& request, Result<http::Response> (HttpApi::*fn)(http::Request&));
+  Result<http::Response> on_core0(http::Request& request,
+                                  Result<http::Response> (HttpApi::*fn)(http::Request&));
   Result<http::Response> get(http::Request& r);
   Result<http::Response> put(http::Request& r);
   Result<http::Response> remove(http::Request& r);

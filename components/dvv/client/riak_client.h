@@ -26,9 +26,9 @@ namespace doppel::dvv {
 // Per-request quorums and options; empty strings leave the bucket's default. Values are
 // numbers or Riak's words ("one", "quorum", "all").
 struct Quorum {
-  std::string r, pr;           // reads
-  std::string w, dw, pw;       // writes
-  bool returnbody = false;     // writes: answer with the siblings now stored
+  std::string r, pr;        // reads
+  std::string w, dw, pw;    // writes
+  bool returnbody = false;  // writes: answer with the siblings now stored
 };
 
 // What a read, or a write with returnbody, saw.

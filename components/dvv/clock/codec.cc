@@ -20,7 +20,9 @@ constexpr std::uint8_t kTagVvObject = 0xA1;
 constexpr std::uint8_t kTagVvContext = 0xA2;
 // --- writing
 
-void put_bytes(std::string& out, std::string_view bytes) { put_length_prefixed(out, bytes); }
+void put_bytes(std::string& out, std::string_view bytes) {
+  put_length_prefixed(out, bytes);
+}
 
 void put_values(std::string& out, const std::vector<Value>& values) {
   put_varint(out, values.size());

@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "components/dvv/settings.h"
 #include "components/dvv/store/object_log.h"
 #include "components/dvv/store/peers.h"
 #include "components/dvv/store/replica_client.h"
 #include "components/dvv/store/replica_store.h"
 #include "components/dvv/store/ring.h"
-#include "components/dvv/settings.h"
 #include "runtime/runtime.h"
 
 namespace doppel::dvv {
@@ -29,8 +29,8 @@ std::uint64_t aae_segment(const ObjectKey& key);
 
 class AntiEntropy {
  public:
-  AntiEntropy(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self, Peers& peers,
-              ReplicaStore& store, ReplicaClient& replicas);
+  AntiEntropy(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self,
+              Peers& peers, ReplicaStore& store, ReplicaClient& replicas);
   AntiEntropy(const AntiEntropy&) = delete;
   AntiEntropy& operator=(const AntiEntropy&) = delete;
 

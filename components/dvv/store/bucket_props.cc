@@ -6,10 +6,13 @@
 namespace doppel::dvv {
 namespace {
 
-Error bad(const std::string& what) { return make_error(Errc::invalid_argument, what); }
+Error bad(const std::string& what) {
+  return make_error(Errc::invalid_argument, what);
+}
 
 // A quorum: a number up to n_val's limit, or "quorum" (also "default"), "one", "all".
-Result<std::uint32_t> quorum_value(const std::string& field, const JsonValue& v, std::uint32_t n_val) {
+Result<std::uint32_t> quorum_value(const std::string& field, const JsonValue& v,
+                                   std::uint32_t n_val) {
   if (v.is(JsonValue::Kind::string)) {
     if (v.text() == "quorum" || v.text() == "default") return BucketProps::kQuorum;
     if (v.text() == "all") return n_val;
@@ -39,7 +42,11 @@ Status apply_prop(const std::string& field, const JsonValue& value, BucketProps&
   } else if (field == "r" || field == "w" || field == "dw" || field == "pr" || field == "pw") {
     auto v = quorum_value(field, value, p.n_val);
     if (!v) return v.error();
-    (field == "r" ? p.r : field == "w" ? p.w : field == "dw" ? p.dw : field == "pr" ? p.pr : p.pw) = *v;
+    (field == "r"    ? p.r
+     : field == "w"  ? p.w
+     : field == "dw" ? p.dw
+     : field == "pr" ? p.pr
+                     : p.pw) = *v;
   } else {
     return bad(field + ": unknown bucket property (n_val, allow_mult, clock, r, w, dw, pr, pw)");
   }
@@ -60,7 +67,9 @@ void quorum_json(JsonWriter& w, std::string_view name, std::uint32_t q) {
 std::string props_to_json(const BucketProps& p) {
   JsonWriter w;
   w.begin_object().key("props").begin_object();
-  w.field("n_val", p.n_val).field("allow_mult", p.allow_mult).field("clock", clock_kind_name(p.clock));
+  w.field("n_val", p.n_val)
+      .field("allow_mult", p.allow_mult)
+      .field("clock", clock_kind_name(p.clock));
   quorum_json(w, "r", p.r);
   quorum_json(w, "w", p.w);
   quorum_json(w, "dw", p.dw);
@@ -119,9 +128,11 @@ Result<std::map<std::string, BucketProps>> decode_props(std::string_view bytes) 
     p.allow_mult = r.u8() != 0;
     const std::uint8_t clock = r.u8();
     p.clock = clock == 1 ? ClockKind::vv : ClockKind::dvvset;
-    for (std::uint32_t* q : {&p.r, &p.w, &p.dw, &p.pr, &p.pw}) *q = static_cast<std::uint32_t>(r.varint());
+    for (std::uint32_t* q : {&p.r, &p.w, &p.dw, &p.pr, &p.pw})
+      *q = static_cast<std::uint32_t>(r.varint());
     p.version = r.varint();
-    if (p.n_val == 0 || p.n_val > BucketProps::kNValMax || clock > 1) return make_error(Errc::corrupt, "bucket props");
+    if (p.n_val == 0 || p.n_val > BucketProps::kNValMax || clock > 1)
+      return make_error(Errc::corrupt, "bucket props");
     out[bucket] = p;
   }
   if (!r.done()) return make_error(Errc::corrupt, "bucket props");

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "components/dvv/clock/object_clock.h"
+#include "components/dvv/settings.h"
 #include "components/dvv/store/object_log.h"
 #include "components/dvv/store/peers.h"
 #include "components/dvv/store/props_table.h"
@@ -30,7 +31,6 @@
 #include "components/dvv/store/replica_store.h"
 #include "components/dvv/store/requests.h"
 #include "components/dvv/store/ring.h"
-#include "components/dvv/settings.h"
 #include "components/dvv/store/sibling.h"
 #include "runtime/channel.h"
 #include "runtime/runtime.h"
@@ -39,8 +39,8 @@ namespace doppel::dvv {
 
 class Coordinator {
  public:
-  Coordinator(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self, Peers& peers,
-              const PropsTable& props, ReplicaStore& store, ReplicaClient& replicas,
+  Coordinator(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self,
+              Peers& peers, const PropsTable& props, ReplicaStore& store, ReplicaClient& replicas,
               Reaper& reaper);
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;

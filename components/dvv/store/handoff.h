@@ -7,10 +7,10 @@
 
 #include <cstddef>
 
+#include "components/dvv/settings.h"
 #include "components/dvv/store/peers.h"
 #include "components/dvv/store/replica_client.h"
 #include "components/dvv/store/replica_store.h"
-#include "components/dvv/settings.h"
 #include "runtime/runtime.h"
 
 namespace doppel::dvv {

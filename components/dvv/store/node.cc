@@ -94,5 +94,4 @@ bool DvvNode::peer_up(NodeIndex n) const {
   return peers_.up(n);
 }
 
-
 }  // namespace doppel::dvv

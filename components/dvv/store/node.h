@@ -25,6 +25,7 @@
 #include <string>
 
 #include "components/dvv/clock/object_clock.h"
+#include "components/dvv/settings.h"
 #include "components/dvv/store/anti_entropy.h"
 #include "components/dvv/store/bucket_props.h"
 #include "components/dvv/store/coordinator.h"
@@ -39,7 +40,6 @@
 #include "components/dvv/store/requests.h"
 #include "components/dvv/store/ring.h"
 #include "components/dvv/store/rpc.h"
-#include "components/dvv/settings.h"
 #include "components/dvv/store/sibling.h"
 #include "runtime/node.h"
 #include "runtime/sync.h"
@@ -94,6 +94,5 @@ class DvvNode final : public Service {
   int background_ = 0;  // fibers of the loops still running
   std::unique_ptr<Condition> background_done_;
 };
-
 
 }  // namespace doppel::dvv

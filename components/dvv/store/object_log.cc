@@ -50,7 +50,8 @@ Result<std::string> ObjectLog::read_from(std::uint64_t from) {
   data.resize(*size - from);
   std::uint64_t got = 0;
   while (got < data.size()) {
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunk, data.size() - got));
+    std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kReadChunk, data.size() - got));
     if (buggify(rt_, kShortReplayRead)) {
       want = std::min(want, static_cast<std::size_t>(rt_.random().between(1, kShortReadBytesMax)));
     }
@@ -76,7 +77,8 @@ std::optional<ObjectLog::Parsed> ObjectLog::parse(std::string_view data, std::ui
   if (start + len > data.size()) return std::nullopt;  // a torn tail
   const std::string_view payload = data.substr(start, len);
   const auto kind = static_cast<Kind>(static_cast<std::uint8_t>(payload[0]));
-  if (kind != Kind::put && kind != Kind::remove && kind != Kind::hint_put && kind != Kind::hint_remove) {
+  if (kind != Kind::put && kind != Kind::remove && kind != Kind::hint_put &&
+      kind != Kind::hint_remove) {
     return std::nullopt;  // checked before the CRC: cheap, when scanning damage for a record
   }
   if (crc32c(payload) != crc) return std::nullopt;
@@ -138,7 +140,8 @@ Status ObjectLog::replay() {
     // Cut the torn tail, durably, before anything is appended.
     if (Status s = file_->truncate(offset); !s) return s;
     if (Status s = file_->datasync(); !s) return s;
-    rt_.record(Event("DvvLogTruncated").detail("at", offset).detail("dropped", data.size() - offset));
+    rt_.record(
+        Event("DvvLogTruncated").detail("at", offset).detail("dropped", data.size() - offset));
   }
   tail_ = synced_ = offset;
   rt_.record(Event("DvvLogReplayed").detail("records", records).detail("objects", objects_.size()));
@@ -204,7 +207,8 @@ void ObjectLog::apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<
   }
 }
 
-std::string ObjectLog::record(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object) const {
+std::string ObjectLog::record(Kind kind, NodeIndex target, const ObjectKey& key,
+                              const Object* object) const {
   WireWriter payload;
   payload.u8(static_cast<std::uint8_t>(kind));
   payload.varint(target);
@@ -218,10 +222,12 @@ std::string ObjectLog::record(Kind kind, NodeIndex target, const ObjectKey& key,
   return out.take();
 }
 
-Status ObjectLog::append(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object, bool durable) {
+Status ObjectLog::append(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object,
+                         bool durable) {
   while (compacting_) compacted_.wait();
   const std::string rec = record(kind, target, key, object);
-  if (rec.size() > kRecordBytesMax) return make_error(Errc::too_large, "object larger than a log record");
+  if (rec.size() > kRecordBytesMax)
+    return make_error(Errc::too_large, "object larger than a log record");
   // Reserve the range and apply in memory first (fibers append concurrently,
   // and a compaction that starts while we write must see this record).
   const std::uint64_t at = tail_;
@@ -363,7 +369,8 @@ Status ObjectLog::rewrite() {
   synced_ = tail_ = data.size();
   needs_rewrite_ = false;
   durable_generation_ = generation_;
-  rt_.record(Event("DvvLogCompacted").detail("bytes", data.size()).detail("objects", objects_.size()));
+  rt_.record(
+      Event("DvvLogCompacted").detail("bytes", data.size()).detail("objects", objects_.size()));
   return {};
 }
 

@@ -117,7 +117,8 @@ class ObjectLog {
   void lost_writes(const Error& why);
   // The whole state into a new file, synced, renamed over the log.
   Status rewrite();
-  Status append(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object, bool durable);
+  Status append(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object,
+                bool durable);
   Status sync_through(std::uint64_t generation, std::uint64_t offset);
   std::string record(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object) const;
   void index(const ObjectKey& key, bool present);

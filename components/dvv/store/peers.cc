@@ -28,6 +28,7 @@ void Peers::ping_loop(const bool& stopping) {
   while (!stopping) {
     for (NodeIndex n = 0; n < clients_.size(); ++n) {
       if (n == self_) continue;
+      if (config_.bug_down_stays_down && !up(n)) continue;  // planted: no ping, no way back up
       rt_.spawn("dvv-ping", [this, n] {
         if (!at(n).call(RpcKind::ping, {}, config_.ping_interval).ok()) return;
         // The monotonic clock: an answer never makes a node look seen earlier.

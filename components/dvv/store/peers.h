@@ -8,9 +8,9 @@
 #include <memory>
 #include <vector>
 
+#include "components/dvv/settings.h"
 #include "components/dvv/store/ring.h"
 #include "components/dvv/store/rpc.h"
-#include "components/dvv/settings.h"
 #include "runtime/runtime.h"
 
 namespace doppel::dvv {

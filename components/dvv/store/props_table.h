@@ -12,9 +12,9 @@
 #include <map>
 #include <string>
 
+#include "components/dvv/settings.h"
 #include "components/dvv/store/bucket_props.h"
 #include "components/dvv/store/peers.h"
-#include "components/dvv/settings.h"
 #include "runtime/runtime.h"
 
 namespace doppel::dvv {

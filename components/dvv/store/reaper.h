@@ -6,11 +6,11 @@
 // drops it only if it still holds exactly it: see ReplicaStore::reap).
 
 #include "components/dvv/clock/object_clock.h"
+#include "components/dvv/settings.h"
 #include "components/dvv/store/object_log.h"
 #include "components/dvv/store/props_table.h"
 #include "components/dvv/store/replica_client.h"
 #include "components/dvv/store/ring.h"
-#include "components/dvv/settings.h"
 #include "runtime/runtime.h"
 
 namespace doppel::dvv {

@@ -25,19 +25,19 @@
 // its objects: the object of the bucket's current kind wins.
 
 #include <cstdint>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "components/dvv/clock/object_clock.h"
+#include "components/dvv/settings.h"
 #include "components/dvv/store/bucket_props.h"
 #include "components/dvv/store/key_locks.h"
 #include "components/dvv/store/object_log.h"
 #include "components/dvv/store/props_table.h"
 #include "components/dvv/store/ring.h"
-#include "components/dvv/settings.h"
 #include "components/dvv/store/sibling.h"
 #include "runtime/runtime.h"
 

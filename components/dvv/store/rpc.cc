@@ -13,7 +13,7 @@ namespace {
 // BUGGIFY sites of the node-to-node RPC (runtime/buggify.h): a slow peer and a
 // choppy or broken connection, never a frame changed.
 const BuggifySite kSlowReply{"dvv.rpc.slow_reply",
-                            "a peer's answer to a request is written up to 1 s late"};
+                             "a peer's answer to a request is written up to 1 s late"};
 const BuggifySite kSplitFrame{"dvv.rpc.split_frame",
                               "a request frame goes out in two writes, up to 10 ms apart"};
 const BuggifySite kDropConnection{
@@ -119,7 +119,9 @@ void RpcServer::serve(std::shared_ptr<Stream> stream) {
 
 // --- client
 
-RpcClient::~RpcClient() { close(); }
+RpcClient::~RpcClient() {
+  close();
+}
 
 void RpcClient::close() {
   closed_ = true;
@@ -155,7 +157,8 @@ void RpcClient::read_loop(std::shared_ptr<Stream> stream, std::uint64_t epoch) {
     if (!f) {
       if (epoch == epoch_) {
         stream_.reset();
-        fail_all(make_error(f.code(), "connection to " + peer_.to_string() + ": " + f.error().what));
+        fail_all(
+            make_error(f.code(), "connection to " + peer_.to_string() + ": " + f.error().what));
       }
       stream->close();
       return;
@@ -178,7 +181,8 @@ void RpcClient::read_loop(std::shared_ptr<Stream> stream, std::uint64_t epoch) {
 Result<std::string> RpcClient::call(RpcKind kind, std::string payload, Duration timeout) {
   const Instant deadline = deadline_after(rt_.now(), timeout);
   if (Status s = ensure_connected(deadline); !s) return s.error();
-  if (pending_.size() >= kInFlightMax) return make_error(Errc::too_large, "too many calls in flight");
+  if (pending_.size() >= kInFlightMax)
+    return make_error(Errc::too_large, "too many calls in flight");
   const std::uint64_t id = next_id_++;
   Promise<Result<std::string>> promise(rt_);
   Future<Result<std::string>> future = promise.future();

@@ -19,14 +19,14 @@ namespace doppel::dvv {
 
 enum class RpcKind : std::uint8_t {
   ping = 1,
-  get = 2,          // a replica's object
-  put = 3,          // a replica stores (syncs in) the coordinator's object
-  coordinate = 4,   // a non-replica forwards a PUT to a primary
-  repair = 5,       // read repair / anti-entropy / handoff: sync this object in
-  reap = 6,         // drop a tombstone if it is still exactly this
-  aae_segments = 7, // a partition's segment hashes
-  aae_keys = 8,     // a segment's keys and object hashes
-  props = 9,        // bucket properties, exchanged
+  get = 2,           // a replica's object
+  put = 3,           // a replica stores (syncs in) the coordinator's object
+  coordinate = 4,    // a non-replica forwards a PUT to a primary
+  repair = 5,        // read repair / anti-entropy / handoff: sync this object in
+  reap = 6,          // drop a tombstone if it is still exactly this
+  aae_segments = 7,  // a partition's segment hashes
+  aae_keys = 8,      // a segment's keys and object hashes
+  props = 9,         // bucket properties, exchanged
 };
 
 struct Frame {
@@ -60,7 +60,8 @@ class RpcClient {
  public:
   static constexpr std::size_t kInFlightMax = 4096;
 
-  RpcClient(Runtime& rt, Endpoint peer) : rt_(rt), peer_(std::move(peer)), connecting_(rt), writing_(rt) {}
+  RpcClient(Runtime& rt, Endpoint peer)
+      : rt_(rt), peer_(std::move(peer)), connecting_(rt), writing_(rt) {}
   ~RpcClient();
   Result<std::string> call(RpcKind kind, std::string payload, Duration timeout);
   void close();

@@ -45,10 +45,12 @@ bool older_or_equal(const Value& a, const Value& b) {
 
 Object last_write_wins(const Object& object) {
   if (object.sibling_count() <= 1) return object;
-  if (object.kind() == ClockKind::dvvset) return Object(dvvset::lww(older_or_equal, object.dvvset()));
+  if (object.kind() == ClockKind::dvvset)
+    return Object(dvvset::lww(older_or_equal, object.dvvset()));
   VvObject vv = object.vv();
-  auto newest = std::max_element(vv.siblings.begin(), vv.siblings.end(),
-                                 [](const Value& a, const Value& b) { return !older_or_equal(b, a); });
+  auto newest =
+      std::max_element(vv.siblings.begin(), vv.siblings.end(),
+                       [](const Value& a, const Value& b) { return !older_or_equal(b, a); });
   vv.siblings = {*newest};
   return Object(std::move(vv));
 }

@@ -39,7 +39,8 @@ class WireReader {
   }
   std::string_view bytes(std::size_t max = 1u << 30) {
     std::string_view b;
-    if (!ok_ || take_length_prefixed(in_, b, max) != VarintStatus::ok) return fail<std::string_view>();
+    if (!ok_ || take_length_prefixed(in_, b, max) != VarintStatus::ok)
+      return fail<std::string_view>();
     return b;
   }
   bool ok() const { return ok_; }

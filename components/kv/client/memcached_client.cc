@@ -73,7 +73,8 @@ Request delete_request(std::string key) {
 
 Status McReader::need(std::size_t bytes, Instant deadline) {
   while (buf_.size() - start_ < bytes) {
-    if (buf_.size() - start_ > kBufferBytesMax) return make_error(Errc::too_large, "reply too large");
+    if (buf_.size() - start_ > kBufferBytesMax)
+      return make_error(Errc::too_large, "reply too large");
     if (start_ > 0) {
       buf_.erase(0, start_);
       start_ = 0;
@@ -119,12 +120,15 @@ Result<McReply> McReader::retrieval(const Request& request, std::string first, I
     McValue v;
     v.key = std::string(w[1]);
     std::uint64_t flags = 0, bytes = 0;
-    if (!parse_u64(w[2], flags) || flags > UINT32_MAX || !parse_u64(w[3], bytes)) return mismatch(l);
+    if (!parse_u64(w[2], flags) || flags > UINT32_MAX || !parse_u64(w[3], bytes))
+      return mismatch(l);
     if (with_cas && !parse_u64(w[4], v.cas_unique)) return mismatch(l);
-    if (bytes > kBufferBytesMax) return make_error(Errc::too_large, "a value of " + std::to_string(bytes));
+    if (bytes > kBufferBytesMax)
+      return make_error(Errc::too_large, "a value of " + std::to_string(bytes));
     v.flags = static_cast<std::uint32_t>(flags);
     if (Status s = need(bytes + 2, deadline); !s) return s.error();
-    if (buf_.compare(start_ + bytes, 2, "\r\n") != 0) return mismatch(l + " (data not ended by CRLF)");
+    if (buf_.compare(start_ + bytes, 2, "\r\n") != 0)
+      return mismatch(l + " (data not ended by CRLF)");
     v.data = buf_.substr(start_, bytes);
     start_ += bytes + 2;
     reply.values.push_back(std::move(v));
@@ -140,8 +144,10 @@ Result<McReply> McReader::stats(std::string first, Instant deadline) {
   McReply reply;
   reply.word = "STAT";
   for (std::string l = std::move(first); l != "END";) {
-    if (l.rfind("STAT ", 0) != 0) return make_error(Errc::protocol, "'" + l + "' in reply to stats");
-    if (reply.lines.size() >= kStatLinesMax) return make_error(Errc::too_large, "stats: too many lines");
+    if (l.rfind("STAT ", 0) != 0)
+      return make_error(Errc::protocol, "'" + l + "' in reply to stats");
+    if (reply.lines.size() >= kStatLinesMax)
+      return make_error(Errc::too_large, "stats: too many lines");
     reply.lines.push_back(std::move(l));
     auto n = line(deadline);
     if (!n) return n.error();
@@ -172,11 +178,19 @@ Result<McReply> McReader::next(const Request& request, Instant deadline) {
   reply.word = *first;
   bool ok = false;
   switch (v) {
-    case Verb::cas: ok = one_of(*first, {"STORED", "EXISTS", "NOT_FOUND"}); break;
-    case Verb::delete_: ok = one_of(*first, {"DELETED", "NOT_FOUND"}); break;
-    case Verb::touch: ok = one_of(*first, {"TOUCHED", "NOT_FOUND"}); break;
+    case Verb::cas:
+      ok = one_of(*first, {"STORED", "EXISTS", "NOT_FOUND"});
+      break;
+    case Verb::delete_:
+      ok = one_of(*first, {"DELETED", "NOT_FOUND"});
+      break;
+    case Verb::touch:
+      ok = one_of(*first, {"TOUCHED", "NOT_FOUND"});
+      break;
     case Verb::flush_all:
-    case Verb::verbosity: ok = *first == "OK"; break;
+    case Verb::verbosity:
+      ok = *first == "OK";
+      break;
     case Verb::version:
       // A line shorter than "VERSION " must not be cut past its end (substr throws).
       ok = first->rfind("VERSION ", 0) == 0;

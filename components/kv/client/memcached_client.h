@@ -42,8 +42,8 @@ struct McReply {
   // STORED, NOT_STORED, EXISTS, NOT_FOUND, DELETED, TOUCHED, OK, VERSION, a number
   // (incr/decr: "NUMBER" with `number` set), STAT (stats: every line in `lines`).
   std::string word;
-  std::vector<McValue> values;  // retrievals: the hits, in the order the keys were asked
-  std::uint64_t number = 0;     // incr, decr
+  std::vector<McValue> values;     // retrievals: the hits, in the order the keys were asked
+  std::uint64_t number = 0;        // incr, decr
   std::vector<std::string> lines;  // stats: "STAT name value" lines; version: the version
 
   bool hit() const { return !values.empty(); }

@@ -118,7 +118,8 @@ bool valid_key(std::string_view key, std::size_t key_bytes_max, bool strict) {
   if (key.empty() || key.size() > key_bytes_max) return false;
   for (const char c : key) {
     const auto byte = static_cast<unsigned char>(c);
-    if (strict ? (byte < 0x21 || byte == 0x7f) : (byte == 0 || byte == '\r' || byte == '\n')) return false;
+    if (strict ? (byte < 0x21 || byte == 0x7f) : (byte == 0 || byte == '\r' || byte == '\n'))
+      return false;
   }
   return true;
 }
@@ -268,13 +269,25 @@ ParseOutcome Parser::parse(std::string_view input, std::size_t* consumed) {
     std::optional<ParseOutcome> outcome;
     const std::string_view rest = input.substr(used);
     switch (state_) {
-      case State::line: outcome = step_line(rest, &used); break;
-      case State::data: outcome = step_data(rest, &used); break;
+      case State::line:
+        outcome = step_line(rest, &used);
+        break;
+      case State::data:
+        outcome = step_data(rest, &used);
+        break;
       case State::data_cr:
-      case State::data_lf: outcome = step_data_end(rest, &used); break;
-      case State::swallow: outcome = step_swallow(rest, &used); break;
-      case State::resync: outcome = step_resync(rest, &used); break;
-      case State::closed: DOPPEL_ASSERT(false); break;
+      case State::data_lf:
+        outcome = step_data_end(rest, &used);
+        break;
+      case State::swallow:
+        outcome = step_swallow(rest, &used);
+        break;
+      case State::resync:
+        outcome = step_resync(rest, &used);
+        break;
+      case State::closed:
+        DOPPEL_ASSERT(false);
+        break;
     }
     if (outcome.has_value()) {
       DOPPEL_ASSERT(used <= input.size());
@@ -309,8 +322,8 @@ std::optional<ParseOutcome> Parser::step_data(std::string_view rest, std::size_t
     return std::nullopt;
   }
   if (rest.empty()) return NeedMoreBytes{};
-  const std::size_t take = static_cast<std::size_t>(
-      std::min<std::uint64_t>(rest.size(), remaining_bytes_));
+  const std::size_t take =
+      static_cast<std::size_t>(std::min<std::uint64_t>(rest.size(), remaining_bytes_));
   pending_.data.append(rest.data(), take);
   remaining_bytes_ -= take;
   *used += take;
@@ -339,8 +352,8 @@ std::optional<ParseOutcome> Parser::step_data_end(std::string_view rest, std::si
 }
 
 std::optional<ParseOutcome> Parser::step_swallow(std::string_view rest, std::size_t* used) {
-  const std::size_t take = static_cast<std::size_t>(
-      std::min<std::uint64_t>(rest.size(), remaining_bytes_));
+  const std::size_t take =
+      static_cast<std::size_t>(std::min<std::uint64_t>(rest.size(), remaining_bytes_));
   remaining_bytes_ -= take;
   *used += take;
   if (remaining_bytes_ > 0) return NeedMoreBytes{};  // all of rest was discarded
@@ -361,14 +374,21 @@ ParseOutcome Parser::parse_line(std::string_view line) {
   if (is_retrieval(*verb)) return parse_retrieval(*verb, args, limits_);
   if (is_storage(*verb)) return parse_storage(*verb, line);
   switch (*verb) {
-    case Verb::delete_: return parse_delete(tokenize(line), limits_);
+    case Verb::delete_:
+      return parse_delete(tokenize(line), limits_);
     case Verb::incr:
-    case Verb::decr: return parse_arithmetic(*verb, tokenize(line), limits_);
-    case Verb::touch: return parse_touch(tokenize(line), limits_);
-    case Verb::flush_all: return parse_flush_all(tokenize(line));
-    case Verb::verbosity: return parse_verbosity(tokenize(line));
-    case Verb::stats: return parse_stats(args);
-    default: return Request{.verb = *verb};  // version, quit: arguments ignored, as memcached
+    case Verb::decr:
+      return parse_arithmetic(*verb, tokenize(line), limits_);
+    case Verb::touch:
+      return parse_touch(tokenize(line), limits_);
+    case Verb::flush_all:
+      return parse_flush_all(tokenize(line));
+    case Verb::verbosity:
+      return parse_verbosity(tokenize(line));
+    case Verb::stats:
+      return parse_stats(args);
+    default:
+      return Request{.verb = *verb};  // version, quit: arguments ignored, as memcached
   }
 }
 

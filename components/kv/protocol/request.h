@@ -38,25 +38,44 @@ enum class Verb : std::uint8_t {
 // The verb as it is spelled on the wire ("delete" for Verb::delete_).
 constexpr std::string_view verb_name(Verb verb) {
   switch (verb) {
-    case Verb::get: return "get";
-    case Verb::gets: return "gets";
-    case Verb::gat: return "gat";
-    case Verb::gats: return "gats";
-    case Verb::set: return "set";
-    case Verb::add: return "add";
-    case Verb::replace: return "replace";
-    case Verb::append: return "append";
-    case Verb::prepend: return "prepend";
-    case Verb::cas: return "cas";
-    case Verb::delete_: return "delete";
-    case Verb::incr: return "incr";
-    case Verb::decr: return "decr";
-    case Verb::touch: return "touch";
-    case Verb::flush_all: return "flush_all";
-    case Verb::version: return "version";
-    case Verb::stats: return "stats";
-    case Verb::verbosity: return "verbosity";
-    case Verb::quit: return "quit";
+    case Verb::get:
+      return "get";
+    case Verb::gets:
+      return "gets";
+    case Verb::gat:
+      return "gat";
+    case Verb::gats:
+      return "gats";
+    case Verb::set:
+      return "set";
+    case Verb::add:
+      return "add";
+    case Verb::replace:
+      return "replace";
+    case Verb::append:
+      return "append";
+    case Verb::prepend:
+      return "prepend";
+    case Verb::cas:
+      return "cas";
+    case Verb::delete_:
+      return "delete";
+    case Verb::incr:
+      return "incr";
+    case Verb::decr:
+      return "decr";
+    case Verb::touch:
+      return "touch";
+    case Verb::flush_all:
+      return "flush_all";
+    case Verb::version:
+      return "version";
+    case Verb::stats:
+      return "stats";
+    case Verb::verbosity:
+      return "verbosity";
+    case Verb::quit:
+      return "quit";
   }
   return "?";
 }
@@ -68,8 +87,8 @@ constexpr bool is_retrieval(Verb verb) {
 
 // set, add, replace, append, prepend, cas: the verbs followed by a data block.
 constexpr bool is_storage(Verb verb) {
-  return verb == Verb::set || verb == Verb::add || verb == Verb::replace ||
-         verb == Verb::append || verb == Verb::prepend || verb == Verb::cas;
+  return verb == Verb::set || verb == Verb::add || verb == Verb::replace || verb == Verb::append ||
+         verb == Verb::prepend || verb == Verb::cas;
 }
 
 // The verbs whose last argument may be "noreply".
@@ -83,15 +102,15 @@ struct Request {
   // Retrieval: one or more keys. Storage, delete, incr, decr, touch: exactly one. Others: none.
   // Every key is 1..ProtocolLimits::key_bytes_max bytes, none below 0x21 and none 0x7f.
   std::vector<std::string> keys;
-  std::uint32_t flags = 0;         // storage: the client's opaque flags
-  std::int64_t exptime = 0;        // storage, touch, gat, gats: raw, as sent (the server converts)
-  std::uint64_t cas_unique = 0;    // cas
-  std::uint64_t delta = 0;         // incr, decr
-  std::string data;                // storage: the value, without its "\r\n"
-  bool noreply = false;            // the line ended in "noreply" (only for takes_noreply verbs)
-  std::string stats_group;         // stats: the arguments, joined by single spaces ("" = general)
+  std::uint32_t flags = 0;       // storage: the client's opaque flags
+  std::int64_t exptime = 0;      // storage, touch, gat, gats: raw, as sent (the server converts)
+  std::uint64_t cas_unique = 0;  // cas
+  std::uint64_t delta = 0;       // incr, decr
+  std::string data;              // storage: the value, without its "\r\n"
+  bool noreply = false;          // the line ended in "noreply" (only for takes_noreply verbs)
+  std::string stats_group;       // stats: the arguments, joined by single spaces ("" = general)
   std::optional<std::int64_t> delay;  // flush_all: raw, as sent; nullopt when none was given
-  std::uint32_t verbosity = 0;     // verbosity
+  std::uint32_t verbosity = 0;        // verbosity
 
   bool operator==(const Request&) const = default;
 };

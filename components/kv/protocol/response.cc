@@ -10,7 +10,9 @@
 namespace doppel::kv {
 namespace {
 
-bool is_one_line(std::string_view text) { return text.find_first_of("\r\n") == text.npos; }
+bool is_one_line(std::string_view text) {
+  return text.find_first_of("\r\n") == text.npos;
+}
 
 template <class T>
 void append_decimal(std::string& out, T number) {
@@ -33,15 +35,24 @@ void append_line(std::string& out, std::string_view word, std::string_view text)
 
 std::string_view reply_word(Reply reply) {
   switch (reply) {
-    case Reply::stored: return "STORED";
-    case Reply::not_stored: return "NOT_STORED";
-    case Reply::exists: return "EXISTS";
-    case Reply::not_found: return "NOT_FOUND";
-    case Reply::deleted: return "DELETED";
-    case Reply::touched: return "TOUCHED";
-    case Reply::ok: return "OK";
-    case Reply::end: return "END";
-    case Reply::error: return "ERROR";
+    case Reply::stored:
+      return "STORED";
+    case Reply::not_stored:
+      return "NOT_STORED";
+    case Reply::exists:
+      return "EXISTS";
+    case Reply::not_found:
+      return "NOT_FOUND";
+    case Reply::deleted:
+      return "DELETED";
+    case Reply::touched:
+      return "TOUCHED";
+    case Reply::ok:
+      return "OK";
+    case Reply::end:
+      return "END";
+    case Reply::error:
+      return "ERROR";
   }
   DOPPEL_ASSERT_MSG(false, "not a Reply");
   return {};

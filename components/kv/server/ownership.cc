@@ -4,7 +4,9 @@
 
 namespace doppel::kv {
 namespace {
-inline std::uint32_t rotl32(std::uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+inline std::uint32_t rotl32(std::uint32_t x, int r) {
+  return (x << r) | (x >> (32 - r));
+}
 }  // namespace
 
 // Austin Appleby's MurmurHash3, x86 32-bit variant (public domain), written
@@ -28,8 +30,12 @@ std::uint32_t murmur3_x86_32(std::string_view data, std::uint32_t seed) {
   const unsigned char* tail = bytes + blocks * 4;
   std::uint32_t k = 0;
   switch (len & 3) {
-    case 3: k ^= static_cast<std::uint32_t>(tail[2]) << 16; [[fallthrough]];
-    case 2: k ^= static_cast<std::uint32_t>(tail[1]) << 8; [[fallthrough]];
+    case 3:
+      k ^= static_cast<std::uint32_t>(tail[2]) << 16;
+      [[fallthrough]];
+    case 2:
+      k ^= static_cast<std::uint32_t>(tail[1]) << 8;
+      [[fallthrough]];
     case 1:
       k ^= tail[0];
       k *= c1;

@@ -1,9 +1,8 @@
 #include "components/kv/server/server.h"
 
-#include "components/kv/kv.h"
-
 #include <set>
 
+#include "components/kv/kv.h"
 #include "components/kv/protocol/parser.h"
 #include "components/kv/protocol/response.h"
 #include "components/kv/server/ownership.h"
@@ -82,14 +81,16 @@ KvService::~KvService() = default;
 
 Status KvService::start() {
   const CoreId cores = rt_.core_count();
-  started_at_ = std::chrono::duration_cast<std::chrono::seconds>(rt_.wall_now().time_since_epoch()).count();
+  started_at_ =
+      std::chrono::duration_cast<std::chrono::seconds>(rt_.wall_now().time_since_epoch()).count();
   StoreOptions probe;
   probe.memory_bytes_max = config_.memory_bytes / cores;
   probe.segment_bytes = config_.segment_bytes;
   probe.item_bytes_max = config_.item_bytes_max;
   if (Status s = check_options(probe); !s) {
-    return make_error(Errc::invalid_argument, "memory_mb: each of the " + std::to_string(cores) +
-                                                  " cores gets too little memory: " + s.error().what);
+    return make_error(Errc::invalid_argument,
+                      "memory_mb: each of the " + std::to_string(cores) +
+                          " cores gets too little memory: " + s.error().what);
   }
   shards_.resize(cores);
   cores_.resize(cores);
@@ -101,27 +102,31 @@ Status KvService::start() {
                                     ? config_.memory_bytes
                                     : config_.memory_bytes / cores;
     auto made = run_on(rt_, c, [this, c, share] {
-      shards_[c] = std::make_unique<Shard>(rt_, c, config_, share);
-      cores_[c] = std::make_unique<CoreState>();
-      cores_[c]->drained = std::make_unique<Condition>(rt_);
-      auto l = rt_.net().listen(node_.listen, ListenOptions{true, 1024});
-      if (!l) return std::optional<Error>(l.error());
-      cores_[c]->listener = std::move(*l);
-      return std::optional<Error>();
-    }).get();
+                  shards_[c] = std::make_unique<Shard>(rt_, c, config_, share);
+                  cores_[c] = std::make_unique<CoreState>();
+                  cores_[c]->drained = std::make_unique<Condition>(rt_);
+                  auto l = rt_.net().listen(node_.listen, ListenOptions{true, 1024});
+                  if (!l) return std::optional<Error>(l.error());
+                  cores_[c]->listener = std::move(*l);
+                  return std::optional<Error>();
+                }).get();
     if (!made) return make_error(Errc::cancelled, "core " + std::to_string(c) + " did not start");
-    if (*made) return make_error((*made)->code, "listen on " + node_.listen.to_string() + ": " + (*made)->message());
+    if (*made)
+      return make_error((*made)->code,
+                        "listen on " + node_.listen.to_string() + ": " + (*made)->message());
   }
   for (CoreId c = 0; c < cores; ++c) {
     rt_.spawn_on(c, "kv-accept", [this, c] { accept_loop(c); });
   }
-  rt_.record(Event("KvStarted").detail("cores", cores).detail("memory_bytes", config_.memory_bytes));
+  rt_.record(
+      Event("KvStarted").detail("cores", cores).detail("memory_bytes", config_.memory_bytes));
   return {};
 }
 
 void KvService::accept_loop(CoreId core) {
   CoreState& cs = *cores_[core];
-  const std::uint64_t per_core_max = std::max<std::uint64_t>(1, config_.connections_max / rt_.core_count());
+  const std::uint64_t per_core_max =
+      std::max<std::uint64_t>(1, config_.connections_max / rt_.core_count());
   for (;;) {
     auto accepted = cs.listener->accept();
     if (!accepted) {
@@ -173,7 +178,8 @@ bool KvService::serve(CoreId core, Stream& stream) {
       }
       if (auto* e = std::get_if<ProtocolError>(&o)) {
         BatchEntry entry;
-        if (!e->noreply) append_error(entry.immediate, *e);  // memcached: noreply silences errors too
+        if (!e->noreply)
+          append_error(entry.immediate, *e);  // memcached: noreply silences errors too
         if (!e->drop_key.empty()) {
           // A set too large to store still removes the old value (memcached).
           entry.request = Request{.verb = Verb::delete_, .keys = {e->drop_key}, .noreply = true};
@@ -229,15 +235,17 @@ bool KvService::write_replies(Stream& stream, std::string_view out) {
   return out.empty() || stream.write(out).ok();
 }
 
-std::string KvService::answer(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch_owner) {
+std::string KvService::answer(CoreId core, CoreId cores,
+                              const std::shared_ptr<std::vector<BatchEntry>>& batch_owner) {
   std::vector<BatchEntry>& batch = *batch_owner;
   std::string out;
   std::size_t begin = 0;
   while (begin < batch.size()) {
     // flush_all and stats touch every core: they are barriers between runs.
     std::size_t end = begin;
-    while (end < batch.size() && !(batch[end].request && (batch[end].request->verb == Verb::flush_all ||
-                                                          batch[end].request->verb == Verb::stats))) {
+    while (end < batch.size() &&
+           !(batch[end].request && (batch[end].request->verb == Verb::flush_all ||
+                                    batch[end].request->verb == Verb::stats))) {
       ++end;
     }
     answer_run(core, cores, batch_owner, begin, end, out);
@@ -255,7 +263,8 @@ std::string KvService::answer(CoreId core, CoreId cores, const std::shared_ptr<s
   return out;
 }
 
-void KvService::answer_run(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch_owner,
+void KvService::answer_run(CoreId core, CoreId cores,
+                           const std::shared_ptr<std::vector<BatchEntry>>& batch_owner,
                            std::size_t begin, std::size_t end, std::string& out) {
   std::vector<BatchEntry>& batch = *batch_owner;
   const std::int64_t now = shards_[core]->now_seconds();
@@ -365,7 +374,8 @@ void KvService::stop() {
   }
 }
 
-Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& node, const KvSettings& settings) {
+Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& node,
+                                      const KvSettings& settings) {
   if (Status s = settings.check(); !s) return s.error();
   auto service = std::make_unique<KvService>(rt, settings, node);
   if (Status s = service->start(); !s) return s.error();

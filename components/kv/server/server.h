@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "components/kv/protocol/request.h"
-#include "components/kv/settings.h"
 #include "components/kv/server/shard.h"
+#include "components/kv/settings.h"
 #include "runtime/node.h"
 #include "runtime/runtime.h"
 #include "runtime/sync.h"
@@ -32,7 +32,7 @@ class KvService final : public Service {
   KvService(Runtime& rt, const KvSettings& config, const NodeConfig& node);
   ~KvService() override;
 
-  Status start();   // shards and listeners on every core
+  Status start();  // shards and listeners on every core
   void stop() override;
 
   Shard& shard(CoreId core) { return *shards_[core]; }
@@ -46,7 +46,8 @@ class KvService final : public Service {
   // Serves one connection; false when it ended in an error (reset, timeout).
   bool serve(CoreId core, Stream& stream);
   bool write_replies(Stream& stream, std::string_view out);
-  std::string answer(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch);
+  std::string answer(CoreId core, CoreId cores,
+                     const std::shared_ptr<std::vector<BatchEntry>>& batch);
   void answer_run(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch,
                   std::size_t begin, std::size_t end, std::string& out);
   void flush_all(const Request& request, std::string& out);

@@ -97,19 +97,34 @@ std::string Shard::store(const Unit& u, std::int64_t now) {
   ++counters_.cmd_set;
   StoreMode mode = StoreMode::set;
   switch (r.verb) {
-    case Verb::add: mode = StoreMode::add; break;
-    case Verb::replace: mode = StoreMode::replace; break;
-    case Verb::append: mode = StoreMode::append; break;
-    case Verb::prepend: mode = StoreMode::prepend; break;
-    case Verb::cas: mode = StoreMode::cas; break;
-    default: break;
+    case Verb::add:
+      mode = StoreMode::add;
+      break;
+    case Verb::replace:
+      mode = StoreMode::replace;
+      break;
+    case Verb::append:
+      mode = StoreMode::append;
+      break;
+    case Verb::prepend:
+      mode = StoreMode::prepend;
+      break;
+    case Verb::cas:
+      mode = StoreMode::cas;
+      break;
+    default:
+      break;
   }
   if (buggify(rt_, kEvictEarly)) (void)store_.evict_oldest_segment(now);
-  const StoreStats before = (config_.planted_bug == KvPlantedBug::lost_at_roll) ? store_.stats() : StoreStats{};
-  const StoreOutcome outcome = store_.store(mode, key, r.data, r.flags, u.expires_at, r.cas_unique, now);
-  const StoreStats after = (config_.planted_bug == KvPlantedBug::lost_at_roll) ? store_.stats() : StoreStats{};
+  const StoreStats before =
+      (config_.planted_bug == KvPlantedBug::lost_at_roll) ? store_.stats() : StoreStats{};
+  const StoreOutcome outcome =
+      store_.store(mode, key, r.data, r.flags, u.expires_at, r.cas_unique, now);
+  const StoreStats after =
+      (config_.planted_bug == KvPlantedBug::lost_at_roll) ? store_.stats() : StoreStats{};
   if ((config_.planted_bug == KvPlantedBug::lost_at_roll) && outcome == StoreOutcome::stored &&
-      (after.segments_in_use > before.segments_in_use || after.segments_evicted > before.segments_evicted)) {
+      (after.segments_in_use > before.segments_in_use ||
+       after.segments_evicted > before.segments_evicted)) {
     // Planted bug: the item that opened a new segment is dropped, but the
     // client is told it was stored.
     (void)store_.remove(key, now);
@@ -120,7 +135,9 @@ std::string Shard::store(const Unit& u, std::int64_t now) {
       if (mode == StoreMode::cas) ++counters_.cas_hits;
       append_reply(out, Reply::stored);
       break;
-    case StoreOutcome::not_stored: append_reply(out, Reply::not_stored); break;
+    case StoreOutcome::not_stored:
+      append_reply(out, Reply::not_stored);
+      break;
     case StoreOutcome::exists:
       ++counters_.cas_badval;
       append_reply(out, Reply::exists);
@@ -129,7 +146,9 @@ std::string Shard::store(const Unit& u, std::int64_t now) {
       ++counters_.cas_misses;
       append_reply(out, Reply::not_found);
       break;
-    case StoreOutcome::too_large: append_server_error(out, "object too large for cache"); break;
+    case StoreOutcome::too_large:
+      append_server_error(out, "object too large for cache");
+      break;
   }
   return out;
 }

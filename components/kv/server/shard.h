@@ -21,7 +21,7 @@ struct ShardCounters {
   std::uint64_t incr_hits = 0, incr_misses = 0, decr_hits = 0, decr_misses = 0;
   std::uint64_t cas_hits = 0, cas_misses = 0, cas_badval = 0;
   std::uint64_t touch_hits = 0, touch_misses = 0;
-  std::uint64_t forwarded_in = 0;   // units executed here for another core's connection
+  std::uint64_t forwarded_in = 0;  // units executed here for another core's connection
   std::uint64_t curr_connections = 0, total_connections = 0;
 };
 

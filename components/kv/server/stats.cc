@@ -17,7 +17,9 @@ std::vector<CoreSnapshot> gather(KvService& service) {
   std::vector<CoreSnapshot> out(rt.core_count());
   for (CoreId c = 0; c < rt.core_count(); ++c) {
     Shard* shard = &service.shard(c);
-    auto snap = run_on(rt, c, [shard] { return CoreSnapshot{shard->counters(), shard->store_stats()}; }).get();
+    auto snap = run_on(rt, c, [shard] {
+                  return CoreSnapshot{shard->counters(), shard->store_stats()};
+                }).get();
     if (snap) out[c] = *snap;
   }
   return out;
@@ -28,17 +30,30 @@ void general(KvService& service, const std::vector<CoreSnapshot>& cores, std::st
   StoreStats s;
   for (const CoreSnapshot& c : cores) {
     const ShardCounters& x = c.counters;
-    t.cmd_get += x.cmd_get; t.get_hits += x.get_hits; t.get_misses += x.get_misses;
-    t.cmd_set += x.cmd_set; t.cmd_touch += x.cmd_touch; t.cmd_flush += x.cmd_flush;
-    t.delete_hits += x.delete_hits; t.delete_misses += x.delete_misses;
-    t.incr_hits += x.incr_hits; t.incr_misses += x.incr_misses;
-    t.decr_hits += x.decr_hits; t.decr_misses += x.decr_misses;
-    t.cas_hits += x.cas_hits; t.cas_misses += x.cas_misses; t.cas_badval += x.cas_badval;
-    t.touch_hits += x.touch_hits; t.touch_misses += x.touch_misses;
+    t.cmd_get += x.cmd_get;
+    t.get_hits += x.get_hits;
+    t.get_misses += x.get_misses;
+    t.cmd_set += x.cmd_set;
+    t.cmd_touch += x.cmd_touch;
+    t.cmd_flush += x.cmd_flush;
+    t.delete_hits += x.delete_hits;
+    t.delete_misses += x.delete_misses;
+    t.incr_hits += x.incr_hits;
+    t.incr_misses += x.incr_misses;
+    t.decr_hits += x.decr_hits;
+    t.decr_misses += x.decr_misses;
+    t.cas_hits += x.cas_hits;
+    t.cas_misses += x.cas_misses;
+    t.cas_badval += x.cas_badval;
+    t.touch_hits += x.touch_hits;
+    t.touch_misses += x.touch_misses;
     t.forwarded_in += x.forwarded_in;
-    t.curr_connections += x.curr_connections; t.total_connections += x.total_connections;
-    s.items_live += c.store.items_live; s.live_bytes += c.store.live_bytes;
-    s.items_evicted += c.store.items_evicted; s.items_expired += c.store.items_expired;
+    t.curr_connections += x.curr_connections;
+    t.total_connections += x.total_connections;
+    s.items_live += c.store.items_live;
+    s.live_bytes += c.store.live_bytes;
+    s.items_evicted += c.store.items_evicted;
+    s.items_expired += c.store.items_expired;
   }
   const std::int64_t now = service.shard(0).now_seconds();
   append_stat(out, "pid", static_cast<std::int64_t>(0));
@@ -96,11 +111,20 @@ void memory(KvService& service, const std::vector<CoreSnapshot>& cores, std::str
                                   : cores.size();
   for (std::size_t i = 0; i < counted; ++i) {
     const StoreStats& s = cores[i].store;
-    t.items_live += s.items_live; t.live_bytes += s.live_bytes; t.live_footprint_bytes += s.live_footprint_bytes;
-    t.dead_bytes += s.dead_bytes; t.segments_in_use += s.segments_in_use; t.segments_max += s.segments_max;
-    t.bytes_allocated += s.bytes_allocated; t.index_entries += s.index_entries; t.index_bytes += s.index_bytes;
-    t.items_evicted += s.items_evicted; t.items_expired += s.items_expired; t.items_flushed += s.items_flushed;
-    t.segments_evicted += s.segments_evicted; t.overwrites_in_place += s.overwrites_in_place;
+    t.items_live += s.items_live;
+    t.live_bytes += s.live_bytes;
+    t.live_footprint_bytes += s.live_footprint_bytes;
+    t.dead_bytes += s.dead_bytes;
+    t.segments_in_use += s.segments_in_use;
+    t.segments_max += s.segments_max;
+    t.bytes_allocated += s.bytes_allocated;
+    t.index_entries += s.index_entries;
+    t.index_bytes += s.index_bytes;
+    t.items_evicted += s.items_evicted;
+    t.items_expired += s.items_expired;
+    t.items_flushed += s.items_flushed;
+    t.segments_evicted += s.segments_evicted;
+    t.overwrites_in_place += s.overwrites_in_place;
     t.overwrites_moved += s.overwrites_moved;
   }
   append_stat(out, "segment_bytes", service.config().segment_bytes);

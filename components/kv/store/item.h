@@ -84,7 +84,8 @@ inline std::uint32_t read_varint(const std::byte* p) {
   std::string_view in(reinterpret_cast<const char*>(p), 5);
   std::uint64_t value = 0;
   const VarintStatus s = take_varint(in, value);
-  DOPPEL_ASSERT_MSG(s == VarintStatus::ok && value <= UINT32_MAX, "item slack varint longer than 5 bytes");
+  DOPPEL_ASSERT_MSG(s == VarintStatus::ok && value <= UINT32_MAX,
+                    "item slack varint longer than 5 bytes");
   return static_cast<std::uint32_t>(value);
 }
 

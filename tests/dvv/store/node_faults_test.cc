@@ -4,7 +4,6 @@
 // timeout breaks the nodes' connections, which they open again after the heal.
 
 #include <catch2/catch.hpp>
-
 #include <functional>
 #include <memory>
 #include <vector>
@@ -23,7 +22,8 @@ constexpr std::uint32_t kNodes = 3;
 std::vector<sim::NodeId> boot_cluster(sim::World& world, std::vector<DvvNode*>& nodes,
                                       const DvvSettings& settings) {
   std::vector<Endpoint> peers;
-  for (std::uint32_t i = 0; i < kNodes; ++i) peers.push_back(Endpoint{"dvv" + std::to_string(i), 8087});
+  for (std::uint32_t i = 0; i < kNodes; ++i)
+    peers.push_back(Endpoint{"dvv" + std::to_string(i), 8087});
   nodes.assign(kNodes, nullptr);
   std::vector<sim::NodeId> ids;
   for (std::uint32_t i = 0; i < kNodes; ++i) {
@@ -33,7 +33,8 @@ std::vector<sim::NodeId> boot_cluster(sim::World& world, std::vector<DvvNode*>& 
     c.component = "dvv";
     c.listen = Endpoint{c.name, 8098};
     c.peers = peers;
-    sim::SimBootFn boot = [&nodes, i, c, settings](Runtime& rt) -> Result<std::unique_ptr<Service>> {
+    sim::SimBootFn boot = [&nodes, i, c,
+                           settings](Runtime& rt) -> Result<std::unique_ptr<Service>> {
       auto node = std::make_unique<DvvNode>(rt, c, settings);
       if (Status s = node->start(); !s) return s.error();
       nodes[i] = node.get();
@@ -98,8 +99,9 @@ TEST_CASE("dvv node: a node whose clock runs fast declares a silent peer down so
   REQUIRE(!world.failed());
 }
 
-TEST_CASE("dvv node: after a partition longer than the TCP timeout, nodes reconnect and serve writes",
-          "[sim]") {
+TEST_CASE(
+    "dvv node: after a partition longer than the TCP timeout, nodes reconnect and serve writes",
+    "[sim]") {
   DvvSettings settings;
   settings.partitions = 8;
   sim::WorldOptions options{2};

@@ -4,13 +4,13 @@
 // assertions (every primary held exactly the tombstone; the reap under its
 // key's lock; what a store leaves is what it stored).
 
-#include <catch2/catch.hpp>
+#include "components/dvv/store/node.h"
 
+#include <catch2/catch.hpp>
 #include <functional>
 #include <memory>
 #include <vector>
 
-#include "components/dvv/store/node.h"
 #include "sim/world.h"
 
 using namespace doppel;
@@ -25,7 +25,8 @@ constexpr std::uint32_t kNodes = 3;
 // pinging each other; `nodes` points at each node's DvvNode.
 std::vector<sim::NodeId> boot_cluster(sim::World& world, std::vector<DvvNode*>& nodes) {
   std::vector<Endpoint> peers;
-  for (std::uint32_t i = 0; i < kNodes; ++i) peers.push_back(Endpoint{"dvv" + std::to_string(i), 8087});
+  for (std::uint32_t i = 0; i < kNodes; ++i)
+    peers.push_back(Endpoint{"dvv" + std::to_string(i), 8087});
   nodes.assign(kNodes, nullptr);
   std::vector<sim::NodeId> ids;
   for (std::uint32_t i = 0; i < kNodes; ++i) {
@@ -37,7 +38,8 @@ std::vector<sim::NodeId> boot_cluster(sim::World& world, std::vector<DvvNode*>& 
     c.peers = peers;
     DvvSettings settings;
     settings.partitions = 8;
-    sim::SimBootFn boot = [&nodes, i, c, settings](Runtime& rt) -> Result<std::unique_ptr<Service>> {
+    sim::SimBootFn boot = [&nodes, i, c,
+                           settings](Runtime& rt) -> Result<std::unique_ptr<Service>> {
       auto node = std::make_unique<DvvNode>(rt, c, settings);
       if (Status s = node->start(); !s) return s.error();
       nodes[i] = node.get();

@@ -4,12 +4,12 @@
 // acknowledged record: the log is rewritten from memory instead of trusting
 // the file again.
 
-#include <catch2/catch.hpp>
+#include "components/dvv/store/object_log.h"
 
+#include <catch2/catch.hpp>
 #include <functional>
 #include <set>
 
-#include "components/dvv/store/object_log.h"
 #include "components/dvv/store/sibling.h"
 #include "runtime/wrapper.h"
 #include "sim/world.h"
@@ -30,9 +30,13 @@ Object object_with(const std::string& value) {
   return put(Object::empty(ClockKind::dvvset), w, ClockOptions{});
 }
 
-std::string body_of(const StoredObject& s) { return decode_sibling(s.object.siblings()[0])->body; }
+std::string body_of(const StoredObject& s) {
+  return decode_sibling(s.object.siblings()[0])->body;
+}
 
-ObjectKey key(int i) { return ObjectKey{"b", "k" + std::to_string(i)}; }
+ObjectKey key(int i) {
+  return ObjectKey{"b", "k" + std::to_string(i)};
+}
 
 void on_node(sim::World& world, sim::NodeId n, const std::function<void(Runtime&)>& body) {
   bool done = false;
@@ -63,7 +67,8 @@ class FlipOneRead final : public FileSystemWrapper {
  private:
   class Flipping final : public FileWrapper {
    public:
-    Flipping(std::unique_ptr<File> f, FlipOneRead& owner) : FileWrapper(std::move(f)), owner_(owner) {}
+    Flipping(std::unique_ptr<File> f, FlipOneRead& owner)
+        : FileWrapper(std::move(f)), owner_(owner) {}
     Result<std::size_t> pread(std::span<char> into, std::uint64_t offset) override {
       auto n = FileWrapper::pread(into, offset);
       if (n && !owner_.flipped && owner_.at_ >= offset && owner_.at_ < offset + *n) {
@@ -87,7 +92,8 @@ std::uint64_t write_records(sim::World& world, sim::NodeId n) {
   on_node(world, n, [&](Runtime& rt) {
     auto log = open_log(rt, rt.fs());
     REQUIRE(log.ok());
-    for (int i = 0; i < kRecords; ++i) REQUIRE((*log)->put(key(i), object_with("v" + std::to_string(i)), true).ok());
+    for (int i = 0; i < kRecords; ++i)
+      REQUIRE((*log)->put(key(i), object_with("v" + std::to_string(i)), true).ok());
     bytes = (*log)->log_bytes();
   });
   return bytes;
@@ -108,7 +114,8 @@ TEST_CASE("dvv object log: one bit flipped on a read never drops a record", "[si
       INFO("a bit flipped in byte " << at);
       REQUIRE((*log)->objects() == kRecords);
       REQUIRE((*log)->damaged_records() == 0);
-      for (int i = 0; i < kRecords; ++i) REQUIRE(body_of(*(*log)->find(key(i))) == "v" + std::to_string(i));
+      for (int i = 0; i < kRecords; ++i)
+        REQUIRE(body_of(*(*log)->find(key(i))) == "v" + std::to_string(i));
     });
     REQUIRE((world.disk(n).inode_at("objects.log")->data.size()) == bytes);  // nothing cut
   }
@@ -159,7 +166,8 @@ namespace {
 
 // Durable puts until the disk fault `fired` has happened a few times, then a
 // crash: every put acknowledged is in the reopened log.
-void acknowledged_puts_survive(sim::AmbientFaults ambient, std::function<void(sim::World&, sim::NodeId)> fault,
+void acknowledged_puts_survive(sim::AmbientFaults ambient,
+                               std::function<void(sim::World&, sim::NodeId)> fault,
                                const std::function<bool(sim::World&)>& fired) {
   int runs_with_fault = 0;
   for (std::uint64_t seed = 0; seed < 40; ++seed) {
@@ -229,7 +237,6 @@ TEST_CASE("dvv object log: a full disk fails durable puts until it heals, then l
 TEST_CASE("dvv object log: with write and sync errors, nothing acknowledged is lost", "[sim]") {
   sim::AmbientFaults ambient;
   ambient.disk_eio = true;
-  acknowledged_puts_survive(ambient, nullptr, [](sim::World& w) {
-    return w.coverage().count("fault:disk_eio") > 0;
-  });
+  acknowledged_puts_survive(ambient, nullptr,
+                            [](sim::World& w) { return w.coverage().count("fault:disk_eio") > 0; });
 }

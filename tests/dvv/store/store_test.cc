@@ -3,7 +3,6 @@
 // properties, and RPC frames.
 
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "components/dvv/store/bucket_props.h"
@@ -83,10 +82,15 @@ TEST_CASE("dvv object log: durable objects survive a crash; the log reopens afte
       auto log = ObjectLog::open(rt, rt.fs(), "objects.log", zero());
       REQUIRE(log.ok());
       for (int i = 0; i < 10; ++i) {
-        REQUIRE((*log)->put(ObjectKey{"b", "k" + std::to_string(i)}, object_with("v" + std::to_string(i), "n0"), true).ok());
+        REQUIRE((*log)
+                    ->put(ObjectKey{"b", "k" + std::to_string(i)},
+                          object_with("v" + std::to_string(i), "n0"), true)
+                    .ok());
       }
       // Unsynced: may be lost or torn by the crash.
-      REQUIRE((*log)->put(ObjectKey{"b", "late"}, object_with(std::string(3000, 'x'), "n0"), false).ok());
+      REQUIRE((*log)
+                  ->put(ObjectKey{"b", "late"}, object_with(std::string(3000, 'x'), "n0"), false)
+                  .ok());
     });
     world.crash(n, Duration(0));
     world.run_for(std::chrono::milliseconds(10));
@@ -99,7 +103,8 @@ TEST_CASE("dvv object log: durable objects survive a crash; the log reopens afte
         REQUIRE(decode_sibling(s->object.siblings()[0])->body == "v" + std::to_string(i));
       }
       const StoredObject* late = (*log)->find(ObjectKey{"b", "late"});
-      if (late != nullptr) REQUIRE(decode_sibling(late->object.siblings()[0])->body == std::string(3000, 'x'));
+      if (late != nullptr)
+        REQUIRE(decode_sibling(late->object.siblings()[0])->body == std::string(3000, 'x'));
       // And it takes new writes after the cut.
       REQUIRE((*log)->put(ObjectKey{"b", "after"}, object_with("a", "n0"), true).ok());
     });
@@ -114,7 +119,10 @@ TEST_CASE("dvv object log: compaction keeps every object and hint", "[sim]") {
     REQUIRE(log.ok());
     const std::string big(20000, 'y');
     for (int round = 0; round < 120; ++round) {  // overwrite: lots of dead bytes
-      REQUIRE((*log)->put(ObjectKey{"b", "k" + std::to_string(round % 5)}, object_with(big + std::to_string(round), "n0"), false).ok());
+      REQUIRE((*log)
+                  ->put(ObjectKey{"b", "k" + std::to_string(round % 5)},
+                        object_with(big + std::to_string(round), "n0"), false)
+                  .ok());
     }
     REQUIRE((*log)->put_hint(3, ObjectKey{"b", "h"}, object_with("hint", "n1")).ok());
     const std::uint64_t before = (*log)->log_bytes();
@@ -134,7 +142,9 @@ TEST_CASE("dvv object log: compaction keeps every object and hint", "[sim]") {
 }
 
 TEST_CASE("dvv bucket props: JSON in and out, bad fields named", "[unit]") {
-  auto p = props_from_json(R"({"props":{"n_val":5,"allow_mult":false,"clock":"vv","r":"one","w":"all"}})", BucketProps{});
+  auto p = props_from_json(
+      R"({"props":{"n_val":5,"allow_mult":false,"clock":"vv","r":"one","w":"all"}})",
+      BucketProps{});
   REQUIRE(p.ok());
   REQUIRE(p->n_val == 5);
   REQUIRE_FALSE(p->allow_mult);
@@ -145,9 +155,12 @@ TEST_CASE("dvv bucket props: JSON in and out, bad fields named", "[unit]") {
   REQUIRE(back.ok());
   REQUIRE(back->n_val == 5);
   REQUIRE(back->clock == ClockKind::vv);
-  REQUIRE_THAT(props_from_json(R"({"props":{"colour":1}})", BucketProps{}).error().what, Catch::Contains("colour"));
-  REQUIRE_THAT(props_from_json(R"({"props":{"n_val":0}})", BucketProps{}).error().what, Catch::Contains("n_val"));
-  REQUIRE_THAT(props_from_json(R"({"props":{"clock":"lamport"}})", BucketProps{}).error().what, Catch::Contains("clock"));
+  REQUIRE_THAT(props_from_json(R"({"props":{"colour":1}})", BucketProps{}).error().what,
+               Catch::Contains("colour"));
+  REQUIRE_THAT(props_from_json(R"({"props":{"n_val":0}})", BucketProps{}).error().what,
+               Catch::Contains("n_val"));
+  REQUIRE_THAT(props_from_json(R"({"props":{"clock":"lamport"}})", BucketProps{}).error().what,
+               Catch::Contains("clock"));
   REQUIRE_FALSE(props_from_json("{nope", BucketProps{}).ok());
   auto decoded = decode_props(encode_props({{"b", *p}}));
   REQUIRE(decoded.ok());
@@ -162,7 +175,8 @@ TEST_CASE("dvv siblings: encoding round trips and last write wins keeps the newe
   REQUIRE(back->timestamp_ms == 1234);
   // Two concurrent writes: a sync keeps both; LWW keeps the later one.
   Sibling older{"old", "text/plain", 1, false}, newer{"new", "text/plain", 2, false};
-  Write w1{encode_sibling(older), std::nullopt, "n0", "c1", 0}, w2{encode_sibling(newer), std::nullopt, "n1", "c2", 0};
+  Write w1{encode_sibling(older), std::nullopt, "n0", "c1", 0},
+      w2{encode_sibling(newer), std::nullopt, "n1", "c2", 0};
   Object both = sync(put(Object::empty(ClockKind::dvvset), w1, ClockOptions{}),
                      put(Object::empty(ClockKind::dvvset), w2, ClockOptions{}));
   REQUIRE(both.sibling_count() == 2);

@@ -2,7 +2,6 @@
 // connection stays in sync after it (or is closed when it cannot), under every split size.
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -109,9 +108,9 @@ TEST_CASE("kv protocol: strict keys refuse every control byte; the default takes
 
 TEST_CASE("kv protocol: bad storage arguments discard the data block when its size is readable",
           "[unit]") {
-  for (const std::string line : {"set k x 0 3", "set k 4294967296 0 3", "add k 0 1.5 3",
-                                 "replace k 0 9223372036854775808 3", "cas k 0 0 3 -1",
-                                 "cas k 0 0 3 18446744073709551616", "set k +1 0 3"}) {
+  for (const std::string line :
+       {"set k x 0 3", "set k 4294967296 0 3", "add k 0 1.5 3", "replace k 0 9223372036854775808 3",
+        "cas k 0 0 3 -1", "cas k 0 0 3 18446744073709551616", "set k +1 0 3"}) {
     require_error(line + "\r\nabc\r\n", kBadFormat);
   }
   require_error("set k x 0 3 noreply\r\nabc\r\n", kBadFormat, true);
@@ -134,8 +133,8 @@ TEST_CASE("kv protocol: a value over the size limit is refused and swallowed acr
   const std::string data(1001, 'd');
   const std::string text = "set k 0 0 1001\r\n" + data + "\r\n";
   require_outcomes(text, {set_too_large("k")}, limits);
-  require_outcomes("cas k 0 0 1001 5 noreply\r\n" + data + "\r\n",
-                   {error_outcome(kTooLarge, true)}, limits);
+  require_outcomes("cas k 0 0 1001 5 noreply\r\n" + data + "\r\n", {error_outcome(kTooLarge, true)},
+                   limits);
   // Swallowed blindly, as memcached: what follows bytes + 2 is the next command.
   require_outcomes("set k 0 0 1001\r\n" + data + "XXget j\r\n",
                    {set_too_large("k"), Request{.verb = Verb::get, .keys = {"j"}}}, limits);
@@ -153,10 +152,10 @@ TEST_CASE("kv protocol: a too large value under the default limit is swallowed o
 
 TEST_CASE("kv protocol: a bad data chunk is reported and the stream resyncs at the next line",
           "[unit]") {
-  require_error("set k 0 0 3\r\nabcd\r\n", kBadChunk);          // one byte too many
-  require_error("set k 0 0 3\r\nab\r\n", kBadChunk);            // one byte too few
-  require_error("set k 0 0 1\r\nx\n", kBadChunk);               // a bare "\n" after data
-  require_error("set k 0 0 1\r\nx\rYget k\r\n", kBadChunk);     // the rest of the line is lost
+  require_error("set k 0 0 3\r\nabcd\r\n", kBadChunk);       // one byte too many
+  require_error("set k 0 0 3\r\nab\r\n", kBadChunk);         // one byte too few
+  require_error("set k 0 0 1\r\nx\n", kBadChunk);            // a bare "\n" after data
+  require_error("set k 0 0 1\r\nx\rYget k\r\n", kBadChunk);  // the rest of the line is lost
   require_error("set k 0 0 1 noreply\r\nxyz\r\n", kBadChunk, true);
   require_error("set k 0 0 3\r\nabc" + std::string(20000, 'z') + "\r\n", kBadChunk);
 }

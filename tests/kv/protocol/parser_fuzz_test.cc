@@ -1,10 +1,10 @@
 // RapidCheck on the parser: any bytes, split anywhere, keep its guarantees and give the same
 // outcomes as one whole feed; and a formatted request parses back to itself.
 
-#include <catch2/catch.hpp>
 #include <rapidcheck.h>
 #include <rapidcheck/catch.h>
 
+#include <catch2/catch.hpp>
 #include <limits>
 #include <string>
 #include <vector>
@@ -37,9 +37,13 @@ std::vector<std::size_t> random_chunks() {
 // Bytes that look like the protocol often enough to get past the verb.
 std::string random_protocolish_bytes() {
   static const std::vector<std::string> kPieces = {
-      "get ", "gets ", "gat ", "set ", "cas ", "delete ", "incr ", "touch ", "flush_all",
-      "stats", "verbosity ", "version", "quit", "noreply", " ", " ", "0", "1", "5", "-1",
-      "k", "key ", "\r\n", "\r\n", "\n", "\r", "99999999999", std::string(150, 'x')};
+      "get ",      "gets ",   "gat ",        "set ",
+      "cas ",      "delete ", "incr ",       "touch ",
+      "flush_all", "stats",   "verbosity ",  "version",
+      "quit",      "noreply", " ",           " ",
+      "0",         "1",       "5",           "-1",
+      "k",         "key ",    "\r\n",        "\r\n",
+      "\n",        "\r",      "99999999999", std::string(150, 'x')};
   std::string bytes;
   const int pieces = *rc::gen::inRange(0, 60);
   for (int i = 0; i < pieces; ++i) {
@@ -67,9 +71,9 @@ std::string random_key(std::size_t key_bytes_max) {
 
 template <class T>
 T random_number() {
-  return *rc::gen::oneOf(rc::gen::arbitrary<T>(),
-                         rc::gen::element(std::numeric_limits<T>::min(),
-                                          std::numeric_limits<T>::max(), T{0}));
+  return *rc::gen::oneOf(
+      rc::gen::arbitrary<T>(),
+      rc::gen::element(std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), T{0}));
 }
 
 // Fills the fields `request.verb` uses, leaving the others at their defaults.
@@ -150,9 +154,8 @@ TEST_CASE("kv protocol: random bytes split anywhere never break the parser's gua
     const ProtocolLimits limits = random_limits();
     check_any_split(random_protocolish_bytes(), limits);
   });
-  rc::prop("arbitrary bytes", [](const std::string& bytes) {
-    check_any_split(bytes, random_limits());
-  });
+  rc::prop("arbitrary bytes",
+           [](const std::string& bytes) { check_any_split(bytes, random_limits()); });
 }
 
 TEST_CASE("kv protocol: mutated valid requests never break the parser's guarantees", "[prop]") {

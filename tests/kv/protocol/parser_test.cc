@@ -1,13 +1,13 @@
 // The memcached text protocol parser: every command, whole and under every split size, alone and
 // pipelined.
 
-#include <catch2/catch.hpp>
+#include "components/kv/protocol/parser.h"
 
+#include <catch2/catch.hpp>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include "components/kv/protocol/parser.h"
 #include "protocol_test_support.h"
 
 using namespace doppel::kv;
@@ -41,12 +41,15 @@ std::vector<Case> every_command() {
       {"add k 0 0 3 noreply\r\nabc\r\n",
        {.verb = Verb::add, .keys = {"k"}, .data = "abc", .noreply = true}},
       {"replace k 0 0 4\r\na\r\nb\r\n", {.verb = Verb::replace, .keys = {"k"}, .data = "a\r\nb"}},
-      {"append k 7 0 1\r\n\n\r\n",
-       {.verb = Verb::append, .keys = {"k"}, .flags = 7, .data = "\n"}},
+      {"append k 7 0 1\r\n\n\r\n", {.verb = Verb::append, .keys = {"k"}, .flags = 7, .data = "\n"}},
       {"prepend k 0 9 2\r\n\0\xff\r\n"s,
        {.verb = Verb::prepend, .keys = {"k"}, .exptime = 9, .data = "\0\xff"s}},
       {"cas k 3 4 2 18446744073709551615\r\nhi\r\n",
-       {.verb = Verb::cas, .keys = {"k"}, .flags = 3, .exptime = 4, .cas_unique = kUint64Max,
+       {.verb = Verb::cas,
+        .keys = {"k"},
+        .flags = 3,
+        .exptime = 4,
+        .cas_unique = kUint64Max,
         .data = "hi"}},
       {"cas k 0 0 2 7 noreply\r\nhi\r\n",
        {.verb = Verb::cas, .keys = {"k"}, .cas_unique = 7, .data = "hi", .noreply = true}},
@@ -117,10 +120,13 @@ TEST_CASE("kv protocol: pipelined requests in one buffer come out in order", "[u
 TEST_CASE("kv protocol: a set split at every byte and every pair of bytes parses the same",
           "[unit]") {
   const std::string text = "set key 5 -1 10 noreply\r\n0123\r\n6789\r\nget key\r\n";
-  const std::vector<ParseOutcome> expected = {
-      Request{.verb = Verb::set, .keys = {"key"}, .flags = 5, .exptime = -1,
-              .data = "0123\r\n6789", .noreply = true},
-      Request{.verb = Verb::get, .keys = {"key"}}};
+  const std::vector<ParseOutcome> expected = {Request{.verb = Verb::set,
+                                                      .keys = {"key"},
+                                                      .flags = 5,
+                                                      .exptime = -1,
+                                                      .data = "0123\r\n6789",
+                                                      .noreply = true},
+                                              Request{.verb = Verb::get, .keys = {"key"}}};
   for (std::size_t first = 1; first < text.size(); ++first) {
     for (std::size_t second = 1; first + second <= text.size(); ++second) {
       CAPTURE(first, second);

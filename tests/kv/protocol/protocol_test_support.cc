@@ -18,8 +18,8 @@ bool drain(Parser& parser, std::string& buffer, FeedResult* result) {
     std::size_t used = std::numeric_limits<std::size_t>::max();
     ParseOutcome outcome = parser.parse(buffer, &used);
     if (used > buffer.size()) {
-      result->violation = "used " + std::to_string(used) + " of " +
-                          std::to_string(buffer.size()) + " bytes";
+      result->violation =
+          "used " + std::to_string(used) + " of " + std::to_string(buffer.size()) + " bytes";
       return false;
     }
     buffer.erase(0, used);

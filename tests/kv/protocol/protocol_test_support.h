@@ -3,7 +3,6 @@
 // parser's guarantees on every call, and print outcomes readably when a test fails.
 
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <string>
 #include <string_view>

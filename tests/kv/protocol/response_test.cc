@@ -1,12 +1,11 @@
 // The reply formats of the memcached text protocol, byte for byte.
 
-#include <catch2/catch.hpp>
+#include "components/kv/protocol/response.h"
 
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
 #include <string>
-
-#include "components/kv/protocol/response.h"
 
 using namespace doppel::kv;
 using namespace std::string_literals;
@@ -90,8 +89,13 @@ TEST_CASE("kv protocol: version and the three kinds of error reply", "[unit]") {
 TEST_CASE("kv protocol: a formatted request is the text a memcached client sends", "[unit]") {
   std::string out;
   append_request(out, Request{.verb = Verb::gats, .keys = {"a", "b"}, .exptime = -1});
-  append_request(out, Request{.verb = Verb::cas, .keys = {"k"}, .flags = 1, .exptime = 2,
-                              .cas_unique = 3, .data = "v\r\n", .noreply = true});
+  append_request(out, Request{.verb = Verb::cas,
+                              .keys = {"k"},
+                              .flags = 1,
+                              .exptime = 2,
+                              .cas_unique = 3,
+                              .data = "v\r\n",
+                              .noreply = true});
   append_request(out, Request{.verb = Verb::delete_, .keys = {"k"}});
   append_request(out, Request{.verb = Verb::flush_all, .delay = 10});
   append_request(out, Request{.verb = Verb::stats, .stats_group = "slabs"});
