@@ -342,9 +342,11 @@ Result<Response> HttpClient::perform(const ClientRequest& request, Instant deadl
       if (exchange.reusable()) release(std::move(*connection));
       return response;
     }
-    // A kept connection the server had closed: nothing reached it, so send once more.
-    const bool stale = (*connection)->reused && !exchange.answer_started() &&
-                       (response.code() == Errc::closed || response.code() == Errc::reset);
+    // A kept connection the server had closed, or that died while idle (ETIMEDOUT from the
+    // TCP timeout, before our own deadline): nothing reached the server, so send once more.
+    const bool died = response.code() == Errc::closed || response.code() == Errc::reset ||
+                      (response.code() == Errc::timed_out && rt_.now() < deadline);
+    const bool stale = (*connection)->reused && !exchange.answer_started() && died;
     if (attempt > 0 || !stale || !replayable(request)) return response;
   }
 }

@@ -462,7 +462,8 @@ class DvvDriver final : public ClusterDriver {
         debug.target = "/debug/local/buckets/" + std::string(kBucket) + "/keys/" + key;
         auto resp = client(0, primaries[i]).raw(debug, rt().now() + timeout());
         const std::string local =
-            resp ? std::to_string(resp->status) + " " + resp->body : "unreachable";
+            resp ? std::to_string(resp->status) + " " + resp->body
+                 : "unreachable: " + resp.error().message();
         if (w_.clock == "dvvset" && resp && resp->status == 200 && wants("clock-entries-bounded")) {
           const std::size_t entries = std::stoul(resp->body.substr(8));
           if (entries > static_cast<std::size_t>(w_.n_val)) {

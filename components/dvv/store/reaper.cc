@@ -1,5 +1,7 @@
 #include "components/dvv/store/reaper.h"
 
+#include <algorithm>
+
 #include "runtime/assert.h"
 
 namespace doppel::dvv {
@@ -38,7 +40,16 @@ void Reaper::reap(const ObjectKey& key, const Object& tombstone) {
   // A tombstone is reaped only when every primary holds exactly it.
   DOPPEL_ASSERT(holding == primaries.size());
   (void)buggify_sleep(rt_, kSlowReap, 1s);
-  for (NodeIndex n : primaries) replicas_.reap(n, key, tombstone, config_.request_timeout);
+  // Every other node first drops the hints of the key the tombstone
+  // supersedes: handed off after the reap, one would bring the deleted value
+  // back (ReplicaStore::reap). A node that holds a newer hint, or does not
+  // answer, keeps the tombstone where it is.
+  for (NodeIndex n = 0; n < ring_.nodes(); ++n) {
+    if (std::find(primaries.begin(), primaries.end(), n) != primaries.end()) continue;
+    auto dropped = replicas_.reap(n, key, tombstone, config_.request_timeout);
+    if (!dropped || !*dropped) return;
+  }
+  for (NodeIndex n : primaries) (void)replicas_.reap(n, key, tombstone, config_.request_timeout);
   rt_.record(Event("DvvTombstoneReaped").detail("key", key.key));
 }
 

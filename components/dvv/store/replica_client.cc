@@ -65,14 +65,13 @@ Status ReplicaClient::repair(NodeIndex node, const ObjectKey& key, const Object&
   return {};
 }
 
-void ReplicaClient::reap(NodeIndex node, const ObjectKey& key, const Object& tombstone,
-                         Duration timeout) {
+Result<bool> ReplicaClient::reap(NodeIndex node, const ObjectKey& key, const Object& tombstone,
+                                 Duration timeout) {
   std::string request = encode_keyed_object(key, tombstone);
-  if (node == self_) {
-    (void)local_.handle(RpcKind::reap, request);
-  } else {
-    (void)peers_.at(node).call(RpcKind::reap, std::move(request), timeout);
-  }
+  auto reply = node == self_ ? local_.handle(RpcKind::reap, request)
+                             : peers_.at(node).call(RpcKind::reap, std::move(request), timeout);
+  if (!reply) return reply.error();
+  return !reply->empty() && (*reply)[0] == '\1';
 }
 
 }  // namespace doppel::dvv

@@ -41,7 +41,9 @@ class ReplicaClient {
   // Read repair, handoff, anti-entropy: the replica syncs `object` in.
   Status repair(NodeIndex node, const ObjectKey& key, const Object& object, Duration timeout);
   // The replica drops `tombstone` if it still holds exactly it.
-  void reap(NodeIndex node, const ObjectKey& key, const Object& tombstone, Duration timeout);
+  // True if the node dropped the tombstone and the hints it supersedes (or held neither).
+  Result<bool> reap(NodeIndex node, const ObjectKey& key, const Object& tombstone,
+                    Duration timeout);
 
  private:
   Runtime& rt_;

@@ -146,6 +146,7 @@ Status ReplicaStore::sync_in(const ObjectKey& key, const Object& incoming, bool 
 Status ReplicaStore::store_hint(NodeIndex target, const ObjectKey& key, const Object& incoming) {
   // A fallback holds hints for the primary it stands in for, never for itself.
   DOPPEL_ASSERT(target != self_);
+  KeyLock lock(locks_, key);  // a reap drops the key's hints under it
   const auto* held = log_->hints_for(target);
   const StoredObject* prev = nullptr;
   if (held != nullptr) {
@@ -160,8 +161,27 @@ Result<bool> ReplicaStore::reap(const ObjectKey& key, const Object& tombstone) {
   // append may wait for a compaction, and a sync_in of a newer object must
   // not land in between and be removed with the tombstone.
   KeyLock lock(locks_, key);
+  // Hints of the key go first. One the tombstone supersedes would be handed
+  // to a primary after the reap and bring the deleted value back, and with it
+  // a clock under which the key's next write (its coordinator's counter
+  // starting over) looks already seen: an acknowledged write lost (Riak's
+  // kv679). So it goes with the tombstone. One the tombstone does not
+  // supersede is a newer write: the tombstone stays.
+  std::vector<NodeIndex> superseded;
+  for (NodeIndex target : log_->hint_targets()) {
+    const auto* held = log_->hints_for(target);
+    auto it = held->find(key);
+    if (it == held->end()) continue;
+    if (!(merge(key, tombstone, it->second.object) == tombstone)) return false;
+    superseded.push_back(target);
+  }
   const StoredObject* s = log_->find(key);
-  if (s == nullptr || !(s->object == tombstone) || !all_tombstones(s->object)) return false;
+  // A primary holds exactly the tombstone; any other node holds no object.
+  if (s != nullptr && (!(s->object == tombstone) || !all_tombstones(s->object))) return false;
+  for (NodeIndex target : superseded) {
+    if (Status st = log_->remove_hint(target, key); !st) return st.error();
+  }
+  if (log_->find(key) == nullptr) return true;  // hints only: nothing more to drop
   DOPPEL_ASSERT_MSG(locks_.held(key), "a tombstone reaped without its key's lock");
   if (Status st = log_->remove(key, true); !st) return st.error();
   // Nothing wrote the key while the removal waited: the writers hold the lock.

@@ -14,7 +14,9 @@
 //              keep one of them (Riak's KV679);
 //   sync_in()  a replica taking another's object: sync(local, incoming), for
 //              a coordinator's copy pruned as Riak 0.13 did (vv only);
-//   reap()     dropping a tombstone that is still exactly the one reaped.
+//   reap()     dropping a tombstone that is still exactly the one reaped, and
+//              the key's hints it supersedes (on every node: a hint handed
+//              off after the reap would resurrect the value, KV679 again).
 //
 // Each is a read-modify-write under the key's lock (key_locks.h); store()
 // checks that the lock is held and that what it stored is what the key
