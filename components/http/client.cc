@@ -84,6 +84,8 @@ class HttpClient::Exchange {
   Result<Response> run();
   // Some of the answer came: the request reached the server and must not be sent again.
   bool answer_started() const { return started_; }
+  // The exchange's own deadline (the caller's, or earlier under BUGGIFY).
+  Instant deadline() const { return deadline_; }
   bool reusable() const { return reusable_; }
 
  private:
@@ -343,9 +345,10 @@ Result<Response> HttpClient::perform(const ClientRequest& request, Instant deadl
       return response;
     }
     // A kept connection the server had closed, or that died while idle (ETIMEDOUT from the
-    // TCP timeout, before our own deadline): nothing reached the server, so send once more.
+    // TCP timeout, before the exchange's own deadline: not a slow answer): nothing reached
+    // the server, so send once more.
     const bool died = response.code() == Errc::closed || response.code() == Errc::reset ||
-                      (response.code() == Errc::timed_out && rt_.now() < deadline);
+                      (response.code() == Errc::timed_out && rt_.now() < exchange.deadline());
     const bool stale = (*connection)->reused && !exchange.answer_started() && died;
     if (attempt > 0 || !stale || !replayable(request)) return response;
   }
