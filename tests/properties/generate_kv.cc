@@ -298,7 +298,7 @@ void KvGenerator::arith(Op& p, Item* item) {
 
 void KvGenerator::store(Op& p, std::int64_t now_s, std::int64_t deadline_s) {
   Item* item = items_.contains(p.key) ? &items_[p.key] : nullptr;
-  const std::string& value = p.args[0].second.text;
+  const std::string value = p.args[0].second.text;  // a copy: cas appends to p.args below
   std::uint32_t flags = 0;
   for (const auto& [name, v] : p.args) {
     if (name == "flags") flags = static_cast<std::uint32_t>(v.integer);
