@@ -45,7 +45,9 @@ for entry in "${planted[@]}"; do
   for seed in $(seq 0 99); do
     out="$tmp/$scenario-seed$seed.trace"
     "$doppel" sim run "tests/scenarios/$scenario.toml" --seed "$seed" --trace "$out" >/dev/null 2>&1 && continue
-    if "$doppel" trace show "$out" 2>/dev/null | grep -q "^outcome: FAIL property '$property'"; then
+    # (Read whole, not piped into grep -q: pipefail would take its early exit for a failure.)
+    shown=$("$doppel" trace show "$out" --limit 1 2>/dev/null || true)
+    if grep -q "^outcome: FAIL property '$property'" <<<"$shown"; then
       cp "$out" "traces/planted/$scenario-seed$seed.trace"
       found=$seed
       break
