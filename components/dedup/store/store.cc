@@ -116,6 +116,7 @@ Status Store::recover() {
   catalog_.clear();
   load_problems_.clear();
   problem_segments_.clear();
+  problem_versions_.clear();
   if (Status s = make_dirs(); !s) return s;
   Result<std::optional<Intent>> intent = read_intent(io_, paths_);
   if (!intent) return intent.error();
@@ -198,6 +199,8 @@ Status Store::load_image(const std::string& image) {
     if (!h) {
       if (h.code() != Errc::corrupt) return h.error();
       load_problems_.push_back(path + ": " + h.error().what);
+      // Not in the catalog, but not gone either: listing the image says so.
+      problem_versions_.emplace(std::pair(image, f->version), load_problems_.back());
       continue;
     }
     catalog_.put(image, summary_of(*h));
@@ -313,14 +316,26 @@ Result<std::vector<bool>> Store::has_segments(std::span<const Fingerprint> fps) 
   return out;
 }
 
+Status Store::version_problem(std::string_view image, std::optional<VersionNumber> version) const {
+  auto it = problem_versions_.lower_bound(std::pair(std::string(image), version.value_or(0)));
+  if (it == problem_versions_.end() || it->first.first != image) return {};
+  if (version && it->first.second != *version) return {};
+  return make_error(Errc::corrupt, "metadata is damaged (" + it->second + ")");
+}
+
 Result<std::vector<ImageInfo>> Store::list_images() {
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
-  std::vector<ImageInfo> out;
+  // The catalog's versions, and those whose recipes were found damaged.
+  std::map<std::string, std::set<VersionNumber>, std::less<>> versions;
   for (const auto& [name, iv] : catalog_.images()) {
-    if (iv.versions.empty()) continue;
-    out.push_back(ImageInfo{name, iv.versions.size(), iv.versions.begin()->first,
-                            iv.versions.rbegin()->first});
+    for (const auto& [v, summary] : iv.versions) versions[name].insert(v);
+  }
+  for (const auto& [iv, problem] : problem_versions_) versions[iv.first].insert(iv.second);
+  std::vector<ImageInfo> out;
+  for (const auto& [name, vs] : versions) {
+    DOPPEL_ASSERT(!vs.empty());
+    out.push_back(ImageInfo{name, vs.size(), *vs.begin(), *vs.rbegin()});
   }
   return out;
 }
@@ -328,6 +343,8 @@ Result<std::vector<ImageInfo>> Store::list_images() {
 Result<std::vector<VersionInfo>> Store::list_versions(std::string_view image) {
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
+  // A listing without a version that was acknowledged would say it is gone.
+  if (Status s = version_problem(image, std::nullopt); !s) return s.error();
   const ImageVersions* iv = catalog_.find(image);
   if (iv == nullptr || iv->versions.empty()) {
     return make_error(Errc::not_found, "image " + std::string(image));
@@ -342,6 +359,7 @@ Result<VersionInfo> Store::version_info(std::string_view image, VersionNumber ve
   if (Status s = ensure_ready(); !s) return s.error();
   const VersionSummary* v = catalog_.find(image, version);
   if (v == nullptr) {
+    if (Status s = version_problem(image, version); !s) return s.error();
     return make_error(Errc::not_found, std::string(image) + " version " + std::to_string(version));
   }
   return info_of(*v);

@@ -45,6 +45,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "components/dedup/format/manifest.h"
@@ -189,7 +190,10 @@ class Store {
   // The longest chain of indirect references a read of the version follows (0: every block is
   // its own or null). Resolves the version (kept in a small cache the reads share).
   Result<std::uint32_t> chain_length(std::string_view image, VersionNumber version);
+  // Images with versions, counting those whose recipe was found damaged.
   Result<std::vector<ImageInfo>> list_images();
+  // An image with a version whose recipe was found damaged at boot cannot be
+  // listed whole: corrupt, naming the damage (so is version_info of it).
   Result<std::vector<VersionInfo>> list_versions(std::string_view image);
   Result<VersionInfo> version_info(std::string_view image, VersionNumber version);
 
@@ -289,6 +293,10 @@ class Store {
   Result<VerifyReport> verify_locked();
   Result<GcReport> gc_locked();
 
+  // corrupt, naming the damaged recipe, if `version` of `image` (or any of
+  // its versions, without one) was found damaged at boot.
+  Status version_problem(std::string_view image, std::optional<VersionNumber> version) const;
+
   Runtime& rt_;
   FileIo io_;
   StoreOptions options_;
@@ -302,7 +310,10 @@ class Store {
   std::vector<std::shared_ptr<const Resolved>> resolved_cache_;
   std::vector<std::string> load_problems_;   // metadata that failed to load at boot
   std::vector<SegmentId> problem_segments_;  // their data files are kept
-  StoreStats counters_;                      // the since-open counters
+  // Versions whose recipe failed to load at boot, with the problem: not in
+  // the catalog, but never silently gone (listing their image is an error).
+  std::map<std::pair<std::string, VersionNumber>, std::string> problem_versions_;
+  StoreStats counters_;  // the since-open counters
 };
 
 }  // namespace doppel::dedup

@@ -49,6 +49,7 @@ Result<std::uint32_t> Store::chain_length(std::string_view image, VersionNumber 
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
   if (catalog_.find(image, version) == nullptr) {
+    if (Status s = version_problem(image, version); !s) return s.error();
     return make_error(Errc::not_found, std::string(image) + " version " + std::to_string(version));
   }
   Result<std::shared_ptr<const Resolved>> r = resolve(image, version);
@@ -66,6 +67,7 @@ Result<std::size_t> Store::read(std::string_view image, VersionNumber version, s
   if (Status s = ensure_ready(); !s) return s.error();
   const VersionSummary* v = catalog_.find(image, version);
   if (v == nullptr) {
+    if (Status s = version_problem(image, version); !s) return s.error();
     return make_error(Errc::not_found, std::string(image) + " version " + std::to_string(version));
   }
   if (offset > v->image_bytes) {

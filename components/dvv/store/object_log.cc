@@ -1,5 +1,6 @@
 #include "components/dvv/store/object_log.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "components/dvv/store/wire.h"
@@ -78,12 +79,17 @@ std::optional<ObjectLog::Parsed> ObjectLog::parse(std::string_view data, std::ui
   const std::string_view payload = data.substr(start, len);
   const auto kind = static_cast<Kind>(static_cast<std::uint8_t>(payload[0]));
   if (kind != Kind::put && kind != Kind::remove && kind != Kind::hint_put &&
-      kind != Kind::hint_remove) {
+      kind != Kind::hint_remove && kind != Kind::dot_floor) {
     return std::nullopt;  // checked before the CRC: cheap, when scanning damage for a record
   }
   if (crc32c(payload) != crc) return std::nullopt;
   WireReader r(payload);
   (void)r.u8();
+  if (kind == Kind::dot_floor) {
+    Parsed p{kind, 0, {}, std::nullopt, start + len, r.varint()};
+    if (!r.ok() || !r.done()) return std::nullopt;
+    return p;
+  }
   Parsed p{kind, static_cast<NodeIndex>(r.varint()), {}, std::nullopt, start + len};
   p.key.bucket = std::string(r.bytes(1 << 20));
   p.key.key = std::string(r.bytes(1 << 20));
@@ -111,7 +117,11 @@ Status ObjectLog::replay() {
   int rereads = 0;  // of the bytes from `offset` on
   while (offset < data.size()) {
     if (std::optional<Parsed> p = parse(data, offset)) {
-      apply(p->kind, p->target, std::move(p->key), std::move(p->object));
+      if (p->kind == Kind::dot_floor) {
+        dot_floor_ = std::max(dot_floor_, p->dot_floor);
+      } else {
+        apply(p->kind, p->target, std::move(p->key), std::move(p->object));
+      }
       offset = p->end;
       ++records;
       rereads = 0;
@@ -194,6 +204,9 @@ void ObjectLog::apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<
       m.insert_or_assign(std::move(key), std::move(s));
       return;
     }
+    case Kind::dot_floor:
+      DOPPEL_ASSERT_MSG(false, "a dot floor applied as an entry");
+      return;
     case Kind::hint_remove: {
       auto t = hints_.find(target);
       if (t == hints_.end()) return;
@@ -215,10 +228,21 @@ std::string ObjectLog::record(Kind kind, NodeIndex target, const ObjectKey& key,
   payload.bytes(key.bucket);
   payload.bytes(key.key);
   if (object != nullptr) payload.bytes(encode_object(*object));
+  return framed(payload.str());
+}
+
+std::string ObjectLog::dot_floor_record(std::uint64_t floor) {
+  WireWriter payload;
+  payload.u8(static_cast<std::uint8_t>(Kind::dot_floor));
+  payload.varint(floor);
+  return framed(payload.str());
+}
+
+std::string ObjectLog::framed(const std::string& payload) {
   WireWriter out;
-  const std::uint32_t crc = crc32c(payload.str());
+  const std::uint32_t crc = crc32c(payload);
   out.str().append(reinterpret_cast<const char*>(&crc), 4);
-  out.bytes(payload.str());
+  out.bytes(payload);
   return out.take();
 }
 
@@ -228,12 +252,27 @@ Status ObjectLog::append(Kind kind, NodeIndex target, const ObjectKey& key, cons
   const std::string rec = record(kind, target, key, object);
   if (rec.size() > kRecordBytesMax)
     return make_error(Errc::too_large, "object larger than a log record");
-  // Reserve the range and apply in memory first (fibers append concurrently,
-  // and a compaction that starts while we write must see this record).
+  // Apply in memory first (fibers append concurrently, and a compaction that
+  // starts while we write must see this record).
+  apply(kind, target, key, object ? std::optional<Object>(*object) : std::nullopt);
+  return write_record(rec, durable);
+}
+
+Status ObjectLog::raise_dot_floor(std::uint64_t floor) {
+  while (compacting_) compacted_.wait();
+  // Raised already: by a write that may still be on its way to the disk.
+  if (floor <= dot_floor_) return sync_through(generation_, tail_);
+  dot_floor_ = floor;  // in memory first, as append does
+  return write_record(dot_floor_record(floor), true);
+}
+
+Status ObjectLog::write_record(const std::string& rec, bool durable) {
+  // The caller applied the record in memory, after the compaction gate, with
+  // no wait since: reserve its range now.
+  DOPPEL_ASSERT(!compacting_);
   const std::uint64_t at = tail_;
   const std::uint64_t generation = generation_;
   tail_ += rec.size();
-  apply(kind, target, key, object ? std::optional<Object>(*object) : std::nullopt);
   File* file = file_.get();
   if (Status s = file->pwrite(rec, at); !s) {
     // A hole in the file where memory has a record: the file is not the log
@@ -343,6 +382,7 @@ Status ObjectLog::rewrite() {
   // Everything live (appends now wait at the gate), into a new file, synced,
   // then renamed over the old one and the directory synced.
   std::string data;
+  if (dot_floor_ > 0) data += dot_floor_record(dot_floor_);
   for (const auto& [k, s] : objects_) data += record(Kind::put, 0, k, &s.object);
   for (const auto& [t, m] : hints_) {
     for (const auto& [k, s] : m) data += record(Kind::hint_put, t, k, &s.object);

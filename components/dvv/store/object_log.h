@@ -24,7 +24,10 @@
 //     durable write succeeds.
 //
 // Two kinds of entries: the node's own replicas, and hints it holds for a
-// primary that was down (hinted handoff), keyed by that primary.
+// primary that was down (hinted handoff), keyed by that primary. And one
+// number: the dot floor, at least every counter this node minted in an
+// object it no longer holds (ReplicaStore::reap), so that it never mints
+// those dots again.
 
 #include <cstdint>
 #include <functional>
@@ -75,6 +78,10 @@ class ObjectLog {
   // (the put was never acknowledged, nor shown: see ReplicaStore::update).
   void restore(const ObjectKey& key, std::optional<Object> object);
 
+  // The dot floor (see above): raised, never lowered; durable when it returns.
+  std::uint64_t dot_floor() const { return dot_floor_; }
+  Status raise_dot_floor(std::uint64_t floor);
+
   // Hints: objects held for a primary that was down.
   Status put_hint(NodeIndex target, const ObjectKey& key, const Object& object);
   Status remove_hint(NodeIndex target, const ObjectKey& key);
@@ -95,7 +102,13 @@ class ObjectLog {
   std::uint64_t damaged_records() const { return damaged_records_; }
 
  private:
-  enum class Kind : std::uint8_t { put = 1, remove = 2, hint_put = 3, hint_remove = 4 };
+  enum class Kind : std::uint8_t {
+    put = 1,
+    remove = 2,
+    hint_put = 3,
+    hint_remove = 4,
+    dot_floor = 5,
+  };
   ObjectLog(Runtime& rt, FileSystem& fs, std::string path)
       : rt_(rt), fs_(fs), path_(std::move(path)), sync_lock_(rt), compacted_(rt) {}
   struct Parsed {
@@ -103,7 +116,8 @@ class ObjectLog {
     NodeIndex target;
     ObjectKey key;
     std::optional<Object> object;
-    std::uint64_t end;  // where the next record starts
+    std::uint64_t end;            // where the next record starts
+    std::uint64_t dot_floor = 0;  // Kind::dot_floor
   };
   // The record at `offset`, if it checks (length, CRC, kind, decoding).
   static std::optional<Parsed> parse(std::string_view data, std::uint64_t offset);
@@ -119,8 +133,12 @@ class ObjectLog {
   Status rewrite();
   Status append(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object,
                 bool durable);
+  // Writes `rec` (applied in memory already) at the tail.
+  Status write_record(const std::string& rec, bool durable);
   Status sync_through(std::uint64_t generation, std::uint64_t offset);
   std::string record(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object) const;
+  static std::string framed(const std::string& payload);
+  static std::string dot_floor_record(std::uint64_t floor);
   void index(const ObjectKey& key, bool present);
 
   Runtime& rt_;
@@ -144,6 +162,7 @@ class ObjectLog {
   std::map<std::uint32_t, std::set<ObjectKey>> by_partition_;
   Partitioner partition_of_;
   std::uint64_t live_bytes_ = 0;
+  std::uint64_t dot_floor_ = 0;
 };
 
 }  // namespace doppel::dvv

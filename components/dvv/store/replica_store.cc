@@ -51,7 +51,10 @@ Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, co
   KeyLock lock(locks_, key);
   const StoredObject* local = log_->find(key);
   const bool usable = local != nullptr && local->object.kind() == p.clock;
-  const Object base = usable ? local->object : Object::empty(p.clock);
+  const Object held = usable ? local->object : Object::empty(p.clock);
+  // A key this node holds no dot of starts above the dot floor (see the header).
+  const bool own_dot = write.coordinator == self_id();
+  const Object base = own_dot ? above_dot_floor(held) : held;
   Object updated = dvv::put(base, write, ClockOptions{p.clock, {}});
   if (!p.allow_mult) updated = last_write_wins(updated);
   if (updated.sibling_count() > config_.siblings_max) {
@@ -59,6 +62,12 @@ Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, co
                                            std::to_string(config_.siblings_max) + " siblings");
   }
   check_update(key, write, p, base, updated);
+  // Never a dot this node minted in an object it dropped since (a reaped
+  // tombstone's): those are at most the floor.
+  if (own_dot && p.clock == ClockKind::dvvset && dot_counter(held, self_id()) == 0) {
+    DOPPEL_ASSERT_MSG(dot_counter(updated, self_id()) > log_->dot_floor(),
+                      "a dot of a dropped object minted again");
+  }
   // Hidden until durable; undone if it never gets there (see the header).
   std::optional<Object> before;
   if (local != nullptr) before = local->object;
@@ -77,8 +86,31 @@ Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, co
   return updated;
 }
 
+Object ReplicaStore::above_dot_floor(Object base) const {
+  const std::uint64_t floor = log_->dot_floor();
+  if (base.kind() != ClockKind::dvvset || floor == 0 || dot_counter(base, self_id()) > 0) {
+    return base;
+  }
+  // This node's dots up to the floor, all obsolete: each was in an object
+  // it dropped only once a tombstone superseded everything in it.
+  DvvSet seen;
+  seen.entries.push_back(DvvEntry{self_id(), floor, {}});
+  Object out = sync(base, Object(std::move(seen)));
+  DOPPEL_ASSERT(dot_counter(out, self_id()) == floor);
+  DOPPEL_ASSERT(out.siblings() == base.siblings());
+  return out;
+}
+
+Status ReplicaStore::keep_dot_floor(const Object& dropped) {
+  const std::uint64_t own = dot_counter(dropped, self_id());
+  if (own <= log_->dot_floor()) return {};
+  if (Status s = log_->raise_dot_floor(own); !s) return s;
+  DOPPEL_ASSERT(log_->dot_floor() >= own);
+  return {};
+}
+
 // The coordinator's update against what it was based on (`base`: the stored
-// object, or an empty one).
+// object, or an empty one, at least at the dot floor).
 void ReplicaStore::check_update(const ObjectKey& key, const Write& write, const BucketProps& p,
                                 const Object& base, const Object& updated) const {
   DOPPEL_ASSERT(updated.kind() == p.clock);
@@ -183,6 +215,10 @@ Result<bool> ReplicaStore::reap(const ObjectKey& key, const Object& tombstone) {
   }
   if (log_->find(key) == nullptr) return true;  // hints only: nothing more to drop
   DOPPEL_ASSERT_MSG(locks_.held(key), "a tombstone reaped without its key's lock");
+  // Its dots are never minted again, though the other primaries may still
+  // hold the tombstone or send it back (see the header).
+  if (Status st = keep_dot_floor(tombstone); !st) return st.error();
+  DOPPEL_ASSERT(log_->find(key) != nullptr && log_->find(key)->object == tombstone);
   if (Status st = log_->remove(key, true); !st) return st.error();
   // Nothing wrote the key while the removal waited: the writers hold the lock.
   DOPPEL_ASSERT(log_->find(key) == nullptr);
@@ -193,6 +229,12 @@ Status ReplicaStore::store(const KeyLock& lock, const ObjectKey& key, const Obje
                            bool durable) {
   DOPPEL_ASSERT(lock.key() == key);
   DOPPEL_ASSERT_MSG(locks_.held(key), "a read-modify-write of an object without its key's lock");
+  // An object of the other clock kind may replace one with this node's dots
+  // (merge()): they are not minted again either.
+  if (const StoredObject* prev = log_->find(key);
+      prev != nullptr && dot_counter(prev->object, self_id()) > dot_counter(object, self_id())) {
+    if (Status s = keep_dot_floor(Object(prev->object)); !s) return s;
+  }
   if (Status s = log_->put(key, object, durable); !s) return s;
   // The store is what the key holds now: every writer of an object holds its
   // key's lock, so none wrote while the append waited (compaction, disk).

@@ -17,6 +17,12 @@
 //   reap()     dropping a tombstone that is still exactly the one reaped, and
 //              the key's hints it supersedes (on every node: a hint handed
 //              off after the reap would resurrect the value, KV679 again).
+//              The primaries drop it one after another, and copies of the
+//              tombstone may still be on their way (read repair,
+//              anti-entropy), so a node that dropped it must not mint its
+//              dots again: first the log's dot floor (object_log.h) rises to
+//              this node's counter in it, and update() starts a key this node
+//              holds no dot of above the floor (KV679 once more).
 //
 // Each is a read-modify-write under the key's lock (key_locks.h); store()
 // checks that the lock is held and that what it stored is what the key
@@ -88,6 +94,11 @@ class ReplicaStore {
   ReplicaId self_id() const { return "n" + std::to_string(self_); }
   void check_update(const ObjectKey& key, const Write& write, const BucketProps& p,
                     const Object& base, const Object& updated) const;
+  // `base` with this node's entry at the dot floor if it has none (dvvset).
+  Object above_dot_floor(Object base) const;
+  // Raises the dot floor to this node's counter in `dropped`, an object it
+  // is about to stop holding (or to hold with a lower counter).
+  Status keep_dot_floor(const Object& dropped);
 
   Runtime& rt_;
   const DvvSettings& config_;
