@@ -461,9 +461,8 @@ class DvvDriver final : public ClusterDriver {
         http::ClientRequest debug;
         debug.target = "/debug/local/buckets/" + std::string(kBucket) + "/keys/" + key;
         auto resp = client(0, primaries[i]).raw(debug, rt().now() + timeout());
-        const std::string local =
-            resp ? std::to_string(resp->status) + " " + resp->body
-                 : "unreachable: " + resp.error().message();
+        const std::string local = resp ? std::to_string(resp->status) + " " + resp->body
+                                       : "unreachable: " + resp.error().message();
         if (w_.clock == "dvvset" && resp && resp->status == 200 && wants("clock-entries-bounded")) {
           const std::size_t entries = std::stoul(resp->body.substr(8));
           if (entries > static_cast<std::size_t>(w_.n_val)) {
@@ -506,9 +505,9 @@ ComponentDef dvv_component() {
       "no-false-conflicts",          "set-union-complete",     "no-invented-values",
       "deleted-stays-deleted",       "returnbody-shows-write", "progress",
       "log-keeps-intact-records"};
-  def.bugs = {"ack-early", "no-repair", "dot-per-write", "ignore-context",
-              "log-truncates-at-damage",
-              "down-stays-down"};
+  def.bugs = {
+      "ack-early",      "no-repair", "dot-per-write", "ignore-context", "log-truncates-at-damage",
+      "down-stays-down"};
   def.probes = {"DvvStarted", "DvvRunStats", "DvvReadRepair", "DvvAaeRepair"};
   def.buggify_components = {"dvv", "http"};  // its API is Riak's, over HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {

@@ -28,8 +28,8 @@ inline constexpr std::size_t kOpenFilesMax = kSyncedWritesAtOnce + 4;
 // the node config's `bug` key is the only way in.
 enum class PlantedBug : std::uint8_t {
   none,
-  skip_decrement,     // reverse dedup forgets to drop the old version's references
-  verify_skips_data,  // verify checks metadata only, never re-hashes stored blocks
+  skip_decrement,            // reverse dedup forgets to drop the old version's references
+  verify_skips_data,         // verify checks metadata only, never re-hashes stored blocks
   failed_commit_keeps_lock,  // a commit that fails on an I/O error never releases the lock
 };
 

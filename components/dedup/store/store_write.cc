@@ -146,7 +146,8 @@ Result<CommitResult> Store::commit(std::string_view image, const VersionManifest
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
   Result<CommitResult> done = commit_locked(image, manifest);
-  if (!done && done.code() == Errc::io_error && options_.planted_bug == PlantedBug::failed_commit_keeps_lock) {
+  if (!done && done.code() == Errc::io_error &&
+      options_.planted_bug == PlantedBug::failed_commit_keeps_lock) {
     guard.leak();  // planted: an error path that returns without unlocking
   }
   return done;
