@@ -34,8 +34,14 @@ const BuggifySite kAcceptAtLimit{"kv.accept.at_limit",
                                  "a new connection is turned away as if at the connection limit"};
 const BuggifySite kShortRead{"kv.conn.short_read",
                              "a read from a connection returns at most 7 bytes"};
-const BuggifySite kCloseIdle{"kv.conn.close_idle",
-                             "a connection with no request pending is closed (idle timeout)"};
+const BuggifySite kCloseIdle{
+    "kv.conn.close_idle",
+    "a connection with no request pending is closed once idle for 100 ms (idle timeout)"};
+// memcached's idle_timeout, scaled down to a simulated run: a connection is idle when nothing
+// arrived for this long, not at the instant its last reply went out (closing then would turn a
+// pipelining client's next requests into unknowns on nearly every firing, where a real idle
+// timeout catches only a client that paused).
+constexpr Duration kIdleTimeout = 100ms;
 const BuggifySite kSplitReply{"kv.reply.split_write",
                               "a batch's replies go out in two writes, up to 5 ms apart"};
 const BuggifySite kTinyReplyWrites{"kv.reply.tiny_writes",
@@ -202,15 +208,16 @@ bool KvService::serve(CoreId core, Stream& stream) {
     if (!batch.empty() && !write_replies(stream, answer(core, cores, batch_owner))) return false;
     if (close_after || stopping_) return true;
     if (need_more) {
-      // Nothing half-read and every reply sent: a server may close here (memcached's
-      // idle timeout), and the client must cope.
-      if (in.empty() && buggify(rt_, kCloseIdle)) return true;
+      // Nothing half-read and every reply sent: a server may close the connection once it
+      // stays idle (memcached's idle timeout), and the client must cope.
+      const Instant idle_deadline =
+          in.empty() && buggify(rt_, kCloseIdle) ? rt_.now() + kIdleTimeout : kNever;
       std::span<char> into(buf);
       if (buggify(rt_, kShortRead)) {
         into = into.first(static_cast<std::size_t>(rt_.random().between(1, kShortReadBytesMax)));
       }
-      auto n = stream.read(into);
-      if (!n) return false;
+      auto n = stream.read(into, idle_deadline);
+      if (!n) return n.code() == Errc::timed_out && idle_deadline != kNever;  // idle: a clean close
       if (*n == 0) return true;
       in.append(buf.data(), *n);
     }
