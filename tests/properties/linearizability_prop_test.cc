@@ -72,7 +72,7 @@ TEST_CASE(
 
 TEST_CASE(
     "linearizability: a read corrupted to a never-written value is always rejected, and the "
-    "counter-example fails on its own but not without its culprit",
+    "counter-example fails on its own but, for a pure read, not without its culprit",
     "[prop]") {
   rc::prop("corrupted histories fail", [] {
     const testing::GenerateOptions o = arbitrary_options();
@@ -97,12 +97,16 @@ TEST_CASE(
       RC_ASSERT(w.ok());
       RC_ASSERT(w->verdict == Verdict::not_linearizable);
     }
-    bool linearizes_without_culprit = false;
+    // Without the culprit the window linearizes again, when the culprit is a
+    // pure read: gat and gats also touch (a negative ttl expires the key), so
+    // the operations after them may rely on their effect.
+    const bool pure_read = culprit.f == "get" || culprit.f == "gets" || culprit.f == "read";
     const History rest = testing::without(ce.window, ce.culprit);
+    bool linearizes_without_culprit = false;
     for (const Value& from : ce.initial_states) {
       linearizes_without_culprit |= check(rest, o, from)->verdict == Verdict::linearizable;
     }
-    RC_ASSERT(linearizes_without_culprit);
+    if (pure_read) RC_ASSERT(linearizes_without_culprit);
     RC_ASSERT(!format_counter_example(ce).empty());
   });
 }
