@@ -127,17 +127,15 @@ void World::boot(Node& n) {
   if (!n.spec.boot) return;
   const NodeId id = n.id;
   const std::uint32_t inc = n.incarnation;
-  n.boot_fiber = spawn_fiber(id, inc, 0, [this, id, inc] {
+  n.owner_fibers.push_back(spawn_fiber(id, inc, 0, [this, id, inc] {
     Node& me = node(id);
     Result<std::unique_ptr<Service>> service = me.spec.boot(*me.runtime);
     if (!incarnation_alive(id, inc)) {
       // Crashed while booting, after the boot returned: what it built dies
       // after the fibers it started, as a Service would.
       me.unwind_after_others(inc);
-      me.boot_fiber = 0;
       return;
     }
-    me.boot_fiber = 0;
     if (!service && !quiet_) {
       // An injected fault (an EIO during recovery, say) may fail a boot. As a supervisor
       // restarts a process that exits (systemd's Restart=on-failure), the node goes down and
@@ -154,7 +152,7 @@ void World::boot(Node& n) {
       return;
     }
     me.service = std::move(*service);
-  });
+  }));
 }
 
 void World::spawn(NodeId id, CoreId core, std::string_view name, Task fn) {
@@ -162,7 +160,7 @@ void World::spawn(NodeId id, CoreId core, std::string_view name, Task fn) {
   DOPPEL_ASSERT(n.status == Node::Status::up);
   DOPPEL_ASSERT(core < n.spec.cores);
   (void)name;  // fibers are told apart by id, not name
-  spawn_fiber(id, n.incarnation, core, std::move(fn));
+  n.owner_fibers.push_back(spawn_fiber(id, n.incarnation, core, std::move(fn)));
 }
 
 std::uint64_t World::spawn_fiber(NodeId id, std::uint32_t inc, CoreId core, Task fn) {
@@ -208,10 +206,12 @@ void World::on_fiber_exit(NodeId id) {
   Node& n = node(id);
   DOPPEL_ASSERT(n.live_fibers > 0);
   --n.live_fibers;
-  if (n.live_fibers == 1 && n.boot_held != nullptr) {
-    // Only the boot fiber is left: it may unwind now.
-    boost::fibers::context* boot = std::exchange(n.boot_held, nullptr);
-    boost::fibers::context::active()->schedule(boot);
+  std::erase(n.owner_fibers, current_fiber().fiber_id);
+  if (n.live_fibers == n.owner_fibers.size() && !n.owners_held.empty()) {
+    // Only owners are left: they may unwind now.
+    for (boost::fibers::context* owner : std::exchange(n.owners_held, {})) {
+      boost::fibers::context::active()->schedule(owner);
+    }
   }
   if (n.live_fibers == 0 && n.status == Node::Status::unwinding) {
     agenda_.schedule(now(), [this, id] { reap(id); });
@@ -322,12 +322,15 @@ void World::cancel_parked(Node& n) {
   }
 }
 
+bool World::Node::is_owner(std::uint64_t fiber_id) const {
+  return std::find(owner_fibers.begin(), owner_fibers.end(), fiber_id) != owner_fibers.end();
+}
+
 void World::Node::unwind_after_others(std::uint32_t inc) {
-  if (inc != incarnation || boot_fiber == 0 || current_fiber().fiber_id != boot_fiber) return;
-  if (live_fibers <= 1) return;
-  DOPPEL_ASSERT(boot_held == nullptr);
-  boot_held = boost::fibers::context::active();
-  boot_held->suspend();
+  if (inc != incarnation || !is_owner(current_fiber().fiber_id)) return;
+  if (live_fibers <= owner_fibers.size()) return;
+  owners_held.push_back(boost::fibers::context::active());
+  owners_held.back()->suspend();
 }
 
 // --- faults
@@ -354,6 +357,7 @@ void World::crash(NodeId id, std::optional<Duration> restart_after) {
 void World::reap(NodeId id) {
   Node& n = node(id);
   if (n.status != Node::Status::unwinding || n.live_fibers != 0) return;
+  DOPPEL_ASSERT(n.owner_fibers.empty() && n.owners_held.empty());
   n.service.reset();  // the node's memory is gone
   n.runtime.reset();
   n.parked = nullptr;

@@ -17,7 +17,9 @@
 // them, and must not let that order create a use-after-free reality would
 // not have: the fiber that boots the node (and owns, until boot returns, the
 // Service being built) unwinds after every fiber it started has ended, as the
-// Service of a booted node is destroyed after its last fiber.
+// Service of a booted node is destroyed after its last fiber. So does a
+// fiber a harness started with World::spawn: a test that builds a store in
+// it must not see the store's helper fibers unwind into freed memory.
 //
 // The other faults live in the parts they affect, each file opening with its
 // model: the network's links, partitions and TCP timeout (network.h), each
@@ -170,10 +172,14 @@ class World final : private EventRecorder {
     std::unique_ptr<SimRuntime> runtime;
     std::unique_ptr<Service> service;
     std::uint64_t live_fibers = 0;
-    Waiter* parked = nullptr;      // registry head (Waiter::registry_next)
-    std::uint64_t boot_fiber = 0;  // the fiber running spec.boot, while it runs
-    // The boot fiber of a dead incarnation, waiting for the others to end.
-    boost::fibers::context* boot_held = nullptr;
+    Waiter* parked = nullptr;  // registry head (Waiter::registry_next)
+    // Owners: the fiber running spec.boot (while it runs) and the fibers
+    // started from outside by World::spawn (a harness's main fibers). What
+    // they built is used by the fibers it started, so on a crash each owner
+    // unwinds only once every other fiber of the node has ended.
+    std::vector<std::uint64_t> owner_fibers;
+    std::vector<boost::fibers::context*> owners_held;  // of a dead incarnation, waiting
+    bool is_owner(std::uint64_t fiber_id) const;
     std::unique_ptr<SimDisk> disk;
     NodeClock node_clock;
     std::optional<Instant> restart_at;
