@@ -267,6 +267,22 @@ class KvDriver final : public ClusterDriver {
     }
   }
 
+  // The reach table's names for one request: its verb, and each option it used.
+  void reached_request(const KvOp& op) {
+    const Request& r = op.request;
+    reached(op.f);
+    if (r.noreply) reached(op.f + "+noreply");
+    if (r.keys.size() > 1) reached(op.f + "+several-keys");
+    if (r.flags != 0) reached(op.f + "+flags");
+    if (r.delay) reached(op.f + "+delay");
+    if (!r.stats_group.empty()) reached(op.f + " " + r.stats_group);
+    if (r.exptime < 0) reached(op.f + "+ttl-negative");
+    // memcached reads an exptime over 30 days as an absolute unix time.
+    constexpr std::int64_t kRelativeMax = 60 * 60 * 24 * 30;
+    if (r.exptime > kRelativeMax) reached(op.f + "+ttl-absolute");
+    if (r.exptime > 0 && r.exptime <= kRelativeMax) reached(op.f + "+ttl-relative");
+  }
+
   void invoke(History& history, Sent& s, std::int64_t now) {
     for (const std::string& key : s.op.keys) {
       s.processes.push_back(next_process_++);
@@ -301,6 +317,7 @@ class KvDriver final : public ClusterDriver {
     for (Sent& s : batch) {
       doppel::kv::encode_to(s.op.request, wire);
       invoke(history, s, to_ns(rt.now()));
+      reached_request(s.op);
     }
     const Duration timeout(w_.timeout_ms * 1'000'000);
     bool broken = !stream.write(wire, rt.now() + timeout).ok();
