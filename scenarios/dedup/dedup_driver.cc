@@ -239,6 +239,71 @@ class DedupDriver final : public ClusterDriver {
                name(image) + " version " + std::to_string(v) + " read back different bytes");
   }
 
+  // One byte range of a live version, in one of the forms a client sends (RFC 9110 14.1.2:
+  // first-last, first-, -suffix; sometimes past the end), and the version's head: which
+  // bytes came is worked out here from the size the series says, and they must be its bytes.
+  void read_range_some(dedup::DedupClient& client, std::uint32_t image) {
+    const auto live = ledger_.live(image);
+    if (live.empty()) return;
+    Prng& rng = rt().random();
+    const auto [v, content] = live[rng.below(live.size())];
+    const std::uint64_t size = series_.bytes(image, content);
+    const std::uint64_t a = rng.below(size + size / 8 + 1);
+    const std::uint64_t n = rng.below(size / 4 + 2);
+    std::string range = "bytes=";
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> want;  // nullopt: a 416
+    switch (rng.below(3)) {
+      case 0:
+        range += std::to_string(a) + "-" + std::to_string(a + n);
+        if (a < size) want = {a, std::min(a + n, size - 1)};
+        break;
+      case 1:
+        range += std::to_string(a) + "-";
+        if (a < size) want = {a, size - 1};
+        break;
+      default:
+        range += "-" + std::to_string(n);
+        if (n > 0 && size > 0) want = {size - std::min(n, size), size - 1};
+        break;
+    }
+    const std::string what = name(image) + " version " + std::to_string(v) + " " + range;
+    std::string expected;
+    bool equal = true;
+    std::uint64_t offset = 0;
+    auto r = client.read_range(name(image), v, range, [&](std::string_view piece) -> Status {
+      if (!want) return {};  // a 416's reason
+      expected.resize(piece.size());
+      const std::uint64_t from = (want ? want->first : 0) + offset;
+      if (series_.read(image, content, from, expected) != piece.size() || expected != piece)
+        equal = false;
+      offset += piece.size();
+      return {};
+    });
+    reached(want ? "read-range" : "read-range-past-end");
+    if (r) {
+      const bool as_wanted = want ? !r->unsatisfiable && !r->whole && r->first == want->first &&
+                                        r->last == want->second
+                                  : r->unsatisfiable || (r->whole && size == 0);
+      if (!as_wanted || r->size != size || !equal) {
+        violated("restorable",
+                 what + " of " + std::to_string(size) + " bytes answered " +
+                     (r->unsatisfiable ? std::string("416")
+                                       : std::to_string(r->first) + "-" + std::to_string(r->last)) +
+                     " of " + std::to_string(r->size) +
+                     (equal ? "" : ", with bytes that are not the version's"));
+        return;
+      }
+    }
+    auto head = client.head(name(image), v);
+    reached("head");
+    if (head && (head->version != v || head->bytes != size)) {
+      violated("restorable", name(image) + " version " + std::to_string(v) +
+                                 ": HEAD says version " + std::to_string(head->version) + " of " +
+                                 std::to_string(head->bytes) + " bytes, not " +
+                                 std::to_string(size));
+    }
+  }
+
   void remove_some(dedup::DedupClient& client, std::uint32_t image) {
     const auto removable = ledger_.removable(image);
     if (removable.empty()) return;
@@ -263,6 +328,9 @@ class DedupDriver final : public ClusterDriver {
       if (w_.pause_ms > 0) rt().sleep(std::chrono::milliseconds(rng.between(0, 2 * w_.pause_ms)));
       if (!put(*client, image, content)) return;
       if (rng.chance(static_cast<std::uint64_t>(w_.read_percent), 100)) read_some(*client, image);
+      if (rng.chance(static_cast<std::uint64_t>(w_.read_percent), 100)) {
+        read_range_some(*client, image);
+      }
       if (rng.chance(static_cast<std::uint64_t>(w_.remove_percent), 100))
         remove_some(*client, image);
       if (rng.chance(static_cast<std::uint64_t>(w_.gc_percent), 100)) {

@@ -9,7 +9,10 @@
 //                       listed and restores byte-identical, during the run
 //                       and after the faults heal; every listed version is
 //                       one a client committed (an interrupted upload leaves
-//                       nothing partial visible)
+//                       nothing partial visible); a byte range read (Range:
+//                       first-last, first-, -suffix, past the end) answers
+//                       the range RFC 9110 says with the version's bytes,
+//                       and HEAD its number and size
 //   refcounts-balance   at the end, the store's own check (reference counts
 //                       equal the direct references, chains end in stored
 //                       blocks, the space accounting balances) passes

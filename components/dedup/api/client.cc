@@ -192,6 +192,67 @@ Result<std::uint64_t> DedupClient::read(std::string_view image, VersionNumber ve
   return received;
 }
 
+namespace {
+
+// "bytes FIRST-LAST/SIZE" (206) or "bytes */SIZE" (416), RFC 9110 14.4.
+bool parse_content_range(std::string_view text, RangeAnswer& out) {
+  const auto number = [](std::string_view t, std::uint64_t& v) {
+    const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    return !t.empty() && ec == std::errc() && p == t.data() + t.size();
+  };
+  if (!text.starts_with("bytes ")) return false;
+  text.remove_prefix(6);
+  const std::size_t slash = text.find('/');
+  if (slash == std::string_view::npos || !number(text.substr(slash + 1), out.size)) return false;
+  const std::string_view span = text.substr(0, slash);
+  if (span == "*") return out.unsatisfiable;
+  const std::size_t dash = span.find('-');
+  if (out.unsatisfiable || dash == std::string_view::npos) return false;
+  return number(span.substr(0, dash), out.first) && number(span.substr(dash + 1), out.last) &&
+         out.first <= out.last && out.last < out.size;
+}
+
+}  // namespace
+
+Result<RangeAnswer> DedupClient::read_range(std::string_view image, VersionNumber version,
+                                            std::string_view range,
+                                            const http::BodyCallback& on_body) {
+  last_status_ = 0;
+  RangeAnswer answer;
+  const http::BodyCallback count = [&](std::string_view piece) -> Status {
+    answer.received += piece.size();
+    return on_body(piece);
+  };
+  ClientRequest request = request_of("GET", version_target(image, std::to_string(version)));
+  request.headers.set("Range", std::string(range));
+  auto r = quick_.request_streamed(request, kNever, count);
+  if (!r) return r.error();
+  last_status_ = r->status;
+  const auto length = header_number(*r, "Content-Length");
+  if (r->status == 200) {
+    answer.whole = true;
+    answer.size = answer.received;
+    if (answer.size > 0) answer.last = answer.size - 1;
+  } else if (r->status == 206 || r->status == 416) {
+    answer.unsatisfiable = r->status == 416;
+    const auto content_range = r->headers.get("Content-Range");
+    if (!content_range || !parse_content_range(*content_range, answer)) {
+      return make_error(Errc::protocol, "HTTP " + std::to_string(r->status) +
+                                            " without a well-formed Content-Range");
+    }
+    if (answer.unsatisfiable) return answer;
+  } else {
+    return make_error(refusal_error(*r).code, std::string(http::reason_phrase(r->status)) +
+                                                  " (HTTP " + std::to_string(r->status) + ")");
+  }
+  const std::uint64_t want = answer.size == 0 ? 0 : answer.last - answer.first + 1;
+  if (!length || *length != answer.received || answer.received != want) {
+    return make_error(Errc::protocol, "the server sent " + std::to_string(answer.received) +
+                                          " bytes of " + std::to_string(want));
+  }
+  return answer;
+}
+
 Result<RemoveResult> DedupClient::remove(std::string_view image, VersionNumber version) {
   auto r = expect(call(slow_, request_of("DELETE", version_target(image, std::to_string(version))),
                        options_.admin_timeout),

@@ -41,6 +41,19 @@ struct VersionHead {
   std::optional<std::uint64_t> chain;
 };
 
+// What a read of one byte range answered. Per RFC 9110 14: the bytes first..last
+// (inclusive) of a version of `size` bytes (206, Content-Range); or the whole version (200:
+// the server may ignore a range it does not parse); or nothing, the range lying past the
+// end (416, `unsatisfiable`). `received` counts the body bytes that came.
+struct RangeAnswer {
+  bool unsatisfiable = false;
+  bool whole = false;
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  std::uint64_t size = 0;
+  std::uint64_t received = 0;
+};
+
 class DedupClient {
  public:
   DedupClient(Runtime& rt, Endpoint server, DedupClientOptions options = {});
@@ -62,6 +75,11 @@ class DedupClient {
   // too (ask head() first: then only a version removed meanwhile is refused).
   Result<std::uint64_t> read(std::string_view image, VersionNumber version,
                              const http::BodyCallback& on_body);
+  // The bytes of one range ("bytes=first-last", "bytes=first-" or "bytes=-suffix", sent as
+  // the Range header as given) go to `on_body`; a 416 is an answer, not an error (its body,
+  // the reason, goes to `on_body` too, as a refusal's does in read()).
+  Result<RangeAnswer> read_range(std::string_view image, VersionNumber version,
+                                 std::string_view range, const http::BodyCallback& on_body);
   Result<RemoveResult> remove(std::string_view image, VersionNumber version);
   // A report with damage is a value (report.clean() is false), not an error.
   Result<VerifyReport> verify();
