@@ -136,8 +136,10 @@ class DedupDriver final : public ClusterDriver {
   Runtime& rt() { return client_runtime(); }
   std::string name(std::uint32_t image) const { return series_.image_name(image); }
 
-  std::unique_ptr<dedup::DedupClient> make_client() {
+  // Odd images' clients stream their segments chunked (pieces of 1 to 64 KiB).
+  std::unique_ptr<dedup::DedupClient> make_client(std::uint32_t image = 0) {
     dedup::DedupClientOptions o;
+    if (image % 2 == 1) o.upload_chunk_bytes = 1 + rt().random().below(64 << 10);
     o.request_timeout = std::chrono::milliseconds(w_.timeout_ms);
     o.transfer_io_timeout = std::chrono::milliseconds(w_.timeout_ms);
     o.admin_timeout = std::chrono::milliseconds(w_.timeout_ms * 4);
@@ -322,7 +324,7 @@ class DedupDriver final : public ClusterDriver {
   }
 
   void run_client(std::uint32_t image) {
-    auto client = make_client();
+    auto client = make_client(image);
     Prng& rng = rt().random();
     for (std::uint32_t content = 1; content <= series_.options().versions; ++content) {
       if (w_.pause_ms > 0) rt().sleep(std::chrono::milliseconds(rng.between(0, 2 * w_.pause_ms)));
@@ -373,7 +375,7 @@ class DedupDriver final : public ClusterDriver {
 
   // Races the image's backups until they are done (image_done[image]) or the faults heal.
   void race(std::uint32_t image, const std::vector<char>& image_done) {
-    auto client = make_client();
+    auto client = make_client(image + 1);
     while (!image_done[image] && !quiet_since_) {
       if (w_.pause_ms > 0)
         rt().sleep(std::chrono::milliseconds(rt().random().between(0, w_.pause_ms)));

@@ -113,11 +113,20 @@ Result<std::vector<bool>> DedupClient::has_segments(std::span<const Fingerprint>
 
 Result<bool> DedupClient::put_segment(const Fingerprint& fp, std::string& bytes) {
   ClientRequest request = request_of("PUT", "/segments/" + fp.hex());
-  request.body = std::move(bytes);
   request.headers.add("Content-Type", "application/octet-stream");
+  if (options_.upload_chunk_bytes > 0) {
+    request.body_writer = [&, piece = options_.upload_chunk_bytes](http::BodySink& sink) {
+      for (std::size_t at = 0; at < bytes.size(); at += piece) {
+        if (Status s = sink.write(std::string_view(bytes).substr(at, piece)); !s) return s;
+      }
+      return Status{};
+    };
+  } else {
+    request.body = std::move(bytes);
+  }
   // No overall deadline: io_timeout bounds every read and write of it.
   auto r = expect(call(quick_, request, Duration::max()), 201, 200);
-  bytes = std::move(request.body);
+  if (options_.upload_chunk_bytes == 0) bytes = std::move(request.body);
   if (!r) return r.error();
   return r->status == 201;
 }

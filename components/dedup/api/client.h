@@ -31,6 +31,9 @@ struct DedupClientOptions {
   Duration transfer_io_timeout = std::chrono::seconds(60);
   // Commits, removals, verify and gc may work long before answering.
   Duration admin_timeout = std::chrono::hours(4);
+  // Segments go up with Transfer-Encoding: chunked, in pieces of at most this many bytes, as a
+  // client that streams what it has not measured does; 0 sends a Content-Length.
+  std::size_t upload_chunk_bytes = 0;
 };
 
 // What a HEAD of a version says.
