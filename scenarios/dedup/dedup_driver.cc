@@ -436,6 +436,7 @@ class DedupDriver final : public ClusterDriver {
   // wrong bytes), provided verify then names damage in it (damage_explains_failed_reads).
   bool all_restorable(dedup::DedupClient& client, std::string_view property,
                       bool allow_damage = true) {
+    matched_sizes_.assign(series_.options().images, {});
     for (std::uint32_t image = 0; image < series_.options().images; ++image) {
       auto listed = retried(client, [&] { return client.list_versions(name(image)); });
       if (!listed && listed.code() == Errc::not_found) listed = std::vector<dedup::VersionInfo>{};
@@ -469,6 +470,7 @@ class DedupDriver final : public ClusterDriver {
           }
           if (*r) {
             matched = true;
+            matched_sizes_[image][info.version] = series_.bytes(image, content);
             break;
           }
         }
@@ -511,8 +513,67 @@ class DedupDriver final : public ClusterDriver {
     return true;
   }
 
+  // The store's own accounting against the versions the final listing showed and the driver
+  // matched byte for byte to what a client committed: GET /images and GET /stats must count
+  // exactly those versions and their sizes. (Not decidable once stored data was damaged: a
+  // version that cannot be read was matched to no size.)
+  bool accounting_agrees(dedup::DedupClient& client) {
+    if (!wants("listing-accurate") || stored_damage_) return true;
+    auto images = retried(client, [&] { return client.list_images(); });
+    auto stats = retried(client, [&] { return client.stats(); });
+    if (!images || !stats) {
+      world_->fail("progress", "the final listing of images or stats: " +
+                                   (images ? stats.error() : images.error()).message());
+      return false;
+    }
+    std::uint64_t versions = 0, bytes = 0;
+    std::set<std::string> expected;
+    for (std::uint32_t image = 0; image < matched_sizes_.size(); ++image) {
+      const std::map<VersionNumber, std::uint64_t>& sizes = matched_sizes_[image];
+      if (sizes.empty()) continue;
+      dedup::ImageSummary want{name(image),           sizes.size(),           sizes.begin()->first,
+                               sizes.rbegin()->first, sizes.rbegin()->second, 0};
+      for (const auto& [v, size] : sizes) want.logical_bytes += size;
+      versions += want.versions;
+      bytes += want.logical_bytes;
+      expected.insert(want.name);
+      const auto it =
+          std::find_if(images->begin(), images->end(),
+                       [&](const dedup::ImageSummary& s) { return s.name == want.name; });
+      if (it == images->end() || it->versions != want.versions || it->oldest != want.oldest ||
+          it->latest != want.latest || it->latest_bytes != want.latest_bytes ||
+          it->logical_bytes != want.logical_bytes) {
+        const auto told = [](const dedup::ImageSummary& x) {
+          return std::to_string(x.versions) + " versions " + std::to_string(x.oldest) + ".." +
+                 std::to_string(x.latest) + " of " + std::to_string(x.logical_bytes) +
+                 " bytes, the latest " + std::to_string(x.latest_bytes);
+        };
+        return !violated("listing-accurate",
+                         "GET /images " +
+                             (it == images->end() ? "does not list " + want.name
+                                                  : "says " + want.name + " has " + told(*it)) +
+                             "; the listing holds " + told(want));
+      }
+    }
+    for (const dedup::ImageSummary& s : *images) {
+      if (s.versions > 0 && !expected.contains(s.name)) {
+        return !violated("listing-accurate", "GET /images lists " + s.name + " with " +
+                                                 std::to_string(s.versions) +
+                                                 " versions no listing shows");
+      }
+    }
+    if (stats->versions != versions || stats->logical_bytes != bytes) {
+      return !violated("listing-accurate",
+                       "GET /stats counts " + std::to_string(stats->versions) + " versions of " +
+                           std::to_string(stats->logical_bytes) + " bytes; the listings hold " +
+                           std::to_string(versions) + " of " + std::to_string(bytes));
+    }
+    return true;
+  }
+
   bool final_checks(dedup::DedupClient& client) {
     if (!all_restorable(client, "restorable")) return false;
+    if (!accounting_agrees(client)) return false;
     if (!damage_explains_failed_reads(client)) return false;
     if (wants("refcounts-balance")) {
       Status s = retried(client, [&] { return client.check(); });
@@ -554,7 +615,10 @@ class DedupDriver final : public ClusterDriver {
                 failed_ops_ = 0;
   std::optional<Instant> quiet_since_;
   bool checked_ = false;
-  bool stored_damage_ = false;        // a disk_corrupt fault hit the server's disk
+  bool stored_damage_ = false;  // a disk_corrupt fault hit the server's disk
+  // Per image, the versions of the last full listing, each matched to a committed content:
+  // its size.
+  std::vector<std::map<VersionNumber, std::uint64_t>> matched_sizes_;
   std::uint64_t damage_answers_ = 0;  // failures accepted because of it, verify permitting
   std::set<std::tuple<std::uint32_t, VersionNumber, std::string>> unreadable_;
 };
@@ -564,8 +628,10 @@ class DedupDriver final : public ClusterDriver {
 ComponentDef dedup_component() {
   ComponentDef def;
   def.name = "dedup";
-  def.properties = {"restorable", "refcounts-balance", "damage-found", "progress"};
-  def.bugs = {"skip-decrement", "verify-skips-data", "failed-commit-keeps-lock"};
+  def.properties = {"restorable", "refcounts-balance", "damage-found", "listing-accurate",
+                    "progress"};
+  def.bugs = {"skip-decrement", "verify-skips-data", "failed-commit-keeps-lock",
+              "summary-takes-oldest"};
   def.probes = {"DedupVersionCommitted", "DedupRunStats", "DedupVerified", "DedupClientRemove"};
   def.buggify_components = {"dedup", "http"};  // its API is HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {

@@ -16,6 +16,9 @@
 //   refcounts-balance   at the end, the store's own check (reference counts
 //                       equal the direct references, chains end in stored
 //                       blocks, the space accounting balances) passes
+//   listing-accurate    at the end, GET /images and GET /stats count exactly
+//                       the versions of the final listing, each matched byte
+//                       for byte to what a client committed, and their sizes
 //   damage-found        after one stored bit of a segment file is flipped,
 //                       verify reports damage, or every version still
 //                       restores byte-identical (the flip hit freed space)

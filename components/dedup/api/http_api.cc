@@ -183,6 +183,8 @@ Result<Response> DedupApi::list_images(Request&) {
     ImageSummary s{image.name, image.versions, image.oldest, image.latest, 0, 0};
     for (const VersionInfo& v : *versions) s.logical_bytes += v.image_bytes;
     s.latest_bytes = versions->empty() ? 0 : versions->back().image_bytes;
+    if (store_.options().planted_bug == PlantedBug::summary_takes_oldest && !versions->empty())
+      s.latest_bytes = versions->front().image_bytes;
     out.push_back(std::move(s));
   }
   return json_response(200, images_to_json(out));

@@ -31,6 +31,7 @@ enum class PlantedBug : std::uint8_t {
   skip_decrement,            // reverse dedup forgets to drop the old version's references
   verify_skips_data,         // verify checks metadata only, never re-hashes stored blocks
   failed_commit_keeps_lock,  // a commit that fails on an I/O error never releases the lock
+  summary_takes_oldest,      // GET /images gives an image's oldest version's size as its latest's
 };
 
 struct StoreOptions {
