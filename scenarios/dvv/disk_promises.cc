@@ -1,0 +1,66 @@
+#include "scenarios/dvv/disk_promises.h"
+
+#include <algorithm>
+
+#include "properties/dvv/write_promises.h"
+
+namespace doppel::scenarios {
+
+namespace {
+constexpr const char* kLogPath = "objects.log";  // the store's (replica_store.cc)
+}  // namespace
+
+std::uint32_t DiskPromises::resolved(const std::string& q, std::uint32_t fallback) const {
+  if (q.empty()) return fallback;
+  if (q == "one") return 1;
+  if (q == "quorum") return n_val_ / 2 + 1;
+  if (q == "all") return n_val_;
+  return static_cast<std::uint32_t>(std::stoul(q));
+}
+
+DiskPromises::DiskPromises(sim::World& world, std::uint32_t partitions, std::uint32_t n_val,
+                           std::vector<sim::NodeId> servers)
+    : world_(world),
+      ring_(partitions, static_cast<std::uint32_t>(servers.size())),
+      n_val_(n_val),
+      servers_(std::move(servers)),
+      written_(servers_.size()),
+      durable_(servers_.size()) {
+  for (std::uint32_t i = 0; i < servers_.size(); ++i) {
+    world_.disk(servers_[i]).set_observer([this, i] { watch(i); });
+  }
+}
+
+void DiskPromises::watch(std::uint32_t i) {
+  const sim::SimDisk& disk = world_.disk(servers_[i]);
+  if (const sim::SimDisk::Inode* f = disk.inode_at(kLogPath)) {
+    written_[i].read(disk.inode_number_at(kLogPath, false), f->data);
+  }
+  if (const sim::SimDisk::Inode* f = disk.durable_inode_at(kLogPath)) {
+    durable_[i].read(disk.inode_number_at(kLogPath, true), f->durable);
+  }
+}
+
+std::string DiskPromises::judge(const properties::dvv::CausalOracle& oracle,
+                                const std::string& bucket, const std::string& key,
+                                const std::string& value, const doppel::dvv::Quorum& q) {
+  properties::dvv::WritePromise promise;
+  promise.w = resolved(q.w, n_val_ / 2 + 1);
+  promise.pw = resolved(q.pw, 0);
+  promise.dw = resolved(q.dw, n_val_ / 2 + 1);
+  const auto primaries = ring_.primaries(ring_.partition_of(bucket, key), n_val_);
+  std::vector<properties::dvv::NodeLog> logs;
+  for (std::uint32_t i = 0; i < servers_.size(); ++i) {
+    watch(i);
+    properties::dvv::NodeLog log;
+    log.node = i;
+    log.primary = std::find(primaries.begin(), primaries.end(), i) != primaries.end();
+    log.written = written_[i].find(bucket, key);
+    log.durable = durable_[i].find(bucket, key);
+    logs.push_back(log);
+  }
+  return properties::dvv::broken_promise(promise,
+                                         properties::dvv::count_holders(oracle, value, logs));
+}
+
+}  // namespace doppel::scenarios
