@@ -127,7 +127,8 @@ std::string key_name(std::string_view bucket, std::string_view key) {
 
 }  // namespace
 
-void LogValues::read(std::uint64_t file, std::string_view log) {
+void LogValues::read(std::uint64_t file, std::string_view log,
+                     const std::vector<std::uint64_t>& flipped) {
   const std::uint64_t tail_at = end_ - tail_.size();
   const bool grown = file == file_ && log.size() >= end_ &&
                      log.substr(tail_at, tail_.size()) == std::string_view(tail_);
@@ -135,7 +136,7 @@ void LogValues::read(std::uint64_t file, std::string_view log) {
     file_ = file;
     end_ = 0;
   }
-  read_from(log, end_);
+  read_from(log, end_, flipped);
   const std::uint64_t keep = std::min<std::uint64_t>(end_, kTailBytes);
   tail_.assign(log.substr(end_ - keep, keep));
 }
@@ -145,33 +146,66 @@ const LoggedKey* LogValues::find(std::string_view bucket, std::string_view key) 
   return it == keys_.end() ? nullptr : &it->second;
 }
 
-void LogValues::read_from(std::string_view log, std::uint64_t at) {
+bool LogValues::mend(std::string_view log, std::uint64_t at,
+                     const std::vector<std::uint64_t>& flipped, std::string* mended) const {
+  constexpr std::uint64_t kMendBytesMax = 1u << 20;  // records here are far smaller
+  for (std::uint64_t b : flipped) {
+    if (b < at || b - at >= kMendBytesMax || b >= log.size()) continue;
+    const std::uint64_t window = std::min<std::uint64_t>(log.size() - at, kMendBytesMax);
+    *mended = std::string(log.substr(at, window));
+    for (int bit = 0; bit < 8; ++bit) {
+      (*mended)[b - at] = static_cast<char>(log[b] ^ (1 << bit));
+      std::string_view payload;
+      std::uint64_t end = 0;
+      if (record_payload(*mended, 0, &payload, &end)) {
+        mended->resize(end);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void LogValues::read_from(std::string_view log, std::uint64_t at,
+                          const std::vector<std::uint64_t>& flipped) {
   std::uint64_t end = 0;
   std::string_view payload;
+  std::string mended;
+  bool at_record = true;  // `at` is where a record starts (not a byte inside damage)
   while (at + 5 <= log.size()) {
-    if (!record_payload(log, at, &payload, &end)) {
+    if (record_payload(log, at, &payload, &end)) {
+      at = end_ = end;
+    } else if (at_record && !flipped.empty() && mend(log, at, flipped, &mended)) {
+      (void)record_payload(mended, 0, &payload, &end);
+      at = end_ = at + end;
+    } else {
       ++at;
+      at_record = false;
       continue;
     }
-    at = end_ = end;
-    Bytes r(payload);
-    const std::uint8_t kind = r.u8();
-    if (kind != 1 && kind != 3) continue;  // only puts carry an object
-    (void)r.varint();                      // target
-    const std::string_view bucket = r.bytes(), key = r.bytes();
-    const std::string_view object = r.bytes();
-    if (!r.done()) continue;
-    Decoded d;
-    if (!decode_object(object, d)) continue;
-    const std::string name = key_name(bucket, key);
-    if (keys_.size() >= kKeysMax && keys_.count(name) == 0) continue;  // past the oracle's limit
-    LoggedKey& k = keys_[name];
-    auto& bodies = kind == 1 ? k.own_bodies : k.hint_bodies;
-    auto& clock = kind == 1 ? k.own_clock : k.hint_clock;
-    for (std::string& s : d.bodies) bodies.insert(std::move(s));
-    for (const auto& [id, counter] : d.clock) clock[id] = std::max(clock[id], counter);
-    for (auto& [body, dot] : d.dots) k.dots.insert_or_assign(body, std::move(dot));
+    at_record = true;
+    take(payload);
   }
+}
+
+void LogValues::take(std::string_view payload) {
+  Bytes r(payload);
+  const std::uint8_t kind = r.u8();
+  if (kind != 1 && kind != 3) return;  // only puts carry an object
+  (void)r.varint();                    // target
+  const std::string_view bucket = r.bytes(), key = r.bytes();
+  const std::string_view object = r.bytes();
+  if (!r.done()) return;
+  Decoded d;
+  if (!decode_object(object, d)) return;
+  const std::string name = key_name(bucket, key);
+  if (keys_.size() >= kKeysMax && keys_.count(name) == 0) return;  // past the oracle's limit
+  LoggedKey& k = keys_[name];
+  auto& bodies = kind == 1 ? k.own_bodies : k.hint_bodies;
+  auto& clock = kind == 1 ? k.own_clock : k.hint_clock;
+  for (std::string& s : d.bodies) bodies.insert(std::move(s));
+  for (const auto& [id, counter] : d.clock) clock[id] = std::max(clock[id], counter);
+  for (auto& [body, dot] : d.dots) k.dots.insert_or_assign(body, std::move(dot));
 }
 
 }  // namespace doppel::properties::dvv

@@ -64,12 +64,26 @@ class LogValues {
   // read yet: on from the last record read if it is the same file, no
   // shorter, with the same bytes before that point; from the start otherwise
   // (a compaction's new file, a cut tail, a crash).
-  void read(std::uint64_t file, std::string_view log);
+  //
+  // `flipped`: offsets of bytes the simulator flipped one bit of in this file
+  // (bit rot it injected after the store wrote them). A record that does not
+  // check but covers such a byte is read as it checks with that byte's bit
+  // put back, if one does: the store wrote and synced it whole, and a fault
+  // the store could not prevent (only detect, and repair from the other
+  // replicas) must not count as a write it never made durable.
+  void read(std::uint64_t file, std::string_view log,
+            const std::vector<std::uint64_t>& flipped = {});
   // nullptr: no intact record of the key was ever read.
   const LoggedKey* find(std::string_view bucket, std::string_view key) const;
 
  private:
-  void read_from(std::string_view log, std::uint64_t at);
+  void read_from(std::string_view log, std::uint64_t at, const std::vector<std::uint64_t>& flipped);
+  // One intact record's payload into keys_.
+  void take(std::string_view payload);
+  // The record at `at` as it was written, if one bit flipped in a byte of
+  // `flipped` is all that keeps it from checking; *mended holds its bytes.
+  bool mend(std::string_view log, std::uint64_t at, const std::vector<std::uint64_t>& flipped,
+            std::string* mended) const;
 
   std::uint64_t file_ = 0;
   std::uint64_t end_ = 0;                               // where the last record read ends

@@ -25,7 +25,9 @@
 // until the ack counts, not only what it holds at the ack: a compaction may
 // have rewritten it since without the write (a later write or a delete
 // replaced it), and whether a later record may replace it is
-// acknowledged-writes-survive's business.
+// acknowledged-writes-survive's business. A bit the simulator flipped in a
+// stored record (disk_corrupt, bit rot after the sync) is put back before the
+// record is read: the store cannot prevent that fault, only repair it.
 //
 // Judged where that reading is exact, and otherwise explicitly not (counted
 // as unjudged by the driver, never passed): a DELETE (a tombstone carries no

@@ -8,6 +8,7 @@ namespace doppel::scenarios {
 
 namespace {
 constexpr const char* kLogPath = "objects.log";  // the store's (replica_store.cc)
+constexpr std::size_t kFlipsMax = 1024;          // per file; far more than a run injects
 }  // namespace
 
 std::uint32_t DiskPromises::resolved(const std::string& q, std::uint32_t fallback) const {
@@ -25,19 +26,36 @@ DiskPromises::DiskPromises(sim::World& world, std::uint32_t partitions, std::uin
       n_val_(n_val),
       servers_(std::move(servers)),
       written_(servers_.size()),
-      durable_(servers_.size()) {
+      durable_(servers_.size()),
+      flipped_(servers_.size()) {
   for (std::uint32_t i = 0; i < servers_.size(); ++i) {
     world_.disk(servers_[i]).set_observer([this, i] { watch(i); });
   }
 }
 
+void DiskPromises::corrupted(sim::NodeId node, std::string_view path, std::uint64_t byte) {
+  const auto it = std::find(servers_.begin(), servers_.end(), node);
+  if (it == servers_.end() || path != kLogPath) return;
+  const auto i = static_cast<std::uint32_t>(it - servers_.begin());
+  const std::uint64_t file = world_.disk(node).inode_number_at(kLogPath, false);
+  auto& flips = flipped_[i][file];
+  if (flips.size() < kFlipsMax) flips.push_back(byte);
+}
+
 void DiskPromises::watch(std::uint32_t i) {
   const sim::SimDisk& disk = world_.disk(servers_[i]);
+  static const std::vector<std::uint64_t> kNone;
+  auto flips = [&](std::uint64_t file) -> const std::vector<std::uint64_t>& {
+    auto it = flipped_[i].find(file);
+    return it == flipped_[i].end() ? kNone : it->second;
+  };
   if (const sim::SimDisk::Inode* f = disk.inode_at(kLogPath)) {
-    written_[i].read(disk.inode_number_at(kLogPath, false), f->data);
+    const std::uint64_t file = disk.inode_number_at(kLogPath, false);
+    written_[i].read(file, f->data, flips(file));
   }
   if (const sim::SimDisk::Inode* f = disk.durable_inode_at(kLogPath)) {
-    durable_[i].read(disk.inode_number_at(kLogPath, true), f->durable);
+    const std::uint64_t file = disk.inode_number_at(kLogPath, true);
+    durable_[i].read(file, f->durable, flips(file));
   }
 }
 

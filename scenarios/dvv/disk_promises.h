@@ -28,6 +28,9 @@ class DiskPromises {
 
   // "" when the disks kept what the ack of `value` promised (its quorums `q`, or the bucket's
   // defaults: w = dw = quorum, pw = 0); else what it broke.
+  // The simulator flipped a bit of byte `byte` of `path` on server `node` (disk_corrupt).
+  void corrupted(sim::NodeId node, std::string_view path, std::uint64_t byte);
+
   std::string judge(const properties::dvv::CausalOracle& oracle, const std::string& bucket,
                     const std::string& key, const std::string& value, const doppel::dvv::Quorum& q);
 
@@ -43,6 +46,8 @@ class DiskPromises {
   std::vector<sim::NodeId> servers_;
   // By server: what reads of its log file saw, and what would have survived a crash.
   std::vector<properties::dvv::LogValues> written_, durable_;
+  // By server: file number -> offsets of the bytes the simulator flipped a bit of.
+  std::vector<std::map<std::uint64_t, std::vector<std::uint64_t>>> flipped_;
 };
 
 }  // namespace doppel::scenarios

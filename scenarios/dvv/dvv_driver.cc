@@ -94,7 +94,7 @@ class DvvDriver final : public ClusterDriver {
     settings.request_timeout = 1000ms;
     DOPPEL_ASSERT(
         doppel::dvv::plant_dvv_bug(component_bug(), settings).ok());  // validated with the scenario
-    if (wants("log-keeps-intact-records")) {
+    if (wants("log-keeps-intact-records") || wants("pw-dw-durable")) {
       world.set_observer([this](sim::NodeId node, const Event& e) { observe(node, e); });
     }
     add_cluster(world, "dvv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
@@ -173,7 +173,18 @@ class DvvDriver final : public ClusterDriver {
 
   // log-keeps-intact-records: when a server boots, count the intact records
   // of its log on its disk; its replay must recover every one of them.
+  // pw-dw-durable: the bits the simulator flips in a log (see DiskPromises::corrupted).
   void observe(sim::NodeId node, const Event& e) {
+    if (e.name() == "SimDiskCorrupt" && promises_) {
+      std::string_view path;
+      for (int i = 0; i < e.detail_count(); ++i) {
+        if (e.detail_at(i).key == "path") path = e.detail_at(i).text;
+      }
+      promises_->corrupted(static_cast<sim::NodeId>(number(e, "node")), path,
+                           static_cast<std::uint64_t>(number(e, "byte")));
+      return;
+    }
+    if (!wants("log-keeps-intact-records")) return;
     if (e.name() == "SimNodeBoot") {
       const auto n = static_cast<sim::NodeId>(number(e, "node"));
       if (std::find(servers_.begin(), servers_.end(), n) == servers_.end()) return;

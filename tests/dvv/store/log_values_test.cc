@@ -2,7 +2,7 @@
 // (properties/dvv/log_values.h): here it reads what the store's ObjectLog
 // wrote, from the simulated disk, and must find each key's values, a node's
 // own replica apart from its hints, and in the durable bytes only what was
-// synced.
+// synced; a bit the simulator says it flipped is put back.
 
 #include "properties/dvv/log_values.h"
 
@@ -118,4 +118,11 @@ TEST_CASE("dvv log values: a torn record is not read, and values read are never 
   REQUIRE(fresh.find("b", "k")->own_bodies == Bodies{"v1", "v2", "v3", "v4"});
   grown.read(2, damaged);  // another file: read from the start
   REQUIRE(grown.find("b", "k")->own_bodies == Bodies{"v0", "v1", "v2", "v3", "v4"});
+  // A bit the simulator flipped, where it says it did, is read as the store wrote it.
+  LogValues mended;
+  mended.read(1, damaged, {6});
+  REQUIRE(mended.find("b", "k")->own_bodies == Bodies{"v0", "v1", "v2", "v3", "v4"});
+  LogValues elsewhere;
+  elsewhere.read(1, damaged, {7});  // not the byte that flipped: still damaged
+  REQUIRE(elsewhere.find("b", "k")->own_bodies == Bodies{"v1", "v2", "v3", "v4"});
 }
