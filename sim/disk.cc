@@ -83,6 +83,7 @@ void SimDisk::apply_meta(std::map<std::string, Entry, std::less<>>& names, const
 void SimDisk::journal(MetaOp op) {
   apply_meta(names_, op);
   pending_meta_.push_back(std::move(op));
+  changed();
 }
 
 Result<std::uint64_t> SimDisk::open(std::string_view path, OpenOptions options) {
@@ -129,6 +130,7 @@ Status SimDisk::write(std::uint64_t inode, std::string_view bytes, std::uint64_t
   Inode::Op op{Inode::Op::Kind::write, offset, bytes.size(), std::string(bytes)};
   apply_data_op(node.data, op, bytes.size());
   node.unsynced.push_back(std::move(op));
+  changed();
   return {};
 }
 
@@ -144,6 +146,7 @@ Status SimDisk::datasync(std::uint64_t inode) {
     node.sync_copies_whole = false;
     context_.coverage.hit("fault:disk_fsyncgate");
     context_.record(Event("SimDiskFsyncgate").detail("node", node_));
+    changed();
     return make_error(Errc::io_error, "simulated EIO on fdatasync (dirty pages dropped)");
   }
   if (node.sync_copies_whole) {
@@ -154,6 +157,7 @@ Status SimDisk::datasync(std::uint64_t inode) {
   }
   DOPPEL_ASSERT(node.durable.size() == node.data.size());
   node.unsynced.clear();
+  changed();
   return {};
 }
 
@@ -162,6 +166,7 @@ Status SimDisk::punch_hole(std::uint64_t inode, std::uint64_t offset, std::uint6
   Inode::Op op{Inode::Op::Kind::punch, offset, length, {}};
   apply_data_op(node.data, op, 0);
   node.unsynced.push_back(std::move(op));
+  changed();
   return {};
 }
 
@@ -171,6 +176,7 @@ Status SimDisk::truncate(std::uint64_t inode, std::uint64_t size) {
   Inode::Op op{Inode::Op::Kind::truncate, 0, size, {}};
   apply_data_op(node.data, op, 0);
   node.unsynced.push_back(std::move(op));
+  changed();
   return {};
 }
 
@@ -258,6 +264,7 @@ Status SimDisk::sync_dir(std::string_view dir) {
   pending_meta_.erase(pending_meta_.begin(),
                       pending_meta_.begin() + static_cast<std::ptrdiff_t>(last));
   collect_garbage();
+  changed();
   return {};
 }
 
@@ -356,6 +363,7 @@ void SimDisk::crash() {
   names_ = durable_names_;
   busy_until_ = context_.now();
   collect_garbage();
+  changed();
 }
 
 std::optional<std::string> SimDisk::corrupt(std::string_view path_prefix) {
@@ -379,12 +387,26 @@ std::optional<std::string> SimDisk::corrupt(std::string_view path_prefix) {
   if (!node.unsynced.empty()) node.sync_copies_whole = true;
   context_.record(
       Event("SimDiskCorrupt").detail("node", node_).detail("path", path).detail("byte", byte));
+  changed();
   return path;
 }
 
 const SimDisk::Inode* SimDisk::inode_at(std::string_view path) const {
   auto it = names_.find(path);
   if (it == names_.end() || it->second.is_dir) return nullptr;
+  auto in = inodes_.find(it->second.inode);
+  return in == inodes_.end() ? nullptr : &in->second;
+}
+
+std::uint64_t SimDisk::inode_number_at(std::string_view path, bool durable) const {
+  const auto& names = durable ? durable_names_ : names_;
+  auto it = names.find(path);
+  return it == names.end() || it->second.is_dir ? 0 : it->second.inode;
+}
+
+const SimDisk::Inode* SimDisk::durable_inode_at(std::string_view path) const {
+  auto it = durable_names_.find(path);
+  if (it == durable_names_.end() || it->second.is_dir) return nullptr;
   auto in = inodes_.find(it->second.inode);
   return in == inodes_.end() ? nullptr : &in->second;
 }

@@ -37,6 +37,7 @@
 //     rot, a misdirected write): every later read sees it.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -121,6 +122,15 @@ class SimDisk {
   // --- inspection, for tests
   std::uint64_t file_count() const { return names_.size(); }
   const Inode* inode_at(std::string_view path) const;
+  // The file a crash would leave at `path` (the synced directory's name):
+  // its `durable` bytes are what survives for sure.
+  const Inode* durable_inode_at(std::string_view path) const;
+  // The number of the file at `path` (now, or after a crash if `durable`); 0 if none.
+  std::uint64_t inode_number_at(std::string_view path, bool durable) const;
+  // Called after every change of what a file holds or of what a name points
+  // to, for oracles that watch a node's files as they change. Nothing in the
+  // simulation depends on it.
+  void set_observer(std::function<void()> observer) { observer_ = std::move(observer); }
 
  private:
   struct Entry {
@@ -137,6 +147,9 @@ class SimDisk {
   bool parent_exists(std::string_view path) const;
   void journal(MetaOp op);
   void collect_garbage();
+  void changed() {
+    if (observer_) observer_();
+  }
 
   SimContext context_;
   Prng& rng_;
@@ -149,6 +162,7 @@ class SimDisk {
   Instant busy_until_ = instant_ns(0);
   std::uint64_t head_position_ = 0;
   std::uint32_t full_events_ = 0;
+  std::function<void()> observer_;
 };
 
 // One incarnation's view of its node's disk: the FileSystem contract, with

@@ -48,6 +48,12 @@ Status plant_dvv_bug(std::string_view name, DvvSettings& s) {
     s.bug_log_truncates_at_damage = true;
   } else if (name == "down-stays-down") {
     s.bug_down_stays_down = true;
+  } else if (name == "pw-counts-fallbacks") {
+    s.bug_pw_counts_fallbacks = true;
+  } else if (name == "dw-before-sync") {
+    s.bug_dw_before_sync = true;
+  } else if (name == "get-ignores-allow-mult") {
+    s.bug_get_ignores_allow_mult = true;
   } else if (!name.empty()) {
     return make_error(Errc::invalid_argument,
                       "bug: dvv has no planted bug '" + std::string(name) + "'");

@@ -40,6 +40,9 @@ struct DvvSettings {
   bool bug_ignore_context = false;           // every PUT treated as blind
   bool bug_log_truncates_at_damage = false;  // replay cuts the log at the first bad record
   bool bug_down_stays_down = false;          // pings go to live peers only: a down peer stays down
+  bool bug_pw_counts_fallbacks = false;      // a fallback's ack counts toward pw
+  bool bug_dw_before_sync = false;           // a replica acks a copy as durable before its fsync
+  bool bug_get_ignores_allow_mult = false;   // GET shows siblings though allow_mult is false
 
   // From a [dvv] table; `source` names the file in errors.
   static Result<DvvSettings> read(const toml::table& table, std::string_view source);

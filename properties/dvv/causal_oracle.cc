@@ -29,6 +29,43 @@ void CausalOracle::acked(const std::string& key, const std::string& value) {
   acked_[key].insert(value);
 }
 
+void CausalOracle::lww_exposed(const std::string& key, const std::string& value, bool ended) {
+  DOPPEL_ASSERT_MSG(written(key, value), "an exposed value never written");
+  lww_exposed_[key][value] = ended ? history_.size() : ~ValueId{0};
+}
+
+bool CausalOracle::written(const std::string& key, const std::string& value) const {
+  for (const auto* m : {&written_, &tombstones_}) {
+    auto it = m->find(key);
+    if (it != m->end() && it->second.count(value) != 0) return true;
+  }
+  return false;
+}
+
+bool CausalOracle::concurrent(const std::string& a, const std::string& b) const {
+  return a != b && !superseded_by(a, b) && !superseded_by(b, a);
+}
+
+bool CausalOracle::lww_may_drop(const std::string& key, const std::string& a) const {
+  const auto exposed = lww_exposed_.find(key);
+  if (exposed == lww_exposed_.end()) return false;
+  // Dropped where an exposed write w was coordinated, `a` already there.
+  for (const auto& [w, begun_before_end] : exposed->second) {
+    if (id_of(a) <= begun_before_end && concurrent(a, w)) return true;
+  }
+  // Dropped where `a` itself was coordinated, exposed, a concurrent value w already there.
+  const auto self = exposed->second.find(a);
+  if (self == exposed->second.end()) return false;
+  for (const auto* m : {&written_, &tombstones_}) {
+    auto it = m->find(key);
+    if (it == m->end()) continue;
+    for (const std::string& w : it->second) {
+      if (id_of(w) <= self->second && concurrent(a, w)) return true;
+    }
+  }
+  return false;
+}
+
 bool CausalOracle::superseded_by(const std::string& a, const std::string& b) const {
   const std::optional<bool> seen = history_.in_past(id_of(a), id_of(b));
   // The search's bound is far above what a scenario writes; a run that outgrows it has
@@ -77,7 +114,7 @@ CausalOracle::Verdict CausalOracle::judge(const std::string& key,
         if (kept) break;
         kept = s == a || superseded_by(a, s);
       }
-      if (!kept) v.lost.push_back(a);
+      if (!kept) (lww_may_drop(key, a) ? v.lww_dropped : v.lost).push_back(a);
     }
   }
   for (const std::string& a : siblings) {

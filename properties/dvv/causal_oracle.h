@@ -17,6 +17,18 @@
 // whatever the coordinator found: any value written before it completed may
 // be gone, so those are not counted lost -- and an unanswered one may still
 // be applied later, so its key's losses are not judged at all.
+//
+// Last write wins (a bucket's allow_mult false, for a while): a coordinator
+// that keeps one value of its object and the write it takes drops the others
+// -- each concurrent with the one it keeps (a value it would supersede is not
+// dropped, it is overwritten). So an acknowledged value that is gone is not
+// lost if it is concurrent with a value of its key written while last write
+// wins may have applied ("exposed": its write, or the read whose context it
+// sent, overlapped a time when allow_mult may have been false on some node)
+// and begun before that one ended (the dropping happens at its coordinator,
+// where the dropped value must already be), or if it was exposed itself and
+// is concurrent with a value of its key begun before it ended. Those are
+// counted apart (Verdict::lww_dropped); everything else is judged as above.
 
 #include <cstdint>
 #include <map>
@@ -37,6 +49,11 @@ class CausalOracle {
   // A DELETE without a context of `key` ended: answered (acknowledged or refused), or not.
   void blind_delete(const std::string& key, bool answered);
   void acked(const std::string& key, const std::string& value);
+  // The write of `value` was exposed to last write wins (see above) and ended now (`ended`
+  // false: it may still be coordinated, its end is unknown).
+  void lww_exposed(const std::string& key, const std::string& value, bool ended);
+  // A client wrote `value` to `key` (a value or a tombstone).
+  bool written(const std::string& key, const std::string& value) const;
   // a is in b's causal past: b was written knowing a.
   bool superseded_by(const std::string& a, const std::string& b) const;
 
@@ -45,6 +62,7 @@ class CausalOracle {
     std::vector<std::string> false_siblings;  // present beside a value that superseded them
     std::vector<std::string> unwritten;       // present, and no client wrote it for this key
     std::vector<std::string> resurrected;     // present, and an acknowledged delete superseded it
+    std::vector<std::string> lww_dropped;     // acknowledged, gone, last write wins may drop it
   };
   Verdict judge(const std::string& key, const std::vector<std::string>& siblings) const;
   // Siblings of one answer that another of them superseded.
@@ -55,6 +73,9 @@ class CausalOracle {
 
  private:
   ValueId id_of(const std::string& value) const;
+  bool concurrent(const std::string& a, const std::string& b) const;
+  // `a` may have been dropped by last write wins (see above).
+  bool lww_may_drop(const std::string& key, const std::string& a) const;
 
   CausalHistory history_;
   std::map<std::string, ValueId> ids_;
@@ -63,6 +84,8 @@ class CausalOracle {
   std::map<std::string, std::set<std::string>> tombstones_;  // key -> deletes with a context
   // key -> values with ids up to this may have been deleted by a DELETE without a context.
   std::map<std::string, ValueId> blindly_deleted_up_to_;
+  // key -> exposed write -> the values begun before it ended have ids up to this.
+  std::map<std::string, std::map<std::string, ValueId>> lww_exposed_;
 };
 
 }  // namespace doppel::properties::dvv

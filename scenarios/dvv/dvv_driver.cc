@@ -9,6 +9,8 @@
 #include "properties/dvv/clock_size.h"
 #include "properties/dvv/log_records.h"
 #include "scenarios/cluster_driver.h"
+#include "scenarios/dvv/disk_promises.h"
+#include "scenarios/dvv/props_switch.h"
 
 namespace doppel::scenarios {
 namespace {
@@ -23,6 +25,7 @@ constexpr std::uint16_t kHttpPort = 8098;
 constexpr std::uint16_t kRpcPort = 8087;
 constexpr std::uint32_t kPartitions = 16;
 constexpr const char* kBucket = "b";
+constexpr std::uint32_t kPropsClient = 1u << 20;  // the props switch's connections, no client's
 
 struct Workload {
   std::string mode = "register";  // or "set-append"
@@ -43,6 +46,8 @@ struct Workload {
   std::int64_t delete_percent = 10;
   std::int64_t quorum_percent = 30;
   std::int64_t returnbody_percent = 20;
+  // Bucket props changed mid-run (props_switch.h): allow_mult flips this often (0: never).
+  std::int64_t allow_mult_switch_ms = 0;
 };
 
 Result<Workload> read_workload(const toml::table& t, std::string_view source) {
@@ -64,9 +69,12 @@ Result<Workload> read_workload(const toml::table& t, std::string_view source) {
   w.delete_percent = f.integer("delete_percent", 0, 100, w.delete_percent);
   w.quorum_percent = f.integer("quorum_percent", 0, 100, w.quorum_percent);
   w.returnbody_percent = f.integer("returnbody_percent", 0, 100, w.returnbody_percent);
+  w.allow_mult_switch_ms = f.integer("allow_mult_switch_ms", 0, 600000, w.allow_mult_switch_ms);
   f.reject_unknown_keys();
   if (f.ok() && w.update_percent + w.blind_percent > 100)
     f.fail("blind_percent", "update + blind over 100");
+  if (f.ok() && w.allow_mult_switch_ms > 0 && (w.mode != "register" || !w.allow_mult))
+    f.fail("allow_mult_switch_ms", "switches need mode register and allow_mult true");
   if (!f.ok()) return f.error();
   return w;
 }
@@ -86,7 +94,7 @@ class DvvDriver final : public ClusterDriver {
     settings.request_timeout = 1000ms;
     DOPPEL_ASSERT(
         doppel::dvv::plant_dvv_bug(component_bug(), settings).ok());  // validated with the scenario
-    if (wants("log-keeps-intact-records")) {
+    if (wants("log-keeps-intact-records") || wants("pw-dw-durable")) {
       world.set_observer([this](sim::NodeId node, const Event& e) { observe(node, e); });
     }
     add_cluster(world, "dvv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
@@ -98,6 +106,10 @@ class DvvDriver final : public ClusterDriver {
       c.peers = peers;
       return [c, settings](Runtime& rt) { return doppel::dvv::boot(rt, c, settings); };
     });
+    if (wants("pw-dw-durable")) {
+      promises_ = std::make_unique<DiskPromises>(world, kPartitions,
+                                                 static_cast<std::uint32_t>(w_.n_val), servers_);
+    }
     world.spawn(client_node_, 0, "dvv-setup", [this] { run_clients(); });
   }
 
@@ -107,6 +119,12 @@ class DvvDriver final : public ClusterDriver {
   void check(sim::World& world) override {
     if (!checked_)
       world.fail("progress", "the final checks did not finish after the faults healed");
+    // A property that judged nothing did not hold: it could not say.
+    if (checked_ && promises_judged_ == 0) {
+      violated("pw-dw-durable", "inconclusive: no acknowledged PUT could be judged (" +
+                                    std::to_string(promises_unjudged_) + " exposed to last " +
+                                    "write wins or on the vv baseline)");
+    }
     world.record(sim::kNoNode, 0,
                  Event("DvvRunStats")
                      .detail("writes", oracle_.writes())
@@ -116,6 +134,12 @@ class DvvDriver final : public ClusterDriver {
                      .detail("false_conflicts", false_conflicts_)
                      .detail("max_entries", max_entries_)
                      .detail("lost", lost_));
+    world.record(sim::kNoNode, 0,
+                 Event("DvvPromiseStats")
+                     .detail("judged", promises_judged_)
+                     .detail("unjudged", promises_unjudged_)
+                     .detail("allow_mult_switches", switch_ ? switch_->switches() : 0)
+                     .detail("lww_dropped", lww_dropped_));
   }
 
  private:
@@ -149,7 +173,18 @@ class DvvDriver final : public ClusterDriver {
 
   // log-keeps-intact-records: when a server boots, count the intact records
   // of its log on its disk; its replay must recover every one of them.
+  // pw-dw-durable: the bits the simulator flips in a log (see DiskPromises::corrupted).
   void observe(sim::NodeId node, const Event& e) {
+    if (e.name() == "SimDiskCorrupt" && promises_) {
+      std::string_view path;
+      for (int i = 0; i < e.detail_count(); ++i) {
+        if (e.detail_at(i).key == "path") path = e.detail_at(i).text;
+      }
+      promises_->corrupted(static_cast<sim::NodeId>(number(e, "node")), path,
+                           static_cast<std::uint64_t>(number(e, "byte")));
+      return;
+    }
+    if (!wants("log-keeps-intact-records")) return;
     if (e.name() == "SimNodeBoot") {
       const auto n = static_cast<sim::NodeId>(number(e, "node"));
       if (std::find(servers_.begin(), servers_.end(), n) == servers_.end()) return;
@@ -231,6 +266,7 @@ class DvvDriver final : public ClusterDriver {
     const std::string key = "k" + std::to_string(rng.below(static_cast<std::uint64_t>(w_.keys)));
     const auto node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
     const auto roll = static_cast<std::int64_t>(rng.below(100));
+    const PropsSwitch::Mark started = switch_->mark();
     std::vector<std::string> seen;
     std::string vclock;
     if (roll >= w_.blind_percent) {
@@ -251,6 +287,7 @@ class DvvDriver final : public ClusterDriver {
                       .detail("siblings", joined(r->siblings))
                       .detail("entries", r->clock_entries));
       judge_read(*r);
+      judge_one_value(key, "GET", r->siblings, started);
       if (roll >= w_.update_percent + w_.blind_percent) return true;  // a plain GET
       seen = r->siblings;
       vclock = r->vclock;
@@ -271,7 +308,7 @@ class DvvDriver final : public ClusterDriver {
       if (!o.quorum.pw.empty()) reached("write?pw=" + o.quorum.pw);
     }
     if (w_.mode == "register" && rng.chance(static_cast<std::uint64_t>(w_.delete_percent), 100)) {
-      return remove(c, key, seen, o);
+      return remove(c, key, seen, o, started);
     }
     o.quorum.returnbody = rng.chance(static_cast<std::uint64_t>(w_.returnbody_percent), 100);
     if (o.quorum.returnbody) reached("put?returnbody=true");
@@ -289,18 +326,65 @@ class DvvDriver final : public ClusterDriver {
                     .detail("value", value.substr(0, 24))
                     .detail("saw", joined(seen))
                     .detail("status", resp ? resp->status : -1));
-    if (!acked) return false;
+    if (!acked) {
+      in_doubt_.push_back({key, value, started});
+      return false;
+    }
+    const bool exposed = exposed_since(key, value, started);
     oracle_.acked(key, value);
+    judge_promises(key, value, o.quorum, exposed);
     // returnbody: an answer with one sibling shows the write itself (it is always kept).
+    // Under last write wins it may be one concurrent with it instead.
     if (o.quorum.returnbody && resp->status == 200 &&
-        (resp->siblings.size() != 1 || resp->siblings[0] != value)) {
+        (resp->siblings.size() != 1 ||
+         (resp->siblings[0] != value && !(exposed && oracle_.written(key, resp->siblings[0]) &&
+                                          !oracle_.superseded_by(resp->siblings[0], value))))) {
       violated("returnbody-shows-write", key + ": PUT ?returnbody=true of " + value.substr(0, 24) +
                                              " answered [" + joined(resp->siblings) + "]");
     }
+    if (o.quorum.returnbody) judge_one_value(key, "PUT ?returnbody", resp->siblings, started);
     if (w_.mode == "set-append") acked_elements_[key].insert(element);
     ++acked_;
     judge_clock(resp->vclock);
     return true;
+  }
+
+  // Whether the write of `value`, begun at `started` (with its read), was exposed to last write
+  // wins; the oracle is told if so.
+  bool exposed_since(const std::string& key, const std::string& value,
+                     const PropsSwitch::Mark& started, bool ended = true) {
+    if (!switch_->exposed_since(started)) return false;
+    oracle_.lww_exposed(key, value, ended);
+    return true;
+  }
+
+  // allow-mult-respected: an answer made while allow_mult was surely false everywhere shows one
+  // value at most.
+  void judge_one_value(const std::string& key, std::string_view what,
+                       const std::vector<std::string>& siblings, const PropsSwitch::Mark& started) {
+    if (siblings.size() <= 1 || !switch_->one_value_since(started)) return;
+    violated("allow-mult-respected", key + ": " + std::string(what) + " answered " +
+                                         std::to_string(siblings.size()) + " values [" +
+                                         joined(siblings) + "] while allow_mult was false");
+  }
+
+  // pw-dw-durable (properties/dvv/write_promises.h): the moment the client hears the ack, w
+  // nodes' logs hold the value, pw primaries' as their own replica, dw nodes' durably.
+  void judge_promises(const std::string& key, const std::string& value,
+                      const doppel::dvv::Quorum& q, bool exposed) {
+    if (!wants("pw-dw-durable")) return;
+    // Last write wins may drop the value at birth (see the header), and so may the client-id
+    // vv baseline (a blind write whose client wrote before gets a clock it already has).
+    if (exposed || w_.clock == "vv") {
+      ++promises_unjudged_;
+      return;
+    }
+    ++promises_judged_;
+    const std::string broken = promises_->judge(oracle_, kBucket, key, value, q);
+    if (!broken.empty()) {
+      violated("pw-dw-durable", key + ": PUT of " + value.substr(0, 24) + " acknowledged with " +
+                                    broken + " when the ack arrived");
+    }
   }
 
   // A quorum for one request: a number up to n_val or one of Riak's words.
@@ -320,7 +404,7 @@ class DvvDriver final : public ClusterDriver {
   // A DELETE: with the context of the read (a tombstone superseding what it saw), or blind
   // (the coordinator deletes what it finds). True if acknowledged.
   bool remove(std::uint32_t c, const std::string& key, const std::vector<std::string>& seen,
-              doppel::dvv::WriteOptions o) {
+              doppel::dvv::WriteOptions o, const PropsSwitch::Mark& started) {
     Prng& rng = rt().random();
     o.once = false;  // DELETE is idempotent: a resent one is the same tombstone's intent
     std::string tombstone;
@@ -341,12 +425,18 @@ class DvvDriver final : public ClusterDriver {
     if (o.vclock.empty()) {
       oracle_.blind_delete(key, resp.ok());
     } else if (acked) {
+      (void)exposed_since(key, tombstone, started);
       oracle_.acked(key, tombstone);
+    } else {
+      in_doubt_.push_back({key, tombstone, started});
     }
     return acked;
   }
 
   void run_clients() {
+    switch_ = std::make_unique<PropsSwitch>(
+        rt(), spec_.nodes, kBucket, w_.allow_mult,
+        [this](std::uint32_t n) -> RiakClient& { return client(kPropsClient, n); });
     // The bucket's properties first, through any node (they spread by gossip).
     doppel::dvv::BucketPropsUpdate props;
     props.n_val = static_cast<std::uint32_t>(w_.n_val);
@@ -367,6 +457,12 @@ class DvvDriver final : public ClusterDriver {
           break;
         rt().sleep(200ms);
       }
+    }
+    if (w_.allow_mult_switch_ms > 0) {
+      rt().spawn("dvv-props-switch", [this] {
+        switch_->run(std::chrono::milliseconds(w_.allow_mult_switch_ms),
+                     [this] { return quiet_since_.has_value(); });
+      });
     }
     int running = static_cast<int>(spec_.clients);
     Condition done(rt());
@@ -391,7 +487,19 @@ class DvvDriver final : public ClusterDriver {
       });
     }
     while (running > 0) done.wait();
+    // The scenario's props are back on every node before the final checks.
+    const Instant give_up = rt().now() + std::chrono::milliseconds(w_.liveness_ms);
+    while (w_.allow_mult_switch_ms > 0 && !switch_->done()) {
+      if (rt().now() >= give_up) {
+        world_->fail("progress", "allow_mult did not come back on every node within " +
+                                     std::to_string(w_.liveness_ms) + " ms of the heal");
+        return;
+      }
+      rt().sleep(100ms);
+    }
     rt().sleep(std::chrono::milliseconds(w_.settle_ms));
+    // A write never answered may still have been coordinated, even after a switch sent later.
+    for (const InDoubt& d : in_doubt_) (void)exposed_since(d.key, d.value, d.started, false);
     final_checks();
     checked_ = true;
   }
@@ -426,6 +534,7 @@ class DvvDriver final : public ClusterDriver {
           return;
         }
         lost_ += verdict.lost.size();
+        lww_dropped_ += verdict.lww_dropped.size();
         if (!verdict.lost.empty() && wants("acknowledged-writes-survive")) {
           world_->fail("acknowledged-writes-survive",
                        key + ": acknowledged value " + verdict.lost[0] +
@@ -489,8 +598,16 @@ class DvvDriver final : public ClusterDriver {
   dvv_oracle oracle_;
   std::map<std::string, std::set<std::string>> acked_elements_;
   std::uint64_t written_ = 0, acked_ = 0, reads_ = 0, siblings_seen_ = 0, false_conflicts_ = 0,
-                max_entries_ = 0, lost_ = 0;
+                max_entries_ = 0, lost_ = 0, promises_judged_ = 0, promises_unjudged_ = 0,
+                lww_dropped_ = 0;
+  std::unique_ptr<DiskPromises> promises_;
   std::optional<Instant> quiet_since_;
+  std::unique_ptr<PropsSwitch> switch_;
+  struct InDoubt {
+    std::string key, value;
+    PropsSwitch::Mark started;
+  };
+  std::vector<InDoubt> in_doubt_;  // writes never acknowledged: applied or not
   bool checked_ = false;
   std::map<sim::NodeId, std::uint64_t> intact_at_boot_;
 };
@@ -504,11 +621,17 @@ ComponentDef dvv_component() {
       "acknowledged-writes-survive", "replicas-converge",      "clock-entries-bounded",
       "no-false-conflicts",          "set-union-complete",     "no-invented-values",
       "deleted-stays-deleted",       "returnbody-shows-write", "progress",
-      "log-keeps-intact-records"};
-  def.bugs = {
-      "ack-early",      "no-repair", "dot-per-write", "ignore-context", "log-truncates-at-damage",
-      "down-stays-down"};
-  def.probes = {"DvvStarted", "DvvRunStats", "DvvReadRepair", "DvvAaeRepair"};
+      "log-keeps-intact-records",    "pw-dw-durable",          "allow-mult-respected"};
+  def.bugs = {"ack-early",
+              "no-repair",
+              "dot-per-write",
+              "ignore-context",
+              "log-truncates-at-damage",
+              "down-stays-down",
+              "pw-counts-fallbacks",
+              "dw-before-sync",
+              "get-ignores-allow-mult"};
+  def.probes = {"DvvStarted", "DvvRunStats", "DvvPromiseStats", "DvvReadRepair", "DvvAaeRepair"};
   def.buggify_components = {"dvv", "http"};  // its API is Riak's, over HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
     auto w = read_workload(workload, source);

@@ -1,7 +1,29 @@
 #pragma once
 // The DVV store's scenarios: clients doing Riak-style reads, updates (a GET,
-// a pause, a PUT with the GET's context) and blind PUTs over HTTP against a
-// simulated cluster, judged against an exact causal oracle.
+// a pause, a PUT with the GET's context), blind PUTs and DELETEs, with
+// per-request quorums (r, pr, w, dw, pw) and returnbody, over HTTP against a
+// simulated cluster, judged against an exact causal oracle; optionally the
+// bucket's allow_mult flips mid-run (props_switch.h).
+//
+// Properties (a scenario's `properties` picks some):
+//   acknowledged-writes-survive  no acknowledged value is gone at the end unless a later write
+//                                superseded it, a delete covers it, or last write wins may
+//                                have dropped it (properties/dvv/causal_oracle.h)
+//   replicas-converge            after the heal, every primary holds the same object
+//   clock-entries-bounded        a DVVSet clock never holds more than n_val entries
+//   no-false-conflicts           no answer keeps a sibling that another sibling superseded
+//   set-union-complete           set-append: every acknowledged element is in the final set
+//   no-invented-values           every sibling is a value a client wrote to that key
+//   deleted-stays-deleted        nothing an acknowledged delete superseded comes back
+//   returnbody-shows-write       PUT ?returnbody answers the write (or, under last write wins,
+//                                the concurrent value that won)
+//   pw-dw-durable                when the ack arrives, w nodes' logs hold the write, pw
+//                                primaries' as their own replica, dw nodes' durably, read from
+//                                the simulated disks (properties/dvv/write_promises.h)
+//   allow-mult-respected         while allow_mult is false on every node, an answer shows one
+//                                value at most
+//   log-keeps-intact-records     a node's replay recovers every intact record of its log
+//   progress                     after the heal, operations succeed and the final checks run
 
 #include "scenarios/scenario.h"
 

@@ -96,7 +96,11 @@ Result<GetReply> Coordinator::get(const ObjectKey& key, const RequestOptions& o)
   }
   DOPPEL_ASSERT(seen.size() == ok);
   GetReply out;
-  out.siblings = visible_siblings(merged);
+  // allow_mult false: the client sees one value, the newest (last write wins,
+  // Riak's reconcile). The context still covers every sibling merged, so a
+  // write with it replaces them all. (Planted: the read path forgets it.)
+  const bool one_value = !p.allow_mult && !config_.bug_get_ignores_allow_mult;
+  out.siblings = visible_siblings(one_value ? last_write_wins(merged) : merged);
   out.found = !out.siblings.empty();
   out.context = encode_context(merged.context());
   out.clock_entries = merged.clock_entry_count();
@@ -280,7 +284,8 @@ Result<PutReply> Coordinator::replicate(const ObjectKey& key, const Object& upda
     ++answered;
     ok += ack->ok;
     durable += ack->durable;
-    primaries += ack->ok && ack->primary;
+    // Planted: a fallback (holding a hint) counted as a primary.
+    primaries += ack->ok && (ack->primary || config_.bug_pw_counts_fallbacks);
   }
   // The coordinator's own write counts once in each; every other ack at most once.
   DOPPEL_ASSERT(durable <= ok);

@@ -9,7 +9,9 @@ namespace doppel::dvv {
 namespace {
 
 void write_options(WireWriter& w, const RequestOptions& o) {
-  for (const auto& q : {o.r, o.w, o.dw, o.pr, o.pw}) w.varint(q ? *q + 1 : 0);
+  // 0 is "unset"; widened first: "quorum" (BucketProps::kQuorum) + 1 overflows 32 bits to 0,
+  // which dropped a forwarded PUT's pw=quorum (found by pw-dw-durable).
+  for (const auto& q : {o.r, o.w, o.dw, o.pr, o.pw}) w.varint(q ? std::uint64_t{*q} + 1 : 0);
   w.bytes(o.client_id);
   w.varint(static_cast<std::uint64_t>(o.timeout.count() / 1'000'000));
 }

@@ -329,6 +329,11 @@ Status ObjectLog::put(const ObjectKey& key, const Object& object, bool durable) 
   return append(Kind::put, 0, key, &object, durable);
 }
 
+Status ObjectLog::sync() {
+  while (compacting_) compacted_.wait();
+  return sync_through(generation_, tail_);
+}
+
 Status ObjectLog::remove(const ObjectKey& key, bool durable) {
   return append(Kind::remove, 0, key, nullptr, durable);
 }

@@ -73,6 +73,9 @@ class ObjectLog {
   const StoredObject* find(const ObjectKey& key) const;
   // Replaces the object; returns once durable if `durable`.
   Status put(const ObjectKey& key, const Object& object, bool durable);
+  // Returns once every record appended so far is durable (one that was
+  // appended without waiting for it: a read repair's, say).
+  Status sync();
   Status remove(const ObjectKey& key, bool durable);
   // Puts back, in memory only, what a key held before a put that failed
   // (the put was never acknowledged, nor shown: see ReplicaStore::update).

@@ -10,7 +10,7 @@ namespace doppel::dvv {
 using namespace std::chrono_literals;
 
 PropsTable::PropsTable(Runtime& rt, const DvvSettings& config, Peers& peers)
-    : rt_(rt), config_(config), peers_(peers) {}
+    : rt_(rt), config_(config), peers_(peers), save_lock_(rt) {}
 
 BucketProps PropsTable::get(const std::string& bucket) const {
   auto it = props_.find(bucket);
@@ -20,12 +20,18 @@ BucketProps PropsTable::get(const std::string& bucket) const {
 Status PropsTable::set(const std::string& bucket, BucketProps p) {
   // A precondition: the HTTP layer's props_from_json checked the values.
   DOPPEL_ASSERT(p.n_val >= 1 && p.n_val <= BucketProps::kNValMax);
-  const std::uint64_t before = get(bucket).version;
-  p.version = std::max(p.version, before + 1);
-  DOPPEL_ASSERT(p.version > before);  // a change always wins over what it replaces
-  props_[bucket] = p;
-  if (Status s = save(); !s) return s;
-  const std::string payload = encode_props(props_);
+  std::string payload;
+  {
+    LockGuard guard(save_lock_);
+    const std::uint64_t before = get(bucket).version;
+    p.version = std::max(p.version, before + 1);
+    DOPPEL_ASSERT(p.version > before);  // a change always wins over what it replaces
+    std::map<std::string, BucketProps> next = props_;
+    next[bucket] = p;
+    if (Status s = save(next); !s) return s;  // not used: a crash would take it back
+    props_ = std::move(next);
+    payload = encode_props(props_);
+  }
   for (NodeIndex n = 0; n < peers_.size(); ++n) {
     if (n != peers_.self()) {
       rt_.spawn("dvv-props",
@@ -35,22 +41,35 @@ Status PropsTable::set(const std::string& bucket, BucketProps p) {
   return {};
 }
 
+namespace {
+// Whether `a` replaces `b`: the higher version, and for one version (two nodes
+// that changed the same props at once) the larger encoding, so that every node
+// picks the same one (ties left alone would keep the nodes apart forever).
+bool newer(const BucketProps& a, const BucketProps& b) {
+  if (a.version != b.version) return a.version > b.version;
+  return encode_props({{"", a}}) > encode_props({{"", b}});
+}
+}  // namespace
+
 void PropsTable::merge(const std::map<std::string, BucketProps>& theirs) {
+  LockGuard guard(save_lock_);
+  std::map<std::string, BucketProps> next = props_;
   bool changed = false;
   for (auto& [bucket, p] : theirs) {
-    if (p.version > get(bucket).version) {
-      props_[bucket] = p;
+    if (newer(p, get(bucket))) {
+      next[bucket] = p;
       changed = true;
     }
   }
-  if (changed) (void)save();
+  // Used once saved (see the header); if the save fails, a later exchange brings them again.
+  if (changed && save(next).ok()) props_ = std::move(next);
 }
 
-Status PropsTable::save() {
+Status PropsTable::save(const std::map<std::string, BucketProps>& table) {
   // Written new, synced, renamed over, directory synced: never half a file.
   auto f = rt_.fs().open("props.tmp", OpenOptions{.create = true, .truncate = true});
   if (!f) return f.error();
-  const std::string bytes = encode_props(props_);
+  const std::string bytes = encode_props(table);
   WireWriter w;
   const std::uint32_t crc = crc32c(bytes);
   w.str().append(reinterpret_cast<const char*>(&crc), 4);

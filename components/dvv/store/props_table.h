@@ -5,6 +5,9 @@
 // at random; for each bucket the higher version wins. The table is saved
 // whole (written new, synced, renamed over) whenever it changes, and loaded
 // at boot; a damaged file is dropped (the peers gossip the props back).
+// A change is used only once it is saved: a node never acts on props that a
+// crash would take back (an allow_mult or clock kind coming back after the
+// cluster moved on). Changes are saved one at a time.
 //
 // Pushes and gossip are props gossip, not maintenance of objects: they sit
 // with the table they spread.
@@ -16,6 +19,7 @@
 #include "components/dvv/store/bucket_props.h"
 #include "components/dvv/store/peers.h"
 #include "runtime/runtime.h"
+#include "runtime/sync.h"
 
 namespace doppel::dvv {
 
@@ -38,12 +42,14 @@ class PropsTable {
   void gossip_loop(const bool& stopping);
 
  private:
-  Status save();
+  // Writes `table` (props_ and what will replace it) to the file; under save_lock_.
+  Status save(const std::map<std::string, BucketProps>& table);
 
   Runtime& rt_;
   const DvvSettings& config_;
   Peers& peers_;
   std::map<std::string, BucketProps> props_;
+  Mutex save_lock_;
 };
 
 }  // namespace doppel::dvv

@@ -163,7 +163,11 @@ Status ReplicaStore::sync_in(const ObjectKey& key, const Object& incoming, bool 
   const StoredObject* local = log_->find(key);
   Object merged = local ? merge(key, local->object, incoming) : incoming;
   if (prune_at) merged = prune(merged, *prune_at, ClockOptions{merged.kind(), {}});
-  if (local && local->object == merged) return {};
+  if (local && local->object == merged) {
+    // Nothing new, but the caller may count on it being durable, and what the
+    // key holds may have come unsynced (read repair, anti-entropy).
+    return durable && !config_.bug_dw_before_sync ? log_->sync() : Status{};
+  }
   if (local && local->object.kind() == merged.kind()) {
     // Counters never go backwards when a replica syncs an object in (a
     // pruned vv clock drops entries, but lowers none it keeps).
@@ -172,7 +176,8 @@ Status ReplicaStore::sync_in(const ObjectKey& key, const Object& incoming, bool 
   }
   // The vv baseline's bound (object_checks.h); DVVSet needs no pruning.
   if (prune_at) DOPPEL_ASSERT(within_prune_bound(merged, *prune_at, VvPruneOptions{}));
-  return store(lock, key, merged, durable);
+  // Planted: the copy is acknowledged (durable, says the caller) before its fsync.
+  return store(lock, key, merged, durable && !config_.bug_dw_before_sync);
 }
 
 Status ReplicaStore::store_hint(NodeIndex target, const ObjectKey& key, const Object& incoming) {

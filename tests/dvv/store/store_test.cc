@@ -6,6 +6,7 @@
 #include <set>
 
 #include "components/dvv/store/bucket_props.h"
+#include "components/dvv/store/messages.h"
 #include "components/dvv/store/object_log.h"
 #include "components/dvv/store/ring.h"
 #include "components/dvv/store/rpc.h"
@@ -183,4 +184,22 @@ TEST_CASE("dvv siblings: encoding round trips and last write wins keeps the newe
   Object one = last_write_wins(both);
   REQUIRE(one.sibling_count() == 1);
   REQUIRE(decode_sibling(one.siblings()[0])->body == "new");
+}
+
+TEST_CASE("dvv messages: a forwarded PUT keeps its quorums, \"quorum\" included", "[unit]") {
+  RequestOptions o;
+  o.w = 1;
+  o.dw = BucketProps::kQuorum;
+  o.pw = BucketProps::kQuorum;
+  o.client_id = "c";
+  Sibling value;
+  value.body = "v";
+  auto q = decode_coordinate_request(
+      encode_coordinate_request(ObjectKey{"b", "k"}, value, std::nullopt, o));
+  REQUIRE(q.ok());
+  REQUIRE(q->options.w == std::optional<std::uint32_t>(1));
+  REQUIRE(q->options.dw == std::optional<std::uint32_t>(BucketProps::kQuorum));
+  REQUIRE(q->options.pw == std::optional<std::uint32_t>(BucketProps::kQuorum));
+  REQUIRE_FALSE(q->options.r.has_value());
+  REQUIRE_FALSE(q->options.pr.has_value());
 }

@@ -1,0 +1,84 @@
+#include "scenarios/dvv/disk_promises.h"
+
+#include <algorithm>
+
+#include "properties/dvv/write_promises.h"
+
+namespace doppel::scenarios {
+
+namespace {
+constexpr const char* kLogPath = "objects.log";  // the store's (replica_store.cc)
+constexpr std::size_t kFlipsMax = 1024;          // per file; far more than a run injects
+}  // namespace
+
+std::uint32_t DiskPromises::resolved(const std::string& q, std::uint32_t fallback) const {
+  if (q.empty()) return fallback;
+  if (q == "one") return 1;
+  if (q == "quorum") return n_val_ / 2 + 1;
+  if (q == "all") return n_val_;
+  return static_cast<std::uint32_t>(std::stoul(q));
+}
+
+DiskPromises::DiskPromises(sim::World& world, std::uint32_t partitions, std::uint32_t n_val,
+                           std::vector<sim::NodeId> servers)
+    : world_(world),
+      ring_(partitions, static_cast<std::uint32_t>(servers.size())),
+      n_val_(n_val),
+      servers_(std::move(servers)),
+      written_(servers_.size()),
+      durable_(servers_.size()),
+      flipped_(servers_.size()) {
+  for (std::uint32_t i = 0; i < servers_.size(); ++i) {
+    world_.disk(servers_[i]).set_observer([this, i] { watch(i); });
+  }
+}
+
+void DiskPromises::corrupted(sim::NodeId node, std::string_view path, std::uint64_t byte) {
+  const auto it = std::find(servers_.begin(), servers_.end(), node);
+  if (it == servers_.end() || path != kLogPath) return;
+  const auto i = static_cast<std::uint32_t>(it - servers_.begin());
+  const std::uint64_t file = world_.disk(node).inode_number_at(kLogPath, false);
+  auto& flips = flipped_[i][file];
+  if (flips.size() < kFlipsMax) flips.push_back(byte);
+}
+
+void DiskPromises::watch(std::uint32_t i) {
+  const sim::SimDisk& disk = world_.disk(servers_[i]);
+  static const std::vector<std::uint64_t> kNone;
+  auto flips = [&](std::uint64_t file) -> const std::vector<std::uint64_t>& {
+    auto it = flipped_[i].find(file);
+    return it == flipped_[i].end() ? kNone : it->second;
+  };
+  if (const sim::SimDisk::Inode* f = disk.inode_at(kLogPath)) {
+    const std::uint64_t file = disk.inode_number_at(kLogPath, false);
+    written_[i].read(file, f->data, flips(file));
+  }
+  if (const sim::SimDisk::Inode* f = disk.durable_inode_at(kLogPath)) {
+    const std::uint64_t file = disk.inode_number_at(kLogPath, true);
+    durable_[i].read(file, f->durable, flips(file));
+  }
+}
+
+std::string DiskPromises::judge(const properties::dvv::CausalOracle& oracle,
+                                const std::string& bucket, const std::string& key,
+                                const std::string& value, const doppel::dvv::Quorum& q) {
+  properties::dvv::WritePromise promise;
+  promise.w = resolved(q.w, n_val_ / 2 + 1);
+  promise.pw = resolved(q.pw, 0);
+  promise.dw = resolved(q.dw, n_val_ / 2 + 1);
+  const auto primaries = ring_.primaries(ring_.partition_of(bucket, key), n_val_);
+  std::vector<properties::dvv::NodeLog> logs;
+  for (std::uint32_t i = 0; i < servers_.size(); ++i) {
+    watch(i);
+    properties::dvv::NodeLog log;
+    log.node = i;
+    log.primary = std::find(primaries.begin(), primaries.end(), i) != primaries.end();
+    log.written = written_[i].find(bucket, key);
+    log.durable = durable_[i].find(bucket, key);
+    logs.push_back(log);
+  }
+  return properties::dvv::broken_promise(promise,
+                                         properties::dvv::count_holders(oracle, value, logs));
+}
+
+}  // namespace doppel::scenarios

@@ -1,0 +1,53 @@
+#pragma once
+// pw-dw-durable's side in the simulator: each server's object log read
+// straight from its simulated disk -- the file's bytes and the bytes a crash
+// would leave -- every time they change (the disk's observer), so that what
+// a log ever held is known when a PUT's ack reaches the client; judged by
+// properties/dvv/write_promises.h.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "components/dvv/client/riak_client.h"
+#include "components/dvv/store/ring.h"
+#include "properties/dvv/causal_oracle.h"
+#include "properties/dvv/log_values.h"
+#include "sim/world.h"
+
+namespace doppel::scenarios {
+
+class DiskPromises {
+ public:
+  // Watches the servers' disks from now on.
+  DiskPromises(sim::World& world, std::uint32_t partitions, std::uint32_t n_val,
+               std::vector<sim::NodeId> servers);
+  DiskPromises(const DiskPromises&) = delete;
+  DiskPromises& operator=(const DiskPromises&) = delete;
+
+  // "" when the disks kept what the ack of `value` promised (its quorums `q`, or the bucket's
+  // defaults: w = dw = quorum, pw = 0); else what it broke.
+  // The simulator flipped a bit of byte `byte` of `path` on server `node` (disk_corrupt).
+  void corrupted(sim::NodeId node, std::string_view path, std::uint64_t byte);
+
+  std::string judge(const properties::dvv::CausalOracle& oracle, const std::string& bucket,
+                    const std::string& key, const std::string& value, const doppel::dvv::Quorum& q);
+
+ private:
+  // Reads what server i's log file holds now, in both views.
+  void watch(std::uint32_t i);
+  // A request's quorum as the coordinator resolves it: its value or `fallback`.
+  std::uint32_t resolved(const std::string& q, std::uint32_t fallback) const;
+
+  sim::World& world_;
+  doppel::dvv::Ring ring_;
+  std::uint32_t n_val_;
+  std::vector<sim::NodeId> servers_;
+  // By server: what reads of its log file saw, and what would have survived a crash.
+  std::vector<properties::dvv::LogValues> written_, durable_;
+  // By server: file number -> offsets of the bytes the simulator flipped a bit of.
+  std::vector<std::map<std::uint64_t, std::vector<std::uint64_t>>> flipped_;
+};
+
+}  // namespace doppel::scenarios

@@ -1,0 +1,53 @@
+#include "scenarios/dvv/props_switch.h"
+
+#include "runtime/assert.h"
+
+namespace doppel::scenarios {
+
+using namespace std::chrono_literals;
+
+void PropsSwitch::switch_to(bool value) {
+  DOPPEL_ASSERT(value != allow_mult_);
+  if (!value) {
+    lww_open_ = true;  // from the moment it is sent
+    ++lww_epoch_;
+  } else {
+    one_value_ = false;
+    ++one_value_epoch_;
+  }
+  doppel::dvv::BucketPropsUpdate update;
+  update.allow_mult = value;
+  for (std::uint32_t attempt = 0;; ++attempt) {
+    auto r = client_of_(attempt % nodes_).set_props(bucket_, update, rt_.now() + 1500ms);
+    if (r && *r == 204) break;
+    rt_.sleep(100ms);
+  }
+  const std::string want = std::string("\"allow_mult\":") + (value ? "true" : "false");
+  for (std::uint32_t n = 0; n < nodes_; ++n) {
+    for (;;) {
+      auto r = client_of_(n).props(bucket_, rt_.now() + 1500ms);
+      if (r && r->status == 200 && r->body.find(want) != std::string::npos) break;
+      rt_.sleep(100ms);
+    }
+  }
+  allow_mult_ = value;
+  ++switches_;
+  if (value) {
+    lww_open_ = false;  // every node has it
+  } else {
+    one_value_ = true;
+    ++one_value_epoch_;
+  }
+}
+
+void PropsSwitch::run(Duration every, const std::function<bool()>& quiet) {
+  while (!quiet()) {
+    rt_.sleep(every);
+    if (quiet()) break;
+    switch_to(!allow_mult_);
+  }
+  if (!allow_mult_) switch_to(true);
+  done_ = true;
+}
+
+}  // namespace doppel::scenarios
