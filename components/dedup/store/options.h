@@ -31,6 +31,10 @@ enum class PlantedBug : std::uint8_t {
   skip_decrement,            // reverse dedup forgets to drop the old version's references
   verify_skips_data,         // verify checks metadata only, never re-hashes stored blocks
   failed_commit_keeps_lock,  // a commit that fails on an I/O error never releases the lock
+  // A run of blocks punched out of a data file ends one block early (a fencepost: the run's end
+  // taken as its last block's start), so that block's bytes stay on the disk although its
+  // metadata says punched: space the accounting reports freed never is.
+  punch_keeps_last_block,
 };
 
 struct StoreOptions {
