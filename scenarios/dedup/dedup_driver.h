@@ -10,9 +10,22 @@
 //                       and after the faults heal; every listed version is
 //                       one a client committed (an interrupted upload leaves
 //                       nothing partial visible)
-//   refcounts-balance   at the end, the store's own check (reference counts
-//                       equal the direct references, chains end in stored
-//                       blocks, the space accounting balances) passes
+//   refcounts-balance   at the end, judged twice: the store's own check
+//                       passes (it also settles the store: a change left
+//                       logged is replayed), and then, without the store's
+//                       word, the oracle of properties/dedup/reference_counts.h
+//                       reads the metadata and recipes off the server's
+//                       simulated disk with its own decoder: every stored
+//                       block's persisted count equals the direct references
+//                       the recipes hold, every reference resolves to stored
+//                       bytes that hash right, punched blocks are gone, no
+//                       intent is left, and the versions on disk are the
+//                       ledger's (acknowledged and not removed; maybe those
+//                       whose removal or commit went unanswered, at most as
+//                       many unheard-of versions as unanswered commits).
+//                       Files the disk_corrupt fault hit (the driver watches
+//                       SimDiskCorrupt) may fail to decode or hash; nothing
+//                       else may.
 //   damage-found        after one stored bit of a segment file is flipped,
 //                       verify reports damage, or every version still
 //                       restores byte-identical (the flip hit freed space)
