@@ -11,6 +11,7 @@ constexpr std::string_view kSegments = "segments/";
 constexpr std::string_view kImages = "images/";
 constexpr std::string_view kIntent = "log/intent";
 constexpr std::string_view kStaged = ".next";
+constexpr std::size_t kRepairFlipsMax = 3;  // 8^3 decodes at most
 
 std::string seg_name(std::uint64_t id) {
   return "segment " + std::to_string(id);
@@ -23,7 +24,7 @@ std::string version_name(const std::string& image, std::uint64_t version) {
 class Judge {
  public:
   Judge(const StoreFiles& files, const std::vector<std::string>& image_names,
-        const BackupLedger& ledger, const std::set<std::string>& damaged)
+        const BackupLedger& ledger, const DamagedBytes& damaged)
       : files_(files), names_(image_names), ledger_(ledger), damaged_(damaged) {}
 
   ReferenceCountReport run() {
@@ -53,9 +54,44 @@ class Judge {
     return false;
   }
 
-  bool damaged(std::string_view path) const {
-    return damaged_.count(std::string(path)) != 0 ||
-           damaged_.count(std::string(path) + std::string(kStaged)) != 0;
+  // The offsets of the known flips in the file at `path` (or in the staged file renamed onto it).
+  std::set<std::uint64_t> damaged(std::string_view path) const {
+    std::set<std::uint64_t> out;
+    for (const std::string& p : {std::string(path), std::string(path) + std::string(kStaged)}) {
+      if (const auto it = damaged_.find(p); it != damaged_.end())
+        out.insert(it->second.begin(), it->second.end());
+    }
+    return out;
+  }
+
+  // Decodes a metadata file; when it fails and known flips hit it, the file as the store wrote it
+  // (each flipped byte tried with each of its bits undone): a bit flip leaves the rest intact.
+  template <typename Decode>
+  auto decode_repaired(const std::string& path, Decode decode) -> decltype(decode("")) {
+    const std::string_view bytes = files_.at(path);
+    auto decoded = decode(bytes);
+    const std::set<std::uint64_t> offsets = damaged(path);
+    if (decoded || offsets.empty() || offsets.size() > kRepairFlipsMax) return decoded;
+    std::vector<std::uint64_t> at;
+    for (const std::uint64_t o : offsets) {
+      if (o < bytes.size()) at.push_back(o);
+    }
+    std::string copy(bytes);
+    std::uint64_t tries = 1;
+    for (std::size_t i = 0; i < at.size(); ++i) tries *= 8;
+    for (std::uint64_t t = 1; t < tries; ++t) {  // t: a bit per offset, three bits each
+      std::uint64_t code = t;
+      for (const std::uint64_t o : at) {
+        copy[o] = static_cast<char>(bytes[o] ^ (code % 8 == 0 ? 0 : 1u << (code % 8 - 1)));
+        code /= 8;
+      }
+      auto repaired = decode(copy);
+      if (repaired) {
+        excuse("a known flip undone in " + path);
+        return repaired;
+      }
+    }
+    return decoded;
   }
 
   void excuse(std::string what) {
@@ -107,7 +143,7 @@ class Judge {
   // The files are judged once the store has settled: every logged change installed.
   bool settled() {
     if (!intent_) return true;
-    if (damaged(kIntent) || damaged("log/intent.tmp")) {
+    if (!damaged(kIntent).empty() || !damaged("log/intent.tmp").empty()) {
       excuse("the intent in the log is damaged: the store cannot replay it, nothing is judged");
       return false;
     }
@@ -119,12 +155,13 @@ class Judge {
   void decode() {
     for (auto& [id, s] : segments_) {
       if (s.meta_path.empty()) continue;
-      Result<DiskSegment> m = decode_disk_segment(files_.at(s.meta_path), id);
+      Result<DiskSegment> m = decode_repaired(
+          s.meta_path, [id](std::string_view b) { return decode_disk_segment(b, id); });
       if (m) {
         s.meta = std::move(*m);
         s.counted.assign(s.meta->blocks.size(), 0);
         ++report_.segments;
-      } else if (damaged(s.meta_path)) {
+      } else if (!damaged(s.meta_path).empty()) {
         excuse("damaged (disk_corrupt): " + m.error().message());
       } else {
         fail("cannot decode " + s.meta_path + ": " + m.error().message());
@@ -133,11 +170,12 @@ class Judge {
     }
     for (auto& [image, im] : images_) {
       for (const auto& [v, path] : im.recipe_paths) {
-        Result<DiskRecipe> r = decode_disk_recipe(files_.at(path), image, v);
+        Result<DiskRecipe> r = decode_repaired(
+            path, [&image, v](std::string_view b) { return decode_disk_recipe(b, image, v); });
         if (r) {
           im.recipes.emplace(v, std::move(*r));
           ++report_.recipes;
-        } else if (damaged(path)) {
+        } else if (!damaged(path).empty()) {
           excuse("damaged (disk_corrupt): " + r.error().message());
           report_.counts_exact = false;
         } else {
@@ -282,12 +320,16 @@ class Judge {
     const DiskSegment& m = *s.meta;
     const auto path = s.data_paths.find(m.generation);
     const std::string_view data = path == s.data_paths.end() ? "" : files_.at(path->second);
-    const bool data_damaged = path != s.data_paths.end() && damaged(path->second);
+    const std::set<std::uint64_t> flips =
+        path == s.data_paths.end() ? std::set<std::uint64_t>() : damaged(path->second);
     for (std::size_t b = 0; b < m.blocks.size(); ++b) {
       const DiskBlock& blk = m.blocks[b];
       if (blk.state != DiskBlockState::present && blk.state != DiskBlockState::punched) continue;
       const std::uint64_t at = std::uint64_t{blk.slot} * kDiskBlockBytes;
       const std::uint64_t length = m.block_length(b);
+      // A known flip in the block's bytes explains them (and only that block's).
+      const auto flip = flips.lower_bound(at);
+      const bool flipped = flip != flips.end() && *flip < at + length;
       std::optional<std::string> wrong;
       if (blk.state == DiskBlockState::present) {
         ++report_.blocks_hashed;
@@ -308,7 +350,7 @@ class Judge {
       }
       if (!wrong) continue;
       const std::string what = seg_name(id) + " block " + std::to_string(b) + " " + *wrong;
-      if (!data_damaged) return fail(what);
+      if (!flipped) return fail(what);
       excuse("damaged (disk_corrupt): " + what);
     }
     return true;
@@ -317,7 +359,7 @@ class Judge {
   const StoreFiles& files_;
   const std::vector<std::string>& names_;
   const BackupLedger& ledger_;
-  const std::set<std::string>& damaged_;
+  const DamagedBytes& damaged_;
   ReferenceCountReport report_;
   bool intent_ = false;
   std::map<std::uint64_t, Segment> segments_;
@@ -329,7 +371,7 @@ class Judge {
 ReferenceCountReport check_reference_counts(const StoreFiles& files,
                                             const std::vector<std::string>& image_names,
                                             const BackupLedger& ledger,
-                                            const std::set<std::string>& damaged) {
+                                            const DamagedBytes& damaged) {
   return Judge(files, image_names, ledger, damaged).run();
 }
 

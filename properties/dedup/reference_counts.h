@@ -30,12 +30,16 @@
 //
 // Faults. The files are read from the simulated disk directly, not through
 // the node's file system, so bit flips on reads and I/O errors never reach
-// the oracle. Stored damage (the disk_corrupt fault) does: a file the driver
-// saw the fault hit (its path, or the staged "<path>.next" renamed onto it)
-// may fail to decode or to hash -- that is excused, and named in the report;
-// anything else that fails is a failure. A damaged recipe hides references,
-// so with one the counts are only checked to be at least the references
-// seen; a damaged segment's own counts are not judged.
+// the oracle. Stored damage (the disk_corrupt fault) does, and the driver
+// knows where each flip landed (the file, or the staged "<path>.next" renamed
+// onto it, and the byte). A metadata file that fails to decode is decoded
+// again with each known flip undone (each bit of each flipped byte tried):
+// what the store wrote, judged exactly. Only if that fails too is the file
+// excused (named in the report) -- a damaged recipe hides references, so the
+// counts are then only checked to be at least the references seen, and a
+// damaged segment's own counts are not judged. A stored block that does not
+// hash right, or punched bytes not zero, are excused only if a known flip
+// lies in that block. Anything else that fails is a failure.
 
 #include <cstdint>
 #include <map>
@@ -52,6 +56,8 @@ namespace doppel::properties::dedup {
 // The store's files: paths relative to its root ("segments/<id>.meta",
 // "images/<image>/<v>.recipe", "log/intent", ...) and their bytes.
 using StoreFiles = std::map<std::string, std::string_view, std::less<>>;
+// Where the disk_corrupt fault flipped bits: store-relative path -> offsets of the flipped bytes.
+using DamagedBytes = std::map<std::string, std::set<std::uint64_t>, std::less<>>;
 
 struct ReferenceCountReport {
   std::optional<std::string> failure;  // the first thing wrong
@@ -63,11 +69,10 @@ struct ReferenceCountReport {
   std::uint64_t blocks_hashed = 0;
 };
 
-// `image_names[i]` is the name of the ledger's image i; `damaged` holds the store-relative paths
-// the disk_corrupt fault hit.
+// `image_names[i]` is the name of the ledger's image i; `damaged`, where disk_corrupt hit.
 ReferenceCountReport check_reference_counts(const StoreFiles& files,
                                             const std::vector<std::string>& image_names,
                                             const BackupLedger& ledger,
-                                            const std::set<std::string>& damaged);
+                                            const DamagedBytes& damaged);
 
 }  // namespace doppel::properties::dedup

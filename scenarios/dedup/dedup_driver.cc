@@ -141,11 +141,15 @@ class DedupDriver final : public ClusterDriver {
   // may fail to decode in the reference-count oracle.
   void damaged(const Event& e) {
     stored_damage_ = true;
+    std::string path;
+    std::optional<std::uint64_t> byte;
     for (int i = 0; i < e.detail_count(); ++i) {
       const Event::Detail& d = e.detail_at(i);
-      if (d.key != "path" || !d.text.starts_with(std::string(kStoreDir) + "/")) continue;
-      damaged_files_.insert(d.text.substr(kStoreDir.size() + 1));
+      if (d.key == "path") path = d.text;
+      if (d.key == "byte" && d.number >= 0) byte = static_cast<std::uint64_t>(d.number);
     }
+    if (!byte || !path.starts_with(std::string(kStoreDir) + "/")) return;
+    damaged_files_[path.substr(kStoreDir.size() + 1)].insert(*byte);
   }
 
   Runtime& rt() { return client_runtime(); }
@@ -545,9 +549,9 @@ class DedupDriver final : public ClusterDriver {
                 failed_ops_ = 0;
   std::optional<Instant> quiet_since_;
   bool checked_ = false;
-  bool stored_damage_ = false;           // a disk_corrupt fault hit the server's disk
-  std::set<std::string> damaged_files_;  // which files it hit, relative to the store's root
-  std::uint64_t damage_answers_ = 0;     // failures accepted because of it, verify permitting
+  bool stored_damage_ = false;                     // a disk_corrupt fault hit the server's disk
+  properties::dedup::DamagedBytes damaged_files_;  // where it hit (store-relative path, byte)
+  std::uint64_t damage_answers_ = 0;  // failures accepted because of it, verify permitting
   std::set<std::tuple<std::uint32_t, VersionNumber, std::string>> unreadable_;
 };
 

@@ -23,9 +23,11 @@
 //                       ledger's (acknowledged and not removed; maybe those
 //                       whose removal or commit went unanswered, at most as
 //                       many unheard-of versions as unanswered commits).
-//                       Files the disk_corrupt fault hit (the driver watches
-//                       SimDiskCorrupt) may fail to decode or hash; nothing
-//                       else may.
+//                       Stored damage is scoped by where it landed (the
+//                       driver watches SimDiskCorrupt: file and byte): a
+//                       metadata file is decoded with the known flip undone,
+//                       a block that does not hash is excused only if a
+//                       known flip lies in it; nothing else may fail.
 //   damage-found        after one stored bit of a segment file is flipped,
 //                       verify reports damage, or every version still
 //                       restores byte-identical (the flip hit freed space)

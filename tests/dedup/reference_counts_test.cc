@@ -77,7 +77,7 @@ Series run_series(Store& store, std::uint64_t seed, int n) {
 }
 
 oracle::ReferenceCountReport judge(const FilesCopy& files, const oracle::BackupLedger& ledger,
-                                   const std::set<std::string>& damaged = {}) {
+                                   const oracle::DamagedBytes& damaged = {}) {
   return oracle::check_reference_counts(files.view(), {"vm"}, ledger, damaged);
 }
 
@@ -159,8 +159,7 @@ TEST_CASE("reference counts: a store after commits and a removal balances on its
   REQUIRE(r.blocks_hashed > 0);
 }
 
-TEST_CASE("reference counts: a persisted count one too high fails, unless damage explains it",
-          "[sim]") {
+TEST_CASE("reference counts: a persisted count one too high fails", "[sim]") {
   auto [files, series] = stored_series(32, small_options());
   const std::string path = first_meta_with_refs(files);
   const std::uint64_t id = std::stoull(path.substr(9, 16), nullptr, 16);
@@ -173,33 +172,79 @@ TEST_CASE("reference counts: a persisted count one too high fails, unless damage
     }
   }
   files.bytes[path] = encode_segment_meta(*m);
-  oracle::ReferenceCountReport r = judge(files, series.ledger);
+  const oracle::ReferenceCountReport r = judge(files, series.ledger);
   REQUIRE(r.failure);
   CHECK_THAT(*r.failure, Catch::Contains("references; the recipes on disk hold"));
-
-  // A flipped bit in that file: a failure, unless the disk_corrupt fault is known to have hit it.
-  files.bytes[path][200] ^= 4;
-  r = judge(files, series.ledger);
-  REQUIRE(r.failure);
-  CHECK_THAT(*r.failure, Catch::Contains("cannot decode"));
-  r = judge(files, series.ledger, {path});
-  REQUIRE_FALSE(r.failure);
-  REQUIRE(r.excused.size() == 1);
 }
 
-TEST_CASE("reference counts: a damaged recipe leaves the counts checked as bounds", "[sim]") {
+TEST_CASE("reference counts: a flipped bit in metadata fails, unless a known flip explains it",
+          "[sim]") {
   auto [files, series] = stored_series(33, small_options());
-  const std::string recipe = "images/vm/0000000003.recipe";
-  REQUIRE(files.bytes.count(recipe) == 1);
-  files.bytes[recipe][300] ^= 1;
-  const oracle::ReferenceCountReport r = judge(files, series.ledger, {recipe + ".next"});
+  const std::string meta = first_meta_with_refs(files);
+  files.bytes[meta][200] ^= 4;
+  oracle::ReferenceCountReport r = judge(files, series.ledger);
+  REQUIRE(r.failure);
+  CHECK_THAT(*r.failure, Catch::Contains("cannot decode"));
+  // Known where it landed: undone, and the file judged exactly.
+  r = judge(files, series.ledger, {{meta, {200}}});
   INFO(r.failure.value_or(""));
+  REQUIRE_FALSE(r.failure);
+  REQUIRE(r.counts_exact);
+  REQUIRE(r.excused.size() == 1);
+
+  // A recipe hit through its staged file: undone; where undoing fails, excused, counts as bounds.
+  const std::string recipe = "images/vm/0000000003.recipe";
+  files.bytes[recipe][300] ^= 1;
+  r = judge(files, series.ledger, {{meta, {200}}, {recipe + ".next", {300}}});
+  REQUIRE_FALSE(r.failure);
+  REQUIRE(r.counts_exact);
+  files.bytes[recipe][301] ^= 1;
+  files.bytes[recipe][302] ^= 1;
+  files.bytes[recipe][303] ^= 1;
+  r = judge(files, series.ledger, {{meta, {200}}, {recipe, {300, 301, 302, 303}}});
   REQUIRE_FALSE(r.failure);
   REQUIRE_FALSE(r.counts_exact);
 }
 
-TEST_CASE("reference counts: the versions on disk are those the clients' model allows", "[sim]") {
+TEST_CASE(
+    "reference counts: a stored block that does not hash right fails, unless a known flip "
+    "lies in it",
+    "[sim]") {
   auto [files, series] = stored_series(34, small_options());
+  std::string data;
+  for (const auto& [path, bytes] : files.bytes) {
+    if (path.starts_with("segments/") && path.ends_with(".0.data") &&
+        bytes.size() > 3 * kBlockBytes) {
+      data = path;
+    }
+  }
+  REQUIRE_FALSE(data.empty());
+  // A byte of a block the segment stores.
+  const std::string meta = data.substr(0, data.size() - 7) + ".meta";
+  const std::uint64_t id = std::stoull(meta.substr(9, 16), nullptr, 16);
+  Result<SegmentMeta> m = decode_segment_meta(files.bytes.at(meta), id, 1u << 20);
+  REQUIRE(m.ok());
+  std::uint64_t at = 0;
+  for (const SegmentBlock& b : m->blocks) {
+    if (b.state == BlockState::present) {
+      at = std::uint64_t{b.slot} * kBlockBytes + 17;
+      break;
+    }
+  }
+  files.bytes[data][at] ^= 2;
+  oracle::ReferenceCountReport r = judge(files, series.ledger);
+  REQUIRE(r.failure);
+  CHECK_THAT(*r.failure, Catch::Contains("does not hash to its fingerprint"));
+  r = judge(files, series.ledger, {{data, {at + kBlockBytes}}});  // a flip in another block
+  REQUIRE(r.failure);
+  r = judge(files, series.ledger, {{data, {at - 17}}});
+  INFO(r.failure.value_or(""));
+  REQUIRE_FALSE(r.failure);
+  REQUIRE(r.excused.size() == 1);
+}
+
+TEST_CASE("reference counts: the versions on disk are those the clients' model allows", "[sim]") {
+  auto [files, series] = stored_series(36, small_options());
   FilesCopy lost = files;
   lost.bytes.erase("images/vm/0000000004.recipe");
   oracle::ReferenceCountReport r = judge(lost, series.ledger);
