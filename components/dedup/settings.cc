@@ -45,6 +45,7 @@ Result<PlantedBug> dedup_planted_bug(std::string_view name) {
   if (name == "verify-skips-data") return PlantedBug::verify_skips_data;
   if (name == "failed-commit-keeps-lock") return PlantedBug::failed_commit_keeps_lock;
   if (name == "summary-takes-oldest") return PlantedBug::summary_takes_oldest;
+  if (name == "punch-keeps-last-block") return PlantedBug::punch_keeps_last_block;
   return make_error(Errc::invalid_argument,
                     "bug: dedup has no planted bug '" + std::string(name) + "'");
 }

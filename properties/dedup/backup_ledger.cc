@@ -10,6 +10,7 @@ bool BackupLedger::committed(std::uint32_t image, VersionNumber version, std::ui
 
 void BackupLedger::maybe_committed(std::uint32_t image, std::uint32_t content) {
   maybe_[image].insert(content);
+  ++unknown_commits_[image];
 }
 
 void BackupLedger::removing(std::uint32_t image, VersionNumber version) {
@@ -68,6 +69,25 @@ std::optional<std::string> BackupLedger::judge_listing(
     }
   }
   return std::nullopt;
+}
+
+BackupLedger::ImageKnowledge BackupLedger::knowledge(std::uint32_t image) const {
+  ImageKnowledge k;
+  if (const auto u = unknown_commits_.find(image); u != unknown_commits_.end()) {
+    k.unknown_commits = u->second;
+  }
+  const auto it = known_.find(image);
+  if (it == known_.end()) return k;
+  for (const auto& [v, known] : it->second) {
+    if (known.removed) {
+      k.removed.insert(v);
+    } else if (known.removing) {
+      k.maybe_gone.insert(v);
+    } else {
+      k.live.insert(v);
+    }
+  }
+  return k;
 }
 
 }  // namespace doppel::properties::dedup

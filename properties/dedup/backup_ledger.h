@@ -46,6 +46,16 @@ class BackupLedger {
   std::optional<std::string> judge_listing(std::uint32_t image,
                                            const std::set<VersionNumber>& listed) const;
 
+  // What the clients know of one image's versions, for an oracle that reads the store's files.
+  struct ImageKnowledge {
+    std::set<VersionNumber> live;        // acknowledged, no removal sent: must be stored
+    std::set<VersionNumber> maybe_gone;  // a removal was sent, its answer never came
+    std::set<VersionNumber> removed;     // the removal was acknowledged: must be gone
+    // Commits whose answer never came: at most this many versions no client heard of.
+    std::uint64_t unknown_commits = 0;
+  };
+  ImageKnowledge knowledge(std::uint32_t image) const;
+
  private:
   struct Known {
     std::uint32_t content = 0;
@@ -54,6 +64,7 @@ class BackupLedger {
   };
   std::map<std::uint32_t, std::map<VersionNumber, Known>> known_;
   std::map<std::uint32_t, std::set<std::uint32_t>> maybe_;
+  std::map<std::uint32_t, std::uint64_t> unknown_commits_;
 };
 
 }  // namespace doppel::properties::dedup

@@ -32,6 +32,10 @@ enum class PlantedBug : std::uint8_t {
   verify_skips_data,         // verify checks metadata only, never re-hashes stored blocks
   failed_commit_keeps_lock,  // a commit that fails on an I/O error never releases the lock
   summary_takes_oldest,      // GET /images gives an image's oldest version's size as its latest's
+  // A run of blocks punched out of a data file ends one block early (a fencepost: the run's end
+  // taken as its last block's start), so that block's bytes stay on the disk although its
+  // metadata says punched: space the accounting reports freed never is.
+  punch_keeps_last_block,
 };
 
 struct StoreOptions {

@@ -90,7 +90,14 @@ void Store::stage_removal(const SegmentMeta& before, const RemovalPlan& r, Plan&
       ++plan.segments_dropped;
       break;
     case RemovalKind::punch:
-      for (const PunchRun& run : r.punches) change.punch(data_path, run.offset, run.length);
+      for (const PunchRun& run : r.punches) {
+        std::uint64_t length = run.length;
+        if (options_.planted_bug == PlantedBug::punch_keeps_last_block) {
+          length -= std::min<std::uint64_t>(length, kBlockBytes);
+          if (length == 0) continue;
+        }
+        change.punch(data_path, run.offset, length);
+      }
       plan.blocks_punched += r.removed.size();
       ++plan.segments_punched;
       break;
