@@ -35,9 +35,14 @@ planted=(
   "dvv-ignore-context no-false-conflicts"
   "dvv-log-truncates-at-damage log-keeps-intact-records"
   "dvv-down-stays-down progress"
+  "dvv-pw-counts-fallbacks pw-dw-durable"
+  "dvv-dw-before-sync pw-dw-durable"
+  "dvv-get-ignores-allow-mult allow-mult-respected"
   "dedup-skip-decrement refcounts-balance"
   "dedup-verify-skips-data damage-found"
   "dedup-failed-commit-keeps-lock progress"
+  "dedup-summary-takes-oldest listing-accurate"
+  "dedup-punch-keeps-last-block refcounts-balance"
 )
 for entry in "${planted[@]}"; do
   read -r scenario property <<<"$entry"
