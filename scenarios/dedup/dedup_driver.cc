@@ -10,6 +10,7 @@
 #include "components/dedup/dedup.h"
 #include "properties/dedup/backup_ledger.h"
 #include "properties/dedup/image_series.h"
+#include "properties/dedup/listing_accuracy.h"
 #include "properties/dedup/reference_counts.h"
 #include "scenarios/cluster_driver.h"
 #include "sim/disk.h"
@@ -545,49 +546,15 @@ class DedupDriver final : public ClusterDriver {
                                    (images ? stats.error() : images.error()).message());
       return false;
     }
-    std::uint64_t versions = 0, bytes = 0;
-    std::set<std::string> expected;
-    for (std::uint32_t image = 0; image < matched_sizes_.size(); ++image) {
-      const std::map<VersionNumber, std::uint64_t>& sizes = matched_sizes_[image];
-      if (sizes.empty()) continue;
-      dedup::ImageSummary want{name(image),           sizes.size(),           sizes.begin()->first,
-                               sizes.rbegin()->first, sizes.rbegin()->second, 0};
-      for (const auto& [v, size] : sizes) want.logical_bytes += size;
-      versions += want.versions;
-      bytes += want.logical_bytes;
-      expected.insert(want.name);
-      const auto it =
-          std::find_if(images->begin(), images->end(),
-                       [&](const dedup::ImageSummary& s) { return s.name == want.name; });
-      if (it == images->end() || it->versions != want.versions || it->oldest != want.oldest ||
-          it->latest != want.latest || it->latest_bytes != want.latest_bytes ||
-          it->logical_bytes != want.logical_bytes) {
-        const auto told = [](const dedup::ImageSummary& x) {
-          return std::to_string(x.versions) + " versions " + std::to_string(x.oldest) + ".." +
-                 std::to_string(x.latest) + " of " + std::to_string(x.logical_bytes) +
-                 " bytes, the latest " + std::to_string(x.latest_bytes);
-        };
-        return !violated("listing-accurate",
-                         "GET /images " +
-                             (it == images->end() ? "does not list " + want.name
-                                                  : "says " + want.name + " has " + told(*it)) +
-                             "; the listing holds " + told(want));
-      }
-    }
-    for (const dedup::ImageSummary& s : *images) {
-      if (s.versions > 0 && !expected.contains(s.name)) {
-        return !violated("listing-accurate", "GET /images lists " + s.name + " with " +
-                                                 std::to_string(s.versions) +
-                                                 " versions no listing shows");
-      }
-    }
-    if (stats->versions != versions || stats->logical_bytes != bytes) {
-      return !violated("listing-accurate",
-                       "GET /stats counts " + std::to_string(stats->versions) + " versions of " +
-                           std::to_string(stats->logical_bytes) + " bytes; the listings hold " +
-                           std::to_string(versions) + " of " + std::to_string(bytes));
-    }
-    return true;
+    std::vector<properties::dedup::MatchedImage> matched;
+    for (std::uint32_t image = 0; image < matched_sizes_.size(); ++image)
+      matched.push_back({name(image), matched_sizes_[image]});
+    std::vector<properties::dedup::ImageCount> told;
+    for (const dedup::ImageSummary& s : *images)
+      told.push_back({s.name, s.versions, s.oldest, s.latest, s.latest_bytes, s.logical_bytes});
+    const std::optional<std::string> wrong =
+        properties::dedup::judge_listing(matched, told, stats->versions, stats->logical_bytes);
+    return !wrong || !violated("listing-accurate", *wrong);
   }
 
   // The store's files as the server's disk holds them now (what a read would return, without
@@ -684,7 +651,7 @@ class DedupDriver final : public ClusterDriver {
   properties::dedup::DamagedBytes damaged_files_;  // where it hit (store-relative path, byte)
   // Per image, the versions of the last full listing, each matched to a committed content:
   // its size.
-  std::vector<std::map<VersionNumber, std::uint64_t>> matched_sizes_;
+  std::vector<std::map<std::uint64_t, std::uint64_t>> matched_sizes_;
   std::uint64_t damage_answers_ = 0;  // failures accepted because of it, verify permitting
   std::set<std::tuple<std::uint32_t, VersionNumber, std::string>> unreadable_;
 };

@@ -201,7 +201,14 @@ Status Store::check_image(const std::string& image, const std::map<SegmentId, Se
 
 Result<VerifyReport> Store::verify() {
   FairLockGuard guard(mutex_);
-  if (Status s = ensure_ready(); !s) return s.error();
+  if (Status s = ensure_ready(); !s) {
+    // A store that cannot recover because what recovery reads is damaged (the intent log, say)
+    // is what verify is for: that damage is its finding, not its failure.
+    if (s.code() != Errc::corrupt) return s.error();
+    VerifyReport report;
+    report.problems.push_back(s.error().message());
+    return report;
+  }
   return verify_locked();
 }
 
