@@ -8,6 +8,8 @@
 // then requires (require_clean).
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,17 @@ inline void require_clean(const Checks& checks, const SimResult& result) {
   REQUIRE(result.ran);
   for (const std::string& f : checks.failures) FAIL_CHECK(f);
   REQUIRE(checks.failures.empty());
+}
+
+// Runs `body` in a fiber of node n until it returns (within 60 s of virtual time).
+inline void on_node(sim::World& world, sim::NodeId n, const std::function<void(Runtime&)>& body) {
+  bool done = false;
+  world.spawn(n, 0, "test", [&] {
+    body(world.runtime(n));
+    done = true;
+  });
+  world.run_until(world.now() + std::chrono::seconds(60), [&] { return done; });
+  REQUIRE(done);
 }
 
 }  // namespace doppel::test

@@ -12,9 +12,11 @@
 #include "components/dvv/store/object_log.h"
 #include "components/dvv/store/sibling.h"
 #include "sim/world.h"
+#include "tests/support/checks.h"
 
 using namespace doppel;
 using namespace doppel::dvv;
+using doppel::test::on_node;
 using namespace std::chrono_literals;
 using doppel::properties::dvv::LogValues;
 
@@ -37,17 +39,6 @@ Object object_of(ClockKind kind, const std::vector<std::string>& bodies, bool to
 }
 
 using Bodies = std::set<std::string>;
-
-// Runs `body` on node n to its end.
-void on_node(sim::World& world, sim::NodeId n, const std::function<void(Runtime&)>& body) {
-  bool done = false;
-  world.spawn(n, 0, "test", [&] {
-    body(world.runtime(n));
-    done = true;
-  });
-  world.run_until(world.now() + 60s, [&] { return done; });
-  REQUIRE(done);
-}
 
 }  // namespace
 

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "sim/world.h"
+#include "tests/support/checks.h"
 
 using namespace doppel;
 using namespace doppel::dvv;
+using doppel::test::on_node;
 using namespace std::chrono_literals;
 
 namespace {
@@ -50,16 +52,6 @@ std::vector<sim::NodeId> boot_cluster(sim::World& world, std::vector<DvvNode*>& 
   world.run_for(3s);  // booted, and each has seen the others answer a ping
   for (DvvNode* n : nodes) REQUIRE(n != nullptr);
   return ids;
-}
-
-void on_node(sim::World& world, sim::NodeId n, const std::function<void(Runtime&)>& body) {
-  bool done = false;
-  world.spawn(n, 0, "test", [&] {
-    body(world.runtime(n));
-    done = true;
-  });
-  world.run_until(world.now() + std::chrono::seconds(60), [&] { return done; });
-  REQUIRE(done);
 }
 
 Sibling value(std::string body) {

@@ -13,9 +13,11 @@
 #include "components/dvv/store/sibling.h"
 #include "runtime/wrapper.h"
 #include "sim/world.h"
+#include "tests/support/checks.h"
 
 using namespace doppel;
 using namespace doppel::dvv;
+using doppel::test::on_node;
 using namespace std::chrono_literals;
 
 namespace {
@@ -36,16 +38,6 @@ std::string body_of(const StoredObject& s) {
 
 ObjectKey key(int i) {
   return ObjectKey{"b", "k" + std::to_string(i)};
-}
-
-void on_node(sim::World& world, sim::NodeId n, const std::function<void(Runtime&)>& body) {
-  bool done = false;
-  world.spawn(n, 0, "test", [&] {
-    body(world.runtime(n));
-    done = true;
-  });
-  world.run_until(world.now() + 60s, [&] { return done; });
-  REQUIRE(done);
 }
 
 Result<std::unique_ptr<ObjectLog>> open_log(Runtime& rt, FileSystem& fs) {

@@ -12,9 +12,11 @@
 #include "components/dvv/store/rpc.h"
 #include "components/dvv/store/sibling.h"
 #include "sim/world.h"
+#include "tests/support/checks.h"
 
 using namespace doppel;
 using namespace doppel::dvv;
+using doppel::test::on_node;
 
 TEST_CASE("dvv ring: primaries are n_val distinct nodes and fallbacks stand in for the down ones",
           "[unit]") {
@@ -58,16 +60,6 @@ Object object_with(const std::string& value, const std::string& id) {
 }
 
 // Runs `body` in a fiber of a crashable node "n"; returns the world for more.
-void on_node(sim::World& world, sim::NodeId n, const std::function<void(Runtime&)>& body) {
-  bool done = false;
-  world.spawn(n, 0, "test", [&] {
-    body(world.runtime(n));
-    done = true;
-  });
-  world.run_until(world.now() + std::chrono::seconds(60), [&] { return done; });
-  REQUIRE(done);
-}
-
 ObjectLog::Partitioner zero() {
   return [](const ObjectKey&) { return 0u; };
 }
