@@ -29,9 +29,11 @@ void CausalOracle::acked(const std::string& key, const std::string& value) {
   acked_[key].insert(value);
 }
 
-void CausalOracle::lww_exposed(const std::string& key, const std::string& value, bool ended) {
+void CausalOracle::lww_exposed(const std::string& key, const std::string& value, bool ended,
+                               bool whole) {
   DOPPEL_ASSERT_MSG(written(key, value), "an exposed value never written");
   lww_exposed_[key][value] = ended ? history_.size() : ~ValueId{0};
+  if (whole) exposed_whole_[key].insert(value);
 }
 
 bool CausalOracle::written(const std::string& key, const std::string& value) const {
@@ -103,9 +105,21 @@ CausalOracle::Verdict CausalOracle::judge(const std::string& key,
   if (auto acked = acked_.find(key); acked != acked_.end()) {
     for (const std::string& a : acked->second) {
       if (tombs != tombstones_.end() && tombs->second.count(a) != 0) {
-        // An acknowledged delete: nothing it superseded may be present.
+        // A delete the vv baseline may have dropped whole deleted nothing.
+        if (const auto whole = exposed_whole_.find(key);
+            whole != exposed_whole_.end() && whole->second.count(a) != 0 && lww_may_drop(key, a)) {
+          v.lww_dropped.push_back(a);
+          continue;
+        }
+        // An acknowledged delete: nothing it superseded may be present -- short of a value
+        // written while the vv baseline applied, which a switch back to DVVSet gives a dot made
+        // from the replica's clock (clock_conversion.h): a replica whose clock differs from the
+        // deleter's makes another dot, which the tombstone does not cover.
+        const auto whole = exposed_whole_.find(key);
         for (const std::string& s : siblings) {
-          if (superseded_by(s, a)) v.resurrected.push_back(s);
+          if (!superseded_by(s, a)) continue;
+          const bool converted = whole != exposed_whole_.end() && whole->second.count(s) != 0;
+          (converted ? v.lww_dropped : v.resurrected).push_back(s);
         }
         continue;
       }

@@ -29,6 +29,15 @@
 // where the dropped value must already be), or if it was exposed itself and
 // is concurrent with a value of its key begun before it ended. Those are
 // counted apart (Verdict::lww_dropped); everything else is judged as above.
+//
+// The vv baseline (a bucket's clock switched to "vv" for a while) drops a
+// write whole: a PUT whose clock the stored one already holds leaves the
+// stored object as it was. That happens under the same condition (exposed,
+// a concurrent value already at the coordinator: the client's own earlier
+// write its context did not include), but a tombstone dropped whole deleted
+// nothing, so what it superseded may still be there. An exposed write marked
+// `whole` excuses that too; under last write wins the tombstone's clock
+// supersedes what it saw even when its value loses, so nothing is excused.
 
 #include <cstdint>
 #include <map>
@@ -50,8 +59,10 @@ class CausalOracle {
   void blind_delete(const std::string& key, bool answered);
   void acked(const std::string& key, const std::string& value);
   // The write of `value` was exposed to last write wins (see above) and ended now (`ended`
-  // false: it may still be coordinated, its end is unknown).
-  void lww_exposed(const std::string& key, const std::string& value, bool ended);
+  // false: it may still be coordinated, its end is unknown); `whole`: to the vv baseline,
+  // which may drop the write whole.
+  void lww_exposed(const std::string& key, const std::string& value, bool ended,
+                   bool whole = false);
   // A client wrote `value` to `key` (a value or a tombstone).
   bool written(const std::string& key, const std::string& value) const;
   // a is in b's causal past: b was written knowing a.
@@ -86,6 +97,7 @@ class CausalOracle {
   std::map<std::string, ValueId> blindly_deleted_up_to_;
   // key -> exposed write -> the values begun before it ended have ids up to this.
   std::map<std::string, std::map<std::string, ValueId>> lww_exposed_;
+  std::map<std::string, std::set<std::string>> exposed_whole_;  // key -> writes marked `whole`
 };
 
 }  // namespace doppel::properties::dvv

@@ -1,5 +1,6 @@
 #include "scenarios/dvv/dvv_driver.h"
 
+#include <algorithm>
 #include <set>
 
 #include "components/dvv/client/riak_client.h"
@@ -10,6 +11,7 @@
 #include "properties/dvv/log_records.h"
 #include "scenarios/cluster_driver.h"
 #include "scenarios/dvv/disk_promises.h"
+#include "scenarios/dvv/dvv_workload.h"
 #include "scenarios/dvv/props_switch.h"
 
 namespace doppel::scenarios {
@@ -27,61 +29,9 @@ constexpr std::uint32_t kPartitions = 16;
 constexpr const char* kBucket = "b";
 constexpr std::uint32_t kPropsClient = 1u << 20;  // the props switch's connections, no client's
 
-struct Workload {
-  std::string mode = "register";  // or "set-append"
-  std::string clock = "dvvset";
-  bool allow_mult = true;
-  std::int64_t n_val = 3;
-  std::int64_t keys = 4;
-  std::int64_t ops_per_client = 60;
-  std::int64_t quiet_ops = 3;
-  std::int64_t update_percent = 70;  // GET, think, PUT with the context
-  std::int64_t blind_percent = 15;   // PUT without a context; the rest are GETs
-  std::int64_t think_ms_max = 50;
-  std::int64_t timeout_ms = 1500;
-  std::int64_t settle_ms = 6000;     // after the heal, before the final checks
-  std::int64_t liveness_ms = 10000;  // after the heal, each operation succeeds within this
-  // Of the writes: DELETEs (register mode; with the read's context, or blind), explicit
-  // quorums (r, pr on reads; w, dw, pw on writes), and returnbody, in percent.
-  std::int64_t delete_percent = 10;
-  std::int64_t quorum_percent = 30;
-  std::int64_t returnbody_percent = 20;
-  // Bucket props changed mid-run (props_switch.h): allow_mult flips this often (0: never).
-  std::int64_t allow_mult_switch_ms = 0;
-};
-
-Result<Workload> read_workload(const toml::table& t, std::string_view source) {
-  Workload w;
-  TomlFields f(t, source);
-  w.mode = f.choice("mode", {"register", "set-append"}, w.mode);
-  w.clock = f.choice("clock", {"dvvset", "vv"}, w.clock);
-  w.allow_mult = f.boolean("allow_mult", w.allow_mult);
-  w.n_val = f.integer("n_val", 1, 5, w.n_val);
-  w.keys = f.integer("keys", 1, 1000, w.keys);
-  w.ops_per_client = f.integer("ops_per_client", 1, 100000, w.ops_per_client);
-  w.quiet_ops = f.integer("quiet_ops", 1, 1000, w.quiet_ops);
-  w.update_percent = f.integer("update_percent", 0, 100, w.update_percent);
-  w.blind_percent = f.integer("blind_percent", 0, 100, w.blind_percent);
-  w.think_ms_max = f.integer("think_ms_max", 0, 60000, w.think_ms_max);
-  w.timeout_ms = f.integer("timeout_ms", 10, 600000, w.timeout_ms);
-  w.settle_ms = f.integer("settle_ms", 0, 600000, w.settle_ms);
-  w.liveness_ms = f.integer("liveness_ms", 100, 600000, w.liveness_ms);
-  w.delete_percent = f.integer("delete_percent", 0, 100, w.delete_percent);
-  w.quorum_percent = f.integer("quorum_percent", 0, 100, w.quorum_percent);
-  w.returnbody_percent = f.integer("returnbody_percent", 0, 100, w.returnbody_percent);
-  w.allow_mult_switch_ms = f.integer("allow_mult_switch_ms", 0, 600000, w.allow_mult_switch_ms);
-  f.reject_unknown_keys();
-  if (f.ok() && w.update_percent + w.blind_percent > 100)
-    f.fail("blind_percent", "update + blind over 100");
-  if (f.ok() && w.allow_mult_switch_ms > 0 && (w.mode != "register" || !w.allow_mult))
-    f.fail("allow_mult_switch_ms", "switches need mode register and allow_mult true");
-  if (!f.ok()) return f.error();
-  return w;
-}
-
 class DvvDriver final : public ClusterDriver {
  public:
-  DvvDriver(const ScenarioSpec& spec, Workload w) : ClusterDriver(spec), w_(std::move(w)) {}
+  DvvDriver(const ScenarioSpec& spec, DvvWorkload w) : ClusterDriver(spec), w_(std::move(w)) {}
 
   void setup(sim::World& world) override {
     std::vector<Endpoint> peers;
@@ -120,6 +70,11 @@ class DvvDriver final : public ClusterDriver {
     if (!checked_)
       world.fail("progress", "the final checks did not finish after the faults healed");
     // A property that judged nothing did not hold: it could not say.
+    // A clock switch makes false conflicts and clocks past n_val (props_switch.h): a scenario
+    // that asks for those properties with it asks for what the store cannot promise.
+    for (const char* p : {"no-false-conflicts", "clock-entries-bounded"}) {
+      if (w_.clock_switch_ms > 0) violated(p, "inconclusive: not judged with clock switches");
+    }
     if (checked_ && promises_judged_ == 0) {
       violated("pw-dw-durable", "inconclusive: no acknowledged PUT could be judged (" +
                                     std::to_string(promises_unjudged_) + " exposed to last " +
@@ -138,7 +93,8 @@ class DvvDriver final : public ClusterDriver {
                  Event("DvvPromiseStats")
                      .detail("judged", promises_judged_)
                      .detail("unjudged", promises_unjudged_)
-                     .detail("allow_mult_switches", switch_ ? switch_->switches() : 0)
+                     .detail("switched", switch_ ? switch_->prop_name() : "")
+                     .detail("switches", switch_ ? switch_->switches() : 0)
                      .detail("lww_dropped", lww_dropped_));
   }
 
@@ -241,23 +197,7 @@ class DvvDriver final : public ClusterDriver {
     const std::string id = "c" + std::to_string(c) + "." + std::to_string(++written_);
     *element = id;
     if (w_.mode == "register") return id;
-    // set-append: the union of what was seen, plus one new element.
-    std::set<std::string> elements;
-    for (const std::string& b : seen) {
-      std::size_t start = 0;
-      while (start < b.size()) {
-        const auto comma = b.find(',', start);
-        const std::string e =
-            b.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!e.empty()) elements.insert(e);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-    }
-    elements.insert(id);
-    std::string out;
-    for (const std::string& e : elements) out += (out.empty() ? "" : ",") + e;
-    return out;
+    return set_with_element(seen, id);
   }
 
   // One operation; true if it was acknowledged (or a read succeeded).
@@ -272,8 +212,8 @@ class DvvDriver final : public ClusterDriver {
     if (roll >= w_.blind_percent) {
       Quorum q;
       if (rng.chance(static_cast<std::uint64_t>(w_.quorum_percent), 100)) {
-        q.r = some_quorum(rng);
-        if (rng.chance(1, 2)) q.pr = some_quorum(rng);
+        q.r = some_quorum(rng, w_.n_val);
+        if (rng.chance(1, 2)) q.pr = some_quorum(rng, w_.n_val);
         reached("get?r=" + q.r);
         if (!q.pr.empty()) reached("get?pr=" + q.pr);
       }
@@ -300,9 +240,9 @@ class DvvDriver final : public ClusterDriver {
     o.vclock = vclock;
     o.client_id = "client-" + std::to_string(c);
     if (rng.chance(static_cast<std::uint64_t>(w_.quorum_percent), 100)) {
-      o.quorum.w = some_quorum(rng);
-      if (rng.chance(1, 2)) o.quorum.dw = some_quorum(rng);
-      if (rng.chance(1, 3)) o.quorum.pw = some_quorum(rng);
+      o.quorum.w = some_quorum(rng, w_.n_val);
+      if (rng.chance(1, 2)) o.quorum.dw = some_quorum(rng, w_.n_val);
+      if (rng.chance(1, 3)) o.quorum.pw = some_quorum(rng, w_.n_val);
       reached("write?w=" + o.quorum.w);
       if (!o.quorum.dw.empty()) reached("write?dw=" + o.quorum.dw);
       if (!o.quorum.pw.empty()) reached("write?pw=" + o.quorum.pw);
@@ -354,7 +294,7 @@ class DvvDriver final : public ClusterDriver {
   bool exposed_since(const std::string& key, const std::string& value,
                      const PropsSwitch::Mark& started, bool ended = true) {
     if (!switch_->exposed_since(started)) return false;
-    oracle_.lww_exposed(key, value, ended);
+    oracle_.lww_exposed(key, value, ended, switch_->drops_whole());
     return true;
   }
 
@@ -384,20 +324,6 @@ class DvvDriver final : public ClusterDriver {
     if (!broken.empty()) {
       violated("pw-dw-durable", key + ": PUT of " + value.substr(0, 24) + " acknowledged with " +
                                     broken + " when the ack arrived");
-    }
-  }
-
-  // A quorum for one request: a number up to n_val or one of Riak's words.
-  std::string some_quorum(Prng& rng) const {
-    switch (rng.below(5)) {
-      case 0:
-        return "one";
-      case 1:
-        return "quorum";
-      case 2:
-        return "all";
-      default:
-        return std::to_string(1 + rng.below(static_cast<std::uint64_t>(w_.n_val)));
     }
   }
 
@@ -435,8 +361,9 @@ class DvvDriver final : public ClusterDriver {
 
   void run_clients() {
     switch_ = std::make_unique<PropsSwitch>(
-        rt(), spec_.nodes, kBucket, w_.allow_mult,
-        [this](std::uint32_t n) -> RiakClient& { return client(kPropsClient, n); });
+        rt(), spec_.nodes, kBucket,
+        w_.clock_switch_ms > 0 ? PropsSwitch::Prop::clock : PropsSwitch::Prop::allow_mult,
+        w_.allow_mult, [this](std::uint32_t n) -> RiakClient& { return client(kPropsClient, n); });
     // The bucket's properties first, through any node (they spread by gossip).
     doppel::dvv::BucketPropsUpdate props;
     props.n_val = static_cast<std::uint32_t>(w_.n_val);
@@ -458,9 +385,9 @@ class DvvDriver final : public ClusterDriver {
         rt().sleep(200ms);
       }
     }
-    if (w_.allow_mult_switch_ms > 0) {
+    if (w_.switch_ms() > 0) {
       rt().spawn("dvv-props-switch", [this] {
-        switch_->run(std::chrono::milliseconds(w_.allow_mult_switch_ms),
+        switch_->run(std::chrono::milliseconds(w_.switch_ms()),
                      [this] { return quiet_since_.has_value(); });
       });
     }
@@ -489,9 +416,10 @@ class DvvDriver final : public ClusterDriver {
     while (running > 0) done.wait();
     // The scenario's props are back on every node before the final checks.
     const Instant give_up = rt().now() + std::chrono::milliseconds(w_.liveness_ms);
-    while (w_.allow_mult_switch_ms > 0 && !switch_->done()) {
+    while (w_.switch_ms() > 0 && !switch_->done()) {
       if (rt().now() >= give_up) {
-        world_->fail("progress", "allow_mult did not come back on every node within " +
+        world_->fail("progress", std::string(switch_->prop_name()) +
+                                     " did not come back on every node within " +
                                      std::to_string(w_.liveness_ms) + " ms of the heal");
         return;
       }
@@ -593,7 +521,7 @@ class DvvDriver final : public ClusterDriver {
     }
   }
 
-  Workload w_;
+  DvvWorkload w_;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<RiakClient>> clients_;
   dvv_oracle oracle_;
   std::map<std::string, std::set<std::string>> acked_elements_;
@@ -634,12 +562,12 @@ ComponentDef dvv_component() {
   def.probes = {"DvvStarted", "DvvRunStats", "DvvPromiseStats", "DvvReadRepair", "DvvAaeRepair"};
   def.buggify_components = {"dvv", "http"};  // its API is Riak's, over HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
-    auto w = read_workload(workload, source);
+    auto w = read_dvv_workload(workload, source);
     if (!w) return w.error();
     return {};
   };
   def.make = [](const ScenarioSpec& spec, std::uint64_t) -> std::unique_ptr<ScenarioDriver> {
-    auto w = read_workload(spec.workload, spec.path);
+    auto w = read_dvv_workload(spec.workload, spec.path);
     DOPPEL_ASSERT(w.ok());
     return std::make_unique<DvvDriver>(spec, std::move(*w));
   };

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/varint.h"
+#include "components/dvv/clock/clock_conversion.h"
 #include "components/dvv/clock/object_clock.h"
 #include "runtime/assert.h"
 
@@ -257,13 +258,9 @@ Result<Context> decode_context(std::string_view bytes, ClockKind expected) {
       kind == ClockKind::dvvset ? dvvset::is_well_formed(vector) : vv::is_well_formed(clock);
   if (!formed) r.fail("ids out of order or empty, or a zero counter");
   if (!r.at_end() || !formed) return r.error();
-  if (kind != expected) {
-    return make_error(Errc::invalid_argument,
-                      "dvv context: a " + std::string(clock_kind_name(kind)) + " context for a " +
-                          std::string(clock_kind_name(expected)) + " bucket");
-  }
-  if (kind == ClockKind::dvvset) return Context(std::move(vector));
-  return Context(std::move(clock));
+  // A context of the other kind was handed out before the bucket's clock kind changed.
+  if (kind == ClockKind::dvvset) return convert(Context(std::move(vector)), expected);
+  return convert(Context(std::move(clock)), expected);
 }
 
 }  // namespace doppel::dvv

@@ -91,6 +91,14 @@ Status check_write(const Write& write, ClockKind kind) {
       (write.client_id.empty() || write.client_id.size() > kActorIdBytesMax)) {
     return make_error(Errc::invalid_argument, "client id: 1 to 255 bytes");
   }
+  // The prefixes clock_conversion.h gives ids that cross between the kinds:
+  // an actor "dvv:n1" would become replica n1 and claim its dots.
+  if (kind == ClockKind::vv && write.client_id.rfind("dvv:", 0) == 0) {
+    return make_error(Errc::invalid_argument, "client id: must not begin with \"dvv:\"");
+  }
+  if (kind == ClockKind::dvvset && write.coordinator.rfind("vv:", 0) == 0) {
+    return make_error(Errc::invalid_argument, "coordinator id: must not begin with \"vv:\"");
+  }
   return {};
 }
 

@@ -134,8 +134,8 @@ std::string encode_object(const Object& object);
 Result<Object> decode_object(std::string_view bytes);
 
 std::string encode_context(const Context& context);
-// corrupt for bad bytes; invalid_argument for a well-formed context of the
-// other kind (the bucket's clock kind changed since the GET).
+// corrupt for bad bytes. A well-formed context of the other kind (the bucket's
+// clock kind changed since the GET) is converted (clock_conversion.h).
 Result<Context> decode_context(std::string_view bytes, ClockKind expected);
 
 }  // namespace doppel::dvv

@@ -136,7 +136,7 @@ void Coordinator::repair_when_answered(const ObjectKey& key, ClockKind kind, Obj
   (void)buggify_sleep(rt_, kSlowRepair, 1s);
   // The merge of the replies holds every reply's history when all of them,
   // and the empty object the merge started from, are of one kind (merge()
-  // keeps only one side of two kinds: the bucket's kind changed meanwhile).
+  // converts two kinds, which may drop an id: the bucket's kind changed meanwhile).
   const bool one_kind =
       merged.kind() == kind &&
       std::all_of(seen.begin(), seen.end(), [&](const auto& s) { return s.second.kind() == kind; });

@@ -1,5 +1,6 @@
 #include "components/dvv/store/replica_client.h"
 
+#include "components/dvv/clock/clock_conversion.h"
 #include "components/dvv/store/dispatch.h"
 #include "components/dvv/store/messages.h"
 #include "runtime/assert.h"
@@ -32,8 +33,7 @@ Result<Object> ReplicaClient::read(NodeIndex node, const ObjectKey& key, Duratio
     rt_.record(Event("DvvCorruptReply", Severity::error).detail("node", node));
     return make_error(Errc::corrupt, "a corrupt object from n" + std::to_string(node));
   }
-  if (o->kind() != kind) return Object::empty(kind);  // the bucket's clock kind changed
-  return std::move(*o);
+  return convert(*o, kind);  // of the other kind if the bucket's clock kind changed
 }
 
 Status ReplicaClient::store(const Replica& rep, const ObjectKey& key, const Object& object,

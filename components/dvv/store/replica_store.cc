@@ -1,5 +1,6 @@
 #include "components/dvv/store/replica_store.h"
 
+#include "components/dvv/clock/clock_conversion.h"
 #include "components/dvv/store/object_checks.h"
 #include "runtime/assert.h"
 
@@ -28,15 +29,18 @@ Object ReplicaStore::merge(const ObjectKey& key, const Object& a, const Object& 
     DOPPEL_ASSERT(history_covers(out, b));
     return out;
   }
+  // The bucket's clock kind changed and one side has not heard yet (or was
+  // written before): both become the kind this node's props name.
   const ClockKind want = props_.get(key.bucket).clock;
-  rt_.record(
-      Event("DvvClockKindMismatch").detail("key", key.key).detail("want", clock_kind_name(want)));
-  return a.kind() == want ? a : b;
+  rt_.record(Event("DvvClockConverted").detail("key", key.key).detail("to", clock_kind_name(want)));
+  Object out = sync(convert(a, want), convert(b, want));
+  DOPPEL_ASSERT(out.sibling_count() >= 1 || (a.sibling_count() == 0 && b.sibling_count() == 0));
+  return out;
 }
 
 Object ReplicaStore::read(const ObjectKey& key, ClockKind kind) const {
   const Object* o = visible(key);
-  return o && o->kind() == kind ? *o : Object::empty(kind);
+  return o ? convert(*o, kind) : Object::empty(kind);
 }
 
 const Object* ReplicaStore::visible(const ObjectKey& key) const {
@@ -50,8 +54,8 @@ Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, co
                                     bool durable) {
   KeyLock lock(locks_, key);
   const StoredObject* local = log_->find(key);
-  const bool usable = local != nullptr && local->object.kind() == p.clock;
-  const Object held = usable ? local->object : Object::empty(p.clock);
+  // An object of the other kind is converted (the bucket's clock kind changed).
+  const Object held = local != nullptr ? convert(local->object, p.clock) : Object::empty(p.clock);
   // A key this node holds no dot of starts above the dot floor (see the header).
   const bool own_dot = write.coordinator == self_id();
   const Object base = own_dot ? above_dot_floor(held) : held;
@@ -234,8 +238,8 @@ Status ReplicaStore::store(const KeyLock& lock, const ObjectKey& key, const Obje
                            bool durable) {
   DOPPEL_ASSERT(lock.key() == key);
   DOPPEL_ASSERT_MSG(locks_.held(key), "a read-modify-write of an object without its key's lock");
-  // An object of the other clock kind may replace one with this node's dots
-  // (merge()): they are not minted again either.
+  // An object converted to the vv kind replaces one with this node's dots
+  // (clock_conversion.h): they are not minted again either.
   if (const StoredObject* prev = log_->find(key);
       prev != nullptr && dot_counter(prev->object, self_id()) > dot_counter(object, self_id())) {
     if (Status s = keep_dot_floor(Object(prev->object)); !s) return s;

@@ -66,3 +66,49 @@ TEST_CASE("dvv oracle: last write wins never excuses a value that was superseded
   const auto w = o.judge("k", {});
   REQUIRE(w.lost == std::vector<std::string>{"a", "b"});
 }
+
+TEST_CASE("dvv oracle: a delete the vv baseline may have dropped whole excuses what it saw",
+          "[unit]") {
+  // c wrote "p" blind; later c read {a} (not p) and deleted with that context while vv applied:
+  // the stored clock held c's increment, so the tombstone may have been dropped whole.
+  auto run = [](bool whole) {
+    CausalOracle o;
+    o.wrote("k", "p", {});
+    o.acked("k", "p");
+    o.wrote("k", "a", {});
+    o.acked("k", "a");
+    o.wrote("k", "t", {"a"}, true);
+    o.lww_exposed("k", "t", true, whole);
+    o.acked("k", "t");
+    return o.judge("k", {"a", "p"});
+  };
+  const auto vv = run(true);
+  REQUIRE(vv.resurrected.empty());
+  REQUIRE(vv.lww_dropped == std::vector<std::string>{"t"});
+  // Last write wins keeps the tombstone's clock even when its value loses: "a" is back, a bug.
+  REQUIRE(run(false).resurrected == std::vector<std::string>{"a"});
+  // And without a concurrent value at the coordinator vv drops nothing.
+  CausalOracle o;
+  o.wrote("k", "a", {});
+  o.acked("k", "a");
+  o.wrote("k", "t", {"a"}, true);
+  o.lww_exposed("k", "t", true, true);
+  o.acked("k", "t");
+  REQUIRE(o.judge("k", {"a"}).resurrected == std::vector<std::string>{"a"});
+}
+
+TEST_CASE("dvv oracle: a value written under vv may come back after a delete once converted",
+          "[unit]") {
+  auto run = [](bool value_under_vv) {
+    CausalOracle o;
+    o.wrote("k", "a", {});
+    if (value_under_vv) o.lww_exposed("k", "a", true, true);
+    o.acked("k", "a");
+    o.wrote("k", "t", {"a"}, true);
+    o.acked("k", "t");
+    return o.judge("k", {"a"});
+  };
+  REQUIRE(run(true).resurrected.empty());
+  REQUIRE(run(true).lww_dropped == std::vector<std::string>{"a"});
+  REQUIRE(run(false).resurrected == std::vector<std::string>{"a"});
+}
