@@ -1,0 +1,47 @@
+#include "scenarios/dedup/dedup_workload.h"
+
+#include "base/toml.h"
+
+namespace doppel::scenarios {
+
+Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view source) {
+  DedupWorkload w;
+  TomlFields f(t, source);
+  w.images = f.integer("images", 1, 16, w.images);
+  w.versions = f.integer("versions", 1, 64, w.versions);
+  w.image_kb = f.integer("image_kb", 4, 64 * 1024, w.image_kb);
+  w.segment_mb = f.integer("segment_mb", 1, 32, w.segment_mb);
+  w.edit_permille = f.integer("edit_permille", 0, 1000, w.edit_permille);
+  w.read_percent = f.integer("read_percent", 0, 100, w.read_percent);
+  w.remove_percent = f.integer("remove_percent", 0, 100, w.remove_percent);
+  w.gc_percent = f.integer("gc_percent", 0, 100, w.gc_percent);
+  w.rebuild_threshold_percent =
+      f.integer("rebuild_threshold_percent", 1, 100, w.rebuild_threshold_percent);
+  w.timeout_ms = f.integer("timeout_ms", 10, 600000, w.timeout_ms);
+  w.pause_ms = f.integer("pause_ms", 0, 600000, w.pause_ms);
+  w.liveness_ms = f.integer("liveness_ms", 1000, 3600000, w.liveness_ms);
+  w.racers = f.integer("racers", 0, 4, w.racers);
+  w.race_read = f.integer("race_read", 0, 100, w.race_read);
+  w.race_put = f.integer("race_put", 0, 100, w.race_put);
+  w.race_gc = f.integer("race_gc", 0, 100, w.race_gc);
+  w.race_verify = f.integer("race_verify", 0, 100, w.race_verify);
+  f.reject_unknown_keys();
+  if (f.ok() && w.image_kb % 4 != 0) f.fail("image_kb", "expected a multiple of 4");
+  if (!f.ok()) return f.error();
+  return w;
+}
+
+properties::dedup::ImageSeriesOptions dedup_series_options(const DedupWorkload& w,
+                                                           std::uint64_t seed) {
+  properties::dedup::ImageSeriesOptions o;
+  o.seed = seed;
+  o.images = static_cast<std::uint32_t>(w.images);
+  o.versions = static_cast<std::uint32_t>(w.versions);
+  o.image_bytes = static_cast<std::uint64_t>(w.image_kb) << 10;
+  o.edit_permille = static_cast<std::uint32_t>(w.edit_permille);
+  o.append_permille = 20;
+  o.move_permille = 30;
+  return o;
+}
+
+}  // namespace doppel::scenarios

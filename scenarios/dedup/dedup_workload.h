@@ -1,0 +1,44 @@
+#pragma once
+// The dedup scenarios' workload ([workload] of scenarios/dedup-*.toml): the
+// VM-image version series the clients back up, what they do after each
+// backup, how hard racers press on the images meanwhile, and the server's
+// store settings the scenario varies.
+
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <string_view>
+
+#include "properties/dedup/image_series.h"
+#include "runtime/result.h"
+
+namespace doppel::scenarios {
+
+struct DedupWorkload {
+  std::int64_t images = 2;
+  std::int64_t versions = 4;
+  std::int64_t image_kb = 3072;
+  std::int64_t segment_mb = 1;
+  std::int64_t edit_permille = 60;
+  std::int64_t read_percent = 50;    // after a put: read a random live version back
+  std::int64_t remove_percent = 30;  // after a put: remove a random version (not the newest)
+  std::int64_t gc_percent = 20;      // after a put: collect garbage
+  std::int64_t pause_ms = 2000;      // between backups, uniform in [0, 2 x pause_ms]
+  std::int64_t rebuild_threshold_percent = 20;
+  std::int64_t timeout_ms = 5000;
+  std::int64_t liveness_ms = 60000;  // after the heal, each put succeeds within this
+  // Racers: per image, fibers that race the image's backups with reads of live versions (a
+  // restore while the next commit compacts its segments), puts of the same image, gc and
+  // verify, in these weights.
+  std::int64_t racers = 1;
+  std::int64_t race_read = 50, race_put = 15, race_gc = 15, race_verify = 20;
+};
+
+Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view source);
+
+// The series the clients back up: its images, versions and edits come from `w`, its bytes from
+// `seed`.
+properties::dedup::ImageSeriesOptions dedup_series_options(const DedupWorkload& w,
+                                                           std::uint64_t seed);
+
+}  // namespace doppel::scenarios
