@@ -99,10 +99,17 @@ Result<bool> Store::put_segment_locked(const SegmentMeta& meta, std::string_view
   const SegmentId id = meta.id;
   if (Status s = write_segment(meta, bytes, null_blocks); !s) {
     // What cannot be removed now (the disk failing still) is removed by a recovery, which the
-    // next operation runs: no stray file outlives the next operation.
+    // next operation runs: no stray file outlives the next operation. The metadata goes first
+    // and the data only once it is gone: recovery loads a segment whose metadata is there as
+    // stored, so it must find its data too (dedup-disk seed 2519: the metadata's removal failed
+    // on EIO after the data's succeeded, and every later put of the image failed on the
+    // missing data file).
     for (const std::string& path : {paths_.segment_meta(id), staged_path(paths_.segment_meta(id)),
                                     paths_.segment_data(id, 0)}) {
-      if (!io_.remove_if_present(path)) needs_recovery_ = true;
+      if (!io_.remove_if_present(path)) {
+        needs_recovery_ = true;
+        break;
+      }
     }
     return s.error();
   }
