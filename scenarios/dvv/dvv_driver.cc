@@ -397,6 +397,14 @@ class DvvDriver final : public ClusterDriver {
       rt().spawn("dvv-client", [this, c, &running, &done] {
         for (std::int64_t i = 0; i < w_.ops_per_client && !quiet_since_; ++i) (void)operate(c);
         while (!quiet_since_) rt().sleep(50ms);
+        // The writes after the heal are the ones no props switch overlaps, once the scenario's
+        // value is back on every node: without them a run could end with nothing pw-dw-durable
+        // can judge (dvv-allow-mult seed 2539: all 24 acknowledged PUTs exposed). Bounded: a
+        // switch that does not come back fails progress below.
+        const Instant switched_by = rt().now() + std::chrono::milliseconds(w_.liveness_ms);
+        while (w_.switch_ms() > 0 && !switch_->done() && rt().now() < switched_by) {
+          rt().sleep(50ms);
+        }
         // After the heal, every operation succeeds within the liveness bound: retries inside it
         // are fine, a failure count is not (progress).
         for (std::int64_t i = 0; i < w_.quiet_ops && !world_->failed(); ++i) {
