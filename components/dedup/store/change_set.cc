@@ -51,8 +51,8 @@ Status ChangeSet::commit() {
   for (const std::string& dir : dirs_to_sync_) {
     if (Status s = io_.fs().sync_dir(dir); !s) return s;
   }
-  const std::string record = encode_intent(intent_);
-  if (record.size() > kIntentBytesMax) return make_error(Errc::too_large, "intent record");
+  const std::string record = encode_intent_log(intent_);
+  if (record.size() > kIntentBytesMax) return make_error(Errc::too_large, "intent log");
   if (Status s = io_.write_synced(paths_.intent_tmp(), record); !s) return s;
   io_.stall(kSlowRename, std::chrono::milliseconds(500));
   if (Status s = io_.fs().rename(paths_.intent_tmp(), paths_.intent()); !s) return s;

@@ -84,13 +84,33 @@ Result<Intent> decode_intent(std::string_view bytes) {
   return intent;
 }
 
+std::string encode_intent_log(const Intent& intent) {
+  std::string record = encode_intent(intent);
+  std::string out;
+  out.reserve(2 * record.size());
+  out += record;
+  out += record;
+  return out;
+}
+
+Result<Intent> decode_intent_log(std::string_view bytes) {
+  Result<Intent> whole = decode_intent(bytes);
+  if (whole || bytes.size() % 2 != 0) return whole;
+  const std::size_t half = bytes.size() / 2;
+  Result<Intent> first = decode_intent(bytes.substr(0, half));
+  if (first) return first;
+  Result<Intent> second = decode_intent(bytes.substr(half));
+  if (second) return second;
+  return first.error();
+}
+
 Result<std::optional<Intent>> read_intent(FileIo& io, const Paths& paths) {
   Result<std::string> bytes = io.read_all(paths.intent(), kIntentBytesMax);
   if (!bytes) {
     if (bytes.code() == Errc::not_found) return std::optional<Intent>();
     return bytes.error();
   }
-  Result<Intent> intent = decode_intent(*bytes);
+  Result<Intent> intent = decode_intent_log(*bytes);
   if (!intent) return intent.error();
   return std::optional<Intent>(std::move(*intent));
 }

@@ -14,8 +14,16 @@
 // removed; and no intent means no change is in flight (staged files are
 // leftovers of a change that never became durable, and are deleted).
 //
-// Format (little-endian): "DDINTENT", u32 action count, per action u8 kind,
-// u16 + path, u16 + target path, u64 offset, u64 length; u64 checksum64.
+// Record format (little-endian): "DDINTENT", u32 action count, per action u8
+// kind, u16 + path, u16 + target path, u64 offset, u64 length; u64 checksum64.
+//
+// log/intent holds the record twice, back to back. The file is renamed into
+// place only after it was datasynced, so it is never torn; but a stored bit
+// can still flip while a change is in flight (a crash between logging and
+// clearing leaves the intent for recovery), and the intent is the one file
+// whose loss leaves the store unable to know which of its files are current.
+// A single flip damages one copy only, and recovery reads the other, much as
+// TigerBeetle keeps several copies of its superblock.
 
 #include <cstdint>
 #include <optional>
@@ -52,7 +60,13 @@ struct Intent {
 std::string encode_intent(const Intent& intent);
 Result<Intent> decode_intent(std::string_view bytes);
 
-// The intent in log/, if any (corrupt if it fails its checksum).
+// The contents of log/intent: the record twice. Decoding takes the first copy
+// that passes its checksum (a file of one record, as older builds wrote, is
+// read too); corrupt only when no copy is intact.
+std::string encode_intent_log(const Intent& intent);
+Result<Intent> decode_intent_log(std::string_view bytes);
+
+// The intent in log/, if any (corrupt if no copy passes its checksum).
 Result<std::optional<Intent>> read_intent(FileIo& io, const Paths& paths);
 // Runs every step (each done only if not yet), datasyncs punched files and
 // syncs every directory a step touched.
