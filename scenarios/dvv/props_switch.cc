@@ -24,25 +24,48 @@ void PropsSwitch::switch_to(bool exact) {
     update.clock = exact ? "dvvset" : "vv";
     want = "\"clock\":\"" + *update.clock + "\"";
   }
-  for (std::uint32_t attempt = 0;; ++attempt) {
-    auto r = client_of_(attempt % nodes_).set_props(bucket_, update, rt_.now() + 1500ms);
-    if (r && *r == 204) break;
-    rt_.sleep(100ms);
-  }
-  for (std::uint32_t n = 0; n < nodes_; ++n) {
-    for (;;) {
-      auto r = client_of_(n).props(bucket_, rt_.now() + 1500ms);
-      if (r && r->status == 200 && r->body.find(want) != std::string::npos) break;
-      rt_.sleep(100ms);
-    }
-  }
+  rt_.record(Event("DvvPropsSwitchSent").detail("prop", prop_name()).detail("exact", exact));
+  set_props(rt_, nodes_, bucket_, update, client_of_);
+  settle(rt_, nodes_, bucket_, want, client_of_);
   exact_ = exact;
   ++switches_;
+  rt_.record(Event("DvvPropsSwitched").detail("prop", prop_name()).detail("exact", exact));
   if (exact) {
     lww_open_ = false;  // every node has it
   } else if (prop_ == Prop::allow_mult) {
     one_value_ = true;
     ++one_value_epoch_;
+  }
+}
+
+void PropsSwitch::set_props(Runtime& rt, std::uint32_t nodes, const std::string& bucket,
+                            const doppel::dvv::BucketPropsUpdate& update,
+                            const ClientOf& client_of) {
+  for (std::uint32_t attempt = 0;; ++attempt) {
+    doppel::dvv::RiakClient& client = client_of(attempt % nodes);
+    auto now = client.props(bucket, rt.now() + 1500ms);
+    const auto tag = now && now->status == 200 ? now->headers.get("ETag") : std::nullopt;
+    if (tag) {
+      auto r = client.set_props(bucket, update, rt.now() + 1500ms, *tag);
+      if (r && *r == 204) return;
+    }
+    rt.sleep(100ms);
+  }
+}
+
+void PropsSwitch::settle(Runtime& rt, std::uint32_t nodes, const std::string& bucket,
+                         std::string_view want, const ClientOf& client_of) {
+  for (;;) {
+    std::optional<std::string> version;
+    bool settled = true;
+    for (std::uint32_t n = 0; n < nodes && settled; ++n) {
+      auto r = client_of(n).props(bucket, rt.now() + 1500ms);
+      const auto tag = r && r->status == 200 ? r->headers.get("ETag") : std::nullopt;
+      settled = tag && r->body.find(want) != std::string::npos && (!version || *version == *tag);
+      if (settled) version = std::string(*tag);
+    }
+    if (settled) return;
+    rt.sleep(100ms);
   }
 }
 

@@ -83,6 +83,22 @@ class PropsSwitch {
   bool drops_whole() const { return prop_ == Prop::clock; }
   std::string_view prop_name() const { return prop_ == Prop::allow_mult ? "allow_mult" : "clock"; }
 
+  // Sets `update` through one node after another until one applies it, each attempt
+  // conditional on the props' version the node just reported (If-Match): an attempt whose
+  // answer was lost (a timeout, a reset) may still land later, but never after a newer change,
+  // which it would undo (dvv-clock-switch seed 377: an early-timed-out switch to vv was applied
+  // after the switch back to dvvset had reached every node, and won).
+  static void set_props(Runtime& rt, std::uint32_t nodes, const std::string& bucket,
+                        const doppel::dvv::BucketPropsUpdate& update, const ClientOf& client_of);
+  // Until every node reports props holding `want` (a piece of their JSON) at one version (ETag).
+  // The same value is not enough: a node's version counts its own changes, so a change made
+  // where an older version was still current ties with one made elsewhere, and the tie goes to
+  // one of them on every node, perhaps the older (dvv-allow-mult seed 5015: the switch back to
+  // true, made at a node that reported false at version v while another had false at v+1, tied
+  // at v+1 and lost everywhere). At one version everywhere, the next change is newer than all.
+  static void settle(Runtime& rt, std::uint32_t nodes, const std::string& bucket,
+                     std::string_view want, const ClientOf& client_of);
+
  private:
   // Sends the exact value (or the other) until a node applies it, then waits until every node
   // reports it.

@@ -198,16 +198,25 @@ Result<Response> HttpApi::remove(Request& r) {
 }
 
 Result<Response> HttpApi::get_props(Request& r) {
-  Response out = Response::text(200, props_to_json(node_.props(std::string(r.param("bucket")))));
+  const BucketProps p = node_.props(std::string(r.param("bucket")));
+  Response out = Response::text(200, props_to_json(p));
   out.headers.set("Content-Type", "application/json");
+  out.headers.set("ETag", props_etag(p.version));
   return out;
 }
 
 Result<Response> HttpApi::put_props(Request& r) {
   const std::string bucket(r.param("bucket"));
+  std::optional<std::uint64_t> if_version;
+  if (auto tag = r.headers.get("If-Match"); tag && *tag != "*") {
+    if_version = props_etag_version(*tag);
+    if (!if_version) return Response::error(400, "If-Match: expected an ETag of GET props");
+  }
   auto p = props_from_json(r.body, node_.props(bucket));
   if (!p) return Response::error(400, p.error().what);
-  if (Status s = node_.set_props(bucket, *p); !s) return status_of(s.error());
+  auto applied = node_.set_props(bucket, *p, if_version);
+  if (!applied) return status_of(applied.error());
+  if (!*applied) return Response::error(412, "the bucket's props changed since that ETag");
   return Response::text(204, "");
 }
 

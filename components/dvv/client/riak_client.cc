@@ -121,9 +121,14 @@ Result<RiakObject> RiakClient::remove(std::string_view bucket, std::string_view 
 }
 
 Result<int> RiakClient::set_props(std::string_view bucket, const BucketPropsUpdate& props,
-                                  Instant deadline) {
-  auto r = http_.put("/buckets/" + std::string(bucket) + "/props", props_json(props),
-                     "application/json", deadline);
+                                  Instant deadline, std::string_view if_match) {
+  http::ClientRequest req;
+  req.method = "PUT";
+  req.target = "/buckets/" + std::string(bucket) + "/props";
+  req.body = props_json(props);
+  req.headers.set("Content-Type", "application/json");
+  if (!if_match.empty()) req.headers.set("If-Match", if_match);
+  auto r = http_.request(req, deadline);
   if (!r) return r.error();
   return r->status;
 }

@@ -8,7 +8,9 @@
 //   PUT    /buckets/B/keys/K?w=&dw=&pw=&returnbody=   with X-Riak-Vclock from a read (or none:
 //   POST   (the same, never resent)                    a blind write) and X-Riak-ClientId
 //   DELETE /buckets/B/keys/K               a tombstone, written like a PUT
-//   PUT    /buckets/B/props                {"props":{"n_val":3,"allow_mult":true,...}}
+//   GET    /buckets/B/props                the props' JSON; ETag: their version
+//   PUT    /buckets/B/props                {"props":{"n_val":3,"allow_mult":true,...}};
+//                                          If-Match: an ETag (412 if they changed since)
 //
 // X-Doppel-Clock-Entries is ours: the number of entries in the object's clock.
 
@@ -69,8 +71,10 @@ class RiakClient {
                          const WriteOptions& options, Instant deadline);
   Result<RiakObject> remove(std::string_view bucket, std::string_view key,
                             const WriteOptions& options, Instant deadline);
-  // The status of PUT /buckets/B/props (204 when applied).
-  Result<int> set_props(std::string_view bucket, const BucketPropsUpdate& props, Instant deadline);
+  // The status of PUT /buckets/B/props (204 when applied; with `if_match`, an ETag of
+  // props(), 412 when the node's props are another version now).
+  Result<int> set_props(std::string_view bucket, const BucketPropsUpdate& props, Instant deadline,
+                        std::string_view if_match = {});
   // The bucket's props as the node knows them (its JSON), or the status when not 200.
   Result<http::Response> props(std::string_view bucket, Instant deadline);
   // Any other request (the debug endpoints).

@@ -103,6 +103,23 @@ Result<BucketProps> props_from_json(std::string_view json, const BucketProps& ba
   return p;
 }
 
+std::string props_etag(std::uint64_t version) {
+  return "\"" + std::to_string(version) + "\"";
+}
+
+std::optional<std::uint64_t> props_etag_version(std::string_view etag) {
+  constexpr std::size_t kDigitsMax = 19;  // below 2^64
+  if (etag.size() < 3 || etag.front() != '"' || etag.back() != '"') return std::nullopt;
+  const std::string_view digits = etag.substr(1, etag.size() - 2);
+  if (digits.size() > kDigitsMax) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+
 std::string encode_props(const std::map<std::string, BucketProps>& props) {
   WireWriter w;
   w.varint(props.size());

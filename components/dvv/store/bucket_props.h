@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "components/dvv/clock/object_clock.h"
@@ -31,6 +32,11 @@ struct BucketProps {
 std::string props_to_json(const BucketProps& p);
 // Applies the fields present in a JSON body onto `base`; errors name the field.
 Result<BucketProps> props_from_json(std::string_view json, const BucketProps& base);
+
+// The props' version as an HTTP entity tag ("\"7\""), for GET props' ETag and a PUT's
+// If-Match; nullopt for a tag that is not one of ours.
+std::string props_etag(std::uint64_t version);
+std::optional<std::uint64_t> props_etag_version(std::string_view etag);
 
 // Compact binary, for the wire and the disk.
 std::string encode_props(const std::map<std::string, BucketProps>& props);

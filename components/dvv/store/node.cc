@@ -86,8 +86,9 @@ BucketProps DvvNode::props(const std::string& bucket) const {
   return props_.get(bucket);
 }
 
-Status DvvNode::set_props(const std::string& bucket, BucketProps p) {
-  return props_.set(bucket, std::move(p));
+Result<bool> DvvNode::set_props(const std::string& bucket, BucketProps p,
+                                std::optional<std::uint64_t> if_version) {
+  return props_.set(bucket, std::move(p), if_version);
 }
 
 bool DvvNode::peer_up(NodeIndex n) const {

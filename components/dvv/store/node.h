@@ -60,7 +60,9 @@ class DvvNode final : public Service {
   Result<PutReply> remove(const ObjectKey& key, std::optional<std::string> context,
                           const RequestOptions& o);
   BucketProps props(const std::string& bucket) const;
-  Status set_props(const std::string& bucket, BucketProps props);
+  // False: `if_version` was given and the bucket's props here are another version.
+  Result<bool> set_props(const std::string& bucket, BucketProps props,
+                         std::optional<std::uint64_t> if_version = std::nullopt);
 
   // --- introspection, for the simulator's checks and stats
   const ObjectLog& log() const { return store_.log(); }

@@ -17,18 +17,20 @@ BucketProps PropsTable::get(const std::string& bucket) const {
   return it == props_.end() ? BucketProps{} : it->second;
 }
 
-Status PropsTable::set(const std::string& bucket, BucketProps p) {
+Result<bool> PropsTable::set(const std::string& bucket, BucketProps p,
+                             std::optional<std::uint64_t> if_version) {
   // A precondition: the HTTP layer's props_from_json checked the values.
   DOPPEL_ASSERT(p.n_val >= 1 && p.n_val <= BucketProps::kNValMax);
   std::string payload;
   {
     LockGuard guard(save_lock_);
     const std::uint64_t before = get(bucket).version;
+    if (if_version && *if_version != before) return false;
     p.version = std::max(p.version, before + 1);
     DOPPEL_ASSERT(p.version > before);  // a change always wins over what it replaces
     std::map<std::string, BucketProps> next = props_;
     next[bucket] = p;
-    if (Status s = save(next); !s) return s;  // not used: a crash would take it back
+    if (Status s = save(next); !s) return s.error();  // not used: a crash would take it back
     props_ = std::move(next);
     payload = encode_props(props_);
   }
@@ -38,7 +40,7 @@ Status PropsTable::set(const std::string& bucket, BucketProps p) {
                 [this, n, payload] { (void)peers_.at(n).call(RpcKind::props, payload, 1s); });
     }
   }
-  return {};
+  return true;
 }
 
 namespace {

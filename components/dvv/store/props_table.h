@@ -13,6 +13,7 @@
 // with the table they spread.
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "components/dvv/settings.h"
@@ -31,8 +32,12 @@ class PropsTable {
 
   // The defaults for a bucket nobody set.
   BucketProps get(const std::string& bucket) const;
-  // A newer version of `bucket`'s props: saved, then pushed to every other node.
-  Status set(const std::string& bucket, BucketProps props);
+  // A newer version of `bucket`'s props: saved, then pushed to every other node. With
+  // `if_version`, only while this node's props of the bucket are that version (false, and
+  // nothing changed, otherwise): a client that retried a change whose answer it lost cannot
+  // have the lost attempt land after a newer change and undo it (HTTP's If-Match).
+  Result<bool> set(const std::string& bucket, BucketProps props,
+                   std::optional<std::uint64_t> if_version = std::nullopt);
   // Takes the buckets whose version in `theirs` is newer; saves if any.
   void merge(const std::map<std::string, BucketProps>& theirs);
   std::string encoded() const { return encode_props(props_); }

@@ -246,6 +246,37 @@ TEST_CASE("dvv api: DELETE then GET is 404 on every node", "[sim]") {
   require_clean(c, result);
 }
 
+TEST_CASE("dvv api: a props change conditional on an ETag is refused 412 once the props moved on",
+          "[sim]") {
+  Checks c;
+  const SimResult result = run_dvv(3, [&](Runtime& rt, auto& nodes) {
+    auto before = nodes[0]->props("p", soon(rt));
+    REQUIRE(before.ok());
+    const auto tag = before->headers.get("ETag");
+    c.expect(tag.has_value(), "GET props carries an ETag");
+    const std::string etag(tag.value_or(""));
+    BucketPropsUpdate vv;
+    vv.clock = "vv";
+    BucketPropsUpdate dvvset;
+    dvvset.clock = "dvvset";
+    // A change made with the ETag it read applies; a late attempt with the same ETag (a retry
+    // whose first try was applied, or one delayed past a newer change) does not.
+    auto first = nodes[0]->set_props("p", vv, soon(rt), etag);
+    c.expect(first.ok() && *first == 204, "the change with a current ETag answers 204");
+    auto newer = nodes[0]->set_props("p", dvvset, soon(rt));
+    c.expect(newer.ok() && *newer == 204, "an unconditional change answers 204");
+    auto late = nodes[0]->set_props("p", vv, soon(rt), etag);
+    c.expect(late.ok() && *late == 412, "the same ETag again is refused 412");
+    auto now = nodes[0]->props("p", soon(rt));
+    c.expect(now.ok() && now->body.find("\"clock\":\"dvvset\"") != std::string::npos,
+             "the refused change changed nothing");
+    c.expect(now.ok() && now->headers.get("ETag") != tag, "every change gives a new ETag");
+    auto bad = nodes[1]->set_props("p", vv, soon(rt), "W/\"x\"");
+    c.expect(bad.ok() && *bad == 400, "an If-Match that is not our ETag is refused 400");
+  });
+  require_clean(c, result);
+}
+
 TEST_CASE("dvv api: bucket props set on one node reach the others; bad props are 400", "[sim]") {
   Checks c;
   const SimResult result = run_dvv(4, [&](Runtime& rt, auto& nodes) {
