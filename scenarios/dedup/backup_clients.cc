@@ -1,6 +1,7 @@
 #include "scenarios/dedup/backup_clients.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 
 #include "components/dedup/api/uploader.h"
@@ -23,17 +24,37 @@ void DedupBackupClients::backoff(int attempt) {
   rt_.sleep(std::chrono::milliseconds(50 + 25 * std::min(attempt, 40)));
 }
 
-// One upload and commit of series version `content`.
+namespace {
+
+// As `doppel backup put` reads a file: straight into the segment being cut, in reads of up to
+// `read_max` bytes, so that reads end anywhere in a block or a segment.
+Status feed_in_place(dedup::Uploader& up, std::string_view bytes, std::size_t read_max) {
+  while (!bytes.empty()) {
+    const std::span<char> space = up.input_space(std::min(bytes.size(), read_max));
+    if (space.empty()) return up.feed(bytes);  // past the image limit: feed() names it
+    std::memcpy(space.data(), bytes.data(), space.size());
+    if (Status s = up.fed(space.size()); !s) return s;
+    bytes.remove_prefix(space.size());
+  }
+  return {};
+}
+
+}  // namespace
+
+// One upload and commit of series version `content`, handed over as a stream of chunks
+// (feed) or, half the time, read into place as the CLI does (input_space, fed).
 Result<VersionNumber> DedupBackupClients::put_once(dedup::DedupClient& client, std::uint32_t image,
                                                    std::uint32_t content) {
   dedup::UploadOptions o;
   o.cutter.segment_bytes = static_cast<std::uint32_t>(w_.segment_mb) << 20;
   dedup::Uploader up(rt_, client, name(image), o);
+  const bool in_place = rt_.random().below(2) == 0;
+  const std::size_t read_max = 512 + rt_.random().below(96u << 10);
   Status fed;
   series_.write(
       image, content,
       [&](std::string_view chunk) {
-        fed = up.feed(chunk);
+        fed = in_place ? feed_in_place(up, chunk, read_max) : up.feed(chunk);
         return fed.ok();
       },
       256u << 10);

@@ -10,6 +10,7 @@
 #include "scenarios/dedup/dedup_workload.h"
 #include "scenarios/dedup/final_checks.h"
 #include "scenarios/dedup/stored_damage.h"
+#include "scenarios/node_settings.h"
 
 namespace doppel::scenarios {
 namespace {
@@ -24,13 +25,17 @@ class DedupDriver final : public ClusterDriver, private DedupReports {
       : ClusterDriver(spec), w_(w), series_(dedup_series_options(w, seed)) {}
 
   void setup(sim::World& world) override {
-    dedup::DedupSettings settings;
-    settings.segment_bytes = static_cast<std::uint32_t>(w_.segment_mb) << 20;
-    settings.store.segment_bytes_max = settings.segment_bytes;
-    settings.store.rebuild_threshold_percent =
-        static_cast<std::uint32_t>(w_.rebuild_threshold_percent);
-    settings.store.image_bytes_max = 1ull << 30;
-    settings.store.unreferenced_ttl = 2s;
+    auto read = read_node_settings<dedup::DedupSettings>("dedup", w_.node_config());
+    DOPPEL_ASSERT(read.ok());  // validated with the scenario
+    dedup::DedupSettings settings = *read;
+    // The clients cut at the workload's segment size, and the final checks count on the rest.
+    DOPPEL_ASSERT_MSG(settings.segment_bytes == static_cast<std::uint32_t>(w_.segment_mb) << 20 &&
+                          settings.store.segment_bytes_max == settings.segment_bytes &&
+                          settings.store.rebuild_threshold_percent ==
+                              static_cast<std::uint32_t>(w_.rebuild_threshold_percent) &&
+                          settings.store.image_bytes_max == 1ull << 30 &&
+                          settings.store.unreferenced_ttl == 2s,
+                      "the node config's [dedup] table was read as other settings than it holds");
     settings.store.planted_bug =
         *dedup::dedup_planted_bug(component_bug());  // validated with the scenario
     add_cluster(world, "dedup", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
@@ -104,6 +109,13 @@ ComponentDef dedup_component() {
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
     auto w = read_dedup_workload(workload, source);
     if (!w) return w.error();
+    // A node must boot with what the workload asks of it, as doppel serve would check it.
+    if (auto s = read_node_settings<dedup::DedupSettings>("dedup", w->node_config()); !s) {
+      return make_error(
+          Errc::invalid_argument,
+          std::string(source) +
+              ": the nodes refuse the settings [workload] gives them: " + s.error().what);
+    }
     return {};
   };
   def.make = [](const ScenarioSpec& spec, std::uint64_t seed) -> std::unique_ptr<ScenarioDriver> {

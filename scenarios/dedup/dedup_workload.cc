@@ -4,6 +4,13 @@
 
 namespace doppel::scenarios {
 
+std::string DedupWorkload::node_config() const {
+  // Unreferenced segments expire after 2 s, so gc within a run has something to collect.
+  return "segment_mb = " + std::to_string(segment_mb) +
+         "\nrebuild_threshold_percent = " + std::to_string(rebuild_threshold_percent) +
+         "\nimage_gb = 1\nunreferenced_ttl_s = 2\n";
+}
+
 Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view source) {
   DedupWorkload w;
   TomlFields f(t, source);

@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "properties/dedup/image_series.h"
@@ -32,6 +33,9 @@ struct DedupWorkload {
   // verify, in these weights.
   std::int64_t racers = 1;
   std::int64_t race_read = 50, race_put = 15, race_gc = 15, race_verify = 20;
+
+  // The node config's [dedup] table that boots the scenario's node (node_settings.h).
+  std::string node_config() const;
 };
 
 Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view source);

@@ -13,6 +13,7 @@
 #include "scenarios/dvv/disk_promises.h"
 #include "scenarios/dvv/dvv_workload.h"
 #include "scenarios/dvv/props_switch.h"
+#include "scenarios/node_settings.h"
 
 namespace doppel::scenarios {
 namespace {
@@ -26,6 +27,11 @@ using doppel::dvv::RiakObject;
 constexpr std::uint16_t kHttpPort = 8098;
 constexpr std::uint16_t kRpcPort = 8087;
 constexpr std::uint32_t kPartitions = 16;
+// Every node's [dvv] table (node_settings.h): anti-entropy and handoff run often enough to
+// matter within a run's few simulated minutes.
+constexpr std::string_view kNodeConfig =
+    "partitions = 16\naae_interval_ms = 1000\nhandoff_interval_ms = 500\n"
+    "request_timeout_ms = 1000\n";
 constexpr const char* kBucket = "b";
 constexpr std::uint32_t kPropsClient = 1u << 20;  // the props switch's connections, no client's
 
@@ -37,11 +43,13 @@ class DvvDriver final : public ClusterDriver {
     std::vector<Endpoint> peers;
     for (std::uint32_t i = 0; i < spec_.nodes; ++i)
       peers.push_back(Endpoint{server_name("dvv", i), kRpcPort});
-    doppel::dvv::DvvSettings settings;
-    settings.partitions = kPartitions;
-    settings.aae_interval = 1000ms;
-    settings.handoff_interval = 500ms;
-    settings.request_timeout = 1000ms;
+    auto read = read_node_settings<doppel::dvv::DvvSettings>("dvv", kNodeConfig);
+    DOPPEL_ASSERT_MSG(read.ok(), "the scenarios' dvv node config does not read");
+    doppel::dvv::DvvSettings settings = *read;
+    // The oracles (DiskPromises) and the clients' bounds count on these.
+    DOPPEL_ASSERT_MSG(settings.partitions == kPartitions && settings.aae_interval == 1000ms &&
+                          settings.handoff_interval == 500ms && settings.request_timeout == 1000ms,
+                      "the node config's [dvv] table was read as other settings than it holds");
     DOPPEL_ASSERT(
         doppel::dvv::plant_dvv_bug(component_bug(), settings).ok());  // validated with the scenario
     if (wants("log-keeps-intact-records") || wants("pw-dw-durable")) {

@@ -9,6 +9,7 @@
 #include "properties/linearizability/checker.h"
 #include "scenarios/cluster_driver.h"
 #include "scenarios/kv/kv_workload.h"
+#include "scenarios/node_settings.h"
 
 namespace doppel::scenarios {
 namespace {
@@ -76,12 +77,16 @@ class KvDriver final : public ClusterDriver {
     clocks_.resize(spec_.nodes);
     memory_.resize(spec_.nodes);
     seen_.resize(spec_.nodes);
-    doppel::kv::KvSettings settings;
-    settings.memory_bytes = w_.memory_kb << 10;
-    settings.segment_bytes = static_cast<std::uint32_t>(w_.segment_kb << 10);
-    settings.item_bytes_max = w_.item_bytes_max();
-    settings.connections_max = static_cast<std::uint32_t>(w_.connections_max);
-    settings.trace_evictions = true;
+    auto read = read_node_settings<doppel::kv::KvSettings>("kv", w_.node_config());
+    DOPPEL_ASSERT(read.ok());  // validated with the scenario
+    doppel::kv::KvSettings settings = *read;
+    // The oracles judge by the workload's values: the node must run with those.
+    DOPPEL_ASSERT_MSG(settings.memory_bytes == w_.memory_kb << 10 &&
+                          settings.segment_bytes == w_.segment_kb << 10 &&
+                          settings.item_bytes_max == w_.item_bytes_max() &&
+                          settings.connections_max == w_.connections_max &&
+                          settings.trace_evictions,
+                      "the node config's [kv] table was read as other settings than it holds");
     settings.planted_bug =
         *doppel::kv::kv_planted_bug(component_bug());  // validated with the scenario
     add_cluster(world, "kv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
@@ -490,6 +495,13 @@ ComponentDef kv_component() {
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
     auto w = read_kv_workload(workload, source);
     if (!w) return w.error();
+    // A node must boot with what the workload asks of it, as doppel serve would check it.
+    if (auto s = read_node_settings<doppel::kv::KvSettings>("kv", w->node_config()); !s) {
+      return make_error(
+          Errc::invalid_argument,
+          std::string(source) +
+              ": the nodes refuse the settings [workload] gives them: " + s.error().what);
+    }
     return {};
   };
   def.make = [](const ScenarioSpec& spec, std::uint64_t seed) -> std::unique_ptr<ScenarioDriver> {

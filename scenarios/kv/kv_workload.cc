@@ -42,6 +42,14 @@ std::uint32_t KvWorkload::item_bytes_max() const {
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(segment_kb << 10, 1 << 20));
 }
 
+std::string KvWorkload::node_config() const {
+  // trace_evictions: the memory-limit oracle follows every eviction (KvItemEvicted).
+  return "memory_kb = " + std::to_string(memory_kb) +
+         "\nsegment_kb = " + std::to_string(segment_kb) +
+         "\nitem_size_max = " + std::to_string(item_bytes_max()) +
+         "\nconnections_max = " + std::to_string(connections_max) + "\ntrace_evictions = true\n";
+}
+
 Result<KvWorkload> read_kv_workload(const toml::table& t, std::string_view source) {
   KvWorkload w;
   TomlFields f(t, source);

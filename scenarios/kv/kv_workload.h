@@ -90,6 +90,8 @@ struct KvWorkload {
   std::uint64_t search_steps_max = 40'000'000;
 
   std::uint32_t item_bytes_max() const;
+  // The node config's [kv] table that boots the scenario's nodes (node_settings.h).
+  std::string node_config() const;
 };
 
 Result<KvWorkload> read_kv_workload(const toml::table& t, std::string_view source);

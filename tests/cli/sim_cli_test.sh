@@ -79,6 +79,9 @@ expect_in "the plan error names file, line and key" "$tmp/err" "far.toml:1: 'nod
 printf '[[event]]\nat_us = 1000\nkind = "core_stall"\nnodes = [0]\ncore = 9\n' >"$tmp/core.toml"
 check "a plan stalling a core the node lacks is bad input" 2 "$doppel" sim run "$bug" --plan "$tmp/core.toml"
 expect_in "the core error names the key" "$tmp/err" "core.toml:1: 'core'"
+sed 's/^segment_kb = 16$/segment_kb = 24/' "$src/scenarios/kv-evict.toml" >"$tmp/kv-seg.toml"
+check "node settings a node refuses are bad input" 2 "$doppel" sim run "$tmp/kv-seg.toml" --seed 1
+expect_in "the node's refusal names the setting" "$tmp/err" "refuse the settings.*'segment_kb': must be a power of two"
 
 head -c 100 "$trace" >"$tmp/truncated.trace"
 check "a truncated trace is bad input" 2 "$doppel" sim replay "$tmp/truncated.trace"
