@@ -175,6 +175,18 @@ struct SwarmArgs {
   std::string probes;  // write every coverage probe with its count here
 };
 
+// Each sometimes assertion the scenarios could reach: times it held of times checked.
+void print_sometimes_coverage(const std::vector<scenarios::SometimesCoverage>& sites) {
+  std::size_t held = 0;
+  for (const auto& s : sites) held += s.held > 0;
+  std::printf("coverage: sometimes assertions: %zu, %zu held at least once (held / checked)\n",
+              sites.size(), held);
+  for (const auto& s : sites) {
+    std::printf("  %-36s %8" PRIu64 " / %-8" PRIu64 " %s\n", s.site.c_str(), s.held, s.checked,
+                s.says.c_str());
+  }
+}
+
 // Per component whose scenarios let BUGGIFY fire: how many of the sites they
 // can reach were reached and fired, then each site with its counts.
 void print_buggify_coverage(const std::vector<scenarios::BuggifySiteCoverage>& sites) {
@@ -261,9 +273,12 @@ int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
   for (const auto& [k, n] : faults) std::printf(" %s=%" PRIu64, k.c_str(), n);
   std::printf("\n");
   print_buggify_coverage(scenarios::buggify_coverage(specs, registry, s.coverage));
+  print_sometimes_coverage(scenarios::sometimes_coverage(specs, registry, s.coverage));
   const auto gaps = scenarios::coverage_gaps(specs, registry, s.coverage);
   if (gaps.empty()) {
-    std::printf("coverage: every allowed fault, expected probe and buggify site happened\n");
+    std::printf(
+        "coverage: every allowed fault, expected probe, buggify site and sometimes assertion "
+        "happened\n");
   } else {
     std::printf("coverage: never happened:\n");
     for (const auto& g : gaps) std::printf("  %s\n", g.c_str());

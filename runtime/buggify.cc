@@ -1,24 +1,13 @@
-// The registry of BUGGIFY sites (buggify.h). Sites register during static
-// initialisation, one thread, before main(); nothing registers afterwards but
-// a site defined in a function (which the header asks not to do), so the
-// registry needs no lock.
+// The registry of BUGGIFY sites (buggify.h, site_registry.h).
 
 #include "runtime/buggify.h"
 
-#include <algorithm>
-
 #include "runtime/assert.h"
 #include "runtime/runtime.h"
+#include "runtime/site_registry.h"
 
 namespace doppel {
 namespace {
-
-// Held by a function so that it exists before the first site registers,
-// whatever the order in which translation units are initialised.
-std::vector<BuggifySite*>& registry() {
-  static std::vector<BuggifySite*> sites;
-  return sites;
-}
 
 constexpr std::uint64_t fnv1a(std::string_view text) {
   std::uint64_t h = 0xcbf29ce484222325ull;
@@ -29,46 +18,30 @@ constexpr std::uint64_t fnv1a(std::string_view text) {
   return h;
 }
 
-// More than any binary should need: a limit, so a site in a loop shows.
-constexpr std::size_t kSitesMax = 4096;
+using Registry = SiteRegistry<BuggifySite>;
 
 }  // namespace
 
-BuggifySite::BuggifySite(BuggifyName name, std::string_view injects)
+BuggifySite::BuggifySite(SiteName name, std::string_view injects)
     : name_(name.text()), injects_(injects), name_hash_(fnv1a(name_)) {
-  std::vector<BuggifySite*>& sites = registry();
-  DOPPEL_ASSERT_MSG(sites.size() < kSitesMax, "too many BUGGIFY sites");
-  for (const BuggifySite* other : sites) {
-    DOPPEL_ASSERT_MSG(other == nullptr || other->name_ != name_, "two BUGGIFY sites of one name");
-  }
   DOPPEL_ASSERT_MSG(!injects_.empty(), "a BUGGIFY site says what it injects");
-  index_ = static_cast<std::uint32_t>(sites.size());
-  sites.push_back(this);
+  index_ = Registry::add(this);
 }
 
 BuggifySite::~BuggifySite() {
-  registry()[index_] = nullptr;
+  Registry::remove(index_);
 }
 
 std::vector<const BuggifySite*> buggify_sites() {
-  std::vector<const BuggifySite*> out;
-  for (const BuggifySite* s : registry()) {
-    if (s != nullptr) out.push_back(s);
-  }
-  std::sort(out.begin(), out.end(),
-            [](const BuggifySite* a, const BuggifySite* b) { return a->name() < b->name(); });
-  return out;
+  return Registry::sorted();
 }
 
 std::uint32_t buggify_site_slots() {
-  return static_cast<std::uint32_t>(registry().size());
+  return Registry::slots();
 }
 
 const BuggifySite* find_buggify_site(std::string_view name) {
-  for (const BuggifySite* s : registry()) {
-    if (s != nullptr && s->name() == name) return s;
-  }
-  return nullptr;
+  return Registry::find(name);
 }
 
 bool buggify(Runtime& rt, const BuggifySite& site) {

@@ -33,12 +33,13 @@ namespace doppel {
 
 class Runtime;
 
-// A site's name, checked at compile time: a malformed name does not compile.
-class BuggifyName {
+// A site's name (BUGGIFY sites, sometimes assertions), checked at compile time: a malformed
+// name does not compile.
+class SiteName {
  public:
   // NOLINTNEXTLINE(google-explicit-constructor): written as a string literal at every site.
-  consteval BuggifyName(const char* text) : text_(text) {
-    if (!well_formed(text_)) throw "a BUGGIFY site is named component.area.what";
+  consteval SiteName(const char* text) : text_(text) {
+    if (!well_formed(text_)) throw "a site is named component.area.what";
   }
   constexpr std::string_view text() const { return text_; }
 
@@ -70,7 +71,7 @@ class BuggifyName {
 class BuggifySite {
  public:
   // Registers the site; `injects` says in a few words what a firing does.
-  BuggifySite(BuggifyName name, std::string_view injects);
+  BuggifySite(SiteName name, std::string_view injects);
   ~BuggifySite();
   BuggifySite(const BuggifySite&) = delete;
   BuggifySite& operator=(const BuggifySite&) = delete;

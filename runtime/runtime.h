@@ -17,6 +17,7 @@
 #include "runtime/fs.h"
 #include "runtime/net.h"
 #include "runtime/random.h"
+#include "runtime/sometimes.h"
 #include "runtime/task.h"
 #include "runtime/time.h"
 
@@ -92,6 +93,9 @@ class Runtime {
   // and a firing is recorded in the trace; in the real runtime it is always
   // false. Components call buggify(rt, site).
   virtual bool buggify(const BuggifySite& site) = 0;
+  // A sometimes assertion checked (sometimes.h): counted in simulation, ignored on the real
+  // runtime. Components call sometimes(rt, site, cond) or reachable(rt, site).
+  virtual void sometimes(const SometimesSite& site, bool held) = 0;
   virtual void record(const Event& event) = 0;
 };
 

@@ -141,6 +141,7 @@ class RuntimeWrapper : public Runtime {
   Network& net() override { return target_.net(); }
   FileSystem& fs() override { return target_.fs(); }
   bool buggify(const BuggifySite& site) override { return target_.buggify(site); }
+  void sometimes(const SometimesSite& site, bool held) override { target_.sometimes(site, held); }
   void record(const Event& event) override { target_.record(event); }
 
   Runtime& target() { return target_; }

@@ -322,6 +322,29 @@ std::vector<BuggifySiteCoverage> buggify_coverage(const std::vector<ScenarioSpec
   return out;
 }
 
+std::vector<SometimesCoverage> sometimes_coverage(const std::vector<ScenarioSpec>& scenarios,
+                                                  const Registry& registry,
+                                                  const sim::Coverage& coverage) {
+  std::set<std::string> parts;
+  for (const ScenarioSpec& spec : scenarios) {
+    const ComponentDef* def = registry.find(spec.component);
+    if (def == nullptr || def->buggify_components.empty()) {
+      parts.insert(spec.component);
+    } else {
+      parts.insert(def->buggify_components.begin(), def->buggify_components.end());
+    }
+  }
+  std::vector<SometimesCoverage> out;
+  for (const SometimesSite* site : sometimes_sites()) {
+    if (!parts.contains(std::string(site->component()))) continue;
+    const std::string name(site->name());
+    out.push_back(SometimesCoverage{name, std::string(site->says()),
+                                    coverage.count(std::string(sim::kProbeSometimesChecked) + name),
+                                    coverage.count(std::string(sim::kProbeSometimesHeld) + name)});
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, std::uint64_t>> fault_counts(
     const std::vector<ScenarioSpec>& scenarios, const sim::Coverage& coverage) {
   std::vector<std::pair<std::string, std::uint64_t>> out;
@@ -368,6 +391,14 @@ std::vector<std::string> coverage_gaps(const std::vector<ScenarioSpec>& scenario
       gaps.insert(name + ": never reached)");
     } else if (site.firings == 0) {
       gaps.insert(name + ": reached, never fired)");
+    }
+  }
+  for (const SometimesCoverage& s : sometimes_coverage(scenarios, registry, coverage)) {
+    if (s.checked == 0) {
+      gaps.insert("sometimes " + s.site + " (never reached)");
+    } else if (s.held == 0) {
+      gaps.insert("sometimes " + s.site + " (checked " + std::to_string(s.checked) +
+                  " times, never true)");
     }
   }
   return {gaps.begin(), gaps.end()};

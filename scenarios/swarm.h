@@ -68,6 +68,20 @@ struct BuggifySiteCoverage {
 std::vector<BuggifySiteCoverage> buggify_coverage(const std::vector<ScenarioSpec>& scenarios,
                                                   const Registry& registry,
                                                   const sim::Coverage& coverage);
+// One sometimes assertion (runtime/sometimes.h) as the swarm saw it.
+struct SometimesCoverage {
+  std::string site;
+  std::string says;
+  std::uint64_t checked = 0;  // times reached, over all runs
+  std::uint64_t held = 0;     // of those, times it held
+};
+
+// Every registered assertion of the components whose scenarios ran (their own and those of
+// the libraries they use), by name.
+std::vector<SometimesCoverage> sometimes_coverage(const std::vector<ScenarioSpec>& scenarios,
+                                                  const Registry& registry,
+                                                  const sim::Coverage& coverage);
+
 // Each fault kind the scenarios allow (buggify aside: it has its own
 // listing), then every other fault probe that fired (a TCP timeout, a clock
 // outside realistic bounds), with how often it fired over the swarm: a spike
@@ -77,7 +91,7 @@ std::vector<std::pair<std::string, std::uint64_t>> fault_counts(
 
 // What never happened: fault kinds a scenario allowed but no run injected,
 // BUGGIFY sites never reached or reached but never fired, expected probes
-// never recorded.
+// never recorded, sometimes assertions never reached or never true.
 std::vector<std::string> coverage_gaps(const std::vector<ScenarioSpec>& scenarios,
                                        const Registry& registry, const sim::Coverage& coverage);
 

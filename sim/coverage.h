@@ -10,7 +10,8 @@
 // them and reports what never happened, so a swarm that never reaches a code
 // path, or whose faults never fire, says so; since every BUGGIFY site is
 // registered when the binary starts (runtime/buggify.h), that includes the
-// sites no run reached.
+// sites no run reached. Sometimes assertions (runtime/sometimes.h) count each
+// check and each time one held.
 
 #include <cstdint>
 #include <map>
@@ -21,6 +22,8 @@ namespace doppel::sim {
 
 inline constexpr std::string_view kProbeBuggifyReached = "buggify-reached:";
 inline constexpr std::string_view kProbeBuggifyFired = "buggify-fired:";
+inline constexpr std::string_view kProbeSometimesChecked = "sometimes-checked:";
+inline constexpr std::string_view kProbeSometimesHeld = "sometimes-held:";
 
 class Coverage {
  public:

@@ -36,6 +36,7 @@ class NodeHost {
   virtual void unwind_after_others(std::uint32_t incarnation) = 0;
   virtual bool core_stalled(CoreId core) const = 0;
   virtual bool buggify(const BuggifySite& site) = 0;
+  virtual void sometimes(const SometimesSite& site, bool held) = 0;
   // The latency of a task handed to another core of the node (an SPSC queue
   // and a wake-up on the real runtime).
   virtual Duration core_hop_latency() = 0;

@@ -217,6 +217,10 @@ bool SimRuntime::buggify(const BuggifySite& site) {
   return true;
 }
 
+void SimRuntime::sometimes(const SometimesSite& site, bool held) {
+  if (alive()) host_.sometimes(site, held);
+}
+
 void SimRuntime::record(const Event& event) {
   if (!alive()) return;
   context_.recorder.record(node_, this_core(), event);

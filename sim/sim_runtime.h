@@ -53,6 +53,7 @@ class SimRuntime final : public Runtime, private Network {
   Network& net() override { return *this; }
   FileSystem& fs() override;
   bool buggify(const BuggifySite& site) override;
+  void sometimes(const SometimesSite& site, bool held) override;
   void record(const Event& event) override;
 
   // Network, for this node.

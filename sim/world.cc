@@ -558,6 +558,15 @@ void World::record(NodeId node_id, CoreId core, const Event& event) {
   if (observer_) observer_(node_id, event);
 }
 
+void World::sometimes(const SometimesSite& site, bool held) {
+  thread_local std::string probe;  // reused: no allocation per check
+  probe.assign(kProbeSometimesChecked).append(site.name());
+  coverage_.hit(probe);
+  if (!held) return;
+  probe.assign(kProbeSometimesHeld).append(site.name());
+  coverage_.hit(probe);
+}
+
 bool World::buggify(const BuggifySite& site) {
   if (!ambient_.buggify) return false;
   if (site.index() >= buggify_states_.size()) buggify_states_.resize(site.index() + 1);

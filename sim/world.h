@@ -162,6 +162,7 @@ class World final : private EventRecorder {
     void unwind_after_others(std::uint32_t inc) override;
     bool core_stalled(CoreId core) const override;
     bool buggify(const BuggifySite& site) override { return world.buggify(site); }
+    void sometimes(const SometimesSite& site, bool held) override { world.sometimes(site, held); }
     Duration core_hop_latency() override;
 
     World& world;
@@ -199,6 +200,7 @@ class World final : private EventRecorder {
   void on_fiber_exit(NodeId node);
   void drain();
   bool buggify(const BuggifySite& site);
+  void sometimes(const SometimesSite& site, bool held);
   void apply_partition(const FaultEvent& e);
   void fill_disk(NodeId node, Duration d);
   void stall_core(NodeId node, CoreId core, Duration d);

@@ -49,6 +49,7 @@ class RealRuntime final : public Runtime, private Network {
   Network& net() override { return *this; }
   FileSystem& fs() override;
   bool buggify(const BuggifySite&) override { return false; }
+  void sometimes(const SometimesSite&, bool) override {}
   void record(const Event& event) override;
 
   Result<std::unique_ptr<Listener>> listen(const Endpoint& at, ListenOptions options) override;

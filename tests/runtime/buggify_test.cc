@@ -16,14 +16,14 @@ using namespace doppel;
 
 namespace {
 
-static_assert(BuggifyName::well_formed("dedup.commit.slow_rename"));
-static_assert(BuggifyName::well_formed("kv.store.evict_early2"));
-static_assert(!BuggifyName::well_formed("dedup.commit"));
-static_assert(!BuggifyName::well_formed("dedup.commit.slow.rename"));
-static_assert(!BuggifyName::well_formed("Dedup.commit.slow_rename"));
-static_assert(!BuggifyName::well_formed("dedup..slow_rename"));
-static_assert(!BuggifyName::well_formed("dedup.commit.9lives"));
-static_assert(!BuggifyName::well_formed("dedup.commit.slow-rename"));
+static_assert(SiteName::well_formed("dedup.commit.slow_rename"));
+static_assert(SiteName::well_formed("kv.store.evict_early2"));
+static_assert(!SiteName::well_formed("dedup.commit"));
+static_assert(!SiteName::well_formed("dedup.commit.slow.rename"));
+static_assert(!SiteName::well_formed("Dedup.commit.slow_rename"));
+static_assert(!SiteName::well_formed("dedup..slow_rename"));
+static_assert(!SiteName::well_formed("dedup.commit.9lives"));
+static_assert(!SiteName::well_formed("dedup.commit.slow-rename"));
 
 const BuggifySite kSiteA{"test.buggify.site_a", "nothing (a test's site)"};
 const BuggifySite kSiteB{"test.buggify.site_b", "nothing (a test's site)"};
@@ -55,7 +55,7 @@ TEST_CASE("buggify: every site is registered before main, well named and unique"
   std::set<std::string> names;
   for (const BuggifySite* s : sites) {
     INFO(s->name());
-    CHECK(BuggifyName::well_formed(s->name()));
+    CHECK(SiteName::well_formed(s->name()));
     CHECK_FALSE(s->injects().empty());
     CHECK(find_buggify_site(s->name()) == s);
     CHECK(names.insert(std::string(s->name())).second);

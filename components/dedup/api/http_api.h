@@ -99,8 +99,8 @@ class DedupApi {
   Result<Target> target(const http::Request& r, bool latest_allowed);
   void empty_trash();
   // One piece of a version from the store, on core 0 whichever core asks.
-  Result<std::string> read_piece(const std::string& image, VersionNumber version,
-                                 std::uint64_t offset, std::size_t bytes);
+  // `bytes` from read.offset; `later`: not the download's first piece.
+  Result<std::string> read_piece(const Read& read, std::size_t bytes, bool later);
   Status stream(const std::shared_ptr<Read>& read, http::BodySink& sink);
 
   Runtime& rt_;

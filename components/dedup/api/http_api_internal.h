@@ -31,6 +31,7 @@ struct DedupApi::Read {
   std::uint64_t offset = 0;
   std::uint64_t end = 0;
   std::string first;
+  std::uint64_t compacted_at_start = 0;  // the store's segments_compacted() when it began
 };
 
 }  // namespace doppel::dedup

@@ -64,13 +64,19 @@ namespace {
 // commits and removals land between the pieces of one version's download.
 const BuggifySite kSlowPiece{"dedup.read.slow_piece",
                              "a download waits up to 300 ms before reading its next piece"};
+// What the paper's reverse dedup makes delicate: a version read while a commit compacts the
+// segments it was reading from.
+const SometimesSite kCompactedDuringRead{
+    "dedup.read.compacted_meanwhile",
+    "a download's next piece is read after a compaction since it began"};
 
 }  // namespace
 
-Result<std::string> DedupApi::read_piece(const std::string& image, VersionNumber version,
-                                         std::uint64_t offset, std::size_t bytes) {
+Result<std::string> DedupApi::read_piece(const Read& at, std::size_t bytes, bool later) {
   (void)buggify_sleep(rt_, kSlowPiece, 300ms);
-  auto read = [this, image, version, offset, bytes]() -> Result<std::string> {
+  auto read = [this, image = at.image, version = at.version, offset = at.offset, bytes, later,
+               compacted = at.compacted_at_start]() -> Result<std::string> {
+    if (later) sometimes(rt_, kCompactedDuringRead, store_.segments_compacted() != compacted);
     std::string piece(bytes, '\0');
     auto n = store_.read(image, version, offset, piece);
     if (!n) return n.error();
@@ -107,12 +113,11 @@ Result<Response> DedupApi::get_version(Request& r) {
       length = range.length();
     }
   }
-  auto read =
-      std::make_shared<Read>(Read{t->image, t->version, range.first, range.first + length, {}});
+  auto read = std::make_shared<Read>(Read{
+      t->image, t->version, range.first, range.first + length, {}, store_.segments_compacted()});
   if (r.method != "HEAD" && length > 0) {
-    auto first =
-        read_piece(read->image, read->version, read->offset,
-                   static_cast<std::size_t>(std::min<std::uint64_t>(length, kReadPieceBytes)));
+    auto first = read_piece(
+        *read, static_cast<std::size_t>(std::min<std::uint64_t>(length, kReadPieceBytes)), false);
     if (!first) return error_of(first.error());
     read->first = std::move(*first);
   }
@@ -140,7 +145,7 @@ Status DedupApi::stream(const std::shared_ptr<Read>& read, http::BodySink& sink)
   while (read->offset < read->end) {
     const auto bytes = static_cast<std::size_t>(
         std::min<std::uint64_t>(read->end - read->offset, kReadPieceBytes));
-    auto piece = read_piece(read->image, read->version, read->offset, bytes);
+    auto piece = read_piece(*read, bytes, true);
     if (!piece) {
       // The head went out already: cutting the body short is how the client learns.
       rt_.record(Event("DedupReadCutShort")

@@ -219,6 +219,8 @@ class Store {
   Result<std::size_t> empty_trash();
 
   StoreStats stats() const;
+  // Segments compacted since the store opened (a counter of stats(), without its sums).
+  std::uint64_t segments_compacted() const { return counters_.segments_compacted; }
   // Every invariant, by a full scan of the disk: reference counts equal the
   // direct references of all versions, chains end in direct references, the
   // newest versions hold only direct ones, removed blocks have no count, the

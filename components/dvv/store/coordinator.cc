@@ -32,6 +32,10 @@ const BuggifySite kEarlyTimeout{"dvv.coordinator.early_timeout",
                                 "a PUT stops waiting for acks 1 to 50 ms after sending"};
 const BuggifySite kSlowRepair{"dvv.coordinator.slow_read_repair",
                               "read repair waits up to 1 s after the reads before it repairs"};
+// Concurrent writers the clocks kept apart: what DVVSet exists for (and where false conflicts
+// of the vv baseline show).
+const SometimesSite kManySiblings{"dvv.get.siblings_above_two",
+                                  "a read answers more than two siblings"};
 
 }  // namespace
 
@@ -101,6 +105,7 @@ Result<GetReply> Coordinator::get(const ObjectKey& key, const RequestOptions& o)
   // write with it replaces them all. (Planted: the read path forgets it.)
   const bool one_value = !p.allow_mult && !config_.bug_get_ignores_allow_mult;
   out.siblings = visible_siblings(one_value ? last_write_wins(merged) : merged);
+  sometimes(rt_, kManySiblings, out.siblings.size() > 2);
   out.found = !out.siblings.empty();
   out.context = encode_context(merged.context());
   out.clock_entries = merged.clock_entry_count();

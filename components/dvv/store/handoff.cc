@@ -16,6 +16,9 @@ const BuggifySite kCompactNow{"dvv.handoff.compact_now",
                               "the log is compacted now, whatever its sizes"};
 const BuggifySite kSlowHandoff{"dvv.handoff.slow_handoff",
                                "a hint is dropped up to 1 s after its primary took it"};
+// Hints outlive a crash: the log keeps them, and the node hands them off after it restarts.
+const SometimesSite kReplayedHintHandedOff{
+    "dvv.handoff.replayed_hint", "a hint handed off was read back from the log after a restart"};
 
 }  // namespace
 
@@ -56,6 +59,7 @@ void Handoff::hand_off(NodeIndex target) {
     if (now_held == nullptr) return;
     auto it = now_held->find(key);
     if (it != now_held->end() && it->second.object == object) {
+      sometimes(rt_, kReplayedHintHandedOff, it->second.replayed);
       (void)log.remove_hint(target, key);
       rt_.record(Event("DvvHandoff").detail("to", target).detail("key", key.key));
     }

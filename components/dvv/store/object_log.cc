@@ -115,6 +115,11 @@ Status ObjectLog::replay() {
   std::string data = std::move(*read);
   std::uint64_t offset = 0, records = 0;
   int rereads = 0;  // of the bytes from `offset` on
+  replaying_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{replaying_};
   while (offset < data.size()) {
     if (std::optional<Parsed> p = parse(data, offset)) {
       if (p->kind == Kind::dot_floor) {
@@ -170,8 +175,8 @@ void ObjectLog::index(const ObjectKey& key, bool present) {
 }
 
 void ObjectLog::apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<Object> object) {
-  auto make = [](Object o) {
-    StoredObject s{std::move(o), 0, 0};
+  auto make = [this](Object o) {
+    StoredObject s{std::move(o), 0, 0, replaying_};
     const std::string bytes = encode_object(s.object);
     s.hash = hash64(bytes);
     s.encoded_bytes = static_cast<std::uint32_t>(bytes.size());

@@ -55,6 +55,7 @@ struct StoredObject {
   Object object;
   std::uint64_t hash = 0;  // of the encoded object: anti-entropy compares these
   std::uint32_t encoded_bytes = 0;
+  bool replayed = false;  // read back from the log at open, not written since
 };
 
 class ObjectLog {
@@ -130,6 +131,7 @@ class ObjectLog {
   Result<std::string> read_from(std::uint64_t from);
   Status replay();
   void apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<Object> object);
+  bool replaying_ = false;  // apply() is replaying the log
   // A write or sync of the file failed: it may lack what memory holds.
   void lost_writes(const Error& why);
   // The whole state into a new file, synced, renamed over the log.

@@ -12,6 +12,8 @@ const BuggifySite kEvictEarly{"kv.store.evict_early",
                               "the oldest segment is evicted before a store, as if memory ran out"};
 const BuggifySite kSweepExpired{"kv.store.sweep_expired",
                                 "an expiry sweep (memcached's crawler) runs before a read"};
+// A cas whose key another core owns: its unique is checked on the owner, after the hop.
+const SometimesSite kForwardedCas{"kv.forward.cas", "a forwarded request is a cas"};
 
 constexpr std::uint32_t kSweepSlotsMax = 256;
 
@@ -63,7 +65,10 @@ std::vector<std::string> Shard::execute(const std::vector<Unit>& units, bool for
   std::vector<std::string> out;
   out.reserve(units.size());
   if (forwarded) counters_.forwarded_in += units.size();
-  for (const Unit& u : units) out.push_back(execute_one(u));
+  for (const Unit& u : units) {
+    if (forwarded) sometimes(rt_, kForwardedCas, u.request->verb == Verb::cas);
+    out.push_back(execute_one(u));
+  }
   return out;
 }
 
