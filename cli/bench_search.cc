@@ -4,12 +4,15 @@
 // seed-major swarm (every scenario gets seed 0, then seed 1, ...), until the
 // first failure or the time limit; the table gives the seconds, the seeds run
 // and what caught it. A row that times out is a bug the default swarm misses.
+// The failing run is then shrunk (sim shrink's two passes) and the row gives
+// its fault count before and after: how small a story the bug needs.
 //
 // This bench measures the swarm itself, so unlike the other benches it stands
 // on the scenario layer (scenarios/).
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -17,7 +20,9 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "scenarios/shrink.h"
 #include "scenarios/swarm.h"
+#include "sim/trace_file.h"
 
 namespace doppel::cli {
 namespace {
@@ -52,14 +57,32 @@ Result<std::vector<scenarios::ScenarioSpec>> shipped(const scenarios::Registry& 
   return specs;
 }
 
+// "before->after": the failure's fault count, and after shrinking it; "-" when the failure has
+// no trace (a worker died) or its plan does not parse.
+std::string shrunk_faults(const scenarios::Registry& registry,
+                          const std::vector<scenarios::ScenarioSpec>& specs,
+                          const scenarios::SwarmFailure& f) {
+  auto trace = sim::read_trace(f.trace_path);
+  if (f.trace_path.empty() || !trace) return "-";
+  auto plan = sim::parse_fault_plan_text(trace->header.fault_plan_toml, f.trace_path);
+  const auto spec =
+      std::find_if(specs.begin(), specs.end(), [&](const auto& x) { return x.name == f.scenario; });
+  if (!plan || spec == specs.end()) return "-";
+  scenarios::ShrinkOptions options;
+  options.runs_max = 200;
+  const scenarios::ShrinkResult r =
+      scenarios::shrink(*spec, registry, f.seed, *plan, f.property, options);
+  return std::to_string(plan->size()) + "->" + std::to_string(r.plan.size());
+}
+
 int cmd_search(const scenarios::Registry& registry, const SearchArgs& a) {
   const int jobs =
       a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
   const std::string out =
       std::filesystem::temp_directory_path() / ("doppel-search-" + std::to_string(::getpid()));
   std::filesystem::create_directories(out);
-  std::printf("%-10s %-22s %9s %7s  %s\n", "component", "planted bug", "seconds", "runs",
-              "first failure");
+  std::printf("%-10s %-22s %9s %7s %8s  %s\n", "component", "planted bug", "seconds", "runs",
+              "shrunk", "first failure");
   int missed = 0;
   for (const std::string& component : registry.names()) {
     std::vector<std::string> bugs = registry.planted_bugs(component);
@@ -94,8 +117,9 @@ int cmd_search(const scenarios::Registry& registry, const SearchArgs& a) {
                     bug.c_str(), s.wall_seconds, s.runs, a.time_max_s);
       } else {
         const auto& f = s.failures.front();
-        std::printf("%-10s %-22s %9.1f %7" PRIu64 "  %s seed %" PRIu64 ": %s\n", component.c_str(),
-                    bug.c_str(), s.first_failure_seconds, s.runs_to_first_failure,
+        std::printf("%-10s %-22s %9.1f %7" PRIu64 " %8s  %s seed %" PRIu64 ": %s\n",
+                    component.c_str(), bug.c_str(), s.first_failure_seconds,
+                    s.runs_to_first_failure, shrunk_faults(registry, specs, f).c_str(),
                     f.scenario.c_str(), f.seed, f.property.c_str());
       }
       std::fflush(stdout);

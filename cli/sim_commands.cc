@@ -361,14 +361,24 @@ int cmd_shrink(const scenarios::Registry& registry, const std::string& path, std
   const std::string toml_path = out.size() > 6 && out.compare(out.size() - 6, 6, ".trace") == 0
                                     ? out.substr(0, out.size() - 6) + ".toml"
                                     : out + ".toml";
-  Status ws = sim::write_trace(out, scenarios::make_trace(*spec, trace->header.seed, s.result));
+  // The plan says how it was shrunk, in the trace too (TOML comments: it still parses).
+  std::string story = "# shrunk from " + std::to_string(plan->size()) + " fault(s) in " +
+                      std::to_string(s.runs) + " runs\n";
+  for (const std::string& r : s.removed) story += "# removed: " + r + "\n";
+  for (const std::string& w : s.weakened) story += "# weakened: " + w + "\n";
+  sim::TraceFile shrunk = scenarios::make_trace(*spec, trace->header.seed, s.result);
+  shrunk.header.fault_plan_toml = story + shrunk.header.fault_plan_toml;
+  Status ws = sim::write_trace(out, shrunk);
   std::ofstream plan_out(toml_path);
-  plan_out << sim::to_toml(s.plan);
+  plan_out << shrunk.header.fault_plan_toml;
   if (!ws || !plan_out) return usage_error("cannot write " + (ws ? toml_path : out));
   std::printf("shrunk: %zu fault(s) -> %zu in %d runs%s\n", plan->size(), s.plan.size(), s.runs,
               s.hit_run_limit ? " (stopped at the run limit)" : "");
   std::printf("  faults: %s\n", plan_summary(s.plan).c_str());
-  for (const auto& e : s.plan.events) std::printf("  %s\n", sim::describe(e).c_str());
+  for (const std::string& r : s.removed) std::printf("  removed: %s\n", r.c_str());
+  for (const std::string& w : s.weakened) std::printf("  weakened: %s\n", w.c_str());
+  std::printf("  left:\n");
+  for (const auto& e : s.plan.events) std::printf("    %s\n", sim::describe(e).c_str());
   std::printf("still fails: property '%s': %s\n", s.result.property.c_str(),
               s.result.detail.c_str());
   std::printf("trace: %s\nplan: %s\nreplay: doppel sim replay %s\n", out.c_str(), toml_path.c_str(),

@@ -61,6 +61,47 @@ sim::FaultPlan plan_of(const sim::FaultPlan& full, const std::vector<Unit>& keep
   return p;
 }
 
+const char* const kAmbientNames[] = {"latency",      "split_reads", "disk_latency",  "disk_eio",
+                                     "disk_bitflip", "buggify",     "disk_fsyncgate"};
+
+std::string describe_unit(const sim::FaultPlan& full, const Unit& u) {
+  if (u.ambient >= 0) return std::string("ambient ") + kAmbientNames[u.ambient];
+  return sim::describe(full.events[u.event]);
+}
+
+// Weaker versions of `e`, the ones that take most away first.
+std::vector<sim::FaultEvent> weaker_versions(const sim::FaultEvent& e) {
+  using std::chrono::milliseconds;
+  std::vector<sim::FaultEvent> out;
+  for (auto member : {&sim::FaultEvent::nodes, &sim::FaultEvent::to}) {
+    const std::vector<sim::NodeId>& set = e.*member;
+    if (set.size() < 2) continue;
+    for (std::size_t i = 0; i < set.size(); ++i) {
+      sim::FaultEvent fewer = e;
+      (fewer.*member).erase((fewer.*member).begin() + static_cast<std::ptrdiff_t>(i));
+      out.push_back(std::move(fewer));
+    }
+  }
+  // Halving stops at a millisecond: below that a fault no longer tells a story, and zero means
+  // "until the quiet phase" for a duration.
+  if (e.duration >= milliseconds(2)) {
+    sim::FaultEvent shorter = e;
+    shorter.duration = std::chrono::duration_cast<std::chrono::microseconds>(e.duration / 2);
+    out.push_back(shorter);
+  }
+  if (e.offset >= milliseconds(2) || e.offset <= -milliseconds(2)) {
+    sim::FaultEvent smaller = e;
+    smaller.offset = std::chrono::duration_cast<std::chrono::microseconds>(e.offset / 2);
+    out.push_back(smaller);
+  }
+  if (e.drift_ppm != 0) {
+    sim::FaultEvent steadier = e;
+    steadier.drift_ppm = e.drift_ppm / 2;
+    out.push_back(steadier);
+  }
+  return out;
+}
+
 }  // namespace
 
 ShrinkResult shrink(const ScenarioSpec& spec, const Registry& registry, std::uint64_t seed,
@@ -118,8 +159,44 @@ ShrinkResult shrink(const ScenarioSpec& spec, const Registry& registry, std::uin
       n = std::min(current.size(), n * 2);
     }
   }
+  for (const Unit& u : units_of(failing_plan)) {
+    const bool kept = std::any_of(current.begin(), current.end(), [&](const Unit& k) {
+      return k.ambient == u.ambient && (u.ambient >= 0 || k.event == u.event);
+    });
+    if (!kept) out.removed.push_back(describe_unit(failing_plan, u));
+  }
+  sim::FaultPlan plan = plan_of(failing_plan, current);
+
+  // Weakening: each event, one step at a time, while the failure stays.
+  auto plan_fails = [&](const sim::FaultPlan& candidate) {
+    ++out.runs;
+    RunResult r = run_scenario(spec, registry, RunOptions{seed, candidate, false});
+    const bool fails = !r.passed && r.property == property;
+    if (options.progress) options.progress(out.runs, candidate.size(), fails);
+    return fails;
+  };
+  for (sim::FaultEvent& event : plan.events) {
+    const sim::FaultEvent before = event;
+    bool weaker = true;
+    while (weaker && out.runs < options.runs_max) {
+      weaker = false;
+      for (const sim::FaultEvent& candidate : weaker_versions(event)) {
+        if (out.runs >= options.runs_max) break;
+        const sim::FaultEvent current_event = event;
+        event = candidate;
+        if (plan_fails(plan)) {
+          weaker = true;
+          break;
+        }
+        event = current_event;
+      }
+    }
+    if (!(event == before)) {
+      out.weakened.push_back(sim::describe(before) + " -> " + sim::describe(event));
+    }
+  }
   out.hit_run_limit = out.runs >= options.runs_max;
-  out.plan = plan_of(failing_plan, current);
+  out.plan = plan;
   // The final run, with its events, for the shrunk trace.
   out.result = run_scenario(spec, registry, RunOptions{seed, out.plan, true});
   if (out.result.passed || out.result.property != property) {

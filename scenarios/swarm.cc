@@ -84,12 +84,13 @@ sim::Coverage scoped_buggify_probes(const sim::Coverage& run, const std::string&
 //   S <item>                                   started
 //   R <item> <events> <sim_ns> P               passed
 //   R <item> <events> <sim_ns> F <trace>\t<property>\t<detail>
-//   C <count> <probe>                          coverage, at exit
+//   C <count> <probe>                          the run's coverage, before its R line
+// Coverage goes up run by run, so a worker that dies (an assertion aborts it) loses only the
+// run it died in.
 [[noreturn]] void worker(const std::vector<ScenarioSpec>& scenarios, const Registry& registry,
                          const SwarmOptions& o, const std::vector<Item>& items,
                          std::atomic<std::uint64_t>* next, int fd,
                          std::chrono::steady_clock::time_point deadline) {
-  sim::Coverage coverage;
   for (;;) {
     // Wall time bounds a time-boxed swarm only: what a run does never depends on it.
     if (o.time_limit.count() > 0 && std::chrono::steady_clock::now() >= deadline) break;
@@ -99,9 +100,13 @@ sim::Coverage scoped_buggify_probes(const sim::Coverage& run, const std::string&
     const ScenarioSpec& spec = scenarios[item.scenario];
     write_all(fd, "S " + std::to_string(i) + "\n");
     RunResult r = run_scenario(spec, registry, RunOptions{item.seed, std::nullopt, false});
-    coverage.merge(scoped_buggify_probes(r.coverage, spec.component));
-    std::string line = "R " + std::to_string(i) + " " + std::to_string(r.event_count) + " " +
-                       std::to_string(r.simulated_ns) + " ";
+    std::string line;
+    const sim::Coverage run_coverage = scoped_buggify_probes(r.coverage, spec.component);
+    for (const auto& [probe, n] : run_coverage.probes()) {
+      line += "C " + std::to_string(n) + " " + probe + "\n";
+    }
+    line += "R " + std::to_string(i) + " " + std::to_string(r.event_count) + " " +
+            std::to_string(r.simulated_ns) + " ";
     if (r.passed) {
       line += "P\n";
     } else {
@@ -118,9 +123,6 @@ sim::Coverage scoped_buggify_probes(const sim::Coverage& run, const std::string&
               one_line(detail) + "\n";
     }
     write_all(fd, line);
-  }
-  for (const auto& [probe, n] : coverage.probes()) {
-    write_all(fd, "C " + std::to_string(n) + " " + probe + "\n");
   }
   ::close(fd);
   std::fflush(nullptr);
@@ -155,8 +157,8 @@ SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registr
 
   const int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(items.size())));
   std::vector<Worker> workers(static_cast<std::size_t>(jobs));
-  std::fflush(nullptr);
-  for (Worker& w : workers) {
+  auto start_worker = [&](Worker& w) {
+    std::fflush(nullptr);
     int fds[2];
     DOPPEL_ASSERT(::pipe(fds) == 0);
     const pid_t pid = ::fork();
@@ -169,9 +171,9 @@ SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registr
       worker(scenarios, registry, o, items, next, fds[1], start + o.time_limit);
     }
     ::close(fds[1]);
-    w.pid = pid;
-    w.fd = fds[0];
-  }
+    w = Worker{pid, fds[0], {}, -1};
+  };
+  for (Worker& w : workers) start_worker(w);
 
   std::uint64_t done = 0;
   auto last_print = std::chrono::steady_clock::now() - std::chrono::seconds(10);
@@ -284,6 +286,15 @@ SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registr
             SwarmFailure{scenarios[item.scenario].name, item.seed, "process-survives", why, ""});
         ++done;
         ++summary.runs;
+        if (summary.failures.size() >= o.failures_max) {
+          summary.stopped_early = true;
+          next->store(items.size());
+        }
+        // The seeds left still run: a new worker takes the dead one's place.
+        if (next->load() < items.size()) {
+          start_worker(*w);
+          ++open;
+        }
       }
     }
   }

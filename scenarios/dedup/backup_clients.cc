@@ -47,6 +47,7 @@ Result<VersionNumber> DedupBackupClients::put_once(dedup::DedupClient& client, s
                                                    std::uint32_t content) {
   dedup::UploadOptions o;
   o.cutter.segment_bytes = static_cast<std::uint32_t>(w_.segment_mb) << 20;
+  o.cutter.hash = w_.hash_kind();
   dedup::Uploader up(rt_, client, name(image), o);
   const bool in_place = rt_.random().below(2) == 0;
   const std::size_t read_max = 512 + rt_.random().below(96u << 10);

@@ -22,7 +22,7 @@ using properties::dedup::ImageSeries;
 class DedupDriver final : public ClusterDriver, private DedupReports {
  public:
   DedupDriver(const ScenarioSpec& spec, DedupWorkload w, std::uint64_t seed)
-      : ClusterDriver(spec), w_(w), series_(dedup_series_options(w, seed)) {}
+      : ClusterDriver(spec), w_(w.for_seed(seed)), series_(dedup_series_options(w, seed)) {}
 
   void setup(sim::World& world) override {
     auto read = read_node_settings<dedup::DedupSettings>("dedup", w_.node_config());
@@ -34,7 +34,8 @@ class DedupDriver final : public ClusterDriver, private DedupReports {
                           settings.store.rebuild_threshold_percent ==
                               static_cast<std::uint32_t>(w_.rebuild_threshold_percent) &&
                           settings.store.image_bytes_max == 1ull << 30 &&
-                          settings.store.unreferenced_ttl == 2s,
+                          settings.store.unreferenced_ttl == 2s &&
+                          settings.store.hash == w_.hash_kind(),
                       "the node config's [dedup] table was read as other settings than it holds");
     settings.store.planted_bug =
         *dedup::dedup_planted_bug(component_bug());  // validated with the scenario
@@ -110,11 +111,16 @@ ComponentDef dedup_component() {
     auto w = read_dedup_workload(workload, source);
     if (!w) return w.error();
     // A node must boot with what the workload asks of it, as doppel serve would check it.
-    if (auto s = read_node_settings<dedup::DedupSettings>("dedup", w->node_config()); !s) {
-      return make_error(
-          Errc::invalid_argument,
-          std::string(source) +
-              ": the nodes refuse the settings [workload] gives them: " + s.error().what);
+    for (const char* hash : {"sha256", "sha1"}) {
+      DedupWorkload settled = *w;
+      if (settled.hash == "swarm") settled.hash = hash;
+      auto s = read_node_settings<dedup::DedupSettings>("dedup", settled.node_config());
+      if (!s) {
+        return make_error(
+            Errc::invalid_argument,
+            std::string(source) +
+                ": the nodes refuse the settings [workload] gives them: " + s.error().what);
+      }
     }
     return {};
   };

@@ -1,14 +1,34 @@
 #include "scenarios/dedup/dedup_workload.h"
 
 #include "base/toml.h"
+#include "runtime/assert.h"
 
 namespace doppel::scenarios {
+
+DedupWorkload DedupWorkload::for_seed(std::uint64_t seed) const {
+  DedupWorkload w = *this;
+  if (w.hash == "swarm") {
+    // splitmix64's finalizer: the seed's own random stream is left alone.
+    std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    w.hash = ((z ^ (z >> 31)) & 1) != 0 ? "sha1" : "sha256";
+  }
+  return w;
+}
+
+dedup::HashKind DedupWorkload::hash_kind() const {
+  const auto kind = dedup::parse_hash_kind(hash);
+  DOPPEL_ASSERT_MSG(kind.has_value(), "the workload's hash is not settled (for_seed)");
+  return *kind;
+}
 
 std::string DedupWorkload::node_config() const {
   // Unreferenced segments expire after 2 s, so gc within a run has something to collect.
   return "segment_mb = " + std::to_string(segment_mb) +
          "\nrebuild_threshold_percent = " + std::to_string(rebuild_threshold_percent) +
-         "\nimage_gb = 1\nunreferenced_ttl_s = 2\n";
+         "\nimage_gb = 1\nunreferenced_ttl_s = 2\nhash = \"" +
+         std::string(dedup::hash_kind_name(hash_kind())) + "\"\n";
 }
 
 Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view source) {
@@ -32,6 +52,7 @@ Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view
   w.race_put = f.integer("race_put", 0, 100, w.race_put);
   w.race_gc = f.integer("race_gc", 0, 100, w.race_gc);
   w.race_verify = f.integer("race_verify", 0, 100, w.race_verify);
+  w.hash = f.choice("hash", {"sha256", "sha1", "swarm"}, w.hash);
   f.reject_unknown_keys();
   if (f.ok() && w.image_kb % 4 != 0) f.fail("image_kb", "expected a multiple of 4");
   if (!f.ok()) return f.error();

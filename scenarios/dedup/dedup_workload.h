@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "components/dedup/hash/fingerprint.h"
 #include "properties/dedup/image_series.h"
 #include "runtime/result.h"
 
@@ -33,9 +34,17 @@ struct DedupWorkload {
   // verify, in these weights.
   std::int64_t racers = 1;
   std::int64_t race_read = 50, race_put = 15, race_gc = 15, race_verify = 20;
+  // The fingerprint hash the node and its clients use: "sha256", "sha1" (the paper's), or
+  // "swarm": each seed picks one (for_seed()).
+  std::string hash = "swarm";
 
-  // The node config's [dedup] table that boots the scenario's node (node_settings.h).
+  // The workload as a run of `seed` has it: "swarm" settled by the seed alone, so a seed's other
+  // choices stay what they were.
+  DedupWorkload for_seed(std::uint64_t seed) const;
+  // The node config's [dedup] table that boots the scenario's node (node_settings.h); `hash`
+  // settled.
   std::string node_config() const;
+  dedup::HashKind hash_kind() const;  // `hash` settled
 };
 
 Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view source);

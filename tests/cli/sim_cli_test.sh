@@ -69,6 +69,7 @@ expect_in "replay says the property still fails" "$tmp/out" "still fails"
 
 check "shrink writes a smaller failing plan" 0 "$doppel" sim shrink "$trace" -o "$tmp/small.trace"
 expect_in "shrink reports sizes" "$tmp/out" "^shrunk: [0-9]+ fault\(s\) -> [0-9]+"
+expect_in "the shrunk plan says how it was shrunk" "$tmp/small.toml" "^# shrunk from [0-9]+ fault\(s\)"
 [ -s "$tmp/small.toml" ] || { echo "FAIL: no small.toml"; failures=$((failures + 1)); }
 check "the shrunk trace replays" 0 "$doppel" sim replay "$tmp/small.trace"
 check "the shrunk plan fails the property with sim run --plan" 1 "$doppel" sim run "$bug" --seed "$seed" --plan "$tmp/small.toml"
@@ -94,6 +95,21 @@ check "trace show prints the header and events" 0 "$doppel" trace show "$trace" 
 expect_in "trace show prints events" "$tmp/out" "^#0 t=0.000000000 world SimStart"
 check "trace show --html writes a page" 0 "$doppel" trace show "$trace" --html "$tmp/t.html"
 grep -q "<table>" "$tmp/t.html" || { echo "FAIL: no html table"; failures=$((failures + 1)); }
+
+# A worker killed by an assertion fails its seed; a new worker runs the rest, and the runs it
+# finished before it died still count in the coverage (one RegisterBoot per passing run).
+dies=$src/tests/cli/register-dies.toml  # not in tests/scenarios: it cannot run twice to check determinism
+check "a swarm whose workers die exits 1" 1 "$doppel" sim swarm "$dies" --seeds 0..24 --jobs 1 --out "$tmp/dies" --probes "$tmp/dies.tsv" --quiet
+expect_in "every seed ran though workers died" "$tmp/out" "swarm: 24 runs"
+expect_in "a dead worker is a failed seed" "$tmp/err" "the worker process died"
+died=$(grep -c "the worker process died" "$tmp/err")
+boots=$(awk -F'\t' '$2 == "event:RegisterBoot" {print $1}' "$tmp/dies.tsv")
+if [ "$died" -lt 2 ] || [ "${boots:-0}" -ne $((24 - died)) ]; then
+  echo "FAIL: $died workers died and $boots boots were counted, wanted $((24 - died))"
+  failures=$((failures + 1))
+else
+  echo "ok: $died workers died; the $boots runs that passed all count in the coverage"
+fi
 
 check "shard 0/2 runs half the seeds" 0 "$doppel" sim swarm "$good" --seeds 0..20 --shard 0/2 --jobs 1 --out "$tmp/s0" --quiet
 expect_in "shard 0/2 ran 10" "$tmp/out" "swarm: 10 runs"

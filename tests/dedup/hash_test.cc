@@ -3,10 +3,12 @@
 
 #include <rapidcheck/catch.h>
 
+#include <array>
 #include <catch2/catch.hpp>
 #include <string>
 
 #include "components/dedup/hash/fingerprint.h"
+#include "components/dedup/hash/sha1.h"
 
 using namespace doppel;
 using namespace doppel::dedup;
@@ -143,5 +145,29 @@ TEST_CASE("hash: of_each gives every piece the fingerprint of hashing it alone",
     Hasher::of_each(kind, pieces, fps);
     for (std::size_t i = 0; i < pieces.size(); ++i)
       RC_ASSERT(fps[i] == Hasher::of(kind, pieces[i]));
+  });
+}
+
+TEST_CASE("hash: sha1 with the CPU's SHA extensions compresses as the portable code does",
+          "[prop]") {
+  std::array<std::uint32_t, 5> probe{};
+  const std::uint8_t zero_block[Sha1::kBlockBytes] = {};
+  if (!sha1_compress_accelerated(probe, zero_block, 1)) {
+    WARN("this CPU has no SHA extensions: only the portable code runs here");
+    return;
+  }
+  rc::prop("any state and any blocks give one state both ways", [] {
+    const auto blocks = *rc::gen::inRange<std::size_t>(1, 6);
+    const auto bytes =
+        *rc::gen::container<std::string>(blocks * Sha1::kBlockBytes, rc::gen::arbitrary<char>());
+    std::array<std::uint32_t, 5> portable;
+    for (auto& word : portable) word = *rc::gen::arbitrary<std::uint32_t>();
+    std::array<std::uint32_t, 5> accelerated = portable;
+    const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    for (std::size_t i = 0; i < blocks; ++i) {
+      sha1_compress_portable(portable, data + i * Sha1::kBlockBytes);
+    }
+    RC_ASSERT(sha1_compress_accelerated(accelerated, data, blocks));
+    RC_ASSERT(accelerated == portable);
   });
 }

@@ -1,6 +1,7 @@
 #include "tests/register/register.h"
 
 #include <charconv>
+#include <cstdlib>
 
 #include "runtime/runtime.h"
 #include "sim/world.h"
@@ -46,9 +47,14 @@ std::optional<std::int64_t> parse_number(std::string_view text) {
 
 class RegisterService final : public Service {
  public:
-  RegisterService(Runtime& rt, bool bug, std::uint16_t port) : rt_(rt), bug_(bug), port_(port) {}
+  RegisterService(Runtime& rt, bool bug, bool aborts_at_boot, std::uint16_t port)
+      : rt_(rt), bug_(bug), aborts_at_boot_(aborts_at_boot), port_(port) {}
 
   Status start() {
+    // Planted: a third of the boots end the process as a wild pointer would (no assertion the
+    // simulator could catch): a swarm worker dies, and the swarm must go on without losing what
+    // the worker had counted.
+    if (aborts_at_boot_ && rt_.random().below(3) == 0) std::abort();
     auto f = rt_.fs().open("register", OpenOptions{.create = true});
     if (!f) return f.error();
     file_ = std::move(*f);
@@ -100,6 +106,7 @@ class RegisterService final : public Service {
 
   Runtime& rt_;
   bool bug_;
+  bool aborts_at_boot_;
   std::uint16_t port_;
   std::int64_t value_ = 0;
   std::unique_ptr<File> file_;
@@ -108,8 +115,9 @@ class RegisterService final : public Service {
 
 // The register has no settings but its planted bug.
 Result<std::unique_ptr<Service>> boot_register(Runtime& rt, const NodeConfig& config,
-                                               bool ack_before_sync) {
-  auto svc = std::make_unique<RegisterService>(rt, ack_before_sync, config.listen.port);
+                                               bool ack_before_sync, bool aborts_at_boot) {
+  auto svc =
+      std::make_unique<RegisterService>(rt, ack_before_sync, aborts_at_boot, config.listen.port);
   if (Status s = svc->start(); !s) return s.error();
   return std::unique_ptr<Service>(std::move(svc));
 }
@@ -124,9 +132,11 @@ class RegisterDriver final : public scenarios::ScenarioDriver {
     config.component = "register";
     config.listen = Endpoint{"server", kPort};
     const bool bug = spec_.bug == "ack-before-sync";
-    server_ = world.add_node(sim::NodeSpec{"server", spec_.cores, true, [config, bug](Runtime& rt) {
-                                             return boot_register(rt, config, bug);
-                                           }});
+    const bool dies = spec_.bug == "aborts-at-boot";
+    server_ =
+        world.add_node(sim::NodeSpec{"server", spec_.cores, true, [config, bug, dies](Runtime& rt) {
+                                       return boot_register(rt, config, bug, dies);
+                                     }});
     client_ = world.add_node(sim::NodeSpec{"client", 1, false, {}});
     world.spawn(client_, 0, "client", [this, &world] { client(world); });
   }
@@ -196,7 +206,7 @@ void add_register_component(scenarios::Registry& registry) {
   scenarios::ComponentDef def;
   def.name = "register";
   def.properties = {"acknowledged-writes-survive", "progress"};
-  def.bugs = {"ack-before-sync"};
+  def.bugs = {"ack-before-sync", "aborts-at-boot"};
   def.probes = {"RegisterSet", "RegisterBoot"};
   def.validate = [](const toml::table& workload, std::string_view source) {
     return toml_known_keys(workload, source, {});
@@ -214,7 +224,8 @@ void add_register_package(ComponentRegistry& components) {
                     TomlFields f(settings, source);
                     f.reject_unknown_keys();  // the register has no settings
                     if (!f.ok()) return f.error();
-                    return NodeBoot([node](Runtime& rt) { return boot_register(rt, node, false); });
+                    return NodeBoot(
+                        [node](Runtime& rt) { return boot_register(rt, node, false, false); });
                   }});
 }
 

@@ -43,11 +43,11 @@ void Sha1::reset() {
   total_bytes_ = 0;
 }
 
-void Sha1::compress(const std::uint8_t* block) {
+void sha1_compress_portable(std::array<std::uint32_t, 5>& state, const std::uint8_t* block) {
   std::array<std::uint32_t, 80> w;
   for (int t = 0; t < 16; ++t) w[t] = load_be32(block + 4 * t);
   for (int t = 16; t < 80; ++t) w[t] = std::rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
-  std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3], e = state_[4];
+  std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3], e = state[4];
   for (int t = 0; t < 80; ++t) {
     const std::uint32_t temp =
         std::rotl(a, 5) + round_function(t, b, c, d) + e + round_constant(t) + w[t];
@@ -57,11 +57,16 @@ void Sha1::compress(const std::uint8_t* block) {
     b = a;
     a = temp;
   }
-  state_[0] += a;
-  state_[1] += b;
-  state_[2] += c;
-  state_[3] += d;
-  state_[4] += e;
+  state[0] += a;
+  state[1] += b;
+  state[2] += c;
+  state[3] += d;
+  state[4] += e;
+}
+
+void Sha1::compress(const std::uint8_t* data, std::size_t blocks) {
+  if (sha1_compress_accelerated(state_, data, blocks)) return;
+  for (; blocks > 0; --blocks, data += kBlockBytes) sha1_compress_portable(state_, data);
 }
 
 void Sha1::update(std::string_view bytes) {
@@ -75,10 +80,14 @@ void Sha1::update(std::string_view bytes) {
     p += take;
     n -= take;
     if (buffered_ < kBlockBytes) return;
-    compress(buffer_.data());
+    compress(buffer_.data(), 1);
     buffered_ = 0;
   }
-  for (; n >= kBlockBytes; n -= kBlockBytes, p += kBlockBytes) compress(p);
+  if (n >= kBlockBytes) {
+    compress(p, n / kBlockBytes);
+    p += n / kBlockBytes * kBlockBytes;
+    n %= kBlockBytes;
+  }
   if (n > 0) std::memcpy(buffer_.data(), p, n);
   buffered_ = n;
 }
@@ -89,14 +98,14 @@ Sha1::Digest Sha1::finish() {
   buffer_[buffered_++] = 0x80;
   if (buffered_ > kBlockBytes - 8) {
     std::memset(buffer_.data() + buffered_, 0, kBlockBytes - buffered_);
-    compress(buffer_.data());
+    compress(buffer_.data(), 1);
     buffered_ = 0;
   }
   std::memset(buffer_.data() + buffered_, 0, kBlockBytes - 8 - buffered_);
   for (int i = 0; i < 8; ++i) {
     buffer_[kBlockBytes - 1 - i] = static_cast<std::uint8_t>(bits >> (8 * i));
   }
-  compress(buffer_.data());
+  compress(buffer_.data(), 1);
   Digest out;
   for (int i = 0; i < 5; ++i) store_be32(out.data() + 4 * i, state_[i]);
   reset();

@@ -92,6 +92,27 @@ std::vector<std::pair<std::string_view, std::uint64_t>> counters_of(const Versio
   return out;
 }
 
+// The vv object a DVVSet becomes, without its origin.
+VvObject vv_of(const DvvSet& clock) {
+  std::vector<std::pair<std::string_view, std::uint64_t>> pairs;
+  for (const DvvEntry& e : clock.entries) pairs.emplace_back(e.id, e.counter);
+  VvObject out;
+  out.clock = to_vv_clock(pairs);
+  out.siblings = dvvset::values(clock);
+  std::sort(out.siblings.begin(), out.siblings.end());
+  out.siblings.erase(std::unique(out.siblings.begin(), out.siblings.end()), out.siblings.end());
+  return out;
+}
+
+// Whether `vv` holds what `origin` converts to: the same siblings and the same counters (the
+// timestamps are ones merges gave the entries since). Then `origin` is what `vv` was converted
+// from, or the sync of such DVVSets, with nothing written or pruned under vv since.
+bool is_conversion_of(const VvObject& vv, const DvvSet& origin) {
+  const VvObject expected = vv_of(origin);
+  return expected.siblings == vv.siblings && vv::descends(expected.clock, vv.clock) &&
+         vv::descends(vv.clock, expected.clock);
+}
+
 }  // namespace
 
 std::string actor_of_replica_id(std::string_view id) {
@@ -107,18 +128,14 @@ std::string replica_id_of_actor(std::string_view actor) {
 Object convert(const Object& object, ClockKind to) {
   if (object.kind() == to) return object;
   if (to == ClockKind::vv) {
-    std::vector<std::pair<std::string_view, std::uint64_t>> pairs;
-    for (const DvvEntry& e : object.dvvset().entries) pairs.emplace_back(e.id, e.counter);
-    VvObject out;
-    out.clock = to_vv_clock(pairs);
-    out.siblings = object.siblings();
-    std::sort(out.siblings.begin(), out.siblings.end());
-    out.siblings.erase(std::unique(out.siblings.begin(), out.siblings.end()), out.siblings.end());
+    VvObject out = vv_of(object.dvvset());
+    out.origin = object.dvvset();
     Object converted(std::move(out));
     DOPPEL_ASSERT(converted.sibling_count() <= object.sibling_count());
     return converted;
   }
   const VvObject& vv = object.vv();
+  if (vv.origin && is_conversion_of(vv, *vv.origin)) return Object(*vv.origin);
   std::map<std::string, DvvEntry> entries;
   for (DvvVectorEntry& e : to_dvv_vector(counters_of(vv.clock))) {
     entries[e.id] = DvvEntry{e.id, e.counter, {}};

@@ -8,9 +8,16 @@
 // What a conversion keeps, and what it cannot:
 //   dvvset -> vv: every value becomes a sibling; every entry (id, n) becomes
 //     the actor entry (id', n) with timestamp 0 (a DVVSet keeps no times, so
-//     the entries are the first a pruning drops). Which dot made which value
-//     is lost: the vv baseline never knew.
-//   vv -> dvvset: the clock's entries become entries without values (the
+//     the entries are the first a pruning drops). The vv baseline has no
+//     place for which dot made which value, so the object keeps the DVVSet
+//     it came from as its origin (as Riak keeps a value's dot in metadata).
+//   vv -> dvvset: an object whose siblings and counters are still exactly
+//     its origin's conversion (nothing written under vv, nothing pruned; a
+//     sync of two such objects syncs their origins) becomes that origin
+//     again, every value under its old dot. Without this a replica that
+//     missed a delete would bring the deleted value back with a fresh dot
+//     its peers' tombstone never covered.
+//     Any other object: the clock's entries become entries without values (the
 //     history), and each sibling gets a dot of its own under an id made from
 //     a hash of the sibling and the clock's counters ("vv~" + 32 hex digits,
 //     counter 1). Replicas that convert the same object make the same dots,

@@ -19,6 +19,7 @@ constexpr std::uint8_t kTagDvvObject = 0xD1;
 constexpr std::uint8_t kTagDvvContext = 0xD2;
 constexpr std::uint8_t kTagVvObject = 0xA1;
 constexpr std::uint8_t kTagVvContext = 0xA2;
+constexpr std::uint8_t kTagVvObjectWithOrigin = 0xA3;
 // --- writing
 
 void put_bytes(std::string& out, std::string_view bytes) {
@@ -152,29 +153,48 @@ bool read_vv_clock(Reader& r, VersionVector& clock) {
   return true;
 }
 
-Result<Object> decode_dvv_object(Reader& r) {
-  DvvSet clock;
+bool read_dvvset(Reader& r, DvvSet& clock) {
   std::size_t budget = kObjectValuesMax;
   if (!read_dvv_entries(r, clock, budget) || !r.values(clock.anonymous, budget, "values")) {
-    return r.error();
+    return false;
   }
+  if (!dvvset::is_well_formed(clock)) {
+    return r.fail("ids out of order, empty, or more values than dots");
+  }
+  return true;
+}
+
+Result<Object> decode_dvv_object(Reader& r) {
+  DvvSet clock;
+  if (!read_dvvset(r, clock)) return r.error();
   if (!r.at_end()) r.fail("bytes after the object");
-  if (!dvvset::is_well_formed(clock)) r.fail("ids out of order, empty, or more values than dots");
-  if (!r.at_end() || !dvvset::is_well_formed(clock)) return r.error();
+  if (!r.at_end()) return r.error();
   return Object(std::move(clock));
 }
 
-Result<Object> decode_vv_object(Reader& r) {
+Result<Object> decode_vv_object(Reader& r, bool with_origin) {
   VvObject object;
   std::size_t budget = kObjectValuesMax;
   if (!read_vv_clock(r, object.clock) || !r.values(object.siblings, budget, "siblings")) {
     return r.error();
   }
+  if (with_origin && !read_dvvset(r, object.origin.emplace())) return r.error();
   if (!r.at_end()) r.fail("bytes after the object");
   if (!vv::is_well_formed(object))
     r.fail("ids out of order or empty, a zero counter, or siblings not sorted");
   if (!r.at_end() || !vv::is_well_formed(object)) return r.error();
   return Object(std::move(object));
+}
+
+void put_dvvset(std::string& out, const DvvSet& clock) {
+  DOPPEL_ASSERT(dvvset::is_well_formed(clock));
+  put_varint(out, clock.entries.size());
+  for (const DvvEntry& e : clock.entries) {
+    put_bytes(out, e.id);
+    put_varint(out, e.counter);
+    put_values(out, e.values);
+  }
+  put_values(out, clock.anonymous);
 }
 
 void check_limits(std::size_t entries, std::size_t values) {
@@ -188,23 +208,19 @@ std::string encode_object(const Object& object) {
   std::string out;
   check_limits(object.clock_entry_count(), object.sibling_count());
   if (object.kind() == ClockKind::dvvset) {
-    const DvvSet& clock = object.dvvset();
-    DOPPEL_ASSERT(dvvset::is_well_formed(clock));
     out += static_cast<char>(kTagDvvObject);
-    put_varint(out, clock.entries.size());
-    for (const DvvEntry& e : clock.entries) {
-      put_bytes(out, e.id);
-      put_varint(out, e.counter);
-      put_values(out, e.values);
-    }
-    put_values(out, clock.anonymous);
+    put_dvvset(out, object.dvvset());
     return out;
   }
   const VvObject& vv_object = object.vv();
   DOPPEL_ASSERT(vv::is_well_formed(vv_object));
-  out += static_cast<char>(kTagVvObject);
+  out += static_cast<char>(vv_object.origin ? kTagVvObjectWithOrigin : kTagVvObject);
   put_vv_clock(out, vv_object.clock);
   put_values(out, vv_object.siblings);
+  if (vv_object.origin) {
+    check_limits(vv_object.origin->entries.size(), dvvset::size(*vv_object.origin));
+    put_dvvset(out, *vv_object.origin);
+  }
   return out;
 }
 
@@ -213,7 +229,9 @@ Result<Object> decode_object(std::string_view bytes) {
   std::uint8_t tag = 0;
   if (!r.byte(tag, "tag")) return r.error();
   if (tag == kTagDvvObject) return decode_dvv_object(r);
-  if (tag == kTagVvObject) return decode_vv_object(r);
+  if (tag == kTagVvObject || tag == kTagVvObjectWithOrigin) {
+    return decode_vv_object(r, tag == kTagVvObjectWithOrigin);
+  }
   r.fail("unknown tag");
   return r.error();
 }

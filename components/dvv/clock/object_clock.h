@@ -23,6 +23,7 @@
 //   0xD1 DVVSet object:  n, n x (bytes id, counter, k, k x bytes value), m, m x bytes value
 //   0xD2 DVVSet context: n, n x (bytes id, counter)
 //   0xA1 VV object:      n, n x (bytes actor, counter, zigzag timestamp_s), m, m x bytes value
+//   0xA3 VV object with the DVVSet it was converted from: the 0xA1 body, then a 0xD1 body
 //   0xA2 VV context:     n, n x (bytes actor, counter, zigzag timestamp_s)
 // Every well-formed value has exactly one encoding and decode checks all of
 // dvvset.h's and version_vector.h's invariants, so decode(encode(x)) == x and

@@ -151,7 +151,9 @@ VvObject sync(const VvObject& a, const VvObject& b) {
   DOPPEL_ASSERT(is_well_formed(b));
   if (dominates(a.clock, b.clock)) return a;
   if (dominates(b.clock, a.clock)) return b;
-  return VvObject{merge(a.clock, b.clock), union_sorted(a.siblings, b.siblings)};
+  VvObject out{merge(a.clock, b.clock), union_sorted(a.siblings, b.siblings), std::nullopt};
+  if (a.origin && b.origin) out.origin = dvvset::sync(*a.origin, *b.origin);
+  return out;
 }
 
 VvObject put(const VvObject& stored, const VersionVector* context, Value value,
@@ -181,7 +183,7 @@ bool is_well_formed(const VvObject& object) {
   for (std::size_t i = 1; i < object.siblings.size(); ++i) {
     if (!(object.siblings[i - 1] < object.siblings[i])) return false;
   }
-  return true;
+  return !object.origin || dvvset::is_well_formed(*object.origin);
 }
 
 }  // namespace doppel::dvv::vv

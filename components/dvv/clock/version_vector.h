@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ struct VvPruneOptions {
 struct VvObject {
   VersionVector clock;
   std::vector<Value> siblings;  // sorted, unique (riak_object:merge takes lists:usort)
+  // The DVVSet this object was converted from while the bucket's clock kind was switched to vv
+  // (clock_conversion.h), kept so that converting back restores each value's dot, as Riak keeps
+  // a value's dot in its metadata. sync() keeps it where the result is still that DVVSet's
+  // conversion; a vv write drops it.
+  std::optional<DvvSet> origin;
 
   bool operator==(const VvObject&) const = default;
 };
@@ -91,7 +97,8 @@ VersionVector prune(const VersionVector& clock, std::int64_t now_s, const VvPrun
 
 // riak_object:syntactic_merge/2 (which the replicas, read repair and handoff
 // use): if one clock dominates the other, that object; otherwise (concurrent,
-// or equal clocks) the merged clock with the union of the siblings.
+// or equal clocks) the merged clock with the union of the siblings, and the
+// two origins synced when both have one.
 VvObject sync(const VvObject& a, const VvObject& b);
 
 // A PUT as Riak 0.13 ran it. The client's object is the context (the clock a
@@ -104,7 +111,7 @@ VvObject put(const VvObject& stored, const VersionVector* context, Value value,
              const ActorId& client_id, std::int64_t timestamp_s, const VvPruneOptions& options);
 
 // Actors non-empty, at most kActorIdBytesMax bytes, strictly increasing;
-// counters >= 1. For an object also: siblings sorted and unique.
+// counters >= 1. For an object also: siblings sorted and unique, an origin well formed.
 bool is_well_formed(const VersionVector& clock);
 bool is_well_formed(const VvObject& object);
 

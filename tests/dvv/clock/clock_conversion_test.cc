@@ -105,6 +105,45 @@ TEST_CASE("conversion: vv to dvvset keeps siblings until a write that read them 
   CHECK(as_set(merged.siblings()) == std::set<Value>{"x", "y"});
 }
 
+TEST_CASE(
+    "conversion: a round trip through vv gives each value its dot back, so a delete "
+    "a replica missed still covers what it holds",
+    "[unit]") {
+  // n1 wrote a; the write that read it (a tombstone) reached every replica but the stale one.
+  const DvvSet stale = dvvset::update(dvvset::make("a"), DvvSet{}, "n1");
+  const DvvSet fresh = dvvset::update(dvvset::make(dvvset::join(stale), "tomb"), stale, "n2");
+  REQUIRE(dvvset::values(fresh) == std::vector<Value>{"tomb"});
+  // Both replicas convert to vv and back (the bucket switched there and back).
+  const Object stale_vv = convert(Object(stale), ClockKind::vv);
+  REQUIRE(stale_vv.vv().origin == stale);
+  const Object stale_back = convert(stale_vv, ClockKind::dvvset);
+  CHECK(stale_back == Object(stale));
+  const Object fresh_back = convert(convert(Object(fresh), ClockKind::vv), ClockKind::dvvset);
+  CHECK(sync(stale_back, fresh_back).siblings() == std::vector<Value>{"tomb"});
+  // Or the stale one converts back where it meets a replica that never switched.
+  CHECK(sync(stale_back, Object(fresh)).siblings() == std::vector<Value>{"tomb"});
+  // Two vv replicas that converted the same object sync to it, origin and all.
+  CHECK(convert(sync(stale_vv, stale_vv), ClockKind::dvvset) == Object(stale));
+}
+
+TEST_CASE("conversion: a write under vv drops the origin, and the siblings get made dots",
+          "[unit]") {
+  const Object vv = convert(dvv_object(), ClockKind::vv);
+  REQUIRE(vv.vv().origin.has_value());
+  const ClockOptions options{ClockKind::vv, {}};
+  // A blind write is concurrent: merged, with no origin, as a vv write cannot have one.
+  const Object written = put(vv, Write{"w", std::nullopt, "", "c9", kT0}, options);
+  CHECK_FALSE(written.vv().origin.has_value());
+  const Object back = convert(written, ClockKind::dvvset);
+  CHECK(as_set(back.siblings()) == std::set<Value>{"a", "b", "c", "w"});
+  CHECK(back.dvvset().entries.back().id.starts_with("vv~"));
+  // An origin that no longer explains the object (a pruned clock, a sibling less) is not used.
+  VvObject edited = vv.vv();
+  edited.siblings.pop_back();
+  const Object edited_back = convert(Object(edited), ClockKind::dvvset);
+  CHECK(as_set(edited_back.siblings()) == std::set<Value>{"a", "b"});
+}
+
 TEST_CASE("conversion: ids a client crafted merge by the larger counter, too long ones go",
           "[unit]") {
   // "vv:dvv:y" becomes the actor "dvv:y", which is also what "y" becomes.

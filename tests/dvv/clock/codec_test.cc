@@ -39,7 +39,10 @@ void require_corrupt_context(std::string_view input, ClockKind kind) {
 }
 
 const Object kDvvObject(DvvSet{{{"a", 2, {"x"}}, {"b", 1, {}}}, {}});
-const Object kVvObject(VvObject{VersionVector{{{"c", 1, -1}, {"d", 300, 64}}}, {"x", "y"}});
+const Object kVvObject(VvObject{VersionVector{{{"c", 1, -1}, {"d", 300, 64}}}, {"x", "y"}, {}});
+// A vv object converted from a DVVSet keeps it (clock_conversion.h).
+const Object kVvObjectWithOrigin(VvObject{
+    VersionVector{{{"dvv:a", 2, 0}}}, {"x"}, DvvSet{{{"a", 2, {"x"}}}, {}}});
 
 }  // namespace
 
@@ -53,10 +56,14 @@ TEST_CASE("codec: objects and contexts have the documented bytes", "[unit]") {
           bytes({0xA2, 2, 1, 'c', 1, 1, 1, 'd', 0xAC, 0x02, 0x80, 0x01}));
   REQUIRE(encode_object(Object::empty(ClockKind::dvvset)) == bytes({0xD1, 0, 0}));
   REQUIRE(encode_object(Object::empty(ClockKind::vv)) == bytes({0xA1, 0, 0}));
+  const std::string vv_body = bytes({1, 5, 'd', 'v', 'v', ':', 'a', 2, 0, 1, 1, 'x'});
+  const std::string dvvset_body = bytes({1, 1, 'a', 2, 1, 1, 'x', 0});
+  REQUIRE(encode_object(kVvObjectWithOrigin) == bytes({0xA3}) + vv_body + dvvset_body);
 }
 
 TEST_CASE("codec: a decoded object or context equals the encoded one", "[unit]") {
-  for (const Object& o : {kDvvObject, kVvObject, Object::empty(ClockKind::dvvset)}) {
+  for (const Object& o :
+       {kDvvObject, kVvObject, kVvObjectWithOrigin, Object::empty(ClockKind::dvvset)}) {
     const auto back = decode_object(encode_object(o));
     REQUIRE(back.ok());
     REQUIRE(*back == o);
@@ -67,7 +74,7 @@ TEST_CASE("codec: a decoded object or context equals the encoded one", "[unit]")
 }
 
 TEST_CASE("codec: every truncation and any trailing byte is corrupt", "[unit]") {
-  for (const Object& o : {kDvvObject, kVvObject}) {
+  for (const Object& o : {kDvvObject, kVvObject, kVvObjectWithOrigin}) {
     const std::string whole = encode_object(o);
     for (std::size_t n = 0; n < whole.size(); ++n) require_corrupt(whole.substr(0, n));
     require_corrupt(whole + '\0');
