@@ -1,4 +1,4 @@
-// doppel sim run | swarm | replay | shrink
+// doppel sim run | swarm | replay | shrink (explore: sim_explore.cc)
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/coverage_report.h"
 #include "scenarios/runner.h"
 #include "scenarios/shrink.h"
 #include "scenarios/swarm.h"
@@ -175,46 +176,6 @@ struct SwarmArgs {
   std::string probes;  // write every coverage probe with its count here
 };
 
-// Each sometimes assertion the scenarios could reach: times it held of times checked.
-void print_sometimes_coverage(const std::vector<scenarios::SometimesCoverage>& sites) {
-  std::size_t held = 0;
-  for (const auto& s : sites) held += s.held > 0;
-  std::printf("coverage: sometimes assertions: %zu, %zu held at least once (held / checked)\n",
-              sites.size(), held);
-  for (const auto& s : sites) {
-    std::printf("  %-36s %8" PRIu64 " / %-8" PRIu64 " %s\n", s.site.c_str(), s.held, s.checked,
-                s.says.c_str());
-  }
-}
-
-// Per component whose scenarios let BUGGIFY fire: how many of the sites they
-// can reach were reached and fired, then each site with its counts.
-void print_buggify_coverage(const std::vector<scenarios::BuggifySiteCoverage>& sites) {
-  if (sites.empty()) {
-    std::printf("coverage: buggify: off in every scenario (or no site to reach)\n");
-    return;
-  }
-  std::size_t begin = 0;
-  while (begin < sites.size()) {
-    std::size_t end = begin;
-    std::size_t reached = 0, fired = 0;
-    while (end < sites.size() && sites[end].component == sites[begin].component) {
-      reached += sites[end].runs_reached > 0;
-      fired += sites[end].firings > 0;
-      ++end;
-    }
-    std::printf(
-        "coverage: buggify, %s scenarios: %zu sites, %zu reached, %zu fired"
-        " (runs reached / firings)\n",
-        sites[begin].component.c_str(), end - begin, reached, fired);
-    for (std::size_t i = begin; i < end; ++i) {
-      std::printf("  %-36s %8" PRIu64 " / %-8" PRIu64 " %s\n", sites[i].site.c_str(),
-                  sites[i].runs_reached, sites[i].firings, sites[i].injects.c_str());
-    }
-    begin = end;
-  }
-}
-
 int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
   std::vector<ScenarioSpec> specs;
   for (const std::string& path : a.scenarios) {
@@ -266,23 +227,7 @@ int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
       std::fprintf(f, "%" PRIu64 "\t%s\n", n, probe.c_str());
     std::fclose(f);
   }
-  // Coverage: what fired, and what never did.
-  const auto faults = scenarios::fault_counts(specs, s.coverage);
-  std::printf("coverage: faults fired (times):");
-  if (faults.empty()) std::printf(" none");
-  for (const auto& [k, n] : faults) std::printf(" %s=%" PRIu64, k.c_str(), n);
-  std::printf("\n");
-  print_buggify_coverage(scenarios::buggify_coverage(specs, registry, s.coverage));
-  print_sometimes_coverage(scenarios::sometimes_coverage(specs, registry, s.coverage));
-  const auto gaps = scenarios::coverage_gaps(specs, registry, s.coverage);
-  if (gaps.empty()) {
-    std::printf(
-        "coverage: every allowed fault, expected probe, buggify site and sometimes assertion "
-        "happened\n");
-  } else {
-    std::printf("coverage: never happened:\n");
-    for (const auto& g : gaps) std::printf("  %s\n", g.c_str());
-  }
+  print_coverage_report(specs, registry, s.coverage);
   return s.failures.empty() ? kExitOk : kExitFailed;
 }
 
@@ -388,8 +333,11 @@ int cmd_shrink(const scenarios::Registry& registry, const std::string& path, std
 
 }  // namespace
 
+void add_sim_explore(CLI::App& sim, Commands& commands);  // sim_explore.cc
+
 void add_sim_commands(CLI::App& app, Commands& commands) {
-  CLI::App* sim = app.add_subcommand("sim", "Deterministic simulation: run, swarm, replay, shrink");
+  CLI::App* sim =
+      app.add_subcommand("sim", "Deterministic simulation: run, swarm, explore, replay, shrink");
   sim->require_subcommand(1);
 
   auto run_args = std::make_shared<RunArgs>();
@@ -431,6 +379,8 @@ void add_sim_commands(CLI::App& app, Commands& commands) {
   swarm->callback([&commands, swarm_args] {
     commands.action = [&commands, swarm_args] { return cmd_swarm(commands.registry, *swarm_args); };
   });
+
+  add_sim_explore(*sim, commands);
 
   auto replay_path = std::make_shared<std::string>();
   CLI::App* replay =

@@ -61,24 +61,6 @@ void write_all(int fd, const std::string& s) {
   }
 }
 
-// A run's coverage with its BUGGIFY probes named after the component whose
-// scenario ran ("buggify-reached:dvv/http.server.tiny_writes"): a library's
-// sites (http) are reached by several components' scenarios, and the summary
-// says what each component's scenarios reached.
-sim::Coverage scoped_buggify_probes(const sim::Coverage& run, const std::string& component) {
-  sim::Coverage out;
-  for (const auto& [probe, n] : run.probes()) {
-    bool scoped = false;
-    for (std::string_view kind : {sim::kProbeBuggifyReached, sim::kProbeBuggifyFired}) {
-      if (probe.compare(0, kind.size(), kind) != 0) continue;
-      out.hit(std::string(kind) + component + "/" + probe.substr(kind.size()), n);
-      scoped = true;
-    }
-    if (!scoped) out.hit(probe, n);
-  }
-  return out;
-}
-
 // The worker: claims items from the shared counter, runs them, reports one
 // line per event on its pipe:
 //   S <item>                                   started
@@ -141,6 +123,24 @@ struct Worker {
 };
 
 }  // namespace
+
+// A run's coverage with its BUGGIFY probes named after the component whose
+// scenario ran ("buggify-reached:dvv/http.server.tiny_writes"): a library's
+// sites (http) are reached by several components' scenarios, and the summary
+// says what each component's scenarios reached.
+sim::Coverage scoped_buggify_probes(const sim::Coverage& run, const std::string& component) {
+  sim::Coverage out;
+  for (const auto& [probe, n] : run.probes()) {
+    bool scoped = false;
+    for (std::string_view kind : {sim::kProbeBuggifyReached, sim::kProbeBuggifyFired}) {
+      if (probe.compare(0, kind.size(), kind) != 0) continue;
+      out.hit(std::string(kind) + component + "/" + probe.substr(kind.size()), n);
+      scoped = true;
+    }
+    if (!scoped) out.hit(probe, n);
+  }
+  return out;
+}
 
 SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registry& registry,
                        const SwarmOptions& o) {

@@ -53,6 +53,10 @@ struct SwarmSummary {
 SwarmSummary run_swarm(const std::vector<ScenarioSpec>& scenarios, const Registry& registry,
                        const SwarmOptions& options);
 
+// A run's coverage with its BUGGIFY probes named after the component whose scenario ran
+// ("buggify-reached:dvv/http.server.tiny_writes"), as summaries count them.
+sim::Coverage scoped_buggify_probes(const sim::Coverage& run, const std::string& component);
+
 // One BUGGIFY site as seen by one component's scenarios in a swarm.
 struct BuggifySiteCoverage {
   std::string component;  // whose scenarios

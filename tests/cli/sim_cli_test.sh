@@ -111,6 +111,28 @@ else
   echo "ok: $died workers died; the $boots runs that passed all count in the coverage"
 fi
 
+check "explore finds the planted bug and exits 1" 1 "$doppel" sim explore "$bug" --time 60 --jobs 2 --out "$tmp/explore" --quiet
+expect_in "explore names the property" "$tmp/out" "failure\(s\): register-bug: acknowledged-writes-survive"
+expect_in "explore prints what its corpus reached" "$tmp/out" "^corpus: "
+etrace=$(ls "$tmp"/explore/*.trace 2>/dev/null | head -n 1)
+if [ -n "$etrace" ]; then
+  check "an explore trace replays" 0 "$doppel" sim replay "$etrace"
+else
+  echo "FAIL: explore kept no trace"; failures=$((failures + 1))
+fi
+# A run budget alone makes an exploration the same on every machine and for any --jobs.
+"$doppel" sim explore "$good" --runs 48 --time 0 --seed 7 --jobs 1 --out "$tmp/e1" --quiet >"$tmp/e1.out" 2>&1
+"$doppel" sim explore "$good" --runs 48 --time 0 --seed 7 --jobs 2 --out "$tmp/e2" --quiet >"$tmp/e2.out" 2>&1
+if diff <(grep -E "^explore: [0-9]+ runs|^ +register" "$tmp/e1.out" | sed 's/ in [0-9.]* s wall.*//') \
+        <(grep -E "^explore: [0-9]+ runs|^ +register" "$tmp/e2.out" | sed 's/ in [0-9.]* s wall.*//') >/dev/null &&
+   grep -q "^explore: 48 runs" "$tmp/e1.out"; then
+  echo "ok: one master seed and run budget give one exploration, with 1 job or 2"
+else
+  echo "FAIL: the explorations differ:"; cat "$tmp/e1.out" "$tmp/e2.out" | head -n 20
+  failures=$((failures + 1))
+fi
+check "explore with neither time nor runs is bad usage" 2 "$doppel" sim explore "$good" --time 0
+
 check "shard 0/2 runs half the seeds" 0 "$doppel" sim swarm "$good" --seeds 0..20 --shard 0/2 --jobs 1 --out "$tmp/s0" --quiet
 expect_in "shard 0/2 ran 10" "$tmp/out" "swarm: 10 runs"
 check "a bad shard is bad usage" 2 "$doppel" sim swarm "$good" --shard 2/2
