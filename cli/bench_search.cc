@@ -146,6 +146,7 @@ std::string shrunk_faults(const scenarios::Registry& registry,
   if (!plan || spec == specs.end()) return "-";
   scenarios::ShrinkOptions options;
   options.runs_max = 200;
+  options.branch = trace->header.branch;
   const scenarios::ShrinkResult r =
       scenarios::shrink(*spec, registry, f.seed, *plan, f.property, options);
   return std::to_string(plan->size()) + "->" + std::to_string(r.plan.size());

@@ -237,6 +237,10 @@ int cmd_replay(const scenarios::Registry& registry, const std::string& path) {
   const sim::TraceHeader& h = trace->header;
   std::printf("trace: %s\nscenario: %s, seed %" PRIu64 ", %" PRIu64 " events\n", path.c_str(),
               h.scenario_name.c_str(), h.seed, h.event_count);
+  if (h.branch) {
+    std::printf("branched at %.6f s with seed %" PRIu64 " (sim explore)\n",
+                static_cast<double>(h.branch->at.count()) / 1e9, h.branch->seed);
+  }
   std::printf("recorded outcome: %s\n",
               h.passed
                   ? "PASS"
@@ -291,6 +295,7 @@ int cmd_shrink(const scenarios::Registry& registry, const std::string& path, std
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   scenarios::ShrinkOptions options;
   options.runs_max = runs_max;
+  options.branch = trace->header.branch;
   options.progress = [tty](int run, std::size_t units, bool fails) {
     std::fprintf(stderr, "%sshrink: run %d, trying %zu fault(s): %s%s", tty ? "\r\033[K" : "", run,
                  units, fails ? "still fails" : "passes", tty ? "" : "\n");

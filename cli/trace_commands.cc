@@ -65,6 +65,10 @@ int cmd_show(const std::string& path, const std::string& html, std::uint64_t lim
   std::printf("trace: %s\nformat: %u\nbuild: %s\nscenario: %s (%s)\nseed: %" PRIu64 "\n",
               path.c_str(), h.format_version, h.build_id.c_str(), h.scenario_name.c_str(),
               h.scenario_path.c_str(), h.seed);
+  if (h.branch) {
+    std::printf("branch: at %.6f s, fresh random streams from seed %" PRIu64 "\n",
+                static_cast<double>(h.branch->at.count()) / 1e9, h.branch->seed);
+  }
   std::printf("outcome: %s\n",
               h.passed
                   ? "PASS"

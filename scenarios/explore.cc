@@ -26,6 +26,7 @@ struct Candidate {
   std::uint64_t seed = 0;
   std::optional<sim::FaultPlan> plan;
   std::string origin;
+  std::optional<sim::Branch> branch;
 };
 
 struct Outcome {
@@ -121,7 +122,8 @@ std::vector<Outcome> run_batch(const std::vector<ScenarioSpec>& scenarios, const
            i += static_cast<std::size_t>(workers)) {
         const Candidate& c = batch[i];
         const ScenarioSpec& spec = scenarios[c.scenario];
-        const RunResult r = run_scenario(spec, registry, RunOptions{c.seed, c.plan, false});
+        const RunResult r =
+            run_scenario(spec, registry, RunOptions{c.seed, c.plan, false, c.branch});
         write_all(fds[1], encode_outcome(i, r, spec.component));
       }
       ::close(fds[1]);
@@ -173,7 +175,7 @@ void sort_events(sim::FaultPlan& plan) {
 bool mutate(Candidate& c, const ScenarioSpec& spec, const ScenarioRoom& room, Prng& rng) {
   sim::FaultPlan& plan = *c.plan;
   auto& events = plan.events;
-  switch (rng.below(7)) {
+  switch (rng.below(8)) {
     case 0: {  // insert an event another seed's plan has
       const sim::FaultPlan donor = donor_plan(spec, room, rng);
       if (donor.events.empty()) return false;
@@ -229,9 +231,17 @@ bool mutate(Candidate& c, const ScenarioSpec& spec, const ScenarioRoom& room, Pr
       c.origin += " ambient";
       return true;
     }
-    default:  // the same plan under another seed
+    case 6:  // the same plan under another seed
       c.seed = rng.next() >> 16;
+      c.branch.reset();
       c.origin += " reseed";
+      return true;
+    default:  // the same run up to a time in the fault phase, then another ending
+      c.branch = sim::Branch{std::chrono::duration_cast<std::chrono::microseconds>(Duration(
+                                 static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(
+                                     std::max<std::int64_t>(spec.duration.count(), 1)))))),
+                             rng.next()};
+      c.origin += " branch";
       return true;
   }
 }
@@ -288,7 +298,8 @@ ExploreSummary explore(const std::vector<ScenarioSpec>& scenarios, const Registr
       const std::size_t pick =
           rng.chance(1, 2) ? n - 1 - rng.below(std::min<std::size_t>(n, 16)) : rng.below(n);
       const CorpusEntry& parent = summary.corpus[pick];
-      Candidate c{parent.scenario, parent.seed, parent.plan, "mutant of #" + std::to_string(pick)};
+      Candidate c{parent.scenario, parent.seed, parent.plan, "mutant of #" + std::to_string(pick),
+                  parent.branch};
       const ScenarioSpec& spec = scenarios[c.scenario];
       int changes = 0;
       for (std::uint64_t m = 1 + rng.below(3), tries = 0;
@@ -318,12 +329,15 @@ ExploreSummary explore(const std::vector<ScenarioSpec>& scenarios, const Registr
         added += seen.insert(std::move(f)).second ? 1 : 0;
       }
       const sim::FaultPlan plan = c.plan ? *c.plan : r.plan;
-      if (added > 0) summary.corpus.push_back({c.scenario, c.seed, plan, added, c.origin});
+      if (added > 0) {
+        summary.corpus.push_back({c.scenario, c.seed, plan, c.branch, added, c.origin});
+      }
       if (r.passed) continue;
       std::string path;
       if (r.property != "process-survives") {
         // Again with its events, for the trace (the simulator is deterministic).
-        const RunResult again = run_scenario(spec, registry, RunOptions{c.seed, plan, true});
+        const RunResult again =
+            run_scenario(spec, registry, RunOptions{c.seed, plan, true, c.branch});
         path = trace_path(o, spec, c.seed, summary.runs);
         if (!sim::write_trace(path, make_trace(spec, c.seed, again))) path.clear();
       }

@@ -4,7 +4,9 @@
 // keeps a corpus of the runs that reached something no run before them had,
 // and spends half its runs on mutants of them: their fault plan with an event
 // inserted, deleted, moved, stretched or retargeted, the ambient faults
-// switched, or the seed changed under the same plan. What counts as new is a
+// switched, the seed changed under the same plan, or the run branched: the
+// same run up to a time in the fault phase, then fresh random streams
+// (World::branch), so one interesting prefix gets many endings. What counts as new is a
 // feature: a probe of the run's coverage (an event kind, a fault fired, a
 // BUGGIFY site reached or fired, a sometimes assertion checked or held, an
 // operation sent) with its count in a power-of-two bucket, per component -- so
@@ -44,6 +46,7 @@ struct CorpusEntry {
   std::size_t scenario = 0;
   std::uint64_t seed = 0;
   sim::FaultPlan plan;
+  std::optional<sim::Branch> branch;
   std::size_t new_features = 0;  // what it reached first
   std::string origin;            // "seed" or the mutations that made it
 };

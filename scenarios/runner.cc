@@ -28,6 +28,13 @@ RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry,
     world.schedule_plan(result.plan);
 
     const Instant fault_end = instant_ns(spec.duration.count());
+    result.branch = options.branch;
+    if (options.branch) {
+      // Branch points lie in the fault phase (explore draws them there; a trace's is checked).
+      DOPPEL_ASSERT(options.branch->at.count() >= 0 && options.branch->at < spec.duration);
+      world.run_until(instant_ns(options.branch->at.count()));
+      if (!world.failed()) world.branch(options.branch->seed);
+    }
     world.run_until(fault_end);
     if (!world.failed()) {
       world.quiesce();
@@ -61,6 +68,7 @@ sim::TraceFile make_trace(const ScenarioSpec& spec, std::uint64_t seed, const Ru
   t.header.scenario_toml = spec.text;
   t.header.seed = seed;
   t.header.fault_plan_toml = sim::to_toml(result.plan);
+  t.header.branch = result.branch;
   t.header.passed = result.passed;
   t.header.failed_property = result.property;
   t.header.failure_detail = result.detail;
@@ -97,7 +105,12 @@ Result<ReplayReport> replay(const sim::TraceFile& trace, const Registry& registr
   report.trace_build = trace.header.build_id;
   report.this_build = sim::build_id();
   report.same_build = report.trace_build == report.this_build;
-  report.rerun = run_scenario(*spec, registry, RunOptions{trace.header.seed, *plan, true});
+  if (trace.header.branch &&
+      (trace.header.branch->at.count() < 0 || trace.header.branch->at >= spec->duration)) {
+    return make_error(Errc::corrupt, "the trace branches outside the scenario's fault phase");
+  }
+  report.rerun = run_scenario(*spec, registry,
+                              RunOptions{trace.header.seed, *plan, true, trace.header.branch});
   const RunResult& r = report.rerun;
   report.divergence = first_divergence(trace.records, r.records);
   if (report.divergence) {

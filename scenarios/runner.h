@@ -23,6 +23,7 @@ struct RunOptions {
   std::uint64_t seed = 0;
   std::optional<sim::FaultPlan> plan;  // replaces the scenario's and the seed's plan
   bool keep_events = false;            // for a trace file
+  std::optional<sim::Branch> branch;   // fresh random streams from this time on (World::branch)
 };
 
 struct RunResult {
@@ -32,6 +33,7 @@ struct RunResult {
   std::uint64_t trace_hash = 0;
   std::uint64_t event_count = 0;
   sim::FaultPlan plan;
+  std::optional<sim::Branch> branch;
   std::vector<std::string> records;
   sim::Coverage coverage;
   sim::WorldStats stats;

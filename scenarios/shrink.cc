@@ -113,8 +113,8 @@ ShrinkResult shrink(const ScenarioSpec& spec, const Registry& registry, std::uin
 
   auto still_fails = [&](const std::vector<Unit>& candidate, RunResult* keep) {
     ++out.runs;
-    RunResult r =
-        run_scenario(spec, registry, RunOptions{seed, plan_of(failing_plan, candidate), false});
+    RunResult r = run_scenario(
+        spec, registry, RunOptions{seed, plan_of(failing_plan, candidate), false, options.branch});
     const bool fails = !r.passed && r.property == property;
     if (options.progress) options.progress(out.runs, candidate.size(), fails);
     if (fails && keep) *keep = std::move(r);
@@ -170,7 +170,7 @@ ShrinkResult shrink(const ScenarioSpec& spec, const Registry& registry, std::uin
   // Weakening: each event, one step at a time, while the failure stays.
   auto plan_fails = [&](const sim::FaultPlan& candidate) {
     ++out.runs;
-    RunResult r = run_scenario(spec, registry, RunOptions{seed, candidate, false});
+    RunResult r = run_scenario(spec, registry, RunOptions{seed, candidate, false, options.branch});
     const bool fails = !r.passed && r.property == property;
     if (options.progress) options.progress(out.runs, candidate.size(), fails);
     return fails;
@@ -198,11 +198,11 @@ ShrinkResult shrink(const ScenarioSpec& spec, const Registry& registry, std::uin
   out.hit_run_limit = out.runs >= options.runs_max;
   out.plan = plan;
   // The final run, with its events, for the shrunk trace.
-  out.result = run_scenario(spec, registry, RunOptions{seed, out.plan, true});
+  out.result = run_scenario(spec, registry, RunOptions{seed, out.plan, true, options.branch});
   if (out.result.passed || out.result.property != property) {
     // Cannot happen for a deterministic simulator: the same plan failed before.
     out.plan = failing_plan;
-    out.result = run_scenario(spec, registry, RunOptions{seed, failing_plan, true});
+    out.result = run_scenario(spec, registry, RunOptions{seed, failing_plan, true, options.branch});
   }
   return out;
 }

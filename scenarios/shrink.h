@@ -13,6 +13,7 @@
 // The result says what each pass took away.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,8 @@
 namespace doppel::scenarios {
 
 struct ShrinkOptions {
-  int runs_max = 300;  // a bound on the work
+  int runs_max = 300;                 // a bound on the work
+  std::optional<sim::Branch> branch;  // the failing run's, kept in every run
   std::function<void(int run, std::size_t units, bool still_fails)> progress;
 };
 

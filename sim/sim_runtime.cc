@@ -65,6 +65,10 @@ void SimRuntime::sleep(Duration d) {
   park(w, deadline_after(now(), d));
 }
 
+void SimRuntime::reseed(Prng from) {
+  for (CoreId c = 0; c < cores_; ++c) rngs_[c] = from.fork(c);
+}
+
 Prng& SimRuntime::random() {
   return rngs_[this_core()];
 }

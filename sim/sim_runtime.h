@@ -44,6 +44,8 @@ class SimRuntime final : public Runtime, private Network {
   WallTime wall_now() override;
   void sleep(Duration d) override;
   Prng& random() override;
+  // Every core's stream drawn afresh from `from` (World::branch).
+  void reseed(Prng from);
   CoreId core_count() const override { return cores_; }
   CoreId this_core() override;
   void spawn(std::string_view name, Task fn) override;

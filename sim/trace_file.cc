@@ -84,8 +84,8 @@ std::string encode_trace(const TraceFile& trace) {
   const TraceHeader& h = trace.header;
   std::string raw;
   raw.append(kMagic);
-  put_u32(raw, h.format_version);
-  const std::pair<std::string_view, std::string> fields[] = {
+  put_u32(raw, h.branch ? 2 : 1);
+  std::vector<std::pair<std::string_view, std::string>> fields = {
       {"build_id", h.build_id},
       {"scenario_name", h.scenario_name},
       {"scenario_path", h.scenario_path},
@@ -98,7 +98,11 @@ std::string encode_trace(const TraceFile& trace) {
       {"trace_hash", std::to_string(h.trace_hash)},
       {"event_count", std::to_string(h.event_count)},
   };
-  put_u32(raw, static_cast<std::uint32_t>(std::size(fields)));
+  if (h.branch) {
+    fields.emplace_back("branch_at_ns", std::to_string(h.branch->at.count()));
+    fields.emplace_back("branch_seed", std::to_string(h.branch->seed));
+  }
+  put_u32(raw, static_cast<std::uint32_t>(fields.size()));
   for (const auto& [k, v] : fields) put_field(raw, k, v);
   put_u64(raw, trace.records.size());
   for (const std::string& r : trace.records) {
@@ -147,9 +151,9 @@ Result<TraceFile> decode_trace(std::string_view file) {
   if (!r.u32(t.header.format_version, "version") || !r.u32(field_count, "field count")) {
     return bad(r.problem);
   }
-  if (t.header.format_version != kTraceFormatVersion) {
-    return bad("format version " + std::to_string(t.header.format_version) + ", this build reads " +
-               std::to_string(kTraceFormatVersion));
+  if (t.header.format_version < 1 || t.header.format_version > kTraceFormatVersion) {
+    return bad("format version " + std::to_string(t.header.format_version) +
+               ", this build reads 1 to " + std::to_string(kTraceFormatVersion));
   }
   if (field_count > kFieldsMax) return bad("too many header fields");
   std::string outcome;
@@ -173,7 +177,16 @@ Result<TraceFile> decode_trace(std::string_view file) {
       t.header.failed_property = value;
     else if (key == "failure_detail")
       t.header.failure_detail = value;
-    else if (key == "seed" || key == "trace_hash" || key == "event_count") {
+    else if (key == "branch_at_ns" || key == "branch_seed") {
+      if (!parse_u64(value, number))
+        return bad("header field " + std::string(key) + " is not a number");
+      if (!t.header.branch) t.header.branch.emplace();
+      if (key == "branch_seed") {
+        t.header.branch->seed = number;
+      } else {
+        t.header.branch->at = Duration(static_cast<std::int64_t>(number));
+      }
+    } else if (key == "seed" || key == "trace_hash" || key == "event_count") {
       if (!parse_u64(value, number))
         return bad("header field " + std::string(key) + " is not a number");
       (key == "seed"         ? t.header.seed

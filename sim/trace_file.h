@@ -9,17 +9,30 @@
 // allocation beyond the stated limits.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "runtime/result.h"
+#include "runtime/time.h"
 
 namespace doppel::sim {
 
-inline constexpr std::uint32_t kTraceFormatVersion = 1;
+// Version 2 traces name a branch (below); a run without one is written as version 1, which
+// builds before branches read too.
+inline constexpr std::uint32_t kTraceFormatVersion = 2;
 inline constexpr std::uint64_t kTraceFileBytesMax = 1ull << 30;     // compressed
 inline constexpr std::uint64_t kTraceContentBytesMax = 4ull << 30;  // decompressed
+
+// A run branched at `at`: from then on every random stream of the world is drawn afresh from
+// `seed` (World::branch), so the run up to `at` is the unbranched run's, event for event.
+struct Branch {
+  Duration at{0};
+  std::uint64_t seed = 0;
+
+  bool operator==(const Branch&) const = default;
+};
 
 struct TraceHeader {
   std::uint32_t format_version = kTraceFormatVersion;
@@ -29,6 +42,7 @@ struct TraceHeader {
   std::string scenario_toml;  // the whole scenario file: a trace replays on its own
   std::uint64_t seed = 0;
   std::string fault_plan_toml;
+  std::optional<Branch> branch;
   bool passed = true;
   std::string failed_property;
   std::string failure_detail;

@@ -511,6 +511,21 @@ void World::schedule_plan(const FaultPlan& plan) {
   }
 }
 
+void World::branch(std::uint64_t seed) {
+  Prng root = Prng(seed).fork(0xb4a9c4);
+  for (Prng* rng : {&sched_rng_, &net_rng_, &disk_rng_, &fault_rng_, &buggify_rng_, &node_rng_}) {
+    rng->reseed(root.next());
+  }
+  buggify_seed_ = root.next();
+  for (std::size_t i = 0; i < buggify_states_.size(); ++i) {
+    buggify_states_[i].rng.reseed(buggify_seed_ ^ (0x9e3779b97f4a7c15ULL * (i + 1)));
+  }
+  for (auto& n : nodes_) {
+    if (n->runtime) n->runtime->reseed(root.fork(n->id));
+  }
+  record(kNoNode, 0, Event("SimBranch").detail("seed", seed));
+}
+
 void World::quiesce() {
   quiet_ = true;
   ++heal_epoch_;

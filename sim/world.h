@@ -129,6 +129,11 @@ class World final : private EventRecorder {
   // Ends the fault phase: heals every fault, restarts crashed nodes, turns
   // ambient faults off.
   void quiesce();
+  // From now on every random stream -- scheduling, network, disks, BUGGIFY draws, every node's
+  // runtime -- is drawn afresh from `seed` (each BUGGIFY site stays on or off as it was). Run to
+  // a time, branch, run on: the run up to the branch is the unbranched run's, so a search can
+  // try many endings of one interesting prefix.
+  void branch(std::uint64_t seed);
 
   // --- verdict
   // The first failure wins and stops the run.
