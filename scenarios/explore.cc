@@ -1,6 +1,7 @@
 #include "scenarios/explore.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,17 +48,6 @@ void write_all(int fd, const std::string& s) {
   }
 }
 
-std::string read_all(int fd) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-}
-
 // A worker's record of one run: "<index> <P|F> <n1> <n2> <n3> <n4>\n" and then the property,
 // the detail, the plan's TOML and the coverage, of those lengths.
 std::string encode_outcome(std::size_t index, const RunResult& r, const std::string& component) {
@@ -68,29 +58,31 @@ std::string encode_outcome(std::size_t index, const RunResult& r, const std::str
          std::to_string(coverage.size()) + "\n" + r.property + r.detail + plan + coverage;
 }
 
-// Reads the records of one worker's output into `out`; stops at the first malformed one (a
-// worker that died mid-write).
-void decode_outcomes(std::string_view in, std::vector<Outcome>& out) {
+// Reads the whole records at the front of `in` into `out` and returns the bytes they took; a
+// record cut short waits for more bytes, a malformed one ends the reading (all of `in` taken).
+std::size_t decode_outcomes(std::string_view in, std::vector<Outcome>& out) {
+  const std::size_t size = in.size();
+  std::size_t taken = 0;
   while (!in.empty()) {
     const auto nl = in.find('\n');
-    if (nl == std::string_view::npos) return;
+    if (nl == std::string_view::npos) return taken;
     unsigned long long index = 0, lengths[4] = {};
     char verdict = 0;
     const std::string header(in.substr(0, nl));
     if (std::sscanf(header.c_str(), "%llu %c %llu %llu %llu %llu", &index, &verdict, &lengths[0],
                     &lengths[1], &lengths[2], &lengths[3]) != 6 ||
         index >= out.size()) {
-      return;
+      return size;
     }
-    in.remove_prefix(nl + 1);
+    std::string_view rest = in.substr(nl + 1);
     std::string_view parts[4];
     for (int k = 0; k < 4; ++k) {
-      if (lengths[k] > in.size()) return;
-      parts[k] = in.substr(0, lengths[k]);
-      in.remove_prefix(lengths[k]);
+      if (lengths[k] > rest.size()) return taken;
+      parts[k] = rest.substr(0, lengths[k]);
+      rest.remove_prefix(lengths[k]);
     }
     auto plan = sim::parse_fault_plan_text(parts[2], "<explore worker>");
-    if (!plan) return;
+    if (!plan) return size;
     Outcome& o = out[index];
     o.ran = true;
     o.passed = verdict == 'P';
@@ -98,17 +90,29 @@ void decode_outcomes(std::string_view in, std::vector<Outcome>& out) {
     o.detail = std::string(parts[1]);
     o.plan = std::move(*plan);
     o.coverage = sim::Coverage::parse(parts[3]);
+    taken += in.size() - rest.size();
+    in = rest;
   }
+  return taken;
 }
 
-// Runs `batch` in up to `jobs` worker processes (candidate i in worker i % jobs) and returns the
-// outcomes in candidate order. A worker that dies fails the candidate it was running; the ones
-// after it in its share do not run.
+struct Child {
+  pid_t pid = -1;
+  int fd = -1;
+  std::string buffer;
+};
+
+// The outcomes of `batch` in candidate order, run in up to `jobs` worker processes (candidate i
+// in worker i % jobs). Once the candidates up to some k have all run and `failures_wanted` of
+// them failed, the workers are stopped and the candidates after k count as not run: what is
+// reported does not depend on which worker was faster. A worker that dies fails the candidate
+// it was running; the ones after it in its share do not run.
 std::vector<Outcome> run_batch(const std::vector<ScenarioSpec>& scenarios, const Registry& registry,
-                               const std::vector<Candidate>& batch, int jobs) {
+                               const std::vector<Candidate>& batch, int jobs,
+                               std::size_t failures_wanted) {
   std::vector<Outcome> out(batch.size());
   const int workers = std::max(1, std::min<int>(jobs, static_cast<int>(batch.size())));
-  std::vector<std::pair<pid_t, int>> children;
+  std::vector<Child> children;
   std::fflush(nullptr);
   for (int w = 0; w < workers; ++w) {
     int fds[2];
@@ -117,7 +121,7 @@ std::vector<Outcome> run_batch(const std::vector<ScenarioSpec>& scenarios, const
     DOPPEL_ASSERT(pid >= 0);
     if (pid == 0) {
       ::close(fds[0]);
-      for (const auto& [other, fd] : children) ::close(fd);
+      for (const Child& other : children) ::close(other.fd);
       for (std::size_t i = static_cast<std::size_t>(w); i < batch.size();
            i += static_cast<std::size_t>(workers)) {
         const Candidate& c = batch[i];
@@ -134,23 +138,63 @@ std::vector<Outcome> run_batch(const std::vector<ScenarioSpec>& scenarios, const
       ::_exit(0);
     }
     ::close(fds[1]);
-    children.emplace_back(pid, fds[0]);
+    children.push_back({pid, fds[0], {}});
   }
-  for (std::size_t w = 0; w < children.size(); ++w) {
-    const auto [pid, fd] = children[w];
-    decode_outcomes(read_all(fd), out);
-    ::close(fd);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    for (std::size_t i = w; i < batch.size(); i += children.size()) {
-      if (out[i].ran) continue;
-      out[i].ran = true;
-      out[i].passed = false;
-      out[i].property = "process-survives";
-      out[i].detail = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                          : "exited with " + std::to_string(WEXITSTATUS(status));
-      break;
+  // The first k such that candidates 0..k have run and failures_wanted of them failed.
+  auto enough_at = [&]() -> std::optional<std::size_t> {
+    std::size_t failed = 0;
+    for (std::size_t i = 0; i < out.size() && out[i].ran; ++i) {
+      failed += out[i].passed ? 0 : 1;
+      if (failed >= failures_wanted) return i;
     }
+    return std::nullopt;
+  };
+  auto reap = [&](Child& c, bool kill) {
+    if (kill) ::kill(c.pid, SIGKILL);
+    int status = 0;
+    ::waitpid(c.pid, &status, 0);
+    ::close(c.fd);
+    c.fd = -1;
+    return status;
+  };
+  std::size_t open = children.size();
+  std::optional<std::size_t> cut;
+  while (open > 0 && !cut) {
+    std::vector<pollfd> fds;
+    for (const Child& c : children) {
+      if (c.fd >= 0) fds.push_back(pollfd{c.fd, POLLIN, 0});
+    }
+    if (::poll(fds.data(), fds.size(), -1) < 0) continue;  // EINTR
+    for (std::size_t w = 0; w < children.size(); ++w) {
+      Child& c = children[w];
+      if (c.fd < 0) continue;
+      char buf[65536];
+      const ssize_t n = ::read(c.fd, buf, sizeof buf);
+      if (n < 0) continue;  // EINTR, EAGAIN: poll again
+      if (n > 0) {
+        c.buffer.append(buf, static_cast<std::size_t>(n));
+        c.buffer.erase(0, decode_outcomes(c.buffer, out));
+        continue;
+      }
+      const int status = reap(c, false);
+      --open;
+      for (std::size_t i = w; i < batch.size(); i += children.size()) {
+        if (out[i].ran) continue;
+        out[i].ran = true;
+        out[i].passed = false;
+        out[i].property = "process-survives";
+        out[i].detail = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                            : "exited with " + std::to_string(WEXITSTATUS(status));
+        break;
+      }
+    }
+    cut = enough_at();
+  }
+  for (Child& c : children) {
+    if (c.fd >= 0) reap(c, true);
+  }
+  if (cut) {
+    for (std::size_t i = *cut + 1; i < out.size(); ++i) out[i] = Outcome{};
   }
   return out;
 }
@@ -316,10 +360,12 @@ ExploreSummary explore(const std::vector<ScenarioSpec>& scenarios, const Registr
       ++summary.mutants;
       batch.push_back(std::move(c));
     }
-    const std::vector<Outcome> outcomes = run_batch(scenarios, registry, batch, o.jobs);
+    const std::vector<Outcome> outcomes =
+        run_batch(scenarios, registry, batch, o.jobs, o.failures_max - summary.failures.size());
     for (std::size_t k = 0; k < batch.size(); ++k) {
       const Candidate& c = batch[k];
       const Outcome& r = outcomes[k];
+      if (!r.ran) break;  // the batch stopped at enough failures
       const ScenarioSpec& spec = scenarios[c.scenario];
       ++summary.runs;
       ++summary.scenario_runs[c.scenario];
