@@ -3,6 +3,8 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <map>
+#include <string>
 
 namespace doppel::cli {
 namespace {
@@ -48,6 +50,12 @@ void print_buggify_coverage(const std::vector<scenarios::BuggifySiteCoverage>& s
 }
 
 }  // namespace
+
+void print_failures_by_property(const std::vector<scenarios::SwarmFailure>& failures) {
+  std::map<std::string, int> by_property;
+  for (const auto& f : failures) ++by_property[f.scenario + ": " + f.property];
+  for (const auto& [p, n] : by_property) std::printf("  %d failure(s): %s\n", n, p.c_str());
+}
 
 void print_coverage_report(const std::vector<scenarios::ScenarioSpec>& specs,
                            const scenarios::Registry& registry, const sim::Coverage& coverage) {

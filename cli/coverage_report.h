@@ -9,6 +9,9 @@
 
 namespace doppel::cli {
 
+// "  N failure(s): scenario: property", one line per pair, by name.
+void print_failures_by_property(const std::vector<scenarios::SwarmFailure>& failures);
+
 void print_coverage_report(const std::vector<scenarios::ScenarioSpec>& specs,
                            const scenarios::Registry& registry, const sim::Coverage& coverage);
 

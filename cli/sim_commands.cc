@@ -1,4 +1,4 @@
-// doppel sim run | swarm | replay | shrink (explore: sim_explore.cc)
+// doppel sim run | swarm | merge | replay | shrink (explore: sim_explore.cc)
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -6,6 +6,8 @@
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <map>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -13,6 +15,7 @@
 #include "scenarios/runner.h"
 #include "scenarios/shrink.h"
 #include "scenarios/swarm.h"
+#include "scenarios/swarm_record.h"
 
 namespace doppel::cli {
 namespace {
@@ -176,6 +179,37 @@ struct SwarmArgs {
   std::string probes;  // write every coverage probe with its count here
 };
 
+// A swarm's summary, the same for one machine (sim swarm) and for shards put back together
+// (sim merge): wall-clock figures aside, the same seeds print the same lines.
+int report_swarm(const std::vector<ScenarioSpec>& specs, const scenarios::Registry& registry,
+                 scenarios::SwarmSummary& s, const std::string& probes) {
+  std::vector<std::string> names;
+  for (const ScenarioSpec& spec : specs) names.push_back(spec.name);
+  scenarios::sort_failures(s.failures, names);
+  const double sim_s = static_cast<double>(s.simulated_ns) / 1e9;
+  std::printf("swarm: %" PRIu64 " runs, %zu failed, %" PRIu64
+              " trace events, %.0f s simulated in %.1f s wall (%.1f seeds/s)\n",
+              s.runs, s.failures.size(), s.events, sim_s, s.wall_seconds,
+              s.wall_seconds > 0 ? static_cast<double>(s.runs) / s.wall_seconds : 0.0);
+  print_failures_by_property(s.failures);
+  if (!s.failures.empty()) {
+    const auto& f = s.failures.front();
+    std::printf("first failure: %s seed %" PRIu64 ": %s\n  replay: doppel sim replay %s\n",
+                f.scenario.c_str(), f.seed, f.detail.c_str(), f.trace_path.c_str());
+  }
+  if (s.stopped_early) std::printf("swarm: stopped early after %zu failures\n", s.failures.size());
+  if (s.timed_out) std::printf("swarm: stopped at the time limit (--time)\n");
+  if (!probes.empty()) {
+    std::FILE* f = std::fopen(probes.c_str(), "w");
+    if (f == nullptr) return usage_error("--probes: cannot write " + probes);
+    for (const auto& [probe, n] : s.coverage.probes())
+      std::fprintf(f, "%" PRIu64 "\t%s\n", n, probe.c_str());
+    std::fclose(f);
+  }
+  print_coverage_report(specs, registry, s.coverage);
+  return s.failures.empty() ? kExitOk : kExitFailed;
+}
+
 int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
   std::vector<ScenarioSpec> specs;
   for (const std::string& path : a.scenarios) {
@@ -205,30 +239,45 @@ int cmd_swarm(const scenarios::Registry& registry, const SwarmArgs& a) {
               specs.size(), a.seeds.c_str(), a.shard.c_str(), o.jobs, a.out.c_str());
   std::fflush(stdout);
   scenarios::SwarmSummary s = scenarios::run_swarm(specs, registry, o);
-  const double sim_s = static_cast<double>(s.simulated_ns) / 1e9;
-  std::printf("swarm: %" PRIu64 " runs, %zu failed, %" PRIu64
-              " trace events, %.0f s simulated in %.1f s wall (%.1f seeds/s)\n",
-              s.runs, s.failures.size(), s.events, sim_s, s.wall_seconds,
-              s.wall_seconds > 0 ? static_cast<double>(s.runs) / s.wall_seconds : 0.0);
-  std::map<std::string, int> by_property;
-  for (const auto& f : s.failures) ++by_property[f.scenario + ": " + f.property];
-  for (const auto& [p, n] : by_property) std::printf("  %d failure(s): %s\n", n, p.c_str());
-  if (!s.failures.empty()) {
-    const auto& f = s.failures.front();
-    std::printf("first failure: %s seed %" PRIu64 ": %s\n  replay: doppel sim replay %s\n",
-                f.scenario.c_str(), f.seed, f.detail.c_str(), f.trace_path.c_str());
+  // What sim merge needs to put shards run elsewhere back together.
+  scenarios::SwarmRecord record;
+  for (const ScenarioSpec& spec : specs) record.scenarios.push_back({spec.path, spec.text});
+  record.seed_begin = o.seed_begin;
+  record.seed_end = o.seed_end;
+  record.shards = {o.shard_index};
+  record.shard_count = o.shard_count;
+  record.summary = s;
+  const std::string record_path = a.out + "/" + std::string(scenarios::kSwarmRecordFile);
+  if (std::ofstream f(record_path); !(f << scenarios::encode_swarm_record(record))) {
+    return usage_error("--out: cannot write " + record_path);
   }
-  if (s.stopped_early) std::printf("swarm: stopped early after %zu failures\n", s.failures.size());
-  if (s.timed_out) std::printf("swarm: stopped at the time limit (--time %.0f)\n", a.time_s);
-  if (!a.probes.empty()) {
-    std::FILE* f = std::fopen(a.probes.c_str(), "w");
-    if (f == nullptr) return usage_error("--probes: cannot write " + a.probes);
-    for (const auto& [probe, n] : s.coverage.probes())
-      std::fprintf(f, "%" PRIu64 "\t%s\n", n, probe.c_str());
-    std::fclose(f);
+  return report_swarm(specs, registry, s, a.probes);
+}
+
+int cmd_merge(const scenarios::Registry& registry, const std::vector<std::string>& dirs,
+              const std::string& probes) {
+  std::vector<scenarios::SwarmRecord> records;
+  for (const std::string& dir : dirs) {
+    const std::string path = dir + "/" + std::string(scenarios::kSwarmRecordFile);
+    std::ifstream in(path);
+    if (!in) return usage_error(path + ": cannot read (not the --out of a finished swarm?)");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto record = scenarios::decode_swarm_record(text, path);
+    if (!record) return usage_error(record.error().what);
+    records.push_back(std::move(*record));
   }
-  print_coverage_report(specs, registry, s.coverage);
-  return s.failures.empty() ? kExitOk : kExitFailed;
+  auto merged = scenarios::merge_swarm_records(records);
+  if (!merged) return usage_error(merged.error().what);
+  std::vector<ScenarioSpec> specs;
+  for (const auto& sc : merged->scenarios) {
+    auto spec = scenarios::parse_scenario(sc.text, sc.path + " (as the shards ran it)", registry);
+    if (!spec) return usage_error(spec.error().what);
+    specs.push_back(std::move(*spec));
+  }
+  std::printf("merged %zu shard(s) of %u: %zu scenario(s), seeds %" PRIu64 "..%" PRIu64 "\n",
+              records.size(), merged->shard_count, specs.size(), merged->seed_begin,
+              merged->seed_end);
+  return report_swarm(specs, registry, merged->summary, probes);
 }
 
 int cmd_replay(const scenarios::Registry& registry, const std::string& path) {
@@ -341,8 +390,8 @@ int cmd_shrink(const scenarios::Registry& registry, const std::string& path, std
 void add_sim_explore(CLI::App& sim, Commands& commands);  // sim_explore.cc
 
 void add_sim_commands(CLI::App& app, Commands& commands) {
-  CLI::App* sim =
-      app.add_subcommand("sim", "Deterministic simulation: run, swarm, explore, replay, shrink");
+  CLI::App* sim = app.add_subcommand(
+      "sim", "Deterministic simulation: run, swarm, merge, explore, replay, shrink");
   sim->require_subcommand(1);
 
   auto run_args = std::make_shared<RunArgs>();
@@ -386,6 +435,19 @@ void add_sim_commands(CLI::App& app, Commands& commands) {
   });
 
   add_sim_explore(*sim, commands);
+
+  auto merge_dirs = std::make_shared<std::vector<std::string>>();
+  auto merge_probes = std::make_shared<std::string>();
+  CLI::App* merge = sim->add_subcommand(
+      "merge", "Put the --out directories of a swarm's shards together into one summary");
+  merge->add_option("dirs", *merge_dirs, "The shards' --out directories")->required();
+  merge->add_option("--probes", *merge_probes,
+                    "Write every coverage probe with its count here (as swarm --probes)");
+  merge->callback([&commands, merge_dirs, merge_probes] {
+    commands.action = [&commands, merge_dirs, merge_probes] {
+      return cmd_merge(commands.registry, *merge_dirs, *merge_probes);
+    };
+  });
 
   auto replay_path = std::make_shared<std::string>();
   CLI::App* replay =

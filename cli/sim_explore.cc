@@ -81,9 +81,7 @@ int cmd_explore(const scenarios::Registry& registry, const ExploreArgs& a) {
               s.runs, s.mutants, s.invalid_mutants, s.failures.size(), s.features, s.corpus.size(),
               s.wall_seconds,
               s.wall_seconds > 0 ? static_cast<double>(s.runs) / s.wall_seconds : 0.0);
-  std::map<std::string, int> by_property;
-  for (const auto& f : s.failures) ++by_property[f.scenario + ": " + f.property];
-  for (const auto& [p, n] : by_property) std::printf("  %d failure(s): %s\n", n, p.c_str());
+  print_failures_by_property(s.failures);
   if (!s.failures.empty()) {
     const auto& f = s.failures.front();
     std::printf("first failure after %.1f s and %" PRIu64 " runs: %s seed %" PRIu64

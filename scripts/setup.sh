@@ -14,6 +14,8 @@ packages=(
   memcached libmemcached-tools python3 python3-pymemcache curl procps restic borgbackup
   # the format check of the test suite
   clang-format
+  # a one-machine Slurm the farm test submits a swarm to (tests/cli/slurm_test.sh)
+  slurm-wlm munge
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -135,6 +135,12 @@ check "explore with neither time nor runs is bad usage" 2 "$doppel" sim explore 
 
 check "shard 0/2 runs half the seeds" 0 "$doppel" sim swarm "$good" --seeds 0..20 --shard 0/2 --jobs 1 --out "$tmp/s0" --quiet
 expect_in "shard 0/2 ran 10" "$tmp/out" "swarm: 10 runs"
+check "shard 1/2 runs the other half" 0 "$doppel" sim swarm "$good" --seeds 0..20 --shard 1/2 --jobs 1 --out "$tmp/s1" --quiet
+check "merge puts the two shards together" 0 "$doppel" sim merge "$tmp/s0" "$tmp/s1"
+expect_in "the merge counts every seed" "$tmp/out" "^swarm: 20 runs"
+check "a shard merged twice is bad input" 2 "$doppel" sim merge "$tmp/s0" "$tmp/s0"
+expect_in "the error names the shard" "$tmp/err" "shard 0 is in the merge twice"
+check "a merge of a directory without a summary is bad input" 2 "$doppel" sim merge "$tmp"
 check "a bad shard is bad usage" 2 "$doppel" sim swarm "$good" --shard 2/2
 check "a bad seed range is bad usage" 2 "$doppel" sim swarm "$good" --seeds 5..1
 
