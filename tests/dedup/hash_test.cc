@@ -9,6 +9,7 @@
 
 #include "components/dedup/hash/fingerprint.h"
 #include "components/dedup/hash/sha1.h"
+#include "components/dedup/hash/sha256.h"
 
 using namespace doppel;
 using namespace doppel::dedup;
@@ -148,26 +149,39 @@ TEST_CASE("hash: of_each gives every piece the fingerprint of hashing it alone",
   });
 }
 
-TEST_CASE("hash: sha1 with the CPU's SHA extensions compresses as the portable code does",
-          "[prop]") {
-  std::array<std::uint32_t, 5> probe{};
-  const std::uint8_t zero_block[Sha1::kBlockBytes] = {};
-  if (!sha1_compress_accelerated(probe, zero_block, 1)) {
+namespace {
+
+// Holds the SHA-extension compression of `State` words to the portable one on random states and
+// blocks; warns (and checks nothing) on a CPU without the extensions.
+template <std::size_t Words, typename Portable, typename Accelerated>
+void accelerated_matches_portable(Portable portable_compress, Accelerated accelerated_compress) {
+  std::array<std::uint32_t, Words> probe{};
+  const std::uint8_t zero_block[64] = {};
+  if (!accelerated_compress(probe, zero_block, 1)) {
     WARN("this CPU has no SHA extensions: only the portable code runs here");
     return;
   }
-  rc::prop("any state and any blocks give one state both ways", [] {
+  rc::prop("any state and any blocks give one state both ways", [&] {
     const auto blocks = *rc::gen::inRange<std::size_t>(1, 6);
-    const auto bytes =
-        *rc::gen::container<std::string>(blocks * Sha1::kBlockBytes, rc::gen::arbitrary<char>());
-    std::array<std::uint32_t, 5> portable;
+    const auto bytes = *rc::gen::container<std::string>(blocks * 64, rc::gen::arbitrary<char>());
+    std::array<std::uint32_t, Words> portable;
     for (auto& word : portable) word = *rc::gen::arbitrary<std::uint32_t>();
-    std::array<std::uint32_t, 5> accelerated = portable;
+    std::array<std::uint32_t, Words> accelerated = portable;
     const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
-    for (std::size_t i = 0; i < blocks; ++i) {
-      sha1_compress_portable(portable, data + i * Sha1::kBlockBytes);
-    }
-    RC_ASSERT(sha1_compress_accelerated(accelerated, data, blocks));
+    for (std::size_t i = 0; i < blocks; ++i) portable_compress(portable, data + i * 64);
+    RC_ASSERT(accelerated_compress(accelerated, data, blocks));
     RC_ASSERT(accelerated == portable);
   });
+}
+
+}  // namespace
+
+TEST_CASE("hash: sha1 with the CPU's SHA extensions compresses as the portable code does",
+          "[prop]") {
+  accelerated_matches_portable<5>(sha1_compress_portable, sha1_compress_accelerated);
+}
+
+TEST_CASE("hash: sha256 with the CPU's SHA extensions compresses as the portable code does",
+          "[prop]") {
+  accelerated_matches_portable<8>(sha256_compress_portable, sha256_compress_accelerated);
 }

@@ -35,7 +35,6 @@ class Sha256 {
   // `blocks` consecutive 64-byte blocks: with the CPU's SHA extensions
   // when it has them (sha256_shani.cc), else portable code.
   void compress(const std::uint8_t* data, std::size_t blocks);
-  void compress_portable(const std::uint8_t* block);
   // compress() of `blocks` blocks of each of two messages.
   static void compress_pair(Sha256& a, const std::uint8_t* a_data, Sha256& b,
                             const std::uint8_t* b_data, std::size_t blocks);
@@ -49,5 +48,12 @@ class Sha256 {
   std::size_t buffered_ = 0;
   std::uint64_t total_bytes_ = 0;
 };
+
+// The two ways to compress blocks into a state, apart so that the tests can hold them to one
+// another on a CPU with the extensions. The accelerated one returns false (and does nothing)
+// where the CPU lacks them.
+void sha256_compress_portable(std::array<std::uint32_t, 8>& state, const std::uint8_t* block);
+bool sha256_compress_accelerated(std::array<std::uint32_t, 8>& state, const std::uint8_t* data,
+                                 std::size_t blocks);
 
 }  // namespace doppel::dedup

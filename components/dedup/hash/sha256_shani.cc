@@ -115,14 +115,21 @@ bool cpu_has_sha() {
 
 }  // namespace
 
-void Sha256::compress(const std::uint8_t* data, std::size_t blocks) {
+bool sha256_compress_accelerated(std::array<std::uint32_t, 8>& state, const std::uint8_t* data,
+                                 std::size_t blocks) {
 #if defined(__x86_64__)
   if (cpu_has_sha()) {
-    compress_shani(state_.data(), data, blocks);
-    return;
+    compress_shani(state.data(), data, blocks);
+    return true;
   }
 #endif
-  for (; blocks > 0; --blocks, data += kBlockBytes) compress_portable(data);
+  (void)state, (void)data, (void)blocks;
+  return false;
+}
+
+void Sha256::compress(const std::uint8_t* data, std::size_t blocks) {
+  if (sha256_compress_accelerated(state_, data, blocks)) return;
+  for (; blocks > 0; --blocks, data += kBlockBytes) sha256_compress_portable(state_, data);
 }
 
 void Sha256::compress_pair(Sha256& a, const std::uint8_t* a_data, Sha256& b,
