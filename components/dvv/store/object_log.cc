@@ -143,8 +143,19 @@ Status ObjectLog::replay() {
       continue;
     }
     // Damage on the disk itself, or a torn tail: if a record checks further
-    // on, this one was damaged in the middle of the log.
-    const std::optional<std::uint64_t> next = next_record(data, offset + 1);
+    // on, this one was damaged in the middle of the log. The bytes scanned
+    // came from the last read, which a flip on the way may have touched too
+    // (beyond this record): a record the scan passes over must fail in a
+    // second, independent read as well before it is given up.
+    std::optional<std::uint64_t> next = next_record(data, offset + 1);
+    auto again = read_from(offset);
+    if (!again) return again.error();
+    const std::optional<std::uint64_t> next_again = next_record(*again, 1);
+    if (next_again && (!next || offset + *next_again < *next)) {
+      data.resize(offset);
+      data += *again;
+      next = offset + *next_again;
+    }
     if (!next) break;
     rt_.record(Event("DvvLogDamaged").detail("at", offset).detail("skipped", *next - offset));
     ++damaged_records_;

@@ -13,8 +13,9 @@
 //     again (up to kRereadsMax times) before it is believed damaged, so one
 //     flip never drops the records after it;
 //   - a stored bit flips (bit rot): the damaged record is skipped and the
-//     replay goes on at the next record that checks; the node has lost that
-//     one record, which the other replicas repair (read repair, anti-entropy).
+//     replay goes on at the next record that checks in two independent reads
+//     (a flip on the way could hide one); the node has lost that one record,
+//     which the other replicas repair (read repair, anti-entropy).
 //     The log is then rewritten clean;
 //   - a write or a sync fails (EIO, a full disk, Linux dropping the dirty
 //     pages of a failed fsync): the file may now lack records that memory
