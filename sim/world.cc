@@ -86,6 +86,10 @@ bool World::node_up(NodeId id) const {
   return node(id).status == Node::Status::up;
 }
 
+std::uint32_t World::boots(NodeId id) const {
+  return node(id).incarnation;
+}
+
 bool World::incarnation_alive(NodeId id, std::uint32_t incarnation) const {
   return node(id).alive(incarnation);
 }

@@ -99,6 +99,9 @@ class World final : private EventRecorder {
   // --- building
   NodeId add_node(NodeSpec spec);  // boots it now
   bool node_up(NodeId id) const;
+  // How many times the node has booted (1 after add_node): an oracle bounds
+  // what a node may change per boot with it.
+  std::uint32_t boots(NodeId id) const;
   // The node's current incarnation's runtime; the node must be up.
   Runtime& runtime(NodeId id);
   // Starts a fiber on a node from outside any fiber (drivers, tests).

@@ -4,7 +4,12 @@
 // clock-entries-bounded property must not take the server's word.
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "components/dvv/clock/object_clock.h"
 #include "runtime/result.h"
@@ -12,9 +17,20 @@
 namespace doppel::properties::dvv {
 
 struct ClockSize {
-  std::size_t entries = 0;  // ids (DVVSet) or actors (VV) in the context
-  std::size_t bytes = 0;    // the encoded context, after base64
+  std::size_t entries = 0;       // ids (DVVSet) or actors (VV) in the context
+  std::size_t bytes = 0;         // the encoded context, after base64
+  std::vector<std::string> ids;  // the entries' ids, in the context's order
 };
+
+// DVVSet's bound on a context's ids: only a key's primaries coordinate and
+// each mints under its own id, renewed at most once per boot when the boot
+// lost records (components/dvv/store/replica_id.h). So the ids name at most
+// n_val nodes, and node k at most boots(k) times. Returns what breaks it, or
+// nothing. `boots` answers for a node name ("n<index>"); for names that are
+// not a node's it is not asked.
+std::optional<std::string> dvvset_ids_beyond_bound(
+    const std::vector<std::string>& ids, std::size_t n_val,
+    const std::function<std::optional<std::uint32_t>(std::size_t node)>& boots);
 
 // Errc::corrupt (or the base64 error) when the header does not decode to a context of `kind`.
 Result<ClockSize> measure_context(std::string_view vclock_base64, doppel::dvv::ClockKind kind);

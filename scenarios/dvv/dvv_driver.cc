@@ -181,7 +181,7 @@ class DvvDriver final : public ClusterDriver {
   }
 
   // The clock's size as measured from the bytes received (X-Riak-Vclock), not the server's
-  // X-Doppel-Clock-Entries: a DVVSet holds at most n_val entries.
+  // X-Doppel-Clock-Entries (dvvset_ids_beyond_bound).
   void judge_clock(const std::string& vclock) {
     const auto kind =
         w_.clock == "dvvset" ? doppel::dvv::ClockKind::dvvset : doppel::dvv::ClockKind::vv;
@@ -192,11 +192,18 @@ class DvvDriver final : public ClusterDriver {
       return;
     }
     max_entries_ = std::max<std::uint64_t>(max_entries_, size->entries);
-    if (kind == doppel::dvv::ClockKind::dvvset &&
-        size->entries > static_cast<std::size_t>(w_.n_val)) {
-      violated("clock-entries-bounded", "a clock with " + std::to_string(size->entries) +
-                                            " entries, n_val " + std::to_string(w_.n_val));
+    if (kind != doppel::dvv::ClockKind::dvvset) return;
+    if (auto beyond = properties::dvv::dvvset_ids_beyond_bound(
+            size->ids, static_cast<std::size_t>(w_.n_val),
+            [this](std::size_t node) { return boots_of(node); })) {
+      violated("clock-entries-bounded", *beyond);
     }
+  }
+
+  // Boots of dvv node `node` so far, as the world counts them.
+  std::optional<std::uint32_t> boots_of(std::size_t node) const {
+    if (node >= servers_.size()) return std::nullopt;
+    return world_->boots(servers_[node]);
   }
 
   // A new unique value; for set-append, `element` is the one it adds.
@@ -516,11 +523,17 @@ class DvvDriver final : public ClusterDriver {
         const std::string local = resp ? std::to_string(resp->status) + " " + resp->body
                                        : "unreachable: " + resp.error().message();
         if (w_.clock == "dvvset" && resp && resp->status == 200 && wants("clock-entries-bounded")) {
-          const std::size_t entries = std::stoul(resp->body.substr(8));
-          if (entries > static_cast<std::size_t>(w_.n_val)) {
-            world_->fail("clock-entries-bounded", key + " on dvv" + std::to_string(primaries[i]) +
-                                                      " has " + std::to_string(entries) +
-                                                      " clock entries");
+          // The replica's own clock, measured from its bytes, not from its "entries" line.
+          auto size = properties::dvv::measure_context(
+              resp->headers.get("X-Riak-Vclock").value_or(""), doppel::dvv::ClockKind::dvvset);
+          std::optional<std::string> beyond =
+              size ? properties::dvv::dvvset_ids_beyond_bound(
+                         size->ids, static_cast<std::size_t>(w_.n_val),
+                         [this](std::size_t node) { return boots_of(node); })
+                   : "a stored clock that does not decode: " + size.error().message();
+          if (beyond) {
+            world_->fail("clock-entries-bounded",
+                         key + " on dvv" + std::to_string(primaries[i]) + ": " + *beyond);
             return;
           }
         }

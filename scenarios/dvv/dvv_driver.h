@@ -10,7 +10,8 @@
 //                                superseded it, a delete covers it, or last write wins may
 //                                have dropped it (properties/dvv/causal_oracle.h)
 //   replicas-converge            after the heal, every primary holds the same object
-//   clock-entries-bounded        a DVVSet clock never holds more than n_val entries
+//   clock-entries-bounded        a DVVSet clock names at most n_val nodes, each at most once
+//                                per boot (a boot that lost records renews the id)
 //   no-false-conflicts           no answer keeps a sibling that another sibling superseded
 //   set-union-complete           set-append: every acknowledged element is in the final set
 //   no-invented-values           every sibling is a value a client wrote to that key

@@ -46,7 +46,6 @@ Coordinator::Coordinator(Runtime& rt, const DvvSettings& config, const Ring& rin
       config_(config),
       ring_(ring),
       self_(self),
-      self_id_("n" + std::to_string(self)),
       peers_(peers),
       props_(props),
       store_(store),
@@ -220,11 +219,11 @@ Result<Write> Coordinator::make_write(const Sibling& value,
   Write write;
   write.value = encode_sibling(value);
   write.context = std::move(context);
-  write.coordinator =
-      config_.bug_dot_per_write ? self_id_ + "." + std::to_string(++dots_) : self_id_;
+  const ReplicaId& self_id = store_.self_id();
+  write.coordinator = config_.bug_dot_per_write ? self_id + "." + std::to_string(++dots_) : self_id;
   // Riak 0.13 gave a blind PUT without a client id a fresh one; so do we.
   write.client_id =
-      !o.client_id.empty() ? o.client_id : self_id_ + "-" + std::to_string(rt_.random().next());
+      !o.client_id.empty() ? o.client_id : self_id + "-" + std::to_string(rt_.random().next());
   write.timestamp_s = wall_now_ms(rt_) / 1000;
   if (Status s = check_write(write, p.clock); !s)
     return make_error(Errc::invalid_argument, s.error().what);

@@ -83,7 +83,6 @@ class Coordinator {
   const DvvSettings& config_;
   const Ring& ring_;
   NodeIndex self_;
-  std::string self_id_;  // the DVV replica id: the node's name
   Peers& peers_;
   const PropsTable& props_;
   ReplicaStore& store_;

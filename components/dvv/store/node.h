@@ -66,6 +66,8 @@ class DvvNode final : public Service {
 
   // --- introspection, for the simulator's checks and stats
   const ObjectLog& log() const { return store_.log(); }
+  // The id this node's dots carry (replica_id.h).
+  const ReplicaId& replica_id() const { return store_.self_id(); }
   const Ring& ring() const { return ring_; }
   NodeIndex self() const { return self_; }
   bool peer_up(NodeIndex n) const;

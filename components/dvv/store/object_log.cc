@@ -79,7 +79,7 @@ std::optional<ObjectLog::Parsed> ObjectLog::parse(std::string_view data, std::ui
   const std::string_view payload = data.substr(start, len);
   const auto kind = static_cast<Kind>(static_cast<std::uint8_t>(payload[0]));
   if (kind != Kind::put && kind != Kind::remove && kind != Kind::hint_put &&
-      kind != Kind::hint_remove && kind != Kind::dot_floor) {
+      kind != Kind::hint_remove && kind != Kind::dot_floor && kind != Kind::replica_id) {
     return std::nullopt;  // checked before the CRC: cheap, when scanning damage for a record
   }
   if (crc32c(payload) != crc) return std::nullopt;
@@ -88,6 +88,12 @@ std::optional<ObjectLog::Parsed> ObjectLog::parse(std::string_view data, std::ui
   if (kind == Kind::dot_floor) {
     Parsed p{kind, 0, {}, std::nullopt, start + len, r.varint()};
     if (!r.ok() || !r.done()) return std::nullopt;
+    return p;
+  }
+  if (kind == Kind::replica_id) {
+    Parsed p{kind, 0, {}, std::nullopt, start + len};
+    p.replica_id = std::string(r.bytes(kReplicaIdBytesMax));
+    if (!r.ok() || !r.done() || p.replica_id.empty()) return std::nullopt;
     return p;
   }
   Parsed p{kind, static_cast<NodeIndex>(r.varint()), {}, std::nullopt, start + len};
@@ -124,6 +130,9 @@ Status ObjectLog::replay() {
     if (std::optional<Parsed> p = parse(data, offset)) {
       if (p->kind == Kind::dot_floor) {
         dot_floor_ = std::max(dot_floor_, p->dot_floor);
+      } else if (p->kind == Kind::replica_id) {
+        replica_id_ = std::move(p->replica_id);
+        dot_floor_ = 0;  // the floors before it were the old id's
       } else {
         apply(p->kind, p->target, std::move(p->key), std::move(p->object));
       }
@@ -159,6 +168,7 @@ Status ObjectLog::replay() {
     if (!next) break;
     rt_.record(Event("DvvLogDamaged").detail("at", offset).detail("skipped", *next - offset));
     ++damaged_records_;
+    lost_records_at_open_ = true;
     offset = *next;
     rereads = 0;
   }
@@ -166,6 +176,7 @@ Status ObjectLog::replay() {
     // Cut the torn tail, durably, before anything is appended.
     if (Status s = file_->truncate(offset); !s) return s;
     if (Status s = file_->datasync(); !s) return s;
+    lost_records_at_open_ = true;
     rt_.record(
         Event("DvvLogTruncated").detail("at", offset).detail("dropped", data.size() - offset));
   }
@@ -221,7 +232,8 @@ void ObjectLog::apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<
       return;
     }
     case Kind::dot_floor:
-      DOPPEL_ASSERT_MSG(false, "a dot floor applied as an entry");
+    case Kind::replica_id:
+      DOPPEL_ASSERT_MSG(false, "a dot floor or a replica id applied as an entry");
       return;
     case Kind::hint_remove: {
       auto t = hints_.find(target);
@@ -254,6 +266,13 @@ std::string ObjectLog::dot_floor_record(std::uint64_t floor) {
   return framed(payload.str());
 }
 
+std::string ObjectLog::replica_id_record(const std::string& id) {
+  WireWriter payload;
+  payload.u8(static_cast<std::uint8_t>(Kind::replica_id));
+  payload.bytes(id);
+  return framed(payload.str());
+}
+
 std::string ObjectLog::framed(const std::string& payload) {
   WireWriter out;
   const std::uint32_t crc = crc32c(payload);
@@ -280,6 +299,14 @@ Status ObjectLog::raise_dot_floor(std::uint64_t floor) {
   if (floor <= dot_floor_) return sync_through(generation_, tail_);
   dot_floor_ = floor;  // in memory first, as append does
   return write_record(dot_floor_record(floor), true);
+}
+
+Status ObjectLog::set_replica_id(std::string id) {
+  DOPPEL_ASSERT(!id.empty() && id.size() <= kReplicaIdBytesMax);
+  while (compacting_) compacted_.wait();
+  replica_id_ = std::move(id);
+  dot_floor_ = 0;
+  return write_record(replica_id_record(replica_id_), true);
 }
 
 Status ObjectLog::write_record(const std::string& rec, bool durable) {
@@ -403,6 +430,8 @@ Status ObjectLog::rewrite() {
   // Everything live (appends now wait at the gate), into a new file, synced,
   // then renamed over the old one and the directory synced.
   std::string data;
+  // The id first: replaying it starts the floor over.
+  if (!replica_id_.empty()) data += replica_id_record(replica_id_);
   if (dot_floor_ > 0) data += dot_floor_record(dot_floor_);
   for (const auto& [k, s] : objects_) data += record(Kind::put, 0, k, &s.object);
   for (const auto& [t, m] : hints_) {

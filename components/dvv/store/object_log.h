@@ -28,7 +28,8 @@
 // primary that was down (hinted handoff), keyed by that primary. And one
 // number: the dot floor, at least every counter this node minted in an
 // object it no longer holds (ReplicaStore::reap), so that it never mints
-// those dots again.
+// those dots again. And one name: the replica id the node mints dots under
+// (replica_id.h), once it renewed it; a renewal starts the floor over.
 
 #include <cstdint>
 #include <functional>
@@ -87,6 +88,14 @@ class ObjectLog {
   std::uint64_t dot_floor() const { return dot_floor_; }
   Status raise_dot_floor(std::uint64_t floor);
 
+  // The replica id recorded last (empty: none yet). Setting one is durable
+  // when it returns and starts the dot floor over: the new id minted nothing.
+  const std::string& replica_id() const { return replica_id_; }
+  Status set_replica_id(std::string id);
+  // The replay at open dropped bytes: a damaged record skipped, or a tail
+  // cut (torn by a crash, or a synced record damaged: the two look alike).
+  bool lost_records_at_open() const { return lost_records_at_open_; }
+
   // Hints: objects held for a primary that was down.
   Status put_hint(NodeIndex target, const ObjectKey& key, const Object& object);
   Status remove_hint(NodeIndex target, const ObjectKey& key);
@@ -113,6 +122,7 @@ class ObjectLog {
     hint_put = 3,
     hint_remove = 4,
     dot_floor = 5,
+    replica_id = 6,
   };
   ObjectLog(Runtime& rt, FileSystem& fs, std::string path)
       : rt_(rt), fs_(fs), path_(std::move(path)), sync_lock_(rt), compacted_(rt) {}
@@ -123,6 +133,7 @@ class ObjectLog {
     std::optional<Object> object;
     std::uint64_t end;            // where the next record starts
     std::uint64_t dot_floor = 0;  // Kind::dot_floor
+    std::string replica_id;       // Kind::replica_id
   };
   // The record at `offset`, if it checks (length, CRC, kind, decoding).
   static std::optional<Parsed> parse(std::string_view data, std::uint64_t offset);
@@ -145,6 +156,7 @@ class ObjectLog {
   std::string record(Kind kind, NodeIndex target, const ObjectKey& key, const Object* object) const;
   static std::string framed(const std::string& payload);
   static std::string dot_floor_record(std::uint64_t floor);
+  static std::string replica_id_record(const std::string& id);
   void index(const ObjectKey& key, bool present);
 
   Runtime& rt_;
@@ -169,6 +181,8 @@ class ObjectLog {
   Partitioner partition_of_;
   std::uint64_t live_bytes_ = 0;
   std::uint64_t dot_floor_ = 0;
+  std::string replica_id_;
+  bool lost_records_at_open_ = false;
 };
 
 }  // namespace doppel::dvv

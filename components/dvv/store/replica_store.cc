@@ -1,10 +1,21 @@
 #include "components/dvv/store/replica_store.h"
 
+#include <algorithm>
+
 #include "components/dvv/clock/clock_conversion.h"
 #include "components/dvv/store/object_checks.h"
 #include "runtime/assert.h"
+#include "runtime/sometimes.h"
 
 namespace doppel::dvv {
+
+namespace {
+
+// A boot that lost records: the state in which a forgotten dot could be minted again.
+const SometimesSite kIdRenewed{"dvv.store.replica_id_renewed",
+                               "a boot lost log records and took a new replica id"};
+
+}  // namespace
 
 ReplicaStore::ReplicaStore(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self,
                            const PropsTable& props)
@@ -18,6 +29,16 @@ Status ReplicaStore::open() {
       config_.bug_log_truncates_at_damage);
   if (!log) return log.error();
   log_ = std::move(*log);
+  self_id_ = log_->replica_id().empty() ? initial_replica_id(self_) : log_->replica_id();
+  if (log_->lost_records_at_open()) {
+    // Perhaps with the latest dot of some key: never mint under this id again.
+    ReplicaId renewed = renewed_replica_id(self_, rt_.random().next());
+    if (Status s = log_->set_replica_id(renewed); !s) return s;
+    rt_.record(Event("DvvReplicaIdRenewed").detail("from", self_id_).detail("to", renewed));
+    reachable(rt_, kIdRenewed);
+    self_id_ = std::move(renewed);
+  }
+  DOPPEL_ASSERT(replica_node_name(self_id_) == initial_replica_id(self_));
   return {};
 }
 
@@ -140,22 +161,30 @@ void ReplicaStore::check_update(const ObjectKey& key, const Write& write, const 
   const std::uint64_t minted = dot_counter(updated, write.coordinator);
   DOPPEL_ASSERT_MSG(minted > dot_counter(base, write.coordinator), "a dot handed out twice");
   if (write.context) DOPPEL_ASSERT(minted > dot_counter(*write.context, write.coordinator));
-  // DVVSet's bound: a clock holds at most n_val ids, because only primaries
-  // coordinate and each adds only its own id. Checked where its premises
-  // hold here: this node is a primary under this node's props, and the
-  // stored clock and the context name only primaries (a context is a
-  // client's bytes; props may change n_val; a planted bug mints other ids).
+  // DVVSet's bound: a clock names at most n_val nodes, because only
+  // primaries coordinate and each adds only its own id (at most one per node
+  // and renewal, replica_id.h). Checked where its premises hold here: this
+  // node is a primary under this node's props, and the stored clock and the
+  // context name only primaries (a context is a client's bytes; props may
+  // change n_val; a planted bug mints other ids).
   const std::vector<ReplicaId> primaries = primary_ids(key, p.n_val);
-  const bool premises = ids_within({self_id()}, primaries) && write.coordinator == self_id() &&
-                        ids_within(clock_ids(base), primaries) &&
-                        (!write.context || ids_within(clock_ids(*write.context), primaries));
-  if (premises) DOPPEL_ASSERT(updated.clock_entry_count() <= p.n_val);
+  const auto names = [](std::vector<ReplicaId> ids) {
+    for (ReplicaId& id : ids) id = ReplicaId(replica_node_name(id));
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+  };
+  const bool premises = ids_within(names({self_id()}), primaries) &&
+                        write.coordinator == self_id() &&
+                        ids_within(names(clock_ids(base)), primaries) &&
+                        (!write.context || ids_within(names(clock_ids(*write.context)), primaries));
+  if (premises) DOPPEL_ASSERT(names(clock_ids(updated)).size() <= p.n_val);
 }
 
 std::vector<ReplicaId> ReplicaStore::primary_ids(const ObjectKey& key, std::uint32_t n_val) const {
   std::vector<ReplicaId> out;
   for (NodeIndex n : ring_.primaries(ring_.partition_of(key.bucket, key.key), n_val)) {
-    out.push_back("n" + std::to_string(n));
+    out.push_back(initial_replica_id(n));
   }
   DOPPEL_ASSERT(out.size() <= n_val);
   return out;

@@ -45,6 +45,7 @@
 #include "components/dvv/store/key_locks.h"
 #include "components/dvv/store/object_log.h"
 #include "components/dvv/store/props_table.h"
+#include "components/dvv/store/replica_id.h"
 #include "components/dvv/store/ring.h"
 #include "components/dvv/store/sibling.h"
 #include "runtime/runtime.h"
@@ -58,8 +59,11 @@ class ReplicaStore {
   ReplicaStore(const ReplicaStore&) = delete;
   ReplicaStore& operator=(const ReplicaStore&) = delete;
 
-  // Opens the log and replays it.
+  // Opens the log and replays it; takes a new replica id if the replay lost
+  // records (replica_id.h).
   Status open();
+  // The id this node's dots carry; set by open().
+  const ReplicaId& self_id() const { return self_id_; }
   const ObjectLog& log() const { return *log_; }
   ObjectLog& log() { return *log_; }
 
@@ -89,9 +93,8 @@ class ReplicaStore {
 
  private:
   Status store(const KeyLock& lock, const ObjectKey& key, const Object& object, bool durable);
-  // The replica ids of the key's primaries ("n<index>") under n_val.
+  // The names of the key's primaries ("n<index>", replica_node_name) under n_val.
   std::vector<ReplicaId> primary_ids(const ObjectKey& key, std::uint32_t n_val) const;
-  ReplicaId self_id() const { return "n" + std::to_string(self_); }
   void check_update(const ObjectKey& key, const Write& write, const BucketProps& p,
                     const Object& base, const Object& updated) const;
   // `base` with this node's entry at the dot floor if it has none (dvvset).
@@ -104,6 +107,7 @@ class ReplicaStore {
   const DvvSettings& config_;
   const Ring& ring_;
   NodeIndex self_;
+  ReplicaId self_id_;
   const PropsTable& props_;
   std::unique_ptr<ObjectLog> log_;
   KeyLocks locks_;
