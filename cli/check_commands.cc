@@ -1,5 +1,6 @@
 // doppel check linearizable [--model kv|cas-register] [--steps-max N]
-//                           [--clock-error-ms MS] [--item-size-max BYTES] HISTORY.jsonl
+//                           [--clock-error-ms MS] [--item-size-max BYTES] [--html OUT]
+//                           HISTORY.jsonl
 //
 // Exit codes: 0 linearizable (one summary line); 1 not linearizable (the
 // summary and the counter-example), or unknown because a key's search hit
@@ -15,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/trace_page.h"
 #include "components/kv/store/item.h"
 #include "properties/history/jsonl.h"
 #include "properties/linearizability/checker.h"
@@ -30,6 +32,7 @@ struct CheckArgs {
   std::uint64_t steps_max = lin::CheckOptions{}.steps_max;
   std::int64_t clock_error_ms = 0;
   std::uint32_t item_size_max = 0;
+  std::string html;
 };
 
 int cmd_check_linearizable(const CheckArgs& a) {
@@ -51,6 +54,15 @@ int cmd_check_linearizable(const CheckArgs& a) {
   std::printf("%s, in %.2f s\n", lin::summarize(*result, *model).c_str(), seconds);
   if (result->counter_example) {
     std::printf("%s", lin::format_counter_example(*result->counter_example).c_str());
+  }
+  if (!a.html.empty()) {
+    const std::string detail =
+        result->counter_example ? lin::format_counter_example(*result->counter_example) : "";
+    const std::string page =
+        history_page("doppel check linearizable " + a.history, lin::summarize(*result, *model),
+                     detail, result->counter_example ? &*result->counter_example : nullptr);
+    if (Status st = write_page(a.html, page); !st) return usage_error(st.error().what);
+    std::printf("wrote %s\n", a.html.c_str());
   }
   return result->verdict == lin::Verdict::linearizable ? kExitOk : kExitFailed;
 }
@@ -78,6 +90,9 @@ void add_check_commands(CLI::App& app, Commands& commands) {
   lin->add_option("--item-size-max", args->item_size_max,
                   "kv: the server's item_size_max, to check TOO_LARGE answers (default: not "
                   "checked)");
+  lin->add_option("--html", args->html,
+                  "Also write a page drawing the counter-example's window: each client's "
+                  "operations in time, the longest linearization, the point where none works");
   lin->callback(
       [&commands, args] { commands.action = [args] { return cmd_check_linearizable(*args); }; });
 }

@@ -1,4 +1,6 @@
 // doppel trace show TRACE [--html OUT.html] [--limit N]
+// doppel trace diff A B [--html OUT.html]: exit 0 if the traces are the same event for event,
+// 1 if they part (the report says where), 2 for a missing or damaged trace.
 
 #include <cinttypes>
 #include <cstdio>
@@ -6,34 +8,13 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/trace_diff.h"
+#include "cli/trace_page.h"
 #include "sim/trace_file.h"
 #include "sim/trace_log.h"
 
 namespace doppel::cli {
 namespace {
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 int cmd_show(const std::string& path, const std::string& html, std::uint64_t limit) {
   auto trace = sim::read_trace(path);
@@ -42,23 +23,7 @@ int cmd_show(const std::string& path, const std::string& html, std::uint64_t lim
   char hash[24];
   std::snprintf(hash, sizeof hash, "%016" PRIx64, h.trace_hash);
   if (!html.empty()) {
-    std::ofstream out(html);
-    if (!out) return usage_error("cannot write " + html);
-    out << "<!doctype html><meta charset=utf-8><title>doppel trace " << html_escape(h.scenario_name)
-        << "</title><style>body{font:13px monospace}td{padding:0 8px;white-space:pre}"
-           "tr.err{background:#fdd}tr:hover{background:#eef}</style>"
-        << "<h1>" << html_escape(h.scenario_name) << " seed " << h.seed << "</h1><p>outcome: "
-        << (h.passed
-                ? "PASS"
-                : "FAIL " + html_escape(h.failed_property) + ": " + html_escape(h.failure_detail))
-        << "<br>build " << html_escape(h.build_id) << ", trace hash " << hash << "</p><pre>"
-        << html_escape(h.fault_plan_toml) << "</pre><table><tr><th>#<th>event";
-    for (std::size_t i = 0; i < trace->records.size(); ++i) {
-      const std::string text = sim::format_record(trace->records[i]);
-      out << "<tr" << (text.find(" ERROR ") != std::string::npos ? " class=err" : "") << "><td>"
-          << i << "<td>" << html_escape(text);
-    }
-    out << "</table>\n";
+    if (Status st = write_page(html, trace_page(*trace)); !st) return usage_error(st.error().what);
     std::printf("wrote %s (%zu events)\n", html.c_str(), trace->records.size());
     return kExitOk;
   }
@@ -85,6 +50,22 @@ int cmd_show(const std::string& path, const std::string& html, std::uint64_t lim
   return kExitOk;
 }
 
+int cmd_diff(const std::string& path_a, const std::string& path_b, const std::string& html) {
+  auto a = sim::read_trace(path_a);
+  if (!a) return usage_error(path_a + ": " + a.error().what);
+  auto b = sim::read_trace(path_b);
+  if (!b) return usage_error(path_b + ": " + b.error().what);
+  const TraceDiff diff = diff_traces(*a, *b);
+  std::printf("%s", format_diff(diff, path_a, path_b).c_str());
+  if (!html.empty()) {
+    if (Status st = write_page(html, diff_page(*a, path_a, *b, path_b, diff)); !st) {
+      return usage_error(st.error().what);
+    }
+    std::printf("wrote %s\n", html.c_str());
+  }
+  return diff.identical() ? kExitOk : kExitFailed;
+}
+
 }  // namespace
 
 void add_trace_commands(CLI::App& app, Commands& commands) {
@@ -98,10 +79,27 @@ void add_trace_commands(CLI::App& app, Commands& commands) {
   CLI::App* show =
       trace->add_subcommand("show", "Print a trace's header and events (or write HTML)");
   show->add_option("trace", args->path, "Trace file")->required();
-  show->add_option("--html", args->html, "Write an HTML page instead");
+  show->add_option("--html", args->html,
+                   "Write the trace viewer instead: one self-contained HTML page (timeline, "
+                   "faults, operations, filters), opened on the failure");
   show->add_option("--limit", args->limit, "Print at most this many events (default 1000)");
   show->callback([&commands, args] {
     commands.action = [args] { return cmd_show(args->path, args->html, args->limit); };
+  });
+  struct DiffArgs {
+    std::string a, b, html;
+  };
+  auto diff_args = std::make_shared<DiffArgs>();
+  CLI::App* diff = trace->add_subcommand(
+      "diff",
+      "Where two traces of a scenario part, and which event counts differ; exit 1 if "
+      "they differ");
+  diff->add_option("a", diff_args->a, "First trace")->required();
+  diff->add_option("b", diff_args->b, "Second trace")->required();
+  diff->add_option("--html", diff_args->html,
+                   "Also write a page with both timelines, aligned, the divergence marked");
+  diff->callback([&commands, diff_args] {
+    commands.action = [diff_args] { return cmd_diff(diff_args->a, diff_args->b, diff_args->html); };
   });
 }
 

@@ -16,6 +16,8 @@ packages=(
   clang-format
   # a one-machine Slurm the farm test submits a swarm to (tests/cli/slurm_test.sh)
   slurm-wlm munge
+  # the browser the trace viewer's pages are tested in (tests/cli/viewer_test.sh)
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

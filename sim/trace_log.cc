@@ -90,53 +90,74 @@ std::uint64_t record_hash(std::string_view record) {
   return h;
 }
 
+std::optional<DecodedRecord> decode_record(std::string_view record) {
+  if (record.size() < kRecordHashBytes) return std::nullopt;
+  Cursor c{record.substr(0, record.size() - kRecordHashBytes)};
+  DecodedRecord out;
+  out.t_ns = c.varint();
+  const std::uint64_t node = c.varint();
+  out.core = static_cast<CoreId>(c.varint());
+  if (!c.ok || c.in.empty()) return std::nullopt;
+  if (node != 0) out.node = static_cast<NodeId>(node - 1);
+  out.error = static_cast<unsigned char>(c.in.front()) != 0;
+  c.in.remove_prefix(1);
+  out.name = std::string(c.text());
+  const std::uint64_t n = c.varint();
+  if (!c.ok || n > Event::kDetailsMax) return std::nullopt;
+  for (std::uint64_t i = 0; i < n && c.ok; ++i) {
+    DecodedDetail d;
+    d.key = std::string(c.text());
+    if (!c.ok || c.in.empty()) {
+      out.truncated = true;
+      break;
+    }
+    d.is_text = c.in.front() != 0;
+    c.in.remove_prefix(1);
+    if (d.is_text) {
+      d.text = std::string(c.text());
+    } else {
+      d.number = zigzag_decode(c.varint());
+    }
+    if (c.ok) out.details.push_back(std::move(d));
+  }
+  if (!c.ok) out.truncated = true;
+  return out;
+}
+
 std::string format_record(std::string_view record) {
   if (record.size() < kRecordHashBytes) return "<record too short>";
-  Cursor c{record.substr(0, record.size() - kRecordHashBytes)};
-  const std::uint64_t t = c.varint();
-  const std::uint64_t node = c.varint();
-  const std::uint64_t core = c.varint();
-  if (!c.ok || c.in.empty()) return "<undecodable record>";
-  const auto severity = static_cast<unsigned char>(c.in.front());
-  c.in.remove_prefix(1);
-  const std::string_view name = c.text();
-  const std::uint64_t n = c.varint();
-  if (!c.ok || n > Event::kDetailsMax) return "<undecodable record>";
+  const std::optional<DecodedRecord> e = decode_record(record);
+  if (!e) return "<undecodable record>";
   char head[96];
-  std::snprintf(head, sizeof head, "t=%" PRIu64 ".%09" PRIu64 " ", t / 1'000'000'000,
-                t % 1'000'000'000);
+  std::snprintf(head, sizeof head, "t=%" PRIu64 ".%09" PRIu64 " ", e->t_ns / 1'000'000'000,
+                e->t_ns % 1'000'000'000);
   std::string out = head;
-  out += node == 0 ? std::string("world")
-                   : "n" + std::to_string(node - 1) + "/c" + std::to_string(core);
+  out += e->node ? "n" + std::to_string(*e->node) + "/c" + std::to_string(e->core)
+                 : std::string("world");
   out += ' ';
-  if (severity != 0) out += "ERROR ";
-  out.append(name);
-  for (std::uint64_t i = 0; i < n && c.ok; ++i) {
-    const std::string_view key = c.text();
-    if (!c.ok || c.in.empty()) break;
-    const bool is_text = c.in.front() != 0;
-    c.in.remove_prefix(1);
+  if (e->error) out += "ERROR ";
+  out += e->name;
+  for (const DecodedDetail& d : e->details) {
     out += ' ';
-    out.append(key);
+    out += d.key;
     out += '=';
-    if (is_text) {
-      const std::string_view v = c.text();
-      out += '"';
-      for (char ch : v) {
-        if (static_cast<unsigned char>(ch) < 0x20 || ch == '"' || ch == '\\') {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(ch));
-          out += buf;
-        } else {
-          out += ch;
-        }
-      }
-      out += '"';
-    } else {
-      out += std::to_string(zigzag_decode(c.varint()));
+    if (!d.is_text) {
+      out += std::to_string(d.number);
+      continue;
     }
+    out += '"';
+    for (char ch : d.text) {
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == '"' || ch == '\\') {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(ch));
+        out += buf;
+      } else {
+        out += ch;
+      }
+    }
+    out += '"';
   }
-  if (!c.ok) out += " <truncated>";
+  if (e->truncated) out += " <truncated>";
   return out;
 }
 

@@ -7,6 +7,7 @@
 // caught at the next one.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,25 @@ class TraceLog {
 
 // Encoding of one event (see trace_log.cc for the layout).
 void encode_event(std::string& out, Instant at, NodeId node, CoreId core, const Event& event);
+
+// One record, decoded: what the event said, where and when.
+struct DecodedDetail {
+  std::string key;
+  bool is_text = false;
+  std::int64_t number = 0;
+  std::string text;
+};
+struct DecodedRecord {
+  std::uint64_t t_ns = 0;
+  std::optional<NodeId> node;  // none: the world's own event
+  CoreId core = 0;
+  bool error = false;  // Severity::error
+  std::string name;
+  std::vector<DecodedDetail> details;
+  bool truncated = false;  // the details stop early
+};
+// Nothing if the bytes do not even hold a time, a place and a name.
+std::optional<DecodedRecord> decode_record(std::string_view record);
 
 // "t=1.002003004 n1/c0 KvSet key=\"a\"" -- or a description of why the bytes
 // do not decode.

@@ -485,4 +485,51 @@ std::string format_counter_example(const CounterExample& ce) {
   return out;
 }
 
+WindowView window_view(const CounterExample& ce) {
+  const History& h = ce.window;
+  WindowView v;
+  v.key = ce.key;
+  for (std::size_t i = 0; i < ce.initial_states.size() && i < 8; ++i) {
+    v.initial.push_back(shown(ce.initial_states[i]));
+  }
+  if (v.initial.empty()) v.initial.push_back("null");
+  std::vector<std::size_t> invocations;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    if (h.records()[i].type == OpType::invoke) invocations.push_back(i);
+  }
+  std::map<std::size_t, std::size_t> order;  // window index -> place in the linearization
+  std::map<std::size_t, std::string> state;
+  for (std::size_t n = 0; n < ce.longest.size(); ++n) {
+    order[ce.longest[n].op] = n + 1;
+    state[ce.longest[n].op] = shown(ce.longest[n].state);
+  }
+  const std::size_t culprit_at = static_cast<std::size_t>(
+      std::find(invocations.begin(), invocations.end(), ce.culprit) - invocations.begin());
+  const std::size_t first = invocations.size() <= WindowView::kOpsMax
+                                ? 0
+                                : std::min(culprit_at, invocations.size() - WindowView::kOpsMax);
+  if (first > 0) v.note = std::to_string(first) + " earlier operations of the window not drawn";
+  for (std::size_t n = first; n < invocations.size() && n < first + WindowView::kOpsMax; ++n) {
+    const std::size_t i = invocations[n];
+    const Operation& inv = h.records()[i];
+    WindowOp op;
+    op.process = inv.process;
+    op.op = describe_op(h, i);
+    op.start_ns = inv.time_ns;
+    const std::size_t j = h.partner(i);
+    const bool unfinished =
+        std::find(ce.unfinished.begin(), ce.unfinished.end(), i) != ce.unfinished.end();
+    if (!unfinished && j != History::npos && h.records()[j].type == OpType::ok) {
+      op.end_ns = h.records()[j].time_ns;
+    }
+    op.culprit = i == ce.culprit;
+    if (auto it = order.find(i); it != order.end()) {
+      op.order = it->second;
+      op.state = state[i];
+    }
+    v.ops.push_back(std::move(op));
+  }
+  return v;
+}
+
 }  // namespace doppel::properties::linearizability

@@ -93,4 +93,27 @@ std::string summarize(const CheckResult& result, ModelKind model);
 // processes, times and values, and the longest linearization found.
 std::string format_counter_example(const CounterExample& ce);
 
+// The counter-example's window as a picture draws it (the trace viewer, `check linearizable
+// --html`): each operation with its process, its text as format_counter_example writes it,
+// its invocation and completion (-1: none, or only an info), whether it is the culprit, its
+// place in the longest linearization (1-based; 0: not in it) and the state after it there.
+// A long window keeps its end, where the failure is; `note` says what was left out.
+struct WindowOp {
+  std::int64_t process = 0;
+  std::string op;
+  std::int64_t start_ns = 0;
+  std::int64_t end_ns = -1;
+  bool culprit = false;
+  std::size_t order = 0;
+  std::string state;
+};
+struct WindowView {
+  static constexpr std::size_t kOpsMax = 200;
+  std::string key;
+  std::vector<std::string> initial;  // the states the key may start the window in
+  std::vector<WindowOp> ops;
+  std::string note;
+};
+WindowView window_view(const CounterExample& ce);
+
 }  // namespace doppel::properties::linearizability

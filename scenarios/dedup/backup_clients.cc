@@ -72,13 +72,18 @@ bool DedupBackupClients::put(dedup::DedupClient& client, std::uint32_t image,
                              std::uint32_t content) {
   const Instant started = rt_.now();
   for (int attempt = 0;; ++attempt) {
+    const std::int64_t invoked = to_ns(rt_.now());
     auto v = put_once(client, image, content);
     reports_.reached("put");
+    // For the trace viewer: the image's client, and a failed upload that may have committed.
     rt_.record(Event("DedupClientPut")
-                   .detail("image", image)
+                   .detail("client", image)
+                   .detail("key", name(image))
                    .detail("content", content)
                    .detail("version", v ? *v : 0)
-                   .detail("error", v ? "" : v.error().message()));
+                   .detail("error", v ? "" : v.error().message())
+                   .detail("start", invoked)
+                   .detail("outcome", v ? "ok" : "unknown"));
     if (v) {
       if (!ledger_.committed(image, *v, content)) {
         world_.fail("restorable",
@@ -205,10 +210,15 @@ void DedupBackupClients::remove_some(dedup::DedupClient& client, std::uint32_t i
   if (removable.empty()) return;
   const VersionNumber v = removable[rt_.random().below(removable.size())];
   ledger_.removing(image, v);
+  const std::int64_t invoked = to_ns(rt_.now());
   auto r = client.remove(name(image), v);
   reports_.reached("remove");
-  rt_.record(
-      Event("DedupClientRemove").detail("image", image).detail("version", v).detail("ok", r.ok()));
+  rt_.record(Event("DedupClientRemove")
+                 .detail("client", image)
+                 .detail("key", name(image))
+                 .detail("version", v)
+                 .detail("start", invoked)
+                 .detail("outcome", r ? "ok" : "unknown"));
   if (r) {
     ledger_.removed(image, v);
     ++counts_.removed;

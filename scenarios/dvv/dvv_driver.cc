@@ -232,13 +232,17 @@ class DvvDriver final : public ClusterDriver {
         reached("get?r=" + q.r);
         if (!q.pr.empty()) reached("get?pr=" + q.pr);
       }
+      const std::int64_t invoked = to_ns(rt().now());
       auto r = read(c, node, key, q);
       reached("get");
-      if (!r) return false;
-      rt().record(Event("DvvClientGet")
-                      .detail("client", c)
-                      .detail("node", node)
-                      .detail("key", key)
+      Event got("DvvClientGet");
+      got.detail("client", c).detail("node", node).detail("key", key).detail("start", invoked);
+      if (!r) {
+        rt().record(std::move(got).detail("outcome", "fail"));
+        return false;
+      }
+      rt().record(std::move(got)
+                      .detail("outcome", "ok")
                       .detail("siblings", joined(r->siblings))
                       .detail("entries", r->clock_entries));
       judge_read(*r);
@@ -271,6 +275,7 @@ class DvvDriver final : public ClusterDriver {
     const std::string value = new_value(c, seen, &element);
     oracle_.wrote(key, value, seen);
     const auto put_node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
+    const std::int64_t invoked = to_ns(rt().now());
     auto resp = client(c, put_node).put(kBucket, key, value, o, rt().now() + timeout());
     reached(vclock.empty() ? "post-blind" : "post-with-vclock");
     const bool acked = resp && (resp->status == 204 || resp->status == 200);
@@ -280,7 +285,9 @@ class DvvDriver final : public ClusterDriver {
                     .detail("key", key)
                     .detail("value", value.substr(0, 24))
                     .detail("saw", joined(seen))
-                    .detail("status", resp ? resp->status : -1));
+                    .detail("status", resp ? resp->status : -1)
+                    .detail("start", invoked)
+                    .detail("outcome", outcome_of(resp.ok(), acked)));
     if (!acked) {
       in_doubt_.push_back({key, value, started});
       return false;
@@ -350,6 +357,11 @@ class DvvDriver final : public ClusterDriver {
     }
   }
 
+  // How the trace viewer colours a write: no answer may still have been applied.
+  static const char* outcome_of(bool answered, bool acked) {
+    return acked ? "ok" : answered ? "fail" : "unknown";
+  }
+
   // A DELETE: with the context of the read (a tombstone superseding what it saw), or blind
   // (the coordinator deletes what it finds). True if acknowledged.
   bool remove(std::uint32_t c, const std::string& key, const std::vector<std::string>& seen,
@@ -362,6 +374,7 @@ class DvvDriver final : public ClusterDriver {
       oracle_.wrote(key, tombstone, seen, /*tombstone=*/true);
     }
     const auto node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
+    const std::int64_t invoked = to_ns(rt().now());
     auto resp = client(c, node).remove(kBucket, key, o, rt().now() + timeout());
     reached(o.vclock.empty() ? "delete-blind" : "delete-with-vclock");
     const bool acked = resp && resp->status == 204;
@@ -370,7 +383,9 @@ class DvvDriver final : public ClusterDriver {
                     .detail("node", node)
                     .detail("key", key)
                     .detail("saw", joined(seen))
-                    .detail("status", resp ? resp->status : -1));
+                    .detail("status", resp ? resp->status : -1)
+                    .detail("start", invoked)
+                    .detail("outcome", outcome_of(resp.ok(), acked)));
     if (o.vclock.empty()) {
       oracle_.blind_delete(key, resp.ok());
     } else if (acked) {

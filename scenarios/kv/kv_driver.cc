@@ -65,6 +65,8 @@ struct MemoryTally {
 struct Sent {
   KvOp op;
   std::vector<std::int64_t> processes;
+  std::uint32_t client = 0;
+  std::int64_t invoked_ns = 0;
 };
 
 class KvDriver final : public ClusterDriver {
@@ -188,6 +190,30 @@ class KvDriver final : public ClusterDriver {
     }
   }
 
+  // The counter-example's window into the trace, for the trace viewer (cli/trace_page.h).
+  static void record_window(sim::World& world, std::size_t node, const lin::CounterExample& ce) {
+    const lin::WindowView v = lin::window_view(ce);
+    std::string initial;
+    for (const std::string& s : v.initial) initial += (initial.empty() ? "" : " or ") + s;
+    world.record(sim::kNoNode, 0,
+                 Event("LinWindow")
+                     .detail("node", node)
+                     .detail("key", v.key)
+                     .detail("initial", initial)
+                     .detail("note", v.note));
+    for (const lin::WindowOp& op : v.ops) {
+      world.record(sim::kNoNode, 0,
+                   Event("LinWindowOp")
+                       .detail("client", op.process)
+                       .detail("op", op.op)
+                       .detail("start", op.start_ns)
+                       .detail("end", op.end_ns)
+                       .detail("culprit", op.culprit)
+                       .detail("order", op.order)
+                       .detail("state", op.state));
+    }
+  }
+
   void check_histories(sim::World& world) {
     for (std::size_t i = 0; i < histories_.size(); ++i) {
       lin::CheckOptions options;
@@ -207,6 +233,7 @@ class KvDriver final : public ClusterDriver {
                        .detail("steps", result->steps)
                        .detail("clock_error_ns", options.clock_error_ns));
       if (result->verdict == lin::Verdict::not_linearizable) {
+        record_window(world, i, *result->counter_example);
         world.fail("linearizable", "kv" + std::to_string(i) + ": " +
                                        lin::format_counter_example(*result->counter_example));
         return;
@@ -242,7 +269,7 @@ class KvDriver final : public ClusterDriver {
       }
       if (dup) continue;
       const bool quit = op.request.verb == Verb::quit;
-      batch.push_back(Sent{std::move(op), {}});
+      batch.push_back(Sent{std::move(op), {}, client, 0});
       if (quit) break;
     }
     for (std::size_t i = 0; i + 1 < batch.size(); ++i) {
@@ -321,7 +348,8 @@ class KvDriver final : public ClusterDriver {
     std::string wire;
     for (Sent& s : batch) {
       doppel::kv::encode_to(s.op.request, wire);
-      invoke(history, s, to_ns(rt.now()));
+      s.invoked_ns = to_ns(rt.now());
+      invoke(history, s, s.invoked_ns);
       reached_request(s.op);
     }
     const Duration timeout(w_.timeout_ms * 1'000'000);
@@ -356,7 +384,12 @@ class KvDriver final : public ClusterDriver {
         for (const Sent* u : unanswered) complete(history, *u, OpType::info, {}, now);
         unanswered.clear();
         complete(history, s, OpType::info, {}, now);
-        rt.record(Event("KvClientOpUnknown").detail("f", s.op.f));
+        rt.record(Event("KvClientOpUnknown")
+                      .detail("f", s.op.f)
+                      .detail("key", s.op.keys.empty() ? "" : s.op.keys[0].substr(0, 32))
+                      .detail("client", s.client)
+                      .detail("start", s.invoked_ns)
+                      .detail("outcome", "unknown"));
         broken = true;
         continue;
       }
@@ -371,7 +404,15 @@ class KvDriver final : public ClusterDriver {
       if (s.op.request.verb == Verb::stats) check_stats(s.op.request, *reply);
       complete(history, s, OpType::ok, m.results, now);
       const std::string key = s.op.keys.empty() ? "" : s.op.keys[0].substr(0, 32);
-      rt.record(Event("KvClientOp").detail("f", s.op.f).detail("key", key).detail("reply", m.word));
+      // An error reply is an operation that failed (it changed nothing).
+      const bool refused = m.word.find("ERROR") != std::string::npos;
+      rt.record(Event("KvClientOp")
+                    .detail("f", s.op.f)
+                    .detail("key", key)
+                    .detail("reply", m.word)
+                    .detail("client", s.client)
+                    .detail("start", s.invoked_ns)
+                    .detail("outcome", refused ? "fail" : "ok"));
     }
     for (const Sent* u : unanswered) complete(history, *u, OpType::info, {}, to_ns(rt.now()));
     return !broken;
