@@ -96,6 +96,10 @@ class Runtime {
   // A sometimes assertion checked (sometimes.h): counted in simulation, ignored on the real
   // runtime. Components call sometimes(rt, site, cond) or reachable(rt, site).
   virtual void sometimes(const SometimesSite& site, bool held) = 0;
+  // Whether checks too costly for production should run (FoundationDB's
+  // "in simulation" asserts, TigerBeetle's verify mode): a walk of a whole
+  // store after a change, say. True in the simulator, false on the real runtime.
+  virtual bool expensive_checks() const { return false; }
   virtual void record(const Event& event) = 0;
 };
 

@@ -55,6 +55,7 @@ class SimRuntime final : public Runtime, private Network {
   Network& net() override { return *this; }
   FileSystem& fs() override;
   bool buggify(const BuggifySite& site) override;
+  bool expensive_checks() const override { return true; }
   void sometimes(const SometimesSite& site, bool held) override;
   void record(const Event& event) override;
 

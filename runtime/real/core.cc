@@ -256,6 +256,12 @@ void Core::send(CoreId from, Message m) {
       std::this_thread::yield();
     }
   }
+  // The push is a release store and sleeping_ another location: without a full fence the load
+  // may be served before the store is visible (x86 reorders a store with a later load), the
+  // receiver then finds its inbox empty and sleeps, and this read sees it awake: a lost
+  // wake-up (a call_on result missing for seconds on uring, seen in the contract test). The
+  // fence pairs with the one in idle().
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (sleeping_.load(std::memory_order_seq_cst)) reactor_->wake();
 }
 
@@ -311,6 +317,7 @@ void Core::on_dispatch() {
 
 void Core::idle() {
   sleeping_.store(true, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the one in send()
   if (!inboxes_empty()) {
     sleeping_.store(false, std::memory_order_seq_cst);
     drain_inboxes();

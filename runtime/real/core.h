@@ -6,8 +6,9 @@
 // Cores share nothing but their inboxes: a bounded lock-free SPSC queue from
 // every other core, drained in batches. A sender writes the receiver's
 // eventfd only when the receiver may be asleep (it says so in `sleeping_`
-// before it blocks and checks its inboxes again after: a Dekker handshake
-// with sequentially consistent atomics, so no wake-up is lost).
+// before it blocks and checks its inboxes again after: a Dekker handshake,
+// with a sequentially consistent fence on each side between its store and
+// its load, so no wake-up is lost).
 
 #include <atomic>
 #include <boost/fiber/pooled_fixedsize_stack.hpp>

@@ -1,6 +1,7 @@
 #include "scenarios/kv/kv_driver.h"
 
 #include <cstdlib>
+#include <set>
 
 #include "base/toml.h"
 #include "components/kv/client/memcached_client.h"
@@ -296,7 +297,47 @@ class KvDriver final : public ClusterDriver {
       if (!segments || !segment_bytes || !allocated || !segments_max) return wrong("missing");
       if (*segments > *segments_max) wrong("more segments than segments_max");
       if (*allocated != *segments * *segment_bytes) wrong("bytes_allocated is not segments");
+    } else if (request.stats_group == "settings") {
+      if (stat("maxbytes") != w_.memory_kb << 10) wrong("maxbytes is not the node's memory");
+      if (stat("num_threads") != spec_.cores) wrong("num_threads is not the node's cores");
+    } else if (request.stats_group == "items" || request.stats_group == "slabs") {
+      // One class per core with segments in use (stats.cc): its figures sum up.
+      std::uint64_t items = 0, bytes = 0, classes = 0;
+      for (std::uint64_t c = 1; c <= spec_.cores; ++c) {
+        const std::string n = std::to_string(c);
+        items += stat("items:" + n + ":number").value_or(0);
+        const auto pages = stat(n + ":total_pages");
+        bytes += pages.value_or(0) * stat(n + ":chunk_size").value_or(0);
+        classes += pages ? 1 : 0;
+      }
+      if (items > w_.keys) wrong("more items than keys");
+      if (request.stats_group == "slabs") {
+        if (stat("active_slabs") != classes) wrong("active_slabs is not the classes listed");
+        if (stat("total_malloced") != bytes) wrong("total_malloced is not the pages listed");
+      }
+    } else if (request.stats_group == "reset") {
+      if (reply.word != "RESET") wrong("answered " + reply.word);
     }
+  }
+
+  // lru_crawler metadump: every key at most once (one core owns it and holds one version), no
+  // more keys than the workload uses, each line well-formed.
+  void check_metadump(const McReply& reply) {
+    std::set<std::string> seen;
+    for (const std::string& line : reply.lines) {
+      const std::size_t end = line.find(' ');
+      if (end == std::string::npos || line.find(" exp=") != end ||
+          line.find(" cls=") == line.npos) {
+        violated("stats-accurate", "lru_crawler metadump: the line '" + line.substr(0, 64) + "'");
+        return;
+      }
+      if (!seen.insert(line.substr(4, end - 4)).second) {
+        violated("stats-accurate", "lru_crawler metadump lists " + line.substr(0, end) + " twice");
+        return;
+      }
+    }
+    if (seen.size() > w_.keys)
+      violated("stats-accurate", "lru_crawler metadump: more keys than used");
   }
 
   // The reach table's names for one request: its verb, and each option it used.
@@ -402,6 +443,7 @@ class KvDriver final : public ClusterDriver {
         remember_uniques(seen_[server], reply);
       }
       if (s.op.request.verb == Verb::stats) check_stats(s.op.request, *reply);
+      if (s.op.request.verb == Verb::lru_crawler) check_metadump(*reply);
       complete(history, s, OpType::ok, m.results, now);
       const std::string key = s.op.keys.empty() ? "" : s.op.keys[0].substr(0, 32);
       // An error reply is an operation that failed (it changed nothing).

@@ -12,18 +12,19 @@ using properties::Value;
 using Fields = std::vector<std::pair<std::string, Value>>;
 
 constexpr std::array<std::string_view, kKvVerbs> kVerbNames{
-    "get",       "gets",    "gat",   "gats",      "set",  "add",  "replace",
-    "append",    "prepend", "cas",   "delete",    "incr", "decr", "touch",
-    "flush_all", "version", "stats", "verbosity", "quit",
+    "get",       "gets",    "gat",   "gats",      "set",         "add",  "replace",
+    "append",    "prepend", "cas",   "delete",    "incr",        "decr", "touch",
+    "flush_all", "version", "stats", "verbosity", "lru_crawler", "quit",
 };
 constexpr std::array<kv::Verb, kKvVerbs> kWireVerbs{
-    kv::Verb::get,     kv::Verb::gets,      kv::Verb::gat,       kv::Verb::gats,
-    kv::Verb::set,     kv::Verb::add,       kv::Verb::replace,   kv::Verb::append,
-    kv::Verb::prepend, kv::Verb::cas,       kv::Verb::delete_,   kv::Verb::incr,
-    kv::Verb::decr,    kv::Verb::touch,     kv::Verb::flush_all, kv::Verb::version,
-    kv::Verb::stats,   kv::Verb::verbosity, kv::Verb::quit,
+    kv::Verb::get,     kv::Verb::gets,      kv::Verb::gat,         kv::Verb::gats,
+    kv::Verb::set,     kv::Verb::add,       kv::Verb::replace,     kv::Verb::append,
+    kv::Verb::prepend, kv::Verb::cas,       kv::Verb::delete_,     kv::Verb::incr,
+    kv::Verb::decr,    kv::Verb::touch,     kv::Verb::flush_all,   kv::Verb::version,
+    kv::Verb::stats,   kv::Verb::verbosity, kv::Verb::lru_crawler, kv::Verb::quit,
 };
-constexpr std::array<std::string_view, 3> kStatsGroups{"", "cores", "memory"};
+constexpr std::array<std::string_view, 8> kStatsGroups{"",      "cores", "memory", "settings",
+                                                       "items", "slabs", "sizes",  "reset"};
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 
@@ -243,6 +244,10 @@ KvOp KvOpGenerator::next(Prng& rng, std::uint32_t client, std::uint64_t n, const
     r.verbosity = static_cast<std::uint32_t>(rng.below(2));
     return op;
   }
+  if (verb == KvVerb::lru_crawler) {
+    r.subcommand = rng.chance(1, 2) ? "metadump all" : "metadump 1,2";
+    return op;
+  }
   if (verb == KvVerb::flush_all) {
     op.keys = {""};
     if (rng.below(100) < w_.flush_delay_percent) {
@@ -304,7 +309,8 @@ KvReplyMeaning interpret_reply(const KvOp& op, const Result<kv::McReply>& reply)
       m.results.assign(op.keys.size(), Value::of("NON_NUMERIC"));
     } else if (e.code == Errc::protocol || e.code == Errc::invalid_argument) {
       m.kind = KvReplyMeaning::Kind::malformed;
-      m.why = "'" + e.what + "' in reply to " + op.f + " " + op.keys[0].substr(0, 32);
+      m.why = "'" + e.what + "' in reply to " + op.f + " " +
+              (op.keys.empty() ? op.request.stats_group : op.keys[0].substr(0, 32));
     }
     return m;  // otherwise unknown: a broken stream or a SERVER_ERROR
   }

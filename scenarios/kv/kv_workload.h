@@ -48,9 +48,10 @@ enum class KvVerb : std::uint8_t {
   version,
   stats,
   verbosity,
+  lru_crawler,
   quit,
 };
-inline constexpr std::size_t kKvVerbs = 19;
+inline constexpr std::size_t kKvVerbs = 20;
 
 struct KvWorkload {
   std::uint64_t keys = 8;
@@ -65,9 +66,9 @@ struct KvWorkload {
   std::uint64_t connections_max = 4096;
   // Weights of the verbs (KvVerb order). Defaults: reads and stores of every
   // kind, a little incr/decr and touch, a rare flush_all, version, stats,
-  // verbosity and quit.
+  // verbosity, lru_crawler metadump and quit.
   std::array<std::uint64_t, kKvVerbs> mix{20, 10, 4, 4, 20, 5, 5, 8, 4, 8,
-                                          10, 4,  3, 4, 1,  1, 1, 1, 1};
+                                          10, 4,  3, 4, 1,  1, 1, 1, 1, 1};
   bool mix_swarm = true;  // each seed switches some verbs off and weighs the rest
   std::uint64_t multiget_keys_max = 4;
   std::uint64_t noreply_percent = 5;

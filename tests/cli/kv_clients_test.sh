@@ -74,8 +74,62 @@ stats = c.stats()
 assert int(stats[b"threads"]) == 2 and b"curr_items" in stats
 PY
 
+  # An HTTP request line (a browser, a web page's script) is closed without a reply.
+  timeout 10 /usr/bin/python3 - "$port" <<'PY' || fail "$backend: an HTTP request line was not closed"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+s.sendall(b"GET / HTTP/1.1\r\nHost: cache\r\n\r\nset k 0 0 1\r\nx\r\n")
+assert s.recv(100) == b"", "a reply to an HTTP request line"
+PY
+
+  # memcached's own tool (Debian ships it with memcached): stats, settings, sizes, the slab
+  # display, dump and keys (lru_crawler metadump), and stats reset starting the counts over.
+  tool=/usr/share/memcached/scripts/memcached-tool
+  if [ -f "$tool" ]; then
+    timeout 10 /usr/bin/python3 - "$port" <<'PY' || fail "$backend: setting keys for memcached-tool"
+import sys
+from pymemcache.client.base import Client
+c = Client(("127.0.0.1", int(sys.argv[1])), connect_timeout=3, timeout=3, default_noreply=False)
+for i in range(50):
+    assert c.set("tool%d" % i, b"x" * 100)
+assert c.get("tool1") == b"x" * 100
+PY
+    timeout 10 perl "$tool" "127.0.0.1:$port" stats >"$tmp/tool.stats" 2>&1 &&
+      grep -qE '^ +curr_items +50[[:space:]]*$' "$tmp/tool.stats" || fail "$backend: memcached-tool stats"
+    timeout 10 perl "$tool" "127.0.0.1:$port" settings >"$tmp/tool.settings" 2>&1 &&
+      grep -qE '^ +num_threads +2[[:space:]]*$' "$tmp/tool.settings" || fail "$backend: memcached-tool settings"
+    timeout 10 perl "$tool" "127.0.0.1:$port" sizes >"$tmp/tool.sizes" 2>&1 &&
+      grep -q 'sizes_status' "$tmp/tool.sizes" || fail "$backend: memcached-tool sizes"
+    # The display: a row per core with segments in use ("class" = core + 1), its items counted.
+    timeout 10 perl "$tool" "127.0.0.1:$port" display >"$tmp/tool.display" 2>&1 &&
+      grep -q 'Item_Size' "$tmp/tool.display" &&
+      [ "$(awk 'NR > 1 { n += $5 } END { print n }' "$tmp/tool.display")" = 50 ] ||
+      { fail "$backend: memcached-tool display"; cat "$tmp/tool.display"; }
+    # dump: lru_crawler metadump, then a get of each key, written out as add commands.
+    timeout 20 perl "$tool" "127.0.0.1:$port" dump >"$tmp/tool.dump" 2>/dev/null &&
+      [ "$(grep -c '^add tool[0-9]* 0 -\?[0-9]* 100' "$tmp/tool.dump")" = 50 ] ||
+      { fail "$backend: memcached-tool dump"; head -n 5 "$tmp/tool.dump"; }
+    timeout 10 perl "$tool" "127.0.0.1:$port" keys >"$tmp/tool.keys" 2>/dev/null &&
+      [ "$(grep -c '^key=tool' "$tmp/tool.keys")" = 50 ] || fail "$backend: memcached-tool keys"
+    timeout 10 /usr/bin/python3 - "$port" <<'PY' || fail "$backend: stats reset"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+s.sendall(b"stats reset\r\nstats\r\n")
+got = b""
+while not got.endswith(b"END\r\n"):
+    chunk = s.recv(65536)
+    assert chunk, "closed"
+    got += chunk
+assert got.startswith(b"RESET\r\n"), got[:40]
+stats = dict(l.split(b" ")[1:3] for l in got.split(b"\r\n") if l.startswith(b"STAT "))
+assert stats[b"get_hits"] == b"0" and stats[b"cmd_set"] == b"0", stats
+assert stats[b"curr_items"] == b"50", stats  # what the cache holds stays
+PY
+  fi
+
   serve_stop "$serve_pid" TERM "$tmp/out" || fail "$backend: $serve_error"
-  echo "ok: kv on $backend serves memccapable, memcaslap ($tps TPS), memccp/memccat and pymemcache"
+  echo "ok: kv on $backend serves memccapable, memcaslap ($tps TPS), memccp/memccat, pymemcache" \
+    "and memcached-tool"
 done
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "all checks passed"

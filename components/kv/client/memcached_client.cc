@@ -140,14 +140,17 @@ Result<McReply> McReader::retrieval(const Request& request, std::string first, I
   return reply;
 }
 
-Result<McReply> McReader::stats(std::string first, Instant deadline) {
+Result<McReply> McReader::listing(std::string first, Instant deadline, std::string_view prefix,
+                                  std::string_view word) {
   McReply reply;
-  reply.word = "STAT";
+  reply.word = std::string(word);
   for (std::string l = std::move(first); l != "END";) {
-    if (l.rfind("STAT ", 0) != 0)
-      return make_error(Errc::protocol, "'" + l + "' in reply to stats");
+    if (l.rfind(prefix, 0) != 0) {
+      return make_error(Errc::protocol,
+                        "'" + l.substr(0, 64) + "' in a listing of " + std::string(prefix));
+    }
     if (reply.lines.size() >= kStatLinesMax)
-      return make_error(Errc::too_large, "stats: too many lines");
+      return make_error(Errc::too_large, "a listing of too many lines");
     reply.lines.push_back(std::move(l));
     auto n = line(deadline);
     if (!n) return n.error();
@@ -173,7 +176,10 @@ Result<McReply> McReader::next(const Request& request, Instant deadline) {
   };
   const Verb v = request.verb;
   if (is_retrieval(v)) return retrieval(request, std::move(*first), deadline);
-  if (v == Verb::stats) return stats(std::move(*first), deadline);
+  if (v == Verb::stats && request.stats_group != "reset") {
+    return listing(std::move(*first), deadline, "STAT ", "STAT");
+  }
+  if (v == Verb::lru_crawler) return listing(std::move(*first), deadline, "key=", "KEYS");
   McReply reply;
   reply.word = *first;
   bool ok = false;
@@ -190,6 +196,9 @@ Result<McReply> McReader::next(const Request& request, Instant deadline) {
     case Verb::flush_all:
     case Verb::verbosity:
       ok = *first == "OK";
+      break;
+    case Verb::stats:  // stats reset
+      ok = *first == "RESET";
       break;
     case Verb::version:
       // A line shorter than "VERSION " must not be cut past its end (substr throws).

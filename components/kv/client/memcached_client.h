@@ -69,7 +69,9 @@ class McReader {
   Result<std::string> line(Instant deadline);
   Status need(std::size_t bytes, Instant deadline);
   Result<McReply> retrieval(const Request& request, std::string first, Instant deadline);
-  Result<McReply> stats(std::string first, Instant deadline);
+  // Lines that each begin with `prefix` ("STAT ", "key="), up to END: stats, lru_crawler.
+  Result<McReply> listing(std::string first, Instant deadline, std::string_view prefix,
+                          std::string_view word);
   Stream& s_;
   std::size_t read_bytes_;
   std::string buf_;

@@ -17,6 +17,8 @@
 //   discards its bytes + 2 of data, so the connection stays in sync. memcached discards only for
 //   a value that is too large and otherwise reads the data block as a command line.
 // - "gat <exptime>" without keys is "ERROR" (memcached answers "END").
+// - An unknown verb on a line whose last token begins "HTTP/" (an HTTP request line) closes the
+//   connection with no reply, as memcached.
 // - A line over its limit is answered "CLIENT_ERROR line too long" before the close (memcached
 //   closes without a word); more keys than keys_per_request_max is "CLIENT_ERROR too many keys"
 //   (memcached has no such limit).
@@ -215,6 +217,22 @@ ParseOutcome parse_stats(std::string_view args) {
   return request;
 }
 
+// lru_crawler metadump <all|class,...>: the only crawler command we answer (memcached's others
+// steer its background crawler, which a log-structured store does not have).
+ParseOutcome parse_lru_crawler(std::string_view args) {
+  Request request{.verb = Verb::lru_crawler};
+  const std::string_view what = next_token(&args);
+  const std::string_view classes = next_token(&args);
+  if (what != "metadump" || classes.empty() || !next_token(&args).empty()) {
+    return error(kBadFormat);
+  }
+  if (classes != "all" && classes.find_first_not_of("0123456789,") != std::string_view::npos) {
+    return error(kBadFormat);
+  }
+  request.subcommand = "metadump " + std::string(classes);
+  return request;
+}
+
 // " <number>", for append_request().
 template <class T>
 void append_argument(std::string& out, T number) {
@@ -312,6 +330,11 @@ std::optional<ParseOutcome> Parser::step_line(std::string_view rest, std::size_t
   *used += newline + 1;
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   ParseOutcome outcome = parse_line(line);
+  if (const auto* e = std::get_if<ProtocolError>(&outcome); e && e->close_connection) {
+    *used += rest.size() - (newline + 1);  // nothing more is read from this connection
+    state_ = State::closed;
+    return outcome;
+  }
   if (state_ == State::data) return std::nullopt;  // the line began a value: read it on
   return outcome;
 }
@@ -370,7 +393,15 @@ std::optional<ParseOutcome> Parser::step_resync(std::string_view rest, std::size
 ParseOutcome Parser::parse_line(std::string_view line) {
   std::string_view args = line;
   const std::optional<Verb> verb = find_verb(next_token(&args));
-  if (!verb.has_value()) return error(kError);  // an unknown verb, or an empty line
+  if (!verb.has_value()) {
+    // "GET / HTTP/1.1": a browser, or a page's script, talking to the cache. memcached closes
+    // such a connection without a word, so that a cross-protocol request cannot drive it.
+    const Tokens t = tokenize(line);
+    if (t.count >= 3 && t[t.count - 1].starts_with("HTTP/")) {
+      return ProtocolError{std::string(), true, false};
+    }
+    return error(kError);  // an unknown verb, or an empty line
+  }
   if (is_retrieval(*verb)) return parse_retrieval(*verb, args, limits_);
   if (is_storage(*verb)) return parse_storage(*verb, line);
   switch (*verb) {
@@ -387,6 +418,8 @@ ParseOutcome Parser::parse_line(std::string_view line) {
       return parse_verbosity(tokenize(line));
     case Verb::stats:
       return parse_stats(args);
+    case Verb::lru_crawler:
+      return parse_lru_crawler(args);
     default:
       return Request{.verb = *verb};  // version, quit: arguments ignored, as memcached
   }
@@ -469,6 +502,8 @@ void append_request(std::string& out, const Request& r) {
     append_argument(out, r.verbosity);
   } else if (r.verb == Verb::stats && !r.stats_group.empty()) {
     append_argument(out, std::string_view(r.stats_group));
+  } else if (r.verb == Verb::lru_crawler) {
+    append_argument(out, std::string_view(r.subcommand));
   }
   if (r.noreply) out += " noreply";
   out += "\r\n";

@@ -67,7 +67,9 @@ struct NeedMoreBytes {
 
 // A reply to send instead of serving a request.
 struct ProtocolError {
-  std::string reply_line;         // e.g. "CLIENT_ERROR bad data chunk", without "\r\n"
+  // e.g. "CLIENT_ERROR bad data chunk", without "\r\n"; empty only with close_connection,
+  // for a close without a word (an HTTP request line).
+  std::string reply_line;
   bool close_connection = false;  // send the line, then close: the stream cannot be resynced
   // The offending line ended in "noreply" (for a verb that takes it); memcached then sends
   // nothing. Never set together with close_connection.

@@ -14,25 +14,26 @@
 namespace doppel::kv {
 
 enum class Verb : std::uint8_t {
-  get,        // get <key>*
-  gets,       // gets <key>*
-  gat,        // gat <exptime> <key>*
-  gats,       // gats <exptime> <key>*
-  set,        // set <key> <flags> <exptime> <bytes> [noreply]\r\n<data>\r\n
-  add,        // add ... (as set)
-  replace,    // replace ... (as set)
-  append,     // append ... (as set)
-  prepend,    // prepend ... (as set)
-  cas,        // cas <key> <flags> <exptime> <bytes> <cas unique> [noreply]\r\n<data>\r\n
-  delete_,    // delete <key> [0] [noreply]
-  incr,       // incr <key> <value> [noreply]
-  decr,       // decr <key> <value> [noreply]
-  touch,      // touch <key> <exptime> [noreply]
-  flush_all,  // flush_all [delay] [noreply]
-  version,    // version
-  stats,      // stats [group ...]
-  verbosity,  // verbosity <level> [noreply]
-  quit,       // quit
+  get,          // get <key>*
+  gets,         // gets <key>*
+  gat,          // gat <exptime> <key>*
+  gats,         // gats <exptime> <key>*
+  set,          // set <key> <flags> <exptime> <bytes> [noreply]\r\n<data>\r\n
+  add,          // add ... (as set)
+  replace,      // replace ... (as set)
+  append,       // append ... (as set)
+  prepend,      // prepend ... (as set)
+  cas,          // cas <key> <flags> <exptime> <bytes> <cas unique> [noreply]\r\n<data>\r\n
+  delete_,      // delete <key> [0] [noreply]
+  incr,         // incr <key> <value> [noreply]
+  decr,         // decr <key> <value> [noreply]
+  touch,        // touch <key> <exptime> [noreply]
+  flush_all,    // flush_all [delay] [noreply]
+  version,      // version
+  stats,        // stats [group ...]
+  verbosity,    // verbosity <level> [noreply]
+  lru_crawler,  // lru_crawler metadump <all|class,...>
+  quit,         // quit
 };
 
 // The verb as it is spelled on the wire ("delete" for Verb::delete_).
@@ -74,6 +75,8 @@ constexpr std::string_view verb_name(Verb verb) {
       return "stats";
     case Verb::verbosity:
       return "verbosity";
+    case Verb::lru_crawler:
+      return "lru_crawler";
     case Verb::quit:
       return "quit";
   }
@@ -111,6 +114,7 @@ struct Request {
   std::string stats_group;       // stats: the arguments, joined by single spaces ("" = general)
   std::optional<std::int64_t> delay;  // flush_all: raw, as sent; nullopt when none was given
   std::uint32_t verbosity = 0;        // verbosity
+  std::string subcommand;             // lru_crawler: its arguments, joined by single spaces
 
   bool operator==(const Request&) const = default;
 };

@@ -53,6 +53,8 @@ std::string_view reply_word(Reply reply) {
       return "END";
     case Reply::error:
       return "ERROR";
+    case Reply::reset:
+      return "RESET";
   }
   DOPPEL_ASSERT_MSG(false, "not a Reply");
   return {};

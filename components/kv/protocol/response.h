@@ -28,6 +28,7 @@ enum class Reply : std::uint8_t {
   ok,          // OK: flush_all, verbosity
   end,         // END: closes the VALUE lines of a retrieval, and a STAT list
   error,       // ERROR: an unknown command
+  reset,       // RESET: stats reset
 };
 
 // The word, e.g. "NOT_STORED".

@@ -184,8 +184,8 @@ bool KvService::serve(CoreId core, Stream& stream) {
       }
       if (auto* e = std::get_if<ProtocolError>(&o)) {
         BatchEntry entry;
-        if (!e->noreply)
-          append_error(entry.immediate, *e);  // memcached: noreply silences errors too
+        // memcached: noreply silences errors too; a close may come without a word.
+        if (!e->noreply && !e->reply_line.empty()) append_error(entry.immediate, *e);
         if (!e->drop_key.empty()) {
           // A set too large to store still removes the old value (memcached).
           entry.request = Request{.verb = Verb::delete_, .keys = {e->drop_key}, .noreply = true};
@@ -248,11 +248,12 @@ std::string KvService::answer(CoreId core, CoreId cores,
   std::string out;
   std::size_t begin = 0;
   while (begin < batch.size()) {
-    // flush_all and stats touch every core: they are barriers between runs.
+    // flush_all, stats and lru_crawler touch every core: they are barriers between runs.
     std::size_t end = begin;
     while (end < batch.size() &&
            !(batch[end].request && (batch[end].request->verb == Verb::flush_all ||
-                                    batch[end].request->verb == Verb::stats))) {
+                                    batch[end].request->verb == Verb::stats ||
+                                    batch[end].request->verb == Verb::lru_crawler))) {
       ++end;
     }
     answer_run(core, cores, batch_owner, begin, end, out);
@@ -260,6 +261,8 @@ std::string KvService::answer(CoreId core, CoreId cores,
       BatchEntry& barrier = batch[end];
       if (barrier.request->verb == Verb::flush_all) {
         flush_all(*barrier.request, out);
+      } else if (barrier.request->verb == Verb::lru_crawler) {
+        metadump(*barrier.request, out);
       } else {
         append_stats(*this, barrier.request->stats_group, out);
       }
@@ -364,6 +367,29 @@ void KvService::flush_all(const Request& r, std::string& out) {
     }).get();
   }
   if (!r.noreply) append_reply(out, Reply::ok);
+}
+
+// lru_crawler metadump all (or class,...: a class is a core + 1, as stats items/slabs number
+// them): each core lists its own live items, in core order; unknown classes list nothing.
+void KvService::metadump(const Request& r, std::string& out) {
+  DOPPEL_ASSERT(r.subcommand.starts_with("metadump "));  // the only one the parser takes
+  const std::string_view classes = std::string_view(r.subcommand).substr(9);
+  const auto wanted = [&](CoreId c) {
+    if (classes == "all") return true;
+    const std::string id = std::to_string(c + 1);
+    for (std::size_t at = 0; at <= classes.size();) {
+      const std::size_t comma = std::min(classes.find(',', at), classes.size());
+      if (classes.substr(at, comma - at) == id) return true;
+      at = comma + 1;
+    }
+    return false;
+  };
+  for (CoreId c = 0; c < rt_.core_count(); ++c) {
+    if (!wanted(c)) continue;
+    auto lines = run_on(rt_, c, [shard = shards_[c].get()] { return shard->metadump(); }).get();
+    if (lines) out += *lines;
+  }
+  append_reply(out, Reply::end);
 }
 
 void KvService::stop() {

@@ -51,6 +51,7 @@ class KvService final : public Service {
   void answer_run(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch,
                   std::size_t begin, std::size_t end, std::string& out);
   void flush_all(const Request& request, std::string& out);
+  void metadump(const Request& request, std::string& out);
 
   Runtime& rt_;
   KvSettings config_;

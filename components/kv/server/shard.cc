@@ -1,5 +1,7 @@
 #include "components/kv/server/shard.h"
 
+#include <cctype>
+
 #include "components/kv/protocol/response.h"
 
 namespace doppel::kv {
@@ -49,16 +51,58 @@ void Shard::item_evicted(std::string_view key) {
 // Memory taken from and given back to the system: rare (a segment at a
 // time, or all of them at a flush_all), so always recorded.
 void Shard::segment_allocated(std::uint32_t bytes) {
+  walk_due_ = true;
   rt_.record(Event("KvSegmentAllocated").detail("core", core_).detail("bytes", bytes));
 }
 
 void Shard::segments_released(std::uint64_t bytes) {
+  walk_due_ = true;
   rt_.record(Event("KvSegmentsReleased").detail("core", core_).detail("bytes", bytes));
+}
+
+StoreStats Shard::store_stats() const {
+  StoreStats s = store_.stats();
+  s.items_evicted -= reset_at_.items_evicted;
+  s.items_expired -= reset_at_.items_expired;
+  s.items_flushed -= reset_at_.items_flushed;
+  s.segments_evicted -= reset_at_.segments_evicted;
+  s.overwrites_in_place -= reset_at_.overwrites_in_place;
+  s.overwrites_moved -= reset_at_.overwrites_moved;
+  return s;
+}
+
+std::string Shard::metadump() {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  store_.for_each_live(now_seconds(), [&](const Store::LiveItem& item) {
+    out += "key=";
+    for (const char ch : item.key) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        out += ch;
+      } else {
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
+      }
+    }
+    out += " exp=" + (item.exptime == 0 ? std::string("-1") : std::to_string(item.exptime));
+    out += " cas=" + std::to_string(item.cas) + " cls=" + std::to_string(core_ + 1);
+    out += " size=" + std::to_string(item.key.size() + item.value_bytes) + "\r\n";
+  });
+  return out;
+}
+
+void Shard::reset_counters() {
+  counters_ = ShardCounters{.curr_connections = counters_.curr_connections};
+  reset_at_ = store_.stats();
 }
 
 void Shard::flush_all(std::int64_t at, std::int64_t now) {
   ++counters_.cmd_flush;
   store_.flush_all(at, now);
+  walk_due_ = true;
+  verify_store();
 }
 
 std::vector<std::string> Shard::execute(const std::vector<Unit>& units, bool forwarded) {
@@ -159,6 +203,20 @@ std::string Shard::store(const Unit& u, std::int64_t now) {
 }
 
 std::string Shard::execute_one(const Unit& u) {
+  std::string out = run_one(u);
+  verify_store();
+  return out;
+}
+
+void Shard::verify_store() {
+  if (!rt_.expensive_checks()) return;
+  if (!walk_due_ && ++ops_since_walk_ < kWalkEveryOps) return;
+  walk_due_ = false;
+  ops_since_walk_ = 0;
+  store_.check_invariants();
+}
+
+std::string Shard::run_one(const Unit& u) {
   const Request& r = *u.request;
   const std::int64_t now = now_seconds();
   if (is_retrieval(r.verb)) return retrieve(u, now);

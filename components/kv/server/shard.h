@@ -43,7 +43,15 @@ class Shard final : private EvictionListener {
 
   ShardCounters& counters() { return counters_; }
   const ShardCounters& counters() const { return counters_; }
-  StoreStats store_stats() const { return store_.stats(); }
+  // The store's figures; its running counts (evictions, expiries, ...) since the last reset.
+  StoreStats store_stats() const;
+  // `stats reset`: the command counts and the store's running counts start over (the
+  // connections open and what the store holds stay, as in memcached).
+  void reset_counters();
+  // lru_crawler metadump: a line per live item, "key=<%-escaped> exp=<unix time, -1: never>
+  // cas=<unique> cls=<core + 1> size=<key + value bytes>\r\n", as memcached's (which adds the
+  // last access and whether it was fetched, which this store does not keep).
+  std::string metadump();
   void flush_all(std::int64_t at, std::int64_t now);
   std::int64_t now_seconds();
 
@@ -51,6 +59,12 @@ class Shard final : private EvictionListener {
   void item_evicted(std::string_view key) override;
   void segment_allocated(std::uint32_t bytes) override;
   void segments_released(std::uint64_t bytes) override;
+  std::string run_one(const Unit& unit);
+  // In simulation (Runtime::expensive_checks) the store's balances are walked after every
+  // change of its segments and every kWalkEveryOps operations: a bug that breaks one fails
+  // the run at the operation that broke it, not when a client happens to notice.
+  void verify_store();
+  static constexpr std::uint32_t kWalkEveryOps = 32;
   std::string retrieve(const Unit& unit, std::int64_t now);
   std::string store(const Unit& unit, std::int64_t now);
 
@@ -60,6 +74,9 @@ class Shard final : private EvictionListener {
   Store store_;
   ShardCounters counters_;
   std::int64_t last_now_ = 0;
+  StoreStats reset_at_;  // the store's running counts at the last reset
+  bool walk_due_ = false;
+  std::uint32_t ops_since_walk_ = 0;
 };
 
 }  // namespace doppel::kv

@@ -145,17 +145,105 @@ void memory(KvService& service, const std::vector<CoreSnapshot>& cores, std::str
   append_stat(out, "overwrites_moved", t.overwrites_moved);
 }
 
+// memcached's settings, as far as ours have them, and ours besides.
+void settings(KvService& service, std::string& out) {
+  const KvSettings& c = service.config();
+  append_stat(out, "maxbytes", c.memory_bytes);
+  append_stat(out, "maxconns", std::uint64_t{c.connections_max});
+  append_stat(out, "num_threads", static_cast<std::uint64_t>(service.runtime().core_count()));
+  append_stat(out, "item_size_max", std::uint64_t{c.item_bytes_max});
+  append_stat(out, "evictions", "on");
+  append_stat(out, "cas_enabled", "yes");
+  append_stat(out, "binding_protocol", "ascii");
+  append_stat(out, "hash_algorithm", "murmur3");
+  append_stat(out, "slab_chunk_max", std::uint64_t{c.segment_bytes});
+  append_stat(out, "segment_bytes", std::uint64_t{c.segment_bytes});
+  append_stat(out, "strict_keys", c.strict_keys ? "yes" : "no");
+}
+
+// memcached's slab classes are its allocator's size classes. Ours has one log of segments per
+// core and no size classes, so each core is a class (numbered from 1, as memcached's): its
+// "pages" are the segments in use, each one "chunk" of segment_bytes, all of them used (a log
+// only appends). `stats items` gives each class's items and evictions.
+void items(const std::vector<CoreSnapshot>& cores, std::string& out) {
+  for (std::size_t i = 0; i < cores.size(); ++i) {
+    const StoreStats& s = cores[i].store;
+    if (s.segments_in_use == 0) continue;
+    const std::string p = "items:" + std::to_string(i + 1) + ":";
+    append_stat(out, p + "number", s.items_live);
+    append_stat(out, p + "evicted", s.items_evicted);
+    append_stat(out, p + "reclaimed", s.items_expired);
+    append_stat(out, p + "outofmemory", std::uint64_t{0});
+  }
+}
+
+void slabs(KvService& service, const std::vector<CoreSnapshot>& cores, std::string& out) {
+  std::uint64_t active = 0, allocated = 0;
+  for (std::size_t i = 0; i < cores.size(); ++i) {
+    const StoreStats& s = cores[i].store;
+    if (s.segments_in_use == 0) continue;
+    ++active;
+    allocated += s.bytes_allocated;
+    const std::string p = std::to_string(i + 1) + ":";
+    append_stat(out, p + "chunk_size", std::uint64_t{service.config().segment_bytes});
+    append_stat(out, p + "chunks_per_page", std::uint64_t{1});
+    append_stat(out, p + "total_pages", s.segments_in_use);
+    append_stat(out, p + "total_chunks", s.segments_in_use);
+    append_stat(out, p + "used_chunks", s.segments_in_use);
+    append_stat(out, p + "free_chunks", std::uint64_t{0});
+    append_stat(out, p + "mem_requested", s.live_bytes);
+    append_stat(out, p + "get_hits", cores[i].counters.get_hits);
+    append_stat(out, p + "cmd_set", cores[i].counters.cmd_set);
+    append_stat(out, p + "delete_hits", cores[i].counters.delete_hits);
+    append_stat(out, p + "touch_hits", cores[i].counters.touch_hits);
+  }
+  append_stat(out, "active_slabs", active);
+  append_stat(out, "total_malloced", allocated);
+}
+
+void reset(KvService& service) {
+  Runtime& rt = service.runtime();
+  for (CoreId c = 0; c < rt.core_count(); ++c) {
+    Shard* shard = &service.shard(c);
+    (void)run_on(rt, c, [shard] {
+      shard->reset_counters();
+      return true;
+    }).get();
+  }
+}
+
 }  // namespace
 
+bool is_stats_group(std::string_view group) {
+  for (std::string_view g : kStatsGroups) {
+    if (g == group) return true;
+  }
+  return false;
+}
+
 void append_stats(KvService& service, std::string_view group, std::string& out) {
-  if (group != "" && group != "cores" && group != "memory") {
+  if (!is_stats_group(group)) {
     append_reply(out, Reply::error);
     return;
   }
-  const std::vector<CoreSnapshot> cores = gather(service);
-  if (group.empty()) general(service, cores, out);
-  if (group == "cores") per_core(cores, out);
-  if (group == "memory") memory(service, cores, out);
+  if (group == "reset") {
+    reset(service);
+    append_reply(out, Reply::reset);
+    return;
+  }
+  if (group == "settings") {
+    settings(service, out);
+  } else if (group == "sizes") {
+    // memcached keeps a histogram of item sizes only when started with -o track_sizes.
+    append_stat(out, "sizes_status", "disabled");
+  } else {
+    const std::vector<CoreSnapshot> cores = gather(service);
+    if (group.empty()) general(service, cores, out);
+    if (group == "cores") per_core(cores, out);
+    if (group == "memory") memory(service, cores, out);
+    if (group == "items") items(cores, out);
+    if (group == "slabs") slabs(service, cores, out);
+  }
   append_reply(out, Reply::end);
 }
 

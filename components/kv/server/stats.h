@@ -1,8 +1,12 @@
 #pragma once
 // The stats command: `stats` (memcached's general figures, summed over
 // cores), `stats cores` (each core's figures: items, bytes, commands,
-// forwarded work, connections) and `stats memory` (the log-structured
-// allocator: segments, live and dead bytes, evictions, index).
+// forwarded work, connections), `stats memory` (the log-structured
+// allocator: segments, live and dead bytes, evictions, index), and what
+// memcached's tools read (memcached-tool, exporters): `stats settings`,
+// `stats items` and `stats slabs` (each core's segment log as one "slab
+// class", stats.cc says how), `stats sizes` (disabled, as memcached's default)
+// and `stats reset` (the counts start over; answers RESET).
 
 #include <string>
 #include <string_view>
@@ -10,6 +14,11 @@
 namespace doppel::kv {
 
 class KvService;
+
+// The groups `stats` answers; any other is "ERROR".
+inline constexpr std::string_view kStatsGroups[] = {"",      "cores", "memory", "settings",
+                                                    "items", "slabs", "sizes",  "reset"};
+bool is_stats_group(std::string_view group);
 
 void append_stats(KvService& service, std::string_view group, std::string& out);
 

@@ -29,6 +29,7 @@
 // Conversely, no argument of a store call may point into this store's memory.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -176,6 +177,16 @@ class Store {
 
   // Walks every segment and the index; asserts the balances of stats.h. O(items).
   void check_invariants() const;
+
+  // Every live, unexpired item, oldest segment first (lru_crawler metadump). The views live for
+  // the call only; `visit` must not call back into the store. O(segment bytes in use).
+  struct LiveItem {
+    std::string_view key;
+    std::uint32_t value_bytes = 0;
+    std::uint32_t exptime = 0;  // unix seconds; 0 = never
+    std::uint64_t cas = 0;
+  };
+  void for_each_live(std::int64_t now, const std::function<void(const LiveItem&)>& visit) const;
 
  private:
   struct Found {

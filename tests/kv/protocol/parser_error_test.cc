@@ -65,6 +65,32 @@ TEST_CASE("kv protocol: an unknown command or an empty line is ERROR", "[unit]")
   }
 }
 
+TEST_CASE("kv protocol: an HTTP request line closes the connection without a reply, as memcached",
+          "[unit]") {
+  for (const std::string text :
+       {"GET / HTTP/1.1\r\nHost: cache\r\n\r\n", "POST /set?k=v HTTP/1.0\r\n",
+        "HEAD  /  HTTP/2\r\n", "OPTIONS * HTTP/1.1\n"}) {
+    for (const std::size_t split : kSplitSizes) {
+      CAPTURE(escape(text), split);
+      const FeedResult result = feed(text + kProbe, {split});
+      REQUIRE(result.violation.empty());
+      REQUIRE(result.outcomes == std::vector<ParseOutcome>{close_outcome("")});
+    }
+  }
+  // Not a request line: a verb of ours, or no "HTTP/" last.
+  require_outcomes("get / HTTP/1.1\r\n", {Request{.verb = Verb::get, .keys = {"/", "HTTP/1.1"}}});
+  require_error("GET /\r\n", "ERROR");
+}
+
+TEST_CASE("kv protocol: lru_crawler answers metadump only, of all classes or a list of them",
+          "[unit]") {
+  for (const std::string text :
+       {"lru_crawler\r\n", "lru_crawler crawl all\r\n", "lru_crawler metadump\r\n",
+        "lru_crawler metadump all extra\r\n", "lru_crawler metadump hash\r\n"}) {
+    require_error(text, kBadFormat);
+  }
+}
+
 TEST_CASE("kv protocol: a wrong number of arguments is ERROR, as memcached", "[unit]") {
   for (const std::string text :
        {"get\r\n", "gat 10\r\n", "gat\r\n", "set k 0 0\r\n", "set k 0 0 1 noreply x\r\n",

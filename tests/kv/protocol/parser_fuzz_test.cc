@@ -99,6 +99,9 @@ void fill_random_arguments(Request& r, const ProtocolLimits& limits) {
     r.delay = random_number<std::int64_t>();
   }
   if (r.verb == Verb::verbosity) r.verbosity = random_number<std::uint32_t>();
+  if (r.verb == Verb::lru_crawler) {
+    r.subcommand = *rc::gen::arbitrary<bool>() ? "metadump all" : "metadump 1,3";
+  }
   if (r.verb == Verb::stats) {
     const int words = *rc::gen::inRange(0, 3);
     for (int i = 0; i < words; ++i) {

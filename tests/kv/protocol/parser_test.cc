@@ -74,6 +74,8 @@ std::vector<Case> every_command() {
       {"stats  detail   on \r\n", {.verb = Verb::stats, .stats_group = "detail on"}},
       {"verbosity 1\r\n", {.verb = Verb::verbosity, .verbosity = 1}},
       {"verbosity 2 noreply\r\n", {.verb = Verb::verbosity, .noreply = true, .verbosity = 2}},
+      {"lru_crawler metadump all\r\n", {.verb = Verb::lru_crawler, .subcommand = "metadump all"}},
+      {"lru_crawler  metadump 1,2\r\n", {.verb = Verb::lru_crawler, .subcommand = "metadump 1,2"}},
       {"quit\r\n", {.verb = Verb::quit}},
       // memcached's leniencies: a bare "\n" ends a line, runs of spaces separate tokens.
       {"get a\n", {.verb = Verb::get, .keys = {"a"}}},

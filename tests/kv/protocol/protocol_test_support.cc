@@ -94,7 +94,8 @@ std::string describe(const Request& r) {
   for (std::size_t i = 0; i < r.keys.size(); ++i) s << (i ? " " : "") << escape(r.keys[i]);
   s << "] flags=" << r.flags << " exptime=" << r.exptime << " cas=" << r.cas_unique
     << " delta=" << r.delta << " data=\"" << escape(r.data) << "\" noreply=" << r.noreply
-    << " stats=\"" << escape(r.stats_group) << "\" delay=";
+    << " stats=\"" << escape(r.stats_group) << "\" subcommand=\"" << escape(r.subcommand)
+    << "\" delay=";
   if (r.delay.has_value()) {
     s << *r.delay;
   } else {
