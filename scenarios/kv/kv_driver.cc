@@ -315,6 +315,12 @@ class KvDriver final : public ClusterDriver {
         if (stat("active_slabs") != classes) wrong("active_slabs is not the classes listed");
         if (stat("total_malloced") != bytes) wrong("total_malloced is not the pages listed");
       }
+    } else if (request.stats_group == "conns") {
+      // At least the connection that asks; each with its address.
+      std::size_t addrs = 0;
+      for (const std::string& l : reply.lines) addrs += l.find(":addr tcp:") != l.npos ? 1 : 0;
+      if (addrs == 0) wrong("not even the asking connection");
+      if (addrs > w_.connections_max) wrong("more connections than connections_max");
     } else if (request.stats_group == "reset") {
       if (reply.word != "RESET") wrong("answered " + reply.word);
     }

@@ -23,8 +23,8 @@ constexpr std::array<kv::Verb, kKvVerbs> kWireVerbs{
     kv::Verb::decr,    kv::Verb::touch,     kv::Verb::flush_all,   kv::Verb::version,
     kv::Verb::stats,   kv::Verb::verbosity, kv::Verb::lru_crawler, kv::Verb::quit,
 };
-constexpr std::array<std::string_view, 8> kStatsGroups{"",      "cores", "memory", "settings",
-                                                       "items", "slabs", "sizes",  "reset"};
+constexpr std::array<std::string_view, 9> kStatsGroups{
+    "", "cores", "memory", "settings", "items", "slabs", "sizes", "conns", "reset"};
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 constexpr std::uint64_t kU64Max = std::numeric_limits<std::uint64_t>::max();
 

@@ -124,6 +124,13 @@ assert got.startswith(b"RESET\r\n"), got[:40]
 stats = dict(l.split(b" ")[1:3] for l in got.split(b"\r\n") if l.startswith(b"STAT "))
 assert stats[b"get_hits"] == b"0" and stats[b"cmd_set"] == b"0", stats
 assert stats[b"curr_items"] == b"50", stats  # what the cache holds stays
+s.sendall(b"stats conns\r\n")
+got = b""
+while not got.endswith(b"END\r\n"):
+    chunk = s.recv(65536)
+    assert chunk, "closed"
+    got += chunk
+assert b":addr tcp:127.0.0.1:" in got and b":secs_since_last_cmd " in got, got[:200]
 PY
   fi
 

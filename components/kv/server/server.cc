@@ -1,6 +1,6 @@
 #include "components/kv/server/server.h"
 
-#include <set>
+#include <map>
 
 #include "components/kv/kv.h"
 #include "components/kv/protocol/parser.h"
@@ -73,9 +73,17 @@ struct BatchEntry {
   std::vector<std::pair<CoreId, std::size_t>> units;
 };
 
+// A connection as `stats conns` shows it.
+struct KvService::Connection {
+  std::uint64_t id = 0;  // unique in the node: n * cores + the core
+  Endpoint peer;
+  std::int64_t last_command_s = 0;
+};
+
 struct KvService::CoreState {
   std::unique_ptr<Listener> listener;
-  std::set<Stream*> connections;
+  std::map<Stream*, Connection> connections;
+  std::uint64_t accepted = 0;
   std::uint64_t live = 0;
   std::unique_ptr<Condition> drained;
 };
@@ -152,8 +160,11 @@ void KvService::accept_loop(CoreId core) {
     ++counters.total_connections;
     rt_.spawn("kv-conn", [this, core, stream = std::shared_ptr<Stream>(std::move(*accepted))] {
       CoreState& state = *cores_[core];
-      state.connections.insert(stream.get());
-      const bool clean = serve(core, *stream);
+      Connection& conn = state.connections[stream.get()];
+      conn.id = state.accepted++ * rt_.core_count() + core;
+      conn.peer = stream->peer();
+      conn.last_command_s = shards_[core]->now_seconds();
+      const bool clean = serve(core, *stream, conn);
       state.connections.erase(stream.get());
       // Planted bug: a connection that ended in an error keeps its slot.
       if (clean || config_.planted_bug != KvPlantedBug::conn_leak_on_error) --state.live;
@@ -163,7 +174,7 @@ void KvService::accept_loop(CoreId core) {
   }
 }
 
-bool KvService::serve(CoreId core, Stream& stream) {
+bool KvService::serve(CoreId core, Stream& stream, Connection& conn) {
   Parser parser(limits_for(config_));
   const CoreId cores = rt_.core_count();
   std::string in;
@@ -205,6 +216,7 @@ bool KvService::serve(CoreId core, Stream& stream) {
       batch.push_back(BatchEntry{std::move(r), {}, {}});
     }
     in.erase(0, used);
+    if (!batch.empty()) conn.last_command_s = shards_[core]->now_seconds();
     if (!batch.empty() && !write_replies(stream, answer(core, cores, batch_owner))) return false;
     if (close_after || stopping_) return true;
     if (need_more) {
@@ -369,6 +381,25 @@ void KvService::flush_all(const Request& r, std::string& out) {
   if (!r.noreply) append_reply(out, Reply::ok);
 }
 
+std::string KvService::connection_stats() {
+  std::string out;
+  for (CoreId c = 0; c < rt_.core_count(); ++c) {
+    auto lines = run_on(rt_, c, [this, c] {
+                   std::string part;
+                   const std::int64_t now = shards_[c]->now_seconds();
+                   for (const auto& [stream, conn] : cores_[c]->connections) {
+                     const std::string p = std::to_string(conn.id) + ":";
+                     append_stat(part, p + "addr", "tcp:" + conn.peer.to_string());
+                     append_stat(part, p + "state", "conn_parse_cmd");
+                     append_stat(part, p + "secs_since_last_cmd", now - conn.last_command_s);
+                   }
+                   return part;
+                 }).get();
+    if (lines) out += *lines;
+  }
+  return out;
+}
+
 // lru_crawler metadump all (or class,...: a class is a core + 1, as stats items/slabs number
 // them): each core lists its own live items, in core order; unknown classes list nothing.
 void KvService::metadump(const Request& r, std::string& out) {
@@ -400,7 +431,7 @@ void KvService::stop() {
     (void)run_on(rt_, c, [this, c] {
       CoreState& cs = *cores_[c];
       if (cs.listener) cs.listener->close();
-      for (Stream* s : cs.connections) s->close();
+      for (auto& [s, conn] : cs.connections) s->close();
       const Instant deadline = rt_.now() + 5s;
       while (cs.live > 0 && rt_.now() < deadline) cs.drained->wait(deadline);
     }).get();

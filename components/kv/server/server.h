@@ -39,12 +39,15 @@ class KvService final : public Service {
   Runtime& runtime() { return rt_; }
   const KvSettings& config() const { return config_; }
   std::int64_t started_at() const { return started_at_; }
+  // `stats conns`: each open connection's id, peer, state and seconds since its last command.
+  std::string connection_stats();
 
  private:
+  struct Connection;
   struct CoreState;
   void accept_loop(CoreId core);
   // Serves one connection; false when it ended in an error (reset, timeout).
-  bool serve(CoreId core, Stream& stream);
+  bool serve(CoreId core, Stream& stream, Connection& conn);
   bool write_replies(Stream& stream, std::string_view out);
   std::string answer(CoreId core, CoreId cores,
                      const std::shared_ptr<std::vector<BatchEntry>>& batch);

@@ -233,6 +233,8 @@ void append_stats(KvService& service, std::string_view group, std::string& out) 
   }
   if (group == "settings") {
     settings(service, out);
+  } else if (group == "conns") {
+    out += service.connection_stats();
   } else if (group == "sizes") {
     // memcached keeps a histogram of item sizes only when started with -o track_sizes.
     append_stat(out, "sizes_status", "disabled");

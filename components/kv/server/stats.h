@@ -6,7 +6,8 @@
 // memcached's tools read (memcached-tool, exporters): `stats settings`,
 // `stats items` and `stats slabs` (each core's segment log as one "slab
 // class", stats.cc says how), `stats sizes` (disabled, as memcached's default)
-// and `stats reset` (the counts start over; answers RESET).
+// `stats conns` (each open connection: peer, state, idle seconds) and `stats
+// reset` (the counts start over; answers RESET).
 
 #include <string>
 #include <string_view>
@@ -16,8 +17,8 @@ namespace doppel::kv {
 class KvService;
 
 // The groups `stats` answers; any other is "ERROR".
-inline constexpr std::string_view kStatsGroups[] = {"",      "cores", "memory", "settings",
-                                                    "items", "slabs", "sizes",  "reset"};
+inline constexpr std::string_view kStatsGroups[] = {"",      "cores", "memory", "settings", "items",
+                                                    "slabs", "sizes", "conns",  "reset"};
 bool is_stats_group(std::string_view group);
 
 void append_stats(KvService& service, std::string_view group, std::string& out);

@@ -10,6 +10,7 @@
 
 #include "components/dvv/store/node.h"
 #include "sim/world.h"
+#include "tests/dvv/store/sim_cluster.h"
 
 using namespace doppel;
 using namespace doppel::dvv;
@@ -17,33 +18,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::uint32_t kNodes = 3;
+constexpr std::uint32_t kNodes = test::kDvvClusterNodes;
 
+// The cluster, with every node seeing every other up.
 std::vector<sim::NodeId> boot_cluster(sim::World& world, std::vector<DvvNode*>& nodes,
                                       const DvvSettings& settings) {
-  std::vector<Endpoint> peers;
-  for (std::uint32_t i = 0; i < kNodes; ++i)
-    peers.push_back(Endpoint{"dvv" + std::to_string(i), 8087});
-  nodes.assign(kNodes, nullptr);
-  std::vector<sim::NodeId> ids;
-  for (std::uint32_t i = 0; i < kNodes; ++i) {
-    NodeConfig c;
-    c.name = "dvv" + std::to_string(i);
-    c.node_id = i;
-    c.component = "dvv";
-    c.listen = Endpoint{c.name, 8098};
-    c.peers = peers;
-    sim::SimBootFn boot = [&nodes, i, c,
-                           settings](Runtime& rt) -> Result<std::unique_ptr<Service>> {
-      auto node = std::make_unique<DvvNode>(rt, c, settings);
-      if (Status s = node->start(); !s) return s.error();
-      nodes[i] = node.get();
-      return std::unique_ptr<Service>(std::move(node));
-    };
-    ids.push_back(world.add_node(sim::NodeSpec{c.name, 1, false, boot}));
-  }
-  world.run_for(3s);
-  for (DvvNode* n : nodes) REQUIRE(n != nullptr);
+  const auto ids = test::boot_dvv_cluster(world, nodes, settings);
   for (DvvNode* n : nodes) {
     for (NodeIndex p = 0; p < kNodes; ++p) REQUIRE(n->peer_up(p));
   }

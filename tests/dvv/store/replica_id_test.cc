@@ -13,6 +13,7 @@
 #include "components/dvv/store/node.h"
 #include "properties/dvv/clock_size.h"
 #include "sim/world.h"
+#include "tests/dvv/store/sim_cluster.h"
 #include "tests/support/checks.h"
 
 using namespace doppel;
@@ -22,36 +23,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::uint32_t kNodes = 3;
-
-std::vector<sim::NodeId> boot_cluster(sim::World& world, std::vector<DvvNode*>& nodes) {
-  std::vector<Endpoint> peers;
-  for (std::uint32_t i = 0; i < kNodes; ++i)
-    peers.push_back(Endpoint{"dvv" + std::to_string(i), 8087});
-  nodes.assign(kNodes, nullptr);
-  std::vector<sim::NodeId> ids;
-  for (std::uint32_t i = 0; i < kNodes; ++i) {
-    NodeConfig c;
-    c.name = "dvv" + std::to_string(i);
-    c.node_id = i;
-    c.component = "dvv";
-    c.listen = Endpoint{c.name, 8098};
-    c.peers = peers;
-    DvvSettings settings;
-    settings.partitions = 8;
-    sim::SimBootFn boot = [&nodes, i, c,
-                           settings](Runtime& rt) -> Result<std::unique_ptr<Service>> {
-      auto node = std::make_unique<DvvNode>(rt, c, settings);
-      if (Status s = node->start(); !s) return s.error();
-      nodes[i] = node.get();
-      return std::unique_ptr<Service>(std::move(node));
-    };
-    ids.push_back(world.add_node(sim::NodeSpec{c.name, 1, true, boot}));
-  }
-  world.run_for(3s);
-  for (DvvNode* n : nodes) REQUIRE(n != nullptr);
-  return ids;
-}
+constexpr std::uint32_t kNodes = test::kDvvClusterNodes;
 
 Sibling value(std::string body) {
   Sibling s;
@@ -101,7 +73,8 @@ TEST_CASE(
   for (std::uint64_t seed = 0; seed < 5; ++seed) {
     sim::World world(sim::WorldOptions{seed});
     std::vector<DvvNode*> nodes;
-    const auto ids = boot_cluster(world, nodes);
+    const auto ids =
+        test::boot_dvv_cluster(world, nodes, test::small_ring_settings(), /*crashable=*/true);
     const ObjectKey key{"b", "k"};
     RequestOptions all;
     all.r = kNodes;
