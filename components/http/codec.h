@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/base64.h"
 #include "components/http/message.h"
 #include "runtime/random.h"
 #include "runtime/result.h"
@@ -22,11 +23,9 @@
 
 namespace doppel::http {
 
-// --- base64
-std::string base64_encode(std::string_view bytes);
-// Strict: the length is a multiple of 4, padding only at the end, no other bytes, unused bits
-// zero. Errors are Errc::corrupt.
-Result<std::string> base64_decode(std::string_view text);
+// --- base64 (base/base64.h)
+using doppel::base64_decode;
+using doppel::base64_encode;
 
 // --- percent-encoding
 // Every byte but the unreserved ones (A-Z a-z 0-9 - . _ ~) becomes %XX (upper-case hex): safe

@@ -225,7 +225,7 @@ Shrunk Shrinker::shrink(StateId initial) {
   Slice p = prefix(all, at, lo);
   // Pending operations whose effect nothing observes cannot matter: without
   // them the prefix still fails, and they no longer stand in every cut.
-  const std::vector<std::uint32_t> kept = needed(p.ops);
+  const std::vector<std::uint32_t> kept = needed(p.ops, stepper_);
   if (kept.size() < p.ops.size()) p = p.subset(key_ops_, kept);
   std::vector<std::uint32_t> order;
   const std::size_t cut = last_quiescent(p, order);

@@ -5,18 +5,17 @@
 #include <charconv>
 #include <string>
 
+#include "properties/linearizability/kv_model_detail.h"
 #include "properties/linearizability/model.h"
 
 namespace doppel::properties::linearizability {
 
 Result<CompiledOp> compile_kv(const Operation& inv, const Operation* ok, States& states);
 
-namespace {
+namespace kv_detail {
 
-constexpr std::int64_t kSecondNs = 1'000'000'000;
 // memcached: a relative exptime is at most 30 days; beyond, it is unix time.
 constexpr std::int64_t kRelativeSecondsMax = 60 * 60 * 24 * 30;
-constexpr std::size_t kDecimalDigitsMax = 20;
 
 Error shape_error(const Operation& op, std::string_view what) {
   return make_error(Errc::invalid_argument,
@@ -37,23 +36,6 @@ bool parse_u64(const Value& v, std::uint64_t& out) {
   const char* end = v.text.data() + v.text.size();
   const auto [p, ec] = std::from_chars(v.text.data(), end, out);
   return ec == std::errc() && p == end;
-}
-
-// The store's rule for a number (components/kv/store/decimal.h): 1 to 20
-// digits once leading zeros are dropped, below 2^64.
-std::optional<std::uint64_t> decimal(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  const auto first = text.find_first_not_of('0');
-  if (first == std::string_view::npos) return 0;
-  text.remove_prefix(first);
-  if (text.size() > kDecimalDigitsMax) return std::nullopt;
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 bool is_text(const Value& v, std::string_view text) {
@@ -90,6 +72,23 @@ Status read_expiry(const Operation& inv, KvExpiry otherwise, Step& step) {
   return {};
 }
 
+KvOutcome store_outcome(const Value& r) {
+  for (const auto& [word, outcome] : {std::pair{"STORED", KvOutcome::stored},
+                                      {"NOT_STORED", KvOutcome::not_stored},
+                                      {"EXISTS", KvOutcome::exists},
+                                      {"NOT_FOUND", KvOutcome::not_found},
+                                      {"TOO_LARGE", KvOutcome::too_large}}) {
+    if (is_text(r, word)) return outcome;
+  }
+  return KvOutcome::stored;  // any other ok: it was stored
+}
+
+}  // namespace kv_detail
+
+namespace {
+
+using namespace kv_detail;
+
 // get, gets, gat, gats.
 Result<CompiledOp> compile_read(const Operation& inv, const Operation* ok, States& states) {
   CompiledOp c;
@@ -125,17 +124,6 @@ Result<CompiledOp> compile_read(const Operation& inv, const Operation* ok, State
   }
   c.completed = step;
   return c;
-}
-
-KvOutcome store_outcome(const Value& r) {
-  for (const auto& [word, outcome] : {std::pair{"STORED", KvOutcome::stored},
-                                      {"NOT_STORED", KvOutcome::not_stored},
-                                      {"EXISTS", KvOutcome::exists},
-                                      {"NOT_FOUND", KvOutcome::not_found},
-                                      {"TOO_LARGE", KvOutcome::too_large}}) {
-    if (is_text(r, word)) return outcome;
-  }
-  return KvOutcome::stored;  // any other ok: it was stored
 }
 
 Result<CompiledOp> compile_store(const Operation& inv, const Operation* ok, States& states) {
@@ -241,7 +229,7 @@ Result<CompiledOp> compile_other(const Operation& inv, const Operation* ok) {
                       "f '" + inv.f +
                           "' is not one of model kv's: get, gets, gat, gats, set, add, replace, "
                           "append, prepend, cas, delete, incr, decr, touch, flush_all, evict, "
-                          "restart");
+                          "restart, mg, ms, md, ma");
   }
   c.completed = step;
   step.outcome = KvOutcome::unknown;
@@ -261,6 +249,9 @@ Result<CompiledOp> compile_kv(const Operation& inv, const Operation* ok, States&
     return compile_store(inv, ok, states);
   }
   if (inv.f == "incr" || inv.f == "decr") return compile_arith(inv, ok);
+  if (inv.f == "mg" || inv.f == "ms" || inv.f == "md" || inv.f == "ma") {
+    return compile_kv_meta(inv, ok, states);
+  }
   return compile_other(inv, ok);
 }
 
@@ -271,15 +262,6 @@ std::int64_t later(std::int64_t t, std::int64_t d) {
   if (t == kNever) return kNever;
   if (d > 0 && t > kNever - d) return kNever;
   return t + d;
-}
-
-// The key once its item is gone; the uniques handed out stay above what it showed.
-ModelState gone(const ModelState& s) {
-  ModelState g;
-  g.unique_floor = std::max(s.unique_floor, s.unique);
-  g.flush_lo = s.flush_lo;
-  g.flush_hi = s.flush_hi;
-  return g;
 }
 
 }  // namespace
@@ -366,6 +348,10 @@ void Stepper::apply_kv_to(const ModelState& p, const Step& step, const StepTime&
   };
   switch (step.kind) {
     case StepKind::kv_read: {
+      if (step.meta) {
+        meta_read(p, step, time, out);
+        return;
+      }
       if (step.outcome == KvOutcome::miss) {
         if (!present) keep();
         return;
@@ -388,11 +374,15 @@ void Stepper::apply_kv_to(const ModelState& p, const Step& step, const StepTime&
       store(p, step, time, out);
       return;
     case StepKind::kv_delete:
+      if (step.meta) {
+        meta_delete(p, step, time, out);
+        return;
+      }
       if (present && step.outcome != KvOutcome::not_found) become(gone(p));
       if (!present && step.outcome != KvOutcome::deleted) keep();
       return;
     case StepKind::kv_arith:
-      arith(p, step, out);
+      arith(p, step, time, out);
       return;
     case StepKind::kv_flush: {
       ModelState q = p;
@@ -416,125 +406,6 @@ void Stepper::apply_kv_to(const ModelState& p, const Step& step, const StepTime&
     default:
       DOPPEL_ASSERT_MSG(false, "a cas-register step in the kv model");
   }
-}
-
-void Stepper::store(const ModelState& p, const Step& step, const StepTime& time, Successors& out) {
-  const bool present = p.value != 0;
-  const bool concatenates = step.mode == KvMode::append || step.mode == KvMode::prepend;
-  const std::uint64_t old_bytes = present ? states_.value_of(p.value).text.size() : 0;
-  const std::uint64_t piece_bytes = states_.value_of(step.a).text.size();
-  const std::uint64_t item_bytes = step.key_bytes + piece_bytes + (concatenates ? old_bytes : 0);
-  // A value over the limit on its own is refused as its request is read,
-  // whatever the key holds (the only size check an append's piece gets
-  // before the key is looked up).
-  if (kv_.item_bytes_max != 0 && piece_bytes > kv_.item_bytes_max) {
-    if (step.outcome != KvOutcome::too_large && step.outcome != KvOutcome::unknown) return;
-    out.add(states_.intern(step.mode == KvMode::set ? gone(p) : p));
-    return;
-  }
-  const bool can_store = !surely_too_large(item_bytes);
-  const bool can_refuse = !surely_fits(item_bytes);
-  // Whether the key's state lets the verb store (and, for a cas, refuse).
-  bool applies = true, refuses = false;
-  switch (step.mode) {
-    case KvMode::add:
-      applies = !present;
-      refuses = present;
-      break;
-    case KvMode::replace:
-    case KvMode::append:
-    case KvMode::prepend:
-      applies = present;
-      refuses = !present;
-      break;
-    case KvMode::cas:
-      applies = present && (p.unique != 0 ? p.unique == step.number : step.number > p.unique_floor);
-      refuses = !present || p.unique == 0 || p.unique != step.number;
-      break;
-    default:
-      break;
-  }
-  const auto keep = [&] { out.add(states_.intern(p)); };
-  const auto store_it = [&] {
-    ModelState q;
-    if (concatenates) {
-      const ValueId bytes =
-          step.mode == KvMode::append ? concat(p.value, step.a) : concat(step.a, p.value);
-      q = stored_item(p, bytes, p.flags);
-      q.expires_lo = p.expires_lo;
-      q.expires_hi = p.expires_hi;
-    } else {
-      q = stored_item(p, step.a, step.flags);
-      set_expiry(q, step, time);
-    }
-    out.add(states_.intern(q));
-  };
-  // Too large: a set drops the old item (memcached); the others change
-  // nothing. append and prepend learn the size only once the item is found.
-  const auto too_large = [&] {
-    if (step.mode == KvMode::set) {
-      out.add(states_.intern(gone(p)));
-    } else {
-      keep();
-    }
-  };
-  const bool size_first = !concatenates;  // the order of the server's checks
-  switch (step.outcome) {
-    case KvOutcome::stored:
-      if (applies && can_store) store_it();
-      return;
-    case KvOutcome::not_stored:
-      if (step.mode != KvMode::set && step.mode != KvMode::cas && refuses &&
-          (can_store || !size_first)) {
-        keep();
-      }
-      return;
-    case KvOutcome::exists:
-      if (step.mode == KvMode::cas && present && refuses && can_store) keep();
-      return;
-    case KvOutcome::not_found:
-      if (step.mode == KvMode::cas && !present && can_store) keep();
-      return;
-    case KvOutcome::too_large:
-      if (can_refuse && (size_first || present)) too_large();
-      return;
-    case KvOutcome::unknown:
-      if (concatenates && !present) {
-        keep();
-        return;
-      }
-      if (can_refuse) too_large();
-      if (can_store && applies) store_it();
-      if (can_store && refuses) keep();
-      return;
-    default:
-      return;  // an answer a store never gives
-  }
-}
-
-void Stepper::arith(const ModelState& p, const Step& step, Successors& out) {
-  const bool present = p.value != 0;
-  const std::optional<std::uint64_t> old =
-      present ? decimal(states_.value_of(p.value).text) : std::nullopt;
-  const auto keep = [&] { out.add(states_.intern(p)); };
-  if (!old) {
-    // Missing (NOT_FOUND) or not a number (NON_NUMERIC): nothing changes.
-    const KvOutcome answer = present ? KvOutcome::non_numeric : KvOutcome::not_found;
-    if (step.outcome == KvOutcome::unknown || step.outcome == answer) keep();
-    return;
-  }
-  // Unsigned arithmetic wraps at 2^64 for incr; decr stops at 0.
-  const std::uint64_t result = step.mode == KvMode::incr ? *old + step.delta
-                               : *old < step.delta       ? 0
-                                                         : *old - step.delta;
-  if (step.outcome != KvOutcome::unknown &&
-      (step.outcome != KvOutcome::number || step.number != result)) {
-    return;
-  }
-  ModelState q = stored_item(p, states_.intern_value(Value::of(std::to_string(result))), p.flags);
-  q.expires_lo = p.expires_lo;
-  q.expires_hi = p.expires_hi;
-  out.add(states_.intern(q));
 }
 
 }  // namespace doppel::properties::linearizability

@@ -95,6 +95,8 @@ Value describe(ModelKind model, const States& states, StateId id) {
   if (s.flags != 0) fields.emplace_back("flags", Value::of(std::int64_t{s.flags}));
   if (s.unique != 0) fields.emplace_back("unique", digits(s.unique));
   if (s.unique_floor != 0) fields.emplace_back("unique_floor", digits(s.unique_floor));
+  if (s.stale) fields.emplace_back("stale", Value::of(1));
+  if (s.token_sent) fields.emplace_back("token", Value::of(1));
   for (const auto& [name, t] : {std::pair{"expires_lo", s.expires_lo},
                                 {"expires_hi", s.expires_hi},
                                 {"flush_lo", s.flush_lo},
@@ -128,6 +130,10 @@ Result<StateId> parse_state(ModelKind model, const Value& v, States& states) {
       s.unique = n;
     } else if (name == "unique_floor" && number) {
       s.unique_floor = n;
+    } else if (name == "stale" && number) {
+      s.stale = n != 0;
+    } else if (name == "token" && number) {
+      s.token_sent = n != 0;
     } else if (f.kind == Value::Kind::integer && name == "expires_lo") {
       s.expires_lo = f.integer;
     } else if (f.kind == Value::Kind::integer && name == "expires_hi") {

@@ -48,6 +48,8 @@
 //   evict             the cache dropped the key (the server says so).
 //   restart           the node restarted: every key is missing, the uniques
 //                     start again from 1 and no flush is pending. Every key.
+//   mg, ms, md, ma    memcached 1.6's meta commands, with the stale and win
+//                     token marks they read and set: kv_meta_model.cc.
 // Expiry (in a map argument): absent or {"ttl_s": 0}: never. "ttl_s": n > 0:
 // n seconds after the server's now; n < 0: already expired (the store
 // removes the old item and keeps nothing, and still answers STORED or
@@ -132,9 +134,13 @@ struct ModelState {
   std::int64_t expires_hi = kNever;  // the item is gone from then on
   std::int64_t flush_lo = kNever;    // a pending flush_all: the same window
   std::int64_t flush_hi = kNever;
+  // The meta protocol's marks (mg X and Z): stale since md I or ms I; a win token handed out.
+  bool stale = false;
+  bool token_sent = false;
 
   auto key() const {
-    return std::tie(value, flags, unique, unique_floor, expires_lo, expires_hi, flush_lo, flush_hi);
+    return std::tie(value, flags, unique, unique_floor, expires_lo, expires_hi, flush_lo, flush_hi,
+                    stale, token_sent);
   }
   bool operator<(const ModelState& o) const { return key() < o.key(); }
   bool operator==(const ModelState& o) const { return key() == o.key(); }
@@ -164,8 +170,8 @@ class States {
 // A state as a Value, for people and for CheckOptions::initial: cas-register
 // and a plain kv item (flags 0, nothing else known): the value itself; a kv
 // state with more: a map of its non-default fields ("value", "flags",
-// "unique" and "unique_floor" as digit strings, "expires_lo", "expires_hi",
-// "flush_lo", "flush_hi"). parse_state is its inverse.
+// "unique" and "unique_floor" as digit strings, "stale" and "token" as 1,
+// "expires_lo", "expires_hi", "flush_lo", "flush_hi"). parse_state is its inverse.
 Value describe(ModelKind model, const States& states, StateId id);
 Result<StateId> parse_state(ModelKind model, const Value& v, States& states);
 
@@ -222,6 +228,23 @@ struct Step {
   std::uint64_t number = 0;          // cas: its unique; a hit: the unique; arith: the result
   std::uint64_t delta = 0;           // arith
   std::int64_t amount = 0;           // relative: seconds (flush: its delay); absolute: ns
+  // The meta commands (mg, ms, md, ma; kv_meta_model.cc).
+  bool meta = false;        // mg (a kv_read), md (a kv_delete), ms (a kv_store)
+  bool value_shown = true;  // a hit: its bytes were shown (mg without v: only that it hit)
+  bool compares = false;    // ms, md, ma with C: the item's unique must be `compare`
+  std::uint64_t compare = 0;
+  bool invalidates = false;    // ms I: a lower unique stores stale; md I: mark stale
+  std::int64_t vivify_s = 0;   // mg N, ma N: on a miss, an item expiring in this many seconds
+  std::uint64_t initial = 0;   // ma J: the vivified number
+  bool recache = false;        // mg R: an item that expires may win the token
+  bool won = false;            // mg: W shown
+  bool stale = false;          // mg: X shown
+  bool token = false;          // mg: Z shown
+  bool ttl_shown = false;      // mg: t shown
+  bool ttl_never = false;      // ... as -1
+  bool learns_unique = false;  // ms, ma c: `learned` is the new version's unique
+  std::uint64_t learned = 0;
+  bool number_shown = true;  // ma without v: HD, the new number not shown
 };
 
 // What one operation does, worked out once for both of its fates.
@@ -273,13 +296,25 @@ class Stepper {
   Successors apply(StateId state, const Step& step, const StepTime& time);
   States& states() { return states_; }
   ModelKind model() const { return model_; }
+  // A kv store whose key and value may exceed the item size limit (and so be refused).
+  bool may_refuse_as_too_large(const Step& step) const;
 
  private:
   Successors apply_register(StateId state, const Step& step);
   Successors apply_kv(StateId state, const Step& step, const StepTime& time);
   void apply_kv_to(const ModelState& s, const Step& step, const StepTime& time, Successors& out);
   void store(const ModelState& s, const Step& step, const StepTime& time, Successors& out);
-  void arith(const ModelState& s, const Step& step, Successors& out);
+  void arith(const ModelState& s, const Step& step, const StepTime& time, Successors& out);
+  void meta_read(const ModelState& s, const Step& step, const StepTime& time, Successors& out);
+  void meta_delete(const ModelState& s, const Step& step, const StepTime& time, Successors& out);
+  // With `step.compares` (or a cas): whether the item's unique may be, or may not be, the one
+  // compared, and may be above it.
+  bool unique_may_match(const ModelState& s, std::uint64_t compare) const;
+  bool unique_may_differ(const ModelState& s, std::uint64_t compare) const;
+  bool unique_may_exceed(const ModelState& s, std::uint64_t compare) const;
+  // The item `step` vivifies on a miss (mg N, ma N): `bytes`, flags 0, expiring in vivify_s.
+  ModelState vivified(const ModelState& s, ValueId bytes, const Step& step,
+                      const StepTime& time) const;
   ModelState stored_item(const ModelState& s, ValueId bytes, std::uint32_t flags) const;
   void set_expiry(ModelState& item, const Step& step, const StepTime& time) const;
   ValueId concat(ValueId head, ValueId tail);

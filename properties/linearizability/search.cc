@@ -335,9 +335,11 @@ SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper&
 // The operations a linearization may need. Pending operations are what makes
 // the search exponential (each may or may not have happened), so one that no
 // linearization needs is left out: a pending write of a value that nothing
-// observes (no read returns it, no cas expects it, and nothing needs the key
-// merely present), a pending remove when nothing observes a missing key, a
-// pending cas whose new value nothing observes. Why: in any linearization,
+// observes (no read returns it, no cas expects it, nothing needs the key
+// merely present, and, if it may be refused as too large, which removes the
+// key, nothing observes a missing key), a pending remove when nothing observes a missing key, a
+// pending cas whose new value nothing observes, a pending mg that is a plain
+// read (no touch, vivify or recache, and no stale mark to win on). Why: in any linearization,
 // the operation right after such a write accepts its value, so it sets the
 // state without looking at it (a write or a remove), or there is none; drop
 // the write and the same sequence is still valid (and every later step is
@@ -349,11 +351,15 @@ SearchResult search_all(std::span<const SearchOp> ops, StateId initial, Stepper&
 // expiry, a delete, an eviction or a restart; any other verb (or an expiry,
 // a delayed flush, a shown unique or flags) may look at what the write left
 // in more ways than this argument covers, and then nothing is left out.
-std::vector<std::uint32_t> needed(std::span<const SearchOp> ops) {
+std::vector<std::uint32_t> needed(std::span<const SearchOp> ops, const Stepper& stepper) {
   std::set<ValueId> observed;
   bool presence_needed = false, absence_observed = false, simple = true;
+  // Whether a stale mark can arise (ms I, md I) or be seen (mg X, Z, W): if not, a pending mg
+  // that neither touches, vivifies nor may win by R is a plain read.
+  bool marks_matter = false;
   for (const SearchOp& op : ops) {
     const Step& step = op.step;
+    marks_matter = marks_matter || step.invalidates || step.stale || step.token || step.won;
     switch (step.kind) {
       case StepKind::read:
       case StepKind::cas:
@@ -397,10 +403,17 @@ std::vector<std::uint32_t> needed(std::span<const SearchOp> ops) {
         unobserved = !presence_needed && !observed.contains(step.b);
         break;
       case StepKind::kv_store:
-        unobserved = simple && !presence_needed && !observed.contains(step.a);
+        // A set refused as too large removes the key (memcached): then a later miss or
+        // NOT_FOUND observes it.
+        unobserved = simple && !presence_needed && !observed.contains(step.a) &&
+                     !(absence_observed && stepper.may_refuse_as_too_large(step));
         break;
       case StepKind::kv_delete:
         unobserved = simple && !absence_observed;
+        break;
+      case StepKind::kv_read:
+        unobserved =
+            step.meta && !step.touches && step.vivify_s == 0 && !step.recache && !marks_matter;
         break;
       default:
         break;
@@ -416,7 +429,7 @@ SearchResult search(std::span<const SearchOp> ops, StateId initial, Stepper& ste
     return search_all(ops, initial, stepper, limits, mode, false);
   }
   std::vector<SearchOp> fewer;
-  for (const std::uint32_t i : needed(ops)) fewer.push_back(ops[i]);
+  for (const std::uint32_t i : needed(ops, stepper)) fewer.push_back(ops[i]);
   // In list order a linearization, when there is one, is usually met soon
   // (an info operation most likely took effect soon after its call); but
   // proving there is none goes better with pending operations tried last. So

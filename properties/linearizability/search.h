@@ -79,7 +79,8 @@ SearchResult search(std::span<const SearchOp> ops, StateId initial, Stepper& ste
 
 // The positions of the operations a linearization may need: all but the
 // pending ones whose effect nothing observes. `ops` has a linearization if
-// and only if these do.
-std::vector<std::uint32_t> needed(std::span<const SearchOp> ops);
+// and only if these do. The stepper says which stores may be refused as too
+// large (a set so refused removes the key: its effect is then an absence).
+std::vector<std::uint32_t> needed(std::span<const SearchOp> ops, const Stepper& stepper);
 
 }  // namespace doppel::properties::linearizability

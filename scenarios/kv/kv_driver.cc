@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "base/base64.h"
 #include "base/toml.h"
 #include "components/kv/client/memcached_client.h"
 #include "components/kv/kv.h"
@@ -276,6 +277,14 @@ class KvDriver final : public ClusterDriver {
     for (std::size_t i = 0; i + 1 < batch.size(); ++i) {
       if (rng.below(100) < w_.noreply_percent) make_noreply(batch[i].op);
     }
+    // A q request's reply may be left out, which shows only once a later reply comes: "mn"
+    // after it, as protocol.txt suggests.
+    if (!batch.empty() && batch.back().op.request.meta.quiet) {
+      KvOp mn;
+      mn.f = "mn";
+      mn.request.verb = Verb::mn;
+      batch.push_back(Sent{std::move(mn), {}, client, 0});
+    }
     return batch;
   }
 
@@ -360,6 +369,25 @@ class KvDriver final : public ClusterDriver {
     constexpr std::int64_t kRelativeMax = 60 * 60 * 24 * 30;
     if (r.exptime > kRelativeMax) reached(op.f + "+ttl-absolute");
     if (r.exptime > 0 && r.exptime <= kRelativeMax) reached(op.f + "+ttl-relative");
+    if (doppel::kv::is_meta(r.verb)) {
+      const doppel::kv::MetaFlags& m = r.meta;
+      for (const char letter : m.returned) reached(op.f + "+" + letter);
+      for (const auto& [on, name] : {std::pair{m.quiet, "q"},
+                                     {m.base64_key, "b"},
+                                     {m.value, "v"},
+                                     {m.no_bump, "u"},
+                                     {m.invalidate, "I"},
+                                     {m.ttl.has_value(), "T"},
+                                     {m.vivify_ttl.has_value(), "N"},
+                                     {m.recache_s.has_value(), "R"},
+                                     {m.compare_cas.has_value(), "C"},
+                                     {m.client_flags.has_value(), "F"},
+                                     {m.initial.has_value(), "J"},
+                                     {m.delta.has_value(), "D"},
+                                     {m.mode != 0, "M"}}) {
+        if (on) reached(op.f + "+" + name);
+      }
+    }
   }
 
   void invoke(History& history, Sent& s, std::int64_t now) {
@@ -376,14 +404,36 @@ class KvDriver final : public ClusterDriver {
     }
   }
 
-  // The uniques a gets or gats showed, for later cas requests.
-  void remember_uniques(SeenUniques& seen, const Result<McReply>& reply) {
+  // The uniques a gets or gats showed (or a meta command's c), for later cas requests.
+  void remember_uniques(SeenUniques& seen, const Request& request, const Result<McReply>& reply) {
     if (!reply) return;
-    for (const doppel::kv::McValue& v : reply->values) {
-      if (v.cas_unique == 0) continue;
-      auto& kept = seen[v.key];
-      kept.push_back(v.cas_unique);
+    const auto keep = [&](const std::string& key, std::uint64_t unique) {
+      if (unique == 0) return;
+      auto& kept = seen[key];
+      kept.push_back(unique);
       if (kept.size() > KvOpGenerator::kUniquesKeptMax) kept.pop_front();
+    };
+    for (const doppel::kv::McValue& v : reply->values) keep(v.key, v.cas_unique);
+    if (auto c = reply->meta_flag('c'); c && !request.keys.empty()) {
+      keep(request.keys[0], std::strtoull(c->c_str(), nullptr, 10));
+    }
+  }
+
+  // me: "<key> exp=<s> cas=<u> fetch=<yes|no> cls=<core + 1> size=<bytes>".
+  void check_meta_debug(const Request& request, const McReply& reply) {
+    if (reply.word != "ME") return;
+    const std::string key =
+        request.meta.base64_key ? base64_encode(request.keys[0]) : request.keys[0];
+    const std::string& line = reply.lines.at(0);
+    const std::size_t cls = line.find(" cls=");
+    const bool shaped =
+        line.starts_with(key + " exp=") && line.find(" cas=") != line.npos &&
+        (line.find(" fetch=yes") != line.npos || line.find(" fetch=no") != line.npos) &&
+        cls != line.npos && line.find(" size=") != line.npos;
+    const std::uint64_t core = shaped ? std::strtoull(line.c_str() + cls + 5, nullptr, 10) : 0;
+    if (!shaped || core < 1 || core > spec_.cores) {
+      world_->fail("well-formed-replies",
+                   "me " + key.substr(0, 32) + ": 'ME " + line.substr(0, 96) + "'");
     }
   }
 
@@ -445,9 +495,11 @@ class KvDriver final : public ClusterDriver {
         complete(history, *u, OpType::ok, std::vector<Value>(u->processes.size()), now);
       }
       unanswered.clear();
-      if (s.op.request.verb == Verb::gets || s.op.request.verb == Verb::gats) {
-        remember_uniques(seen_[server], reply);
+      if (s.op.request.verb == Verb::gets || s.op.request.verb == Verb::gats ||
+          doppel::kv::is_meta(s.op.request.verb)) {
+        remember_uniques(seen_[server], s.op.request, reply);
       }
+      if (s.op.request.verb == Verb::me) check_meta_debug(s.op.request, *reply);
       if (s.op.request.verb == Verb::stats) check_stats(s.op.request, *reply);
       if (s.op.request.verb == Verb::lru_crawler) check_metadump(*reply);
       complete(history, s, OpType::ok, m.results, now);

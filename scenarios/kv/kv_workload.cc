@@ -12,9 +12,9 @@ using properties::Value;
 using Fields = std::vector<std::pair<std::string, Value>>;
 
 constexpr std::array<std::string_view, kKvVerbs> kVerbNames{
-    "get",       "gets",    "gat",   "gats",      "set",         "add",  "replace",
-    "append",    "prepend", "cas",   "delete",    "incr",        "decr", "touch",
-    "flush_all", "version", "stats", "verbosity", "lru_crawler", "quit",
+    "get",         "gets",   "gat",  "gats", "set",   "add",       "replace", "append", "prepend",
+    "cas",         "delete", "incr", "decr", "touch", "flush_all", "version", "stats",  "verbosity",
+    "lru_crawler", "quit",   "mg",   "ms",   "md",    "ma",        "mn",      "me",
 };
 constexpr std::array<kv::Verb, kKvVerbs> kWireVerbs{
     kv::Verb::get,     kv::Verb::gets,      kv::Verb::gat,         kv::Verb::gats,
@@ -22,6 +22,8 @@ constexpr std::array<kv::Verb, kKvVerbs> kWireVerbs{
     kv::Verb::prepend, kv::Verb::cas,       kv::Verb::delete_,     kv::Verb::incr,
     kv::Verb::decr,    kv::Verb::touch,     kv::Verb::flush_all,   kv::Verb::version,
     kv::Verb::stats,   kv::Verb::verbosity, kv::Verb::lru_crawler, kv::Verb::quit,
+    kv::Verb::mg,      kv::Verb::ms,        kv::Verb::md,          kv::Verb::ma,
+    kv::Verb::mn,      kv::Verb::me,
 };
 constexpr std::array<std::string_view, 9> kStatsGroups{
     "", "cores", "memory", "settings", "items", "slabs", "sizes", "conns", "reset"};
@@ -79,7 +81,8 @@ Result<KvWorkload> read_kv_workload(const toml::table& t, std::string_view sourc
                             {"flags_percent", &w.flags_percent},
                             {"binary_percent", &w.binary_percent},
                             {"duplicate_key_percent", &w.duplicate_key_percent},
-                            {"flush_delay_percent", &w.flush_delay_percent}}) {
+                            {"flush_delay_percent", &w.flush_delay_percent},
+                            {"quiet_percent", &w.quiet_percent}}) {
     u64(key, 0, 100, *field);
   }
   u64("ttl_s_max", 1, 3600, w.ttl_s_max);
@@ -99,7 +102,8 @@ Result<KvWorkload> read_kv_workload(const toml::table& t, std::string_view sourc
   return w;
 }
 
-KvOpGenerator::KvOpGenerator(const KvWorkload& w, std::uint64_t seed) : w_(w) {
+KvOpGenerator::KvOpGenerator(const KvWorkload& w, std::uint64_t seed)
+    : w_(w), item_bytes_max_(w.item_bytes_max()) {
   Prng rng = Prng(seed).fork(0x6b76);
   // Swarm testing: a quarter of the verbs off, the rest weighed 1 to 3 times.
   for (std::size_t v = 0; v < kKvVerbs; ++v) {
@@ -208,6 +212,9 @@ std::uint64_t KvOpGenerator::delta(Prng& rng) const {
 KvOp KvOpGenerator::next(Prng& rng, std::uint32_t client, std::uint64_t n, const SeenUniques& seen,
                          std::int64_t now_ns, std::int64_t wall_ns) const {
   const KvVerb verb = pick_verb(rng);
+  if (static_cast<std::size_t>(verb) >= static_cast<std::size_t>(KvVerb::mg)) {
+    return meta(verb, rng, client, n, seen, now_ns, wall_ns);
+  }
   const auto v = static_cast<std::size_t>(verb);
   KvOp op;
   op.f = std::string(kVerbNames[v]);
@@ -294,6 +301,7 @@ void make_noreply(KvOp& op) {
 }
 
 KvReplyMeaning interpret_reply(const KvOp& op, const Result<kv::McReply>& reply) {
+  if (kv::is_meta(op.request.verb)) return interpret_meta_reply(op, reply);
   KvReplyMeaning m;
   const kv::Verb verb = op.request.verb;
   if (!reply) {

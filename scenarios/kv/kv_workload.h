@@ -50,8 +50,14 @@ enum class KvVerb : std::uint8_t {
   verbosity,
   lru_crawler,
   quit,
+  mg,
+  ms,
+  md,
+  ma,
+  mn,
+  me,
 };
-inline constexpr std::size_t kKvVerbs = 20;
+inline constexpr std::size_t kKvVerbs = 26;
 
 struct KvWorkload {
   std::uint64_t keys = 8;
@@ -66,10 +72,12 @@ struct KvWorkload {
   std::uint64_t connections_max = 4096;
   // Weights of the verbs (KvVerb order). Defaults: reads and stores of every
   // kind, a little incr/decr and touch, a rare flush_all, version, stats,
-  // verbosity, lru_crawler metadump and quit.
-  std::array<std::uint64_t, kKvVerbs> mix{20, 10, 4, 4, 20, 5, 5, 8, 4, 8,
-                                          10, 4,  3, 4, 1,  1, 1, 1, 1, 1};
-  bool mix_swarm = true;  // each seed switches some verbs off and weighs the rest
+  // verbosity, lru_crawler metadump and quit; the meta commands as often as
+  // their classic counterparts, with every flag (kv_meta_workload.cc).
+  std::array<std::uint64_t, kKvVerbs> mix{20, 10, 4, 4, 20, 5, 5, 8,  4,  8, 10, 4, 3,
+                                          4,  1,  1, 1, 1,  1, 1, 12, 12, 5, 5,  1, 1};
+  std::uint64_t quiet_percent = 20;  // of meta requests: with q (and so with O)
+  bool mix_swarm = true;             // each seed switches some verbs off and weighs the rest
   std::uint64_t multiget_keys_max = 4;
   std::uint64_t noreply_percent = 5;
   std::uint64_t ttl_percent = 25;           // of stores, touches and gats: an expiry
@@ -123,6 +131,8 @@ struct KvReplyMeaning {
   std::string why;   // malformed: what came
 };
 KvReplyMeaning interpret_reply(const KvOp& op, const Result<kv::McReply>& reply);
+// The same for mg, ms, md, ma, mn and me (kv_meta_workload.cc); interpret_reply hands them on.
+KvReplyMeaning interpret_meta_reply(const KvOp& op, const Result<kv::McReply>& reply);
 
 // The cas uniques clients have seen (gets, gats), a few per key, newest last.
 using SeenUniques = std::map<std::string, std::deque<std::uint64_t>>;
@@ -150,9 +160,13 @@ class KvOpGenerator {
   std::int64_t expiry(Prng& rng, std::int64_t now_ns, std::int64_t wall_ns,
                       std::vector<std::pair<std::string, properties::Value>>& fields) const;
   std::uint64_t cas_unique(Prng& rng, const std::string& key, const SeenUniques& seen) const;
+  // mg, ms, md, ma, mn, me with their flags (kv_meta_workload.cc).
+  KvOp meta(KvVerb verb, Prng& rng, std::uint32_t client, std::uint64_t n, const SeenUniques& seen,
+            std::int64_t now_ns, std::int64_t wall_ns) const;
   std::uint64_t delta(Prng& rng) const;
 
   KvWorkload w_;
+  std::uint64_t item_bytes_max_ = 0;
   std::array<std::uint64_t, kKvVerbs> mix_{};
   std::uint64_t mix_total_ = 0;
   std::vector<std::string> keys_;

@@ -161,6 +161,7 @@ Result<McReply> McReader::listing(std::string first, Instant deadline, std::stri
 
 Result<McReply> McReader::next(const Request& request, Instant deadline) {
   DOPPEL_ASSERT(!request.noreply);
+  if (is_meta(request.verb)) return meta_reply(request, deadline);
   auto first = line(deadline);
   if (!first) return first.error();
   // Any command may be answered SERVER_ERROR (out of memory, too many

@@ -10,7 +10,9 @@
 // answered wrongly from one that did not answer.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "components/kv/protocol/request.h"
@@ -45,6 +47,13 @@ struct McReply {
   std::vector<McValue> values;     // retrievals: the hits, in the order the keys were asked
   std::uint64_t number = 0;        // incr, decr
   std::vector<std::string> lines;  // stats: "STAT name value" lines; version: the version
+  // Meta commands: word is the return code (HD, VA, EN, NS, EX, NF, MN, ME), or "" when a
+  // q request's reply was left out (mg: EN; ms, md, ma: HD); values[0] holds a VA's data; the
+  // flags are the returned ones as they came (letter, token), W X Z included; me: lines[0] is
+  // the line after "ME ".
+  std::vector<std::pair<char, std::string>> meta_flags;
+  // The token of a returned flag, or nullopt.
+  std::optional<std::string> meta_flag(char letter) const;
 
   bool hit() const { return !values.empty(); }
 };
@@ -61,6 +70,10 @@ class McReader {
   // server may have done it); Errc::invalid_argument for CLIENT_ERROR/ERROR (the server
   // refused the request: nothing happened); Errc::protocol for a reply that does not fit.
   Result<McReply> next(const Request& request, Instant deadline);
+  // A meta request with q may get no reply (meta_reply). Its reply is known as its own by
+  // the opaque token it carries (O, required with q): a reply line without it belongs to a
+  // later request, which must have been sent (send "mn" last). An error line in its place is
+  // Errc::io_error: it cannot be told whose it is, so the stream must be given up.
   // After "quit": the server closes the stream with nothing more to say.
   // Errors: Errc::protocol if bytes came instead, timed_out if it stayed open.
   Status closed(Instant deadline);
@@ -72,6 +85,8 @@ class McReader {
   // Lines that each begin with `prefix` ("STAT ", "key="), up to END: stats, lru_crawler.
   Result<McReply> listing(std::string first, Instant deadline, std::string_view prefix,
                           std::string_view word);
+  Result<McReply> meta_reply(const Request& request, Instant deadline);
+  Result<std::string> peek_line(Instant deadline);
   Stream& s_;
   std::size_t read_bytes_;
   std::string buf_;

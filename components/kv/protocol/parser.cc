@@ -39,6 +39,7 @@
 #include <optional>
 #include <utility>
 
+#include "components/kv/protocol/meta.h"
 #include "runtime/assert.h"
 
 namespace doppel::kv {
@@ -127,7 +128,7 @@ bool valid_key(std::string_view key, std::size_t key_bytes_max, bool strict) {
 }
 
 std::optional<Verb> find_verb(std::string_view word) {
-  for (int v = 0; v <= static_cast<int>(Verb::quit); ++v) {
+  for (int v = 0; v <= static_cast<int>(kLastVerb); ++v) {
     const auto verb = static_cast<Verb>(v);
     if (verb_name(verb) == word) return verb;
   }
@@ -404,6 +405,7 @@ ParseOutcome Parser::parse_line(std::string_view line) {
   }
   if (is_retrieval(*verb)) return parse_retrieval(*verb, args, limits_);
   if (is_storage(*verb)) return parse_storage(*verb, line);
+  if (is_meta(*verb)) return parse_meta(*verb, args);
   switch (*verb) {
     case Verb::delete_:
       return parse_delete(tokenize(line), limits_);
@@ -453,6 +455,31 @@ ParseOutcome Parser::parse_storage(Verb verb, std::string_view line) {
   return NeedMoreBytes{};  // not returned: step_line reads the value on
 }
 
+// mg, md, ma, mn, me are whole in their line; ms reads its data block as a storage command does,
+// and discards it when the line is refused but its <datalen> was readable (as memcached).
+ParseOutcome Parser::parse_meta(Verb verb, std::string_view args) {
+  MetaLine line = parse_meta_line(verb, args, limits_);
+  if (auto* refused = std::get_if<ProtocolError>(&line.outcome)) {
+    if (!line.data_bytes) return std::move(*refused);
+    return refuse_storage(*line.data_bytes, true, std::move(*refused));
+  }
+  Request& request = std::get<Request>(line.outcome);
+  if (verb != Verb::ms) return std::move(request);
+  const std::uint64_t bytes = *line.data_bytes;
+  if (bytes > limits_.value_bytes_max) {
+    ProtocolError refusal = error(kTooLarge);
+    // Whatever the mode, as memcached ("avoid stale data persisting in cache because we
+    // failed alloc"); the classic append, prepend and cas keep it.
+    refusal.drop_key = request.keys[0];
+    return refuse_storage(bytes, true, std::move(refusal));
+  }
+  request.data.reserve(static_cast<std::size_t>(bytes));
+  pending_ = std::move(request);
+  remaining_bytes_ = bytes;
+  state_ = State::data;
+  return NeedMoreBytes{};  // not returned: step_line reads the value on
+}
+
 ParseOutcome Parser::refuse_storage(std::uint64_t bytes, bool bytes_ok, ProtocolError refusal) {
   if (bytes_ok) {
     state_ = State::swallow;
@@ -477,6 +504,12 @@ ProtocolError Parser::close_for_long_line(std::string_view rest, std::size_t* us
 
 void append_request(std::string& out, const Request& r) {
   DOPPEL_ASSERT(!r.noreply || takes_noreply(r.verb));
+  if (is_meta(r.verb)) {
+    append_meta_request(out, r);
+    out += "\r\n";
+    if (r.verb == Verb::ms) (out += r.data, out += "\r\n");
+    return;
+  }
   out += verb_name(r.verb);
   if (is_retrieval(r.verb)) {
     DOPPEL_ASSERT(!r.keys.empty());

@@ -114,6 +114,7 @@ class Parser {
   std::optional<ParseOutcome> step_resync(std::string_view rest, std::size_t* used);
   ParseOutcome parse_line(std::string_view line);
   ParseOutcome parse_storage(Verb verb, std::string_view line);
+  ParseOutcome parse_meta(Verb verb, std::string_view args);
   ParseOutcome refuse_storage(std::uint64_t bytes, bool bytes_ok, ProtocolError refusal);
   std::size_t line_bytes_max_for(std::string_view line_start) const;
   ProtocolError close_for_long_line(std::string_view rest, std::size_t* used);

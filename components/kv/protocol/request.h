@@ -1,5 +1,6 @@
 #pragma once
-// One parsed request of the memcached text protocol (memcached 1.6, doc/protocol.txt).
+// One parsed request of the memcached text protocol (memcached 1.6, doc/protocol.txt), meta
+// commands included.
 //
 // A Request holds values, never views into the connection's buffer, so it may outlive the bytes
 // it was parsed from (it is handed to another core when the key is foreign). Fields a verb does
@@ -34,7 +35,15 @@ enum class Verb : std::uint8_t {
   verbosity,    // verbosity <level> [noreply]
   lru_crawler,  // lru_crawler metadump <all|class,...>
   quit,         // quit
+  // memcached 1.6's meta commands (protocol.txt "Meta Commands"): one key, flags (MetaFlags)
+  mg,  // mg <key> <flag>*                         meta get
+  ms,  // ms <key> <datalen> <flag>*\r\n<data>\r\n  meta set
+  md,  // md <key> <flag>*                         meta delete
+  ma,  // ma <key> <flag>*                         meta arithmetic
+  mn,  // mn                                       meta no-op: "MN"
+  me,  // me <key> [b]                             meta debug
 };
+inline constexpr Verb kLastVerb = Verb::me;
 
 // The verb as it is spelled on the wire ("delete" for Verb::delete_).
 constexpr std::string_view verb_name(Verb verb) {
@@ -79,6 +88,18 @@ constexpr std::string_view verb_name(Verb verb) {
       return "lru_crawler";
     case Verb::quit:
       return "quit";
+    case Verb::mg:
+      return "mg";
+    case Verb::ms:
+      return "ms";
+    case Verb::md:
+      return "md";
+    case Verb::ma:
+      return "ma";
+    case Verb::mn:
+      return "mn";
+    case Verb::me:
+      return "me";
   }
   return "?";
 }
@@ -94,11 +115,40 @@ constexpr bool is_storage(Verb verb) {
          verb == Verb::prepend || verb == Verb::cas;
 }
 
+// mg, ms, md, ma, mn, me.
+constexpr bool is_meta(Verb verb) {
+  return verb == Verb::mg || verb == Verb::ms || verb == Verb::md || verb == Verb::ma ||
+         verb == Verb::mn || verb == Verb::me;
+}
+
 // The verbs whose last argument may be "noreply".
 constexpr bool takes_noreply(Verb verb) {
   return is_storage(verb) || verb == Verb::delete_ || verb == Verb::incr || verb == Verb::decr ||
          verb == Verb::touch || verb == Verb::flush_all || verb == Verb::verbosity;
 }
+
+// The flags of a meta command, parsed (protocol.txt; parser.cc says where we differ). Flags
+// that ask for something back are answered in the order they came, which `returned` keeps.
+struct MetaFlags {
+  static constexpr std::size_t kOpaqueBytesMax = 31;  // memcached counts the "O" in its 32
+  std::string returned;             // the letters among b c f h k O s t, in request order
+  std::string opaque;               // O: echoed as given
+  bool base64_key = false;          // b: the key was sent base64-encoded (keys[0] holds it decoded)
+  bool quiet = false;               // q: mg drops EN; ms, md, ma drop HD
+  bool no_bump = false;             // u: mg does not mark the item fetched
+  bool value = false;               // v: mg, ma answer VA with the value
+  bool invalidate = false;          // I: ms stores stale under an older unique; md marks stale
+  std::optional<std::int64_t> ttl;  // T: raw exptime, as sent
+  std::optional<std::int64_t> vivify_ttl;     // N: raw exptime
+  std::optional<std::int64_t> recache_s;      // R: seconds
+  std::optional<std::uint64_t> compare_cas;   // C
+  std::optional<std::uint32_t> client_flags;  // F (ms)
+  std::optional<std::uint64_t> initial;       // J (ma)
+  std::optional<std::uint64_t> delta;         // D (ma)
+  char mode = 0;                              // M: ms E A P R S; ma I + D -; 0 when not given
+
+  bool operator==(const MetaFlags&) const = default;
+};
 
 struct Request {
   Verb verb = Verb::version;
@@ -115,6 +165,7 @@ struct Request {
   std::optional<std::int64_t> delay;  // flush_all: raw, as sent; nullopt when none was given
   std::uint32_t verbosity = 0;        // verbosity
   std::string subcommand;             // lru_crawler: its arguments, joined by single spaces
+  MetaFlags meta;                     // mg, ms, md, ma, me
 
   bool operator==(const Request&) const = default;
 };

@@ -14,20 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::int64_t kRelativeExptimeMax = 60 * 60 * 24 * 30;  // memcached: 30 days
-
-// memcached's exptime: 0 never; up to 30 days relative; beyond, unix time;
-// negative, already expired. `now` is this core's clock, and the owner core
-// compares the result with its own, which may lag (each core's clock only
-// never steps back on its own): so "already expired" is a time in the past
-// for every clock (memcached's realtime() answers 1 too), never now - 1.
-std::int64_t absolute_expiry(std::int64_t exptime, std::int64_t now) {
-  if (exptime == 0) return 0;
-  if (exptime < 0) return 1;
-  if (exptime <= kRelativeExptimeMax) return now + exptime;
-  return exptime;
-}
-
 // BUGGIFY sites of the server (runtime/buggify.h): what a real network and a
 // busy machine can do to a memcached server, never a wrong answer.
 const BuggifySite kAcceptAtLimit{"kv.accept.at_limit",
@@ -301,6 +287,9 @@ void KvService::answer_run(CoreId core, CoreId cores,
         continue;
       case Verb::verbosity:
         if (!r.noreply) append_reply(e.immediate, Reply::ok);
+        continue;
+      case Verb::mn:
+        e.immediate += "MN\r\n";
         continue;
       default:
         break;

@@ -18,8 +18,21 @@ const BuggifySite kSweepExpired{"kv.store.sweep_expired",
 const SometimesSite kForwardedCas{"kv.forward.cas", "a forwarded request is a cas"};
 
 constexpr std::uint32_t kSweepSlotsMax = 256;
+constexpr std::int64_t kRelativeExptimeMax = 60 * 60 * 24 * 30;  // memcached: 30 days
 
 }  // namespace
+
+// memcached's exptime: 0 never; up to 30 days relative; beyond, unix time;
+// negative, already expired. `now` is one core's clock, and the owner core
+// compares the result with its own, which may lag (each core's clock only
+// never steps back on its own): so "already expired" is a time in the past
+// for every clock (memcached's realtime() answers 1 too), never now - 1.
+std::int64_t absolute_expiry(std::int64_t exptime, std::int64_t now) {
+  if (exptime == 0) return 0;
+  if (exptime < 0) return 1;
+  if (exptime <= kRelativeExptimeMax) return now + exptime;
+  return exptime;
+}
 
 Shard::Shard(Runtime& rt, CoreId core, const KvSettings& config, std::uint64_t memory_bytes)
     : rt_(rt), core_(core), config_(config), store_([&] {
@@ -221,6 +234,22 @@ std::string Shard::run_one(const Unit& u) {
   const std::int64_t now = now_seconds();
   if (is_retrieval(r.verb)) return retrieve(u, now);
   if (is_storage(r.verb)) return store(u, now);
+  switch (r.verb) {
+    case Verb::mg:
+      if (buggify(rt_, kSweepExpired)) (void)store_.reclaim_expired(now, kSweepSlotsMax);
+      return meta_get(r, now);
+    case Verb::ms:
+      if (buggify(rt_, kEvictEarly)) (void)store_.evict_oldest_segment(now);
+      return meta_set(u, now);
+    case Verb::md:
+      return meta_delete(r, now);
+    case Verb::ma:
+      return meta_arithmetic(r, now);
+    case Verb::me:
+      return meta_debug(r, now);
+    default:
+      break;
+  }
   std::string out;
   const std::string& key = r.keys[0];
   switch (r.verb) {

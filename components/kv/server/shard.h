@@ -25,6 +25,10 @@ struct ShardCounters {
   std::uint64_t curr_connections = 0, total_connections = 0;
 };
 
+// memcached's exptime (relative up to 30 days, else unix time; negative: already expired) as
+// the store's absolute unix seconds, by the clock `now`.
+std::int64_t absolute_expiry(std::int64_t exptime, std::int64_t now);
+
 // One key's worth of work: a whole single-key command, or one key of a
 // multi-key retrieval (whose result is a VALUE fragment, or "" for a miss).
 struct Unit {
@@ -67,6 +71,12 @@ class Shard final : private EvictionListener {
   static constexpr std::uint32_t kWalkEveryOps = 32;
   std::string retrieve(const Unit& unit, std::int64_t now);
   std::string store(const Unit& unit, std::int64_t now);
+  // Meta commands (shard_meta.cc).
+  std::string meta_get(const Request& request, std::int64_t now);
+  std::string meta_set(const Unit& unit, std::int64_t now);
+  std::string meta_delete(const Request& request, std::int64_t now);
+  std::string meta_arithmetic(const Request& request, std::int64_t now);
+  std::string meta_debug(const Request& request, std::int64_t now);
 
   Runtime& rt_;
   CoreId core_;

@@ -7,7 +7,9 @@
 // and every multi-byte field is read and written with memcpy.
 //
 //   byte 0      control: bit 0 dead, bit 1 slack follows the value,
-//               bit 2 client flags present, bits 3-4 value length width - 1
+//               bit 2 client flags present, bits 3-4 value length width - 1,
+//               bits 5-7 the meta protocol's marks: fetched (read since
+//               stored), stale (md I, ms I), win token sent (mg N/R/X)
 //   byte 1      key length, 0..kKeyBytesMax
 //   1..3 bytes  value length, little endian (the width is in the control byte)
 //   0 or 4      client flags (absent when they are 0, as they mostly are)
@@ -47,6 +49,11 @@ struct ItemHeader {
   std::uint32_t exptime = 0;  // unix seconds; 0 = never
   std::uint64_t cas = 0;
   bool dead = false;
+  // memcached's ITEM_FETCHED, ITEM_STALE and ITEM_TOKEN_SENT (protocol.txt, meta commands):
+  // kept in the control byte, so marking an item never changes its layout.
+  bool fetched = false;
+  bool stale = false;
+  bool token_sent = false;
 };
 
 // An item decoded in place; the views point into the segment.
@@ -64,6 +71,9 @@ inline constexpr std::uint8_t kDead = 1u << 0;
 inline constexpr std::uint8_t kSlack = 1u << 1;
 inline constexpr std::uint8_t kFlags = 1u << 2;
 inline constexpr std::uint8_t kWidthShift = 3;
+inline constexpr std::uint8_t kFetched = 1u << 5;
+inline constexpr std::uint8_t kStale = 1u << 6;
+inline constexpr std::uint8_t kTokenSent = 1u << 7;
 
 inline std::uint32_t value_length_width(std::uint32_t value_bytes) {
   return value_bytes < (1u << 8) ? 1 : value_bytes < (1u << 16) ? 2 : 3;
@@ -113,6 +123,9 @@ inline ItemRef read_item(const std::byte* item) {
   const std::uint8_t control = byte_at(item, 0);
   ItemHeader& h = ref.header;
   h.dead = (control & kDead) != 0;
+  h.fetched = (control & kFetched) != 0;
+  h.stale = (control & kStale) != 0;
+  h.token_sent = (control & kTokenSent) != 0;
   h.key_bytes = byte_at(item, 1);
   DOPPEL_ASSERT(h.key_bytes <= kKeyBytesMax);
   const std::uint32_t width = ((control >> kWidthShift) & 3u) + 1;
@@ -154,6 +167,9 @@ inline void write_item_header(std::byte* item, const ItemHeader& h, std::uint32_
   DOPPEL_ASSERT(capacity_bytes % kItemAlignBytes == 0);
   std::uint8_t control = static_cast<std::uint8_t>((width - 1) << kWidthShift);
   if (h.dead) control |= kDead;
+  if (h.fetched) control |= kFetched;
+  if (h.stale) control |= kStale;
+  if (h.token_sent) control |= kTokenSent;
   if (used < capacity_bytes) control |= kSlack;
   if (h.client_flags != 0) control |= kFlags;
   item[0] = static_cast<std::byte>(control);
@@ -181,6 +197,22 @@ inline void mark_item_dead(std::byte* item) {
 inline void set_item_exptime(std::byte* item, std::uint32_t exptime) {
   const ItemRef ref = read_item(item);
   std::memcpy(item + ref.header_bytes - 12, &exptime, 4);
+}
+
+// So has the CAS unique: md I gives a stale item a new one in place.
+inline void set_item_cas(std::byte* item, std::uint64_t cas) {
+  const ItemRef ref = read_item(item);
+  std::memcpy(item + ref.header_bytes - 8, &cas, 8);
+}
+
+// The marks (fetched, stale, token sent) from `h`, in place: no other byte changes.
+inline void set_item_marks(std::byte* item, const ItemHeader& h) {
+  using namespace item_detail;
+  std::uint8_t control = byte_at(item, 0) & ~(kFetched | kStale | kTokenSent);
+  if (h.fetched) control |= kFetched;
+  if (h.stale) control |= kStale;
+  if (h.token_sent) control |= kTokenSent;
+  item[0] = static_cast<std::byte>(control);
 }
 
 }  // namespace doppel::kv

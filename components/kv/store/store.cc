@@ -7,6 +7,7 @@
 #include <string>
 
 #include "components/kv/store/decimal.h"
+#include "components/kv/store/expiry.h"
 #include "components/kv/store/key_hash.h"
 
 namespace doppel::kv {
@@ -28,21 +29,6 @@ const StoreOptions& checked(const StoreOptions& options) {
   const Status status = check_options(options);
   DOPPEL_ASSERT_MSG(status.ok(), "kv store options fail check_options");
   return options;
-}
-
-bool expired(std::uint32_t exptime, std::int64_t now) {
-  return exptime != 0 && exptime <= now;
-}
-bool in_past(std::int64_t exptime, std::int64_t now) {
-  return exptime != 0 && exptime <= now;
-}
-
-// Stored as 32 unsigned bits: good until 2106. An exptime at or before `now`
-// never reaches an item (the store drops such items at once).
-std::uint32_t stored_exptime(std::int64_t exptime) {
-  if (exptime == 0) return 0;
-  constexpr std::int64_t kMax = std::numeric_limits<std::uint32_t>::max();
-  return static_cast<std::uint32_t>(std::clamp<std::int64_t>(exptime, 1, kMax));
 }
 
 // memcpy, but an empty view may carry a null pointer.
@@ -121,6 +107,12 @@ void Store::begin(std::int64_t now) {
 
 // --- reads
 
+void Store::mark_fetched(Found& found) {
+  if (found.ref.header.fetched) return;
+  found.ref.header.fetched = true;
+  set_item_marks(found.item, found.ref.header);
+}
+
 std::optional<Store::Found> Store::lookup(std::string_view key, std::uint64_t hash,
                                           std::int64_t now) {
   const auto slot = index_.find(
@@ -142,16 +134,18 @@ std::optional<Store::Found> Store::lookup(std::string_view key, std::uint64_t ha
 std::optional<ItemView> Store::get(std::string_view key, std::int64_t now) {
   begin(now);
   if (key.size() > kKeyBytesMax) return std::nullopt;
-  const auto found = lookup(key, hash(key), now);
+  auto found = lookup(key, hash(key), now);
   if (!found) return std::nullopt;
+  mark_fetched(*found);
   return ItemView{found->ref.value, found->ref.header.client_flags, found->ref.header.cas};
 }
 
 std::optional<ItemView> Store::gat(std::string_view key, std::int64_t exptime, std::int64_t now) {
   begin(now);
   if (key.size() > kKeyBytesMax) return std::nullopt;
-  const auto found = lookup(key, hash(key), now);
+  auto found = lookup(key, hash(key), now);
   if (!found) return std::nullopt;
+  mark_fetched(*found);
   const ItemView view{found->ref.value, found->ref.header.client_flags, found->ref.header.cas};
   // Unlinking leaves the bytes where they are: the view stays good (store.h).
   if (in_past(exptime, now)) {
@@ -180,6 +174,15 @@ DeleteOutcome Store::remove(std::string_view key, std::int64_t now) {
 StoreOutcome Store::store(StoreMode mode, std::string_view key, std::string_view value,
                           std::uint32_t client_flags, std::int64_t exptime,
                           std::uint64_t cas_unique, std::int64_t now) {
+  StoreCondition condition;
+  if (mode == StoreMode::cas) condition.compare_cas = cas_unique;
+  return store(mode, key, value, client_flags, exptime, condition, now);
+}
+
+StoreOutcome Store::store(StoreMode mode, std::string_view key, std::string_view value,
+                          std::uint32_t client_flags, std::int64_t exptime,
+                          const StoreCondition& condition, std::int64_t now) {
+  DOPPEL_ASSERT(mode != StoreMode::cas || condition.compare_cas.has_value());
   begin(now);
   if (key.size() > kKeyBytesMax) return StoreOutcome::too_large;
   const std::uint64_t h = hash(key);
@@ -191,7 +194,7 @@ StoreOutcome Store::store(StoreMode mode, std::string_view key, std::string_view
     DOPPEL_ASSERT(attempt < 2);
     Write write;
     if (auto outcome =
-            decide(mode, found, key, value, client_flags, exptime, cas_unique, now, write)) {
+            decide(mode, found, key, value, client_flags, exptime, condition, now, write)) {
       return *outcome;
     }
     const auto used = item_header_bytes(write.header.value_bytes, write.header.client_flags) +
@@ -213,35 +216,53 @@ StoreOutcome Store::store(StoreMode mode, std::string_view key, std::string_view
   }
 }
 
+std::optional<StoreOutcome> Store::check_condition(StoreMode mode,
+                                                   const std::optional<Found>& found,
+                                                   const StoreCondition& condition, bool& stale) {
+  switch (mode) {
+    case StoreMode::add:
+      if (found) return StoreOutcome::not_stored;
+      return std::nullopt;  // a CAS unique means nothing to add (memcached ignores it)
+    case StoreMode::append:
+    case StoreMode::prepend:
+      if (!found) return StoreOutcome::not_stored;
+      break;
+    case StoreMode::replace:
+      if (!found) {
+        return condition.compare_cas ? StoreOutcome::not_found : StoreOutcome::not_stored;
+      }
+      break;
+    case StoreMode::set:
+    case StoreMode::cas:
+      if (!condition.compare_cas) return std::nullopt;
+      if (!found) return StoreOutcome::not_found;
+      break;
+  }
+  const std::uint64_t item_cas = found->ref.header.cas;
+  if (!condition.compare_cas || *condition.compare_cas == item_cas) return std::nullopt;
+  const bool concat = mode == StoreMode::append || mode == StoreMode::prepend;
+  if (condition.invalidate && !concat && *condition.compare_cas < item_cas) {
+    stale = true;
+    return std::nullopt;
+  }
+  return StoreOutcome::exists;
+}
+
 std::optional<StoreOutcome> Store::decide(StoreMode mode, const std::optional<Found>& found,
                                           std::string_view key, std::string_view value,
                                           std::uint32_t client_flags, std::int64_t exptime,
-                                          std::uint64_t cas_unique, std::int64_t now,
+                                          const StoreCondition& condition, std::int64_t now,
                                           Write& write) {
   const bool concat = mode == StoreMode::append || mode == StoreMode::prepend;
   // Like memcached: a whole item too large is refused before anything else
   // (and a set drops the old value); a concatenation only once its total is known.
   if (!concat &&
       item_used_bytes(key.size(), value.size(), client_flags) > options_.item_bytes_max) {
-    if (mode == StoreMode::set && found) unlink(*found, false);
+    if (mode == StoreMode::set && !condition.compare_cas && found) unlink(*found, false);
     return StoreOutcome::too_large;
   }
-  switch (mode) {
-    case StoreMode::set:
-      break;
-    case StoreMode::add:
-      if (found) return StoreOutcome::not_stored;
-      break;
-    case StoreMode::replace:
-    case StoreMode::append:
-    case StoreMode::prepend:
-      if (!found) return StoreOutcome::not_stored;
-      break;
-    case StoreMode::cas:
-      if (!found) return StoreOutcome::not_found;
-      if (found->ref.header.cas != cas_unique) return StoreOutcome::exists;
-      break;
-  }
+  bool stale = false;
+  if (auto refused = check_condition(mode, found, condition, stale)) return refused;
   write.header.key_bytes = static_cast<std::uint32_t>(key.size());
   if (concat) {
     const ItemHeader& old = found->ref.header;
@@ -255,6 +276,13 @@ std::optional<StoreOutcome> Store::decide(StoreMode mode, const std::optional<Fo
     write.keep_old = true;
     (mode == StoreMode::append ? write.tail : write.head) = value;
     return std::nullopt;
+  }
+  if (stale) {
+    // memcached: "This replaces the value, but should preserve TTL, and stale item marker bit +
+    // token sent if exists."
+    exptime = found->ref.header.exptime;
+    write.header.stale = true;
+    write.header.token_sent = found->ref.header.token_sent;
   }
   if (in_past(exptime, now)) {
     // Stored and expired at once: what remains is that the old version is gone.
@@ -357,54 +385,6 @@ void Store::unlink(const Found& found, bool expired_now) {
   stats_.live_footprint_bytes -= found.ref.capacity_bytes;
   stats_.dead_bytes += found.ref.capacity_bytes;
   if (expired_now) ++stats_.items_expired;
-}
-
-// --- incr / decr
-
-ArithResult Store::incr(std::string_view key, std::uint64_t delta, std::int64_t now) {
-  return arith(true, key, delta, now);
-}
-
-ArithResult Store::decr(std::string_view key, std::uint64_t delta, std::int64_t now) {
-  return arith(false, key, delta, now);
-}
-
-ArithResult Store::arith(bool increment, std::string_view key, std::uint64_t delta,
-                         std::int64_t now) {
-  begin(now);
-  if (key.size() > kKeyBytesMax) return {ArithOutcome::not_found, 0};
-  const std::uint64_t h = hash(key);
-  std::optional<Found> found = lookup(key, h, now);
-  DecimalBuffer digits_buffer;
-  for (int attempt = 0;; ++attempt) {  // as in store()
-    DOPPEL_ASSERT(attempt < 2);
-    if (!found) return {ArithOutcome::not_found, 0};
-    const auto old = parse_decimal_u64(found->ref.value);
-    if (!old) return {ArithOutcome::non_numeric, 0};
-    // Unsigned arithmetic wraps at 2^64, as memcached's incr.
-    const std::uint64_t value = increment ? *old + delta : (*old < delta ? 0 : *old - delta);
-    const std::string_view digits = format_decimal_u64(value, digits_buffer);
-    Write write;
-    write.header = found->ref.header;
-    write.header.value_bytes = static_cast<std::uint32_t>(digits.size());
-    write.head = digits;
-    const auto used = item_used_bytes(key.size(), digits.size(), write.header.client_flags);
-    DOPPEL_ASSERT(used <= options_.item_bytes_max);
-    const std::uint32_t footprint = item_footprint_bytes(static_cast<std::uint32_t>(used));
-    if (footprint <= found->ref.capacity_bytes) {
-      write.header.cas = next_cas();
-      write_in_place(*found, key, write);
-      return {ArithOutcome::ok, value};
-    }
-    const std::uint64_t version = index_.layout_version();
-    make_room(h, footprint, now);
-    if (index_.layout_version() == version) {
-      write.header.cas = next_cas();
-      write_new(key, h, found, write);
-      return {ArithOutcome::ok, value};
-    }
-    found = lookup(key, h, now);
-  }
 }
 
 // --- eviction, flush, expiry

@@ -63,15 +63,18 @@ Status check_options(const StoreOptions& options);
 
 enum class StoreMode : std::uint8_t { set, add, replace, append, prepend, cas };
 enum class StoreOutcome : std::uint8_t { stored, not_stored, exists, not_found, too_large };
-enum class DeleteOutcome : std::uint8_t { deleted, not_found };
+enum class DeleteOutcome : std::uint8_t { deleted, not_found, exists };
 enum class TouchOutcome : std::uint8_t { touched, not_found };
-enum class ArithOutcome : std::uint8_t { ok, not_found, non_numeric };
+// exists: a meta arithmetic's CAS unique did not match; not_stored: its vivify stored nothing.
+enum class ArithOutcome : std::uint8_t { ok, not_found, non_numeric, exists, not_stored };
 
 std::string_view outcome_name(StoreOutcome outcome);
 
 struct ArithResult {
   ArithOutcome outcome = ArithOutcome::not_found;
-  std::uint64_t value = 0;  // the new value when ok
+  std::uint64_t value = 0;    // the new value when ok
+  std::uint64_t cas = 0;      // its CAS unique when ok
+  std::uint32_t exptime = 0;  // its expiry when ok; 0 = never
 };
 
 // See the lifetime rule above.
@@ -79,6 +82,53 @@ struct ItemView {
   std::string_view value;
   std::uint32_t client_flags = 0;
   std::uint64_t cas = 0;
+};
+
+// --- the meta commands' extras (memcached 1.6 protocol.txt, "Meta Commands"; store_meta.cc).
+// Absolute unix seconds for every exptime, as everywhere in the store.
+
+// A condition on a store (ms C and I). add ignores it.
+struct StoreCondition {
+  std::optional<std::uint64_t> compare_cas;  // store only over an item of this CAS unique
+  // With compare_cas: a unique below the item's still stores, and the new version is marked
+  // stale, keeps the old expiry and whether a win token was sent (memcached's do_store_item).
+  bool invalidate = false;
+};
+
+// What a meta get does besides reading (mg's u, T, N and R flags).
+struct MetaGetOptions {
+  bool mark_fetched = true;                     // not with "u"
+  std::optional<std::int64_t> touch_exptime;    // T: as touch (a past one removes the item)
+  std::optional<std::int64_t> vivify_exptime;   // N: on a miss, store an empty item, won
+  std::optional<std::int64_t> recache_below_s;  // R: a shorter remaining TTL wins the token
+};
+
+// An item as a meta get sees it. The view follows ItemView's lifetime rule.
+struct MetaItemView {
+  ItemView item;
+  std::uint32_t exptime = 0;     // after the touch; 0 = never
+  std::uint32_t item_bytes = 0;  // the item's footprint in its segment
+  bool fetched_before = false;   // h: read before this request
+  bool stale = false;            // X
+  bool token_was_sent = false;   // Z: a win token went out before this request
+  bool won = false;              // W: this request won the recache token
+  bool created = false;          // N made the item
+};
+
+struct MetaDeleteOptions {
+  std::optional<std::uint64_t> compare_cas;  // C
+  // I: instead of removing, mark stale with a new CAS unique (the win token may go out again).
+  bool invalidate = false;
+  std::optional<std::int64_t> touch_exptime;  // T: with invalidate only
+};
+
+struct ArithOptions {
+  bool increment = true;
+  std::uint64_t delta = 1;
+  std::optional<std::uint64_t> compare_cas;    // C
+  std::optional<std::int64_t> vivify_exptime;  // N: on a miss, store `initial` instead
+  std::uint64_t initial = 0;                   // J
+  std::optional<std::int64_t> touch_exptime;   // T: on success
 };
 
 struct SegmentEviction {
@@ -111,7 +161,8 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // --- reads. A key longer than kKeyBytesMax is simply not there.
+  // --- reads. A key longer than kKeyBytesMax is simply not there. A hit marks the item
+  // fetched (meta get's "h").
   std::optional<ItemView> get(std::string_view key, std::int64_t now);
   TouchOutcome touch(std::string_view key, std::int64_t exptime, std::int64_t now);
   // get + touch: the view is of the item before an exptime in the past removes it.
@@ -126,6 +177,14 @@ class Store {
   StoreOutcome store(StoreMode mode, std::string_view key, std::string_view value,
                      std::uint32_t client_flags, std::int64_t exptime, std::uint64_t cas_unique,
                      std::int64_t now);
+  // With a condition (ms): set, replace, append and prepend compare the CAS unique when one is
+  // given: missing is not_found (append, prepend: not_stored), another unique exists (or, with
+  // invalidate and a lower unique, stored stale). mode cas is set with compare_cas.
+  StoreOutcome store(StoreMode mode, std::string_view key, std::string_view value,
+                     std::uint32_t client_flags, std::int64_t exptime,
+                     const StoreCondition& condition, std::int64_t now);
+  // The CAS unique of the version the last store, incr or decr made (ms c).
+  std::uint64_t last_cas() const { return cas_last_; }
   StoreOutcome set(std::string_view key, std::string_view value, std::uint32_t client_flags,
                    std::int64_t exptime, std::int64_t now) {
     return store(StoreMode::set, key, value, client_flags, exptime, 0, now);
@@ -156,6 +215,19 @@ class Store {
   // CAS unique, keeping flags and exptime.
   ArithResult incr(std::string_view key, std::uint64_t delta, std::int64_t now);
   ArithResult decr(std::string_view key, std::uint64_t delta, std::int64_t now);
+  // ma: incr or decr, with a CAS condition, a vivify on a miss (the initial value stored and
+  // returned, no delta applied) and a new expiry on success. A new value clears the stale and
+  // token marks, as any store.
+  ArithResult arith(std::string_view key, const ArithOptions& options, std::int64_t now);
+
+  // mg: the item, with what the options did to it (nullopt: a miss, nothing vivified).
+  std::optional<MetaItemView> meta_get(std::string_view key, const MetaGetOptions& options,
+                                       std::int64_t now);
+  // me: the item's metadata, unchanged (not even marked fetched).
+  std::optional<MetaItemView> peek(std::string_view key, std::int64_t now);
+  // md: deleted (or invalidated), not_found, or exists (compare_cas did not match).
+  DeleteOutcome meta_delete(std::string_view key, const MetaDeleteOptions& options,
+                            std::int64_t now);
 
   // Every item stored before `at` is gone once now >= at (at <= now: at once).
   // A later flush_all replaces a pending one, as memcached's oldest_live.
@@ -209,7 +281,13 @@ class Store {
   std::optional<StoreOutcome> decide(StoreMode mode, const std::optional<Found>& found,
                                      std::string_view key, std::string_view value,
                                      std::uint32_t client_flags, std::int64_t exptime,
-                                     std::uint64_t cas_unique, std::int64_t now, Write& write);
+                                     const StoreCondition& condition, std::int64_t now,
+                                     Write& write);
+  std::optional<StoreOutcome> check_condition(StoreMode mode, const std::optional<Found>& found,
+                                              const StoreCondition& condition, bool& stale);
+  MetaItemView meta_view(const Found& found) const;
+  // A hit marks the item fetched, in place.
+  static void mark_fetched(Found& found);
   void make_room(std::uint64_t hash, std::uint32_t footprint_bytes, std::int64_t now);
   void write_in_place(const Found& found, std::string_view key, const Write& write);
   void write_new(std::string_view key, std::uint64_t hash, const std::optional<Found>& found,
@@ -217,7 +295,6 @@ class Store {
   void unlink(const Found& found, bool expired);
   void evict_oldest(std::int64_t now);
   void drop_everything();
-  ArithResult arith(bool increment, std::string_view key, std::uint64_t delta, std::int64_t now);
   std::uint64_t hash(std::string_view key) const;
   std::uint64_t next_cas() { return ++cas_last_; }
 

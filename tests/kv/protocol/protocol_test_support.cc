@@ -102,6 +102,32 @@ std::string describe(const Request& r) {
     s << "none";
   }
   s << " verbosity=" << r.verbosity;
+  if (is_meta(r.verb)) s << " meta={" << describe(r.meta) << "}";
+  return s.str();
+}
+
+std::string describe(const MetaFlags& m) {
+  std::ostringstream s;
+  s << "returned=\"" << m.returned << "\" opaque=\"" << escape(m.opaque) << "\"";
+  const auto flag = [&](const char* name, bool on) {
+    if (on) s << " " << name;
+  };
+  const auto number = [&](const char* name, const auto& field) {
+    if (field.has_value()) s << " " << name << "=" << *field;
+  };
+  flag("b", m.base64_key);
+  flag("q", m.quiet);
+  flag("u", m.no_bump);
+  flag("v", m.value);
+  flag("I", m.invalidate);
+  number("T", m.ttl);
+  number("N", m.vivify_ttl);
+  number("R", m.recache_s);
+  number("C", m.compare_cas);
+  number("F", m.client_flags);
+  number("J", m.initial);
+  number("D", m.delta);
+  if (m.mode != 0) s << " M" << m.mode;
   return s.str();
 }
 
@@ -110,7 +136,8 @@ std::string describe(const ParseOutcome& outcome) {
   if (const auto* request = std::get_if<Request>(&outcome)) return "request: " + describe(*request);
   const auto& error = std::get<ProtocolError>(outcome);
   return "error: \"" + escape(error.reply_line) + "\"" + (error.noreply ? " noreply" : "") +
-         (error.close_connection ? " close" : "");
+         (error.close_connection ? " close" : "") +
+         (error.drop_key.empty() ? "" : " drop_key=" + escape(error.drop_key));
 }
 
 ParseOutcome error_outcome(std::string_view reply_line, bool noreply) {

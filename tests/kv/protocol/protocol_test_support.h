@@ -35,6 +35,7 @@ FeedResult feed(std::string_view stream, const std::vector<std::size_t>& chunk_s
 // Printable forms, with control bytes escaped.
 std::string escape(std::string_view bytes);
 std::string describe(const Request& request);
+std::string describe(const MetaFlags& meta);
 std::string describe(const ParseOutcome& outcome);
 
 // Shorthands for the expected outcomes.
