@@ -6,12 +6,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "cli/child_process.h"
 #include "cli/cli.h"
@@ -25,7 +28,12 @@ struct Server {
   std::string target;
   pid_t pid = -1;
   Endpoint at;
+  std::vector<Endpoint> core_ports;  // the routed targets': each core's own port, in order
 };
+
+bool routed(const std::string& target) {
+  return target.ends_with("-routed");
+}
 
 Result<Server> start_server(const std::string& target, int memory_mb, int cores,
                             const std::string& tmp) {
@@ -50,12 +58,20 @@ Result<Server> start_server(const std::string& target, int memory_mb, int cores,
             "-u",
             "root"};
   } else {
-    const std::string backend = target == "doppel-uring" ? "uring" : "epoll";
+    const std::string backend = target.starts_with("doppel-uring") ? "uring" : "epoll";
     const std::string config = tmp + "/" + target + ".toml";
     std::ofstream out(config);
     out << "[node]\nname = \"bench\"\ncomponent = \"kv\"\nlisten = \"127.0.0.1:" << s.at.port
         << "\"\ncores = " << cores << "\npin = false\nbackend = \"" << backend
         << "\"\ndata_dir = \"" << tmp << "/data\"\n\n[kv]\nmemory_mb = " << memory_mb << "\n";
+    if (routed(target)) {
+      // Consecutive ports from a free one; if one is taken, the server says so and exits.
+      const std::uint16_t base = free_loopback_port();
+      out << "core_ports = " << base << "\nowner_hash = \"libmemcached-murmur3\"\n";
+      for (int c = 0; c < cores; ++c) {
+        s.core_ports.push_back(Endpoint{"127.0.0.1", static_cast<std::uint16_t>(base + c)});
+      }
+    }
     argv = {self_exe(), "serve", "--config", config};
   }
   ChildOptions o;
@@ -116,8 +132,76 @@ std::vector<std::string> parse_names(const std::string& s) {
   return out;
 }
 
+// One cell of the table: a target, a mix and a connection count, measured once.
+struct Cell {
+  double ops_s = 0, p50_us = 0, p99_us = 0, p999_us = 0, ops_per_cpu_s = 0;
+  double forwarded_percent = -1;  // -1: the server does not say (memcached has no owners)
+  std::uint64_t misses = 0, errors = 0;
+};
+
+Cell measure(const Server& server, const LoadSpec& spec) {
+  const double cpu0 = cpu_seconds(server.pid);
+  const auto forwarded0 = read_stat(server.at, "", "forwarded");
+  const LoadResult r = run_load(spec);
+  const double cpu = cpu_seconds(server.pid) - cpu0;
+  const auto forwarded1 = read_stat(server.at, "", "forwarded");
+  Cell c;
+  c.ops_s = r.ops_per_second();
+  c.p50_us = static_cast<double>(r.percentile_ns(0.5)) / 1e3;
+  c.p99_us = static_cast<double>(r.percentile_ns(0.99)) / 1e3;
+  c.p999_us = static_cast<double>(r.percentile_ns(0.999)) / 1e3;
+  c.ops_per_cpu_s = cpu > 0 ? static_cast<double>(r.ops) / cpu : 0.0;
+  if (forwarded0 && forwarded1 && r.ops > 0) {
+    c.forwarded_percent =
+        100.0 * static_cast<double>(*forwarded1 - *forwarded0) / static_cast<double>(r.ops);
+  }
+  c.misses = r.misses;
+  c.errors = r.errors;
+  return c;
+}
+
+// Each figure's median over the runs, on its own (the middle run's, or the mean of the two
+// middle ones).
+Cell median(const std::vector<Cell>& runs) {
+  const auto mid = [&](auto field) {
+    std::vector<double> v;
+    for (const Cell& c : runs) v.push_back(static_cast<double>(c.*field));
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n == 0 ? 0.0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  Cell m;
+  m.ops_s = mid(&Cell::ops_s);
+  m.p50_us = mid(&Cell::p50_us);
+  m.p99_us = mid(&Cell::p99_us);
+  m.p999_us = mid(&Cell::p999_us);
+  m.ops_per_cpu_s = mid(&Cell::ops_per_cpu_s);
+  m.forwarded_percent = mid(&Cell::forwarded_percent);
+  m.misses = static_cast<std::uint64_t>(mid(&Cell::misses));
+  std::uint64_t errors = 0;
+  for (const Cell& c : runs) errors += c.errors;
+  m.errors = errors;  // every run's: one error anywhere is worth seeing
+  return m;
+}
+
+void print_header() {
+  std::printf("%-20s %-12s %6s %12s %10s %10s %10s %10s %14s %6s\n", "target", "mix", "conns",
+              "ops/s", "p50 us", "p99 us", "p99.9 us", "misses", "ops/cpu-s", "fwd %");
+}
+
+void print_row(const std::string& target, const std::string& mix, int conns, const Cell& c) {
+  char share[16] = "-";
+  if (c.forwarded_percent >= 0) std::snprintf(share, sizeof share, "%.1f", c.forwarded_percent);
+  std::printf("%-20s %-12s %6d %12.0f %10.1f %10.1f %10.1f %10llu %14.0f %6s%s\n", target.c_str(),
+              mix.c_str(), conns, c.ops_s, c.p50_us, c.p99_us, c.p999_us,
+              static_cast<unsigned long long>(c.misses), c.ops_per_cpu_s, share,
+              c.errors ? (" errors=" + std::to_string(c.errors)).c_str() : "");
+  std::fflush(stdout);
+}
+
 struct Args {
-  std::string targets = "doppel-epoll,doppel-uring,memcached";
+  std::string targets =
+      "doppel-epoll,doppel-uring,doppel-epoll-routed,doppel-uring-routed,memcached";
   std::string connections = "1,4,16,32,64,128";
   std::string mixes = "read-heavy,update-only";
   int seconds = 5;
@@ -127,6 +211,7 @@ struct Args {
   int cores = 2;
   double rate = 0;
   bool skip_memory = false;
+  int repeat = 1;
 };
 
 int cmd_bench_kv(const Args& a) {
@@ -134,7 +219,8 @@ int cmd_bench_kv(const Args& a) {
   const auto conns = parse_list(a.connections);
   const auto mixes = parse_names(a.mixes);
   for (const auto& t : targets) {
-    if (t != "doppel-epoll" && t != "doppel-uring" && t != "memcached")
+    if (t != "doppel-epoll" && t != "doppel-uring" && t != "memcached" &&
+        t != "doppel-epoll-routed" && t != "doppel-uring-routed")
       return usage_error("--targets: unknown '" + t + "'");
   }
   for (const auto& m : mixes) {
@@ -149,40 +235,46 @@ int cmd_bench_kv(const Args& a) {
       a.cores, static_cast<unsigned long long>(a.keys), a.seconds,
       a.rate > 0 ? ("open (" + std::to_string(static_cast<long>(a.rate)) + " req/s)").c_str()
                  : "closed");
-  std::printf("%-13s %-12s %6s %12s %10s %10s %10s %10s %14s\n", "target", "mix", "conns", "ops/s",
-              "p50 us", "p99 us", "p99.9 us", "misses", "ops/cpu-s");
-  for (const auto& target : targets) {
-    auto server = start_server(target, a.memory_mb, a.cores, tmp);
-    if (!server) {
-      std::printf("%-13s %s\n", target.c_str(), server.error().message().c_str());
-      continue;
-    }
-    LoadSpec spec;
-    spec.server = server->at;
-    spec.keys = a.keys;
-    spec.open_loop_rate = a.rate;
-    spec.connections = 16;
-    if (!preload(spec, a.keys)) std::printf("%-13s preload failed\n", target.c_str());
-    for (const auto& mix : mixes) {
-      for (int c : conns) {
-        spec.connections = c;
-        spec.set_percent = mix == "read-heavy" ? 10 : 100;
-        spec.duration = std::chrono::seconds(a.seconds);
-        const double cpu0 = cpu_seconds(server->pid);
-        LoadResult r = run_load(spec);
-        const double cpu = cpu_seconds(server->pid) - cpu0;
-        std::printf("%-13s %-12s %6d %12.0f %10.1f %10.1f %10.1f %10llu %14.0f%s\n", target.c_str(),
-                    mix.c_str(), c, r.ops_per_second(),
-                    static_cast<double>(r.percentile_ns(0.5)) / 1e3,
-                    static_cast<double>(r.percentile_ns(0.99)) / 1e3,
-                    static_cast<double>(r.percentile_ns(0.999)) / 1e3,
-                    static_cast<unsigned long long>(r.misses),
-                    cpu > 0 ? static_cast<double>(r.ops) / cpu : 0.0,
-                    r.errors ? (" errors=" + std::to_string(r.errors)).c_str() : "");
-        std::fflush(stdout);
+  print_header();
+  // Interleaved: each round runs every target once, so that a drift in the machine (another
+  // process, thermal state) spreads over all targets rather than landing on one.
+  std::map<std::tuple<std::size_t, std::string, int>, std::vector<Cell>> cells;
+  for (int round = 1; round <= a.repeat; ++round) {
+    if (a.repeat > 1) std::printf("round %d of %d\n", round, a.repeat);
+    for (std::size_t t = 0; t < targets.size(); ++t) {
+      const std::string& target = targets[t];
+      auto server = start_server(target, a.memory_mb, a.cores, tmp);
+      if (!server) {
+        std::printf("%-20s %s\n", target.c_str(), server.error().message().c_str());
+        continue;
       }
+      LoadSpec spec;
+      spec.server = server->at;
+      spec.routed = server->core_ports;
+      spec.keys = a.keys;
+      spec.open_loop_rate = a.rate;
+      spec.seed = static_cast<std::uint64_t>(round);
+      spec.connections = 16;
+      if (!preload(spec, a.keys)) std::printf("%-20s preload failed\n", target.c_str());
+      for (const auto& mix : mixes) {
+        for (int c : conns) {
+          spec.connections = c;
+          spec.set_percent = mix == "read-heavy" ? 10 : 100;
+          spec.duration = std::chrono::seconds(a.seconds);
+          const Cell cell = measure(*server, spec);
+          print_row(target, mix, c, cell);
+          cells[{t, mix, c}].push_back(cell);
+        }
+      }
+      stop_server(*server);
     }
-    stop_server(*server);
+  }
+  if (a.repeat > 1) {
+    std::printf("\nmedians of %d interleaved rounds\n", a.repeat);
+    print_header();
+    for (const auto& [at, runs] : cells) {
+      print_row(targets[std::get<0>(at)], std::get<1>(at), std::get<2>(at), median(runs));
+    }
   }
   if (!a.skip_memory) {
     std::printf("\nmemory per item: RSS over live key+value bytes, %llu keys of 30+200 bytes\n",
@@ -190,6 +282,7 @@ int cmd_bench_kv(const Args& a) {
     std::printf("%-13s %16s %16s %22s\n", "target", "live MiB", "after load", "after update-only");
     const double live = static_cast<double>(a.memory_keys) * 230.0;
     for (const auto& target : targets) {
+      if (routed(target)) continue;  // the same server as its unrouted twin
       auto server = start_server(target, std::max(a.memory_mb, 1024), a.cores, tmp);
       if (!server) continue;
       LoadSpec spec;
@@ -220,7 +313,9 @@ void add_bench_kv(CLI::App& bench, Commands& commands) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = bench.add_subcommand(
       "kv", "doppel KV (epoll, uring) vs memcached: throughput, latency, memory");
-  cmd->add_option("--targets", a->targets, "Comma list of doppel-epoll, doppel-uring, memcached");
+  cmd->add_option("--targets", a->targets,
+                  "Comma list of doppel-epoll, doppel-uring, memcached, and doppel-epoll-routed, "
+                  "doppel-uring-routed (per-core ports, a client routing each key to its owner)");
   cmd->add_option("--connections", a->connections,
                   "Comma list of connection counts (default 1,4,16,32,64,128)");
   cmd->add_option("--mixes", a->mixes, "read-heavy (10% sets) and/or update-only");
@@ -235,6 +330,10 @@ void add_bench_kv(CLI::App& bench, Commands& commands) {
   cmd->add_option("--rate", a->rate,
                   "Open loop at this many requests/s in total (default: closed loop)");
   cmd->add_flag("--skip-memory", a->skip_memory, "Skip the memory-per-item runs");
+  cmd->add_option("--repeat", a->repeat,
+                  "Rounds, each running every target in turn; with more than one, a table of "
+                  "medians follows (default 1)")
+      ->check(CLI::Range(1, 100));
   cmd->callback([&commands, a] { commands.action = [a] { return cmd_bench_kv(*a); }; });
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "components/kv/client/memcached_client.h"
+#include "components/kv/server/ownership.h"
 #include "runtime/real/real_runtime.h"
 #include "runtime/sync.h"
 
@@ -15,6 +16,24 @@ using namespace std::chrono_literals;
 
 // Reads ask for this much: a bench's pipelined replies come in large pieces.
 constexpr std::size_t kReadBytes = 16384;
+
+// One load connection's sockets: to the server, or to each routed endpoint in order.
+struct Sockets {
+  std::vector<std::unique_ptr<Stream>> streams;
+  std::vector<std::unique_ptr<kv::McReader>> readers;
+};
+
+Sockets connect_all(Runtime& rt, const LoadSpec& spec) {
+  Sockets out;
+  const std::vector<Endpoint> to = spec.routed.empty() ? std::vector{spec.server} : spec.routed;
+  for (const Endpoint& at : to) {
+    auto s = rt.net().connect(at, 2s);
+    if (!s) return {};
+    out.streams.push_back(std::move(*s));
+    out.readers.push_back(std::make_unique<kv::McReader>(*out.streams.back(), kReadBytes));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -50,9 +69,8 @@ LoadResult run_load(const LoadSpec& spec) {
       rt.spawn("load", [&, c] {
         Prng rng(spec.seed * 1000 + static_cast<std::uint64_t>(c));
         auto& lat = per_connection[static_cast<std::size_t>(c)];
-        auto s = rt.net().connect(spec.server, 2s);
-        if (s) {
-          kv::McReader reader(**s, kReadBytes);
+        Sockets sockets = connect_all(rt, spec);
+        if (!sockets.streams.empty()) {
           const Duration interval = spec.open_loop_rate > 0
                                         ? Duration(static_cast<std::int64_t>(
                                               1e9 * spec.connections / spec.open_loop_rate))
@@ -73,8 +91,11 @@ LoadResult run_load(const LoadSpec& spec) {
             if (set) r.keys.assign(1, key);
             request.clear();
             kv::encode_to(r, request);
-            if (!(*s)->write(request)) break;
-            const auto reply = reader.next(r, rt.now() + 5s);
+            const std::size_t to = sockets.streams.size() == 1
+                                       ? 0
+                                       : kv::libmemcached_murmur3(key) % sockets.streams.size();
+            if (!sockets.streams[to]->write(request)) break;
+            const auto reply = sockets.readers[to]->next(r, rt.now() + 5s);
             if (!reply && reply.code() != Errc::invalid_argument && reply.code() != Errc::io_error)
               break;
             if (!reply || (set && reply->word != "STORED")) ++result.errors;
@@ -98,6 +119,24 @@ LoadResult run_load(const LoadSpec& spec) {
   rt.stop();
   std::sort(result.latencies_ns.begin(), result.latencies_ns.end());
   return result;
+}
+
+std::optional<std::uint64_t> read_stat(const Endpoint& server, const std::string& group,
+                                       std::string_view name) {
+  std::optional<std::uint64_t> out;
+  real::RealRuntime rt(real::RealOptions{1, false, "epoll", "/tmp", false});
+  if (!rt.start()) return out;
+  rt.run_blocking(0, [&] {
+    auto s = rt.net().connect(server, 2s);
+    if (!s) return;
+    kv::Request r;
+    r.verb = kv::Verb::stats;
+    r.stats_group = group;
+    auto reply = kv::McConnection(**s).call(r, rt.now() + 5s);
+    if (reply) out = kv::McConnection::stat(*reply, name);
+  });
+  rt.stop();
+  return out;
 }
 
 bool preload(const LoadSpec& spec, std::uint64_t count) {

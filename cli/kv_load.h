@@ -7,6 +7,7 @@
 // kept and sorted).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ namespace doppel::cli {
 
 struct LoadSpec {
   Endpoint server;
+  // A routing client (as libmemcached's modula distribution with its murmur3 hash): when set,
+  // each load connection opens one socket per endpoint (a node's per-core ports, in core
+  // order) and sends each request to routed[libmemcached_murmur3(key) % size].
+  std::vector<Endpoint> routed;
   int connections = 16;
   int set_percent = 10;          // the rest are gets
   std::uint64_t keys = 100'000;  // key space
@@ -45,5 +50,9 @@ LoadResult run_load(const LoadSpec& spec);
 bool preload(const LoadSpec& spec, std::uint64_t count);
 
 std::string key_name(std::uint64_t index, std::size_t key_bytes);
+
+// One figure of "stats [group]" from the server, or nullopt (no answer, or no such figure).
+std::optional<std::uint64_t> read_stat(const Endpoint& server, const std::string& group,
+                                       std::string_view name);
 
 }  // namespace doppel::cli

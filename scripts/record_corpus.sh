@@ -29,6 +29,7 @@ planted=(
   "kv-node-memory-per-core memory-limit"
   "kv-conn-leak-on-error progress"
   "kv-stats-skip-last-core stats-accurate"
+  "kv-core-port-runs-local linearizable"
   "dvv-ack-early acknowledged-writes-survive"
   "dvv-no-repair replicas-converge"
   "dvv-dot-per-write clock-entries-bounded"

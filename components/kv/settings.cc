@@ -8,7 +8,7 @@ Result<KvSettings> KvSettings::read(const toml::table& table, std::string_view s
   KvSettings s;
   TomlFields f(table, source);
   f.known_keys({"memory_mb", "memory_kb", "segment_kb", "item_size_max", "connections_max",
-                "trace_evictions", "strict_keys"});
+                "trace_evictions", "strict_keys", "core_ports", "owner_hash"});
   if (f.has("memory_mb") && f.has("memory_kb"))
     f.fail("memory_kb", "give memory_mb or memory_kb, not both");
   if (f.has("memory_mb"))
@@ -26,6 +26,10 @@ Result<KvSettings> KvSettings::read(const toml::table& table, std::string_view s
       static_cast<std::uint32_t>(f.integer("connections_max", 1, 1 << 20, s.connections_max));
   s.trace_evictions = f.boolean("trace_evictions", s.trace_evictions);
   s.strict_keys = f.boolean("strict_keys", s.strict_keys);
+  s.core_ports = static_cast<std::uint16_t>(f.integer("core_ports", 0, 65535, 0));
+  s.owner_hash = f.choice("owner_hash", {"murmur3", "libmemcached-murmur3"}, "murmur3") == "murmur3"
+                     ? OwnerHash::murmur3
+                     : OwnerHash::libmemcached_murmur3;
   if (f.ok() && s.item_bytes_max > s.segment_bytes) {
     f.fail("item_size_max", "larger than a segment (segment_kb)");
   }
@@ -45,6 +49,24 @@ Status KvSettings::check() const {
   return {};
 }
 
+Status KvSettings::check_ports(std::uint16_t listen_port, std::uint32_t cores) const {
+  if (Status s = check(); !s) return s;
+  if (core_ports == 0) return {};
+  const std::uint32_t last = std::uint32_t{core_ports} + cores - 1;
+  if (last > 65535) {
+    return make_error(Errc::invalid_argument, "core_ports: " + std::to_string(cores) +
+                                                  " cores from port " + std::to_string(core_ports) +
+                                                  " run past port 65535");
+  }
+  if (listen_port >= core_ports && listen_port <= last) {
+    return make_error(Errc::invalid_argument, "core_ports: ports " + std::to_string(core_ports) +
+                                                  ".." + std::to_string(last) +
+                                                  " take in the listen port " +
+                                                  std::to_string(listen_port));
+  }
+  return {};
+}
+
 Result<KvPlantedBug> kv_planted_bug(std::string_view name) {
   if (name.empty()) return KvPlantedBug::none;
   if (name == "swapped-replies") return KvPlantedBug::swapped_replies;
@@ -52,6 +74,7 @@ Result<KvPlantedBug> kv_planted_bug(std::string_view name) {
   if (name == "node-memory-per-core") return KvPlantedBug::node_memory_per_core;
   if (name == "conn-leak-on-error") return KvPlantedBug::conn_leak_on_error;
   if (name == "stats-skip-last-core") return KvPlantedBug::stats_skip_last_core;
+  if (name == "core-port-runs-local") return KvPlantedBug::core_port_runs_local;
   return make_error(Errc::invalid_argument,
                     "bug: kv has no planted bug '" + std::string(name) + "'");
 }

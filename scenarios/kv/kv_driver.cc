@@ -74,14 +74,18 @@ struct Sent {
 class KvDriver final : public ClusterDriver {
  public:
   KvDriver(const ScenarioSpec& spec, KvWorkload w, std::uint64_t seed)
-      : ClusterDriver(spec), w_(w), generator_(w, seed) {}
+      : ClusterDriver(spec),
+        w_(w),
+        generator_(w, seed),
+        routing_(KvRouting::of_seed(w, seed)),
+        port_rng_(Prng(seed).fork(0x706f7274)) {}
 
   void setup(sim::World& world) override {
     histories_.resize(spec_.nodes);
     clocks_.resize(spec_.nodes);
     memory_.resize(spec_.nodes);
     seen_.resize(spec_.nodes);
-    auto read = read_node_settings<doppel::kv::KvSettings>("kv", w_.node_config());
+    auto read = read_node_settings<doppel::kv::KvSettings>("kv", kv_node_config(w_, routing_));
     DOPPEL_ASSERT(read.ok());  // validated with the scenario
     doppel::kv::KvSettings settings = *read;
     // The oracles judge by the workload's values: the node must run with those.
@@ -89,7 +93,8 @@ class KvDriver final : public ClusterDriver {
                           settings.segment_bytes == w_.segment_kb << 10 &&
                           settings.item_bytes_max == w_.item_bytes_max() &&
                           settings.connections_max == w_.connections_max &&
-                          settings.trace_evictions,
+                          settings.trace_evictions &&
+                          (settings.core_ports != 0) == routing_.core_ports,
                       "the node config's [kv] table was read as other settings than it holds");
     settings.planted_bug =
         *doppel::kv::kv_planted_bug(component_bug());  // validated with the scenario
@@ -532,7 +537,7 @@ class KvDriver final : public ClusterDriver {
   void client(std::uint32_t index) {
     Runtime& rt = client_runtime();
     const std::size_t server = index % servers_.size();
-    const Endpoint at{server_name("kv", static_cast<std::uint32_t>(server)), kPort};
+    const std::string host = server_name("kv", static_cast<std::uint32_t>(server));
     std::uint64_t done = 0, quiet_done = 0;
     std::uint64_t serial = 0;        // of the requests made: values stay unique
     std::optional<Instant> waiting;  // after the heal: since when an operation waits to succeed
@@ -547,7 +552,7 @@ class KvDriver final : public ClusterDriver {
       }
       if (quiet_ && !waiting) waiting = rt.now();
       if (!within_bound(rt, index, waiting, "connection")) return;
-      auto s = rt.net().connect(at, Duration(w_.timeout_ms * 1'000'000));
+      auto s = rt.net().connect(Endpoint{host, port()}, Duration(w_.timeout_ms * 1'000'000));
       if (!s) {
         rt.sleep(Duration(rt.random().between(5, 50) * 1'000'000));
         continue;
@@ -572,6 +577,13 @@ class KvDriver final : public ClusterDriver {
       }
     }
     if (++clients_done_ == spec_.clients) final_stats(rt);
+  }
+
+  // The shared port, or with per-core ports, one of those in two connections out of three: a
+  // key then reaches its owner directly, or from the wrong core by forwarding.
+  std::uint16_t port() {
+    if (!routing_.core_ports || port_rng_.below(3) == 0) return kPort;
+    return static_cast<std::uint16_t>(KvRouting::kCorePorts + port_rng_.below(spec_.cores));
   }
 
   // What each node says of its memory, for the trace (the memory-limit
@@ -611,6 +623,8 @@ class KvDriver final : public ClusterDriver {
 
   KvWorkload w_;
   KvOpGenerator generator_;
+  KvRouting routing_;
+  Prng port_rng_;  // of the clients' connections
   std::vector<History> histories_;
   std::vector<ClockError> clocks_;
   std::vector<MemoryTally> memory_;
@@ -629,15 +643,16 @@ ComponentDef kv_component() {
   def.name = "kv";
   def.properties = {"linearizable", "memory-limit", "progress", "well-formed-replies",
                     "stats-accurate"};
-  def.bugs = {"swapped-replies", "lost-at-roll", "node-memory-per-core", "conn-leak-on-error",
-              "stats-skip-last-core"};
+  def.bugs = {"swapped-replies",    "lost-at-roll",         "node-memory-per-core",
+              "conn-leak-on-error", "stats-skip-last-core", "core-port-runs-local"};
   def.probes = {"KvStarted", "KvFinalStats", "KvClientOp", "KvChecked"};
   def.buggify_components = {"kv"};
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
     auto w = read_kv_workload(workload, source);
     if (!w) return w.error();
     // A node must boot with what the workload asks of it, as doppel serve would check it.
-    if (auto s = read_node_settings<doppel::kv::KvSettings>("kv", w->node_config()); !s) {
+    const KvRouting all_on{true, true};
+    if (auto s = read_node_settings<doppel::kv::KvSettings>("kv", kv_node_config(*w, all_on)); !s) {
       return make_error(
           Errc::invalid_argument,
           std::string(source) +

@@ -45,12 +45,24 @@ std::uint32_t KvWorkload::item_bytes_max() const {
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(segment_kb << 10, 1 << 20));
 }
 
-std::string KvWorkload::node_config() const {
+KvRouting KvRouting::of_seed(const KvWorkload& w, std::uint64_t seed) {
+  Prng rng = Prng(seed).fork(0x726f757465);
+  KvRouting r;
+  r.core_ports = rng.below(100) < w.core_ports_percent;
+  r.libmemcached_hash = rng.below(100) < w.libmemcached_hash_percent;
+  return r;
+}
+
+std::string kv_node_config(const KvWorkload& w, const KvRouting& routing) {
   // trace_evictions: the memory-limit oracle follows every eviction (KvItemEvicted).
-  return "memory_kb = " + std::to_string(memory_kb) +
-         "\nsegment_kb = " + std::to_string(segment_kb) +
-         "\nitem_size_max = " + std::to_string(item_bytes_max()) +
-         "\nconnections_max = " + std::to_string(connections_max) + "\ntrace_evictions = true\n";
+  std::string config = "memory_kb = " + std::to_string(w.memory_kb) +
+                       "\nsegment_kb = " + std::to_string(w.segment_kb) +
+                       "\nitem_size_max = " + std::to_string(w.item_bytes_max()) +
+                       "\nconnections_max = " + std::to_string(w.connections_max) +
+                       "\ntrace_evictions = true\n";
+  if (routing.core_ports) config += "core_ports = " + std::to_string(KvRouting::kCorePorts) + "\n";
+  if (routing.libmemcached_hash) config += "owner_hash = \"libmemcached-murmur3\"\n";
+  return config;
 }
 
 Result<KvWorkload> read_kv_workload(const toml::table& t, std::string_view source) {
@@ -82,7 +94,9 @@ Result<KvWorkload> read_kv_workload(const toml::table& t, std::string_view sourc
                             {"binary_percent", &w.binary_percent},
                             {"duplicate_key_percent", &w.duplicate_key_percent},
                             {"flush_delay_percent", &w.flush_delay_percent},
-                            {"quiet_percent", &w.quiet_percent}}) {
+                            {"quiet_percent", &w.quiet_percent},
+                            {"core_ports_percent", &w.core_ports_percent},
+                            {"libmemcached_hash_percent", &w.libmemcached_hash_percent}}) {
     u64(key, 0, 100, *field);
   }
   u64("ttl_s_max", 1, 3600, w.ttl_s_max);

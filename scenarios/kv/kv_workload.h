@@ -97,11 +97,27 @@ struct KvWorkload {
   // busiest keys (pending noreply and timed-out requests, expiry windows on a
   // skewed clock) need up to ~15 M steps on about 1 seed in 500.
   std::uint64_t search_steps_max = 40'000'000;
+  // Of seeds: the nodes also listen on a port per core (KvSettings::core_ports)
+  // and each client connection goes to one of them or to the shared port.
+  std::uint64_t core_ports_percent = 50;
+  // Of seeds: keys owned by libmemcached's murmur3 (KvSettings::owner_hash).
+  std::uint64_t libmemcached_hash_percent = 50;
 
   std::uint32_t item_bytes_max() const;
-  // The node config's [kv] table that boots the scenario's nodes (node_settings.h).
-  std::string node_config() const;
 };
+
+// How one seed's nodes listen and own keys.
+struct KvRouting {
+  static constexpr std::uint16_t kCorePorts = 11300;  // core c: 11300 + c
+  bool core_ports = false;
+  bool libmemcached_hash = false;
+
+  // Drawn from a stream of its own, so the other draws of a seed do not move.
+  static KvRouting of_seed(const KvWorkload& w, std::uint64_t seed);
+};
+
+// The node config's [kv] table that boots the scenario's nodes (node_settings.h).
+std::string kv_node_config(const KvWorkload& w, const KvRouting& routing);
 
 Result<KvWorkload> read_kv_workload(const toml::table& t, std::string_view source);
 

@@ -38,9 +38,16 @@ const BuggifySite kSlowTarget{
     "kv.forward.slow_target",
     "a forwarded batch waits up to 5 ms on its owner core before it runs"};
 
+const SometimesSite kCorePortOwner{"kv.core_port.owner",
+                                   "a key sent to a core's own port is that core's"};
+
 // Up to this many bytes per write when kTinyReplyWrites fires.
 constexpr std::int64_t kTinyWriteBytesMax = 16;
 constexpr std::int64_t kShortReadBytesMax = 7;
+
+Error listen_error(const Endpoint& at, const Error& e) {
+  return make_error(e.code, "listen on " + at.to_string() + ": " + e.message());
+}
 
 ProtocolLimits limits_for(const KvSettings& c) {
   ProtocolLimits l;
@@ -64,10 +71,12 @@ struct KvService::Connection {
   std::uint64_t id = 0;  // unique in the node: n * cores + the core
   Endpoint peer;
   std::int64_t last_command_s = 0;
+  bool core_port = false;  // came in on its core's own port (KvSettings::core_ports)
 };
 
 struct KvService::CoreState {
-  std::unique_ptr<Listener> listener;
+  std::unique_ptr<Listener> listener;       // the node's port, shared by every core
+  std::unique_ptr<Listener> core_listener;  // this core's own port, if core_ports is set
   std::map<Stream*, Connection> connections;
   std::uint64_t accepted = 0;
   std::uint64_t live = 0;
@@ -92,6 +101,7 @@ Status KvService::start() {
                       "memory_mb: each of the " + std::to_string(cores) +
                           " cores gets too little memory: " + s.error().what);
   }
+  if (Status s = config_.check_ports(node_.listen.port, cores); !s) return s;
   shards_.resize(cores);
   cores_.resize(cores);
   for (CoreId c = 0; c < cores; ++c) {
@@ -106,29 +116,46 @@ Status KvService::start() {
                   cores_[c] = std::make_unique<CoreState>();
                   cores_[c]->drained = std::make_unique<Condition>(rt_);
                   auto l = rt_.net().listen(node_.listen, ListenOptions{true, 1024});
-                  if (!l) return std::optional<Error>(l.error());
+                  if (!l) return std::optional<Error>(listen_error(node_.listen, l.error()));
                   cores_[c]->listener = std::move(*l);
+                  if (config_.core_ports != 0) {
+                    const Endpoint own = core_endpoint(c);
+                    auto cl = rt_.net().listen(own, ListenOptions{false, 1024});
+                    if (!cl) return std::optional<Error>(listen_error(own, cl.error()));
+                    cores_[c]->core_listener = std::move(*cl);
+                  }
                   return std::optional<Error>();
                 }).get();
     if (!made) return make_error(Errc::cancelled, "core " + std::to_string(c) + " did not start");
-    if (*made)
-      return make_error((*made)->code,
-                        "listen on " + node_.listen.to_string() + ": " + (*made)->message());
+    if (*made) return **made;
   }
   for (CoreId c = 0; c < cores; ++c) {
-    rt_.spawn_on(c, "kv-accept", [this, c] { accept_loop(c); });
+    rt_.spawn_on(c, "kv-accept", [this, c] { accept_loop(c, *cores_[c]->listener, false); });
+    if (cores_[c]->core_listener) {
+      rt_.spawn_on(c, "kv-accept-core-port",
+                   [this, c] { accept_loop(c, *cores_[c]->core_listener, true); });
+    }
   }
-  rt_.record(
-      Event("KvStarted").detail("cores", cores).detail("memory_bytes", config_.memory_bytes));
+  rt_.record(Event("KvStarted")
+                 .detail("cores", cores)
+                 .detail("memory_bytes", config_.memory_bytes)
+                 .detail("core_ports", config_.core_ports)
+                 .detail("owner_hash", config_.owner_hash == OwnerHash::murmur3
+                                           ? "murmur3"
+                                           : "libmemcached-murmur3"));
   return {};
 }
 
-void KvService::accept_loop(CoreId core) {
+Endpoint KvService::core_endpoint(CoreId core) const {
+  return Endpoint{node_.listen.host, static_cast<std::uint16_t>(config_.core_ports + core)};
+}
+
+void KvService::accept_loop(CoreId core, Listener& listener, bool core_port) {
   CoreState& cs = *cores_[core];
   const std::uint64_t per_core_max =
       std::max<std::uint64_t>(1, config_.connections_max / rt_.core_count());
   for (;;) {
-    auto accepted = cs.listener->accept();
+    auto accepted = listener.accept();
     if (!accepted) {
       if (accepted.code() == Errc::closed || stopping_) return;
       rt_.sleep(10ms);  // EMFILE and friends: back off rather than spin
@@ -144,25 +171,26 @@ void KvService::accept_loop(CoreId core) {
     ShardCounters& counters = shards_[core]->counters();
     ++counters.curr_connections;
     ++counters.total_connections;
-    rt_.spawn("kv-conn", [this, core, stream = std::shared_ptr<Stream>(std::move(*accepted))] {
-      CoreState& state = *cores_[core];
-      Connection& conn = state.connections[stream.get()];
-      conn.id = state.accepted++ * rt_.core_count() + core;
-      conn.peer = stream->peer();
-      conn.last_command_s = shards_[core]->now_seconds();
-      const bool clean = serve(core, *stream, conn);
-      state.connections.erase(stream.get());
-      // Planted bug: a connection that ended in an error keeps its slot.
-      if (clean || config_.planted_bug != KvPlantedBug::conn_leak_on_error) --state.live;
-      --shards_[core]->counters().curr_connections;
-      state.drained->notify_all();
-    });
+    rt_.spawn("kv-conn",
+              [this, core, core_port, stream = std::shared_ptr<Stream>(std::move(*accepted))] {
+                CoreState& state = *cores_[core];
+                Connection& conn = state.connections[stream.get()];
+                conn.id = state.accepted++ * rt_.core_count() + core;
+                conn.peer = stream->peer();
+                conn.core_port = core_port;
+                conn.last_command_s = shards_[core]->now_seconds();
+                const bool clean = serve(core, *stream, conn);
+                state.connections.erase(stream.get());
+                // Planted bug: a connection that ended in an error keeps its slot.
+                if (clean || config_.planted_bug != KvPlantedBug::conn_leak_on_error) --state.live;
+                --shards_[core]->counters().curr_connections;
+                state.drained->notify_all();
+              });
   }
 }
 
 bool KvService::serve(CoreId core, Stream& stream, Connection& conn) {
   Parser parser(limits_for(config_));
-  const CoreId cores = rt_.core_count();
   std::string in;
   std::vector<char> buf(kReadBytes);
   for (;;) {
@@ -203,7 +231,7 @@ bool KvService::serve(CoreId core, Stream& stream, Connection& conn) {
     }
     in.erase(0, used);
     if (!batch.empty()) conn.last_command_s = shards_[core]->now_seconds();
-    if (!batch.empty() && !write_replies(stream, answer(core, cores, batch_owner))) return false;
+    if (!batch.empty() && !write_replies(stream, answer(core, conn, batch_owner))) return false;
     if (close_after || stopping_) return true;
     if (need_more) {
       // Nothing half-read and every reply sent: a server may close the connection once it
@@ -240,7 +268,7 @@ bool KvService::write_replies(Stream& stream, std::string_view out) {
   return out.empty() || stream.write(out).ok();
 }
 
-std::string KvService::answer(CoreId core, CoreId cores,
+std::string KvService::answer(CoreId core, const Connection& conn,
                               const std::shared_ptr<std::vector<BatchEntry>>& batch_owner) {
   std::vector<BatchEntry>& batch = *batch_owner;
   std::string out;
@@ -254,7 +282,7 @@ std::string KvService::answer(CoreId core, CoreId cores,
                                     batch[end].request->verb == Verb::lru_crawler))) {
       ++end;
     }
-    answer_run(core, cores, batch_owner, begin, end, out);
+    answer_run(core, conn, batch_owner, begin, end, out);
     if (end < batch.size()) {
       BatchEntry& barrier = batch[end];
       if (barrier.request->verb == Verb::flush_all) {
@@ -271,10 +299,18 @@ std::string KvService::answer(CoreId core, CoreId cores,
   return out;
 }
 
-void KvService::answer_run(CoreId core, CoreId cores,
+CoreId KvService::owner(std::string_view key, CoreId core, const Connection& conn) const {
+  // Planted bug: a request on a core's own port is taken as routed by the client and runs
+  // there, though the key may be another core's (a client with another hash, or none).
+  if (conn.core_port && config_.planted_bug == KvPlantedBug::core_port_runs_local) return core;
+  return owner_core(key, rt_.core_count(), config_.owner_hash);
+}
+
+void KvService::answer_run(CoreId core, const Connection& conn,
                            const std::shared_ptr<std::vector<BatchEntry>>& batch_owner,
                            std::size_t begin, std::size_t end, std::string& out) {
   std::vector<BatchEntry>& batch = *batch_owner;
+  const CoreId cores = rt_.core_count();
   const std::int64_t now = shards_[core]->now_seconds();
   std::vector<std::vector<Unit>> units(cores);
   for (std::size_t i = begin; i < end; ++i) {
@@ -296,9 +332,10 @@ void KvService::answer_run(CoreId core, CoreId cores,
     }
     const std::int64_t expires = absolute_expiry(r.exptime, now);
     for (std::size_t k = 0; k < r.keys.size(); ++k) {
-      const CoreId owner = owner_core(r.keys[k], cores);
-      e.units.emplace_back(owner, units[owner].size());
-      units[owner].push_back(Unit{&r, k, expires});
+      const CoreId at = owner(r.keys[k], core, conn);
+      if (conn.core_port) sometimes(rt_, kCorePortOwner, at == core);
+      e.units.emplace_back(at, units[at].size());
+      units[at].push_back(Unit{&r, k, expires});
     }
   }
   // The connection's core is slow to forward, so the others run ahead.
@@ -420,6 +457,7 @@ void KvService::stop() {
     (void)run_on(rt_, c, [this, c] {
       CoreState& cs = *cores_[c];
       if (cs.listener) cs.listener->close();
+      if (cs.core_listener) cs.core_listener->close();
       for (auto& [s, conn] : cs.connections) s->close();
       const Instant deadline = rt_.now() + 5s;
       while (cs.live > 0 && rt_.now() < deadline) cs.drained->wait(deadline);

@@ -7,6 +7,12 @@
 // read together from one connection are grouped per owner core -- one
 // run_on per core, executing in order -- and answered in the order they
 // came (pipelining), a multi-key get fanning out and answering in key order.
+//
+// Beyond the paper (KvSettings::core_ports): each core can also listen on a
+// port of its own, so a client that spreads keys over those ports with the
+// node's owner function (a stock libmemcached client with the matching hash)
+// sends each request to its owner and nothing is forwarded. A request that
+// still arrives elsewhere is forwarded as on the shared port.
 
 #include <memory>
 #include <vector>
@@ -45,14 +51,17 @@ class KvService final : public Service {
  private:
   struct Connection;
   struct CoreState;
-  void accept_loop(CoreId core);
+  void accept_loop(CoreId core, Listener& listener, bool core_port);
   // Serves one connection; false when it ended in an error (reset, timeout).
   bool serve(CoreId core, Stream& stream, Connection& conn);
   bool write_replies(Stream& stream, std::string_view out);
-  std::string answer(CoreId core, CoreId cores,
+  std::string answer(CoreId core, const Connection& conn,
                      const std::shared_ptr<std::vector<BatchEntry>>& batch);
-  void answer_run(CoreId core, CoreId cores, const std::shared_ptr<std::vector<BatchEntry>>& batch,
-                  std::size_t begin, std::size_t end, std::string& out);
+  void answer_run(CoreId core, const Connection& conn,
+                  const std::shared_ptr<std::vector<BatchEntry>>& batch, std::size_t begin,
+                  std::size_t end, std::string& out);
+  CoreId owner(std::string_view key, CoreId core, const Connection& conn) const;
+  Endpoint core_endpoint(CoreId core) const;  // core's own port (core_ports)
   void flush_all(const Request& request, std::string& out);
   void metadump(const Request& request, std::string& out);
 

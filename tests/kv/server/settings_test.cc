@@ -41,6 +41,8 @@ TEST_CASE("kv settings: an empty table gives memcached's defaults", "[unit]") {
   REQUIRE_FALSE(s->trace_evictions);
   REQUIRE_FALSE(s->strict_keys);
   REQUIRE(s->planted_bug == KvPlantedBug::none);
+  REQUIRE(s->core_ports == 0);
+  REQUIRE(s->owner_hash == OwnerHash::murmur3);
   REQUIRE(defaults.check().ok());
 }
 
@@ -52,8 +54,12 @@ item_size_max = 65536
 connections_max = 10
 trace_evictions = true
 strict_keys = true
+core_ports = 11300
+owner_hash = "libmemcached-murmur3"
 )");
   REQUIRE(s.ok());
+  REQUIRE(s->core_ports == 11300);
+  REQUIRE(s->owner_hash == OwnerHash::libmemcached_murmur3);
   REQUIRE(s->memory_bytes == 128ull << 20);
   REQUIRE(s->segment_bytes == 1u << 20);
   REQUIRE(s->item_bytes_max == 65536);
@@ -91,6 +97,11 @@ TEST_CASE("kv settings: each bound is inclusive, one past it names file:line:'ke
       {"memory_mb = \"64\"", "kv.toml:1: 'memory_mb': expected an integer"},
       {"memory_mb = 64\nmemory_kb = 65536",
        "kv.toml:2: 'memory_kb': give memory_mb or memory_kb, not both"},
+      {"core_ports = 65536", "kv.toml:1: 'core_ports': must be between 0 and 65535, got 65536"},
+      {"core_ports = -1", "kv.toml:1: 'core_ports': must be between 0 and 65535, got -1"},
+      {"owner_hash = \"crc\"",
+       "kv.toml:1: 'owner_hash': expected one of \"murmur3\", \"libmemcached-murmur3\", got "
+       "\"crc\""},
   };
   for (const auto& [text, message] : cases) REQUIRE(refused(text) == message);
 }
@@ -98,7 +109,7 @@ TEST_CASE("kv settings: each bound is inclusive, one past it names file:line:'ke
 TEST_CASE("kv settings: an unknown key is refused with the keys there are", "[unit]") {
   REQUIRE(refused("memory_mb = 8\nbug = \"lost-at-roll\"\n") ==
           "kv.toml:2: 'bug': unknown key (expected one of: memory_mb, memory_kb, segment_kb, "
-          "item_size_max, connections_max, trace_evictions, strict_keys)");
+          "item_size_max, connections_max, trace_evictions, strict_keys, core_ports, owner_hash)");
 }
 
 TEST_CASE("kv settings: check() refuses settings a driver got wrong, naming the key", "[unit]") {
@@ -127,10 +138,31 @@ TEST_CASE("kv settings: check() refuses settings a driver got wrong, naming the 
   REQUIRE(s.check().ok());
 }
 
+TEST_CASE("kv settings: per-core ports must fit below 65536 and leave out the listen port",
+          "[unit]") {
+  KvSettings s;
+  REQUIRE(s.check_ports(11211, 64).ok());  // off: nothing to fit
+  s.core_ports = 11300;
+  REQUIRE(s.check_ports(11211, 4).ok());
+  REQUIRE(s.check_ports(11304, 4).ok());  // just past the last core's port
+  REQUIRE(s.check_ports(11299, 4).ok());  // just before the first
+  auto refusal = [&](std::uint16_t listen, std::uint32_t cores) {
+    const Status st = s.check_ports(listen, cores);
+    REQUIRE_FALSE(st.ok());
+    return st.error().what;
+  };
+  REQUIRE(refusal(11303, 4) == "core_ports: ports 11300..11303 take in the listen port 11303");
+  REQUIRE(refusal(11300, 1) == "core_ports: ports 11300..11300 take in the listen port 11300");
+  s.core_ports = 65534;
+  REQUIRE(s.check_ports(11211, 2).ok());
+  REQUIRE(refusal(11211, 3) == "core_ports: 3 cores from port 65534 run past port 65535");
+}
+
 TEST_CASE("kv settings: planted bugs are found by name, unknown names refused", "[unit]") {
   REQUIRE(*kv_planted_bug("") == KvPlantedBug::none);
   REQUIRE(*kv_planted_bug("swapped-replies") == KvPlantedBug::swapped_replies);
   REQUIRE(*kv_planted_bug("lost-at-roll") == KvPlantedBug::lost_at_roll);
+  REQUIRE(*kv_planted_bug("core-port-runs-local") == KvPlantedBug::core_port_runs_local);
   auto unknown = kv_planted_bug("ack-early");
   REQUIRE_FALSE(unknown.ok());
   REQUIRE(unknown.error().what == "bug: kv has no planted bug 'ack-early'");
