@@ -14,6 +14,7 @@
 #include <boost/fiber/pooled_fixedsize_stack.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -69,8 +70,10 @@ class Core {
   void request_stop();
 
   // --- for the scheduling algorithm
-  void on_dispatch();  // the dispatcher's turn: poll without waiting
-  void idle();         // nothing to run: sleep in the reactor
+  // The dispatcher's turn: the inboxes, the timers, and a poll without waiting if fibers are
+  // ready (otherwise idle() polls).
+  void on_dispatch(const std::function<bool()>& others_ready);
+  void idle();  // nothing to run: sleep in the reactor
   std::string_view backend_name() const { return reactor_ ? reactor_->name() : "none"; }
 
  private:

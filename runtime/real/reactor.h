@@ -25,6 +25,10 @@ struct Socket {
   int fd = -1;
   WaitList readers;  // epoll: fibers waiting for readability
   WaitList writers;  // epoll: fibers waiting for writability
+  // epoll: the kernel may have bytes we have not read. Cleared by a read that came back short
+  // (it took all there was) and set by the next readiness edge, so the read that would only
+  // say EAGAIN is never made.
+  bool readable = true;
   std::uint32_t generation = 0;
   // uring: what multishot receive and accept have delivered, not yet taken
   std::string pending;

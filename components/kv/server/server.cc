@@ -62,8 +62,8 @@ ProtocolLimits limits_for(const KvSettings& c) {
 struct BatchEntry {
   std::optional<Request> request;
   std::string immediate;  // an error line, or a reply that needs no store
-  // Where this entry's units went: (core, index in that core's unit list).
-  std::vector<std::pair<CoreId, std::size_t>> units;
+  bool answered = false;  // by `immediate` alone (no request, or one the store has no part in)
+  std::uint32_t first_unit = 0;  // where its keys' placements start (answer_run)
 };
 
 // A connection as `stats conns` shows it.
@@ -193,9 +193,16 @@ bool KvService::serve(CoreId core, Stream& stream, Connection& conn) {
   Parser parser(limits_for(config_));
   std::string in;
   std::vector<char> buf(kReadBytes);
+  std::string out;  // a batch's replies; its capacity is kept from batch to batch
+  auto batch_owner = std::make_shared<std::vector<BatchEntry>>();
   for (;;) {
-    // Parse every complete request we have (up to a limit), then answer them.
-    auto batch_owner = std::make_shared<std::vector<BatchEntry>>();
+    // Parse every complete request we have (up to a limit), then answer them. The last
+    // batch's vector is reused unless another core still holds it (a cancelled forward).
+    if (batch_owner.use_count() == 1) {
+      batch_owner->clear();
+    } else {
+      batch_owner = std::make_shared<std::vector<BatchEntry>>();
+    }
     std::vector<BatchEntry>& batch = *batch_owner;
     bool need_more = false, close_after = false;
     std::size_t used = 0;
@@ -227,11 +234,15 @@ bool KvService::serve(CoreId core, Stream& stream, Connection& conn) {
         close_after = true;
         break;
       }
-      batch.push_back(BatchEntry{std::move(r), {}, {}});
+      batch.push_back(BatchEntry{std::move(r)});
     }
     in.erase(0, used);
     if (!batch.empty()) conn.last_command_s = shards_[core]->now_seconds();
-    if (!batch.empty() && !write_replies(stream, answer(core, conn, batch_owner))) return false;
+    if (!batch.empty()) {
+      out.clear();
+      answer(core, conn, batch_owner, out);
+      if (!write_replies(stream, out)) return false;
+    }
     if (close_after || stopping_) return true;
     if (need_more) {
       // Nothing half-read and every reply sent: a server may close the connection once it
@@ -268,10 +279,10 @@ bool KvService::write_replies(Stream& stream, std::string_view out) {
   return out.empty() || stream.write(out).ok();
 }
 
-std::string KvService::answer(CoreId core, const Connection& conn,
-                              const std::shared_ptr<std::vector<BatchEntry>>& batch_owner) {
+void KvService::answer(CoreId core, const Connection& conn,
+                       const std::shared_ptr<std::vector<BatchEntry>>& batch_owner,
+                       std::string& out) {
   std::vector<BatchEntry>& batch = *batch_owner;
-  std::string out;
   std::size_t begin = 0;
   while (begin < batch.size()) {
     // flush_all, stats and lru_crawler touch every core: they are barriers between runs.
@@ -296,7 +307,6 @@ std::string KvService::answer(CoreId core, const Connection& conn,
     }
     begin = end;
   }
-  return out;
 }
 
 CoreId KvService::owner(std::string_view key, CoreId core, const Connection& conn) const {
@@ -306,48 +316,107 @@ CoreId KvService::owner(std::string_view key, CoreId core, const Connection& con
   return owner_core(key, rt_.core_count(), config_.owner_hash);
 }
 
+namespace {
+
+// Commands answered by the connection's core without the store: their reply goes in
+// `immediate`. False for the others.
+bool answer_without_store(const Request& r, std::string& immediate) {
+  switch (r.verb) {
+    case Verb::version:
+      append_version(immediate, kVersion);
+      return true;
+    case Verb::verbosity:
+      if (!r.noreply) append_reply(immediate, Reply::ok);
+      return true;
+    case Verb::mn:
+      immediate += "MN\r\n";
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Planted bug: the first two forwarded replies matched to the wrong requests.
+void swap_first_two(ShardReplies& r) {
+  const std::string first(r.at(0)), second(r.at(1));
+  r.bytes.replace(0, r.ends[1], second + first);
+  r.ends[0] = static_cast<std::uint32_t>(second.size());
+}
+
+}  // namespace
+
 void KvService::answer_run(CoreId core, const Connection& conn,
                            const std::shared_ptr<std::vector<BatchEntry>>& batch_owner,
                            std::size_t begin, std::size_t end, std::string& out) {
   std::vector<BatchEntry>& batch = *batch_owner;
   const CoreId cores = rt_.core_count();
   const std::int64_t now = shards_[core]->now_seconds();
+  bool all_here = true;
+  for (std::size_t i = begin; i < end && all_here; ++i) {
+    BatchEntry& e = batch[i];
+    if (!e.request || answer_without_store(*e.request, e.immediate)) {
+      e.answered = true;
+      continue;
+    }
+    for (const std::string& key : e.request->keys) {
+      const CoreId at = owner(key, core, conn);
+      if (conn.core_port) sometimes(rt_, kCorePortOwner, at == core);
+      if (at != core) {
+        all_here = false;
+        break;
+      }
+    }
+  }
+  // The connection's core is slow to forward (or to start), so the others run ahead.
+  (void)buggify_sleep(rt_, kSlowSender, 2ms, std::chrono::microseconds(10));
+  if (all_here) {
+    // Every key is this core's (one core, or a client that routes by owner): the replies go
+    // straight into `out`, in order, with no per-reply buffer.
+    Shard& shard = *shards_[core];
+    std::string discarded;  // a noreply request's reply
+    for (std::size_t i = begin; i < end; ++i) {
+      BatchEntry& e = batch[i];
+      out += e.immediate;
+      if (e.answered) continue;
+      const Request& r = *e.request;
+      const std::int64_t expires = absolute_expiry(r.exptime, now);
+      if (is_retrieval(r.verb)) {
+        for (std::size_t k = 0; k < r.keys.size(); ++k) shard.execute_into({&r, k, expires}, out);
+        append_reply(out, Reply::end);
+      } else {
+        discarded.clear();
+        shard.execute_into({&r, 0, expires}, r.noreply ? discarded : out);
+      }
+    }
+    return;
+  }
+  // Where each key's reply will be: (core, index in that core's units), entry by entry.
   std::vector<std::vector<Unit>> units(cores);
+  std::vector<std::pair<CoreId, std::uint32_t>> placed;
   for (std::size_t i = begin; i < end; ++i) {
     BatchEntry& e = batch[i];
-    if (!e.request) continue;
-    Request& r = *e.request;
-    switch (r.verb) {
-      case Verb::version:
-        append_version(e.immediate, kVersion);
-        continue;
-      case Verb::verbosity:
-        if (!r.noreply) append_reply(e.immediate, Reply::ok);
-        continue;
-      case Verb::mn:
-        e.immediate += "MN\r\n";
-        continue;
-      default:
-        break;
+    if (!e.answered && (!e.request || answer_without_store(*e.request, e.immediate))) {
+      e.answered = true;
     }
+    e.first_unit = static_cast<std::uint32_t>(placed.size());
+    if (e.answered) continue;
+    Request& r = *e.request;
     const std::int64_t expires = absolute_expiry(r.exptime, now);
     for (std::size_t k = 0; k < r.keys.size(); ++k) {
       const CoreId at = owner(r.keys[k], core, conn);
-      if (conn.core_port) sometimes(rt_, kCorePortOwner, at == core);
-      e.units.emplace_back(at, units[at].size());
+      placed.emplace_back(at, static_cast<std::uint32_t>(units[at].size()));
       units[at].push_back(Unit{&r, k, expires});
     }
   }
-  // The connection's core is slow to forward, so the others run ahead.
-  (void)buggify_sleep(rt_, kSlowSender, 2ms, std::chrono::microseconds(10));
   // Forward first, then do our own share while the others work. A forwarded
   // list owns what it points into (the batch), so it stays valid even if this
   // fiber is cancelled while the other core still works on it.
-  std::vector<Future<std::vector<std::string>>> futures(cores);
+  std::vector<Future<ShardReplies>> futures(cores);
+  std::vector<std::size_t> forwarded(cores);  // units sent to each core
   for (CoreId c = 0; c < cores; ++c) {
     if (c == core || units[c].empty()) continue;
+    forwarded[c] = units[c].size();
     auto list = std::make_shared<std::vector<Unit>>(std::move(units[c]));
-    units[c] = *list;  // our copy, for counting the results below
     // A shard's work never waits, so it runs as a posted task: no fiber is made for it.
     // Unless the owner core is busy: then it waits there in a fiber, and the connection's
     // core waits for it.
@@ -363,31 +432,37 @@ void KvService::answer_run(CoreId core, const Connection& conn,
       return shard->execute(*list, true);
     });
   }
-  std::vector<std::vector<std::string>> results(cores);
+  std::vector<ShardReplies> results(cores);
   if (!units[core].empty()) results[core] = shards_[core]->execute(units[core], false);
   for (CoreId c = 0; c < cores; ++c) {
     if (!futures[c].valid()) continue;
     auto got = futures[c].get();
     if (!got) {
-      results[c].assign(units[c].size(), "SERVER_ERROR shutting down\r\n");
+      for (std::size_t u = 0; u < forwarded[c]; ++u) {
+        append_server_error(results[c].bytes, "shutting down");
+        results[c].ends.push_back(static_cast<std::uint32_t>(results[c].bytes.size()));
+      }
       continue;
     }
     results[c] = std::move(*got);
-    if (config_.planted_bug == KvPlantedBug::swapped_replies && results[c].size() >= 2) {
-      // Planted bug: two forwarded replies matched to the wrong requests.
-      std::swap(results[c][0], results[c][1]);
+    if (config_.planted_bug == KvPlantedBug::swapped_replies && results[c].ends.size() >= 2) {
+      swap_first_two(results[c]);
     }
   }
   for (std::size_t i = begin; i < end; ++i) {
     BatchEntry& e = batch[i];
     out += e.immediate;
-    if (!e.request || e.units.empty()) continue;
+    if (e.answered) continue;
     const Request& r = *e.request;
     if (is_retrieval(r.verb)) {
-      for (const auto& [c, idx] : e.units) out += results[c][idx];
+      for (std::size_t k = 0; k < r.keys.size(); ++k) {
+        const auto [c, idx] = placed[e.first_unit + k];
+        out += results[c].at(idx);
+      }
       append_reply(out, Reply::end);
     } else if (!r.noreply) {
-      out += results[e.units[0].first][e.units[0].second];
+      const auto [c, idx] = placed[e.first_unit];
+      out += results[c].at(idx);
     }
   }
 }

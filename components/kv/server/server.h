@@ -55,8 +55,9 @@ class KvService final : public Service {
   // Serves one connection; false when it ended in an error (reset, timeout).
   bool serve(CoreId core, Stream& stream, Connection& conn);
   bool write_replies(Stream& stream, std::string_view out);
-  std::string answer(CoreId core, const Connection& conn,
-                     const std::shared_ptr<std::vector<BatchEntry>>& batch);
+  // Appends the batch's replies, in request order, to `out`.
+  void answer(CoreId core, const Connection& conn,
+              const std::shared_ptr<std::vector<BatchEntry>>& batch, std::string& out);
   void answer_run(CoreId core, const Connection& conn,
                   const std::shared_ptr<std::vector<BatchEntry>>& batch, std::size_t begin,
                   std::size_t end, std::string& out);

@@ -118,18 +118,19 @@ void Shard::flush_all(std::int64_t at, std::int64_t now) {
   verify_store();
 }
 
-std::vector<std::string> Shard::execute(const std::vector<Unit>& units, bool forwarded) {
-  std::vector<std::string> out;
-  out.reserve(units.size());
+ShardReplies Shard::execute(const std::vector<Unit>& units, bool forwarded) {
+  ShardReplies out;
+  out.ends.reserve(units.size());
   if (forwarded) counters_.forwarded_in += units.size();
   for (const Unit& u : units) {
     if (forwarded) sometimes(rt_, kForwardedCas, u.request->verb == Verb::cas);
-    out.push_back(execute_one(u));
+    execute_into(u, out.bytes);
+    out.ends.push_back(static_cast<std::uint32_t>(out.bytes.size()));
   }
   return out;
 }
 
-std::string Shard::retrieve(const Unit& u, std::int64_t now) {
+void Shard::retrieve(const Unit& u, std::int64_t now, std::string& out) {
   const Request& r = *u.request;
   const std::string& key = r.keys[u.key_index];
   // (Before any view of an item is taken: the sweep may drop items.)
@@ -144,16 +145,14 @@ std::string Shard::retrieve(const Unit& u, std::int64_t now) {
     item = store_.get(key, now);
   }
   ++(item ? counters_.get_hits : counters_.get_misses);
-  std::string out;
   if (item) {
     const bool with_cas = r.verb == Verb::gets || r.verb == Verb::gats;
     append_value(out, key, item->client_flags, item->value,
                  with_cas ? std::optional<std::uint64_t>(item->cas) : std::nullopt);
   }
-  return out;
 }
 
-std::string Shard::store(const Unit& u, std::int64_t now) {
+void Shard::store(const Unit& u, std::int64_t now, std::string& out) {
   const Request& r = *u.request;
   const std::string& key = r.keys[0];
   ++counters_.cmd_set;
@@ -191,7 +190,6 @@ std::string Shard::store(const Unit& u, std::int64_t now) {
     // client is told it was stored.
     (void)store_.remove(key, now);
   }
-  std::string out;
   switch (outcome) {
     case StoreOutcome::stored:
       if (mode == StoreMode::cas) ++counters_.cas_hits;
@@ -212,13 +210,11 @@ std::string Shard::store(const Unit& u, std::int64_t now) {
       append_server_error(out, "object too large for cache");
       break;
   }
-  return out;
 }
 
-std::string Shard::execute_one(const Unit& u) {
-  std::string out = run_one(u);
+void Shard::execute_into(const Unit& u, std::string& out) {
+  run_one(u, out);
   verify_store();
-  return out;
 }
 
 void Shard::verify_store() {
@@ -229,35 +225,39 @@ void Shard::verify_store() {
   store_.check_invariants();
 }
 
-std::string Shard::run_one(const Unit& u) {
+void Shard::run_one(const Unit& u, std::string& out) {
   const Request& r = *u.request;
   const std::int64_t now = now_seconds();
-  if (is_retrieval(r.verb)) return retrieve(u, now);
-  if (is_storage(r.verb)) return store(u, now);
+  if (is_retrieval(r.verb)) return retrieve(u, now, out);
+  if (is_storage(r.verb)) return store(u, now, out);
   switch (r.verb) {
     case Verb::mg:
       if (buggify(rt_, kSweepExpired)) (void)store_.reclaim_expired(now, kSweepSlotsMax);
-      return meta_get(r, now);
+      out += meta_get(r, now);
+      return;
     case Verb::ms:
       if (buggify(rt_, kEvictEarly)) (void)store_.evict_oldest_segment(now);
-      return meta_set(u, now);
+      out += meta_set(u, now);
+      return;
     case Verb::md:
-      return meta_delete(r, now);
+      out += meta_delete(r, now);
+      return;
     case Verb::ma:
-      return meta_arithmetic(r, now);
+      out += meta_arithmetic(r, now);
+      return;
     case Verb::me:
-      return meta_debug(r, now);
+      out += meta_debug(r, now);
+      return;
     default:
       break;
   }
-  std::string out;
   const std::string& key = r.keys[0];
   switch (r.verb) {
     case Verb::delete_: {
       const bool hit = store_.remove(key, now) == DeleteOutcome::deleted;
       ++(hit ? counters_.delete_hits : counters_.delete_misses);
       append_reply(out, hit ? Reply::deleted : Reply::not_found);
-      return out;
+      return;
     }
     case Verb::incr:
     case Verb::decr: {
@@ -272,19 +272,18 @@ std::string Shard::run_one(const Unit& u) {
       } else {
         append_client_error(out, "cannot increment or decrement non-numeric value");
       }
-      return out;
+      return;
     }
     case Verb::touch: {
       ++counters_.cmd_touch;
       const bool hit = store_.touch(key, u.expires_at, now) == TouchOutcome::touched;
       ++(hit ? counters_.touch_hits : counters_.touch_misses);
       append_reply(out, hit ? Reply::touched : Reply::not_found);
-      return out;
+      return;
     }
     default:
       DOPPEL_ASSERT_MSG(false, "a unit for a command without a key");
   }
-  return out;
 }
 
 }  // namespace doppel::kv

@@ -37,13 +37,26 @@ struct Unit {
   std::int64_t expires_at = 0;  // the absolute expiry, for commands that set one
 };
 
+// A run of units' replies, end to end in one buffer: reply i is bytes[ends[i-1], ends[i]).
+// Two allocations for a whole forwarded run, not one per reply.
+struct ShardReplies {
+  std::string bytes;
+  std::vector<std::uint32_t> ends;
+
+  std::string_view at(std::size_t i) const {
+    const std::uint32_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(bytes).substr(begin, ends[i] - begin);
+  }
+};
+
 class Shard final : private EvictionListener {
  public:
   Shard(Runtime& rt, CoreId core, const KvSettings& config, std::uint64_t memory_bytes);
 
   // Executes units in order on this core; one reply (or fragment) each.
-  std::vector<std::string> execute(const std::vector<Unit>& units, bool forwarded);
-  std::string execute_one(const Unit& unit);
+  ShardReplies execute(const std::vector<Unit>& units, bool forwarded);
+  // Executes one unit and appends its reply (or fragment) to `out`.
+  void execute_into(const Unit& unit, std::string& out);
 
   ShardCounters& counters() { return counters_; }
   const ShardCounters& counters() const { return counters_; }
@@ -63,14 +76,14 @@ class Shard final : private EvictionListener {
   void item_evicted(std::string_view key) override;
   void segment_allocated(std::uint32_t bytes) override;
   void segments_released(std::uint64_t bytes) override;
-  std::string run_one(const Unit& unit);
+  void run_one(const Unit& unit, std::string& out);
   // In simulation (Runtime::expensive_checks) the store's balances are walked after every
   // change of its segments and every kWalkEveryOps operations: a bug that breaks one fails
   // the run at the operation that broke it, not when a client happens to notice.
   void verify_store();
   static constexpr std::uint32_t kWalkEveryOps = 32;
-  std::string retrieve(const Unit& unit, std::int64_t now);
-  std::string store(const Unit& unit, std::int64_t now);
+  void retrieve(const Unit& unit, std::int64_t now, std::string& out);
+  void store(const Unit& unit, std::int64_t now, std::string& out);
   // Meta commands (shard_meta.cc).
   std::string meta_get(const Request& request, std::int64_t now);
   std::string meta_set(const Unit& unit, std::int64_t now);
