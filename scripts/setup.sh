@@ -18,6 +18,8 @@ packages=(
   slurm-wlm munge
   # the browser the trace viewer's pages are tested in (tests/cli/viewer_test.sh)
   chromium
+  # the monitoring server that scrapes every component's /metrics (tests/cli/metrics_test.sh)
+  prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -95,12 +95,14 @@ void linger_and_close(Runtime& rt, const ServerOptions& options, Stream& stream)
 }
 
 ServerConnection::ServerConnection(Runtime& rt, const ServerOptions& options,
-                                   const Handler& handler, Stream& stream, const bool& stopping)
+                                   const Handler& handler, Stream& stream, const bool& stopping,
+                                   metrics::MetricSet& metrics)
     : rt_(rt),
       options_(options),
       handler_(handler),
       stream_(stream),
       stopping_(stopping),
+      metrics_(metrics),
       parser_(options.limits),
       read_buffer_(new char[options.read_bytes]) {
   DOPPEL_ASSERT(options.read_bytes > 0);
@@ -176,6 +178,7 @@ Status ServerConnection::write_in_pieces(std::string_view bytes) {
 }
 
 bool ServerConnection::answer(Request& request) {
+  const Instant started = rt_.now();
   Response response = invoke(request);
   // A body of unknown length goes chunked to HTTP/1.1 clients; to HTTP/1.0 ones, the close
   // ends it.
@@ -186,6 +189,7 @@ bool ServerConnection::answer(Request& request) {
                      response.headers.has_token("Connection", "close");
   // Work left for after the answer: the answer goes out first, not with the next ones.
   const bool sent = send(request, response, chunked, close) && (!response.after_sent || flush());
+  count(request, response.status, started);
   if (response.after_sent) response.after_sent();
   if (!sent) return false;
   if (!close && buggify(rt_, kCloseAfterResponse)) {
@@ -291,7 +295,31 @@ bool ServerConnection::send_streamed(Response& response, bool chunked) {
   return complete;
 }
 
+void ServerConnection::count(const Request& request, int status, Instant started) {
+  // The method is the client's: any token. Only the ones a route can have become a label, so
+  // that a client cannot grow the series without bound.
+  static constexpr std::string_view kMethods[] = {"GET", "HEAD", "PUT", "POST", "DELETE"};
+  std::string_view method = "other";
+  for (std::string_view m : kMethods) {
+    if (request.method == m) method = m;
+  }
+  const std::string_view route = request.route.empty() ? "unrouted" : request.route;
+  const std::string code = std::to_string(status);
+  metrics_.add("doppel_http_requests_total", "HTTP requests answered, by route and status.", 1,
+               {{"method", method}, {"route", route}, {"code", code}});
+  metrics_.add("doppel_http_request_body_bytes_total", "Request body bytes received, by route.",
+               static_cast<double>(request.body.size()), {{"route", route}});
+  // Until the answer (a streamed body: all of it) was handed to the connection.
+  metrics_.observe("doppel_http_request_duration_seconds",
+                   "Time from a request's parse to its answer written, by route.",
+                   metrics::kLatencyBuckets, static_cast<double>(to_ns(rt_.now() - started)) / 1e9,
+                   {{"route", route}});
+}
+
 void ServerConnection::answer_error(int status, std::string_view reason) {
+  metrics_.add("doppel_http_refused_total",
+               "Requests refused before routing (malformed, too large, timed out), by status.", 1,
+               {{"code", std::to_string(status)}});
   out_ += format_error_response(rt_, options_, status, reason);
   if (!flush()) return;
   linger_and_close(rt_, options_, stream_);

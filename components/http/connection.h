@@ -20,8 +20,9 @@ class ServerConnection {
   // Reasons in status lines and error bodies are cut to this.
   static constexpr std::size_t kReasonBytesMax = 200;
 
+  // Answers are counted in `metrics` (the core's: server.h lists what).
   ServerConnection(Runtime& rt, const ServerOptions& options, const Handler& handler,
-                   Stream& stream, const bool& stopping);
+                   Stream& stream, const bool& stopping, metrics::MetricSet& metrics);
 
   // Serves requests until the connection ends; closes the stream.
   void run();
@@ -39,6 +40,7 @@ class ServerConnection {
   bool send(const Request& request, Response& response, bool chunked, bool close);
   bool send_streamed(Response& response, bool chunked);
   void answer_error(int status, std::string_view reason);
+  void count(const Request& request, int status, Instant started);
   Headers response_headers(const Response& response, bool chunked, bool close) const;
   Instant write_deadline() { return deadline_after(rt_.now(), options_.write_timeout); }
 
@@ -47,6 +49,7 @@ class ServerConnection {
   const Handler& handler_;
   Stream& stream_;
   const bool& stopping_;
+  metrics::MetricSet& metrics_;
   RequestParser parser_;
   std::string in_;
   std::string out_;

@@ -76,6 +76,9 @@ struct Request {
   bool keep_alive = true;
   // Filled by the Router: the pattern's captures ("{bucket}" -> "b c"), decoded.
   std::map<std::string, std::string, std::less<>> params;
+  // Filled by the Router: the pattern that matched ("/buckets/{bucket}/keys/{key}"), for
+  // metrics; empty when none did. Points into the router, which outlives its server.
+  std::string_view route;
 
   // The first query parameter of that name.
   std::optional<std::string_view> query_param(std::string_view name) const;

@@ -73,6 +73,7 @@ Result<Response> Router::route(Request& request) const {
   const Route* route = best(request, request.method);
   if (route == nullptr && request.method == "HEAD") route = best(request, "GET");
   if (route != nullptr) {
+    request.route = route->pattern;
     request.params.clear();
     for (std::size_t i = 0; i < route->segments.size(); ++i) {
       if (route->segments[i].capture) request.params[route->segments[i].text] = request.segments[i];

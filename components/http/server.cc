@@ -22,6 +22,10 @@ const BuggifySite kBusyReject{"http.server.busy_reject",
 // Connections being turned away (503) at once, per core; more are closed without a word.
 constexpr std::size_t kRejectingMax = 64;
 
+constexpr std::string_view kConnectionsTotal = "doppel_http_connections_total";
+constexpr std::string_view kConnectionsTotalHelp =
+    "Connections accepted, or rejected at the connection limit (503).";
+
 }  // namespace
 
 struct HttpServer::CoreState {
@@ -34,6 +38,7 @@ struct HttpServer::CoreState {
   std::size_t rejecting = 0;  // fibers answering 503
   bool stopping = false;
   Condition drained;  // a fiber ended
+  metrics::MetricSet metrics;
 };
 
 struct HttpServer::Shared {
@@ -120,15 +125,17 @@ void HttpServer::accept_loop(const std::shared_ptr<Shared>& shared, CoreId core)
       continue;
     }
     if (cs.live >= per_core_max || buggify(rt, kBusyReject)) {
+      cs.metrics.add(kConnectionsTotal, kConnectionsTotalHelp, 1, {{"outcome", "rejected"}});
       reject(shared, core, std::move(*accepted));
       continue;
     }
+    cs.metrics.add(kConnectionsTotal, kConnectionsTotalHelp, 1, {{"outcome", "accepted"}});
     rt.spawn("http-conn", [shared, core, stream = std::move(*accepted)]() mutable {
       CoreState& state = *shared->cores[core];
       FiberExit exit(state.live, state.drained);
       const std::uint64_t id = state.next_id++;
       ServerConnection connection(shared->rt, shared->options, shared->handler, *stream,
-                                  state.stopping);
+                                  state.stopping, state.metrics);
       state.connections.emplace(id, &connection);
       struct Unlist {
         CoreState& state;
@@ -185,6 +192,22 @@ void HttpServer::stop() {
   }
   rt_.record(
       Event("HttpServerStopped").detail("port", shared_->local.port).detail("forced", forced));
+}
+
+metrics::MetricSet HttpServer::metrics() const {
+  DOPPEL_ASSERT_MSG(started_, "metrics() before start()");
+  metrics::MetricSet all;
+  for (CoreId c = 0; c < rt_.core_count(); ++c) {
+    auto one = run_on(rt_, c, [shared = shared_, c] {
+                 const CoreState& cs = *shared->cores[c];
+                 metrics::MetricSet copy = cs.metrics;
+                 copy.set("doppel_http_connections", "Connections open now.",
+                          static_cast<double>(cs.live));
+                 return copy;
+               }).get();
+    if (one) all.merge(*one);
+  }
+  return all;
 }
 
 Endpoint HttpServer::local() const {

@@ -34,6 +34,7 @@
 
 #include "components/http/limits.h"
 #include "components/http/message.h"
+#include "components/metrics/metric_set.h"
 #include "runtime/runtime.h"
 
 namespace doppel::http {
@@ -74,6 +75,13 @@ class HttpServer {
 
   // Where it listens (with the port chosen when `at` asked for port 0). After start().
   Endpoint local() const;
+
+  // The server's metrics summed over its cores: doppel_http_requests_total{method,route,code},
+  // doppel_http_request_duration_seconds{route}, doppel_http_request_body_bytes_total{route},
+  // doppel_http_refused_total{code},
+  // doppel_http_connections (open now), doppel_http_connections_total{outcome}. Call from a
+  // fiber of the node, after start().
+  metrics::MetricSet metrics() const;
 
  private:
   struct Shared;

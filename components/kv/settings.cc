@@ -8,7 +8,7 @@ Result<KvSettings> KvSettings::read(const toml::table& table, std::string_view s
   KvSettings s;
   TomlFields f(table, source);
   f.known_keys({"memory_mb", "memory_kb", "segment_kb", "item_size_max", "connections_max",
-                "trace_evictions", "strict_keys", "core_ports", "owner_hash"});
+                "trace_evictions", "strict_keys", "core_ports", "owner_hash", "metrics_listen"});
   if (f.has("memory_mb") && f.has("memory_kb"))
     f.fail("memory_kb", "give memory_mb or memory_kb, not both");
   if (f.has("memory_mb"))
@@ -30,6 +30,15 @@ Result<KvSettings> KvSettings::read(const toml::table& table, std::string_view s
   s.owner_hash = f.choice("owner_hash", {"murmur3", "libmemcached-murmur3"}, "murmur3") == "murmur3"
                      ? OwnerHash::murmur3
                      : OwnerHash::libmemcached_murmur3;
+  if (f.has("metrics_listen")) {
+    const std::string at = f.string("metrics_listen", "");
+    auto ep = parse_endpoint(at);
+    if (!ep) {
+      f.fail("metrics_listen", "'" + at + "' is not host:port (" + ep.error().what + ")");
+    } else {
+      s.metrics_listen = *ep;
+    }
+  }
   if (f.ok() && s.item_bytes_max > s.segment_bytes) {
     f.fail("item_size_max", "larger than a segment (segment_kb)");
   }
@@ -51,7 +60,18 @@ Status KvSettings::check() const {
 
 Status KvSettings::check_ports(std::uint16_t listen_port, std::uint32_t cores) const {
   if (Status s = check(); !s) return s;
+  const std::uint16_t metrics_port = metrics_listen ? metrics_listen->port : 0;
+  if (metrics_port != 0 && metrics_port == listen_port) {
+    return make_error(Errc::invalid_argument,
+                      "metrics_listen: port " + std::to_string(metrics_port) +
+                          " is the memcached listen port; give it a port of its own");
+  }
   if (core_ports == 0) return {};
+  if (metrics_port >= core_ports && metrics_port < std::uint32_t{core_ports} + cores) {
+    return make_error(Errc::invalid_argument, "metrics_listen: port " +
+                                                  std::to_string(metrics_port) +
+                                                  " is one of the cores' ports (core_ports)");
+  }
   const std::uint32_t last = std::uint32_t{core_ports} + cores - 1;
   if (last > 65535) {
     return make_error(Errc::invalid_argument, "core_ports: " + std::to_string(cores) +

@@ -10,6 +10,7 @@
 //   strict_keys = false     # refuse control bytes in keys (protocol.txt)
 //   core_ports = 0          # if set, core c also listens on port core_ports + c
 //   owner_hash = "murmur3"  # or "libmemcached-murmur3": own keys as a client spreads them
+//   metrics_listen = ""     # "127.0.0.1:9150": GET /metrics (Prometheus) over HTTP there
 //   trace_evictions = false # record KvItemEvicted per key (simulation)
 //
 // Errors name the file, the line and the key.
@@ -17,8 +18,10 @@
 #include <toml++/toml.h>
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
+#include "runtime/net.h"
 #include "runtime/result.h"
 
 namespace doppel::kv {
@@ -53,6 +56,9 @@ struct KvSettings {
   // (no SO_REUSEPORT), on the node's listen address, beside the shared port.
   std::uint16_t core_ports = 0;
   OwnerHash owner_hash = OwnerHash::murmur3;
+  // Where GET /metrics is served (Prometheus's text format), on its own HTTP port: the
+  // memcached port speaks only memcached. Off when unset.
+  std::optional<Endpoint> metrics_listen;
   KvPlantedBug planted_bug = KvPlantedBug::none;
 
   // From a [kv] table; `source` names the file in errors.

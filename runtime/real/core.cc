@@ -221,7 +221,7 @@ void Core::cancel_parked() {
   }
 }
 
-void Core::expire_timers() {
+Instant Core::expire_timers() {
   const Instant now = monotonic_now();
   while (Waiter* w = timers_.pop_expired(now)) {
     w->timer = 0;
@@ -230,6 +230,7 @@ void Core::expire_timers() {
     w->unlink();
     boost::fibers::context::active()->schedule(static_cast<boost::fibers::context*>(w->fiber));
   }
+  return now;
 }
 
 void Core::send(CoreId from, Message m) {
@@ -316,10 +317,13 @@ void Core::handle(Message m) {
 
 void Core::on_dispatch(const std::function<bool()>& others_ready) {
   drain_inboxes();
-  expire_timers();
+  const Instant now = expire_timers();
   // With nothing to run, idle() comes next and polls the reactor itself (with a timeout):
   // a poll here too would be a system call for nothing, once per request on a light load.
-  if (others_ready()) reactor_->poll(0);
+  if (others_ready() && now - last_poll_ >= kBusyPollInterval) {
+    last_poll_ = now;
+    reactor_->poll(0);
+  }
 }
 
 void Core::idle() {
@@ -340,7 +344,7 @@ void Core::idle() {
   reactor_->poll(timeout);
   sleeping_.store(false, std::memory_order_seq_cst);
   drain_inboxes();
-  expire_timers();
+  last_poll_ = expire_timers();
 }
 
 }  // namespace doppel::real

@@ -14,6 +14,7 @@
 #include "components/http/codec.h"
 #include "components/http/parser.h"
 #include "components/http/router.h"
+#include "components/http/scrape.h"
 #include "components/http/server.h"
 #include "sim/world.h"
 
@@ -85,6 +86,9 @@ class TestService final : public Service {
 
  private:
   void add_routes() {
+    router_.add("GET", "/metrics", [this](Request&) -> Result<Response> {
+      return scrape(server_, metrics::MetricSet());
+    });
     router_.add("GET", "/keys/{key}", [this](Request& r) -> Result<Response> {
       auto it = store_.find(std::string(r.param("key")));
       if (it == store_.end()) return Response::error(404, "no such key");
@@ -519,5 +523,40 @@ TEST_CASE("http server: connections over the limit get 503 and stalled requests 
     rt.sleep(100ms);  // the server sees the closes
     auto stalled = raw(rt, "GET /keys/x HTTP/1.1\r\n", 1);
     c.expect(stalled.size() == 1 && stalled[0].head.status == 408, "a stalled request got no 408");
+  }));
+}
+
+TEST_CASE(
+    "http server: /metrics counts answers by method, route and status, body bytes and time per "
+    "route, and connections, summed over the server's cores",
+    "[sim]") {
+  Cluster cluster(7);
+  require_clean(cluster.run([&](Runtime& rt, Checks& c) {
+    // Two clients: the server's two cores likely each take one; the scrape sums them.
+    HttpClient a(rt, Endpoint{"server", kPort});
+    HttpClient b(rt, Endpoint{"server", kPort});
+    for (int i = 0; i < 3; ++i) c.expect(a.get("/keys/missing", rt.now() + 10s).ok(), "get");
+    c.expect(b.put("/keys/k", "abcd", "text/plain", rt.now() + 10s).ok(), "put");
+    c.expect(a.put("/keys/k", "ef", "text/plain", rt.now() + 10s).ok(), "put");
+    c.expect(b.get("/no/such/route", rt.now() + 10s).ok(), "unrouted get");
+    auto m = a.get("/metrics", rt.now() + 10s);
+    c.expect(m.ok() && m->status == 200, "the scrape");
+    if (!m.ok()) return;
+    c.expect(
+        m->headers.get("Content-Type").value_or("") == "text/plain; version=0.0.4; charset=utf-8",
+        "the exposition format's content type");
+    const std::string& text = m->body;
+    auto has = [&](const std::string& line) {
+      c.expect(text.find("\n" + line + "\n") != std::string::npos, "no line: " + line);
+    };
+    has("# TYPE doppel_http_requests_total counter");
+    has(R"(doppel_http_requests_total{method="GET",route="/keys/{key}",code="404"} 3)");
+    has(R"(doppel_http_requests_total{method="PUT",route="/keys/{key}",code="204"} 2)");
+    has(R"(doppel_http_requests_total{method="GET",route="unrouted",code="404"} 1)");
+    has(R"(doppel_http_request_body_bytes_total{route="/keys/{key}"} 6)");
+    has(R"(doppel_http_request_duration_seconds_count{route="/keys/{key}"} 5)");
+    has(R"(doppel_http_request_duration_seconds_bucket{route="/keys/{key}",le="+Inf"} 5)");
+    has(R"(doppel_http_connections_total{outcome="accepted"} 2)");
+    has("doppel_http_connections 2");
   }));
 }

@@ -8,6 +8,7 @@
 #include "components/dedup/api/http_api_internal.h"
 #include "components/dedup/api/wire.h"
 #include "components/dedup/dedup.h"
+#include "components/http/scrape.h"
 #include "runtime/future.h"
 
 namespace doppel::dedup {
@@ -50,7 +51,7 @@ Status check_image_name(std::string_view image) {
                                                 " of A-Z a-z 0-9 . _ -, not starting with '.'");
 }
 
-DedupApi::DedupApi(Runtime& rt, Store& store, const DedupSettings& config)
+DedupApi::DedupApi(metrics::EventCountingRuntime& rt, Store& store, const DedupSettings& config)
     : rt_(rt), store_(store), config_(config) {
   routes();
 }
@@ -84,6 +85,7 @@ void DedupApi::routes() {
   router_.add("POST", "/admin/gc", bind(&DedupApi::gc));
   router_.add("GET", "/stats", bind(&DedupApi::stats));
   router_.add("POST", "/admin/check", bind(&DedupApi::check));
+  router_.add("GET", "/metrics", [this](Request& r) { return metrics(r); });
 }
 
 Status DedupApi::start(const Endpoint& at) {
@@ -216,6 +218,13 @@ void DedupApi::empty_trash() {
 
 Result<Response> DedupApi::verify(Request&) {
   auto report = store_.verify();
+  const std::string_view outcome = !report ? "not_run" : report->clean() ? "clean" : "damaged";
+  metrics_.add("doppel_dedup_verify_total", "Verify runs (POST /admin/verify), by outcome.", 1,
+               {{"outcome", outcome}});
+  if (report) {
+    metrics_.add("doppel_dedup_verify_damage_total", "Damage verify runs found (ranges, files).",
+                 static_cast<double>(report->damage_count + report->problems.size()));
+  }
   if (!report) return error_of(report.error(), 503);
   Response out = json_response(report->clean() ? 200 : 500, verify_to_json(*report));
   out.headers.set("X-Doppel-Damage",
@@ -238,13 +247,22 @@ Result<Response> DedupApi::stats(Request&) {
   return json_response(200, stats_to_json(store_.stats()));
 }
 
-Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& node,
+Result<Response> DedupApi::metrics(Request&) {
+  auto store = on_core(0, [this] { return store_metrics(); });
+  if (!store) return Response::error(503, "the node is stopping");
+  store->merge(rt_.metrics());
+  return http::scrape(*server_, std::move(*store));
+}
+
+Result<std::unique_ptr<Service>> boot(Runtime& base_rt, const NodeConfig& node,
                                       const DedupSettings& settings) {
   if (Status s = settings.check(); !s) return s.error();
   const DedupSettings* config = &settings;
+  auto counted = std::make_unique<metrics::EventCountingRuntime>(base_rt);
+  Runtime& rt = *counted;
   auto store = Store::boot(rt, rt.fs(), config->store);
   if (!store) return make_error(store.code(), "the store: " + store.error().message());
-  auto api = std::make_unique<DedupApi>(rt, **store, *config);
+  auto api = std::make_unique<DedupApi>(*counted, **store, *config);
   if (Status s = api->start(node.listen); !s) {
     return make_error(s.code(),
                       "listen on " + node.listen.to_string() + ": " + s.error().message());
@@ -253,7 +271,8 @@ Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& node,
                 .detail("listen", node.listen.to_string())
                 .detail("hash", hash_kind_name(config->store.hash))
                 .detail("segment_bytes", config->segment_bytes));
-  return std::unique_ptr<Service>(new DedupService(std::move(*store), std::move(api)));
+  return std::unique_ptr<Service>(
+      new DedupService(std::move(counted), std::move(*store), std::move(api)));
 }
 
 }  // namespace doppel::dedup

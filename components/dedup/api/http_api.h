@@ -36,6 +36,8 @@
 //                                         text when verify could not run
 //   POST   /admin/gc                      200 JSON {segments_dropped, bytes_freed}
 //   GET    /stats                         200 JSON: the space accounting (StoreStats)
+//   GET    /metrics                       Prometheus's text format: HTTP requests, the space
+//                                         accounting, dedup counters, verify outcomes, events
 //   POST   /admin/check                   every invariant of the store (Store::check: reference
 //                                         counts equal the direct references, chains end in
 //                                         stored blocks, the accounting balances): 200 JSON
@@ -57,6 +59,7 @@
 #include "components/dedup/store/store.h"
 #include "components/http/router.h"
 #include "components/http/server.h"
+#include "components/metrics/event_counter.h"
 #include "runtime/node.h"
 
 namespace doppel::dedup {
@@ -68,7 +71,8 @@ class DedupApi {
   // A streamed read takes the store's lock for at most this many bytes at a time.
   static constexpr std::size_t kReadPieceBytes = 1u << 20;
 
-  DedupApi(Runtime& rt, Store& store, const DedupSettings& config);
+  // `rt` counts the node's events for /metrics.
+  DedupApi(metrics::EventCountingRuntime& rt, Store& store, const DedupSettings& config);
   Status start(const Endpoint& at);
   void stop();
   Endpoint local() const;
@@ -95,6 +99,8 @@ class DedupApi {
   Result<http::Response> gc(http::Request& r);
   Result<http::Response> stats(http::Request& r);
   Result<http::Response> check(http::Request& r);
+  Result<http::Response> metrics(http::Request& r);
+  metrics::MetricSet store_metrics() const;  // on core 0
 
   Result<Target> target(const http::Request& r, bool latest_allowed);
   void empty_trash();
@@ -103,9 +109,10 @@ class DedupApi {
   Result<std::string> read_piece(const Read& read, std::size_t bytes, bool later);
   Status stream(const std::shared_ptr<Read>& read, http::BodySink& sink);
 
-  Runtime& rt_;
+  metrics::EventCountingRuntime& rt_;
   Store& store_;
   DedupSettings config_;
+  metrics::MetricSet metrics_;  // on core 0
   http::Router router_;
   std::unique_ptr<http::HttpServer> server_;
 };
@@ -113,8 +120,9 @@ class DedupApi {
 // A node of the backup server: the store and its HTTP API. What `doppel serve` boots.
 class DedupService final : public Service {
  public:
-  DedupService(std::unique_ptr<Store> store, std::unique_ptr<DedupApi> api)
-      : store_(std::move(store)), api_(std::move(api)) {}
+  DedupService(std::unique_ptr<metrics::EventCountingRuntime> rt, std::unique_ptr<Store> store,
+               std::unique_ptr<DedupApi> api)
+      : rt_(std::move(rt)), store_(std::move(store)), api_(std::move(api)) {}
   // Stops the API (requests in flight finish or are cut off); the store keeps nothing
   // unsynced, so it needs no stop of its own.
   void stop() override { api_->stop(); }
@@ -122,7 +130,8 @@ class DedupService final : public Service {
   DedupApi& api() { return *api_; }
 
  private:
-  std::unique_ptr<Store> store_;  // destroyed after the API that uses it
+  std::unique_ptr<metrics::EventCountingRuntime> rt_;  // destroyed last: the others run on it
+  std::unique_ptr<Store> store_;                       // destroyed after the API that uses it
   std::unique_ptr<DedupApi> api_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "components/dvv/dvv.h"
 #include "components/http/codec.h"
+#include "components/http/scrape.h"
 #include "runtime/future.h"
 
 namespace doppel::dvv {
@@ -87,7 +88,7 @@ Response sibling_response(int status, const Sibling& s, const std::string& conte
 
 }  // namespace
 
-HttpApi::HttpApi(DvvNode& node, Runtime& rt) : node_(node), rt_(rt) {
+HttpApi::HttpApi(DvvNode& node, metrics::EventCountingRuntime& rt) : node_(node), rt_(rt) {
   routes();
 }
 
@@ -111,6 +112,8 @@ void HttpApi::routes() {
   router_.add("PUT", "/buckets/{bucket}/props", bind(&HttpApi::put_props));
   router_.add("GET", "/stats", bind(&HttpApi::stats));
   router_.add("GET", "/debug/local/buckets/{bucket}/keys/{key}", bind(&HttpApi::debug_local));
+  // Answered on the core it arrives at: the server's and events' parts gather from every core.
+  router_.add("GET", "/metrics", [this](Request& r) { return metrics(r); });
   router_.add("GET", "/ping",
               [](Request&) -> Result<Response> { return Response::text(200, "OK"); });
 }
@@ -234,6 +237,13 @@ Result<Response> HttpApi::stats(Request&) {
   return out;
 }
 
+Result<Response> HttpApi::metrics(Request&) {
+  auto node = run_on(rt_, 0, [this] { return node_.metrics(); }).get();
+  if (!node) return Response::error(503, "the node is stopping");
+  node->merge(rt_.metrics());
+  return http::scrape(*server_, std::move(*node));
+}
+
 Result<Response> HttpApi::debug_local(Request& r) {
   const ObjectKey key{std::string(r.param("bucket")), std::string(r.param("key"))};
   const StoredObject* s = node_.log().find(key);
@@ -257,15 +267,17 @@ Result<Response> HttpApi::debug_local(Request& r) {
 Result<std::unique_ptr<Service>> boot(Runtime& rt, const NodeConfig& config,
                                       const DvvSettings& settings) {
   if (Status s = check_cluster(config, settings); !s) return s.error();
-  auto node = std::make_unique<DvvNode>(rt, config, settings);
+  auto counted = std::make_unique<metrics::EventCountingRuntime>(rt);
+  auto node = std::make_unique<DvvNode>(*counted, config, settings);
   if (Status s = node->start(); !s) return s.error();
-  auto api = std::make_unique<HttpApi>(*node, rt);
+  auto api = std::make_unique<HttpApi>(*node, *counted);
   if (Status s = api->start(config.listen); !s) {
     node->stop();
     return make_error(s.code(),
                       "listen on " + config.listen.to_string() + ": " + s.error().message());
   }
-  return std::unique_ptr<Service>(new DvvService(std::move(node), std::move(api)));
+  return std::unique_ptr<Service>(
+      new DvvService(std::move(counted), std::move(node), std::move(api)));
 }
 
 }  // namespace doppel::dvv

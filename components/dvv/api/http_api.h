@@ -5,7 +5,7 @@
 //   PUT    /buckets/B/keys/K[?w=&dw=&pw=&returnbody=true]   (POST too) 204 / 200
 //   DELETE /buckets/B/keys/K                  204
 //   GET|PUT /buckets/B/props                  JSON {"props":{...}}
-//   GET    /ping, /stats
+//   GET    /ping, /stats, /metrics (Prometheus's text format)
 //   GET    /debug/local/buckets/B/keys/K      this node's own replica (for checks)
 // The causal context travels base64-encoded in X-Riak-Vclock; X-Riak-ClientId
 // names the client for the vv baseline. Bad requests get a 4xx with a reason;
@@ -16,12 +16,14 @@
 #include "components/dvv/store/node.h"
 #include "components/http/router.h"
 #include "components/http/server.h"
+#include "components/metrics/event_counter.h"
 
 namespace doppel::dvv {
 
 class HttpApi {
  public:
-  HttpApi(DvvNode& node, Runtime& rt);
+  // `rt` counts the node's events for /metrics.
+  HttpApi(DvvNode& node, metrics::EventCountingRuntime& rt);
   Status start(const Endpoint& at);
   void stop();
 
@@ -36,9 +38,10 @@ class HttpApi {
   Result<http::Response> put_props(http::Request& r);
   Result<http::Response> stats(http::Request& r);
   Result<http::Response> debug_local(http::Request& r);
+  Result<http::Response> metrics(http::Request& r);
 
   DvvNode& node_;
-  Runtime& rt_;
+  metrics::EventCountingRuntime& rt_;
   http::Router router_;
   std::unique_ptr<http::HttpServer> server_;
 };
@@ -46,8 +49,9 @@ class HttpApi {
 // A node with its HTTP API: what `doppel serve` and the simulator boot.
 class DvvService final : public Service {
  public:
-  DvvService(std::unique_ptr<DvvNode> node, std::unique_ptr<HttpApi> api)
-      : node_(std::move(node)), api_(std::move(api)) {}
+  DvvService(std::unique_ptr<metrics::EventCountingRuntime> rt, std::unique_ptr<DvvNode> node,
+             std::unique_ptr<HttpApi> api)
+      : rt_(std::move(rt)), node_(std::move(node)), api_(std::move(api)) {}
   void stop() override {
     api_->stop();
     node_->stop();
@@ -55,6 +59,7 @@ class DvvService final : public Service {
   DvvNode& node() { return *node_; }
 
  private:
+  std::unique_ptr<metrics::EventCountingRuntime> rt_;  // under the others: destroyed last
   std::unique_ptr<DvvNode> node_;
   std::unique_ptr<HttpApi> api_;
 };

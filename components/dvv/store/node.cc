@@ -68,18 +68,55 @@ void DvvNode::stop() {
   while (background_ > 0 && rt_.now() < deadline) background_done_->wait(deadline);
 }
 
+namespace {
+
+const std::vector<double> kSiblingBuckets = {1, 2, 3, 4, 6, 8, 12, 16, 32, 64};
+
+}  // namespace
+
+template <class R>
+R DvvNode::count(std::string_view op, R result) {
+  // "ok", or why not: a quorum not reached in time is "timed_out" or "unavailable".
+  const std::string_view outcome = result ? std::string_view("ok") : errc_name(result.code());
+  metrics_.add("doppel_dvv_requests_total", "Client requests coordinated, by outcome.", 1,
+               {{"op", op}, {"outcome", outcome}});
+  return result;
+}
+
 Result<GetReply> DvvNode::get(const ObjectKey& key, const RequestOptions& o) {
-  return coordinator_.get(key, o);
+  Result<GetReply> got = coordinator_.get(key, o);
+  if (got && got->found) {
+    metrics_.observe("doppel_dvv_siblings", "Siblings a read found (of keys found).",
+                     kSiblingBuckets, static_cast<double>(got->siblings.size()));
+  }
+  return count("get", std::move(got));
 }
 
 Result<PutReply> DvvNode::put(const ObjectKey& key, Sibling value,
                               std::optional<std::string> context, const RequestOptions& o) {
-  return coordinator_.put(key, std::move(value), std::move(context), o);
+  return count("put", coordinator_.put(key, std::move(value), std::move(context), o));
 }
 
 Result<PutReply> DvvNode::remove(const ObjectKey& key, std::optional<std::string> context,
                                  const RequestOptions& o) {
-  return coordinator_.remove(key, std::move(context), o);
+  return count("delete", coordinator_.remove(key, std::move(context), o));
+}
+
+metrics::MetricSet DvvNode::metrics() const {
+  metrics::MetricSet m = metrics_;
+  const ObjectLog& log = store_.log();
+  m.set("doppel_dvv_objects", "Objects this node holds a replica of.",
+        static_cast<double>(log.objects()));
+  m.set("doppel_dvv_live_bytes", "Bytes of the replicas' latest records.",
+        static_cast<double>(log.live_bytes()));
+  m.set("doppel_dvv_log_bytes", "Bytes of the object log on disk (live and dead records).",
+        static_cast<double>(log.log_bytes()));
+  for (NodeIndex n = 0; n < ring_.nodes(); ++n) {
+    if (n == self_) continue;
+    m.set("doppel_dvv_peer_up", "1 if this node sees the peer up, else 0.", peer_up(n) ? 1 : 0,
+          {{"peer", std::to_string(n)}});
+  }
+  return m;
 }
 
 BucketProps DvvNode::props(const std::string& bucket) const {

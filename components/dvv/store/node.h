@@ -41,6 +41,7 @@
 #include "components/dvv/store/ring.h"
 #include "components/dvv/store/rpc.h"
 #include "components/dvv/store/sibling.h"
+#include "components/metrics/metric_set.h"
 #include "runtime/node.h"
 #include "runtime/sync.h"
 
@@ -72,10 +73,17 @@ class DvvNode final : public Service {
   NodeIndex self() const { return self_; }
   bool peer_up(NodeIndex n) const;
   Runtime& runtime() { return rt_; }
+  // The node's own metrics (on core 0): client requests by operation and outcome, siblings
+  // per read, the log's size, the peers seen up. A copy, with the gauges read now.
+  metrics::MetricSet metrics() const;
 
  private:
   // Runs `loop` in a fiber of its own, counted until it returns.
   void run_background(std::function<void()> loop);
+  template <class R>
+  R count(std::string_view op, R result);
+
+  metrics::MetricSet metrics_;
 
   Runtime& rt_;
   NodeConfig node_;

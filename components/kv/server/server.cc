@@ -2,9 +2,11 @@
 
 #include <map>
 
+#include "components/http/scrape.h"
 #include "components/kv/kv.h"
 #include "components/kv/protocol/parser.h"
 #include "components/kv/protocol/response.h"
+#include "components/kv/server/metrics.h"
 #include "components/kv/server/ownership.h"
 #include "components/kv/server/stats.h"
 #include "runtime/future.h"
@@ -81,7 +83,12 @@ struct KvService::CoreState {
   std::uint64_t accepted = 0;
   std::uint64_t live = 0;
   std::unique_ptr<Condition> drained;
+  std::vector<std::uint64_t> forwarded_to;  // units, by target core
 };
+
+const std::vector<std::uint64_t>& KvService::forwarded_to(CoreId core) const {
+  return cores_[core]->forwarded_to;
+}
 
 KvService::KvService(Runtime& rt, const KvSettings& config, const NodeConfig& node)
     : rt_(rt), config_(config), node_(node) {}
@@ -115,6 +122,7 @@ Status KvService::start() {
                   shards_[c] = std::make_unique<Shard>(rt_, c, config_, share);
                   cores_[c] = std::make_unique<CoreState>();
                   cores_[c]->drained = std::make_unique<Condition>(rt_);
+                  cores_[c]->forwarded_to.assign(rt_.core_count(), 0);
                   auto l = rt_.net().listen(node_.listen, ListenOptions{true, 1024});
                   if (!l) return std::optional<Error>(listen_error(node_.listen, l.error()));
                   cores_[c]->listener = std::move(*l);
@@ -128,6 +136,18 @@ Status KvService::start() {
                 }).get();
     if (!made) return make_error(Errc::cancelled, "core " + std::to_string(c) + " did not start");
     if (*made) return **made;
+  }
+  if (config_.metrics_listen) {
+    metrics_router_.add("GET", "/metrics", [this](http::Request&) -> Result<http::Response> {
+      return http::scrape(*metrics_server_, kv_metrics(*this));
+    });
+    http::ServerOptions options;
+    options.connections_max = kMetricsConnectionsMax;
+    metrics_server_ = std::make_unique<http::HttpServer>(rt_, *config_.metrics_listen,
+                                                         metrics_router_.handler(), options);
+    if (Status s = metrics_server_->start(); !s) {
+      return make_error(s.code(), "metrics_listen: " + s.error().message());
+    }
   }
   for (CoreId c = 0; c < cores; ++c) {
     rt_.spawn_on(c, "kv-accept", [this, c] { accept_loop(c, *cores_[c]->listener, false); });
@@ -416,6 +436,7 @@ void KvService::answer_run(CoreId core, const Connection& conn,
   for (CoreId c = 0; c < cores; ++c) {
     if (c == core || units[c].empty()) continue;
     forwarded[c] = units[c].size();
+    cores_[core]->forwarded_to[c] += units[c].size();
     auto list = std::make_shared<std::vector<Unit>>(std::move(units[c]));
     // A shard's work never waits, so it runs as a posted task: no fiber is made for it.
     // Unless the owner core is busy: then it waits there in a fiber, and the connection's
@@ -527,6 +548,7 @@ void KvService::metadump(const Request& r, std::string& out) {
 void KvService::stop() {
   stopping_ = true;
   rt_.record(Event("KvStopping"));
+  if (metrics_server_) metrics_server_->stop();
   for (CoreId c = 0; c < rt_.core_count(); ++c) {
     // Stop accepting; close idle connections (a busy one finishes its batch).
     (void)run_on(rt_, c, [this, c] {

@@ -17,6 +17,8 @@
 #include <memory>
 #include <vector>
 
+#include "components/http/router.h"
+#include "components/http/server.h"
 #include "components/kv/protocol/request.h"
 #include "components/kv/server/shard.h"
 #include "components/kv/settings.h"
@@ -34,6 +36,7 @@ class KvService final : public Service {
  public:
   static constexpr std::size_t kBatchRequestsMax = 256;  // parsed before answering
   static constexpr std::size_t kReadBytes = 16 << 10;
+  static constexpr std::size_t kMetricsConnectionsMax = 64;  // scrapers, not clients
 
   KvService(Runtime& rt, const KvSettings& config, const NodeConfig& node);
   ~KvService() override;
@@ -47,6 +50,10 @@ class KvService final : public Service {
   std::int64_t started_at() const { return started_at_; }
   // `stats conns`: each open connection's id, peer, state and seconds since its last command.
   std::string connection_stats();
+  // Units this core forwarded to each core since boot ([to]); on `core` only.
+  const std::vector<std::uint64_t>& forwarded_to(CoreId core) const;
+  // The metrics HTTP server, if metrics_listen is set (after start()).
+  const http::HttpServer* metrics_server() const { return metrics_server_.get(); }
 
  private:
   struct Connection;
@@ -73,6 +80,8 @@ class KvService final : public Service {
   std::vector<std::unique_ptr<CoreState>> cores_;
   std::int64_t started_at_ = 0;
   bool stopping_ = false;
+  http::Router metrics_router_;
+  std::unique_ptr<http::HttpServer> metrics_server_;
 };
 
 }  // namespace doppel::kv

@@ -5,14 +5,9 @@
 #include "runtime/future.h"
 
 namespace doppel::kv {
-namespace {
+namespace {}  // namespace
 
-struct CoreSnapshot {
-  ShardCounters counters;
-  StoreStats store;
-};
-
-std::vector<CoreSnapshot> gather(KvService& service) {
+std::vector<CoreSnapshot> gather_cores(KvService& service) {
   Runtime& rt = service.runtime();
   std::vector<CoreSnapshot> out(rt.core_count());
   for (CoreId c = 0; c < rt.core_count(); ++c) {
@@ -24,6 +19,8 @@ std::vector<CoreSnapshot> gather(KvService& service) {
   }
   return out;
 }
+
+namespace {
 
 void general(KvService& service, const std::vector<CoreSnapshot>& cores, std::string& out) {
   ShardCounters t;
@@ -239,7 +236,7 @@ void append_stats(KvService& service, std::string_view group, std::string& out) 
     // memcached keeps a histogram of item sizes only when started with -o track_sizes.
     append_stat(out, "sizes_status", "disabled");
   } else {
-    const std::vector<CoreSnapshot> cores = gather(service);
+    const std::vector<CoreSnapshot> cores = gather_cores(service);
     if (group.empty()) general(service, cores, out);
     if (group == "cores") per_core(cores, out);
     if (group == "memory") memory(service, cores, out);

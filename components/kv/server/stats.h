@@ -11,6 +11,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "components/kv/server/shard.h"
 
 namespace doppel::kv {
 
@@ -22,5 +25,13 @@ inline constexpr std::string_view kStatsGroups[] = {"",      "cores", "memory", 
 bool is_stats_group(std::string_view group);
 
 void append_stats(KvService& service, std::string_view group, std::string& out);
+
+// One core's figures, read on that core.
+struct CoreSnapshot {
+  ShardCounters counters;
+  StoreStats store;
+};
+// Every core's (a core that did not answer: zeros). Call from a fiber of the node.
+std::vector<CoreSnapshot> gather_cores(KvService& service);
 
 }  // namespace doppel::kv

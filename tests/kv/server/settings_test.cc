@@ -56,8 +56,11 @@ trace_evictions = true
 strict_keys = true
 core_ports = 11300
 owner_hash = "libmemcached-murmur3"
+metrics_listen = "127.0.0.1:9150"
 )");
   REQUIRE(s.ok());
+  REQUIRE(s->metrics_listen.has_value());
+  REQUIRE(s->metrics_listen->port == 9150);
   REQUIRE(s->core_ports == 11300);
   REQUIRE(s->owner_hash == OwnerHash::libmemcached_murmur3);
   REQUIRE(s->memory_bytes == 128ull << 20);
@@ -109,7 +112,8 @@ TEST_CASE("kv settings: each bound is inclusive, one past it names file:line:'ke
 TEST_CASE("kv settings: an unknown key is refused with the keys there are", "[unit]") {
   REQUIRE(refused("memory_mb = 8\nbug = \"lost-at-roll\"\n") ==
           "kv.toml:2: 'bug': unknown key (expected one of: memory_mb, memory_kb, segment_kb, "
-          "item_size_max, connections_max, trace_evictions, strict_keys, core_ports, owner_hash)");
+          "item_size_max, connections_max, trace_evictions, strict_keys, core_ports, owner_hash, "
+          "metrics_listen)");
 }
 
 TEST_CASE("kv settings: check() refuses settings a driver got wrong, naming the key", "[unit]") {
@@ -166,4 +170,20 @@ TEST_CASE("kv settings: planted bugs are found by name, unknown names refused", 
   auto unknown = kv_planted_bug("ack-early");
   REQUIRE_FALSE(unknown.ok());
   REQUIRE(unknown.error().what == "bug: kv has no planted bug 'ack-early'");
+}
+
+TEST_CASE("kv settings: metrics_listen must be host:port and a port of its own", "[unit]") {
+  REQUIRE_FALSE(read("").value().metrics_listen.has_value());
+  const std::string bad = refused("metrics_listen = \"nowhere\"");
+  INFO(bad);
+  REQUIRE(bad.starts_with("kv.toml:1: 'metrics_listen': 'nowhere' is not host:port"));
+  auto same = read("metrics_listen = \"127.0.0.1:11211\"");
+  REQUIRE(same.ok());
+  REQUIRE(same->check_ports(11211, 2).error().what ==
+          "metrics_listen: port 11211 is the memcached listen port; give it a port of its own");
+  auto among = read("core_ports = 11300\nmetrics_listen = \"127.0.0.1:11301\"");
+  REQUIRE(among.ok());
+  REQUIRE(among->check_ports(11211, 2).error().what ==
+          "metrics_listen: port 11301 is one of the cores' ports (core_ports)");
+  REQUIRE(among->check_ports(11211, 1).ok());  // one core: only 11300 is a core's
 }
