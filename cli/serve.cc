@@ -1,5 +1,6 @@
 // doppel serve --config NODE.toml [--backend epoll|uring] [--cores N]
 //              [--listen HOST:PORT] [--data-dir DIR] [--no-pin]
+//              [--log-level debug|info|warning|error|off] [--log-format text|json]
 //
 // Boots one node on the real runtime through the component's boot(), the
 // same function the simulator calls, and serves until SIGINT or SIGTERM:
@@ -8,6 +9,7 @@
 // process exits 0.
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <optional>
@@ -26,6 +28,8 @@ struct ServeArgs {
   std::string listen;
   std::string data_dir;
   bool no_pin = false;
+  std::string log_level = "warning";
+  std::string log_format = "text";
 };
 
 int cmd_serve(const ComponentRegistry& components, const ServeArgs& a) {
@@ -38,6 +42,9 @@ int cmd_serve(const ComponentRegistry& components, const ServeArgs& a) {
   if (a.cores > 0) c.runtime.cores = static_cast<CoreId>(a.cores);
   if (!a.data_dir.empty()) c.runtime.data_dir = a.data_dir;
   if (a.no_pin) c.runtime.pin = false;
+  c.runtime.log_events = a.log_level != "off";
+  if (auto level = parse_severity(a.log_level)) c.runtime.log_level = *level;
+  c.runtime.log_format = a.log_format == "json" ? real::LogFormat::json : real::LogFormat::text;
   if (!a.listen.empty()) {
     auto ep = parse_endpoint(a.listen);
     if (!ep) return usage_error("--listen: " + ep.error().what);
@@ -45,6 +52,14 @@ int cmd_serve(const ComponentRegistry& components, const ServeArgs& a) {
   }
   auto boot = configure_boot(c, components);
   if (!boot) return usage_error(boot.error().what);
+
+  // A descriptor per connection: take every one the hard limit allows (Debian's soft limit of
+  // 1024 would refuse the 1025th client), as memcached raises its own for -c.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   // Signals go to sigwait() below: block them before any core thread starts
   // (threads inherit the mask), so no core is interrupted by them.
@@ -96,6 +111,16 @@ void add_serve_command(CLI::App& app, Commands& commands) {
   serve->add_option("--listen", args->listen, "HOST:PORT to listen on (overrides the config)");
   serve->add_option("--data-dir", args->data_dir, "Data directory (overrides the config)");
   serve->add_flag("--no-pin", args->no_pin, "Do not pin core threads to CPUs");
+  serve
+      ->add_option("--log-level", args->log_level,
+                   "Events logged to stderr: debug, info, warning, error or off (default warning: "
+                   "only what needs a look)")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error", "off"}));
+  serve
+      ->add_option("--log-format", args->log_format,
+                   "text (one event per line) or json (JSON lines: time, level, core, event, "
+                   "details)")
+      ->check(CLI::IsMember({"text", "json"}));
   serve->callback([&commands, args] {
     commands.action = [&commands, args] { return cmd_serve(commands.components, *args); };
   });

@@ -6,10 +6,14 @@
 //
 //   rt.record(Event("KvSegmentEvicted").detail("segment", id).detail("bytes", n));
 //
-// An event with Severity::error fails a simulated run.
+// An event with Severity::error fails a simulated run. The other levels only
+// choose what the real runtime's log shows (doppel serve --log-level): debug
+// for what happens per request or per item, warning for what an operator should
+// look at (damage found, a handler that failed, a connection turned away).
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -18,7 +22,25 @@
 
 namespace doppel {
 
-enum class Severity : std::uint8_t { info = 0, error = 1 };
+// The values are what traces store; new levels only at the end.
+enum class Severity : std::uint8_t { info = 0, error = 1, warning = 2, debug = 3 };
+
+// debug < info < warning < error: a log shows the events at or above its level.
+constexpr int severity_rank(Severity s) {
+  switch (s) {
+    case Severity::debug:
+      return 0;
+    case Severity::info:
+      return 1;
+    case Severity::warning:
+      return 2;
+    case Severity::error:
+      return 3;
+  }
+  return 1;
+}
+std::string_view severity_name(Severity s);  // "debug", "info", "warning", "error"
+std::optional<Severity> parse_severity(std::string_view name);
 
 class Event {
  public:

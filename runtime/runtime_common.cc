@@ -76,6 +76,27 @@ std::string Error::message() const {
   return out;
 }
 
+std::string_view severity_name(Severity s) {
+  switch (s) {
+    case Severity::debug:
+      return "debug";
+    case Severity::info:
+      return "info";
+    case Severity::warning:
+      return "warning";
+    case Severity::error:
+      return "error";
+  }
+  return "info";
+}
+
+std::optional<Severity> parse_severity(std::string_view name) {
+  for (Severity s : {Severity::debug, Severity::info, Severity::warning, Severity::error}) {
+    if (severity_name(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
 std::string Event::to_string() const {
   std::string out(name_);
   for (int i = 0; i < count_; ++i) {

@@ -20,6 +20,8 @@ packages=(
   chromium
   # the monitoring server that scrapes every component's /metrics (tests/cli/metrics_test.sh)
   prometheus
+  # systemd-analyze, which checks the units in deploy/systemd (tests/cli/systemd_units_test.sh)
+  systemd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -51,13 +51,15 @@ void Hasher::mix_bytes(std::string_view bytes) {
 }
 
 // Layout: varint time_ns, varint node+1 (0 = the world itself), varint core,
-// byte severity, text name, varint detail count, then per detail: text key,
+// byte error (1) or not (0), text name, varint detail count, then per detail: text key,
 // byte kind (0 number, 1 text), zigzag varint or text value.
 void encode_event(std::string& out, Instant at, NodeId node, CoreId core, const Event& event) {
   put_varint(out, static_cast<std::uint64_t>(to_ns(at)));
   put_varint(out, node == kNoNode ? 0 : static_cast<std::uint64_t>(node) + 1);
   put_varint(out, core);
-  out += static_cast<char>(event.severity());
+  // Whether it failed the run, not its log level: the log levels came later, and a trace of
+  // the same run must stay the same bytes.
+  out += static_cast<char>(event.severity() == Severity::error ? 1 : 0);
   put_text(out, event.name());
   put_varint(out, static_cast<std::uint64_t>(event.detail_count()));
   for (int i = 0; i < event.detail_count(); ++i) {

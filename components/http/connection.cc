@@ -124,6 +124,10 @@ void ServerConnection::run() {
       break;
     } else if (!answer(std::get<Request>(outcome))) {
       break;
+    } else {
+      // The next request (pipelined bytes may hold its start already) begins now.
+      request_started_ = rt_.now();
+      body_started_ = kNever;
     }
   }
   stream_.close();
@@ -145,16 +149,54 @@ bool ServerConnection::read_more() {
     into = into.first(std::min(
         into.size(), static_cast<std::size_t>(rt_.random().between(1, kShortReadBytesMax))));
   }
-  auto n = stream_.read(into, deadline_after(rt_.now(), options_.idle_timeout));
+  std::string_view why;
+  const Instant deadline = read_deadline(rt_.now(), idle, &why);
+  auto n = stream_.read(into, deadline);
   idle_ = false;
   if (!body.empty()) parser_.body_filled(n ? *n : 0);
   if (!n) {
-    if (n.code() == Errc::timed_out && !idle) answer_error(408, "request timed out");
+    if (n.code() == Errc::timed_out && !idle) answer_error(408, why);
     return false;
   }
   if (*n == 0) return false;  // the client closed (dropping any partial request)
   if (body.empty()) in_.append(read_buffer_.get(), *n);
+  if (idle) {
+    request_started_ = rt_.now();
+    body_started_ = kNever;
+  }
+  if (parser_.in_body()) body_read_ += *n;
   return true;
+}
+
+Instant ServerConnection::read_deadline(Instant now, bool idle, std::string_view* why) {
+  Instant deadline = deadline_after(now, options_.idle_timeout);
+  *why = "request timed out";
+  if (idle) return deadline;
+  if (request_started_ == kNever) request_started_ = now;
+  if (!parser_.in_body()) {
+    const Instant head_due = deadline_after(request_started_, options_.header_timeout);
+    if (head_due < deadline) {
+      deadline = head_due;
+      *why = "request header section too slow";
+    }
+    return deadline;
+  }
+  if (body_started_ == kNever) {
+    body_started_ = now;
+    body_read_ = 0;
+  }
+  // The time by which the bytes so far and one more are due at body_rate_min, after the grace.
+  const auto due_ns = static_cast<std::int64_t>(std::min<long double>(
+      (static_cast<long double>(body_read_) + 1) * 1e9L /
+          static_cast<long double>(std::max<std::uint64_t>(1, options_.body_rate_min)),
+      9e18L));
+  const Instant body_due =
+      deadline_after(deadline_after(body_started_, options_.body_grace), Duration(due_ns));
+  if (body_due < deadline) {
+    deadline = std::max(body_due, now);
+    *why = "request body too slow";
+  }
+  return deadline;
 }
 
 bool ServerConnection::flush() {
@@ -230,7 +272,9 @@ Response ServerConnection::invoke(Request& request) {
   }
   if (failure.empty()) return std::move(result->value());
   failure = one_line(failure, kReasonBytesMax);
-  rt_.record(Event("HttpHandlerFailed").detail("target", request.target).detail("reason", failure));
+  rt_.record(Event("HttpHandlerFailed", Severity::warning)
+                 .detail("target", request.target)
+                 .detail("reason", failure));
   return Response::error(500, failure);
 }
 
@@ -290,7 +334,7 @@ bool ServerConnection::send_streamed(Response& response, bool chunked) {
   if (!complete) {
     const std::string why = status.ok() ? "body writer wrote less than its length"
                                         : one_line(status.error().message(), kReasonBytesMax);
-    rt_.record(Event("HttpBodyAbandoned").detail("reason", why));
+    rt_.record(Event("HttpBodyAbandoned", Severity::debug).detail("reason", why));
   }
   return complete;
 }

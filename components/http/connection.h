@@ -33,6 +33,9 @@ class ServerConnection {
 
  private:
   bool read_more();
+  // The deadline of the next read: idle_timeout, or sooner as the head's or the body's
+  // deadline falls; `why` names the one that bounds it.
+  Instant read_deadline(Instant now, bool idle, std::string_view* why);
   bool flush();
   Status write_in_pieces(std::string_view bytes);
   bool answer(Request& request);
@@ -55,6 +58,9 @@ class ServerConnection {
   std::string out_;
   std::unique_ptr<char[]> read_buffer_;
   bool idle_ = false;
+  Instant request_started_ = kNever;  // the current request's first byte
+  Instant body_started_ = kNever;     // its body's (kNever: not in its body yet)
+  std::uint64_t body_read_ = 0;       // bytes read since the body began
 };
 
 // A whole error answer with "Connection: close" and the reason as its one-line body.

@@ -75,6 +75,8 @@ class RequestParser {
   // Between requests, with nothing of the next one used yet (an idle connection). Bytes left
   // unused by the last call may still hold the start of one.
   bool at_message_start() const { return state_ == State::start && empty_lines_ == 0; }
+  // The head is parsed and the body is coming.
+  bool in_body() const { return state_ == State::body; }
   const HttpLimits& limits() const { return limits_; }
 
  private:

@@ -150,7 +150,9 @@ void HttpServer::accept_loop(const std::shared_ptr<Shared>& shared, CoreId core)
 void HttpServer::reject(const std::shared_ptr<Shared>& shared, CoreId core,
                         std::unique_ptr<Stream> stream) {
   CoreState& cs = *shared->cores[core];
-  shared->rt.record(Event("HttpConnectionRejected").detail("core", core).detail("live", cs.live));
+  shared->rt.record(Event("HttpConnectionRejected", Severity::warning)
+                        .detail("core", core)
+                        .detail("live", cs.live));
   if (cs.rejecting >= kRejectingMax) return;  // the stream closes as it goes
   shared->rt.spawn("http-reject", [shared, core, stream = std::move(stream)]() mutable {
     CoreState& state = *shared->cores[core];

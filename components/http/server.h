@@ -47,6 +47,14 @@ struct ServerOptions {
   // How long a connection may wait for the bytes of a request (each read): the idle timeout
   // between keep-alive requests too. A request cut off by it is answered 408.
   Duration idle_timeout = std::chrono::seconds(30);
+  // A request's head must arrive whole within this from its first byte, however the bytes
+  // trickle in (each within idle_timeout of the last): past it, 408 and close. A slowloris
+  // client otherwise holds a connection forever at a byte per idle_timeout.
+  Duration header_timeout = std::chrono::seconds(20);
+  // A body must keep up an average of body_rate_min bytes per second once body_grace has
+  // passed since it began (as Apache's mod_reqtimeout: body=20,MinRate=500): past that, 408.
+  Duration body_grace = std::chrono::seconds(20);
+  std::uint64_t body_rate_min = 500;
   // How long one write to a slow reader may take.
   Duration write_timeout = std::chrono::seconds(30);
   // stop(): how long requests in flight may take to finish before their connections are closed.

@@ -128,11 +128,11 @@ FileSystem& RealRuntime::fs() {
 
 void RealRuntime::record(const Event& event) {
   if (!options_.log_events) return;
-  const std::int64_t wall = clock_ns(CLOCK_REALTIME);
-  const std::string line = event.to_string();
-  std::fprintf(stderr, "%lld.%06lld core=%u %s%s\n", static_cast<long long>(wall / 1'000'000'000),
-               static_cast<long long>(wall % 1'000'000'000 / 1000), this_core(),
-               event.severity() == Severity::error ? "ERROR " : "", line.c_str());
+  if (severity_rank(event.severity()) < severity_rank(options_.log_level)) return;
+  const std::string line =
+      format_log_line(event, clock_ns(CLOCK_REALTIME), this_core(), options_.log_format);
+  // One write per line: lines from several cores never interleave mid-line.
+  (void)std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 Result<std::unique_ptr<Listener>> RealRuntime::listen(const Endpoint& at, ListenOptions options) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runtime/node.h"
+#include "runtime/real/log_line.h"
 #include "runtime/runtime.h"
 
 namespace doppel::real {
@@ -16,10 +17,12 @@ class Core;
 
 struct RealOptions {
   CoreId cores = 1;
-  bool pin = true;                // pin core i to CPU i
-  std::string backend = "epoll";  // "epoll" or "uring"
-  std::string data_dir = ".";     // the root of fs()
-  bool log_events = true;         // record() writes structured log lines
+  bool pin = true;                      // pin core i to CPU i
+  std::string backend = "epoll";        // "epoll" or "uring"
+  std::string data_dir = ".";           // the root of fs()
+  bool log_events = true;               // record() writes structured log lines
+  Severity log_level = Severity::info;  // those at or above it (event.h)
+  LogFormat log_format = LogFormat::text;
 };
 
 class RealRuntime final : public Runtime, private Network {

@@ -560,3 +560,70 @@ TEST_CASE(
     has("doppel_http_connections 2");
   }));
 }
+
+// Sends `head` a piece at a time, a piece every `gap`, then `body` likewise (if any), reading
+// between pieces; returns what came back and when (from the first byte sent).
+struct Trickled {
+  std::string answer;
+  Duration after{};
+};
+Trickled trickle(Runtime& rt, const std::string& head, std::size_t head_piece,
+                 const std::string& body, std::size_t body_piece, Duration gap) {
+  Trickled t;
+  auto s = rt.net().connect(Endpoint{"server", kPort}, 5s);
+  if (!s) return t;
+  const Instant start = rt.now();
+  char buffer[4096];
+  auto send_all = [&](const std::string& bytes, std::size_t piece) {
+    for (std::size_t at = 0; at < bytes.size(); at += piece) {
+      if (!(*s)->write(bytes.substr(at, piece), rt.now() + 5s)) return false;
+      auto n = (*s)->read(buffer, rt.now() + gap);  // the gap, unless the server answers
+      if (n && *n > 0) {
+        t.answer.append(buffer, *n);
+        t.after = rt.now() - start;
+        return false;
+      }
+      if (!n && n.code() != Errc::timed_out) return false;
+    }
+    return true;
+  };
+  if (send_all(head, head_piece)) send_all(body, body_piece);
+  return t;
+}
+
+TEST_CASE(
+    "http server: a head or a body that trickles in is cut off with 408 by its own deadline, "
+    "though each piece comes well within the idle timeout",
+    "[sim]") {
+  ServerOptions options = test_options();  // idle_timeout 30 s; header 20 s; body 500 B/s
+  Cluster cluster(8, {}, options);
+  require_clean(cluster.run([&](Runtime& rt, Checks& c) {
+    const std::string head =
+        "GET /keys/x HTTP/1.1\r\nHost: h\r\nX-Padding: " + std::string(40, 'p') + "\r\n\r\n";
+    Trickled slow_head = trickle(rt, head, 1, "", 1, 5s);  // a byte every 5 s
+    c.expect(slow_head.answer.starts_with("HTTP/1.1 408"),
+             "a slow head was answered: " + slow_head.answer.substr(0, 40));
+    c.expect(slow_head.answer.find("request header section too slow") != std::string::npos,
+             "a slow head's reason: " + slow_head.answer);
+    c.expect(slow_head.after >= 19s && slow_head.after <= 26s,
+             "a slow head was cut off after " + std::to_string(to_ns(slow_head.after) / 1000000) +
+                 " ms, not about 20 s");
+
+    // 100 bytes a second: under 500 B/s, cut off once the bytes so far are due (about 25 s).
+    const std::string put = "PUT /keys/k HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n";
+    Trickled slow_body = trickle(rt, put, put.size(), std::string(100000, 'b'), 100, 1s);
+    c.expect(slow_body.answer.starts_with("HTTP/1.1 408"),
+             "a slow body was answered: " + slow_body.answer.substr(0, 40));
+    c.expect(slow_body.answer.find("request body too slow") != std::string::npos,
+             "a slow body's reason: " + slow_body.answer);
+    c.expect(slow_body.after >= 20s && slow_body.after <= 30s,
+             "a slow body was cut off after " + std::to_string(to_ns(slow_body.after) / 1000000) +
+                 " ms, not about 25 s");
+
+    // A body at 1000 B/s (twice the minimum) is read whole and stored.
+    Trickled fine = trickle(rt, put.substr(0, put.find("100000")) + "30000\r\n\r\n", 64,
+                            std::string(30000, 'f'), 1000, 1s);
+    c.expect(fine.answer.starts_with("HTTP/1.1 204"),
+             "a body at twice the minimum rate: " + fine.answer.substr(0, 40));
+  }));
+}

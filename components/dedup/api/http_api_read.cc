@@ -148,7 +148,7 @@ Status DedupApi::stream(const std::shared_ptr<Read>& read, http::BodySink& sink)
     auto piece = read_piece(*read, bytes, true);
     if (!piece) {
       // The head went out already: cutting the body short is how the client learns.
-      rt_.record(Event("DedupReadCutShort")
+      rt_.record(Event("DedupReadCutShort", Severity::warning)
                      .detail("image", read->image)
                      .detail("version", read->version)
                      .detail("offset", read->offset)

@@ -87,12 +87,13 @@ Result<std::size_t> Store::empty_trash() {
   for (const std::string& name : *names) {
     if (removed == kTrashFilesMax) break;
     if (Status s = io_.remove_if_present(paths_.trash_dir() + "/" + name); !s) {
-      rt_.record(Event("DedupTrashNotEmptied").detail("why", s.error().message()));
+      rt_.record(
+          Event("DedupTrashNotEmptied", Severity::warning).detail("why", s.error().message()));
       return s.error();
     }
     ++removed;
   }
-  if (removed > 0) rt_.record(Event("DedupTrashEmptied").detail("files", removed));
+  if (removed > 0) rt_.record(Event("DedupTrashEmptied", Severity::debug).detail("files", removed));
   return removed;
 }
 

@@ -249,7 +249,7 @@ Result<VerifyReport> Store::verify_locked() {
       }
     }
   }
-  rt_.record(Event("DedupVerified")
+  rt_.record(Event("DedupVerified", report.clean() ? Severity::info : Severity::warning)
                  .detail("segments", report.segments_checked)
                  .detail("blocks", report.blocks_checked)
                  .detail("problems", report.problems.size())

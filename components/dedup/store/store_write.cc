@@ -115,7 +115,7 @@ Result<bool> Store::put_segment_locked(const SegmentMeta& meta, std::string_view
   }
   segments_.put(meta.header(), rt_.now());
   remember_meta(meta);  // the commit that follows needs it
-  rt_.record(Event("DedupSegmentStored")
+  rt_.record(Event("DedupSegmentStored", Severity::debug)
                  .detail("segment", id)
                  .detail("bytes", bytes.size())
                  .detail("fp", meta.fp.short_hex()));
@@ -270,7 +270,7 @@ Result<CommitResult> Store::commit_locked(std::string_view image, const VersionM
                  .detail("compacted", result.segments_compacted));
   // Where a commit's time went (virtual time in the simulator): to see what to make faster.
   const auto micros = [](Duration d) { return d.count() / 1000; };
-  rt_.record(Event("DedupCommitPhases")
+  rt_.record(Event("DedupCommitPhases", Severity::debug)
                  .detail("image", image)
                  .detail("version", version)
                  .detail("recipe_build_us", micros(built - started))

@@ -109,8 +109,9 @@ Status AntiEntropy::exchange(std::uint32_t partition, NodeIndex other) {
     if (Status s = sync_segment(partition, seg, other); !s) return s;
   }
   if (differing > 0) {
-    rt_.record(
-        Event("DvvAaeExchange").detail("partition", partition).detail("segments", differing));
+    rt_.record(Event("DvvAaeExchange", Severity::debug)
+                   .detail("partition", partition)
+                   .detail("segments", differing));
   }
   return {};
 }

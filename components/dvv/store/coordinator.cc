@@ -153,7 +153,7 @@ void Coordinator::read_repair(const ObjectKey& key, const Object& merged, const 
     if (object == merged) continue;
     // Read repair never sends a replica an object older than what it answered.
     if (one_kind) DOPPEL_ASSERT(history_covers(merged, object));
-    rt_.record(Event("DvvReadRepair").detail("node", node).detail("key", key.key));
+    rt_.record(Event("DvvReadRepair", Severity::debug).detail("node", node).detail("key", key.key));
     if (config_.bug_no_repair) continue;  // planted: found, never fixed
     (void)replicas_.repair(node, key, merged, config_.request_timeout);
   }
@@ -183,7 +183,7 @@ Result<PutReply> Coordinator::forward(const ObjectKey& key, const Sibling& value
   for (NodeIndex n : primaries) {
     if (!peers_.up(n)) continue;
     std::string request = encode_coordinate_request(key, value, context, o);
-    rt_.record(Event("DvvForwardPut").detail("to", n));
+    rt_.record(Event("DvvForwardPut", Severity::debug).detail("to", n));
     auto reply = peers_.at(n).call(RpcKind::coordinate, std::move(request),
                                    o.timeout + config_.request_timeout);
     if (!reply) return reply.error();

@@ -166,7 +166,9 @@ Status ObjectLog::replay() {
       next = offset + *next_again;
     }
     if (!next) break;
-    rt_.record(Event("DvvLogDamaged").detail("at", offset).detail("skipped", *next - offset));
+    rt_.record(Event("DvvLogDamaged", Severity::warning)
+                   .detail("at", offset)
+                   .detail("skipped", *next - offset));
     ++damaged_records_;
     lost_records_at_open_ = true;
     offset = *next;
@@ -177,8 +179,9 @@ Status ObjectLog::replay() {
     if (Status s = file_->truncate(offset); !s) return s;
     if (Status s = file_->datasync(); !s) return s;
     lost_records_at_open_ = true;
-    rt_.record(
-        Event("DvvLogTruncated").detail("at", offset).detail("dropped", data.size() - offset));
+    rt_.record(Event("DvvLogTruncated", Severity::warning)
+                   .detail("at", offset)
+                   .detail("dropped", data.size() - offset));
   }
   tail_ = synced_ = offset;
   rt_.record(Event("DvvLogReplayed").detail("records", records).detail("objects", objects_.size()));
@@ -329,7 +332,8 @@ Status ObjectLog::write_record(const std::string& rec, bool durable) {
 }
 
 void ObjectLog::lost_writes(const Error& why) {
-  if (!needs_rewrite_) rt_.record(Event("DvvLogNeedsRewrite").detail("why", why.message()));
+  if (!needs_rewrite_)
+    rt_.record(Event("DvvLogNeedsRewrite", Severity::warning).detail("why", why.message()));
   needs_rewrite_ = true;
 }
 

@@ -94,7 +94,7 @@ Status PropsTable::load() {
   std::uint32_t crc;
   std::memcpy(&crc, bytes.data(), 4);
   if (crc32c(std::string_view(bytes).substr(4)) != crc) {
-    rt_.record(Event("DvvPropsCorrupt"));  // peers will gossip them back
+    rt_.record(Event("DvvPropsCorrupt", Severity::warning));  // peers will gossip them back
     return {};
   }
   auto decoded = decode_props(std::string_view(bytes).substr(4));

@@ -50,7 +50,7 @@ void Reaper::reap(const ObjectKey& key, const Object& tombstone) {
     if (!dropped || !*dropped) return;
   }
   for (NodeIndex n : primaries) (void)replicas_.reap(n, key, tombstone, config_.request_timeout);
-  rt_.record(Event("DvvTombstoneReaped").detail("key", key.key));
+  rt_.record(Event("DvvTombstoneReaped", Severity::debug).detail("key", key.key));
 }
 
 }  // namespace doppel::dvv

@@ -21,8 +21,9 @@ Result<Object> ReplicaClient::read(NodeIndex node, const ObjectKey& key, Duratio
   if (node == self_) return store_.read(key, kind);
   auto reply = peers_.at(node).call(RpcKind::get, encode_key(key), timeout);
   if (!reply) {
-    rt_.record(
-        Event("DvvReplicaUnanswered").detail("node", node).detail("why", reply.error().message()));
+    rt_.record(Event("DvvReplicaUnanswered", Severity::debug)
+                   .detail("node", node)
+                   .detail("why", reply.error().message()));
     return reply.error();
   }
   WireReader r(*reply);

@@ -34,7 +34,9 @@ Status ReplicaStore::open() {
     // Perhaps with the latest dot of some key: never mint under this id again.
     ReplicaId renewed = renewed_replica_id(self_, rt_.random().next());
     if (Status s = log_->set_replica_id(renewed); !s) return s;
-    rt_.record(Event("DvvReplicaIdRenewed").detail("from", self_id_).detail("to", renewed));
+    rt_.record(Event("DvvReplicaIdRenewed", Severity::warning)
+                   .detail("from", self_id_)
+                   .detail("to", renewed));
     reachable(rt_, kIdRenewed);
     self_id_ = std::move(renewed);
   }
@@ -53,7 +55,9 @@ Object ReplicaStore::merge(const ObjectKey& key, const Object& a, const Object& 
   // The bucket's clock kind changed and one side has not heard yet (or was
   // written before): both become the kind this node's props name.
   const ClockKind want = props_.get(key.bucket).clock;
-  rt_.record(Event("DvvClockConverted").detail("key", key.key).detail("to", clock_kind_name(want)));
+  rt_.record(Event("DvvClockConverted", Severity::debug)
+                 .detail("key", key.key)
+                 .detail("to", clock_kind_name(want)));
   Object out = sync(convert(a, want), convert(b, want));
   DOPPEL_ASSERT(out.sibling_count() >= 1 || (a.sibling_count() == 0 && b.sibling_count() == 0));
   return out;

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "components/kv/protocol/parser.h"
+#include "components/kv/protocol/response.h"
 
 namespace doppel::kv {
 namespace {
@@ -164,9 +165,12 @@ Result<McReply> McReader::next(const Request& request, Instant deadline) {
   if (is_meta(request.verb)) return meta_reply(request, deadline);
   auto first = line(deadline);
   if (!first) return first.error();
-  // Any command may be answered SERVER_ERROR (out of memory, too many
-  // connections...): its outcome is unknown, and the server may close.
-  if (first->rfind("SERVER_ERROR", 0) == 0) return make_error(Errc::io_error, *first);
+  // Any command may be answered SERVER_ERROR (out of memory...) or, on a connection accepted
+  // past the limit, memcached's "ERROR Too many open connections": its outcome is unknown, and
+  // the server may close.
+  if (first->rfind("SERVER_ERROR", 0) == 0 || *first == kTooManyConnections) {
+    return make_error(Errc::io_error, *first);
+  }
   if (*first == "ERROR" || first->rfind("CLIENT_ERROR", 0) == 0) {
     return make_error(Errc::invalid_argument, *first);
   }
@@ -225,15 +229,15 @@ Result<McReply> McReader::next(const Request& request, Instant deadline) {
 }
 
 Status McReader::closed(Instant deadline) {
-  // A SERVER_ERROR (too many connections...) may come first: any request
-  // may be refused so, quit included.
+  // A SERVER_ERROR or the connection limit's ERROR line may come first: any request may be
+  // refused so, quit included.
   for (int lines = 0; lines < 2; ++lines) {
     auto l = line(deadline);
     if (!l) {
       const Errc code = l.error().code;
       return code == Errc::closed || code == Errc::reset ? Status{} : Status(l.error());
     }
-    if (l->rfind("SERVER_ERROR", 0) != 0) {
+    if (l->rfind("SERVER_ERROR", 0) != 0 && *l != kTooManyConnections) {
       return make_error(Errc::protocol, "'" + l->substr(0, 32) + "' after quit");
     }
   }

@@ -8,12 +8,16 @@
 
 #include "base/base64.h"
 #include "components/kv/client/memcached_client.h"
+#include "components/kv/protocol/response.h"
 
 namespace doppel::kv {
 namespace {
 
+// Any error reply: memcached's plain ERROR, the connection limit's "ERROR Too many open
+// connections", CLIENT_ERROR and SERVER_ERROR.
 bool is_error_line(std::string_view line) {
-  return line == "ERROR" || line.starts_with("CLIENT_ERROR") || line.starts_with("SERVER_ERROR");
+  return line == "ERROR" || line.starts_with("ERROR ") || line.starts_with("CLIENT_ERROR") ||
+         line.starts_with("SERVER_ERROR");
 }
 
 std::string_view codes_of(Verb verb) {
@@ -90,7 +94,9 @@ Result<McReply> McReader::meta_reply(const Request& r, Instant deadline) {
   }
   auto first = line(deadline);
   if (!first) return first.error();
-  if (first->rfind("SERVER_ERROR", 0) == 0) return make_error(Errc::io_error, *first);
+  if (first->rfind("SERVER_ERROR", 0) == 0 || *first == kTooManyConnections) {
+    return make_error(Errc::io_error, *first);
+  }
   if (*first == "ERROR" || first->rfind("CLIENT_ERROR", 0) == 0) {
     return make_error(Errc::invalid_argument, *first);
   }

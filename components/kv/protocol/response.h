@@ -65,6 +65,10 @@ void append_client_error(std::string& out, std::string_view message);
 // "SERVER_ERROR <message>\r\n": the server could not serve a well-formed request.
 void append_server_error(std::string& out, std::string_view message);
 
+// What memcached 1.6 writes to a connection it accepts past its limit (-c), before closing it:
+// an ERROR line with a reason, which no other reply has.
+inline constexpr std::string_view kTooManyConnections = "ERROR Too many open connections";
+
 // The reply line of a parser error: "<reply_line>\r\n".
 void append_error(std::string& out, const ProtocolError& error);
 

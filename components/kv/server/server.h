@@ -14,6 +14,7 @@
 // sends each request to its owner and nothing is forwarded. A request that
 // still arrives elsewhere is forwarded as on the shared port.
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -80,6 +81,8 @@ class KvService final : public Service {
   std::vector<std::unique_ptr<CoreState>> cores_;
   std::int64_t started_at_ = 0;
   bool stopping_ = false;
+  // Open connections over all cores, for connections_max: touched only at accept and close.
+  std::atomic<std::uint64_t> live_total_{0};
   http::Router metrics_router_;
   std::unique_ptr<http::HttpServer> metrics_server_;
 };

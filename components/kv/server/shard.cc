@@ -57,7 +57,7 @@ std::int64_t Shard::now_seconds() {
 
 void Shard::item_evicted(std::string_view key) {
   if (config_.trace_evictions) {
-    rt_.record(Event("KvItemEvicted").detail("key", key).detail("core", core_));
+    rt_.record(Event("KvItemEvicted", Severity::debug).detail("key", key).detail("core", core_));
   }
 }
 
@@ -65,12 +65,14 @@ void Shard::item_evicted(std::string_view key) {
 // time, or all of them at a flush_all), so always recorded.
 void Shard::segment_allocated(std::uint32_t bytes) {
   walk_due_ = true;
-  rt_.record(Event("KvSegmentAllocated").detail("core", core_).detail("bytes", bytes));
+  rt_.record(
+      Event("KvSegmentAllocated", Severity::debug).detail("core", core_).detail("bytes", bytes));
 }
 
 void Shard::segments_released(std::uint64_t bytes) {
   walk_due_ = true;
-  rt_.record(Event("KvSegmentsReleased").detail("core", core_).detail("bytes", bytes));
+  rt_.record(
+      Event("KvSegmentsReleased", Severity::debug).detail("core", core_).detail("bytes", bytes));
 }
 
 StoreStats Shard::store_stats() const {
