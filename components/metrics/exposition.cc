@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace doppel::metrics {
 namespace {
@@ -92,6 +93,95 @@ std::string escape_label_value(std::string_view v) {
     }
   }
   return out;
+}
+
+namespace {
+
+// "name" or "name{a=\"x\",b=\"y\"}" up to the space before the value; the family is the name
+// less a histogram's suffix when the family is declared a histogram.
+std::string_view family_of(std::string_view series,
+                           const std::map<std::string, Kind, std::less<>>& types) {
+  const std::string_view name = series.substr(0, series.find('{'));
+  if (types.count(name) != 0) return name;
+  for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
+    if (name.ends_with(suffix)) {
+      const std::string_view base = name.substr(0, name.size() - suffix.size());
+      auto it = types.find(base);
+      if (it != types.end() && it->second == Kind::histogram) return base;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::map<std::string, double>> parse_samples(std::string_view text) {
+  std::map<std::string, Kind, std::less<>> types;
+  std::map<std::string, double> samples;
+  std::size_t line_no = 0;
+  auto bad = [&](const std::string& why) {
+    return make_error(Errc::protocol, "metrics line " + std::to_string(line_no) + ": " + why);
+  };
+  while (!text.empty()) {
+    ++line_no;
+    const std::size_t end = text.find('\n');
+    if (end == std::string_view::npos) return bad("no newline at the end");
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(end + 1);
+    if (line.starts_with("# TYPE ")) {
+      const std::string_view rest = line.substr(7);
+      const std::size_t space = rest.find(' ');
+      if (space == std::string_view::npos) return bad("TYPE without a type");
+      const std::string_view name = rest.substr(0, space);
+      const std::string_view type = rest.substr(space + 1);
+      if (!valid_metric_name(name)) return bad("TYPE of a bad name");
+      Kind kind;
+      if (type == "counter") {
+        kind = Kind::counter;
+      } else if (type == "gauge") {
+        kind = Kind::gauge;
+      } else if (type == "histogram") {
+        kind = Kind::histogram;
+      } else {
+        return bad("unknown type '" + std::string(type) + "'");
+      }
+      if (!types.emplace(std::string(name), kind).second) return bad("a second TYPE line");
+      continue;
+    }
+    if (line.starts_with("#")) continue;  // HELP and comments
+    const std::size_t space = line.rfind(' ');
+    if (space == std::string_view::npos) return bad("a sample without a value");
+    const std::string_view series = line.substr(0, space);
+    const std::string value_text(line.substr(space + 1));
+    if (family_of(series, types).empty()) return bad("a sample before its TYPE");
+    double value = 0;
+    if (value_text == "+Inf") {
+      value = std::numeric_limits<double>::infinity();
+    } else if (value_text == "-Inf") {
+      value = -std::numeric_limits<double>::infinity();
+    } else if (value_text == "NaN") {
+      value = std::numeric_limits<double>::quiet_NaN();
+    } else {
+      const char* last = value_text.data() + value_text.size();
+      auto [end, ec] = std::from_chars(value_text.data(), last, value);
+      if (value_text.empty() || ec != std::errc() || end != last) {
+        return bad("value '" + value_text + "'");
+      }
+    }
+    if (!samples.emplace(std::string(series), value).second) return bad("a repeated series");
+  }
+  return samples;
+}
+
+double sum_of(const std::map<std::string, double>& samples, std::string_view name) {
+  double total = 0;
+  for (const auto& [series, value] : samples) {
+    const std::string_view s = series;
+    if (s == name || (s.starts_with(name) && s.size() > name.size() && s[name.size()] == '{')) {
+      total += value;
+    }
+  }
+  return total;
 }
 
 std::string render(const MetricSet& set) {

@@ -8,10 +8,12 @@
 // Families in name order, series in label order: the same set renders the same bytes, so a
 // simulated scrape is as deterministic as the rest of a run.
 
+#include <map>
 #include <string>
 #include <string_view>
 
 #include "components/metrics/metric_set.h"
+#include "runtime/result.h"
 
 namespace doppel::metrics {
 
@@ -24,5 +26,13 @@ std::string render(const MetricSet& set);
 std::string format_value(double v);
 // A label value with \, " and newlines escaped.
 std::string escape_label_value(std::string_view v);
+
+// Reads a page back (for checks of what a scrape says): every sample by its series as written
+// ("name{a=\"x\"}") to its value. Refused, naming the line: a sample before its family's TYPE,
+// an unknown type, a second TYPE line, a repeated series, a value that is not a number, a page
+// not ending in a newline.
+Result<std::map<std::string, double>> parse_samples(std::string_view text);
+// The sum of every series of metric `name` (with any labels).
+double sum_of(const std::map<std::string, double>& samples, std::string_view name);
 
 }  // namespace doppel::metrics

@@ -33,7 +33,10 @@
 //                       known flip lies in it; nothing else may fail.
 //   listing-accurate    at the end, GET /images and GET /stats count exactly
 //                       the versions of the final listing, each matched byte
-//                       for byte to what a client committed, and their sizes
+//                       for byte to what a client committed, and their sizes;
+//                       GET /metrics says the same (versions, images, logical
+//                       bytes) and counts every route's answers as often as it
+//                       times them
 //   damage-found        after one stored bit of a segment file is flipped,
 //                       verify reports damage, or every version still
 //                       restores byte-identical (the flip hit freed space)

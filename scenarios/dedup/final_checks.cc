@@ -141,7 +141,51 @@ bool DedupFinalChecks::accounting_agrees(dedup::DedupClient& client) {
     told.push_back({s.name, s.versions, s.oldest, s.latest, s.latest_bytes, s.logical_bytes});
   const std::optional<std::string> wrong =
       properties::dedup::judge_listing(matched, told, stats->versions, stats->logical_bytes);
-  return !wrong || !reports_.violated("listing-accurate", *wrong);
+  if (wrong) return !reports_.violated("listing-accurate", *wrong);
+  return metrics_agree(client, *stats);
+}
+
+// GET /metrics tells what GET /stats does (which judge_listing held to the clients' model):
+// the same versions, images and logical bytes; and it agrees with itself, every route's
+// answers counted once in the requests and once in the latency histogram.
+bool DedupFinalChecks::metrics_agree(dedup::DedupClient& client, const dedup::StoreStats& stats) {
+  auto page = retried(client, [&] { return client.metrics(); });
+  if (!page) {
+    world_.fail("progress", "the final GET /metrics: " + page.error().message());
+    return false;
+  }
+  auto samples = metrics::parse_samples(*page);
+  if (!samples) return !reports_.violated("listing-accurate", samples.error().what);
+  auto differs = [&](std::string_view name, std::uint64_t want) -> std::optional<std::string> {
+    const double got = metrics::sum_of(*samples, name);
+    if (got == static_cast<double>(want)) return std::nullopt;
+    return "/metrics says " + std::string(name) + " " + metrics::format_value(got) + ", /stats " +
+           std::to_string(want);
+  };
+  for (auto wrong : {differs("doppel_dedup_versions", stats.versions),
+                     differs("doppel_dedup_images", stats.images),
+                     differs("doppel_dedup_logical_bytes", stats.logical_bytes)}) {
+    if (wrong) return !reports_.violated("listing-accurate", *wrong);
+  }
+  constexpr std::string_view kCount = "doppel_http_request_duration_seconds_count{route=\"";
+  for (const auto& [series, timed] : *samples) {
+    if (!series.starts_with(kCount)) continue;
+    const std::string route = series.substr(kCount.size(), series.size() - kCount.size() - 2);
+    double answered = 0;
+    for (const auto& [other, n] : *samples) {
+      if (other.starts_with("doppel_http_requests_total{") &&
+          other.find(",route=\"" + route + "\",") != std::string::npos) {
+        answered += n;
+      }
+    }
+    if (answered != timed) {
+      return !reports_.violated("listing-accurate", "/metrics counts " +
+                                                        metrics::format_value(answered) +
+                                                        " answers of " + route + " but times " +
+                                                        metrics::format_value(timed));
+    }
+  }
+  return true;
 }
 
 // The store's files as the server's disk holds them now (what a read would return, without

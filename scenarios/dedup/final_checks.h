@@ -1,6 +1,7 @@
 #pragma once
 // The dedup scenario's checks once the faults have healed, in order: every
-// version restorable (restorable), the store's accounting (listing-accurate),
+// version restorable (restorable), the store's accounting as /stats and /metrics tell it
+// (listing-accurate),
 // reads that failed on damaged data explained by verify, the reference counts
 // by the store's own check and then off the disk without its word
 // (refcounts-balance), and one more bit flipped for verify to find
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "components/dedup/api/client.h"
+#include "components/metrics/exposition.h"
 #include "properties/dedup/backup_ledger.h"
 #include "properties/dedup/image_series.h"
 #include "properties/dedup/reference_counts.h"
@@ -51,6 +53,7 @@ class DedupFinalChecks {
                       bool allow_damage = true);
   bool damage_explains_failed_reads(dedup::DedupClient& client);
   bool accounting_agrees(dedup::DedupClient& client);
+  bool metrics_agree(dedup::DedupClient& client, const dedup::StoreStats& stats);
   properties::dedup::StoreFiles store_files();
   bool reference_counts_balance();
 

@@ -109,3 +109,29 @@ TEST_CASE("metrics: values print as Prometheus reads them") {
   CHECK(format_value(std::numeric_limits<double>::infinity()) == "+Inf");
   CHECK(format_value(-std::numeric_limits<double>::infinity()) == "-Inf");
 }
+
+TEST_CASE(
+    "metrics: a rendered page reads back sample by sample, and a malformed one is refused "
+    "naming its line") {
+  MetricSet m;
+  m.add("r_total", "R.", 2, {{"code", "200"}});
+  m.add("r_total", "R.", 3, {{"code", "404"}});
+  m.observe("t_seconds", "T.", std::vector<double>{1}, 0.5);
+  auto samples = parse_samples(render(m));
+  REQUIRE(samples.ok());
+  CHECK(samples->at("r_total{code=\"404\"}") == 3);
+  CHECK(sum_of(*samples, "r_total") == 5);
+  CHECK(samples->at("t_seconds_bucket{le=\"+Inf\"}") == 1);
+  CHECK(sum_of(*samples, "t_seconds_count") == 1);
+  CHECK(sum_of(*samples, "r") == 0);  // a prefix of a name is not the name
+
+  auto refused = [](std::string_view page) {
+    auto r = parse_samples(page);
+    return r.ok() ? std::string("accepted") : r.error().what;
+  };
+  CHECK(refused("x 1\n") == "metrics line 1: a sample before its TYPE");
+  CHECK(refused("# TYPE x counter\nx one\n") == "metrics line 2: value 'one'");
+  CHECK(refused("# TYPE x counter\nx 1\nx 2\n") == "metrics line 3: a repeated series");
+  CHECK(refused("# TYPE x summary\n") == "metrics line 1: unknown type 'summary'");
+  CHECK(refused("# TYPE x counter\nx 1") == "metrics line 2: no newline at the end");
+}

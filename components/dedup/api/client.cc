@@ -291,6 +291,12 @@ Status DedupClient::check() {
   return {};
 }
 
+Result<std::string> DedupClient::metrics() {
+  auto r = expect(call(quick_, request_of("GET", "/metrics"), options_.request_timeout), 200);
+  if (!r) return r.error();
+  return std::move(r->body);
+}
+
 Result<StoreStats> DedupClient::stats() {
   auto r = expect(call(quick_, request_of("GET", "/stats"), options_.request_timeout), 200);
   if (!r) return r.error();

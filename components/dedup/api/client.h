@@ -88,6 +88,8 @@ class DedupClient {
   Result<VerifyReport> verify();
   Result<GcReport> gc();
   Result<StoreStats> stats();
+  // GET /metrics: the page in Prometheus's text format.
+  Result<std::string> metrics();
   // Every invariant of the store (POST /admin/check); a violation is an error naming it.
   Status check();
 
