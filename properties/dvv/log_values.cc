@@ -135,8 +135,22 @@ void LogValues::read(std::uint64_t file, std::string_view log,
   if (!grown) {
     file_ = file;
     end_ = 0;
+    holes_.clear();
   }
-  read_from(log, end_, flipped);
+  // Holes first, each read as if the file ended where it does (a record there fits in it).
+  std::vector<Hole> still;
+  const std::uint64_t end = end_;
+  for (const Hole& h : holes_) {
+    found_.clear();
+    read_from(log.substr(0, h.end), h.begin, /*tail_is_hole=*/true, flipped);
+    still.insert(still.end(), found_.begin(), found_.end());
+  }
+  end_ = end;
+  found_.clear();
+  read_from(log, end_, /*tail_is_hole=*/false, flipped);
+  still.insert(still.end(), found_.begin(), found_.end());
+  if (still.size() > kHolesMax) still.resize(kHolesMax);
+  holes_ = std::move(still);
   const std::uint64_t keep = std::min<std::uint64_t>(end_, kTailBytes);
   tail_.assign(log.substr(end_ - keep, keep));
 }
@@ -166,26 +180,34 @@ bool LogValues::mend(std::string_view log, std::uint64_t at,
   return false;
 }
 
-void LogValues::read_from(std::string_view log, std::uint64_t at,
+void LogValues::read_from(std::string_view log, std::uint64_t at, bool tail_is_hole,
                           const std::vector<std::uint64_t>& flipped) {
   std::uint64_t end = 0;
   std::string_view payload;
   std::string mended;
   bool at_record = true;  // `at` is where a record starts (not a byte inside damage)
+  std::uint64_t hole = at;
   while (at + 5 <= log.size()) {
+    const std::uint64_t begin = at;
     if (record_payload(log, at, &payload, &end)) {
-      at = end_ = end;
+      at = end;
     } else if (at_record && !flipped.empty() && mend(log, at, flipped, &mended)) {
       (void)record_payload(mended, 0, &payload, &end);
-      at = end_ = at + end;
+      at += end;
     } else {
+      if (at_record) hole = at;
       ++at;
       at_record = false;
       continue;
     }
+    end_ = at;
+    if (!at_record) found_.push_back(Hole{hole, begin});
     at_record = true;
     take(payload);
   }
+  // Fewer bytes than the smallest record can never hold one.
+  if (tail_is_hole && !at_record && log.size() - hole >= 5)
+    found_.push_back(Hole{hole, log.size()});
 }
 
 void LogValues::take(std::string_view payload) {

@@ -20,6 +20,10 @@
 // skipped a byte at a time. A record whose payload does not decode is not
 // counted (a store that wrote such a record holds nothing readable in it).
 //
+// A stretch that holds no record that checks (a write still on its way while
+// a later one landed, or damage) is read again on every change until records
+// fill it.
+//
 // Values once read are never forgotten: the pw-dw-durable property asks
 // whether a write reached a node's log before its ack, and a compaction may
 // have rewritten the log since without it (a later write superseded it, a
@@ -77,13 +81,29 @@ class LogValues {
   const LoggedKey* find(std::string_view bucket, std::string_view key) const;
 
  private:
-  void read_from(std::string_view log, std::uint64_t at, const std::vector<std::uint64_t>& flipped);
+  // Reads the records of log[at, log.size()); the stretches between them where none checks go
+  // to found_, and so does the stretch after the last one if `tail_is_hole` (otherwise the next
+  // read starts there). Sets end_ to where the last record read ends (if any did).
+  void read_from(std::string_view log, std::uint64_t at, bool tail_is_hole,
+                 const std::vector<std::uint64_t>& flipped);
   // One intact record's payload into keys_.
   void take(std::string_view payload);
   // The record at `at` as it was written, if one bit flipped in a byte of
   // `flipped` is all that keeps it from checking; *mended holds its bytes.
   bool mend(std::string_view log, std::uint64_t at, const std::vector<std::uint64_t>& flipped,
             std::string* mended) const;
+
+  // Bytes between two records that held none when read. Appends run concurrently: a write
+  // reserves its range, and a later one may land first (dvv-crash seed 443: a replica's put of
+  // k1 still on its way while its put of k4 behind it had landed). So holes are read again each
+  // time, until records fill them. Garbage (a torn write) stays a hole; past kHolesMax, the
+  // newest are not tracked.
+  struct Hole {
+    std::uint64_t begin = 0, end = 0;
+  };
+  static constexpr std::size_t kHolesMax = 1024;
+  std::vector<Hole> holes_;
+  std::vector<Hole> found_;  // read_from's, before they join holes_
 
   std::uint64_t file_ = 0;
   std::uint64_t end_ = 0;                               // where the last record read ends

@@ -117,3 +117,54 @@ TEST_CASE("dvv log values: a torn record is not read, and values read are never 
   elsewhere.read(1, damaged, {7});  // not the byte that flipped: still damaged
   REQUIRE(elsewhere.find("b", "k")->own_bodies == Bodies{"v1", "v2", "v3", "v4"});
 }
+
+TEST_CASE("dvv log values: a record that lands after a later one, in a hole, is read", "[sim]") {
+  sim::World world(sim::WorldOptions{5});
+  const auto n = world.add_node(sim::NodeSpec{"n", 1, true, {}});
+  on_node(world, n, [&](Runtime& rt) {
+    auto log = ObjectLog::open(rt, rt.fs(), "objects.log", [](const ObjectKey&) { return 0u; });
+    REQUIRE(log.ok());
+    for (int i = 0; i < 4; ++i) {
+      const std::string v = "v" + std::to_string(i);
+      REQUIRE((*log)
+                  ->put({"b", "k" + std::to_string(i)}, object_of(ClockKind::dvvset, {v}), true)
+                  .ok());
+    }
+  });
+  const std::string image = world.disk(n).inode_at("objects.log")->data;
+  // Where the records start: the reader finds them in a log that holds only the first.
+  std::vector<std::size_t> starts{0};
+  for (int i = 0; i < 4; ++i) {
+    LogValues probe;
+    for (std::size_t size = starts.back() + 1; size <= image.size(); ++size) {
+      probe.read(1, std::string_view(image).substr(0, size));
+      if (probe.find("b", "k" + std::to_string(i)) != nullptr) {
+        starts.push_back(size);
+        break;
+      }
+    }
+  }
+  REQUIRE(starts.size() == 5);
+  // Concurrent appends: each reserves its range, and the second and fourth land first, the
+  // first and third still on their way (zeros where they will be).
+  std::string landing(image.size(), '\0');
+  auto land = [&](int i) {
+    std::copy(image.begin() + starts[i], image.begin() + starts[i + 1],
+              landing.begin() + starts[i]);
+  };
+  LogValues reader;
+  land(1);
+  land(3);
+  reader.read(1, landing);
+  REQUIRE(reader.find("b", "k0") == nullptr);
+  REQUIRE(reader.find("b", "k1")->own_bodies == Bodies{"v1"});
+  REQUIRE(reader.find("b", "k2") == nullptr);
+  REQUIRE(reader.find("b", "k3")->own_bodies == Bodies{"v3"});
+  land(2);
+  reader.read(1, landing);
+  REQUIRE(reader.find("b", "k2")->own_bodies == Bodies{"v2"});
+  REQUIRE(reader.find("b", "k0") == nullptr);
+  land(0);
+  reader.read(1, landing);
+  REQUIRE(reader.find("b", "k0")->own_bodies == Bodies{"v0"});
+}
