@@ -110,6 +110,44 @@ std::string TomlFields::string(std::string_view key, std::string_view fallback) 
   return keep(toml_string(t_, key, source_), std::string(fallback));
 }
 
+std::vector<std::string> TomlFields::strings(std::string_view key) {
+  ask(key);
+  std::vector<std::string> out;
+  const toml::node* n = t_.get(key);
+  if (n == nullptr) return out;
+  const toml::array* a = n->as_array();
+  if (a == nullptr) {
+    (void)keep(Result<int>(toml_error(source_, n, key, "expected an array of strings")), 0);
+    return out;
+  }
+  for (const toml::node& item : *a) {
+    const auto* str = item.as_string();
+    if (str == nullptr) {
+      (void)keep(Result<int>(toml_error(source_, &item, key, "expected an array of strings")), 0);
+      return {};
+    }
+    out.push_back(str->get());
+  }
+  return out;
+}
+
+std::optional<std::string> TomlFields::file(std::string_view key, const FileReader& read) {
+  ask(key);
+  if (!has(key)) return std::nullopt;
+  const std::string path = keep(toml_string(t_, key, source_), std::string());
+  if (!ok_) return std::nullopt;
+  if (path.empty() || !read) {
+    fail(key, path.empty() ? "an empty path" : "no files can be read here");
+    return std::nullopt;
+  }
+  auto text = read(path);
+  if (!text) {
+    fail(key, text.error().what.empty() ? path + ": " + text.error().message() : text.error().what);
+    return std::nullopt;
+  }
+  return std::move(*text);
+}
+
 std::string TomlFields::choice(std::string_view key,
                                std::initializer_list<std::string_view> choices,
                                std::string_view fallback) {

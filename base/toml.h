@@ -8,7 +8,9 @@
 #include <toml++/toml.h>
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +19,10 @@
 #include "runtime/time.h"
 
 namespace doppel {
+
+// Reads a file a setting names (a users file, a secret): the caller's (doppel serve reads the
+// local file system; a test hands in text), so that settings readers do no I/O themselves.
+using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
 // Parses a TOML text; a syntax error names source:line.
 Result<toml::table> parse_toml(std::string_view text, std::string_view source);
@@ -58,6 +64,10 @@ class TomlFields {
                        std::int64_t fallback);
   bool boolean(std::string_view key, bool fallback);
   std::string string(std::string_view key, std::string_view fallback);
+  // An array of strings; empty when absent.
+  std::vector<std::string> strings(std::string_view key);
+  // The contents of the file a string names (read by `read`); nullopt when the key is absent.
+  std::optional<std::string> file(std::string_view key, const FileReader& read);
   std::string choice(std::string_view key, std::initializer_list<std::string_view> choices,
                      std::string_view fallback);
   Duration ms(std::string_view key, std::int64_t lo_ms, std::int64_t hi_ms, Duration fallback);

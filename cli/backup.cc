@@ -23,11 +23,14 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <optional>
+#include <sstream>
 
 #include "cli/backup_client.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "components/access/gate.h"
 #include "components/dedup/api/uploader.h"
 
 namespace doppel::cli {
@@ -43,7 +46,10 @@ struct BackupArgs {
   std::string version;  // get / rm: NAME[@VERSION]
   std::string hash;
   int segment_mb = 0;
-  int uploads = 2;  // put: segment uploads in flight
+  int uploads = 2;            // put: segment uploads in flight
+  std::string user;           // --user: HTTP Basic credentials for a server with users
+  std::string password_file;  // --password-file: the user's password (its first line)
+  std::string ca_file;        // --ca-file: the CAs an https:// server's certificate is checked by
 };
 
 struct VersionRef {
@@ -84,7 +90,32 @@ Result<VersionRef> parse_version_ref(const std::string& text, bool version_requi
 int with_server(const BackupArgs& a, const std::function<int(BackupContext&)>& fn) {
   auto server = parse_server_url(a.server);
   if (!server) return usage_error("backup: " + server.error().what);
-  return run_backup_client(a.server, *server, fn);
+  if (a.user.empty() != a.password_file.empty()) {
+    return usage_error("backup: --user and --password-file go together");
+  }
+  const auto first_line = [](const std::string& path) -> std::optional<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    std::string line;
+    if (!in || !std::getline(in, line)) return std::nullopt;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  };
+  std::string authorization;
+  if (!a.user.empty()) {
+    auto password = first_line(a.password_file);
+    if (!password) return usage_error("backup: cannot read a password from " + a.password_file);
+    authorization = access::basic_authorization(a.user, *password);
+  }
+  std::string ca_pem;
+  if (!a.ca_file.empty()) {
+    if (!server->tls) return usage_error("backup: --ca-file is for an https:// server");
+    std::ifstream in(a.ca_file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in || text.str().empty()) return usage_error("backup: cannot read " + a.ca_file);
+    ca_pem = text.str();
+  }
+  return run_backup_client(a.server, *server, authorization, ca_pem, fn);
 }
 
 // --- put
@@ -434,7 +465,14 @@ void add_backup_commands(CLI::App& app, Commands& commands) {
   backup->require_subcommand(1);
   const auto sub = [&](const char* name, const char* what, std::function<int()> run) {
     CLI::App* c = backup->add_subcommand(name, what);
-    c->add_option("--server", a->server, "The dedup server's URL")->capture_default_str();
+    c->add_option("--server", a->server,
+                  "The dedup server's URL: http://HOST:PORT, or https:// for TLS")
+        ->capture_default_str();
+    c->add_option("--user", a->user, "A user of the server (HTTP Basic; with --password-file)");
+    c->add_option("--password-file", a->password_file,
+                  "A file whose first line is the user's password");
+    c->add_option("--ca-file", a->ca_file,
+                  "PEM CAs to check an https:// server's certificate by (default: the system's)");
     c->callback([&commands, run] { commands.action = run; });
     return c;
   };

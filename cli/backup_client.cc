@@ -32,30 +32,38 @@ Result<std::string> resolve_ipv4(const std::string& host) {
 
 }  // namespace
 
-Result<Endpoint> parse_server_url(const std::string& url) {
+Result<ServerUrl> parse_server_url(const std::string& url) {
   std::string_view rest = url;
   const auto bad = [&](const std::string& why) {
     return make_error(Errc::invalid_argument, "--server '" + url + "': " + why);
   };
-  if (rest.starts_with("https://")) return bad("https is not supported; use http://");
-  if (rest.starts_with("http://")) rest.remove_prefix(7);
-  if (rest.find("://") != std::string_view::npos) return bad("expected http://HOST:PORT");
+  ServerUrl out;
+  if (rest.starts_with("https://")) {
+    out.tls = true;
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  }
+  if (rest.find("://") != std::string_view::npos) return bad("expected http(s)://HOST:PORT");
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.empty() || rest.find('/') != std::string_view::npos) {
-    return bad("expected http://HOST:PORT (no path)");
+    return bad("expected http(s)://HOST:PORT (no path)");
   }
   std::string hostport(rest);
-  if (hostport.find(':') == std::string::npos) hostport += ":80";
+  if (hostport.find(':') == std::string::npos) hostport += out.tls ? ":443" : ":80";
   auto ep = parse_endpoint(hostport);
   if (!ep) return bad(ep.error().what);
-  if (ep->host.empty() || ep->port == 0) return bad("expected http://HOST:PORT");
+  if (ep->host.empty() || ep->port == 0) return bad("expected http(s)://HOST:PORT");
+  out.host = ep->host;
   auto ip = resolve_ipv4(ep->host);
   if (!ip) return bad(ip.error().what);
   ep->host = *ip;
-  return ep;
+  out.at = *ep;
+  return out;
 }
 
-int run_backup_client(const std::string& server_url, const Endpoint& server,
+int run_backup_client(const std::string& server_url, const ServerUrl& server,
+                      const std::string& authorization, const std::string& ca_pem,
                       const std::function<int(BackupContext&)>& fn) {
   real::RealRuntime rt(real::RealOptions{1, false, "epoll", "/tmp", false});
   if (Status s = rt.start(); !s) {
@@ -64,7 +72,10 @@ int run_backup_client(const std::string& server_url, const Endpoint& server,
   }
   int code = kExitFailed;
   rt.run_blocking(0, [&] {
-    dedup::DedupClient client(rt, server);
+    dedup::DedupClientOptions options;
+    options.authorization = authorization;
+    if (server.tls) options.tls = TlsClientTrust{ca_pem, server.host};
+    dedup::DedupClient client(rt, server.at, options);
     BackupContext ctx{rt, client, server_url};
     code = fn(ctx);
   });
@@ -78,7 +89,9 @@ int fail(const BackupContext& ctx, const std::string& command, const Error& e) {
   const bool lost = e.code == Errc::timed_out || e.code == Errc::reset || e.code == Errc::closed;
   std::string why = e.message();
   int code = kExitFailed;
-  if (status >= 300) {
+  if (status == 401) {
+    why = e.what + ": the server wants --user and --password-file of one of its users";
+  } else if (status >= 300) {
     why = e.what;
     if (status == 400 || status == 404 || status == 413 || status == 416) code = kExitUsage;
   } else if (unreachable) {

@@ -14,9 +14,17 @@ namespace doppel::cli {
 
 inline constexpr const char* kDefaultServerUrl = "http://127.0.0.1:8099";
 
-// "http://HOST[:PORT][/]" or "HOST:PORT"; a host name is resolved to its first IPv4 address.
+// Where the server is: its address, and whether it speaks HTTPS (then `host`, as the URL named
+// it, is what its certificate must be for).
+struct ServerUrl {
+  Endpoint at;
+  bool tls = false;
+  std::string host;
+};
+
+// "http(s)://HOST[:PORT][/]" or "HOST:PORT"; a host name is resolved to its first IPv4 address.
 // Errors say what is wrong with the text.
-Result<Endpoint> parse_server_url(const std::string& url);
+Result<ServerUrl> parse_server_url(const std::string& url);
 
 struct BackupContext {
   Runtime& rt;
@@ -24,9 +32,11 @@ struct BackupContext {
   std::string server_url;
 };
 
-// Runs `fn` in a fiber of a one-core real runtime with a client of `server`; returns its exit
-// code.
-int run_backup_client(const std::string& server_url, const Endpoint& server,
+// Runs `fn` in a fiber of a one-core real runtime with a client of `server` (sending
+// `authorization` with every request, "" for none; over HTTPS trusting `ca_pem`, "" for the
+// system's CAs); returns its exit code.
+int run_backup_client(const std::string& server_url, const ServerUrl& server,
+                      const std::string& authorization, const std::string& ca_pem,
                       const std::function<int(BackupContext&)>& fn);
 
 // Prints "doppel: backup <command>: <why>" for an error of ctx.client (or a local one) and

@@ -59,6 +59,24 @@ Status read_node(const toml::table& node, const std::string& path, ServeConfig& 
   return {};
 }
 
+// A file a setting names (users_file, cluster_secret_file): a relative path is relative to the
+// config file's folder, so that a config and its files can move together.
+FileReader config_files(const std::string& config_path) {
+  std::string folder;
+  if (const auto slash = config_path.rfind('/'); slash != std::string::npos) {
+    folder = config_path.substr(0, slash + 1);
+  }
+  return [folder](const std::string& path) -> Result<std::string> {
+    const std::string full = !path.empty() && path[0] == '/' ? path : folder + path;
+    std::ifstream in(full, std::ios::binary);
+    if (!in) return make_error(Errc::not_found, "cannot open " + full);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (text.str().size() > kConfigBytesMax) return make_error(Errc::too_large, "over 1 MiB");
+    return text.str();
+  };
+}
+
 }  // namespace
 
 Result<ServeConfig> load_node_config(const std::string& path, const ComponentRegistry& components) {
@@ -101,8 +119,8 @@ Result<NodeBoot> configure_boot(const ServeConfig& config, const ComponentRegist
   DOPPEL_ASSERT(package != nullptr);  // load_node_config checked it
   static const toml::table kNoSettings;
   const toml::table* settings = config.file.get_as<toml::table>(config.node.component);
-  return package->configure(config.node, settings != nullptr ? *settings : kNoSettings,
-                            config.path);
+  return package->configure(config.node, settings != nullptr ? *settings : kNoSettings, config.path,
+                            config_files(config.path));
 }
 
 }  // namespace doppel::cli

@@ -8,26 +8,32 @@ namespace doppel {
 namespace {
 
 Result<NodeBoot> configure_kv(const NodeConfig& node, const toml::table& table,
-                              std::string_view source) {
+                              std::string_view source, const FileReader&) {
   auto settings = kv::KvSettings::read(table, source);
   if (!settings) return settings.error();
   return NodeBoot([node, s = *settings](Runtime& rt) { return kv::boot(rt, node, s); });
 }
 
 Result<NodeBoot> configure_dvv(const NodeConfig& node, const toml::table& table,
-                               std::string_view source) {
-  auto settings = dvv::DvvSettings::read(table, source);
+                               std::string_view source, const FileReader& files) {
+  auto settings = dvv::DvvSettings::read(table, source, files);
   if (!settings) return settings.error();
   if (Status s = dvv::check_cluster(node, *settings); !s) {
+    return make_error(Errc::invalid_argument, std::string(source) + ": " + s.error().what);
+  }
+  if (Status s = access::check_listen(node.listen, settings->access, "dvv"); !s) {
     return make_error(Errc::invalid_argument, std::string(source) + ": " + s.error().what);
   }
   return NodeBoot([node, s = *settings](Runtime& rt) { return dvv::boot(rt, node, s); });
 }
 
 Result<NodeBoot> configure_dedup(const NodeConfig& node, const toml::table& table,
-                                 std::string_view source) {
-  auto settings = dedup::DedupSettings::read(table, source);
+                                 std::string_view source, const FileReader& files) {
+  auto settings = dedup::DedupSettings::read(table, source, files);
   if (!settings) return settings.error();
+  if (Status s = access::check_listen(node.listen, settings->access, "dedup"); !s) {
+    return make_error(Errc::invalid_argument, std::string(source) + ": " + s.error().what);
+  }
   return NodeBoot([node, s = *settings](Runtime& rt) { return dedup::boot(rt, node, s); });
 }
 

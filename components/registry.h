@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/toml.h"
 #include "runtime/node.h"
 #include "runtime/result.h"
 
@@ -18,9 +19,10 @@ struct ComponentPackage {
   std::string name;
   // Reads the component's table of a node config ([kv], [dvv], [dedup]) into its typed
   // settings and returns the node's boot with them bound. Errors name `source`, the line and
-  // the key. The node part (name, listen, peers) is checked here too.
+  // the key. The node part (name, listen, peers) is checked here too. `files` reads the files
+  // the settings name (users, secrets).
   Result<NodeBoot> (*configure)(const NodeConfig& node, const toml::table& settings,
-                                std::string_view source);
+                                std::string_view source, const FileReader& files);
 };
 
 class ComponentRegistry {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,9 +47,30 @@ class Listener {
   virtual Endpoint local() const = 0;
 };
 
+// TLS on a listener or a connection. The real runtime speaks it (OpenSSL): a listener's streams
+// do the server's handshake on their first read or write, a connection does the client's before
+// connect_with() returns it, verifying the server's certificate against `ca_pem` (the system's
+// CAs when empty) and `server_name` (a DNS name or an IP address; the endpoint's host when
+// empty). The simulator models no cryptography: its streams stay in the clear, so a service
+// behaves the same with TLS on or off there. PEM texts, not paths: settings readers read the
+// files (base/toml.h's FileReader), so a config's relative paths mean the same everywhere.
+struct TlsServerKeys {
+  std::string cert_pem;  // the certificate, then any intermediates
+  std::string key_pem;   // its private key
+};
+struct TlsClientTrust {
+  std::string ca_pem;  // the CAs to trust; "" for the system's
+  std::string server_name;
+};
+
 struct ListenOptions {
   bool reuse_port = false;  // one listener per core on the same port
   int backlog = 128;
+  std::optional<TlsServerKeys> tls;
+};
+
+struct ConnectOptions {
+  std::optional<TlsClientTrust> tls;
 };
 
 class Network {
@@ -56,6 +78,12 @@ class Network {
   virtual ~Network() = default;
   virtual Result<std::unique_ptr<Listener>> listen(const Endpoint& at, ListenOptions options) = 0;
   virtual Result<std::unique_ptr<Stream>> connect(const Endpoint& to, Duration timeout) = 0;
+  // connect() with options. The default (the simulator's) ignores `tls`: see TlsServerKeys.
+  virtual Result<std::unique_ptr<Stream>> connect_with(const Endpoint& to, Duration timeout,
+                                                       const ConnectOptions& options) {
+    (void)options;
+    return connect(to, timeout);
+  }
 };
 
 }  // namespace doppel

@@ -30,6 +30,7 @@ enum class Errc : std::uint8_t {
   corrupt,    // data failed a checksum or a format check
   protocol,   // the peer spoke something we do not understand
   unsupported,
+  denied,  // the peer refused who we are or what we may do (credentials, a role)
 };
 
 std::string_view errc_name(Errc code);

@@ -66,6 +66,8 @@ std::string_view errc_name(Errc code) {
       return "protocol error";
     case Errc::unsupported:
       return "unsupported";
+    case Errc::denied:
+      return "denied";
   }
   return "unknown error";
 }

@@ -112,6 +112,10 @@ class NetworkWrapper : public Network {
   Result<std::unique_ptr<Stream>> connect(const Endpoint& to, Duration timeout) override {
     return target_.connect(to, timeout);
   }
+  Result<std::unique_ptr<Stream>> connect_with(const Endpoint& to, Duration timeout,
+                                               const ConnectOptions& options) override {
+    return target_.connect_with(to, timeout, options);
+  }
 
   Network& target() { return target_; }
 

@@ -39,11 +39,13 @@ planted=(
   "dvv-pw-counts-fallbacks pw-dw-durable"
   "dvv-dw-before-sync pw-dw-durable"
   "dvv-get-ignores-allow-mult allow-mult-respected"
+  "dvv-rpc-trusts-peers access-enforced"
   "dedup-skip-decrement refcounts-balance"
   "dedup-verify-skips-data damage-found"
   "dedup-failed-commit-keeps-lock progress"
   "dedup-summary-takes-oldest listing-accurate"
   "dedup-punch-keeps-last-block refcounts-balance"
+  "dedup-append-only-removes access-enforced"
 )
 for entry in "${planted[@]}"; do
   read -r scenario property <<<"$entry"

@@ -10,6 +10,9 @@ packages=(
   g++ cmake make pkg-config git
   libboost-fiber-dev libboost-context-dev librapidcheck-dev catch2
   libzstd-dev zstd liburing-dev libtomlplusplus-dev libcli11-dev
+  # bcrypt for the HTTP services' users (libxcrypt's crypt_r); TLS (OpenSSL), and the openssl
+  # command that makes the TLS test's certificates
+  libcrypt-dev libssl-dev openssl
   # real clients and baselines the tests and benchmarks talk to
   memcached libmemcached-tools python3 python3-pymemcache curl procps restic borgbackup
   # the format check of the test suite
@@ -22,6 +25,8 @@ packages=(
   prometheus
   # systemd-analyze, which checks the units in deploy/systemd (tests/cli/systemd_units_test.sh)
   systemd
+  # htpasswd -B, which makes the users file of the access test (tests/cli/access_test.sh)
+  apache2-utils
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -13,7 +13,8 @@ constexpr std::int64_t kConnectionsMax = 1 << 16;
 
 }  // namespace
 
-Result<DedupSettings> DedupSettings::read(const toml::table& table, std::string_view source) {
+Result<DedupSettings> DedupSettings::read(const toml::table& table, std::string_view source,
+                                          const FileReader& files) {
   DedupSettings s;
   TomlFields f(table, source);
   const auto segment_mb = f.integer("segment_mb", 1, kSegmentBytesMax >> 20, s.segment_bytes >> 20);
@@ -33,6 +34,22 @@ Result<DedupSettings> DedupSettings::read(const toml::table& table, std::string_
   s.store.verify_reads = f.boolean("verify_reads", s.store.verify_reads);
   s.connections_max = static_cast<std::uint32_t>(
       f.integer("connections_max", 1, kConnectionsMax, s.connections_max));
+  s.access = access::read_service_access(f, files);
+  s.policy.private_repos = f.boolean("private_repos", false);
+  for (std::string& u : f.strings("append_only")) s.policy.append_only.insert(std::move(u));
+  for (std::string& u : f.strings("admins")) s.policy.admins.insert(std::move(u));
+  for (const auto* role : {&s.policy.append_only, &s.policy.admins}) {
+    for (const std::string& u : *role) {
+      if (s.access.users == nullptr || !s.access.users->contains(u)) {
+        f.fail(role == &s.policy.admins ? "admins" : "append_only",
+               "user '" + u + "' is not in the users_file");
+        break;
+      }
+    }
+  }
+  if (s.policy.private_repos && f.ok() && s.access.users == nullptr) {
+    f.fail("private_repos", "needs a users_file (without users there is nobody to keep apart)");
+  }
   f.reject_unknown_keys();
   if (!f.ok()) return f.error();
   if (Status c = s.check(); !c) return toml_error(source, nullptr, "", c.error().what);
@@ -45,6 +62,7 @@ Result<PlantedBug> dedup_planted_bug(std::string_view name) {
   if (name == "verify-skips-data") return PlantedBug::verify_skips_data;
   if (name == "failed-commit-keeps-lock") return PlantedBug::failed_commit_keeps_lock;
   if (name == "summary-takes-oldest") return PlantedBug::summary_takes_oldest;
+  if (name == "append-only-removes") return PlantedBug::append_only_removes;
   if (name == "punch-keeps-last-block") return PlantedBug::punch_keeps_last_block;
   return make_error(Errc::invalid_argument,
                     "bug: dedup has no planted bug '" + std::string(name) + "'");

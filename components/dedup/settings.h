@@ -12,6 +12,12 @@
 //                                   # may be under way)
 //   verify_reads = true             # re-hash every block a read returns
 //   connections_max = 64            # open HTTP connections
+//   users_file = "dedup.htpasswd"   # users (bcrypt); then every request needs credentials
+//   private_repos = false           # a user's images are "<user>" and "<user>.*" only
+//   append_only = ["nightly"]       # users who may not remove versions nor run gc
+//   admins = ["ops"]                # users who see every image under private_repos
+//   tls_cert_file, tls_key_file     # HTTPS (components/access/service_access.h)
+//   insecure = false                # serve in the clear on a non-loopback address
 //
 // Errors name the file, the line and the key.
 
@@ -20,6 +26,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "components/access/service_access.h"
+#include "components/dedup/access_policy.h"
 #include "components/dedup/store/options.h"
 #include "runtime/result.h"
 
@@ -29,10 +37,13 @@ struct DedupSettings {
   StoreOptions store;  // store.planted_bug: test-only, never read from a node config
   std::uint32_t segment_bytes = kSegmentBytesDefault;  // what clients are told to cut at
   std::uint32_t connections_max = 64;
+  access::ServiceAccess access;
+  AccessPolicy policy;
 
   DedupSettings() { store.segment_bytes_max = segment_bytes; }
-  // From a [dedup] table; `source` names the file in errors.
-  static Result<DedupSettings> read(const toml::table& table, std::string_view source);
+  // From a [dedup] table; `source` names the file in errors; `files` reads the users file.
+  static Result<DedupSettings> read(const toml::table& table, std::string_view source,
+                                    const FileReader& files = {});
   Status check() const { return check_store_options(store); }
 };
 

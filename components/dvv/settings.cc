@@ -5,7 +5,8 @@
 
 namespace doppel::dvv {
 
-Result<DvvSettings> DvvSettings::read(const toml::table& table, std::string_view source) {
+Result<DvvSettings> DvvSettings::read(const toml::table& table, std::string_view source,
+                                      const FileReader& files) {
   DvvSettings s;
   TomlFields f(table, source);
   const auto partitions = f.integer("partitions", 1, Ring::kPartitionsMax, s.partitions);
@@ -17,6 +18,19 @@ Result<DvvSettings> DvvSettings::read(const toml::table& table, std::string_view
   s.aae_interval = f.ms("aae_interval_ms", 1, kMsMax, s.aae_interval);
   s.handoff_interval = f.ms("handoff_interval_ms", 1, kMsMax, s.handoff_interval);
   s.ping_interval = f.ms("ping_interval_ms", 1, kMsMax, s.ping_interval);
+  s.access = access::read_service_access(f, files);
+  if (auto secret = f.file("cluster_secret_file", files)) {
+    // A trailing newline (echo > file) is not part of the secret.
+    while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) {
+      secret->pop_back();
+    }
+    if (secret->size() < kClusterSecretBytesMin) {
+      f.fail("cluster_secret_file", "a secret of at least " +
+                                        std::to_string(kClusterSecretBytesMin) +
+                                        " bytes (e.g. head -c 32 /dev/urandom | base64)");
+    }
+    s.cluster_secret = std::move(*secret);
+  }
   f.reject_unknown_keys();
   if (!f.ok()) return f.error();
   return s;
@@ -54,6 +68,8 @@ Status plant_dvv_bug(std::string_view name, DvvSettings& s) {
     s.bug_dw_before_sync = true;
   } else if (name == "get-ignores-allow-mult") {
     s.bug_get_ignores_allow_mult = true;
+  } else if (name == "rpc-trusts-peers") {
+    s.bug_rpc_trusts_peers = true;
   } else if (!name.empty()) {
     return make_error(Errc::invalid_argument,
                       "bug: dvv has no planted bug '" + std::string(name) + "'");

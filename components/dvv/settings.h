@@ -8,6 +8,10 @@
 //   ping_interval_ms = 500       # liveness pings between nodes
 //   handoff_interval_ms = 1000   # a fallback offers its hints this often
 //   aae_interval_ms = 2000       # active anti-entropy exchanges
+//   users_file = "dvv.htpasswd"  # client API users (bcrypt); then every request needs them
+//   cluster_secret_file = "cluster.secret"  # node-to-node calls prove they know it (HMAC)
+//   tls_cert_file, tls_key_file, tls_ca_file   # HTTPS, and TLS between nodes (service_access.h)
+//   insecure = false             # serve in the clear on a non-loopback address
 //
 // Errors name the file, the line and the key.
 
@@ -16,6 +20,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "components/access/service_access.h"
 #include "runtime/node.h"
 #include "runtime/result.h"
 #include "runtime/time.h"
@@ -23,6 +28,7 @@
 namespace doppel::dvv {
 
 struct DvvSettings {
+  static constexpr std::size_t kClusterSecretBytesMin = 16;
   std::uint32_t partitions = 64;
   Duration request_timeout{std::chrono::seconds(2)};
   Duration ping_interval{std::chrono::milliseconds(500)};
@@ -33,6 +39,10 @@ struct DvvSettings {
   Duration reap_delay{std::chrono::seconds(3)};
   std::uint32_t siblings_max = 512;  // a PUT that would keep more is refused
   std::size_t value_bytes_max = 8u << 20;
+  access::ServiceAccess access;  // the client API's users
+  // What every node-to-node connection proves it knows (rpc.h's handshake); "" is a secret too
+  // (the default: a cluster without one keeps out only peers of another cluster's secret).
+  std::string cluster_secret;
   // Test-only planted bugs: set by the simulator's scenarios, never read from a node config.
   bool bug_ack_early = false;                // ack after the local unsynced write; replicate later
   bool bug_no_repair = false;                // read repair, anti-entropy and handoff never fix
@@ -43,9 +53,11 @@ struct DvvSettings {
   bool bug_pw_counts_fallbacks = false;      // a fallback's ack counts toward pw
   bool bug_dw_before_sync = false;           // a replica acks a copy as durable before its fsync
   bool bug_get_ignores_allow_mult = false;   // GET shows siblings though allow_mult is false
+  bool bug_rpc_trusts_peers = false;         // a server serves a peer whose proof did not check
 
-  // From a [dvv] table; `source` names the file in errors.
-  static Result<DvvSettings> read(const toml::table& table, std::string_view source);
+  // From a [dvv] table; `source` names the file in errors; `files` reads the files it names.
+  static Result<DvvSettings> read(const toml::table& table, std::string_view source,
+                                  const FileReader& files = {});
 };
 
 // The settings against the cluster the node is in (peers, node_id); errors name the key.

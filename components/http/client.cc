@@ -155,6 +155,10 @@ std::string HttpClient::Exchange::format_head(bool expect_continue) const {
   }
   const std::string& agent = client_.options_.user_agent;
   if (!agent.empty() && !request_.headers.has("User-Agent")) head.headers.add("User-Agent", agent);
+  const std::string& authorization = client_.options_.authorization;
+  if (!authorization.empty() && !request_.headers.has("Authorization")) {
+    head.headers.add("Authorization", authorization);
+  }
   for (const auto& [name, value] : request_.headers) {
     const bool ours = iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
                       iequals(name, "Expect");
@@ -364,7 +368,7 @@ Result<std::unique_ptr<HttpClient::Connection>> HttpClient::acquire(Instant dead
   const Instant now = rt_.now();
   if (deadline <= now) return make_error(Errc::timed_out, "deadline passed before connecting");
   const Duration timeout = std::min<Duration>(options_.connect_timeout, deadline - now);
-  auto stream = rt_.net().connect(server_, timeout);
+  auto stream = rt_.net().connect_with(server_, timeout, ConnectOptions{options_.tls});
   if (!stream) return stream.error();
   return std::make_unique<Connection>(std::move(*stream), options_.limits);
 }

@@ -47,6 +47,10 @@ struct ClientOptions {
   Duration expect_continue_timeout = std::chrono::seconds(1);
   std::size_t read_bytes = 64u << 10;
   std::string user_agent = "doppel";  // "" for no User-Agent field
+  // Sent as the Authorization field of every request that has none (e.g. HTTP Basic
+  // credentials, components/access/gate.h); "" for none.
+  std::string authorization;
+  std::optional<TlsClientTrust> tls;  // HTTPS, the server's certificate verified (runtime/net.h)
 };
 
 struct ClientRequest {

@@ -79,6 +79,9 @@ struct Request {
   // Filled by the Router: the pattern that matched ("/buckets/{bucket}/keys/{key}"), for
   // metrics; empty when none did. Points into the router, which outlives its server.
   std::string_view route;
+  // Filled by an access gate (components/access/gate.h): the user the credentials proved; ""
+  // when the service has no users.
+  std::string user;
 
   // The first query parameter of that name.
   std::optional<std::string_view> query_param(std::string_view name) const;

@@ -87,16 +87,16 @@ Status HttpServer::start() {
   shared_->cores.resize(cores);
   Endpoint at = at_;
   for (CoreId c = 0; c < cores; ++c) {
-    auto made =
-        run_on(rt_, c, [shared = shared_, c, at]() -> std::optional<Error> {
-          auto state = std::make_unique<CoreState>(shared->rt);
-          auto l = shared->rt.net().listen(at, ListenOptions{true, shared->options.backlog});
-          if (!l) return l.error();
-          if (c == 0) shared->local = (*l)->local();
-          state->listener = std::move(*l);
-          shared->cores[c] = std::move(state);
-          return std::nullopt;
-        }).get();
+    auto made = run_on(rt_, c, [shared = shared_, c, at]() -> std::optional<Error> {
+                  auto state = std::make_unique<CoreState>(shared->rt);
+                  auto l = shared->rt.net().listen(
+                      at, ListenOptions{true, shared->options.backlog, shared->options.tls});
+                  if (!l) return l.error();
+                  if (c == 0) shared->local = (*l)->local();
+                  state->listener = std::move(*l);
+                  shared->cores[c] = std::move(state);
+                  return std::nullopt;
+                }).get();
     if (!made) return make_error(Errc::cancelled, "core " + std::to_string(c) + " did not start");
     if (*made) {
       return make_error((*made)->code, "listen on " + at.to_string() + ": " + (*made)->message());

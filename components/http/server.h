@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "components/http/limits.h"
@@ -66,6 +67,7 @@ struct ServerOptions {
   std::size_t read_bytes = 64u << 10;  // one read from a connection
   bool send_date = true;               // a Date field, from the runtime's wall clock
   std::string server_name = "doppel";  // the Server field; "" for none
+  std::optional<TlsServerKeys> tls;    // HTTPS (the real runtime; runtime/net.h)
 };
 
 class HttpServer {

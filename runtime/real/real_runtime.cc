@@ -6,6 +6,7 @@
 #include <future>
 
 #include "runtime/real/core.h"
+#include "runtime/real/tls.h"
 
 namespace doppel::real {
 namespace {
@@ -136,7 +137,31 @@ void RealRuntime::record(const Event& event) {
 }
 
 Result<std::unique_ptr<Listener>> RealRuntime::listen(const Endpoint& at, ListenOptions options) {
-  return real_listen(this_core_checked(), at, options);
+  std::shared_ptr<TlsContext> tls;
+  if (options.tls) {
+    auto context = tls_server_context(*options.tls);
+    if (!context) return context.error();
+    tls = std::move(*context);
+  }
+  auto l = real_listen(this_core_checked(), at, options);
+  if (!l || !tls) return l;
+  return tls_listener(*this, std::move(tls), std::move(*l));
+}
+
+Result<std::unique_ptr<Stream>> RealRuntime::connect_with(const Endpoint& to, Duration timeout,
+                                                          const ConnectOptions& options) {
+  if (!options.tls) return connect(to, timeout);
+  auto context = tls_client_context(*options.tls);
+  if (!context) return context.error();
+  const Instant deadline = deadline_after(now(), timeout);
+  auto s = connect(to, timeout);
+  if (!s) return s;
+  const std::string& name = options.tls->server_name.empty() ? to.host : options.tls->server_name;
+  auto secured = tls_connected(*this, std::move(*context), std::move(*s), name, deadline);
+  if (!secured) {
+    return make_error(secured.code(), "connect to " + to.to_string() + ": " + secured.error().what);
+  }
+  return secured;
 }
 
 Result<std::unique_ptr<Stream>> RealRuntime::connect(const Endpoint& to, Duration timeout) {

@@ -57,6 +57,9 @@ class RealRuntime final : public Runtime, private Network {
 
   Result<std::unique_ptr<Listener>> listen(const Endpoint& at, ListenOptions options) override;
   Result<std::unique_ptr<Stream>> connect(const Endpoint& to, Duration timeout) override;
+  // With TLS when options.tls is set (tls.h).
+  Result<std::unique_ptr<Stream>> connect_with(const Endpoint& to, Duration timeout,
+                                               const ConnectOptions& options) override;
 
   Core& core(CoreId id) { return *cores_[id]; }
 

@@ -5,6 +5,8 @@
 #include <functional>
 
 #include "components/dedup/api/uploader.h"
+#include "scenarios/dedup/intruder.h"
+#include "scenarios/scenario_users.h"
 
 namespace doppel::scenarios {
 
@@ -17,6 +19,7 @@ std::unique_ptr<dedup::DedupClient> DedupBackupClients::make_client(std::uint32_
   o.request_timeout = std::chrono::milliseconds(w_.timeout_ms);
   o.transfer_io_timeout = std::chrono::milliseconds(w_.timeout_ms);
   o.admin_timeout = std::chrono::milliseconds(w_.timeout_ms * 4);
+  o.authorization = authorization_of(kOwner);
   return std::make_unique<dedup::DedupClient>(rt_, Endpoint{kDedupServer, kDedupPort}, o);
 }
 
@@ -305,6 +308,17 @@ void DedupBackupClients::run() {
       start("dedup-racer", [this, image, &image_done] { race(image, image_done); });
     }
   }
+  start("dedup-intruder", [this, &image_done] {
+    DedupIntruder intruder(rt_, reports_, ledger_, series_, w_);
+    auto busy = [&] {
+      return !quiet_since_ &&
+             std::find(image_done.begin(), image_done.end(), 0) != image_done.end();
+    };
+    while (busy()) {
+      rt_.sleep(std::chrono::milliseconds(rt_.random().between(0, 2 * w_.intrude_ms)));
+      if (busy()) intruder.attempt();
+    }
+  });
   while (running > 0) done.wait();
   while (!quiet_since_) rt_.sleep(100ms);
 }

@@ -11,6 +11,7 @@
 #include "scenarios/dedup/final_checks.h"
 #include "scenarios/dedup/stored_damage.h"
 #include "scenarios/node_settings.h"
+#include "scenarios/scenario_users.h"
 
 namespace doppel::scenarios {
 namespace {
@@ -39,6 +40,13 @@ class DedupDriver final : public ClusterDriver, private DedupReports {
                       "the node config's [dedup] table was read as other settings than it holds");
     settings.store.planted_bug =
         *dedup::dedup_planted_bug(component_bug());  // validated with the scenario
+    // Users and roles (scenario_users.h), which the intruder's requests test.
+    settings.access.users = scenario_users();
+    settings.policy.private_repos = true;
+    // The append-only user sees every image (a fleet's backup agent), so only its role keeps
+    // it from removing them.
+    settings.policy.admins = {kOwner.name, kNightly.name};
+    settings.policy.append_only = {kNightly.name};
     add_cluster(world, "dedup", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
       NodeConfig c;
       c.name = name;
@@ -101,10 +109,10 @@ class DedupDriver final : public ClusterDriver, private DedupReports {
 ComponentDef dedup_component() {
   ComponentDef def;
   def.name = "dedup";
-  def.properties = {"restorable", "refcounts-balance", "damage-found", "listing-accurate",
-                    "progress"};
-  def.bugs = {"skip-decrement", "verify-skips-data", "failed-commit-keeps-lock",
-              "summary-takes-oldest", "punch-keeps-last-block"};
+  def.properties = {"restorable",       "refcounts-balance", "damage-found",
+                    "listing-accurate", "access-enforced",   "progress"};
+  def.bugs = {"skip-decrement",       "verify-skips-data",      "failed-commit-keeps-lock",
+              "summary-takes-oldest", "punch-keeps-last-block", "append-only-removes"};
   def.probes = {"DedupVersionCommitted", "DedupRunStats", "DedupVerified", "DedupClientRemove"};
   def.buggify_components = {"dedup", "http"};  // its API is HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {

@@ -52,6 +52,7 @@ Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view
   w.race_put = f.integer("race_put", 0, 100, w.race_put);
   w.race_gc = f.integer("race_gc", 0, 100, w.race_gc);
   w.race_verify = f.integer("race_verify", 0, 100, w.race_verify);
+  w.intrude_ms = f.integer("intrude_ms", 1, 600000, w.intrude_ms);
   w.hash = f.choice("hash", {"sha256", "sha1", "swarm"}, w.hash);
   f.reject_unknown_keys();
   if (f.ok() && w.image_kb % 4 != 0) f.fail("image_kb", "expected a multiple of 4");

@@ -34,6 +34,8 @@ struct DedupWorkload {
   // verify, in these weights.
   std::int64_t racers = 1;
   std::int64_t race_read = 50, race_put = 15, race_gc = 15, race_verify = 20;
+  // The intruder (intruder.h): a request the server must refuse every [0, 2 x intrude_ms].
+  std::int64_t intrude_ms = 1500;
   // The fingerprint hash the node and its clients use: "sha256", "sha1" (the paper's), or
   // "swarm": each seed picks one (for_seed()).
   std::string hash = "swarm";

@@ -12,8 +12,10 @@
 #include "scenarios/cluster_driver.h"
 #include "scenarios/dvv/disk_promises.h"
 #include "scenarios/dvv/dvv_workload.h"
+#include "scenarios/dvv/intruder.h"
 #include "scenarios/dvv/props_switch.h"
 #include "scenarios/node_settings.h"
+#include "scenarios/scenario_users.h"
 
 namespace doppel::scenarios {
 namespace {
@@ -33,6 +35,8 @@ constexpr std::string_view kNodeConfig =
     "partitions = 16\naae_interval_ms = 1000\nhandoff_interval_ms = 500\n"
     "request_timeout_ms = 1000\n";
 constexpr const char* kBucket = "b";
+// Every node's; the intruder's rogue peer has another (intruder.cc).
+constexpr const char* kClusterSecret = "the-scenario-cluster-secret";
 constexpr std::uint32_t kPropsClient = 1u << 20;  // the props switch's connections, no client's
 
 class DvvDriver final : public ClusterDriver {
@@ -52,6 +56,9 @@ class DvvDriver final : public ClusterDriver {
                       "the node config's [dvv] table was read as other settings than it holds");
     DOPPEL_ASSERT(
         doppel::dvv::plant_dvv_bug(component_bug(), settings).ok());  // validated with the scenario
+    // Users and a cluster secret, which the intruder's requests test (access-enforced).
+    settings.access.users = scenario_users();
+    settings.cluster_secret = kClusterSecret;
     if (wants("log-keeps-intact-records") || wants("pw-dw-durable")) {
       world.set_observer([this](sim::NodeId node, const Event& e) { observe(node, e); });
     }
@@ -113,7 +120,9 @@ class DvvDriver final : public ClusterDriver {
   RiakClient& client(std::uint32_t c, std::uint32_t node) {
     auto& slot = clients_[{c, node}];
     if (!slot)
-      slot = std::make_unique<RiakClient>(rt(), Endpoint{server_name("dvv", node), kHttpPort});
+      slot = std::make_unique<RiakClient>(
+          rt(), Endpoint{server_name("dvv", node), kHttpPort},
+          http::ClientOptions{.authorization = authorization_of(kOwner)});
     return *slot;
   }
 
@@ -420,6 +429,7 @@ class DvvDriver final : public ClusterDriver {
                      [this] { return quiet_since_.has_value(); });
       });
     }
+    rt().spawn("dvv-intruder", [this] { intrude(); });
     int running = static_cast<int>(spec_.clients);
     Condition done(rt());
     for (std::uint32_t c = 0; c < spec_.clients; ++c) {
@@ -467,6 +477,24 @@ class DvvDriver final : public ClusterDriver {
     for (const InDoubt& d : in_doubt_) (void)exposed_since(d.key, d.value, d.started, false);
     final_checks();
     checked_ = true;
+  }
+
+  // Requests the cluster must refuse, until the heal (intruder.h).
+  void intrude() {
+    DvvIntruder intruder(
+        rt(), spec_.nodes, static_cast<std::uint32_t>(w_.keys), kBucket,
+        [this](std::uint32_t n) {
+          return Endpoint{server_name("dvv", n), kHttpPort};
+        },
+        [this](std::uint32_t n) {
+          return Endpoint{server_name("dvv", n), kRpcPort};
+        },
+        timeout(), [this](std::string_view what) { reached(what); },
+        [this](std::string detail) { violated("access-enforced", std::move(detail)); });
+    while (!quiet_since_) {
+      rt().sleep(std::chrono::milliseconds(rt().random().between(0, 2 * w_.intrude_ms)));
+      if (!quiet_since_) intruder.attempt();
+    }
   }
 
   void final_checks() {
@@ -588,11 +616,19 @@ class DvvDriver final : public ClusterDriver {
 ComponentDef dvv_component() {
   ComponentDef def;
   def.name = "dvv";
-  def.properties = {
-      "acknowledged-writes-survive", "replicas-converge",      "clock-entries-bounded",
-      "no-false-conflicts",          "set-union-complete",     "no-invented-values",
-      "deleted-stays-deleted",       "returnbody-shows-write", "progress",
-      "log-keeps-intact-records",    "pw-dw-durable",          "allow-mult-respected"};
+  def.properties = {"acknowledged-writes-survive",
+                    "replicas-converge",
+                    "clock-entries-bounded",
+                    "no-false-conflicts",
+                    "set-union-complete",
+                    "no-invented-values",
+                    "deleted-stays-deleted",
+                    "returnbody-shows-write",
+                    "progress",
+                    "log-keeps-intact-records",
+                    "pw-dw-durable",
+                    "allow-mult-respected",
+                    "access-enforced"};
   def.bugs = {"ack-early",
               "no-repair",
               "dot-per-write",
@@ -601,7 +637,8 @@ ComponentDef dvv_component() {
               "down-stays-down",
               "pw-counts-fallbacks",
               "dw-before-sync",
-              "get-ignores-allow-mult"};
+              "get-ignores-allow-mult",
+              "rpc-trusts-peers"};
   def.probes = {"DvvStarted", "DvvRunStats", "DvvPromiseStats", "DvvReadRepair", "DvvAaeRepair"};
   def.buggify_components = {"dvv", "http"};  // its API is Riak's, over HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {

@@ -19,6 +19,7 @@ Result<DvvWorkload> read_dvv_workload(const toml::table& t, std::string_view sou
   w.think_ms_max = f.integer("think_ms_max", 0, 60000, w.think_ms_max);
   w.timeout_ms = f.integer("timeout_ms", 10, 600000, w.timeout_ms);
   w.settle_ms = f.integer("settle_ms", 0, 600000, w.settle_ms);
+  w.intrude_ms = f.integer("intrude_ms", 1, 600000, w.intrude_ms);
   w.liveness_ms = f.integer("liveness_ms", 100, 600000, w.liveness_ms);
   w.delete_percent = f.integer("delete_percent", 0, 100, w.delete_percent);
   w.quorum_percent = f.integer("quorum_percent", 0, 100, w.quorum_percent);

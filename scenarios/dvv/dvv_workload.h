@@ -26,7 +26,9 @@ struct DvvWorkload {
   std::int64_t blind_percent = 15;   // PUT without a context; the rest are GETs
   std::int64_t think_ms_max = 50;
   std::int64_t timeout_ms = 1500;
-  std::int64_t settle_ms = 6000;     // after the heal, before the final checks
+  std::int64_t settle_ms = 6000;  // after the heal, before the final checks
+  // The intruder (intruder.h): a request the cluster must refuse every [0, 2 x intrude_ms].
+  std::int64_t intrude_ms = 1000;
   std::int64_t liveness_ms = 10000;  // after the heal, each operation succeeds within this
   // Of the writes: DELETEs (register mode; with the read's context, or blind), explicit
   // quorums (r, pr on reads; w, dw, pw on writes), and returnbody, in percent.

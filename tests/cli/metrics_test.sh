@@ -110,6 +110,9 @@ sum_of() { grep "^$1" "$2" | awk '{s += $NF} END {print s + 0}'; }
 fwd=$(sum_of 'doppel_kv_forwarded_total{' "$tmp/kv.metrics")
 fwd_in=$(sum_of 'doppel_kv_forwarded_in_total{' "$tmp/kv.metrics")
 [ "$fwd" = "$fwd_in" ] && [ "$fwd" -gt 0 ] || fail "KV forwarded $fwd units out, $fwd_in in"
+# Every unit was answered when the scrape came: the forwarding queues are empty.
+[ "$(grep -c '^doppel_kv_forward_queue_depth{from="[01]",to="[01]"} 0$' "$tmp/kv.metrics")" = 2 ] ||
+  fail "KV queue depth: $(grep '^doppel_kv_forward_queue_depth' "$tmp/kv.metrics")"
 [ "$(sample 'doppel_dvv_requests_total{op="put",outcome="ok"}' "$tmp/dvv.metrics")" = 3 ] ||
   fail "DVV puts: $(grep '^doppel_dvv_requests_total' "$tmp/dvv.metrics")"
 [ "$(sample 'doppel_http_requests_total{method="PUT",route="/buckets/{bucket}/keys/{key}",code="204"}' "$tmp/dvv.metrics")" = 3 ] ||

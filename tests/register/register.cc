@@ -219,8 +219,8 @@ void add_register_component(scenarios::Registry& registry) {
 
 void add_register_package(ComponentRegistry& components) {
   components.add({"register",
-                  [](const NodeConfig& node, const toml::table& settings,
-                     std::string_view source) -> Result<NodeBoot> {
+                  [](const NodeConfig& node, const toml::table& settings, std::string_view source,
+                     const FileReader&) -> Result<NodeBoot> {
                     TomlFields f(settings, source);
                     f.reject_unknown_keys();  // the register has no settings
                     if (!f.ok()) return f.error();

@@ -13,10 +13,12 @@ using http::Response;
 // A server's reason is one line; we keep this much of it.
 constexpr std::size_t kReasonBytesMax = 300;
 
-http::ClientOptions client_options(Duration io_timeout) {
+http::ClientOptions client_options(Duration io_timeout, const DedupClientOptions& options) {
   http::ClientOptions o;
   o.io_timeout = io_timeout;
   o.user_agent = "doppel-backup";
+  o.authorization = options.authorization;
+  o.tls = options.tls;
   return o;
 }
 
@@ -41,6 +43,9 @@ Errc errc_of_status(int status, std::string_view reason) {
     case 400:
     case 416:
       return Errc::invalid_argument;
+    case 401:
+    case 403:
+      return Errc::denied;
     case 404:
       return Errc::not_found;
     case 413:
@@ -72,8 +77,8 @@ Error refusal_error(const Response& response) {
 DedupClient::DedupClient(Runtime& rt, Endpoint server, DedupClientOptions options)
     : rt_(rt),
       options_(options),
-      quick_(rt, server, client_options(options.transfer_io_timeout)),
-      slow_(rt, server, client_options(options.admin_timeout)) {}
+      quick_(rt, server, client_options(options.transfer_io_timeout, options)),
+      slow_(rt, server, client_options(options.admin_timeout, options)) {}
 
 Result<Response> DedupClient::call(http::HttpClient& client, const ClientRequest& request,
                                    Duration timeout) {

@@ -5,6 +5,7 @@
 // Errors: the transport's (refused, timed_out, reset...), Errc::protocol for an answer we do
 // not understand, and the server's refusals, mapped from their status:
 //   400, 416 -> invalid_argument    404 -> not_found    413 -> too_large
+//   401, 403 -> denied
 //   409, 422 -> protocol (client and server disagree)   507 -> no_space
 //   500 -> corrupt or io_error (as the reason says)     503 -> cancelled
 // with what = "<the server's one-line reason> (HTTP <status>)". last_status() tells a refusal
@@ -34,6 +35,10 @@ struct DedupClientOptions {
   // Segments go up with Transfer-Encoding: chunked, in pieces of at most this many bytes, as a
   // client that streams what it has not measured does; 0 sends a Content-Length.
   std::size_t upload_chunk_bytes = 0;
+  // The Authorization field of every request (access::basic_authorization); "" for none.
+  std::string authorization;
+  // HTTPS, the server's certificate checked (runtime/net.h); none for plain HTTP.
+  std::optional<TlsClientTrust> tls;
 };
 
 // What a HEAD of a version says.

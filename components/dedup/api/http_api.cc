@@ -70,19 +70,49 @@ auto DedupApi::on_core(CoreId core, F fn) -> std::optional<std::invoke_result_t<
   return run_on(rt_, core, std::move(fn)).get();
 }
 
+std::optional<Response> DedupApi::refused(const Request& r, Need need) const {
+  const AccessPolicy& p = config_.policy;
+  std::string why;
+  switch (need) {
+    case Need::nothing:
+      break;
+    case Need::use_image:
+      why = p.may_use(r.user, r.param("name"));
+      break;
+    case Need::remove:
+      // Planted: only the image's owner is checked, not the role.
+      why = store_.options().planted_bug == PlantedBug::append_only_removes
+                ? p.may_use(r.user, r.param("name"))
+                : p.may_remove(r.user, r.param("name"));
+      break;
+    case Need::collect:
+      why = p.may_collect(r.user);
+      break;
+  }
+  if (why.empty()) return std::nullopt;
+  return Response::error(403, why);
+}
+
 void DedupApi::routes() {
-  auto bind = [this](Method fn) { return [this, fn](Request& r) { return on_core0(r, fn); }; };
+  // The gate (start()) said who asks; the policy says whether they may, before core 0 is asked.
+  auto bind = [this](Method fn, Need need = Need::nothing) {
+    return [this, fn, need](Request& r) -> Result<Response> {
+      if (auto no = refused(r, need)) return std::move(*no);
+      return on_core0(r, fn);
+    };
+  };
   router_.add("GET", "/info", bind(&DedupApi::info));
   router_.add("POST", "/segments/query", bind(&DedupApi::query_segments));
   // Not bound to core 0 as a whole: it hashes elsewhere first (see put_segment).
   router_.add("PUT", "/segments/{fp}", [this](Request& r) { return put_segment(r); });
-  router_.add("POST", "/images/{name}/versions", bind(&DedupApi::commit));
+  router_.add("POST", "/images/{name}/versions", bind(&DedupApi::commit, Need::use_image));
   router_.add("GET", "/images", bind(&DedupApi::list_images));
-  router_.add("GET", "/images/{name}", bind(&DedupApi::list_versions));
-  router_.add("GET", "/images/{name}/versions/{v}", bind(&DedupApi::get_version));
-  router_.add("DELETE", "/images/{name}/versions/{v}", bind(&DedupApi::delete_version));
+  router_.add("GET", "/images/{name}", bind(&DedupApi::list_versions, Need::use_image));
+  router_.add("GET", "/images/{name}/versions/{v}", bind(&DedupApi::get_version, Need::use_image));
+  router_.add("DELETE", "/images/{name}/versions/{v}",
+              bind(&DedupApi::delete_version, Need::remove));
   router_.add("POST", "/admin/verify", bind(&DedupApi::verify));
-  router_.add("POST", "/admin/gc", bind(&DedupApi::gc));
+  router_.add("POST", "/admin/gc", bind(&DedupApi::gc, Need::collect));
   router_.add("GET", "/stats", bind(&DedupApi::stats));
   router_.add("POST", "/admin/check", bind(&DedupApi::check));
   router_.add("GET", "/metrics", [this](Request& r) { return metrics(r); });
@@ -96,7 +126,9 @@ Status DedupApi::start(const Endpoint& at) {
   options.limits.chunk_bytes_max =
       std::max<std::uint64_t>(options.limits.chunk_bytes_max, config_.store.segment_bytes_max);
   options.connections_max = config_.connections_max;
-  server_ = std::make_unique<http::HttpServer>(rt_, at, router_.handler(), options);
+  options.tls = config_.access.tls;
+  gate_ = std::make_unique<access::Gate>(rt_, config_.access.users, "doppel-dedup");
+  server_ = std::make_unique<http::HttpServer>(rt_, at, gate_->guard(router_.handler()), options);
   return server_->start();
 }
 
@@ -175,11 +207,12 @@ Result<Response> DedupApi::commit(Request& r) {
   return out;
 }
 
-Result<Response> DedupApi::list_images(Request&) {
+Result<Response> DedupApi::list_images(Request& r) {
   auto images = store_.list_images();
   if (!images) return error_of(images.error());
   std::vector<ImageSummary> out;
   for (const ImageInfo& image : *images) {
+    if (!config_.policy.may_use(r.user, image.name).empty()) continue;  // another's, private
     auto versions = store_.list_versions(image.name);
     if (!versions) continue;  // removed meanwhile
     ImageSummary s{image.name, image.versions, image.oldest, image.latest, 0, 0};

@@ -43,6 +43,9 @@
 //                                         stored blocks, the accounting balances): 200 JSON
 //                                         {"consistent":true}; 500 naming the first violation
 //
+// With users (settings.h) every route needs HTTP Basic credentials: 401 without or with wrong
+// ones; 403 where the user's role or private images forbid (access_policy.h).
+//
 // Errors are text/plain, one line: "<errc>: <what>". A store that found its metadata damaged at
 // boot is read-only: uploads, commits, removals and gc answer 500 naming the damage; reads of
 // undamaged versions go on.
@@ -53,8 +56,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "components/access/gate.h"
 #include "components/dedup/settings.h"
 #include "components/dedup/store/store.h"
 #include "components/http/router.h"
@@ -79,6 +84,10 @@ class DedupApi {
 
  private:
   using Method = Result<http::Response> (DedupApi::*)(http::Request&);
+  // What a route asks of the policy (settings.h's AccessPolicy).
+  enum class Need { nothing, use_image, remove, collect };
+  // The 403 when the request's user may not do what the route needs.
+  std::optional<http::Response> refused(const http::Request& r, Need need) const;
   struct Target;
   struct Read;
 
@@ -114,6 +123,7 @@ class DedupApi {
   DedupSettings config_;
   metrics::MetricSet metrics_;  // on core 0
   http::Router router_;
+  std::unique_ptr<access::Gate> gate_;
   std::unique_ptr<http::HttpServer> server_;
 };
 

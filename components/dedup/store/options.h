@@ -36,6 +36,9 @@ enum class PlantedBug : std::uint8_t {
   // taken as its last block's start), so that block's bytes stay on the disk although its
   // metadata says punched: space the accounting reports freed never is.
   punch_keeps_last_block,
+  // The append-only role is checked for gc but forgotten for removals (a route added without
+  // its policy): an append-only user can destroy backups.
+  append_only_removes,
 };
 
 struct StoreOptions {

@@ -119,7 +119,10 @@ void HttpApi::routes() {
 }
 
 Status HttpApi::start(const Endpoint& at) {
-  server_ = std::make_unique<http::HttpServer>(rt_, at, router_.handler());
+  gate_ = std::make_unique<access::Gate>(rt_, node_.config().access.users, "doppel-dvv");
+  http::ServerOptions options;
+  options.tls = node_.config().access.tls;
+  server_ = std::make_unique<http::HttpServer>(rt_, at, gate_->guard(router_.handler()), options);
   return server_->start();
 }
 

@@ -9,10 +9,12 @@
 //   GET    /debug/local/buckets/B/keys/K      this node's own replica (for checks)
 // The causal context travels base64-encoded in X-Riak-Vclock; X-Riak-ClientId
 // names the client for the vv baseline. Bad requests get a 4xx with a reason;
-// a quorum that cannot be reached in time is 503.
+// a quorum that cannot be reached in time is 503. With users (settings.h) every route needs HTTP
+// Basic credentials of one of them (401 otherwise); every user may do everything.
 
 #include <memory>
 
+#include "components/access/gate.h"
 #include "components/dvv/store/node.h"
 #include "components/http/router.h"
 #include "components/http/server.h"
@@ -43,6 +45,7 @@ class HttpApi {
   DvvNode& node_;
   metrics::EventCountingRuntime& rt_;
   http::Router router_;
+  std::unique_ptr<access::Gate> gate_;  // the settings' users, if any: 401 without them
   std::unique_ptr<http::HttpServer> server_;
 };
 

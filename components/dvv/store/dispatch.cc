@@ -55,6 +55,8 @@ Result<std::string> RpcDispatch::handle(RpcKind kind, std::string_view payload) 
       return aae_keys(payload);
     case RpcKind::props:
       return props(payload);
+    case RpcKind::hello:
+      break;  // the handshake's, done before any request (rpc.cc): never one
   }
   return make_error(Errc::protocol, "unknown request");
 }

@@ -29,9 +29,11 @@ DvvNode::~DvvNode() = default;
 Status DvvNode::start() {
   if (Status s = store_.open(); !s) return s;
   if (Status s = props_.load(); !s) return s;
-  rpc_ = std::make_unique<RpcServer>(rt_, [this](RpcKind kind, std::string_view payload) {
-    return dispatch_.handle(kind, payload);
-  });
+  rpc_ = std::make_unique<RpcServer>(
+      rt_, config_.cluster_secret,
+      [this](RpcKind kind, std::string_view payload) { return dispatch_.handle(kind, payload); },
+      config_.bug_rpc_trusts_peers);
+  if (config_.access.tls) rpc_->use_tls(*config_.access.tls);
   if (Status s = rpc_->start(node_.peers[self_]); !s) {
     return make_error(s.code(), "peers[" + std::to_string(self_) + "]: " + s.error().message());
   }

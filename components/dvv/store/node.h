@@ -50,6 +50,7 @@ namespace doppel::dvv {
 class DvvNode final : public Service {
  public:
   DvvNode(Runtime& rt, const NodeConfig& node, const DvvSettings& config);
+  const DvvSettings& config() const { return config_; }
   ~DvvNode() override;
   Status start();
   void stop() override;

@@ -7,7 +7,12 @@ namespace doppel::dvv {
 Peers::Peers(Runtime& rt, const DvvSettings& config, const std::vector<Endpoint>& endpoints,
              NodeIndex self)
     : rt_(rt), config_(config), self_(self) {
-  for (const Endpoint& e : endpoints) clients_.push_back(std::make_unique<RpcClient>(rt, e));
+  for (const Endpoint& e : endpoints)
+    clients_.push_back(std::make_unique<RpcClient>(
+        rt, e, config.cluster_secret,
+        config.access.tls
+            ? std::optional<TlsClientTrust>(TlsClientTrust{config.access.tls_ca_pem, ""})
+            : std::nullopt));
   last_seen_.assign(endpoints.size(), rt.now());
   DOPPEL_ASSERT(self_ < clients_.size());
 }

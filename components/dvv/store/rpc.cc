@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "components/access/hmac.h"
 #include "components/dvv/store/wire.h"
 
 namespace doppel::dvv {
@@ -19,6 +20,30 @@ const BuggifySite kSplitFrame{"dvv.rpc.split_frame",
 const BuggifySite kDropConnection{
     "dvv.rpc.drop_connection",
     "a peer connection is closed after a call (a reset), failing the calls in flight"};
+
+constexpr std::size_t kNonceBytes = 16;
+constexpr std::size_t kProofBytes = 32;
+
+std::string nonce(Runtime& rt) {
+  std::string out;
+  while (out.size() < kNonceBytes) {
+    const std::uint64_t r = rt.random().next();
+    out.append(reinterpret_cast<const char*>(&r), sizeof r);
+  }
+  out.resize(kNonceBytes);
+  return out;
+}
+
+// What the side named `who` proves: the MAC of its label and both nonces, the other's first.
+std::string proof(std::string_view secret, std::string_view who, std::string_view theirs,
+                  std::string_view mine) {
+  std::string message = "doppel-dvv ";
+  message += who;
+  message += '\0';
+  message += theirs;
+  message += mine;
+  return access::hmac_sha256(secret, message);
+}
 
 }  // namespace
 
@@ -68,7 +93,9 @@ Result<Frame> read_frame(Stream& s, std::string& buffer, Instant deadline) {
 // --- server
 
 Status RpcServer::start(const Endpoint& at) {
-  auto l = rt_.net().listen(at, ListenOptions{});
+  ListenOptions options;
+  options.tls = tls_;
+  auto l = rt_.net().listen(at, options);
   if (!l) return l.error();
   listener_ = std::move(*l);
   rt_.spawn("rpc-accept", [this] {
@@ -92,8 +119,37 @@ void RpcServer::stop() {
   connections_.clear();
 }
 
+Status RpcServer::handshake(Stream& stream, std::string& buffer) {
+  const Instant deadline = deadline_after(rt_.now(), kHandshakeTimeout);
+  auto hello = read_frame(stream, buffer, deadline);
+  if (!hello) return hello.error();
+  if (hello->kind != RpcKind::hello || hello->response || hello->payload.size() != kNonceBytes) {
+    return make_error(Errc::protocol, "no hello");
+  }
+  const std::string mine = nonce(rt_);
+  const std::string reply = encode_frame(
+      Frame{RpcKind::hello, true, 0, mine + proof(secret_, "server", hello->payload, mine)});
+  if (Status s = stream.write(reply, deadline); !s) return s;
+  auto proven = read_frame(stream, buffer, deadline);
+  if (!proven) return proven.error();
+  // Planted: any proof goes.
+  if (trusts_peers_) return {};
+  if (proven->kind != RpcKind::hello || proven->response ||
+      !access::same_bytes(proven->payload, proof(secret_, "client", mine, hello->payload))) {
+    return make_error(Errc::protocol, "the peer does not know the cluster secret");
+  }
+  return {};
+}
+
 void RpcServer::serve(std::shared_ptr<Stream> stream) {
   std::string buffer;
+  if (Status s = handshake(*stream, buffer); !s) {
+    if (s.code() == Errc::protocol) {
+      rt_.record(Event("DvvRpcRefused", Severity::warning).detail("why", s.error().what));
+    }
+    stream->close();
+    return;
+  }
   auto write_lock = std::make_shared<Mutex>(rt_);
   for (;;) {
     auto f = read_frame(*stream, buffer, kNever);
@@ -142,12 +198,44 @@ Status RpcClient::ensure_connected(Instant deadline) {
   if (stream_) return {};
   if (closed_) return make_error(Errc::closed);
   const Duration left = deadline > rt_.now() ? deadline - rt_.now() : Duration(1);
-  auto s = rt_.net().connect(peer_, left);
+  auto s = rt_.net().connect_with(peer_, left, ConnectOptions{tls_});
   if (!s) return s.error();
-  stream_ = std::shared_ptr<Stream>(std::move(*s));
+  std::shared_ptr<Stream> stream(std::move(*s));
+  if (Status h = handshake(*stream, deadline); !h) {
+    stream->close();
+    return h;
+  }
+  stream_ = std::move(stream);
   const std::uint64_t epoch = ++epoch_;
   rt_.spawn("rpc-read", [this, stream = stream_, epoch] { read_loop(stream, epoch); });
   return {};
+}
+
+Status RpcClient::handshake(Stream& stream, Instant deadline) {
+  const std::string mine = nonce(rt_);
+  if (Status s = stream.write(encode_frame(Frame{RpcKind::hello, false, 0, mine}), deadline); !s) {
+    return s;
+  }
+  std::string buffer;
+  auto hello = read_frame(stream, buffer, deadline);
+  if (!hello) return hello.error();
+  if (hello->kind != RpcKind::hello || !hello->response ||
+      hello->payload.size() != kNonceBytes + kProofBytes) {
+    return make_error(Errc::protocol, peer_.to_string() + ": no hello");
+  }
+  const std::string theirs = hello->payload.substr(0, kNonceBytes);
+  if (!access::same_bytes(hello->payload.substr(kNonceBytes),
+                          proof(secret_, "server", mine, theirs))) {
+    rt_.record(Event("DvvRpcRefused", Severity::warning)
+                   .detail("peer", peer_.to_string())
+                   .detail("why", "the peer does not know the cluster secret"));
+    return make_error(Errc::protocol, peer_.to_string() + " does not know the cluster secret");
+  }
+  // The server sends nothing more until asked: nothing read past its hello.
+  DOPPEL_ASSERT(buffer.empty());
+  return stream.write(
+      encode_frame(Frame{RpcKind::hello, false, 1, proof(secret_, "client", theirs, mine)}),
+      deadline);
 }
 
 void RpcClient::read_loop(std::shared_ptr<Stream> stream, std::uint64_t epoch) {

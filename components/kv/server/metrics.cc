@@ -79,13 +79,19 @@ metrics::MetricSet kv_metrics(KvService& service) {
     const std::string core = std::to_string(c);
     commands(m, core, cores[c].counters);
     store(m, core, cores[c].store);
-    auto to = run_on(rt, c, [&service, c] { return service.forwarded_to(c); }).get();
+    auto to = run_on(rt, c, [&service, c] {
+                return std::make_pair(service.forwarded_to(c), service.waiting_on(c));
+              }).get();
     if (!to) continue;
-    for (CoreId t = 0; t < to->size(); ++t) {
+    for (CoreId t = 0; t < to->first.size(); ++t) {
       if (t == c) continue;
+      const std::string target = std::to_string(t);
       m.add("doppel_kv_forwarded_total",
             "Units a core's connections sent to their owner core, by core pair.",
-            static_cast<double>((*to)[t]), {{"from", core}, {"to", std::to_string(t)}});
+            static_cast<double>(to->first[t]), {{"from", core}, {"to", target}});
+      m.set("doppel_kv_forward_queue_depth",
+            "Units a core sent to their owner core and is still waiting for, by core pair.",
+            static_cast<double>(to->second[t]), {{"from", core}, {"to", target}});
     }
   }
   m.set("doppel_kv_memory_limit_bytes", "The node's memory limit (memcached's -m).",

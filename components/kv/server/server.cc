@@ -84,10 +84,15 @@ struct KvService::CoreState {
   std::uint64_t live = 0;
   std::unique_ptr<Condition> drained;
   std::vector<std::uint64_t> forwarded_to;  // units, by target core
+  std::vector<std::uint64_t> waiting_on;    // units sent to each core, not answered yet
 };
 
 const std::vector<std::uint64_t>& KvService::forwarded_to(CoreId core) const {
   return cores_[core]->forwarded_to;
+}
+
+const std::vector<std::uint64_t>& KvService::waiting_on(CoreId core) const {
+  return cores_[core]->waiting_on;
 }
 
 KvService::KvService(Runtime& rt, const KvSettings& config, const NodeConfig& node)
@@ -123,6 +128,7 @@ Status KvService::start() {
                   cores_[c] = std::make_unique<CoreState>();
                   cores_[c]->drained = std::make_unique<Condition>(rt_);
                   cores_[c]->forwarded_to.assign(rt_.core_count(), 0);
+                  cores_[c]->waiting_on.assign(rt_.core_count(), 0);
                   auto l = rt_.net().listen(node_.listen, ListenOptions{true, 1024});
                   if (!l) return std::optional<Error>(listen_error(node_.listen, l.error()));
                   cores_[c]->listener = std::move(*l);
@@ -438,10 +444,25 @@ void KvService::answer_run(CoreId core, const Connection& conn,
   // fiber is cancelled while the other core still works on it.
   std::vector<Future<ShardReplies>> futures(cores);
   std::vector<std::size_t> forwarded(cores);  // units sent to each core
+  // The queue depth /metrics shows: units sent and not answered, back down as each core
+  // answers (or as the fiber unwinds, cancelled).
+  struct Waiting {
+    std::vector<std::uint64_t>& on;
+    std::vector<std::size_t> units;
+    void answered(CoreId c) {
+      on[c] -= units[c];
+      units[c] = 0;
+    }
+    ~Waiting() {
+      for (CoreId c = 0; c < units.size(); ++c) on[c] -= units[c];
+    }
+  } waiting{cores_[core]->waiting_on, std::vector<std::size_t>(cores)};
   for (CoreId c = 0; c < cores; ++c) {
     if (c == core || units[c].empty()) continue;
     forwarded[c] = units[c].size();
     cores_[core]->forwarded_to[c] += units[c].size();
+    cores_[core]->waiting_on[c] += units[c].size();
+    waiting.units[c] = units[c].size();
     auto list = std::make_shared<std::vector<Unit>>(std::move(units[c]));
     // A shard's work never waits, so it runs as a posted task: no fiber is made for it.
     // Unless the owner core is busy: then it waits there in a fiber, and the connection's
@@ -463,6 +484,7 @@ void KvService::answer_run(CoreId core, const Connection& conn,
   for (CoreId c = 0; c < cores; ++c) {
     if (!futures[c].valid()) continue;
     auto got = futures[c].get();
+    waiting.answered(c);
     if (!got) {
       for (std::size_t u = 0; u < forwarded[c]; ++u) {
         append_server_error(results[c].bytes, "shutting down");

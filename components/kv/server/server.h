@@ -53,6 +53,8 @@ class KvService final : public Service {
   std::string connection_stats();
   // Units this core forwarded to each core since boot ([to]); on `core` only.
   const std::vector<std::uint64_t>& forwarded_to(CoreId core) const;
+  // Units this core sent to each core that are not answered yet: the forwarding queue's depth.
+  const std::vector<std::uint64_t>& waiting_on(CoreId core) const;
   // The metrics HTTP server, if metrics_listen is set (after start()).
   const http::HttpServer* metrics_server() const { return metrics_server_.get(); }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "components/access/gate.h"
 #include "components/dedup/api/client.h"
 #include "components/dedup/api/uploader.h"
 #include "components/dedup/dedup.h"
@@ -57,14 +58,23 @@ std::string second_version(std::string bytes) {
   return bytes;
 }
 
+DedupClientOptions test_client_options(std::string authorization = "") {
+  DedupClientOptions o;
+  o.request_timeout = 10s;
+  o.transfer_io_timeout = 10s;
+  o.admin_timeout = 60s;
+  o.authorization = std::move(authorization);
+  return o;
+}
+
 class DedupSim {
  public:
-  explicit DedupSim(std::uint64_t seed) : world_(sim::WorldOptions{seed}) {
+  explicit DedupSim(std::uint64_t seed, DedupSettings settings = small_settings())
+      : world_(sim::WorldOptions{seed}) {
     NodeConfig node;
     node.name = kServer;
     node.component = "dedup";
     node.listen = Endpoint{kServer, kPort};
-    const DedupSettings settings = small_settings();
     world_.add_node(sim::NodeSpec{
         kServer, 2, false, [node, settings](Runtime& rt) { return boot(rt, node, settings); }});
     client_ = world_.add_node(sim::NodeSpec{"client", 1, false, {}});
@@ -77,11 +87,7 @@ class DedupSim {
     world_.spawn(client_, 0, "dedup-test-client", [&] {
       Runtime& rt = world_.runtime(client_);
       rt.sleep(100ms);  // the server boots in a fiber of its own
-      DedupClientOptions o;
-      o.request_timeout = 10s;
-      o.transfer_io_timeout = 10s;
-      o.admin_timeout = 60s;
-      DedupClient client(rt, Endpoint{kServer, kPort}, o);
+      DedupClient client(rt, Endpoint{kServer, kPort}, test_client_options());
       body(rt, client);
       done = true;
     });
@@ -252,4 +258,105 @@ TEST_CASE("dedup api: bad requests get a 4xx with a reason, mapped to the client
     c.expect(checked.ok(), "check after the refusals");
   });
   require_clean(c, result);
+}
+
+namespace {
+
+// The users of the access tests: name, password, role.
+struct TestUser {
+  const char* name;
+  const char* password;
+};
+constexpr TestUser kAlice{"alice", "alice-pw"}, kBob{"bob", "bob-pw"},
+    kNightly{"nightly", "nightly-pw"}, kOps{"ops", "ops-pw"};
+
+DedupSettings settings_with_users() {
+  std::string htpasswd = "# test users\n";
+  int salt = 0;
+  for (const TestUser& u : {kAlice, kBob, kNightly, kOps}) {
+    auto hash =
+        access::bcrypt_hash(u.password, 4, std::string(16, static_cast<char>('a' + salt++)));
+    REQUIRE(hash.ok());
+    htpasswd += std::string(u.name) + ":" + *hash + "\n";
+  }
+  auto users = access::Users::parse(htpasswd, "test.htpasswd");
+  REQUIRE(users.ok());
+  DedupSettings s = small_settings();
+  s.access.users = std::make_shared<const access::Users>(std::move(*users));
+  s.policy.private_repos = true;
+  s.policy.append_only = {"nightly"};
+  s.policy.admins = {"ops"};
+  return s;
+}
+
+DedupClient client_as(Runtime& rt, const TestUser& u, const char* password = nullptr) {
+  return DedupClient(rt, Endpoint{kServer, kPort},
+                     test_client_options(access::basic_authorization(
+                         u.name, password != nullptr ? password : u.password)));
+}
+
+}  // namespace
+
+TEST_CASE("dedup api: with users, 401 without the right credentials, 403 where a role forbids",
+          "[sim]") {
+  Checks c;
+  DedupSim sim(7, settings_with_users());
+  const std::string bytes = first_version(7);
+  const bool ran = sim.run([&](Runtime& rt, DedupClient& anonymous) {
+    // A refusal of who asks (401) or of what they may do (403), as the client maps it.
+    auto denied = [&](const auto& result, DedupClient& by, int status, const std::string& what) {
+      c.expect(!result.ok() && result.code() == Errc::denied && by.last_status() == status,
+               what + " is refused with " + std::to_string(status));
+    };
+    // Every route refuses a request without credentials, or with a wrong password.
+    denied(anonymous.info(), anonymous, 401, "info without credentials");
+    denied(anonymous.list_images(), anonymous, 401, "a listing without credentials");
+    denied(anonymous.stats(), anonymous, 401, "stats without credentials");
+    denied(anonymous.gc(), anonymous, 401, "gc without credentials");
+    denied(anonymous.metrics(), anonymous, 401, "metrics without credentials");
+    denied(anonymous.remove("alice.disk", 1), anonymous, 401, "a remove without credentials");
+    DedupClient wrong = client_as(rt, kAlice, "not-alice-pw");
+    denied(wrong.info(), wrong, 401, "a wrong password");
+    DedupClient unknown = client_as(rt, TestUser{"mallory", "x"});
+    denied(unknown.list_images(), unknown, 401, "an unknown user");
+
+    // A user keeps to its own images under private_repos.
+    DedupClient alice = client_as(rt, kAlice), bob = client_as(rt, kBob);
+    auto mine = put(rt, alice, "alice.disk", bytes, nullptr);
+    c.expect(mine.ok(), "alice backs up alice.disk: " + (mine ? "" : mine.error().message()));
+    auto theirs = put(rt, alice, "bob.disk", bytes, nullptr);
+    c.expect(!theirs.ok() && theirs.code() == Errc::denied && alice.last_status() == 403,
+             "alice may not commit to bob.disk (403)");
+    auto listed = bob.list_images();
+    c.expect(listed.ok() && listed->empty(), "bob's listing leaves alice's image out");
+    denied(bob.list_versions("alice.disk"), bob, 403, "bob listing alice's versions");
+    denied(read_back(bob, "alice.disk", 1), bob, 403, "bob reading alice's image");
+    denied(bob.remove("alice.disk", 1), bob, 403, "bob removing alice's version");
+
+    // An append-only user puts, reads, lists and verifies; it may not remove nor gc.
+    DedupClient nightly = client_as(rt, kNightly);
+    auto v1 = put(rt, nightly, "nightly", bytes, nullptr);
+    auto v2 = put(rt, nightly, "nightly.db", second_version(bytes), nullptr);
+    c.expect(v1.ok() && v2.ok(), "the append-only user backs up");
+    auto back = read_back(nightly, "nightly", 1);
+    c.expect(back.ok() && *back == bytes, "the append-only user reads back");
+    auto its = nightly.list_images();
+    c.expect(its.ok() && its->size() == 2, "the append-only user lists its images");
+    auto verify = nightly.verify();
+    c.expect(verify.ok() && verify->clean(), "the append-only user verifies");
+    denied(nightly.remove("nightly", 1), nightly, 403, "an append-only remove");
+    denied(nightly.gc(), nightly, 403, "an append-only gc");
+    auto still = nightly.list_versions("nightly");
+    c.expect(still.ok() && still->size() == 1, "the refused remove removed nothing");
+
+    // An admin sees and may remove every image.
+    DedupClient ops = client_as(rt, kOps);
+    auto all = ops.list_images();
+    c.expect(all.ok() && all->size() == 3, "the admin lists every image");
+    auto removed = ops.remove("alice.disk", 1);
+    c.expect(removed.ok(), "the admin removes alice's version");
+    auto gc = alice.gc();
+    c.expect(gc.ok(), "a full user runs gc");
+  });
+  require_clean(c, SimResult::of(sim.world(), ran));
 }

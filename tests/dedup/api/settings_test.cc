@@ -4,10 +4,12 @@
 #include "components/dedup/settings.h"
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "base/toml.h"
+#include "components/access/users.h"
 
 using namespace doppel;
 using namespace doppel::dedup;
@@ -99,7 +101,66 @@ TEST_CASE("dedup settings: an unknown key is refused with the keys there are", "
   REQUIRE(refused("segment_mb = 4\n\nbug = \"skip-decrement\"\n") ==
           "dedup.toml:3: 'bug': unknown key (expected one of: segment_mb, hash, "
           "rebuild_threshold_percent, image_gb, unreferenced_ttl_s, verify_reads, "
-          "connections_max)");
+          "connections_max, insecure, users_file, tls_cert_file, tls_key_file, tls_ca_file, "
+          "private_repos, append_only, admins)");
+}
+
+TEST_CASE("dedup settings: users, roles and TLS files are read through the reader, or refused",
+          "[unit]") {
+  auto hash = access::bcrypt_hash("pw", 4, "0123456789abcdef");
+  REQUIRE(hash.ok());
+  const std::map<std::string, std::string> files{
+      {"users", "alice:" + *hash + "\nnightly:" + *hash + "\n"},
+      {"empty", "# nobody\n"},
+      {"cert.pem", "CERT"},
+      {"key.pem", "KEY"}};
+  const FileReader reader = [&](const std::string& path) -> Result<std::string> {
+    auto it = files.find(path);
+    if (it == files.end()) return make_error(Errc::not_found, "cannot open " + path);
+    return it->second;
+  };
+  auto with = [&](std::string_view text) {
+    auto t = parse_toml(text, "dedup.toml");
+    REQUIRE(t.ok());
+    return DedupSettings::read(*t, "dedup.toml", reader);
+  };
+  auto s = with(
+      "users_file = \"users\"\nprivate_repos = true\nappend_only = [\"nightly\"]\n"
+      "admins = [\"alice\"]\ntls_cert_file = \"cert.pem\"\ntls_key_file = \"key.pem\"\n");
+  REQUIRE(s.ok());
+  REQUIRE(s->access.users != nullptr);
+  REQUIRE(s->access.users->check("alice", "pw"));
+  REQUIRE(s->policy.private_repos);
+  REQUIRE(s->policy.append_only.count("nightly") == 1);
+  REQUIRE(s->policy.admins.count("alice") == 1);
+  REQUIRE(s->access.tls.has_value());
+  REQUIRE(s->access.tls->cert_pem == "CERT");
+  REQUIRE(s->access.tls->key_pem == "KEY");
+  // Defaults: nobody, no roles, no TLS, loopback only.
+  auto open = with("");
+  REQUIRE(open.ok());
+  REQUIRE(open->access.users == nullptr);
+  REQUIRE_FALSE(open->access.tls.has_value());
+  REQUIRE_FALSE(open->access.insecure);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"users_file = \"missing\"", "dedup.toml:1: 'users_file': cannot open missing"},
+      {"users_file = \"empty\"", "dedup.toml:1: 'users_file': lists no users: nobody could get in"},
+      {"private_repos = true",
+       "dedup.toml:1: 'private_repos': needs a users_file (without users there is nobody to keep "
+       "apart)"},
+      {"users_file = \"users\"\nappend_only = [\"bob\"]",
+       "dedup.toml:2: 'append_only': user 'bob' is not in the users_file"},
+      {"users_file = \"users\"\nadmins = \"alice\"",
+       "dedup.toml:2: 'admins': expected an array of strings"},
+      {"tls_cert_file = \"cert.pem\"",
+       "dedup.toml:1: 'tls_cert_file': tls_cert_file and tls_key_file go together"},
+  };
+  for (const auto& [text, message] : cases) {
+    auto r = with(text);
+    INFO(text);
+    REQUIRE_FALSE(r.ok());
+    REQUIRE(r.error().what == message);
+  }
 }
 
 TEST_CASE("dedup settings: planted bugs are found by name, unknown names refused", "[unit]") {

@@ -94,7 +94,36 @@ TEST_CASE("dvv settings: each bound and the power of two name file:line:'key'", 
 TEST_CASE("dvv settings: an unknown key is refused with the keys there are", "[unit]") {
   REQUIRE(refused("partitions = 8\nbug = \"ack-early\"\n") ==
           "dvv.toml:2: 'bug': unknown key (expected one of: partitions, request_timeout_ms, "
-          "aae_interval_ms, handoff_interval_ms, ping_interval_ms)");
+          "aae_interval_ms, handoff_interval_ms, ping_interval_ms, insecure, users_file, "
+          "tls_cert_file, tls_key_file, tls_ca_file, cluster_secret_file)");
+}
+
+TEST_CASE("dvv settings: the cluster secret is read from its file, and a short one refused",
+          "[unit]") {
+  const FileReader reader = [](const std::string& path) -> Result<std::string> {
+    if (path == "good") return std::string("0123456789abcdefXYZ\n");
+    if (path == "short") return std::string("too short\n");
+    return make_error(Errc::not_found, "cannot open " + path);
+  };
+  auto with = [&](std::string_view text) {
+    auto t = parse_toml(text, "dvv.toml");
+    REQUIRE(t.ok());
+    return DvvSettings::read(*t, "dvv.toml", reader);
+  };
+  auto s = with("cluster_secret_file = \"good\"");
+  REQUIRE(s.ok());
+  REQUIRE(s->cluster_secret == "0123456789abcdefXYZ");  // without the newline
+  auto none = with("");
+  REQUIRE(none.ok());
+  REQUIRE(none->cluster_secret.empty());
+  auto short_one = with("cluster_secret_file = \"short\"");
+  REQUIRE_FALSE(short_one.ok());
+  REQUIRE(short_one.error().what ==
+          "dvv.toml:1: 'cluster_secret_file': a secret of at least 16 bytes (e.g. head -c 32 "
+          "/dev/urandom | base64)");
+  auto missing = with("cluster_secret_file = \"nowhere\"");
+  REQUIRE_FALSE(missing.ok());
+  REQUIRE(missing.error().what == "dvv.toml:1: 'cluster_secret_file': cannot open nowhere");
 }
 
 TEST_CASE("dvv settings: check_cluster wants peers, a node id among them, enough partitions",
