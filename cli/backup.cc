@@ -426,6 +426,14 @@ int gc(BackupContext& ctx) {
   return kExitOk;
 }
 
+double share(std::uint64_t part, std::uint64_t whole) {
+  return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+}
+
+double per_mib(std::uint64_t n, std::uint64_t bytes) {
+  return bytes == 0 ? 0.0 : static_cast<double>(n) * (1 << 20) / static_cast<double>(bytes);
+}
+
 int stats(BackupContext& ctx) {
   auto st = ctx.client.stats();
   if (!st) return fail(ctx, "stats", st.error());
@@ -434,6 +442,7 @@ int stats(BackupContext& ctx) {
       {"versions", st->versions},
       {"segments", st->segments},
       {"complete_segments", st->complete_segments},
+      {"hook_entries", st->hook_entries},
   };
   const std::pair<const char*, std::uint64_t> bytes[] = {
       {"logical_bytes", st->logical_bytes},
@@ -454,6 +463,40 @@ int stats(BackupContext& ctx) {
                 human_bytes(value).c_str());
   }
   std::printf("%-20s %16s\n", "balanced", st->balanced() ? "yes" : "NO");
+  // What each kind of dedup saved, as shares of the bytes of every version there is. Segment
+  // and cross-image savings are counted when each version was committed; reverse dedup's are
+  // the bytes old versions read through later ones now.
+  const std::uint64_t logical = st->logical_bytes;
+  std::printf("\nsaved, of %s in all versions:\n", human_bytes(logical).c_str());
+  const std::pair<const char*, std::uint64_t> saved[] = {
+      {"null blocks", st->null_bytes},
+      {"segment dedup", st->segment_deduped_bytes},
+      {"cross-image dedup", st->cross_deduped_bytes},
+      {"reverse dedup", st->indirect_bytes},
+  };
+  for (const auto& [name, value] : saved) {
+    std::printf("  %-18s %12s %6.1f %%\n", name, human_bytes(value).c_str(), share(value, logical));
+  }
+  const std::uint64_t data = logical - st->null_bytes;
+  std::printf("  %-18s %12s %6.1f %% of non-null bytes\n", "stored now",
+              human_bytes(st->stored_bytes).c_str(), share(st->stored_bytes, data));
+  auto images = ctx.client.list_images();
+  if (!images) return fail(ctx, "stats", images.error());
+  if (images->empty()) return kExitOk;
+  std::printf(
+      "\nrestore fragmentation of each image's latest version (reads are runs of "
+      "consecutive blocks of one segment):\n");
+  std::printf("  %-32s %8s %10s %10s %14s %12s %6s\n", "IMAGE", "VERSION", "SIZE", "SEGMENTS",
+              "SEGMENTS/MiB", "READS/MiB", "CHAIN");
+  for (const dedup::ImageSummary& i : *images) {
+    auto layout = ctx.client.layout(i.name, i.latest);
+    if (!layout) return fail(ctx, "stats", layout.error());
+    std::printf("  %-32s %8llu %10s %10llu %14.2f %12.2f %6u\n", i.name.c_str(),
+                static_cast<unsigned long long>(i.latest), human_bytes(layout->image_bytes).c_str(),
+                static_cast<unsigned long long>(layout->segments),
+                per_mib(layout->segments, layout->data_bytes),
+                per_mib(layout->runs, layout->data_bytes), layout->chain);
+  }
   return kExitOk;
 }
 

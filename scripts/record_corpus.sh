@@ -46,6 +46,7 @@ planted=(
   "dedup-summary-takes-oldest listing-accurate"
   "dedup-punch-keeps-last-block refcounts-balance"
   "dedup-append-only-removes access-enforced"
+  "dedup-borrow-uncounted assertion"
 )
 for entry in "${planted[@]}"; do
   read -r scenario property <<<"$entry"

@@ -24,6 +24,9 @@ Result<DedupSettings> DedupSettings::read(const toml::table& table, std::string_
   if (const auto kind = parse_hash_kind(hash)) s.store.hash = *kind;
   s.store.rebuild_threshold_percent = static_cast<std::uint32_t>(
       f.integer("rebuild_threshold_percent", 0, 100, s.store.rebuild_threshold_percent));
+  s.store.cross_dedup_segments_per_mib = static_cast<std::uint32_t>(
+      f.integer("cross_dedup_segments_per_mib", 0, kCrossDedupSegmentsPerMibMax,
+                s.store.cross_dedup_segments_per_mib));
   s.store.image_bytes_max =
       static_cast<std::uint64_t>(f.integer(
           "image_gb", 1, kImageGbMax, static_cast<std::int64_t>(s.store.image_bytes_max >> 30)))
@@ -64,6 +67,7 @@ Result<PlantedBug> dedup_planted_bug(std::string_view name) {
   if (name == "summary-takes-oldest") return PlantedBug::summary_takes_oldest;
   if (name == "append-only-removes") return PlantedBug::append_only_removes;
   if (name == "punch-keeps-last-block") return PlantedBug::punch_keeps_last_block;
+  if (name == "borrow-uncounted") return PlantedBug::borrow_uncounted;
   return make_error(Errc::invalid_argument,
                     "bug: dedup has no planted bug '" + std::string(name) + "'");
 }

@@ -7,6 +7,9 @@
 //                                   # segment the store accepts: 1 to 32
 //   hash = "sha256"                 # or "sha1" (the paper's)
 //   rebuild_threshold_percent = 20  # punch below it, compact at or above it (paper 3.2.3)
+//   cross_dedup_segments_per_mib = 4 # a new segment's blocks found in other images' segments
+//                                   # are referenced there, read after from at most this many
+//                                   # segments per MiB; 0: off (the paper's RevDedup)
 //   image_gb = 64                   # the largest image (a commit holds its recipes in memory)
 //   unreferenced_ttl_s = 3600       # gc keeps an unreferenced segment this long (an upload
 //                                   # may be under way)

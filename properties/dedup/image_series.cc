@@ -18,13 +18,14 @@ class Edits {
  public:
   Edits(Prng& rng, std::uint64_t& next_id) : rng_(rng), next_id_(next_id) {}
 
-  // Rewrites runs of 1 to 64 blocks, `permille` of the layout in all.
-  void rewrite(Layout& l, std::uint32_t permille) {
+  // Rewrites runs of 1 to run_max blocks, `permille` of the layout in all; zeroes them instead
+  // with `zero`.
+  void rewrite(Layout& l, std::uint32_t permille, std::uint32_t run_max, bool zero = false) {
     std::uint64_t left = l.size() * permille / 1000;
     while (left > 0 && !l.empty()) {
-      const std::uint64_t len = std::min<std::uint64_t>(left, run(1, 64, l.size()));
+      const std::uint64_t len = std::min<std::uint64_t>(left, run(1, run_max, l.size()));
       const std::uint64_t at = rng_.below(l.size() - len + 1);
-      for (std::uint64_t i = 0; i < len; ++i) l[at + i] = next_id_++;
+      for (std::uint64_t i = 0; i < len; ++i) l[at + i] = zero ? 0 : next_id_++;
       left -= len;
     }
   }
@@ -94,9 +95,10 @@ Status check_image_series_options(const ImageSeriesOptions& o) {
     return bad("image size: expected a multiple of 4 KiB from 4 KiB to 64 GiB");
   }
   for (std::uint32_t p : {o.zero_permille, o.duplicate_permille, o.personal_permille,
-                          o.edit_permille, o.append_permille, o.move_permille}) {
+                          o.edit_permille, o.append_permille, o.move_permille, o.zeroed_permille}) {
     if (p > 1000) return bad("a share of the image over 1000 per mille");
   }
+  if (o.run_blocks_max < 1 || o.run_blocks_max > 4096) return bad("run_blocks_max: 1 to 4096");
   // Appends grow each version; bound the series' layouts as if each version were 2x version 1.
   const std::uint64_t blocks = o.image_bytes / ImageSeries::kBlockBytes;
   if (blocks * 2 * o.images * o.versions > kSeriesBlocksMax) {
@@ -104,6 +106,34 @@ Status check_image_series_options(const ImageSeriesOptions& o) {
                std::to_string(kSeriesBlocksMax / 2 * 4 >> 20) + " GiB of versions in one series");
   }
   return {};
+}
+
+ImageSeriesOptions fleet_series(std::uint64_t seed, std::uint32_t images, std::uint32_t versions,
+                                std::uint64_t image_bytes) {
+  ImageSeriesOptions o;
+  o.seed = seed;
+  o.images = images;
+  o.versions = versions;
+  o.image_bytes = image_bytes;
+  o.personal_permille = 20;
+  o.edit_permille = 20;
+  o.zeroed_permille = 2;
+  o.append_permille = 5;
+  o.move_permille = 4;
+  o.run_blocks_max = 4;
+  return o;
+}
+
+std::string describe(const ImageSeriesOptions& o) {
+  const auto pm = [](std::uint32_t p) {
+    return std::to_string(p / 10) + "." + std::to_string(p % 10) + " %";
+  };
+  return "master: " + pm(o.zero_permille) + " zero, " + pm(o.duplicate_permille) +
+         " repeated; each clone: " + pm(o.personal_permille) +
+         " rewritten; each week: " + pm(o.edit_permille) + " rewritten, " + pm(o.zeroed_permille) +
+         " zeroed (runs of 1 to " + std::to_string(o.run_blocks_max) + " blocks), " +
+         pm(o.append_permille) + " appended, " + pm(o.move_permille) +
+         " moved (runs of 16 to 256 blocks)";
 }
 
 ImageSeries::ImageSeries(const ImageSeriesOptions& options) : options_(options) {
@@ -114,10 +144,11 @@ ImageSeries::ImageSeries(const ImageSeriesOptions& options) : options_(options) 
   layouts_.resize(options.images);
   for (auto& versions : layouts_) {
     Layout l = master;
-    edits.rewrite(l, options.personal_permille);
+    edits.rewrite(l, options.personal_permille, options.run_blocks_max);
     versions.push_back(l);
     for (std::uint32_t v = 2; v <= options.versions; ++v) {
-      edits.rewrite(l, options.edit_permille);
+      edits.rewrite(l, options.edit_permille, options.run_blocks_max);
+      edits.rewrite(l, options.zeroed_permille, options.run_blocks_max, true);
       edits.append(l, options.append_permille);
       edits.move(l, options.move_permille);
       versions.push_back(l);
@@ -133,6 +164,13 @@ const std::vector<std::uint64_t>& ImageSeries::blocks(std::uint32_t image,
 
 std::uint64_t ImageSeries::bytes(std::uint32_t image, std::uint32_t version) const {
   return blocks(image, version).size() * kBlockBytes;
+}
+
+std::uint64_t ImageSeries::data_bytes(std::uint32_t image, std::uint32_t version) const {
+  const Layout& l = blocks(image, version);
+  return static_cast<std::uint64_t>(l.size() - static_cast<std::size_t>(std::count(
+                                                   l.begin(), l.end(), std::uint64_t{0}))) *
+         kBlockBytes;
 }
 
 std::uint64_t ImageSeries::total_bytes() const {

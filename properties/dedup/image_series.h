@@ -1,7 +1,7 @@
 #pragma once
-// A deterministic, seeded generator of VM-image version series, as the
-// RevDedup paper's data set (§5: VM images cloned from one master, backed up
-// weekly). What changes between versions is what changes on a VM's disk:
+// A deterministic, seeded generator of VM-image version series: as the
+// RevDedup paper's data set, or a fleet (fleet_series below) (§5: VM images cloned from one master,
+// backed up weekly). What changes between versions is what changes on a VM's disk:
 //
 //   - the master: OS-like content, runs of files (incompressible bytes, as
 //     installed binaries and compressed archives are), some files present
@@ -45,7 +45,20 @@ struct ImageSeriesOptions {
   std::uint32_t edit_permille = 20;       // rewritten in place each week
   std::uint32_t append_permille = 10;     // appended each week
   std::uint32_t move_permille = 10;       // moved each week
+  std::uint32_t zeroed_permille = 0;      // freed (zeroed) each week, in runs
+  // Rewritten and zeroed runs are 1 to this many blocks long.
+  std::uint32_t run_blocks_max = 64;
 };
+
+// A fleet (issue 22's shape): clones of one template, each diverging by short runs of edits
+// scattered over the whole disk week after week (2 % of the blocks in runs of 1 to 4), a few
+// runs zeroed, a region moved, a little growth. Scattered edits touch nearly every segment of
+// a clone: whole-segment dedup finds little, block dedup across images most.
+ImageSeriesOptions fleet_series(std::uint64_t seed, std::uint32_t images, std::uint32_t versions,
+                                std::uint64_t image_bytes);
+
+// The series' parameters, one line, for a bench's report.
+std::string describe(const ImageSeriesOptions& options);
 
 // invalid_argument naming the option and its bounds.
 Status check_image_series_options(const ImageSeriesOptions& options);
@@ -65,6 +78,8 @@ class ImageSeries {
   // Versions count from 1.
   std::uint64_t bytes(std::uint32_t image, std::uint32_t version) const;
   std::uint64_t total_bytes() const;
+  // Of a version's bytes, those in blocks that are not all zero.
+  std::uint64_t data_bytes(std::uint32_t image, std::uint32_t version) const;
   const std::vector<std::uint64_t>& blocks(std::uint32_t image, std::uint32_t version) const;
 
   // The bytes of one block of content `id`.

@@ -16,15 +16,18 @@
 // The layout read (little-endian throughout):
 //   segments/<id:016x>.meta: a 160-byte header -- "DDSEGM01", u8 hash kind
 //     (1 SHA-256, 2 SHA-1), u64 id, 32-byte digest, u32 segment bytes, u32
-//     generation, u32 block count, u32 flags (1: complete), u64 total refs,
-//     u64 data / stored / punched / compacted bytes, u64 body checksum, zero
-//     padding to 152 bytes, u64 checksum of those 152 -- then 41 bytes per
+//     generation, u32 block count, u32 flags (1: complete; 2: hooks follow,
+//     their count in bits 8..15), u64 total refs, u64 data / stored / punched
+//     / compacted bytes, u64 body checksum, the hooks (u64 each: an index for
+//     cross-image dedup, no business of the counts'), zero padding to 152
+//     bytes, u64 checksum of those 152 -- then 41 bytes per
 //     block: u8 state (0 null, 1 present, 2 punched, 3 compacted), u32 refs,
 //     u32 slot, 32-byte digest.
 //   images/<image>/<v:010>.recipe: a 256-byte header -- "DDRECP01", u8 hash
 //     kind, u8 name length, the name zero-padded to 128 bytes, u64 version,
 //     u64 image bytes, u64 null / direct / indirect bytes, u64 body checksum,
-//     zero padding to 248 bytes, u64 checksum of those 248 -- then 45 bytes
+//     u64 bytes saved at commit by segment / by cross-image dedup (reports,
+//     not counts), zero padding to 248 bytes, u64 checksum of those 248 -- then 45 bytes
 //     per 4 KiB position: u8 kind (0 null, 1 direct, 2 indirect), u64 target
 //     (segment id, or later version), u32 index, 32-byte digest.
 //   A checksum is the first eight bytes of the SHA-256 of the bytes, read as

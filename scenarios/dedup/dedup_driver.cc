@@ -23,7 +23,7 @@ using properties::dedup::ImageSeries;
 class DedupDriver final : public ClusterDriver, private DedupReports {
  public:
   DedupDriver(const ScenarioSpec& spec, DedupWorkload w, std::uint64_t seed)
-      : ClusterDriver(spec), w_(w.for_seed(seed)), series_(dedup_series_options(w, seed)) {}
+      : ClusterDriver(spec), w_(w.for_seed(seed)), series_(dedup_series_options(w_, seed)) {}
 
   void setup(sim::World& world) override {
     auto read = read_node_settings<dedup::DedupSettings>("dedup", w_.node_config());
@@ -36,7 +36,9 @@ class DedupDriver final : public ClusterDriver, private DedupReports {
                               static_cast<std::uint32_t>(w_.rebuild_threshold_percent) &&
                           settings.store.image_bytes_max == 1ull << 30 &&
                           settings.store.unreferenced_ttl == 2s &&
-                          settings.store.hash == w_.hash_kind(),
+                          settings.store.hash == w_.hash_kind() &&
+                          settings.store.cross_dedup_segments_per_mib ==
+                              static_cast<std::uint32_t>(w_.cross_dedup_segments_per_mib),
                       "the node config's [dedup] table was read as other settings than it holds");
     settings.store.planted_bug =
         *dedup::dedup_planted_bug(component_bug());  // validated with the scenario
@@ -112,7 +114,8 @@ ComponentDef dedup_component() {
   def.properties = {"restorable",       "refcounts-balance", "damage-found",
                     "listing-accurate", "access-enforced",   "progress"};
   def.bugs = {"skip-decrement",       "verify-skips-data",      "failed-commit-keeps-lock",
-              "summary-takes-oldest", "punch-keeps-last-block", "append-only-removes"};
+              "summary-takes-oldest", "punch-keeps-last-block", "append-only-removes",
+              "borrow-uncounted"};
   def.probes = {"DedupVersionCommitted", "DedupRunStats", "DedupVerified", "DedupClientRemove"};
   def.buggify_components = {"dedup", "http"};  // its API is HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {
@@ -122,6 +125,7 @@ ComponentDef dedup_component() {
     for (const char* hash : {"sha256", "sha1"}) {
       DedupWorkload settled = *w;
       if (settled.hash == "swarm") settled.hash = hash;
+      if (settled.cross_dedup_segments_per_mib < 0) settled.cross_dedup_segments_per_mib = 16;
       auto s = read_node_settings<dedup::DedupSettings>("dedup", settled.node_config());
       if (!s) {
         return make_error(

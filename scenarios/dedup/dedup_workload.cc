@@ -1,18 +1,23 @@
 #include "scenarios/dedup/dedup_workload.h"
 
 #include "base/toml.h"
+#include "components/dedup/store/options.h"
 #include "runtime/assert.h"
 
 namespace doppel::scenarios {
 
 DedupWorkload DedupWorkload::for_seed(std::uint64_t seed) const {
   DedupWorkload w = *this;
-  if (w.hash == "swarm") {
-    // splitmix64's finalizer: the seed's own random stream is left alone.
-    std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    w.hash = ((z ^ (z >> 31)) & 1) != 0 ? "sha1" : "sha256";
+  // splitmix64's finalizer: the seed's own random stream is left alone.
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  if (w.hash == "swarm") w.hash = (z & 1) != 0 ? "sha1" : "sha256";
+  if (w.series == "swarm") w.series = (z >> 1 & 1) != 0 ? "fleet" : "versions";
+  if (w.cross_dedup_segments_per_mib < 0) {
+    constexpr std::int64_t kBudgets[] = {0, 1, 4, 16};
+    w.cross_dedup_segments_per_mib = kBudgets[z >> 2 & 3];
   }
   return w;
 }
@@ -28,7 +33,9 @@ std::string DedupWorkload::node_config() const {
   return "segment_mb = " + std::to_string(segment_mb) +
          "\nrebuild_threshold_percent = " + std::to_string(rebuild_threshold_percent) +
          "\nimage_gb = 1\nunreferenced_ttl_s = 2\nhash = \"" +
-         std::string(dedup::hash_kind_name(hash_kind())) + "\"\n";
+         std::string(dedup::hash_kind_name(hash_kind())) +
+         "\"\ncross_dedup_segments_per_mib = " + std::to_string(cross_dedup_segments_per_mib) +
+         "\n";
 }
 
 Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view source) {
@@ -54,6 +61,9 @@ Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view
   w.race_verify = f.integer("race_verify", 0, 100, w.race_verify);
   w.intrude_ms = f.integer("intrude_ms", 1, 600000, w.intrude_ms);
   w.hash = f.choice("hash", {"sha256", "sha1", "swarm"}, w.hash);
+  w.series = f.choice("series", {"versions", "fleet", "swarm"}, w.series);
+  w.cross_dedup_segments_per_mib =
+      f.integer("cross_dedup_segments_per_mib", -1, dedup::kCrossDedupSegmentsPerMibMax, -1);
   f.reject_unknown_keys();
   if (f.ok() && w.image_kb % 4 != 0) f.fail("image_kb", "expected a multiple of 4");
   if (!f.ok()) return f.error();
@@ -62,11 +72,22 @@ Result<DedupWorkload> read_dedup_workload(const toml::table& t, std::string_view
 
 properties::dedup::ImageSeriesOptions dedup_series_options(const DedupWorkload& w,
                                                            std::uint64_t seed) {
+  DOPPEL_ASSERT_MSG(w.series != "swarm", "the workload's series is not settled (for_seed)");
+  const auto images = static_cast<std::uint32_t>(w.images);
+  const auto versions = static_cast<std::uint32_t>(w.versions);
+  const std::uint64_t bytes = static_cast<std::uint64_t>(w.image_kb) << 10;
+  if (w.series == "fleet") {
+    properties::dedup::ImageSeriesOptions o =
+        properties::dedup::fleet_series(seed, images, versions, bytes);
+    o.edit_permille = static_cast<std::uint32_t>(w.edit_permille);
+    o.zeroed_permille = 10;
+    return o;
+  }
   properties::dedup::ImageSeriesOptions o;
   o.seed = seed;
-  o.images = static_cast<std::uint32_t>(w.images);
-  o.versions = static_cast<std::uint32_t>(w.versions);
-  o.image_bytes = static_cast<std::uint64_t>(w.image_kb) << 10;
+  o.images = images;
+  o.versions = versions;
+  o.image_bytes = bytes;
   o.edit_permille = static_cast<std::uint32_t>(w.edit_permille);
   o.append_permille = 20;
   o.move_permille = 30;

@@ -39,9 +39,16 @@ struct DedupWorkload {
   // The fingerprint hash the node and its clients use: "sha256", "sha1" (the paper's), or
   // "swarm": each seed picks one (for_seed()).
   std::string hash = "swarm";
+  // The shape of the series: "versions" (edits in runs of up to 64 blocks, the paper's kind),
+  // "fleet" (clones diverging by short scattered runs, image_series.h's fleet_series), or
+  // "swarm": each seed picks one.
+  std::string series = "swarm";
+  // The node's cross_dedup_segments_per_mib (components/dedup/settings.h); -1: each seed picks
+  // 0 (off, the paper's RevDedup), 1, 4 or 16.
+  std::int64_t cross_dedup_segments_per_mib = -1;
 
-  // The workload as a run of `seed` has it: "swarm" settled by the seed alone, so a seed's other
-  // choices stay what they were.
+  // The workload as a run of `seed` has it: "swarm" (and -1) settled by the seed alone, so a
+  // seed's other choices stay what they were.
   DedupWorkload for_seed(std::uint64_t seed) const;
   // The node config's [dedup] table that boots the scenario's node (node_settings.h); `hash`
   // settled.

@@ -64,7 +64,10 @@ a3[MiB:MiB + 64 * 4096] = bytes(64 * 4096)                 # zero a range
 b1 = bytearray(rand(MiB) + shared + bytes(2 * MiB) + rand(4096 * 7))
 b2 = bytearray(b1)
 b2[5 * MiB + 17:5 * MiB + 4000] = rand(3983)
-for name, data in (("a1", a1), ("a2", a2), ("a3", a3), ("b1", b1), ("b2", b2)):
+c1 = bytearray(b1)  # a clone of b1 edited every 16 blocks: every segment differs from b1's
+for off in range(4096 * 3, len(c1) - 100, 4096 * 16):
+    c1[off:off + 100] = rand(100)
+for name, data in (("a1", a1), ("a2", a2), ("a3", a3), ("b1", b1), ("b2", b2), ("c1", c1)):
     open(f"{d}/{name}.img", "wb").write(data)
 PY
 
@@ -83,7 +86,8 @@ expect_version vm-b b1 1
 grep -q "[1-9][0-9]* deduplicated" "$tmp/put.err" ||
   fail "b1 shares 3 MiB with a1 but nothing was deduplicated: $(cat "$tmp/put.err")"
 expect_version vm-b b2 2
-echo "ok: put 5 versions of 2 images"
+expect_version vm-c c1 1
+echo "ok: put 6 versions of 3 images"
 
 # --- dedup happened: stored well below logical, and the accounting balances
 logical=$(json /stats 'd["logical_bytes"]')
@@ -107,6 +111,7 @@ for v in 1 2 3; do check_get "vm-a@$v" "a$v"; done
 for v in 1 2; do check_get "vm-b@$v" "b$v"; done
 check_get vm-a a3
 check_get vm-b@latest b2
+check_get vm-c c1
 echo "ok: every version restores byte-identical"
 
 # --- ranges and HEAD with curl
@@ -124,6 +129,19 @@ grep -qi "^Content-Length: $(stat -c %s "$tmp/a3.img")" "$tmp/head" ||
   fail "HEAD: $(cat "$tmp/head")"
 grep -qi "^X-Doppel-Version: 3" "$tmp/head" || fail "HEAD: no version"
 echo "ok: ranges (206, 416, suffix) and HEAD"
+
+# --- the clone's blocks were found in vm-b's segments (cross-image dedup): it cost its edits
+cross=$(json /stats 'd["cross_deduped_bytes"]')
+[ "$cross" -gt $((3 * 1024 * 1024)) ] || fail "cross-image dedup saved only $cross bytes of vm-c"
+backup stats >"$tmp/stats" || fail "stats"
+grep -qE "^  cross-image dedup +[0-9.]+ [KMG]iB +[0-9.]+ %" "$tmp/stats" &&
+  grep -qE "^  vm-c +1 +[0-9.]+ [KMG]iB +[0-9]+ +[0-9.]+ +[0-9.]+ +0$" "$tmp/stats" ||
+  fail "stats: $(cat "$tmp/stats")"
+segments=$(json /images/vm-c/versions/latest/layout 'd["segments"]')
+[ "$segments" -ge 2 ] || fail "vm-c's latest reads from $segments segments, wanted its own and vm-b's"
+code=$(code_of /dev/null "$server/images/vm-c/versions/9/layout")
+[ "$code" = "404" ] || fail "the layout of a version that is not there: $code"
+echo "ok: cross-image dedup saved $cross bytes; stats and layout"
 
 # --- ls
 backup ls >"$tmp/ls" || fail "ls"
@@ -213,7 +231,7 @@ grep -q "damage found" "$tmp/verify.err" || fail "verify: $(cat "$tmp/verify.err
 damaged=$(sed -n 's/^  damaged: \([^ ]*\) version \([0-9]*\),.*/\1@\2/p' "$tmp/verify" | sort -u)
 [ -n "$damaged" ] || fail "no damaged version parsed from: $(cat "$tmp/verify")"
 intact=0
-for ref in vm-a@2:a2 vm-a@3:a3 vm-b@1:b1 vm-b@2:b2; do
+for ref in vm-a@2:a2 vm-a@3:a3 vm-b@1:b1 vm-b@2:b2 vm-c@1:c1; do
   if echo "$damaged" | grep -qx "${ref%%:*}"; then
     rm -f "$tmp/bad.img"
     backup get "${ref%%:*}" -o "$tmp/bad.img" 2>"$tmp/err"

@@ -101,6 +101,16 @@ std::string DedupClient::version_target(std::string_view image, std::string_view
   return http::make_target(segments);
 }
 
+Result<RestoreLayout> DedupClient::layout(std::string_view image,
+                                          std::optional<VersionNumber> version) {
+  const std::string segments[] = {"images", std::string(image), "versions",
+                                  version ? std::to_string(*version) : "latest", "layout"};
+  auto r = expect(
+      call(quick_, request_of("GET", http::make_target(segments)), options_.request_timeout), 200);
+  if (!r) return r.error();
+  return layout_from_json(r->body);
+}
+
 Result<ServerInfo> DedupClient::info() {
   auto r = expect(call(quick_, request_of("GET", "/info"), options_.request_timeout), 200);
   if (!r) return r.error();

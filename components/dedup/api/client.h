@@ -78,6 +78,8 @@ class DedupClient {
   Result<std::vector<VersionInfo>> list_versions(std::string_view image);
   // The version's number and size; nullopt asks for the latest.
   Result<VersionHead> head(std::string_view image, std::optional<VersionNumber> version);
+  // A version's restore fragmentation (none: the latest).
+  Result<RestoreLayout> layout(std::string_view image, std::optional<VersionNumber> version);
   // Streams the version's bytes to `on_body`; returns how many came. An answer cut short
   // (damage found mid-way, the server gone) is an error. A refusal's body goes to `on_body`
   // too (ask head() first: then only a version removed meanwhile is refused).

@@ -109,6 +109,8 @@ void DedupApi::routes() {
   router_.add("GET", "/images", bind(&DedupApi::list_images));
   router_.add("GET", "/images/{name}", bind(&DedupApi::list_versions, Need::use_image));
   router_.add("GET", "/images/{name}/versions/{v}", bind(&DedupApi::get_version, Need::use_image));
+  router_.add("GET", "/images/{name}/versions/{v}/layout",
+              bind(&DedupApi::get_layout, Need::use_image));
   router_.add("DELETE", "/images/{name}/versions/{v}",
               bind(&DedupApi::delete_version, Need::remove));
   router_.add("POST", "/admin/verify", bind(&DedupApi::verify));
@@ -231,6 +233,14 @@ Result<Response> DedupApi::list_versions(Request& r) {
   auto versions = store_.list_versions(image);
   if (!versions) return error_of(versions.error());
   return json_response(200, versions_to_json(image, *versions));
+}
+
+Result<Response> DedupApi::get_layout(Request& r) {
+  auto t = target(r, true);
+  if (!t) return error_of(t.error());
+  auto layout = store_.restore_layout(t->image, t->version);
+  if (!layout) return error_of(layout.error());
+  return json_response(200, layout_to_json(t->image, t->version, *layout));
 }
 
 Result<Response> DedupApi::delete_version(Request& r) {

@@ -28,6 +28,10 @@
 //                                         X-Doppel-Version (the number), ETag, Accept-Ranges.
 //                                         404 unknown image or version; 500 damaged data (a
 //                                         stream already under way is cut short instead)
+//   GET    /images/{name}/versions/{v}/layout
+//                                         v a number or "latest". 200 JSON {image, version,
+//                                         image_bytes, data_bytes, segments, runs, chain}: how
+//                                         fragmented its restore is (Store::restore_layout)
 //   DELETE /images/{name}/versions/{v}    v a number. 200 JSON {image, version, bytes_freed,
 //                                         blocks_removed, entries_repointed}; 404
 //   POST   /admin/verify                  re-hash everything: 200 JSON report when clean,
@@ -103,6 +107,7 @@ class DedupApi {
   Result<http::Response> list_images(http::Request& r);
   Result<http::Response> list_versions(http::Request& r);
   Result<http::Response> get_version(http::Request& r);
+  Result<http::Response> get_layout(http::Request& r);
   Result<http::Response> delete_version(http::Request& r);
   Result<http::Response> verify(http::Request& r);
   Result<http::Response> gc(http::Request& r);

@@ -39,6 +39,16 @@ metrics::MetricSet DedupApi::store_metrics() const {
   counter("doppel_dedup_blocks_reverse_deduped_total",
           "Blocks of a previous version replaced by references to the new one (since boot).",
           s.blocks_reverse_deduped);
+  counter("doppel_dedup_blocks_cross_deduped_total",
+          "Blocks of new segments found in other segments and referenced there (since boot).",
+          s.blocks_cross_deduped);
+  m.set("doppel_dedup_commit_saved_bytes",
+        "What dedup saved when the versions there are now were committed, by kind.",
+        static_cast<double>(s.segment_deduped_bytes), {{"kind", "segment"}});
+  m.set("doppel_dedup_commit_saved_bytes", "", static_cast<double>(s.cross_deduped_bytes),
+        {{"kind", "cross_image"}});
+  gauge("doppel_dedup_hook_index_entries",
+        "Entries of the hook index cross-image dedup looks new segments up in.", s.hook_entries);
   counter("doppel_dedup_blocks_punched_total", "Blocks punched out of segments (since boot).",
           s.blocks_punched);
   counter("doppel_dedup_segments_compacted_total", "Segments compacted (since boot).",

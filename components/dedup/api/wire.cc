@@ -23,7 +23,11 @@ void each_field(S& s, F&& f) requires std::is_same_v<std::remove_const_t<S>, Sto
   f("punched_bytes", s.punched_bytes);
   f("compacted_bytes", s.compacted_bytes);
   f("unreferenced_bytes", s.unreferenced_bytes);
+  f("segment_deduped_bytes", s.segment_deduped_bytes);
+  f("cross_deduped_bytes", s.cross_deduped_bytes);
+  f("hook_entries", s.hook_entries);
   f("blocks_reverse_deduped", s.blocks_reverse_deduped);
+  f("blocks_cross_deduped", s.blocks_cross_deduped);
   f("blocks_punched", s.blocks_punched);
   f("segments_compacted", s.segments_compacted);
   f("segments_dropped", s.segments_dropped);
@@ -35,6 +39,7 @@ void each_field(S& s, F&& f) requires std::is_same_v<std::remove_const_t<S>, Com
   f("version", s.version);
   f("new_segment_refs", s.new_segment_refs);
   f("blocks_reverse_deduped", s.blocks_reverse_deduped);
+  f("blocks_cross_deduped", s.blocks_cross_deduped);
   f("blocks_removed", s.blocks_removed);
   f("segments_punched", s.segments_punched);
   f("segments_compacted", s.segments_compacted);
@@ -46,6 +51,15 @@ void each_field(S& s, F&& f) requires std::is_same_v<std::remove_const_t<S>, Rem
   f("entries_repointed", s.entries_repointed);
   f("blocks_removed", s.blocks_removed);
   f("bytes_freed", s.bytes_freed);
+}
+
+template <class S, class F>
+void each_field(S& s, F&& f) requires std::is_same_v<std::remove_const_t<S>, RestoreLayout> {
+  f("image_bytes", s.image_bytes);
+  f("data_bytes", s.data_bytes);
+  f("segments", s.segments);
+  f("runs", s.runs);
+  f("chain", s.chain);
 }
 
 template <class S, class F>
@@ -312,6 +326,19 @@ std::string remove_to_json(std::string_view image, VersionNumber version,
 
 Result<RemoveResult> remove_from_json(std::string_view json) {
   return struct_from_json<RemoveResult>(json);
+}
+
+std::string layout_to_json(std::string_view image, VersionNumber version,
+                           const RestoreLayout& layout) {
+  JsonWriter w;
+  w.begin_object().field("image", image).field("version", std::uint64_t{version});
+  write_fields(w, layout);
+  w.end_object();
+  return w.take();
+}
+
+Result<RestoreLayout> layout_from_json(std::string_view json) {
+  return struct_from_json<RestoreLayout>(json);
 }
 
 std::string gc_to_json(const GcReport& report) {

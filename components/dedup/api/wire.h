@@ -51,6 +51,11 @@ Result<std::vector<ImageSummary>> images_from_json(std::string_view json);
 std::string versions_to_json(std::string_view image, std::span<const VersionInfo> versions);
 Result<std::vector<VersionInfo>> versions_from_json(std::string_view json);
 
+// GET /images/{name}/versions/{v}/layout: the version's restore fragmentation.
+std::string layout_to_json(std::string_view image, VersionNumber version,
+                           const RestoreLayout& layout);
+Result<RestoreLayout> layout_from_json(std::string_view json);
+
 // POST /images/{name}/versions: the new version and what reverse dedup did.
 std::string commit_to_json(std::string_view image, const CommitResult& result);
 Result<CommitResult> commit_from_json(std::string_view json);

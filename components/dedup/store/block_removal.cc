@@ -67,7 +67,8 @@ RemovalPlan plan_block_removal(const SegmentMeta& meta, const BlockDeltas& delta
     const std::int64_t refs = std::int64_t{blk.refs} + delta;
     DOPPEL_ASSERT_MSG(refs >= 0, "a reference count below zero");
     DOPPEL_ASSERT(refs <= std::int64_t{0xffffffff});
-    if (blk.refs > 0 && refs == 0) plan.removed.push_back(b);
+    // Dropped to zero here, or never referenced and named: a fresh segment's lent block.
+    if (refs == 0) plan.removed.push_back(b);
     blk.refs = static_cast<std::uint32_t>(refs);
   }
   if (plan.removed.empty()) return plan;

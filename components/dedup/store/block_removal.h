@@ -32,9 +32,10 @@ struct RemovalPlan {
   std::vector<PunchRun> punches;       // for punch: merged runs
 };
 
-// Applies `deltas` to `meta` and plans the removal of the blocks whose count
-// dropped to zero. Asserts that no count goes negative and that only
-// present blocks change.
+// Applies `deltas` to `meta` and plans the removal of the blocks named in
+// `deltas` whose count ends at zero (dropped to it, or a fresh segment's
+// block lent to another segment, named with a change of zero). Asserts that no count goes negative
+// and that only present blocks change.
 RemovalPlan plan_block_removal(const SegmentMeta& meta, const BlockDeltas& deltas,
                                std::uint32_t rebuild_threshold_percent);
 

@@ -10,11 +10,13 @@ void Catalog::put(std::string_view image, const VersionSummary& summary) {
   auto [v, inserted] = iv.versions.try_emplace(summary.version, summary);
   if (!inserted) {
     space_ -= v->second.space;
+    saved_ -= v->second.saved;
     v->second = summary;
   } else {
     ++versions_;
   }
   space_ += summary.space;
+  saved_ += summary.saved;
   iv.highest_taken = std::max(iv.highest_taken, summary.version);
 }
 
@@ -24,6 +26,7 @@ void Catalog::erase(std::string_view image, VersionNumber version) {
   auto v = it->second.versions.find(version);
   DOPPEL_ASSERT(v != it->second.versions.end());
   space_ -= v->second.space;
+  saved_ -= v->second.saved;
   --versions_;
   it->second.versions.erase(v);
 }

@@ -16,6 +16,7 @@ struct VersionSummary {
   VersionNumber version = 0;
   std::uint64_t image_bytes = 0;
   RecipeSpace space;
+  CommitSavings saved;
 
   bool operator==(const VersionSummary&) const = default;
 };
@@ -32,6 +33,7 @@ class Catalog {
   void clear() {
     images_.clear();
     space_ = RecipeSpace{};
+    saved_ = CommitSavings{};
     versions_ = 0;
   }
 
@@ -50,10 +52,12 @@ class Catalog {
   std::size_t image_count() const;
   std::uint64_t version_count() const { return versions_; }
   RecipeSpace space() const { return space_; }
+  CommitSavings saved() const { return saved_; }
 
  private:
   std::map<std::string, ImageVersions, std::less<>> images_;
   RecipeSpace space_;
+  CommitSavings saved_;
   std::uint64_t versions_ = 0;
 };
 

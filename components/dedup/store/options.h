@@ -15,6 +15,7 @@ using SegmentId = std::uint64_t;      // from 1; 0 means none
 using VersionNumber = std::uint64_t;  // from 1 per image; never reused
 
 inline constexpr std::size_t kImageNameBytesMax = 128;
+inline constexpr std::uint32_t kCrossDedupSegmentsPerMibMax = 256;
 inline constexpr VersionNumber kVersionNumberMax = 9'999'999'999;  // ten digits in file names
 // Small files a change writes and syncs side by side (its segments' metadata, its recipes):
 // each sync is a round trip to the disk, which serves several at once nearly as fast as one.
@@ -39,6 +40,10 @@ enum class PlantedBug : std::uint8_t {
   // The append-only role is checked for gc but forgotten for removals (a route added without
   // its policy): an append-only user can destroy backups.
   append_only_removes,
+  // Cross-image dedup moves the new version's references after they were counted (two steps of
+  // a commit in the wrong order): the borrowed blocks are never counted, the fresh copies keep
+  // counts nothing holds, and the lender's blocks go while a clone still reads them.
+  borrow_uncounted,
 };
 
 struct StoreOptions {
@@ -48,6 +53,10 @@ struct StoreOptions {
   // (old and new) stay below this percentage of its stored blocks; compact
   // the segment at or above it.
   std::uint32_t rebuild_threshold_percent = 20;
+  // Cross-image block dedup (cross_dedup.h): the blocks of a new segment may be read from at
+  // most this many segments per MiB of it (at least 2) after they are found in other segments;
+  // 0 turns it off (the paper's RevDedup).
+  std::uint32_t cross_dedup_segments_per_mib = 4;
   std::uint32_t segment_bytes_max = kSegmentBytesMax;
   // A commit holds two recipes in memory, about 56 bytes per 4 KiB block each.
   std::uint64_t image_bytes_max = 64ull << 30;

@@ -29,6 +29,8 @@ std::string encode_header(const RecipeHeader& h, std::uint64_t body_checksum) {
   w.u64(h.space.direct_bytes);
   w.u64(h.space.indirect_bytes);
   w.u64(body_checksum);
+  w.u64(h.saved.segment_bytes);
+  w.u64(h.saved.cross_bytes);
   DOPPEL_ASSERT(out.size() <= kRecipeHeaderBytes - 8);
   out.resize(kRecipeHeaderBytes - 8, '\0');
   w.u64(checksum64(out));
@@ -63,7 +65,12 @@ Result<DecodedHeader> decode_header(std::string_view bytes, std::string_view ima
   h.space.direct_bytes = r.u64();
   h.space.indirect_bytes = r.u64();
   d.body_checksum = r.u64();
+  h.saved.segment_bytes = r.u64();
+  h.saved.cross_bytes = r.u64();
   if (r.failed()) return corrupt(image, version, "truncated header");
+  if (h.saved.segment_bytes + h.saved.cross_bytes > h.image_bytes) {
+    return corrupt(image, version, "savings");
+  }
   if (h.image != image || h.version != version) return corrupt(image, version, "names another");
   if (h.image_bytes > image_bytes_max || h.space.total() != h.image_bytes) {
     return corrupt(image, version, "sizes");
@@ -102,6 +109,19 @@ RecipeSpace& RecipeSpace::operator-=(const RecipeSpace& o) {
   return *this;
 }
 
+CommitSavings& CommitSavings::operator+=(const CommitSavings& o) {
+  segment_bytes += o.segment_bytes;
+  cross_bytes += o.cross_bytes;
+  return *this;
+}
+
+CommitSavings& CommitSavings::operator-=(const CommitSavings& o) {
+  DOPPEL_ASSERT(segment_bytes >= o.segment_bytes && cross_bytes >= o.cross_bytes);
+  segment_bytes -= o.segment_bytes;
+  cross_bytes -= o.cross_bytes;
+  return *this;
+}
+
 std::uint32_t Recipe::block_length(std::size_t position) const {
   return block_bytes_at(image_bytes, position);
 }
@@ -126,7 +146,7 @@ RecipeSpace Recipe::space() const {
 }
 
 RecipeHeader Recipe::header() const {
-  return RecipeHeader{image, version, kind, image_bytes, space()};
+  return RecipeHeader{image, version, kind, image_bytes, space(), saved};
 }
 
 std::string encode_recipe(const Recipe& recipe) {
@@ -162,7 +182,7 @@ Result<Recipe> decode_recipe(std::string_view bytes, std::string_view image, Ver
     return corrupt(image, version, "body size");
   }
   if (checksum64(body) != d->body_checksum) return corrupt(image, version, "body checksum");
-  Recipe recipe{h.image, h.version, h.kind, h.image_bytes, {}};
+  Recipe recipe{h.image, h.version, h.kind, h.image_bytes, {}, h.saved};
   recipe.entries.resize(blocks_in(h.image_bytes));
   ByteReader r(body);
   for (RecipeEntry& e : recipe.entries) {

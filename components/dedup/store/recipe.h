@@ -15,6 +15,10 @@
 // On disk, little-endian: a fixed header of kRecipeHeaderBytes (what boot
 // reads, with its own checksum and the body's), then 45 bytes per position:
 // u8 kind, u64 target, u32 index, 32-byte digest (zero for null).
+//
+// Reverse dedup (paper) is not the only source of sharing: a direct
+// reference may point into a segment another image stored (coarse dedup of
+// a whole segment, or cross-image dedup of single blocks, cross_dedup.h).
 
 #include <cstdint>
 #include <string>
@@ -52,12 +56,24 @@ struct RecipeSpace {
   bool operator==(const RecipeSpace&) const = default;
 };
 
+// What dedup saved when a version was committed, beyond its null blocks (facts of the commit,
+// kept as they were while later changes rewrite the recipe; zero in recipes older than them).
+struct CommitSavings {
+  std::uint64_t segment_bytes = 0;  // in segments stored already (coarse, paper §3.1)
+  std::uint64_t cross_bytes = 0;    // blocks found in other segments (cross_dedup.h)
+
+  CommitSavings& operator+=(const CommitSavings& o);
+  CommitSavings& operator-=(const CommitSavings& o);
+  bool operator==(const CommitSavings&) const = default;
+};
+
 struct RecipeHeader {
   std::string image;
   VersionNumber version = 0;
   HashKind kind = HashKind::sha256;
   std::uint64_t image_bytes = 0;
   RecipeSpace space;
+  CommitSavings saved;
 
   bool operator==(const RecipeHeader&) const = default;
 };
@@ -68,6 +84,7 @@ struct Recipe {
   HashKind kind = HashKind::sha256;
   std::uint64_t image_bytes = 0;
   std::vector<RecipeEntry> entries;  // one per block position
+  CommitSavings saved;
 
   std::uint32_t block_length(std::size_t position) const;
   RecipeSpace space() const;

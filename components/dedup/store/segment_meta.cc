@@ -1,5 +1,7 @@
 #include "components/dedup/store/segment_meta.h"
 
+#include <algorithm>
+
 #include "components/dedup/format/manifest.h"
 #include "components/dedup/hash/byte_codec.h"
 
@@ -9,6 +11,7 @@ namespace {
 constexpr std::string_view kMagic = "DDSEGM01";
 constexpr std::size_t kBlockRecordBytes = 1 + 4 + 4 + Fingerprint::kBytesMax;
 constexpr std::uint32_t kFlagComplete = 1;
+constexpr std::uint32_t kFlagHooks = 2;  // the header holds hooks; their count in bits 8..15
 
 void put_digest32(ByteWriter& w, const Fingerprint& fp) {
   w.bytes(std::string_view(reinterpret_cast<const char*>(fp.bytes.data()), fp.bytes.size()));
@@ -55,10 +58,14 @@ std::string encode_header(const SegmentHeader& h, std::uint64_t body_checksum) {
   w.u32(h.bytes);
   w.u32(h.generation);
   w.u32(h.block_count);
-  w.u32(h.complete ? kFlagComplete : 0);
+  DOPPEL_ASSERT(h.hook_count <= kHooksPerSegment);
+  w.u32((h.complete ? kFlagComplete : 0) | (h.hooks_known ? kFlagHooks | h.hook_count << 8 : 0));
   w.u64(h.refs_total);
   put_space(w, h.space);
   w.u64(body_checksum);
+  if (h.hooks_known) {
+    for (std::uint32_t i = 0; i < h.hook_count; ++i) w.u64(h.hooks[i]);
+  }
   DOPPEL_ASSERT(out.size() <= kSegmentHeaderBytes - 8);
   out.resize(kSegmentHeaderBytes - 8, '\0');
   w.u64(checksum64(out));
@@ -87,10 +94,15 @@ Result<DecodedHeader> decode_header(std::string_view bytes, SegmentId id,
   h.bytes = r.u32();
   h.generation = r.u32();
   h.block_count = r.u32();
-  h.complete = (r.u32() & kFlagComplete) != 0;
+  const std::uint32_t flags = r.u32();
+  h.complete = (flags & kFlagComplete) != 0;
+  h.hooks_known = (flags & kFlagHooks) != 0;
+  h.hook_count = h.hooks_known ? flags >> 8 & 0xff : 0;
+  if (h.hook_count > kHooksPerSegment) return corrupt(id, "hook count");
   h.refs_total = r.u64();
   h.space = get_space(r);
   d.body_checksum = r.u64();
+  for (std::uint32_t i = 0; i < h.hook_count; ++i) h.hooks[i] = r.u64();
   if (r.failed()) return corrupt(id, "truncated header");
   if (h.id != id) return corrupt(id, "names segment " + std::to_string(h.id));
   if (h.bytes == 0 || h.bytes > segment_bytes_max || h.block_count != blocks_in(h.bytes)) {
@@ -169,10 +181,30 @@ SegmentSpace SegmentMeta::space() const {
   return s;
 }
 
+std::uint64_t block_hook(const Fingerprint& fp) {
+  std::uint64_t h = 0;
+  for (int i = 7; i >= 0; --i) h = h << 8 | fp.bytes[static_cast<std::size_t>(i)];
+  return h;
+}
+
 SegmentHeader SegmentMeta::header() const {
-  return SegmentHeader{
+  SegmentHeader h{
       id,         fp,           bytes,  generation, static_cast<std::uint32_t>(blocks.size()),
       complete(), refs_total(), space()};
+  // The smallest distinct hooks of the present blocks, kept sorted.
+  auto& hooks = h.hooks;
+  std::uint32_t& n = h.hook_count;
+  for (const SegmentBlock& b : blocks) {
+    if (b.state != BlockState::present) continue;
+    const std::uint64_t hook = block_hook(b.fp);
+    const auto at = std::lower_bound(hooks.begin(), hooks.begin() + n, hook);
+    const auto i = static_cast<std::uint32_t>(at - hooks.begin());
+    if (i == kHooksPerSegment || (i < n && hooks[i] == hook)) continue;
+    n = std::min<std::uint32_t>(n + 1, kHooksPerSegment);
+    for (std::uint32_t k = n - 1; k > i; --k) hooks[k] = hooks[k - 1];
+    hooks[i] = hook;
+  }
+  return h;
 }
 
 SegmentMeta new_segment_meta(SegmentId id, const Fingerprint& fp, std::uint32_t bytes,
@@ -231,7 +263,13 @@ Result<SegmentMeta> decode_segment_meta(std::string_view bytes, SegmentId id,
     m.blocks[b].fp = get_digest32(r, h.fp.kind);
     if (Status s = check_block(m, b, state); !s) return s.error();
   }
-  if (m.header() != h) return corrupt(id, "header disagrees with the blocks");
+  SegmentHeader computed = m.header();
+  if (!h.hooks_known) {  // written before hooks: they cannot disagree
+    computed.hooks_known = false;
+    computed.hook_count = 0;
+    computed.hooks = {};
+  }
+  if (computed != h) return corrupt(id, "header disagrees with the blocks");
   return m;
 }
 

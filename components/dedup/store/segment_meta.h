@@ -11,8 +11,17 @@
 // reads of every segment, with its own checksum), then per block 41 bytes:
 // u8 state, u32 refs, u32 slot, 32-byte digest. The header holds the body's
 // checksum, so a torn or rotten file is detected (Errc::corrupt).
+//
+// The header also carries the segment's hooks (kHooksPerSegment): the
+// smallest 64-bit prefixes of its present blocks' digests, a min-hash sample
+// of its content that boot indexes without reading the blocks, so that a new
+// segment sharing most blocks with this one finds it (cross-image dedup,
+// cross_dedup.h). Files written before hooks existed have none (a flag tells):
+// such a segment is found again once its metadata is next rewritten.
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +33,7 @@
 namespace doppel::dedup {
 
 inline constexpr std::size_t kSegmentHeaderBytes = 160;
+inline constexpr std::size_t kHooksPerSegment = 3;
 
 enum class BlockState : std::uint8_t { null = 0, present = 1, punched = 2, compacted = 3 };
 
@@ -61,6 +71,11 @@ struct SegmentHeader {
   bool complete = true;  // no block removed: the segment can be deduplicated against
   std::uint64_t refs_total = 0;
   SegmentSpace space;
+  bool hooks_known = true;  // false: metadata written before hooks
+  std::uint32_t hook_count = 0;
+  std::array<std::uint64_t, kHooksPerSegment> hooks{};  // ascending; hook_count of them
+
+  std::span<const std::uint64_t> hook_span() const { return {hooks.data(), hook_count}; }
 
   bool operator==(const SegmentHeader&) const = default;
 };
@@ -79,6 +94,9 @@ struct SegmentMeta {
   std::uint32_t block_length(std::size_t b) const;
   bool operator==(const SegmentMeta&) const = default;
 };
+
+// The hook of a block: the first eight bytes of its digest.
+std::uint64_t block_hook(const Fingerprint& fp);
 
 // A fresh segment: every non-null block present at its own slot, no references.
 SegmentMeta new_segment_meta(SegmentId id, const Fingerprint& fp, std::uint32_t bytes,

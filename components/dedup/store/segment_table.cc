@@ -1,10 +1,14 @@
 #include "components/dedup/store/segment_table.h"
 
+#include <algorithm>
+
 namespace doppel::dedup {
 
 void SegmentTable::clear() {
   by_id_.clear();
   by_fp_.clear();
+  by_hook_.clear();
+  hook_entries_ = 0;
   space_ = SegmentSpace{};
   unreferenced_bytes_ = 0;
   next_id_ = 1;
@@ -22,6 +26,36 @@ void SegmentTable::account(const SegmentHeader& h, bool add) {
   }
 }
 
+void SegmentTable::index_hooks(const SegmentHeader& h, bool add) {
+  if (h.refs_total == 0) return;
+  for (const std::uint64_t hook : h.hook_span()) {
+    if (add) {
+      std::vector<SegmentId>& ids = by_hook_[hook];
+      ids.insert(std::lower_bound(ids.begin(), ids.end(), h.id), h.id);
+      ++hook_entries_;
+      if (ids.size() > kSegmentsPerHookMax) {  // the oldest goes
+        ids.erase(ids.begin());
+        --hook_entries_;
+      }
+      continue;
+    }
+    auto it = by_hook_.find(hook);
+    if (it == by_hook_.end()) continue;  // pushed out by newer ones
+    std::vector<SegmentId>& ids = it->second;
+    auto at = std::lower_bound(ids.begin(), ids.end(), h.id);
+    if (at == ids.end() || *at != h.id) continue;
+    ids.erase(at);
+    --hook_entries_;
+    if (ids.empty()) by_hook_.erase(it);
+  }
+}
+
+std::span<const SegmentId> SegmentTable::with_hook(std::uint64_t hook) const {
+  auto it = by_hook_.find(hook);
+  if (it == by_hook_.end()) return {};
+  return it->second;
+}
+
 void SegmentTable::put(const SegmentHeader& header, Instant now) {
   DOPPEL_ASSERT(header.id != 0);
   note_id(header.id);
@@ -33,6 +67,7 @@ void SegmentTable::put(const SegmentHeader& header, Instant now) {
   }
   by_id_[header.id] = SegmentSummary{header, since};
   account(header, true);
+  index_hooks(header, true);
   if (header.complete) by_fp_.try_emplace(header.fp, header.id);
 }
 
@@ -43,6 +78,7 @@ void SegmentTable::erase(SegmentId id) {
   auto fp = by_fp_.find(h.fp);
   if (fp != by_fp_.end() && fp->second == id) by_fp_.erase(fp);
   account(h, false);
+  index_hooks(h, false);
   by_id_.erase(it);
 }
 
@@ -76,6 +112,19 @@ void SegmentTable::check() const {
     const SegmentSummary* s = find(id);
     DOPPEL_ASSERT(s != nullptr && s->header.complete && s->header.fp == fp);
   }
+  std::size_t hook_entries = 0;
+  for (const auto& [hook, ids] : by_hook_) {
+    DOPPEL_ASSERT(!ids.empty() && ids.size() <= kSegmentsPerHookMax);
+    DOPPEL_ASSERT(std::is_sorted(ids.begin(), ids.end()));
+    for (const SegmentId id : ids) {
+      const SegmentSummary* s = find(id);
+      DOPPEL_ASSERT(s != nullptr && s->header.refs_total > 0);
+      const auto hooks = s->header.hook_span();
+      DOPPEL_ASSERT(std::find(hooks.begin(), hooks.end(), hook) != hooks.end());
+    }
+    hook_entries += ids.size();
+  }
+  DOPPEL_ASSERT(hook_entries == hook_entries_);
 }
 
 }  // namespace doppel::dedup

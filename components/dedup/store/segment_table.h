@@ -7,10 +7,20 @@
 // more; the same content uploaded again becomes a new segment). Rebuilt at
 // boot from the segment metadata headers. About 200 bytes per segment (the
 // paper budgets 32): a PiB of 4 MiB segments needs some 50 GiB of index.
+//
+// Beside it, the hook index for cross-image dedup: each referenced
+// segment's hooks (segment_meta.h) -> the segments holding a present block
+// with that hook, the newest kSegmentsPerHookMax of them. At most
+// kHooksPerSegment entries per segment, some 50 bytes each with the hash
+// table's own: about 150 bytes per segment, 40 MiB per TiB stored in 4 MiB
+// segments, 150 MiB per TiB in 1 MiB ones. Segments no version references
+// yet are left out: they are uploads in flight, not content to share.
 
 #include <map>
 #include <optional>
+#include <span>
 #include <unordered_map>
+#include <vector>
 
 #include "components/dedup/store/segment_meta.h"
 #include "runtime/time.h"
@@ -32,6 +42,9 @@ class SegmentTable {
 
   const SegmentSummary* find(SegmentId id) const;
   std::optional<SegmentId> find_complete(const Fingerprint& fp) const;
+  // The referenced segments with a present block whose hook is `hook` (oldest first).
+  std::span<const SegmentId> with_hook(std::uint64_t hook) const;
+  std::size_t hook_entries() const { return hook_entries_; }
   const std::map<SegmentId, SegmentSummary>& all() const { return by_id_; }
   std::size_t size() const { return by_id_.size(); }
   std::size_t complete_count() const { return by_fp_.size(); }
@@ -46,10 +59,15 @@ class SegmentTable {
   void check() const;
 
  private:
+  static constexpr std::size_t kSegmentsPerHookMax = 4;
+
   void account(const SegmentHeader& h, bool add);
+  void index_hooks(const SegmentHeader& h, bool add);
 
   std::map<SegmentId, SegmentSummary> by_id_;
   std::unordered_map<Fingerprint, SegmentId, FingerprintHash> by_fp_;
+  std::unordered_map<std::uint64_t, std::vector<SegmentId>> by_hook_;
+  std::size_t hook_entries_ = 0;
   SegmentSpace space_;
   std::uint64_t unreferenced_bytes_ = 0;
   SegmentId next_id_ = 1;

@@ -22,13 +22,17 @@ VersionInfo info_of(const VersionSummary& s) {
 }  // namespace
 
 VersionSummary summary_of(const RecipeHeader& header) {
-  return VersionSummary{header.version, header.image_bytes, header.space};
+  return VersionSummary{header.version, header.image_bytes, header.space, header.saved};
 }
 
 Status check_store_options(const StoreOptions& o) {
   const auto bad = [](const std::string& what) { return make_error(Errc::invalid_argument, what); };
   if (o.dir.empty() || o.dir.front() == '/') return bad("dir: a relative path");
   if (o.rebuild_threshold_percent > 100) return bad("rebuild_threshold_percent: 0 to 100");
+  if (o.cross_dedup_segments_per_mib > kCrossDedupSegmentsPerMibMax) {
+    return bad("cross_dedup_segments_per_mib: 0 to " +
+               std::to_string(kCrossDedupSegmentsPerMibMax));
+  }
   if (o.segment_bytes_max < kSegmentBytesMin || o.segment_bytes_max > kSegmentBytesMax) {
     return bad("segment_bytes_max: " + std::to_string(kSegmentBytesMin) + " to " +
                std::to_string(kSegmentBytesMax));
@@ -299,6 +303,7 @@ void Store::install(const Plan& plan) {
   for (const auto& [image, version] : plan.removed) catalog_.erase(image, version);
   for (const auto& [image, summary] : plan.versions) catalog_.put(image, summary);
   counters_.blocks_reverse_deduped += plan.blocks_reverse_deduped;
+  counters_.blocks_cross_deduped += plan.blocks_cross_deduped;
   counters_.blocks_punched += plan.blocks_punched;
   counters_.segments_compacted += plan.segments_compacted;
   counters_.segments_dropped += plan.segments_dropped;
@@ -383,6 +388,9 @@ StoreStats Store::stats() const {
   st.punched_bytes = s.punched_bytes;
   st.compacted_bytes = s.compacted_bytes;
   st.unreferenced_bytes = segments_.unreferenced_bytes();
+  st.segment_deduped_bytes = catalog_.saved().segment_bytes;
+  st.cross_deduped_bytes = catalog_.saved().cross_bytes;
+  st.hook_entries = segments_.hook_entries();
   return st;
 }
 

@@ -5,7 +5,9 @@
 //   auto store = Store::boot(rt, rt.fs(), StoreOptions{});     // recovers first
 //   has_segments(fps)          which segments are stored (global, coarse dedup)
 //   put_segment(fp, bytes)     store one segment (verified, idempotent)
-//   commit(image, manifest)    a new version from stored segments; reverse
+//   commit(image, manifest)    a new version from stored segments; its new
+//                              segments' blocks found in other segments are
+//                              referenced there (cross_dedup.h); reverse
 //                              dedup of the previous version against it
 //   read(image, v, offset, buf) any range of any version, in pieces
 //   list_images / list_versions / version_info
@@ -74,6 +76,18 @@ struct VersionInfo {
   bool operator==(const VersionInfo&) const = default;
 };
 
+// How a restore of one version reads (its fragmentation): from how many segments, in how many
+// reads (runs of positions at consecutive slots of one segment, as read() reads them).
+struct RestoreLayout {
+  std::uint64_t image_bytes = 0;
+  std::uint64_t data_bytes = 0;  // not null
+  std::uint64_t segments = 0;    // distinct segments read
+  std::uint64_t runs = 0;        // reads of a data file
+  std::uint32_t chain = 0;       // the longest chain of indirect references followed
+
+  bool operator==(const RestoreLayout&) const = default;
+};
+
 struct ImageInfo {
   std::string name;
   std::uint64_t versions = 0;
@@ -101,8 +115,14 @@ struct StoreStats {
   std::uint64_t compacted_bytes = 0;     // freed by compaction
   std::uint64_t unreferenced_bytes = 0;  // stored in segments no version uses (gc)
 
+  // What dedup saved when the versions there are now were committed (CommitSavings).
+  std::uint64_t segment_deduped_bytes = 0;
+  std::uint64_t cross_deduped_bytes = 0;
+  std::uint64_t hook_entries = 0;  // in the hook index (segment_table.h)
+
   // Since boot().
   std::uint64_t blocks_reverse_deduped = 0;
+  std::uint64_t blocks_cross_deduped = 0;
   std::uint64_t blocks_punched = 0;
   std::uint64_t segments_compacted = 0;
   std::uint64_t segments_dropped = 0;
@@ -115,6 +135,7 @@ struct CommitResult {
   VersionNumber version = 0;
   std::uint64_t new_segment_refs = 0;        // segments of the version (not null)
   std::uint64_t blocks_reverse_deduped = 0;  // of the previous version
+  std::uint64_t blocks_cross_deduped = 0;    // of its new segments, found in others
   std::uint64_t blocks_removed = 0;          // count reached zero
   std::uint32_t segments_punched = 0;
   std::uint32_t segments_compacted = 0;
@@ -190,6 +211,8 @@ class Store {
   // The longest chain of indirect references a read of the version follows (0: every block is
   // its own or null). Resolves the version (kept in a small cache the reads share).
   Result<std::uint32_t> chain_length(std::string_view image, VersionNumber version);
+  // The version's restore fragmentation (reads its recipes and its segments' metadata).
+  Result<RestoreLayout> restore_layout(std::string_view image, VersionNumber version);
   // Images with versions, counting those whose recipe was found damaged.
   Result<std::vector<ImageInfo>> list_images();
   // An image with a version whose recipe was found damaged at boot cannot be
@@ -263,6 +286,10 @@ class Store {
   Result<const SegmentMeta*> loaded_meta(SegmentId id, Plan& plan);
   Result<Recipe> build_recipe(std::string_view image, VersionNumber version,
                               const VersionManifest& manifest, Plan& plan);
+  // --- cross-image block dedup at commit (store_cross_dedup.cc)
+  Status cross_dedup(Recipe& next, const Recipe* previous, Plan& plan);
+  std::vector<SegmentId> cross_dedup_candidates(const SegmentMeta& fresh,
+                                                const std::map<SegmentId, std::uint64_t>& own);
   // --- the segment side of a change (store_segments.cc)
   struct Compaction;
   Status plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& change);

@@ -17,6 +17,9 @@ struct Store::Plan {
   std::map<SegmentId, SegmentMeta> loaded;  // segment metadata as it is now
   std::vector<SegmentMeta> metas;           // as it will be
   std::vector<SegmentId> dropped;
+  // Fresh segments whose blocks cross-image dedup found elsewhere: those blocks, to remove.
+  std::map<SegmentId, std::vector<std::uint32_t>> lent;
+  std::uint64_t blocks_cross_deduped = 0;
   std::vector<std::pair<std::string, VersionSummary>> versions;  // new or rewritten
   std::vector<std::pair<std::string, VersionNumber>> removed;
   std::uint64_t blocks_reverse_deduped = 0;

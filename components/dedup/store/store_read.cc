@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "components/dedup/store/store.h"
 #include "components/dedup/store/store_internal.h"
@@ -55,6 +56,40 @@ Result<std::uint32_t> Store::chain_length(std::string_view image, VersionNumber 
   Result<std::shared_ptr<const Resolved>> r = resolve(image, version);
   if (!r) return r.error();
   return (*r)->chain_max;
+}
+
+Result<RestoreLayout> Store::restore_layout(std::string_view image, VersionNumber version) {
+  FairLockGuard guard(mutex_);
+  if (Status s = ensure_ready(); !s) return s.error();
+  if (catalog_.find(image, version) == nullptr) {
+    if (Status s = version_problem(image, version); !s) return s.error();
+    return make_error(Errc::not_found, std::string(image) + " version " + std::to_string(version));
+  }
+  Result<std::shared_ptr<const Resolved>> resolved = resolve(image, version);
+  if (!resolved) return resolved.error();
+  const Resolved& r = **resolved;
+  RestoreLayout out;
+  out.image_bytes = r.image_bytes;
+  out.chain = r.chain_max;
+  std::set<SegmentId> segments;
+  std::optional<std::pair<SegmentId, std::uint32_t>> last;  // segment, slot
+  for (std::size_t p = 0; p < r.blocks.size(); ++p) {
+    const Resolved::Location loc = r.blocks[p];
+    if (loc.segment == 0) {
+      last.reset();
+      continue;
+    }
+    Result<std::shared_ptr<const SegmentMeta>> meta = cached_meta(loc.segment);
+    if (!meta) return damaged(image, version, meta.error().message());
+    if (loc.block >= (*meta)->blocks.size()) return damaged(image, version, "block out of range");
+    const std::uint32_t slot = (*meta)->blocks[loc.block].slot;
+    if (!last || last->first != loc.segment || last->second + 1 != slot) ++out.runs;
+    last = std::make_pair(loc.segment, slot);
+    segments.insert(loc.segment);
+    out.data_bytes += block_bytes_at(r.image_bytes, p);
+  }
+  out.segments = segments.size();
+  return out;
 }
 
 Result<std::size_t> Store::read(std::string_view image, VersionNumber version, std::uint64_t offset,

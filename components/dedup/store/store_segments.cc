@@ -47,9 +47,10 @@ Status Store::plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& chan
   std::vector<Compaction> compactions;
   std::vector<std::pair<std::string, std::string>> metas;  // path, new content
   for (const auto& [id, block_deltas] : deltas) {
-    // A segment both versions use: what one gains the other loses. Nothing to write.
-    if (std::all_of(block_deltas.begin(), block_deltas.end(),
-                    [](const auto& d) { return d.second == 0; })) {
+    // A segment both versions use: what one gains the other loses. Nothing to write (unless
+    // it lent blocks: those go although no count changed).
+    if (!plan.lent.contains(id) && std::all_of(block_deltas.begin(), block_deltas.end(),
+                                               [](const auto& d) { return d.second == 0; })) {
       continue;
     }
     Result<const SegmentMeta*> before = loaded_meta(id, plan);

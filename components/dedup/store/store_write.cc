@@ -6,6 +6,7 @@
 #include "components/dedup/store/store.h"
 #include "components/dedup/store/store_internal.h"
 #include "runtime/future.h"
+#include "runtime/sometimes.h"
 
 namespace doppel::dedup {
 namespace {
@@ -13,6 +14,13 @@ namespace {
 // BUGGIFY (runtime/buggify.h): a new segment's data is slow to reach the disk.
 const BuggifySite kSlowDataSync{"dedup.segment.slow_data_sync",
                                 "a new segment's data file takes up to 500 ms more to sync"};
+// What the swarm should see happen: new segments lending blocks to other images' segments, and
+// a version borrowing while its own previous one gives blocks up to reverse dedup.
+const SometimesSite kCrossDeduped{"dedup.commit.cross_deduped",
+                                  "a commit finds blocks of its new segments in other segments"};
+const SometimesSite kCrossAndReverse{
+    "dedup.commit.cross_and_reverse",
+    "a commit borrows blocks and reverse-dedups its previous version at once"};
 
 Error read_only(const std::vector<std::string>& problems) {
   return make_error(Errc::corrupt, "metadata is damaged (" + problems.front() +
@@ -225,13 +233,33 @@ Result<CommitResult> Store::commit_locked(std::string_view image, const VersionM
   Plan plan;
   Result<Recipe> next = build_recipe(image, version, m, plan);
   if (!next) return next.error();
+  for (std::size_t p = 0; p < next->entries.size(); ++p) {
+    const RecipeEntry& e = next->entries[p];
+    if (e.kind == RefKind::direct && segments_.find(e.target)->header.refs_total > 0) {
+      next->saved.segment_bytes += next->block_length(p);
+    }
+  }
+  std::optional<Recipe> prev;
+  if (const std::optional<VersionNumber> previous = catalog_.latest(image)) {
+    Result<Recipe> loaded = load_recipe(image, *previous);
+    if (!loaded) return loaded.error();
+    prev = std::move(*loaded);
+  }
+  const bool uncounted = options_.planted_bug == PlantedBug::borrow_uncounted;
+  if (!uncounted) {
+    if (Status s = cross_dedup(*next, prev ? &*prev : nullptr, plan); !s) return s.error();
+  }
   RefDeltas deltas;
   count_direct_refs(*next, +1, deltas);
+  if (uncounted) {  // planted: the references move after they were counted
+    if (Status s = cross_dedup(*next, prev ? &*prev : nullptr, plan); !s) return s.error();
+  }
+  // A lent block ends with no reference: named in the deltas, it is removed.
+  for (const auto& [id, blocks] : plan.lent) {
+    for (const std::uint32_t b : blocks) deltas[id][b] += 0;
+  }
   std::vector<Recipe> recipes;
-  const std::optional<VersionNumber> previous = catalog_.latest(image);
-  if (previous) {
-    Result<Recipe> prev = load_recipe(image, *previous);
-    if (!prev) return prev.error();
+  if (prev) {
     RefDeltas forgotten = deltas;
     const ReverseDedupCount n = reverse_dedup(
         *prev, *next, options_.planted_bug == PlantedBug::skip_decrement ? forgotten : deltas);
@@ -256,16 +284,21 @@ Result<CommitResult> Store::commit_locked(std::string_view image, const VersionM
   CommitResult result{version,
                       0,
                       plan.blocks_reverse_deduped,
+                      plan.blocks_cross_deduped,
                       plan.blocks_removed,
                       plan.segments_punched,
                       plan.segments_compacted,
                       plan.segments_dropped};
   for (const SegmentManifest& seg : m.segments) result.new_segment_refs += seg.all_null() ? 0 : 1;
+  sometimes(rt_, kCrossDeduped, result.blocks_cross_deduped > 0);
+  sometimes(rt_, kCrossAndReverse,
+            result.blocks_cross_deduped > 0 && result.blocks_reverse_deduped > 0);
   rt_.record(Event("DedupVersionCommitted")
                  .detail("image", image)
                  .detail("version", version)
                  .detail("bytes", m.image_bytes)
                  .detail("reverse_deduped", result.blocks_reverse_deduped)
+                 .detail("cross_deduped", result.blocks_cross_deduped)
                  .detail("removed", result.blocks_removed)
                  .detail("compacted", result.segments_compacted));
   // Where a commit's time went (virtual time in the simulator): to see what to make faster.

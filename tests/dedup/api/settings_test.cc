@@ -40,6 +40,7 @@ TEST_CASE("dedup settings: an empty table gives the defaults, and they pass chec
   REQUIRE(s->store.segment_bytes_max == kSegmentBytesDefault);
   REQUIRE(s->store.hash == HashKind::sha256);
   REQUIRE(s->store.rebuild_threshold_percent == 20);
+  REQUIRE(s->store.cross_dedup_segments_per_mib == 4);
   REQUIRE(s->store.image_bytes_max == 64ull << 30);
   REQUIRE(s->store.unreferenced_ttl == 3600s);
   REQUIRE(s->store.verify_reads);
@@ -54,6 +55,7 @@ TEST_CASE("dedup settings: every key is read into its field", "[unit]") {
 segment_mb = 8
 hash = "sha1"
 rebuild_threshold_percent = 0
+cross_dedup_segments_per_mib = 0
 image_gb = 2
 unreferenced_ttl_s = 0
 verify_reads = false
@@ -64,6 +66,7 @@ connections_max = 3
   REQUIRE(s->store.segment_bytes_max == 8u << 20);  // the store accepts what clients cut
   REQUIRE(s->store.hash == HashKind::sha1);
   REQUIRE(s->store.rebuild_threshold_percent == 0);
+  REQUIRE(s->store.cross_dedup_segments_per_mib == 0);
   REQUIRE(s->store.image_bytes_max == 2ull << 30);
   REQUIRE(s->store.unreferenced_ttl == 0s);
   REQUIRE_FALSE(s->store.verify_reads);
@@ -71,9 +74,9 @@ connections_max = 3
 }
 
 TEST_CASE("dedup settings: each bound is inclusive, one past it names file:line:'key'", "[unit]") {
-  for (const char* ok :
-       {"segment_mb = 1", "segment_mb = 32", "rebuild_threshold_percent = 100", "image_gb = 1",
-        "image_gb = 1024", "unreferenced_ttl_s = 31536000", "connections_max = 65536"}) {
+  for (const char* ok : {"segment_mb = 1", "segment_mb = 32", "rebuild_threshold_percent = 100",
+                         "cross_dedup_segments_per_mib = 256", "image_gb = 1", "image_gb = 1024",
+                         "unreferenced_ttl_s = 31536000", "connections_max = 65536"}) {
     INFO(ok);
     REQUIRE(read(ok).ok());
   }
@@ -84,6 +87,8 @@ TEST_CASE("dedup settings: each bound is inclusive, one past it names file:line:
       {"hash = 256", "dedup.toml:1: 'hash': expected a string"},
       {"rebuild_threshold_percent = 101",
        "dedup.toml:1: 'rebuild_threshold_percent': must be between 0 and 100, got 101"},
+      {"cross_dedup_segments_per_mib = 257",
+       "dedup.toml:1: 'cross_dedup_segments_per_mib': must be between 0 and 256, got 257"},
       {"image_gb = 0", "dedup.toml:1: 'image_gb': must be between 1 and 1024, got 0"},
       {"image_gb = 1025", "dedup.toml:1: 'image_gb': must be between 1 and 1024, got 1025"},
       {"unreferenced_ttl_s = -1",
@@ -100,7 +105,8 @@ TEST_CASE("dedup settings: each bound is inclusive, one past it names file:line:
 TEST_CASE("dedup settings: an unknown key is refused with the keys there are", "[unit]") {
   REQUIRE(refused("segment_mb = 4\n\nbug = \"skip-decrement\"\n") ==
           "dedup.toml:3: 'bug': unknown key (expected one of: segment_mb, hash, "
-          "rebuild_threshold_percent, image_gb, unreferenced_ttl_s, verify_reads, "
+          "rebuild_threshold_percent, cross_dedup_segments_per_mib, image_gb, unreferenced_ttl_s, "
+          "verify_reads, "
           "connections_max, insecure, users_file, tls_cert_file, tls_key_file, tls_ca_file, "
           "private_repos, append_only, admins)");
 }
