@@ -41,6 +41,7 @@ struct Args {
   std::uint64_t image_mb = 256;
   std::uint64_t seed = 1;
   std::string series = "versions";  // or "fleet"
+  std::uint32_t run_blocks = 0;     // 0: the series' own
   std::string tools = "doppel,restic,borg";
   std::string dir;  // empty: a new directory under /var/tmp, removed afterwards
   bool keep = false;
@@ -497,6 +498,7 @@ int cmd_bench_dedup(const Args& a) {
     o.versions = a.versions;
     o.image_bytes = a.image_mb << 20;
   }
+  if (a.run_blocks > 0) o.run_blocks_max = a.run_blocks;
   if (Status s = properties::dedup::check_image_series_options(o); !s)
     return usage_error("bench dedup: " + s.error().message());
   std::vector<std::string> names;
@@ -576,6 +578,10 @@ void add_bench_dedup(CLI::App& bench, Commands& commands) {
                   "versions: weekly edits in runs of up to 64 blocks (the paper's kind); fleet: "
                   "clones diverging by short scattered runs (default versions)")
       ->check(CLI::IsMember({"versions", "fleet"}));
+  cmd->add_option("--run-blocks", a->run_blocks,
+                  "Rewritten runs are 1 to this many 4 KiB blocks (default: the series' own, 64 "
+                  "for versions, 4 for fleet)")
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--tools", a->tools, "Comma list of doppel, restic, borg (default all three)");
   cmd->add_option("--dir", a->dir,
                   "Where the series and repositories go (default a new /var/tmp directory)");

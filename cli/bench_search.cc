@@ -133,8 +133,9 @@ Result<std::vector<scenarios::ScenarioSpec>> shipped(const scenarios::Registry& 
   return specs;
 }
 
-// "before->after": the failure's fault count, and after shrinking it; "-" when the failure has
-// no trace (a worker died) or its plan does not parse.
+// "before->E+A": the failure's fault count (events and ambient faults switched on), and after
+// shrinking it, its fault events E and ambient faults A; "-" when the failure has no trace (a
+// worker died) or its plan does not parse.
 std::string shrunk_faults(const scenarios::Registry& registry,
                           const std::vector<scenarios::ScenarioSpec>& specs,
                           const scenarios::SwarmFailure& f) {
@@ -149,7 +150,9 @@ std::string shrunk_faults(const scenarios::Registry& registry,
   options.branch = trace->header.branch;
   const scenarios::ShrinkResult r =
       scenarios::shrink(*spec, registry, f.seed, *plan, f.property, options);
-  return std::to_string(plan->size()) + "->" + std::to_string(r.plan.size());
+  const std::size_t events = r.plan.events.size();
+  return std::to_string(plan->size()) + "->" + std::to_string(events) + "+" +
+         std::to_string(r.plan.size() - events);
 }
 
 int cmd_search(const scenarios::Registry& registry, const SearchArgs& a) {
@@ -164,6 +167,9 @@ int cmd_search(const scenarios::Registry& registry, const SearchArgs& a) {
     std::printf("%-10s %-22s %9s %8s %6s  %9s %8s %6s  %7s\n", "component", "planted bug",
                 "swarm s", "runs", "missed", "explore s", "runs", "missed", "speedup");
   } else {
+    std::printf(
+        "shrunk: faults of the first failure -> fault events + ambient faults after "
+        "shrinking\n");
     std::printf("%-10s %-22s %9s %7s %8s  %s\n", "component", "planted bug", "seconds", "runs",
                 "shrunk", "first failure");
   }

@@ -8,7 +8,6 @@ void SegmentTable::clear() {
   by_id_.clear();
   by_fp_.clear();
   by_hook_.clear();
-  hook_entries_ = 0;
   space_ = SegmentSpace{};
   unreferenced_bytes_ = 0;
   next_id_ = 1;
@@ -29,31 +28,34 @@ void SegmentTable::account(const SegmentHeader& h, bool add) {
 void SegmentTable::index_hooks(const SegmentHeader& h, bool add) {
   if (h.refs_total == 0) return;
   for (const std::uint64_t hook : h.hook_span()) {
-    if (add) {
-      std::vector<SegmentId>& ids = by_hook_[hook];
-      ids.insert(std::lower_bound(ids.begin(), ids.end(), h.id), h.id);
-      ++hook_entries_;
-      if (ids.size() > kSegmentsPerHookMax) {  // the oldest goes
-        ids.erase(ids.begin());
-        --hook_entries_;
+    auto [first, last] = by_hook_.equal_range(hook);
+    if (!add) {
+      for (auto it = first; it != last; ++it) {
+        if (it->second == h.id) {
+          by_hook_.erase(it);
+          break;
+        }
       }
-      continue;
+      continue;  // not there: pushed out by newer ones
     }
-    auto it = by_hook_.find(hook);
-    if (it == by_hook_.end()) continue;  // pushed out by newer ones
-    std::vector<SegmentId>& ids = it->second;
-    auto at = std::lower_bound(ids.begin(), ids.end(), h.id);
-    if (at == ids.end() || *at != h.id) continue;
-    ids.erase(at);
-    --hook_entries_;
-    if (ids.empty()) by_hook_.erase(it);
+    // The oldest goes when the hook has its fill (ids only grow: the smallest is the oldest).
+    if (static_cast<std::size_t>(std::distance(first, last)) >= kSegmentsPerHookMax) {
+      auto oldest = first;
+      for (auto it = first; it != last; ++it) {
+        if (it->second < oldest->second) oldest = it;
+      }
+      if (oldest->second > h.id) continue;
+      by_hook_.erase(oldest);
+    }
+    by_hook_.emplace(hook, h.id);
   }
 }
 
-std::span<const SegmentId> SegmentTable::with_hook(std::uint64_t hook) const {
-  auto it = by_hook_.find(hook);
-  if (it == by_hook_.end()) return {};
-  return it->second;
+std::vector<SegmentId> SegmentTable::with_hook(std::uint64_t hook) const {
+  std::vector<SegmentId> out;
+  auto [first, last] = by_hook_.equal_range(hook);
+  for (auto it = first; it != last; ++it) out.push_back(it->second);
+  return out;
 }
 
 void SegmentTable::put(const SegmentHeader& header, Instant now) {
@@ -112,19 +114,13 @@ void SegmentTable::check() const {
     const SegmentSummary* s = find(id);
     DOPPEL_ASSERT(s != nullptr && s->header.complete && s->header.fp == fp);
   }
-  std::size_t hook_entries = 0;
-  for (const auto& [hook, ids] : by_hook_) {
-    DOPPEL_ASSERT(!ids.empty() && ids.size() <= kSegmentsPerHookMax);
-    DOPPEL_ASSERT(std::is_sorted(ids.begin(), ids.end()));
-    for (const SegmentId id : ids) {
-      const SegmentSummary* s = find(id);
-      DOPPEL_ASSERT(s != nullptr && s->header.refs_total > 0);
-      const auto hooks = s->header.hook_span();
-      DOPPEL_ASSERT(std::find(hooks.begin(), hooks.end(), hook) != hooks.end());
-    }
-    hook_entries += ids.size();
+  for (const auto& [hook, id] : by_hook_) {
+    DOPPEL_ASSERT(by_hook_.count(hook) <= kSegmentsPerHookMax);
+    const SegmentSummary* s = find(id);
+    DOPPEL_ASSERT(s != nullptr && s->header.refs_total > 0);
+    const auto hooks = s->header.hook_span();
+    DOPPEL_ASSERT(std::find(hooks.begin(), hooks.end(), hook) != hooks.end());
   }
-  DOPPEL_ASSERT(hook_entries == hook_entries_);
 }
 
 }  // namespace doppel::dedup

@@ -11,14 +11,14 @@
 // Beside it, the hook index for cross-image dedup: each referenced
 // segment's hooks (segment_meta.h) -> the segments holding a present block
 // with that hook, the newest kSegmentsPerHookMax of them. At most
-// kHooksPerSegment entries per segment, some 50 bytes each with the hash
-// table's own: about 150 bytes per segment, 40 MiB per TiB stored in 4 MiB
-// segments, 150 MiB per TiB in 1 MiB ones. Segments no version references
-// yet are left out: they are uploads in flight, not content to share.
+// kHooksPerSegment entries per segment, each a node of 32 bytes (hook, id,
+// link) and a bucket of 8: 120 bytes per segment, 30 MiB per TiB stored in
+// 4 MiB segments, 120 MiB per TiB in 1 MiB ones. Segments no version
+// references yet are left out: they are uploads in flight, not content to
+// share.
 
 #include <map>
 #include <optional>
-#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -42,9 +42,9 @@ class SegmentTable {
 
   const SegmentSummary* find(SegmentId id) const;
   std::optional<SegmentId> find_complete(const Fingerprint& fp) const;
-  // The referenced segments with a present block whose hook is `hook` (oldest first).
-  std::span<const SegmentId> with_hook(std::uint64_t hook) const;
-  std::size_t hook_entries() const { return hook_entries_; }
+  // The referenced segments with a present block whose hook is `hook`, in no order.
+  std::vector<SegmentId> with_hook(std::uint64_t hook) const;
+  std::size_t hook_entries() const { return by_hook_.size(); }
   const std::map<SegmentId, SegmentSummary>& all() const { return by_id_; }
   std::size_t size() const { return by_id_.size(); }
   std::size_t complete_count() const { return by_fp_.size(); }
@@ -66,8 +66,7 @@ class SegmentTable {
 
   std::map<SegmentId, SegmentSummary> by_id_;
   std::unordered_map<Fingerprint, SegmentId, FingerprintHash> by_fp_;
-  std::unordered_map<std::uint64_t, std::vector<SegmentId>> by_hook_;
-  std::size_t hook_entries_ = 0;
+  std::unordered_multimap<std::uint64_t, SegmentId> by_hook_;
   SegmentSpace space_;
   std::uint64_t unreferenced_bytes_ = 0;
   SegmentId next_id_ = 1;

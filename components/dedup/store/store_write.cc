@@ -178,7 +178,13 @@ Result<Recipe> Store::build_recipe(std::string_view image, VersionNumber version
     const SegmentMeta* meta = nullptr;
     if (!seg.all_null()) {
       const std::optional<SegmentId> id = segments_.find_complete(seg.fp);
-      if (!id) return make_error(Errc::not_found, "segment " + seg.fp.hex() + " is not stored");
+      if (!id) {
+        // Stored a moment ago, the segment may have lent its blocks to other segments at another
+        // version's commit since (cross_dedup.h): the client uploads it again.
+        return make_error(Errc::not_found, "segment " + seg.fp.hex() +
+                                               " is not stored (or no longer whole): back up "
+                                               "the version again");
+      }
       Result<const SegmentMeta*> m = loaded_meta(*id, plan);
       if (!m) return m.error();
       meta = *m;
