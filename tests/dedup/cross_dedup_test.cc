@@ -5,6 +5,8 @@
 
 #include "components/dedup/store/cross_dedup.h"
 
+#include <rapidcheck/catch.h>
+
 #include <catch2/catch.hpp>
 
 #include "dedup_test_util.h"
@@ -91,6 +93,53 @@ TEST_CASE("cross dedup plan: only present, referenced blocks of the same length 
   REQUIRE_FALSE(p.lent[1]);
   REQUIRE(p.lent[2] == BlockRef{5, 2});
   REQUIRE(p.bytes == 2 * kBlockBytes);
+}
+
+TEST_CASE("cross dedup plan: what it lends is there, and within the budget", "[sim]") {
+  rc::prop(
+      "every lent block is the same content, present and referenced, in at most "
+      "targets_max segments each worth its read",
+      [] {
+        const auto contents = [](std::size_t n) {
+          return *rc::gen::container<std::vector<int>>(n, rc::gen::inRange(0, 24));
+        };
+        const SegmentMeta fresh = segment(100, contents(*rc::gen::inRange(1, 40)), 0);
+        std::vector<SegmentMeta> others;
+        const int count = *rc::gen::inRange(0, 6);
+        for (int c = 0; c < count; ++c) {
+          SegmentMeta m =
+              segment(static_cast<SegmentId>(1 + c), contents(*rc::gen::inRange(1, 40)), 1);
+          for (SegmentBlock& b : m.blocks) {  // some removed, some unreferenced
+            if (b.state != BlockState::present) continue;
+            const int fate = *rc::gen::inRange(0, 6);
+            if (fate == 0) b = SegmentBlock{b.fp, 0, BlockState::punched, b.slot};
+            if (fate == 1) b.refs = 0;
+          }
+          others.push_back(std::move(m));
+        }
+        std::vector<const SegmentMeta*> candidates;
+        for (const SegmentMeta& m : others) candidates.push_back(&m);
+        const std::size_t targets_max = *rc::gen::inRange<std::size_t>(0, 4);
+        const CrossDedupPlan p = plan_cross_dedup(fresh, candidates, targets_max);
+        RC_ASSERT(p.targets.size() <= targets_max);
+        RC_ASSERT(p.lent.size() == fresh.blocks.size());
+        std::map<SegmentId, std::size_t> per_target;
+        std::uint64_t blocks = 0;
+        for (std::size_t b = 0; b < p.lent.size(); ++b) {
+          if (!p.lent[b]) continue;
+          ++blocks;
+          RC_ASSERT(fresh.blocks[b].state == BlockState::present);
+          const SegmentMeta& t = others[p.lent[b]->segment - 1];
+          const SegmentBlock& tb = t.blocks[p.lent[b]->block];
+          RC_ASSERT(tb.state == BlockState::present);
+          RC_ASSERT(tb.refs > 0);
+          RC_ASSERT(tb.fp == fresh.blocks[b].fp);
+          ++per_target[t.id];
+        }
+        RC_ASSERT(blocks == p.blocks);
+        RC_ASSERT(per_target.size() == p.targets.size());
+        for (const auto& [id, n] : per_target) RC_ASSERT(n >= kBlocksPerTargetMin);
+      });
 }
 
 TEST_CASE("cross dedup budget: segments read per MiB, the segment itself included", "[sim]") {
