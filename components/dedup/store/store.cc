@@ -322,6 +322,13 @@ Result<std::vector<bool>> Store::has_segments(std::span<const Fingerprint> fps) 
   return out;
 }
 
+Result<const VersionSummary*> Store::known_version(std::string_view image,
+                                                   VersionNumber version) const {
+  if (const VersionSummary* v = catalog_.find(image, version)) return v;
+  if (Status s = version_problem(image, version); !s) return s.error();
+  return make_error(Errc::not_found, std::string(image) + " version " + std::to_string(version));
+}
+
 Status Store::version_problem(std::string_view image, std::optional<VersionNumber> version) const {
   auto it = problem_versions_.lower_bound(std::pair(std::string(image), version.value_or(0)));
   if (it == problem_versions_.end() || it->first.first != image) return {};
@@ -363,11 +370,9 @@ Result<std::vector<VersionInfo>> Store::list_versions(std::string_view image) {
 Result<VersionInfo> Store::version_info(std::string_view image, VersionNumber version) {
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
-  const VersionSummary* v = catalog_.find(image, version);
-  if (v == nullptr) {
-    if (Status s = version_problem(image, version); !s) return s.error();
-    return make_error(Errc::not_found, std::string(image) + " version " + std::to_string(version));
-  }
+  Result<const VersionSummary*> known = known_version(image, version);
+  if (!known) return known.error();
+  const VersionSummary* v = *known;
   return info_of(*v);
 }
 

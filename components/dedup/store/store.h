@@ -325,6 +325,8 @@ class Store {
   // corrupt, naming the damaged recipe, if `version` of `image` (or any of
   // its versions, without one) was found damaged at boot.
   Status version_problem(std::string_view image, std::optional<VersionNumber> version) const;
+  // The version's summary; else corrupt if it was found damaged at boot, not_found if not.
+  Result<const VersionSummary*> known_version(std::string_view image, VersionNumber version) const;
 
   Runtime& rt_;
   FileIo io_;

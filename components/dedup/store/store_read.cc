@@ -49,10 +49,7 @@ std::optional<std::uint64_t> first_bad(const SegmentMeta& m, const Store::Resolv
 Result<std::uint32_t> Store::chain_length(std::string_view image, VersionNumber version) {
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
-  if (catalog_.find(image, version) == nullptr) {
-    if (Status s = version_problem(image, version); !s) return s.error();
-    return make_error(Errc::not_found, std::string(image) + " version " + std::to_string(version));
-  }
+  if (Result<const VersionSummary*> v = known_version(image, version); !v) return v.error();
   Result<std::shared_ptr<const Resolved>> r = resolve(image, version);
   if (!r) return r.error();
   return (*r)->chain_max;
@@ -61,10 +58,7 @@ Result<std::uint32_t> Store::chain_length(std::string_view image, VersionNumber 
 Result<RestoreLayout> Store::restore_layout(std::string_view image, VersionNumber version) {
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
-  if (catalog_.find(image, version) == nullptr) {
-    if (Status s = version_problem(image, version); !s) return s.error();
-    return make_error(Errc::not_found, std::string(image) + " version " + std::to_string(version));
-  }
+  if (Result<const VersionSummary*> v = known_version(image, version); !v) return v.error();
   Result<std::shared_ptr<const Resolved>> resolved = resolve(image, version);
   if (!resolved) return resolved.error();
   const Resolved& r = **resolved;
@@ -100,11 +94,9 @@ Result<std::size_t> Store::read(std::string_view image, VersionNumber version, s
   }
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
-  const VersionSummary* v = catalog_.find(image, version);
-  if (v == nullptr) {
-    if (Status s = version_problem(image, version); !s) return s.error();
-    return make_error(Errc::not_found, std::string(image) + " version " + std::to_string(version));
-  }
+  Result<const VersionSummary*> known = known_version(image, version);
+  if (!known) return known.error();
+  const VersionSummary* v = *known;
   if (offset > v->image_bytes) {
     return make_error(Errc::invalid_argument,
                       "offset " + std::to_string(offset) + " past the end of the image");
