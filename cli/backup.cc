@@ -9,7 +9,8 @@
 //   doppel backup stats [--server URL]
 //
 // put streams the file through the cutter (never the whole image in memory), uploads only the
-// segments the server lacks, commits, and prints the new version number on stdout; get writes
+// segments the server lacks (without the blocks it holds in other segments), commits, and
+// prints the new version number on stdout; get writes
 // FILE.tmp and renames it to FILE once complete and synced. Progress goes to stderr (a live line
 // on a terminal, then a summary). Exit codes: 0 ok; 1 damage found, the server unreachable or
 // refusing; 2 bad usage or input (a missing file, a bad URL, an unknown image or version).
@@ -38,6 +39,8 @@ namespace {
 
 // The file is read in pieces of this size (the cutter takes any chunking).
 constexpr std::size_t kFileReadBytes = 1u << 20;
+// Backups of one file when a commit finds a lender gave a borrowed block up (lender_gave_up).
+constexpr int kPutAttemptsMax = 3;
 
 struct BackupArgs {
   std::string server = kDefaultServerUrl;
@@ -47,6 +50,7 @@ struct BackupArgs {
   std::string hash;
   int segment_mb = 0;
   int uploads = 2;            // put: segment uploads in flight
+  bool no_borrow = false;     // put: send new segments whole
   std::string user;           // --user: HTTP Basic credentials for a server with users
   std::string password_file;  // --password-file: the user's password (its first line)
   std::string ca_file;        // --ca-file: the CAs an https:// server's certificate is checked by
@@ -159,7 +163,8 @@ void put_summary(const BackupArgs& a, const dedup::UploadProgress& p, const dedu
                  Duration elapsed) {
   std::fprintf(stderr,
                "doppel: backup put: %s version %llu: %s in %.2f s, %s; %llu segments: %llu "
-               "uploaded (%s), %llu deduplicated, %llu null; %llu blocks of the previous "
+               "uploaded (%s), %llu deduplicated, %llu null; %llu blocks found in other "
+               "segments (%llu of them not sent); %llu blocks of the previous "
                "version reverse-deduplicated\n",
                a.image.c_str(), static_cast<unsigned long long>(c.version),
                human_bytes(p.bytes_done).c_str(), static_cast<double>(elapsed.count()) / 1e9,
@@ -168,16 +173,23 @@ void put_summary(const BackupArgs& a, const dedup::UploadProgress& p, const dedu
                human_bytes(p.bytes_uploaded).c_str(),
                static_cast<unsigned long long>(p.segments_deduplicated),
                static_cast<unsigned long long>(p.segments_null),
+               static_cast<unsigned long long>(c.blocks_cross_deduped),
+               static_cast<unsigned long long>(p.blocks_borrowed),
                static_cast<unsigned long long>(c.blocks_reverse_deduped));
 }
 
-int put_image(BackupContext& ctx, const BackupArgs& a, int fd, std::uint64_t total) {
-  auto info = ctx.client.info();
-  if (!info) return fail(ctx, "put", info.error());
-  auto cutter = cutter_options(a, *info, ctx.server_url);
-  if (!cutter) return usage_error("backup put: " + cutter.error().what);
-  dedup::UploadOptions options{*cutter};
-  options.uploads_max = static_cast<std::size_t>(a.uploads);
+// A commit the server refused because a block a segment borrowed was given up since the upload
+// (store/cross_dedup.h): backing up again uploads what nothing lends any more.
+bool lender_gave_up(const Error& e) {
+  // (The server answers 409: the client's manifest and the store disagree.)
+  return (e.code == Errc::protocol || e.code == Errc::not_found) &&
+         e.message().find("back up the version again") != std::string::npos;
+}
+
+// One backup of the file from where it is read now. `again` is set (and nothing printed) when
+// the commit failed only because a lender gave a borrowed block up: the caller may retry.
+int put_once(BackupContext& ctx, const BackupArgs& a, int fd, std::uint64_t total,
+             const dedup::UploadOptions& options, std::optional<Error>& again) {
   dedup::Uploader up(ctx.rt, ctx.client, a.image, options);
   ProgressLine progress(ctx.rt);
   const Instant start = ctx.rt.now();
@@ -204,11 +216,34 @@ int put_image(BackupContext& ctx, const BackupArgs& a, int fd, std::uint64_t tot
   }
   auto committed = up.finish();
   progress.done();
+  if (!committed && lender_gave_up(committed.error())) {
+    again = committed.error();
+    return kExitFailed;
+  }
   if (!committed) return fail(ctx, "put", committed.error());
   std::printf("%llu\n", static_cast<unsigned long long>(committed->version));
   std::fflush(stdout);
   put_summary(a, up.progress(), *committed, ctx.rt.now() - start);
   return kExitOk;
+}
+
+int put_image(BackupContext& ctx, const BackupArgs& a, int fd, std::uint64_t total) {
+  auto info = ctx.client.info();
+  if (!info) return fail(ctx, "put", info.error());
+  auto cutter = cutter_options(a, *info, ctx.server_url);
+  if (!cutter) return usage_error("backup put: " + cutter.error().what);
+  dedup::UploadOptions options{*cutter};
+  options.uploads_max = static_cast<std::size_t>(a.uploads);
+  options.borrow = !a.no_borrow;
+  for (int attempt = 1;; ++attempt) {
+    std::optional<Error> again;
+    const int code = put_once(ctx, a, fd, total, options, again);
+    if (!again) return code;
+    if (attempt == kPutAttemptsMax || ::lseek(fd, 0, SEEK_SET) != 0)
+      return fail(ctx, "put", *again);
+    std::fprintf(stderr, "doppel: backup put: %s; backing up again (attempt %d of %d)\n",
+                 again->message().c_str(), attempt + 1, kPutAttemptsMax);
+  }
 }
 
 int cmd_put(const BackupArgs& a) {
@@ -531,6 +566,9 @@ void add_backup_commands(CLI::App& app, Commands& commands) {
                   "Segment uploads in flight at once, each on its own connection")
       ->check(CLI::Range(1, 8))
       ->capture_default_str();
+  put->add_flag("--no-borrow", a->no_borrow,
+                "Upload new segments whole, also the blocks the server holds in other segments "
+                "(it then finds them at the commit)");
   CLI::App* get = sub("get", "Restore NAME[@VERSION] (the latest by default) to a file",
                       [a] { return cmd_get(*a); });
   get->add_option("NAME@VERSION", a->version, "The image, and the version or latest")->required();

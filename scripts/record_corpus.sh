@@ -47,6 +47,7 @@ planted=(
   "dedup-punch-keeps-last-block refcounts-balance"
   "dedup-append-only-removes access-enforced"
   "dedup-borrow-uncounted assertion"
+  "dedup-borrow-unchecked assertion"
 )
 for entry in "${planted[@]}"; do
   read -r scenario property <<<"$entry"

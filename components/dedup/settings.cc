@@ -68,6 +68,7 @@ Result<PlantedBug> dedup_planted_bug(std::string_view name) {
   if (name == "append-only-removes") return PlantedBug::append_only_removes;
   if (name == "punch-keeps-last-block") return PlantedBug::punch_keeps_last_block;
   if (name == "borrow-uncounted") return PlantedBug::borrow_uncounted;
+  if (name == "borrow-unchecked") return PlantedBug::borrow_unchecked;
   return make_error(Errc::invalid_argument,
                     "bug: dedup has no planted bug '" + std::string(name) + "'");
 }

@@ -282,6 +282,16 @@ class Judge {
           fail(where + "is not stored and " + says);
           return;
         }
+        // Borrowing lasts until the first commit naming the segment: after it, a version could
+        // reach a block whose content the segment never stored.
+        const bool referenced =
+            s.meta->refs_total > 0 ||
+            std::any_of(s.counted.begin(), s.counted.end(), [](std::uint64_t n) { return n > 0; });
+        if (blk.state == DiskBlockState::borrowed && referenced) {
+          fail(where + "is still borrowed from segment " + std::to_string(blk.lender) +
+               " while versions reference the segment");
+          return;
+        }
         if (report_.counts_exact ? blk.refs != s.counted[b] : blk.refs < s.counted[b]) {
           fail(where + says);
           return;

@@ -91,7 +91,9 @@ SegmentTotals totals_of(const DiskSegment& s) {
     t.data += n;
     if (blk.state == DiskBlockState::present) t.stored += n;
     if (blk.state == DiskBlockState::punched) t.punched += n;
-    if (blk.state == DiskBlockState::compacted) t.compacted += n;
+    if (blk.state == DiskBlockState::compacted || blk.state == DiskBlockState::borrowed) {
+      t.compacted += n;
+    }
     t.complete &= blk.state == DiskBlockState::present;
   }
   return t;
@@ -111,10 +113,17 @@ Status decode_blocks(std::string_view body, DiskSegment& s) {
   Fields f(body);
   for (DiskBlock& blk : s.blocks) {
     const std::uint64_t state = f.le(1);
-    blk.refs = static_cast<std::uint32_t>(f.le(4));
-    blk.slot = static_cast<std::uint32_t>(f.le(4));
+    if (state == static_cast<std::uint64_t>(DiskBlockState::borrowed)) {
+      blk.lender = f.le(8);
+      if (blk.lender == 0 || blk.lender == s.id) {
+        return bad_segment(s.id, "a block borrowed from segment " + std::to_string(blk.lender));
+      }
+    } else {
+      blk.refs = static_cast<std::uint32_t>(f.le(4));
+      blk.slot = static_cast<std::uint32_t>(f.le(4));
+    }
     blk.digest = f.digest();
-    if (state > 3) return bad_segment(s.id, "a block state " + std::to_string(state));
+    if (state > 4) return bad_segment(s.id, "a block state " + std::to_string(state));
     blk.state = static_cast<DiskBlockState>(state);
     if (blk.state == DiskBlockState::null && blk.refs != 0) {
       return bad_segment(s.id, "a null block with references");

@@ -21,8 +21,9 @@
 //     / compacted bytes, u64 body checksum, the hooks (u64 each: an index for
 //     cross-image dedup, no business of the counts'), zero padding to 152
 //     bytes, u64 checksum of those 152 -- then 41 bytes per
-//     block: u8 state (0 null, 1 present, 2 punched, 3 compacted), u32 refs,
-//     u32 slot, 32-byte digest.
+//     block: u8 state (0 null, 1 present, 2 punched, 3 compacted, 4 borrowed),
+//     u32 refs, u32 slot (borrowed: a u64 lender segment id instead), 32-byte
+//     digest.
 //   images/<image>/<v:010>.recipe: a 256-byte header -- "DDRECP01", u8 hash
 //     kind, u8 name length, the name zero-padded to 128 bytes, u64 version,
 //     u64 image bytes, u64 null / direct / indirect bytes, u64 body checksum,
@@ -50,13 +51,22 @@ namespace doppel::properties::dedup {
 inline constexpr std::uint64_t kDiskBlockBytes = 4096;
 using Digest = std::array<std::uint8_t, 32>;  // a SHA-1 digest is zero-padded
 
-enum class DiskBlockState : std::uint8_t { null = 0, present = 1, punched = 2, compacted = 3 };
+// borrowed: an upload left the block out, naming the segment holding its content (its lender),
+// until the commit that references the segment (then it is compacted).
+enum class DiskBlockState : std::uint8_t {
+  null = 0,
+  present = 1,
+  punched = 2,
+  compacted = 3,
+  borrowed = 4,
+};
 enum class DiskRefKind : std::uint8_t { null = 0, direct = 1, indirect = 2 };
 
 struct DiskBlock {
   DiskBlockState state = DiskBlockState::null;
   std::uint32_t refs = 0;
-  std::uint32_t slot = 0;  // in blocks from the start of the data file
+  std::uint32_t slot = 0;    // in blocks from the start of the data file
+  std::uint64_t lender = 0;  // borrowed: in place of refs and slot
   Digest digest{};
 };
 

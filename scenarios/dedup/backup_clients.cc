@@ -51,6 +51,10 @@ Result<VersionNumber> DedupBackupClients::put_once(dedup::DedupClient& client, s
   dedup::UploadOptions o;
   o.cutter.segment_bytes = static_cast<std::uint32_t>(w_.segment_mb) << 20;
   o.cutter.hash = w_.hash_kind();
+  // Half the uploads borrow (upload avoidance), half send new segments whole and leave
+  // cross-image dedup to the commit, as a client predating borrowing does: both paths meet
+  // every fault.
+  o.borrow = rt_.random().below(2) == 0;
   dedup::Uploader up(rt_, client, name(image), o);
   const bool in_place = rt_.random().below(2) == 0;
   const std::size_t read_max = 512 + rt_.random().below(96u << 10);

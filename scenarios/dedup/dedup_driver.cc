@@ -115,7 +115,7 @@ ComponentDef dedup_component() {
                     "listing-accurate", "access-enforced",   "progress"};
   def.bugs = {"skip-decrement",       "verify-skips-data",      "failed-commit-keeps-lock",
               "summary-takes-oldest", "punch-keeps-last-block", "append-only-removes",
-              "borrow-uncounted"};
+              "borrow-uncounted",     "borrow-unchecked"};
   def.probes = {"DedupVersionCommitted", "DedupRunStats", "DedupVerified", "DedupClientRemove"};
   def.buggify_components = {"dedup", "http"};  // its API is HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {

@@ -87,6 +87,9 @@ grep -q "[1-9][0-9]* deduplicated" "$tmp/put.err" ||
   fail "b1 shares 3 MiB with a1 but nothing was deduplicated: $(cat "$tmp/put.err")"
 expect_version vm-b b2 2
 expect_version vm-c c1 1
+# Upload avoidance: most of the 1000-odd blocks of the clone that vm-b holds were never sent.
+grep -qE "; [0-9]+ blocks found in other segments \(([5-9][0-9]{2}|[1-9][0-9]{3,}) of them not sent\)" \
+  "$tmp/put.err" || fail "c1 sent what vm-b's segments hold: $(cat "$tmp/put.err")"
 echo "ok: put 6 versions of 3 images"
 
 # --- dedup happened: stored well below logical, and the accounting balances

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "components/dedup/api/borrowing_wire.h"
 #include "components/http/codec.h"
 
 namespace doppel::dedup {
@@ -142,6 +143,29 @@ Result<bool> DedupClient::put_segment(const Fingerprint& fp, std::string& bytes)
   // No overall deadline: io_timeout bounds every read and write of it.
   auto r = expect(call(quick_, request, Duration::max()), 201, 200);
   if (options_.upload_chunk_bytes == 0) bytes = std::move(request.body);
+  if (!r) return r.error();
+  return r->status == 201;
+}
+
+Result<std::vector<SegmentId>> DedupClient::plan_borrowing(std::string_view image,
+                                                           const SegmentManifest& segment) {
+  const std::string segments[] = {"images", std::string(image), "borrowing"};
+  ClientRequest request = request_of("POST", http::make_target(segments));
+  request.body = encode_segment_manifest(segment);
+  request.headers.add("Content-Type", "application/octet-stream");
+  auto r = expect(call(quick_, request, options_.request_timeout), 200);
+  if (!r) return r.error();
+  return decode_lenders(r->body, segment.blocks.size());
+}
+
+Result<bool> DedupClient::put_borrowing(const SegmentManifest& segment,
+                                        std::span<const SegmentId> lenders,
+                                        std::string_view bytes) {
+  ClientRequest request = request_of("PUT", "/segments/" + segment.fp.hex() + "/borrowing");
+  request.body = encode_borrowing_upload(segment, lenders, bytes);
+  request.headers.add("Content-Type", "application/octet-stream");
+  // No overall deadline: io_timeout bounds every read and write of it (as put_segment).
+  auto r = expect(call(quick_, request, Duration::max()), 201, 200);
   if (!r) return r.error();
   return r->status == 201;
 }

@@ -72,6 +72,15 @@ class DedupClient {
   // True if stored now, false if the server had it. `bytes` are sent from where they are and
   // left as they were (the caller may reuse the buffer).
   Result<bool> put_segment(const Fingerprint& fp, std::string& bytes);
+  // Upload avoidance (cross_dedup.h): per block of `segment`, about to be uploaded for `image`,
+  // the stored segment holding its content (0: the block must be sent).
+  Result<std::vector<SegmentId>> plan_borrowing(std::string_view image,
+                                                const SegmentManifest& segment);
+  // Uploads the segment (`bytes`, all of it) without its borrowed blocks. true if stored now.
+  // not_found when a lender gave a block up meanwhile (or the server does not borrow): upload
+  // the segment whole.
+  Result<bool> put_borrowing(const SegmentManifest& segment, std::span<const SegmentId> lenders,
+                             std::string_view bytes);
   Result<CommitResult> commit(std::string_view image, const VersionManifest& manifest);
 
   Result<std::vector<ImageSummary>> list_images();

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "components/dedup/api/borrowing_wire.h"
 #include "components/dedup/api/http_api_internal.h"
 #include "components/dedup/api/wire.h"
 #include "components/dedup/dedup.h"
@@ -105,6 +106,8 @@ void DedupApi::routes() {
   router_.add("POST", "/segments/query", bind(&DedupApi::query_segments));
   // Not bound to core 0 as a whole: it hashes elsewhere first (see put_segment).
   router_.add("PUT", "/segments/{fp}", [this](Request& r) { return put_segment(r); });
+  router_.add("POST", "/images/{name}/borrowing", bind(&DedupApi::plan_borrowing, Need::use_image));
+  router_.add("PUT", "/segments/{fp}/borrowing", bind(&DedupApi::put_borrowing));
   router_.add("POST", "/images/{name}/versions", bind(&DedupApi::commit, Need::use_image));
   router_.add("GET", "/images", bind(&DedupApi::list_images));
   router_.add("GET", "/images/{name}", bind(&DedupApi::list_versions, Need::use_image));
@@ -123,8 +126,8 @@ void DedupApi::routes() {
 Status DedupApi::start(const Endpoint& at) {
   http::ServerOptions options;
   // The server reads bodies whole: the largest is a segment or a manifest.
-  options.limits.body_bytes_max =
-      std::max<std::uint64_t>(config_.store.segment_bytes_max, manifest_bytes_max(config_));
+  options.limits.body_bytes_max = std::max<std::uint64_t>(
+      borrowing_upload_bytes_max(config_.store.segment_bytes_max), manifest_bytes_max(config_));
   options.limits.chunk_bytes_max =
       std::max<std::uint64_t>(options.limits.chunk_bytes_max, config_.store.segment_bytes_max);
   options.connections_max = config_.connections_max;
@@ -179,6 +182,38 @@ Result<Response> DedupApi::put_segment(Request& r) {
   if (!*stored)
     return error_of(stored->error(), stored->code() == Errc::invalid_argument ? 422 : 0);
   return Response::text(**stored ? 201 : 200, **stored ? "stored\n" : "already stored\n");
+}
+
+// Upload avoidance (cross_dedup.h): which blocks of a segment about to be uploaded the store
+// holds elsewhere.
+Result<Response> DedupApi::plan_borrowing(Request& r) {
+  const std::string image(r.param("name"));
+  if (Status s = check_image_name(image); !s) return error_of(s.error());
+  const ManifestLimits limits{config_.store.segment_bytes_max, config_.store.image_bytes_max};
+  auto segment = decode_segment_manifest(r.body, store_.options().hash, limits);
+  if (!segment) return error_of(segment.error());
+  auto lenders = store_.plan_borrowing(image, *segment);
+  if (!lenders) return error_of(lenders.error());
+  return Response::text(200, encode_lenders(*lenders));
+}
+
+// A segment without the blocks it borrows. The store hashes the few blocks sent itself.
+Result<Response> DedupApi::put_borrowing(Request& r) {
+  auto fp = Fingerprint::from_hex(store_.options().hash, r.param("fp"));
+  if (!fp)
+    return error_of(make_error(Errc::invalid_argument, "segment fingerprint: " + fp.error().what));
+  const ManifestLimits limits{config_.store.segment_bytes_max, config_.store.image_bytes_max};
+  auto up = decode_borrowing_upload(r.body, store_.options().hash, limits);
+  if (!up) return error_of(up.error());
+  if (up->segment.fp != *fp) {
+    return error_of(make_error(Errc::invalid_argument,
+                               "the manifest is of segment " + up->segment.fp.short_hex()));
+  }
+  auto stored = store_.put_borrowing(up->segment, up->lenders, up->data);
+  if (!stored) {
+    return error_of(stored.error(), stored.code() == Errc::invalid_argument ? 422 : 0);
+  }
+  return Response::text(*stored ? 201 : 200, *stored ? "stored\n" : "already stored\n");
 }
 
 Result<Response> DedupApi::commit(Request& r) {

@@ -103,6 +103,8 @@ class DedupApi {
   Result<http::Response> info(http::Request& r);
   Result<http::Response> query_segments(http::Request& r);
   Result<http::Response> put_segment(http::Request& r);
+  Result<http::Response> plan_borrowing(http::Request& r);
+  Result<http::Response> put_borrowing(http::Request& r);
   Result<http::Response> commit(http::Request& r);
   Result<http::Response> list_images(http::Request& r);
   Result<http::Response> list_versions(http::Request& r);

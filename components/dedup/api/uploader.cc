@@ -21,6 +21,7 @@ Uploader::Uploader(Runtime& rt, DedupClient& client, std::string image, UploadOp
       options_(options),
       cutter_(options.cutter),
       queue_(rt, options.queue_segments),
+      borrow_(options.borrow),
       upload_done_(rt) {
   DOPPEL_ASSERT(options.query_batch_max > 0);
   DOPPEL_ASSERT(options.uploads_max > 0);
@@ -103,16 +104,50 @@ Status Uploader::settle(std::vector<CutSegment>& batch) {
     } else {
       known_.insert(s.manifest.fp);
       (void)buggify_sleep(rt_, kSlowSegment, 500ms);
-      auto stored = client_.put_segment(s.manifest.fp, s.bytes);
+      auto stored = upload(s);
       if (!stored) return stored.error();
       ++(*stored ? progress_.segments_uploaded : progress_.segments_deduplicated);
-      if (*stored) progress_.bytes_uploaded += bytes;
     }
     if (!s.manifest.all_null()) known_.insert(s.manifest.fp);
     progress_.bytes_done += bytes;
     cutter_.recycle(std::move(s.bytes));
   }
   return {};
+}
+
+// Sends what the server lacks of the segment: without the blocks other segments hold (upload
+// avoidance), else whole -- also when a lender gave a block up between the question and the
+// upload, or the server predates borrowing (its 404s).
+Result<bool> Uploader::upload(CutSegment& s) {
+  const SegmentManifest& m = s.manifest;
+  if (borrow_) {
+    auto lenders = client_.plan_borrowing(image_, m);
+    if (!lenders && lenders.code() != Errc::not_found) return lenders.error();
+    if (!lenders) borrow_ = false;
+    std::uint64_t borrowed = 0, kept_bytes = 0;
+    for (std::size_t b = 0; lenders && b < m.blocks.size(); ++b) {
+      if ((*lenders)[b] != 0) {
+        ++borrowed;
+      } else if (!m.blocks[b].null) {
+        kept_bytes += block_bytes_at(m.bytes, b);
+      }
+    }
+    if (borrowed > 0) {
+      auto stored = client_.put_borrowing(m, *lenders, s.bytes);
+      if (stored) {
+        if (*stored) {
+          progress_.bytes_uploaded += kept_bytes;
+          progress_.blocks_borrowed += borrowed;
+          ++progress_.segments_borrowing;
+        }
+        return stored;
+      }
+      if (stored.code() != Errc::not_found) return stored.error();
+    }
+  }
+  auto stored = client_.put_segment(m.fp, s.bytes);
+  if (stored && *stored) progress_.bytes_uploaded += m.bytes;
+  return stored;
 }
 
 Status Uploader::enqueue(CutSegment segment) {

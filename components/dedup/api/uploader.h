@@ -2,7 +2,8 @@
 // Backing up one version of an image through the API (paper 3.4): the caller feeds the image's
 // bytes in any chunking; they are cut into segments and fingerprinted (ImageCutter), the server
 // is asked which segments it has, only the others are uploaded (never an all-null one, never one
-// twice), and finish() commits the manifest.
+// twice; without the blocks the server holds in other segments), and finish() commits the
+// manifest.
 //
 // Cutting and uploading overlap: segments wait in a bounded queue for the upload fibers, so
 // memory stays at about (queue_segments + uploads_max * query_batch_max + 1) segments whatever
@@ -33,6 +34,9 @@ struct UploadOptions {
   std::size_t queue_segments = 4;   // cut, waiting for an upload fiber
   std::size_t query_batch_max = 8;  // segments asked about in one query (at most a fiber's share)
   std::size_t uploads_max = 2;      // upload fibers, so requests in flight at once
+  // Upload avoidance (store/cross_dedup.h): before a segment is uploaded, ask which of its
+  // blocks the server holds in other segments, and send only the others.
+  bool borrow = true;
 };
 
 struct UploadProgress {
@@ -42,7 +46,9 @@ struct UploadProgress {
   std::uint64_t segments_uploaded = 0;
   std::uint64_t segments_deduplicated = 0;  // the server had them (or this upload did)
   std::uint64_t segments_null = 0;          // all zero: never sent
-  std::uint64_t bytes_uploaded = 0;
+  std::uint64_t bytes_uploaded = 0;         // sent: whole segments, or their blocks not borrowed
+  std::uint64_t segments_borrowing = 0;     // of those uploaded, sent without some blocks
+  std::uint64_t blocks_borrowed = 0;        // not sent: the server holds them elsewhere
 };
 
 class Uploader {
@@ -72,6 +78,7 @@ class Uploader {
  private:
   void upload_loop();
   Status settle(std::vector<CutSegment>& batch);
+  Result<bool> upload(CutSegment& segment);
   Status enqueue(CutSegment segment);
   Status after_cut(std::size_t bytes);
   void stop_uploads();
@@ -88,6 +95,7 @@ class Uploader {
   std::uint64_t cut_since_yield_ = 0;
   std::optional<Error> error_;
   bool abandoned_ = false;  // destroyed before finish(): upload nothing more
+  bool borrow_;             // options.borrow, until the server turns out not to lend
   std::size_t uploaders_running_ = 0;
   Condition upload_done_;
 };

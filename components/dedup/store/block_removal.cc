@@ -60,9 +60,18 @@ RemovalPlan plan_block_removal(const SegmentMeta& meta, const BlockDeltas& delta
   DOPPEL_ASSERT(rebuild_threshold_percent <= 100);
   RemovalPlan plan;
   plan.after = meta;
+  bool settled = false;  // borrowed blocks became compacted
   for (const auto& [b, delta] : deltas) {
     DOPPEL_ASSERT(b < meta.blocks.size());
     SegmentBlock& blk = plan.after.blocks[b];
+    if (blk.state == BlockState::borrowed) {
+      // Its commit references the lender's block instead: never stored here, nothing to remove.
+      DOPPEL_ASSERT_MSG(delta == 0, "a count change on a borrowed block");
+      blk.state = BlockState::compacted;
+      blk.lender = 0;
+      settled = true;
+      continue;
+    }
     DOPPEL_ASSERT_MSG(blk.state == BlockState::present, "a count change on a block not stored");
     const std::int64_t refs = std::int64_t{blk.refs} + delta;
     DOPPEL_ASSERT_MSG(refs >= 0, "a reference count below zero");
@@ -71,9 +80,13 @@ RemovalPlan plan_block_removal(const SegmentMeta& meta, const BlockDeltas& delta
     if (refs == 0) plan.removed.push_back(b);
     blk.refs = static_cast<std::uint32_t>(refs);
   }
-  if (plan.removed.empty()) return plan;
   const std::uint64_t punched = count_state(meta, BlockState::punched);
   const std::uint64_t file_blocks = count_state(meta, BlockState::present) + punched;
+  if (plan.removed.empty()) {
+    // A segment whose every block was borrowed keeps nothing: it goes.
+    if (settled && file_blocks == 0) plan.kind = RemovalKind::drop;
+    return plan;
+  }
   const std::uint64_t holes = punched + plan.removed.size();
   DOPPEL_ASSERT(holes <= file_blocks);
   for (const std::uint32_t b : plan.removed) plan.after.blocks[b].state = BlockState::compacted;

@@ -34,8 +34,11 @@ struct RemovalPlan {
 
 // Applies `deltas` to `meta` and plans the removal of the blocks named in
 // `deltas` whose count ends at zero (dropped to it, or a fresh segment's
-// block lent to another segment, named with a change of zero). Asserts that no count goes negative
-// and that only present blocks change.
+// block lent to another segment, named with a change of zero). A borrowed
+// block named (with a change of zero: its commit references the lender)
+// becomes compacted, and a segment left with no block in its file is
+// dropped. Asserts that no count goes negative and that only present blocks
+// change.
 RemovalPlan plan_block_removal(const SegmentMeta& meta, const BlockDeltas& deltas,
                                std::uint32_t rebuild_threshold_percent);
 

@@ -25,6 +25,18 @@
 // replacing the most blocks; ties go to the newer segment (more likely in
 // the latest versions, the ones restored).
 //
+// Borrowing at upload (upload avoidance): the same plan, made before the
+// segment is sent rather than after. The client asks, for a segment the
+// store lacks, which of its blocks other segments hold (the image's own
+// previous version's segments excluded, as above), and uploads only the
+// others. The store keeps the segment born compacted: the blocks sent,
+// packed, and per borrowed block the lender (segment_meta.h). The commit
+// naming it references the lenders' blocks, after checking each lender still
+// holds its block and is referenced (else not_found: the client backs up
+// again, which then uploads whole what nothing lends). So a clone's edited
+// segments cross the network and reach the disk as what the clone changed,
+// not as copies written and then punched out.
+//
 // Pure code: segment metadata in, a plan out; the store loads and saves.
 
 #include <cstdint>

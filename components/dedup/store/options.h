@@ -44,6 +44,10 @@ enum class PlantedBug : std::uint8_t {
   // a commit in the wrong order): the borrowed blocks are never counted, the fresh copies keep
   // counts nothing holds, and the lender's blocks go while a clone still reads them.
   borrow_uncounted,
+  // A commit of a segment uploaded borrowing blocks finds each lender's block by its content
+  // alone, not asking whether the lender still stores it (or anyone still references the
+  // lender): a block punched since becomes the new version's content.
+  borrow_unchecked,
 };
 
 struct StoreOptions {

@@ -12,6 +12,7 @@ constexpr std::string_view kMagic = "DDSEGM01";
 constexpr std::size_t kBlockRecordBytes = 1 + 4 + 4 + Fingerprint::kBytesMax;
 constexpr std::uint32_t kFlagComplete = 1;
 constexpr std::uint32_t kFlagHooks = 2;  // the header holds hooks; their count in bits 8..15
+constexpr std::uint32_t kFlagBorrowing = 4;
 
 void put_digest32(ByteWriter& w, const Fingerprint& fp) {
   w.bytes(std::string_view(reinterpret_cast<const char*>(fp.bytes.data()), fp.bytes.size()));
@@ -59,7 +60,8 @@ std::string encode_header(const SegmentHeader& h, std::uint64_t body_checksum) {
   w.u32(h.generation);
   w.u32(h.block_count);
   DOPPEL_ASSERT(h.hook_count <= kHooksPerSegment);
-  w.u32((h.complete ? kFlagComplete : 0) | (h.hooks_known ? kFlagHooks | h.hook_count << 8 : 0));
+  w.u32((h.complete ? kFlagComplete : 0) | (h.borrowing ? kFlagBorrowing : 0) |
+        (h.hooks_known ? kFlagHooks | h.hook_count << 8 : 0));
   w.u64(h.refs_total);
   put_space(w, h.space);
   w.u64(body_checksum);
@@ -96,6 +98,7 @@ Result<DecodedHeader> decode_header(std::string_view bytes, SegmentId id,
   h.block_count = r.u32();
   const std::uint32_t flags = r.u32();
   h.complete = (flags & kFlagComplete) != 0;
+  h.borrowing = (flags & kFlagBorrowing) != 0;
   h.hooks_known = (flags & kFlagHooks) != 0;
   h.hook_count = h.hooks_known ? flags >> 8 & 0xff : 0;
   if (h.hook_count > kHooksPerSegment) return corrupt(id, "hook count");
@@ -114,10 +117,13 @@ Result<DecodedHeader> decode_header(std::string_view bytes, SegmentId id,
 
 Status check_block(const SegmentMeta& m, std::size_t b, std::uint8_t raw_state) {
   const SegmentBlock& blk = m.blocks[b];
-  if (raw_state > static_cast<std::uint8_t>(BlockState::compacted)) {
+  if (raw_state > static_cast<std::uint8_t>(BlockState::borrowed)) {
     return corrupt(m.id, "block state");
   }
   if (blk.state == BlockState::null && blk.refs != 0) return corrupt(m.id, "null block with refs");
+  if (blk.state == BlockState::borrowed && (blk.lender == 0 || blk.lender == m.id)) {
+    return corrupt(m.id, "a block borrowed from segment " + std::to_string(blk.lender));
+  }
   if (blk.slot >= m.blocks.size()) return corrupt(m.id, "block slot");
   return {};
 }
@@ -144,9 +150,14 @@ SegmentSpace& SegmentSpace::operator-=(const SegmentSpace& o) {
 
 bool SegmentMeta::complete() const {
   for (const SegmentBlock& b : blocks) {
-    if (b.state == BlockState::punched || b.state == BlockState::compacted) return false;
+    if (b.state != BlockState::null && b.state != BlockState::present) return false;
   }
   return true;
+}
+
+bool SegmentMeta::borrowing() const {
+  return std::any_of(blocks.begin(), blocks.end(),
+                     [](const SegmentBlock& b) { return b.state == BlockState::borrowed; });
 }
 
 std::uint64_t SegmentMeta::refs_total() const {
@@ -173,6 +184,7 @@ SegmentSpace SegmentMeta::space() const {
         s.punched_bytes += n;
         break;
       case BlockState::compacted:
+      case BlockState::borrowed:  // never in the data file: as if compacted at birth
         s.compacted_bytes += n;
         break;
     }
@@ -189,8 +201,8 @@ std::uint64_t block_hook(const Fingerprint& fp) {
 
 SegmentHeader SegmentMeta::header() const {
   SegmentHeader h{
-      id,         fp,           bytes,  generation, static_cast<std::uint32_t>(blocks.size()),
-      complete(), refs_total(), space()};
+      id,         fp,          bytes,        generation, static_cast<std::uint32_t>(blocks.size()),
+      complete(), borrowing(), refs_total(), space()};
   // The smallest distinct hooks of the present blocks, kept sorted.
   auto& hooks = h.hooks;
   std::uint32_t& n = h.hook_count;
@@ -221,13 +233,42 @@ SegmentMeta new_segment_meta(SegmentId id, const Fingerprint& fp, std::uint32_t 
   return m;
 }
 
+SegmentMeta borrowing_segment_meta(SegmentId id, const Fingerprint& fp, std::uint32_t bytes,
+                                   const std::vector<Fingerprint>& block_fps,
+                                   const std::vector<bool>& null_blocks,
+                                   std::span<const SegmentId> lenders) {
+  DOPPEL_ASSERT(lenders.size() == block_fps.size());
+  SegmentMeta m = new_segment_meta(id, fp, bytes, block_fps, null_blocks);
+  m.generation = 1;
+  std::uint32_t slot = 0;
+  for (std::size_t b = 0; b < m.blocks.size(); ++b) {
+    SegmentBlock& blk = m.blocks[b];
+    blk.slot = 0;
+    if (blk.state != BlockState::present) continue;
+    if (lenders[b] != 0) {
+      DOPPEL_ASSERT(lenders[b] != id);
+      blk.state = BlockState::borrowed;
+      blk.lender = lenders[b];
+    } else {
+      blk.slot = slot++;
+    }
+  }
+  return m;
+}
+
 std::string encode_segment_meta(const SegmentMeta& m) {
   std::string body;
   ByteWriter w(body);
   for (const SegmentBlock& b : m.blocks) {
     w.u8(static_cast<std::uint8_t>(b.state));
-    w.u32(b.refs);
-    w.u32(b.slot);
+    if (b.state == BlockState::borrowed) {
+      DOPPEL_ASSERT(b.refs == 0 && b.slot == 0);
+      w.u64(b.lender);
+    } else {
+      DOPPEL_ASSERT(b.lender == 0);
+      w.u32(b.refs);
+      w.u32(b.slot);
+    }
     put_digest32(w, b.fp);
   }
   std::string out = encode_header(m.header(), checksum64(body));
@@ -258,8 +299,12 @@ Result<SegmentMeta> decode_segment_meta(std::string_view bytes, SegmentId id,
   for (std::size_t b = 0; b < m.blocks.size(); ++b) {
     const std::uint8_t state = r.u8();
     m.blocks[b].state = static_cast<BlockState>(state);
-    m.blocks[b].refs = r.u32();
-    m.blocks[b].slot = r.u32();
+    if (m.blocks[b].state == BlockState::borrowed) {
+      m.blocks[b].lender = r.u64();
+    } else {
+      m.blocks[b].refs = r.u32();
+      m.blocks[b].slot = r.u32();
+    }
     m.blocks[b].fp = get_digest32(r, h.fp.kind);
     if (Status s = check_block(m, b, state); !s) return s.error();
   }

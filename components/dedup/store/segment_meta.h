@@ -9,8 +9,17 @@
 //
 // On disk, little-endian: a fixed header of kSegmentHeaderBytes (what boot
 // reads of every segment, with its own checksum), then per block 41 bytes:
-// u8 state, u32 refs, u32 slot, 32-byte digest. The header holds the body's
-// checksum, so a torn or rotten file is detected (Errc::corrupt).
+// u8 state, u32 refs, u32 slot, 32-byte digest (a borrowed block has no refs
+// nor slot: those eight bytes are its lender's id, a u64). The header holds
+// the body's checksum, so a torn or rotten file is detected (Errc::corrupt).
+//
+// A segment may be uploaded without the blocks other segments hold already
+// (upload avoidance, cross_dedup.h): those are `borrowed`, naming the lender
+// whose present block of the same fingerprint stands for them. Such a
+// segment is born compacted: its data file (generation 1) holds only its
+// other blocks, packed. Borrowing lasts until the first commit naming the
+// segment, which references the lenders' blocks instead and turns borrowed
+// into compacted; until then no version references the segment.
 //
 // The header also carries the segment's hooks (kHooksPerSegment): the
 // smallest 64-bit prefixes of its present blocks' digests, a min-hash sample
@@ -35,7 +44,13 @@ namespace doppel::dedup {
 inline constexpr std::size_t kSegmentHeaderBytes = 160;
 inline constexpr std::size_t kHooksPerSegment = 3;
 
-enum class BlockState : std::uint8_t { null = 0, present = 1, punched = 2, compacted = 3 };
+enum class BlockState : std::uint8_t {
+  null = 0,
+  present = 1,
+  punched = 2,
+  compacted = 3,
+  borrowed = 4,
+};
 
 // Space of one segment or of many. Always data = stored + punched + compacted.
 struct SegmentSpace {
@@ -57,6 +72,7 @@ struct SegmentBlock {
   // In blocks from the start of the data file: where a present (or punched)
   // block is. Generation 0 files keep block i at slot i; compaction packs.
   std::uint32_t slot = 0;
+  SegmentId lender = 0;  // borrowed: the segment holding its content
 
   bool operator==(const SegmentBlock&) const = default;
 };
@@ -68,7 +84,8 @@ struct SegmentHeader {
   std::uint32_t bytes = 0;
   std::uint32_t generation = 0;
   std::uint32_t block_count = 0;
-  bool complete = true;  // no block removed: the segment can be deduplicated against
+  bool complete = true;    // no block removed: the segment can be deduplicated against
+  bool borrowing = false;  // some blocks are borrowed: an upload waiting for its commit
   std::uint64_t refs_total = 0;
   SegmentSpace space;
   bool hooks_known = true;  // false: metadata written before hooks
@@ -88,6 +105,7 @@ struct SegmentMeta {
   std::vector<SegmentBlock> blocks;
 
   bool complete() const;
+  bool borrowing() const;
   std::uint64_t refs_total() const;
   SegmentSpace space() const;
   SegmentHeader header() const;
@@ -102,6 +120,13 @@ std::uint64_t block_hook(const Fingerprint& fp);
 SegmentMeta new_segment_meta(SegmentId id, const Fingerprint& fp, std::uint32_t bytes,
                              const std::vector<Fingerprint>& block_fps,
                              const std::vector<bool>& null_blocks);
+
+// A segment uploaded without the blocks `lenders` names (per block, 0 for one sent): those are
+// borrowed, the others present, packed in a data file of generation 1. `null_blocks` as above.
+SegmentMeta borrowing_segment_meta(SegmentId id, const Fingerprint& fp, std::uint32_t bytes,
+                                   const std::vector<Fingerprint>& block_fps,
+                                   const std::vector<bool>& null_blocks,
+                                   std::span<const SegmentId> lenders);
 
 std::string encode_segment_meta(const SegmentMeta& meta);
 // corrupt on a bad checksum, a bad format or an id other than `id`.

@@ -7,6 +7,7 @@ namespace doppel::dedup {
 void SegmentTable::clear() {
   by_id_.clear();
   by_fp_.clear();
+  borrowing_by_fp_.clear();
   by_hook_.clear();
   space_ = SegmentSpace{};
   unreferenced_bytes_ = 0;
@@ -71,6 +72,10 @@ void SegmentTable::put(const SegmentHeader& header, Instant now) {
   account(header, true);
   index_hooks(header, true);
   if (header.complete) by_fp_.try_emplace(header.fp, header.id);
+  if (header.borrowing) {
+    SegmentId& newest = borrowing_by_fp_[header.fp];
+    newest = std::max(newest, header.id);
+  }
 }
 
 void SegmentTable::erase(SegmentId id) {
@@ -79,6 +84,20 @@ void SegmentTable::erase(SegmentId id) {
   const SegmentHeader& h = it->second.header;
   auto fp = by_fp_.find(h.fp);
   if (fp != by_fp_.end() && fp->second == id) by_fp_.erase(fp);
+  if (h.borrowing) {
+    // The next newest borrowing segment of the fingerprint, if another is left, takes its place.
+    auto b = borrowing_by_fp_.find(h.fp);
+    if (b != borrowing_by_fp_.end() && b->second == id) {
+      borrowing_by_fp_.erase(b);
+      for (auto other = by_id_.rbegin(); other != by_id_.rend(); ++other) {
+        const SegmentHeader& o = other->second.header;
+        if (o.id != id && o.borrowing && o.fp == h.fp) {
+          borrowing_by_fp_[h.fp] = o.id;
+          break;
+        }
+      }
+    }
+  }
   account(h, false);
   index_hooks(h, false);
   by_id_.erase(it);
@@ -92,6 +111,12 @@ const SegmentSummary* SegmentTable::find(SegmentId id) const {
 std::optional<SegmentId> SegmentTable::find_complete(const Fingerprint& fp) const {
   auto it = by_fp_.find(fp);
   if (it == by_fp_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<SegmentId> SegmentTable::find_borrowing(const Fingerprint& fp) const {
+  auto it = borrowing_by_fp_.find(fp);
+  if (it == borrowing_by_fp_.end()) return std::nullopt;
   return it->second;
 }
 
@@ -113,6 +138,10 @@ void SegmentTable::check() const {
   for (const auto& [fp, id] : by_fp_) {
     const SegmentSummary* s = find(id);
     DOPPEL_ASSERT(s != nullptr && s->header.complete && s->header.fp == fp);
+  }
+  for (const auto& [fp, id] : borrowing_by_fp_) {
+    const SegmentSummary* s = find(id);
+    DOPPEL_ASSERT(s != nullptr && s->header.borrowing && s->header.fp == fp);
   }
   for (const auto& [hook, id] : by_hook_) {
     DOPPEL_ASSERT(by_hook_.count(hook) <= kSegmentsPerHookMax);

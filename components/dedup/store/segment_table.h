@@ -42,6 +42,9 @@ class SegmentTable {
 
   const SegmentSummary* find(SegmentId id) const;
   std::optional<SegmentId> find_complete(const Fingerprint& fp) const;
+  // The newest segment of this fingerprint uploaded borrowing blocks (segment_meta.h), if any:
+  // what a commit naming the fingerprint uses when no complete segment has it.
+  std::optional<SegmentId> find_borrowing(const Fingerprint& fp) const;
   // The referenced segments with a present block whose hook is `hook`, in no order.
   std::vector<SegmentId> with_hook(std::uint64_t hook) const;
   std::size_t hook_entries() const { return by_hook_.size(); }
@@ -66,6 +69,7 @@ class SegmentTable {
 
   std::map<SegmentId, SegmentSummary> by_id_;
   std::unordered_map<Fingerprint, SegmentId, FingerprintHash> by_fp_;
+  std::unordered_map<Fingerprint, SegmentId, FingerprintHash> borrowing_by_fp_;
   std::unordered_multimap<std::uint64_t, SegmentId> by_hook_;
   SegmentSpace space_;
   std::uint64_t unreferenced_bytes_ = 0;

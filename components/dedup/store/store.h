@@ -47,6 +47,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -54,6 +55,7 @@
 #include "components/dedup/store/block_removal.h"
 #include "components/dedup/store/catalog.h"
 #include "components/dedup/store/change_set.h"
+#include "components/dedup/store/cross_dedup.h"
 #include "components/dedup/store/fair_mutex.h"
 #include "components/dedup/store/file_io.h"
 #include "components/dedup/store/options.h"
@@ -196,6 +198,20 @@ class Store {
   // `hashed` must be segment_manifest_of(fp.kind, bytes).
   Result<bool> put_segment(const Fingerprint& fp, std::string_view bytes,
                            const SegmentManifest& hashed);
+  // Upload avoidance (cross_dedup.h): per block of a segment about to be uploaded for `image`,
+  // the stored segment holding its content that the upload may leave out (0: send the block).
+  // All 0 with cross-image dedup off, or when a complete segment has the fingerprint already.
+  Result<std::vector<SegmentId>> plan_borrowing(std::string_view image,
+                                                const SegmentManifest& segment);
+  // Stores a segment without the blocks `lenders` names (as plan_borrowing answered): `data` is
+  // its other non-null blocks, in order, each hashed against the manifest (else
+  // invalid_argument). not_found when a lender no longer holds the content: upload it whole.
+  // true if stored now, false if a complete segment has the fingerprint already.
+  Result<bool> put_borrowing(const SegmentManifest& segment, std::span<const SegmentId> lenders,
+                             std::string_view data);
+  // invalid_argument / too_large unless `segment` is a manifest this store may store, its
+  // fingerprint made up of its blocks' (reads only the options: any core may ask).
+  Status check_segment_manifest(const SegmentManifest& segment) const;
   // Whether a segment of this fingerprint and size may be stored at all (the kind of hash, the
   // size limit), before hashing it. Reads only the options: any core may ask.
   Status check_segment(const Fingerprint& fp, std::size_t bytes) const;
@@ -290,6 +306,24 @@ class Store {
   Status cross_dedup(Recipe& next, const Recipe* previous, Plan& plan);
   std::vector<SegmentId> cross_dedup_candidates(const SegmentMeta& fresh,
                                                 const std::map<SegmentId, std::uint64_t>& own);
+  // --- upload avoidance (store_borrowing.cc)
+  struct LenderBlocks {
+    const SegmentMeta* meta = nullptr;
+    std::unordered_map<Fingerprint, std::uint32_t, FingerprintHash> by_fp;  // present blocks
+  };
+  using LenderIndex = std::map<SegmentId, LenderBlocks>;
+  struct BorrowedBlocks {  // what one commit looked up
+    LenderIndex index;
+    std::map<SegmentId, std::vector<SegmentId>> relenders;  // per borrower, if its lender failed
+    std::uint64_t relent = 0;                               // blocks found elsewhere
+  };
+  Result<BlockRef> lender_block(const SegmentMeta& borrower, std::uint32_t b, LenderIndex& index,
+                                Plan& plan);
+  Result<std::optional<std::uint32_t>> block_in(SegmentId segment, const SegmentMeta& borrower,
+                                                std::uint32_t b, LenderIndex& index, Plan& plan);
+  Result<BlockRef> borrowed_block(const SegmentMeta& borrower, std::uint32_t b,
+                                  std::string_view image, BorrowedBlocks& found, Plan& plan);
+  Result<const std::map<SegmentId, std::uint64_t>*> own_references(std::string_view image);
   // --- the segment side of a change (store_segments.cc)
   struct Compaction;
   Status plan_segments(const RefDeltas& deltas, Plan& plan, ChangeSet& change);
@@ -345,6 +379,12 @@ class Store {
   // the catalog, but never silently gone (listing their image is an error).
   std::map<std::pair<std::string, VersionNumber>, std::string> problem_versions_;
   StoreStats counters_;  // the since-open counters
+  struct OwnReferences {
+    std::string image;
+    VersionNumber version = 0;
+    std::map<SegmentId, std::uint64_t> counts;
+  };
+  OwnReferences own_cache_;  // own_references() of the image asked last
 };
 
 }  // namespace doppel::dedup

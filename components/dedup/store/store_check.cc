@@ -61,6 +61,10 @@ Status check_counts(const SegmentMeta& m, const std::vector<std::uint64_t>& coun
     if (blk.state != BlockState::present && blk.refs != 0) {
       return violation(seg_name(m.id) + " counts references to a block it does not store");
     }
+    if (blk.state == BlockState::borrowed && (referenced || !counted.empty())) {
+      return violation(seg_name(m.id) + " is referenced and still borrows block " +
+                       std::to_string(b) + " from " + seg_name(blk.lender));
+    }
   }
   return {};
 }

@@ -60,7 +60,8 @@ Status Store::cross_dedup(Recipe& next, const Recipe* previous, Plan& plan) {
     if (e.kind != RefKind::direct) continue;
     const SegmentSummary* s = segments_.find(e.target);
     DOPPEL_ASSERT(s != nullptr);
-    if (s->header.refs_total == 0 &&
+    // (A segment uploaded borrowing chose its lenders then, within the budget: plan.lent.)
+    if (s->header.refs_total == 0 && !plan.lent.contains(e.target) &&
         std::find(fresh.begin(), fresh.end(), e.target) == fresh.end()) {
       fresh.push_back(e.target);
     }

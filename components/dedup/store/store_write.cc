@@ -18,6 +18,14 @@ const BuggifySite kSlowDataSync{"dedup.segment.slow_data_sync",
 // a version borrowing while its own previous one gives blocks up to reverse dedup.
 const SometimesSite kCrossDeduped{"dedup.commit.cross_deduped",
                                   "a commit finds blocks of its new segments in other segments"};
+const SometimesSite kBorrowingStored{"dedup.upload.borrowing",
+                                     "a segment is stored without the blocks other segments hold"};
+const SometimesSite kLenderGaveUp{
+    "dedup.commit.lender_gave_up",
+    "a commit finds a lender gave a borrowed block up after the upload (back up again)"};
+const SometimesSite kRelent{
+    "dedup.commit.relent",
+    "a commit finds a borrowed block elsewhere, its lender having given it up since the upload"};
 const SometimesSite kCrossAndReverse{
     "dedup.commit.cross_and_reverse",
     "a commit borrows blocks and reverse-dedups its previous version at once"};
@@ -113,7 +121,7 @@ Result<bool> Store::put_segment_locked(const SegmentMeta& meta, std::string_view
     // on EIO after the data's succeeded, and every later put of the image failed on the
     // missing data file).
     for (const std::string& path : {paths_.segment_meta(id), staged_path(paths_.segment_meta(id)),
-                                    paths_.segment_data(id, 0)}) {
+                                    paths_.segment_data(id, meta.generation)}) {
       if (!io_.remove_if_present(path)) {
         needs_recovery_ = true;
         break;
@@ -123,6 +131,7 @@ Result<bool> Store::put_segment_locked(const SegmentMeta& meta, std::string_view
   }
   segments_.put(meta.header(), rt_.now());
   remember_meta(meta);  // the commit that follows needs it
+  sometimes(rt_, kBorrowingStored, meta.borrowing());
   rt_.record(Event("DedupSegmentStored", Severity::debug)
                  .detail("segment", id)
                  .detail("bytes", bytes.size())
@@ -132,8 +141,8 @@ Result<bool> Store::put_segment_locked(const SegmentMeta& meta, std::string_view
 
 Status Store::write_segment(const SegmentMeta& meta, std::string_view bytes,
                             const std::vector<bool>& null_blocks) {
-  if (meta.space().data_bytes > 0) {
-    auto file = io_.open_file(paths_.segment_data(meta.id, 0),
+  if (meta.space().stored_bytes > 0) {
+    auto file = io_.open_file(paths_.segment_data(meta.id, meta.generation),
                               OpenOptions{.create = true, .truncate = true});
     if (!file) return file.error();
     if (Status s = write_blocks(**file, bytes, null_blocks); !s) return s;
@@ -170,14 +179,19 @@ Result<CommitResult> Store::commit(std::string_view image, const VersionManifest
 
 // The new version's recipe: each block a direct reference into its stored
 // segment, or null. The manifest's block fingerprints must be the segment's.
+// A segment uploaded borrowing blocks (store_borrowing.cc) has them referenced
+// where its lenders hold them, and gives them up (plan.lent).
 Result<Recipe> Store::build_recipe(std::string_view image, VersionNumber version,
                                    const VersionManifest& manifest, Plan& plan) {
   Recipe recipe{std::string(image), version, manifest.kind, manifest.image_bytes, {}};
   recipe.entries.reserve(manifest.block_count());
+  BorrowedBlocks borrowed;
   for (const SegmentManifest& seg : manifest.segments) {
     const SegmentMeta* meta = nullptr;
+    bool shared = false;  // versions referenced the segment before: segment dedup
     if (!seg.all_null()) {
-      const std::optional<SegmentId> id = segments_.find_complete(seg.fp);
+      std::optional<SegmentId> id = segments_.find_complete(seg.fp);
+      if (!id) id = segments_.find_borrowing(seg.fp);
       if (!id) {
         // Stored a moment ago, the segment may have lent its blocks to other segments at another
         // version's commit since (cross_dedup.h): the client uploads it again.
@@ -191,8 +205,9 @@ Result<Recipe> Store::build_recipe(std::string_view image, VersionNumber version
       if (meta->bytes != seg.bytes) {
         return make_error(Errc::invalid_argument, "segment " + seg.fp.short_hex() + " size");
       }
+      shared = segments_.find(meta->id)->header.refs_total > 0;
     }
-    for (std::size_t b = 0; b < seg.blocks.size(); ++b) {
+    for (std::uint32_t b = 0; b < seg.blocks.size(); ++b) {
       RecipeEntry e;
       if (!seg.blocks[b].null) {
         if (meta->blocks[b].fp != seg.blocks[b].fp) {
@@ -200,7 +215,23 @@ Result<Recipe> Store::build_recipe(std::string_view image, VersionNumber version
                             "segment " + seg.fp.short_hex() + " block " + std::to_string(b) +
                                 ": the manifest's fingerprint is not the stored block's");
         }
-        e = RecipeEntry{RefKind::direct, meta->id, static_cast<std::uint32_t>(b), seg.blocks[b].fp};
+        e = RecipeEntry{RefKind::direct, meta->id, b, seg.blocks[b].fp};
+        const std::uint32_t length = meta->block_length(b);
+        if (meta->blocks[b].state == BlockState::borrowed) {
+          const std::uint64_t relent = borrowed.relent;
+          Result<BlockRef> at = borrowed_block(*meta, b, image, borrowed, plan);
+          sometimes(rt_, kRelent, borrowed.relent > relent);
+          sometimes(rt_, kLenderGaveUp, !at && at.code() == Errc::not_found);
+          if (!at) return make_error(at.code(), at.error().what + ": back up the version again");
+          e.target = at->segment;
+          e.index = at->block;
+          recipe.saved.cross_bytes += length;
+          ++plan.blocks_cross_deduped;
+          std::vector<std::uint32_t>& given_up = plan.lent[meta->id];
+          if (given_up.empty() || given_up.back() < b) given_up.push_back(b);
+        } else if (shared) {
+          recipe.saved.segment_bytes += length;
+        }
       }
       recipe.entries.push_back(e);
     }
@@ -239,12 +270,6 @@ Result<CommitResult> Store::commit_locked(std::string_view image, const VersionM
   Plan plan;
   Result<Recipe> next = build_recipe(image, version, m, plan);
   if (!next) return next.error();
-  for (std::size_t p = 0; p < next->entries.size(); ++p) {
-    const RecipeEntry& e = next->entries[p];
-    if (e.kind == RefKind::direct && segments_.find(e.target)->header.refs_total > 0) {
-      next->saved.segment_bytes += next->block_length(p);
-    }
-  }
   std::optional<Recipe> prev;
   if (const std::optional<VersionNumber> previous = catalog_.latest(image)) {
     Result<Recipe> loaded = load_recipe(image, *previous);
