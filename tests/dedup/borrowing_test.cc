@@ -156,6 +156,74 @@ TEST_CASE(
   }));
 }
 
+TEST_CASE(
+    "borrowing upload: two copies of a segment uploaded with different lenders; with the "
+    "newest copy's lender gone the commit still succeeds and every version reads back",
+    "[sim]") {
+  SimNode sim(46);
+  Prng rng(46);
+  const std::string gold = make_image(rng, 128);
+  // silver: gold with the first block of each segment rewritten, so segments of its own holding
+  // every other block of gold's
+  std::string silver = gold;
+  constexpr std::size_t kPerSegment = kSmallSegmentBytes / kBlockBytes;
+  for (std::size_t b = 0; b * kBlockBytes < silver.size(); b += kPerSegment) {
+    silver.replace(b * kBlockBytes, kBlockBytes, random_bytes(rng, kBlockBytes));
+  }
+  const std::string clone = clone_of(rng, gold, 8);
+  StoreOptions off = small_options();
+  off.cross_dedup_segments_per_mib = 0;  // gold and silver stored whole, lending nothing
+  SegmentId gold_segments = 0;
+  REQUIRE(sim.run([&](Runtime& rt) {
+    auto store = open_store(rt, off);
+    REQUIRE(backup(*store, "gold", gold).ok());
+    gold_segments = store->stats().segments;  // ids 1..n; silver's n+1..2n, in the same order
+    REQUIRE(backup(*store, "silver", silver).ok());
+    REQUIRE(store->stats().segments == 2 * gold_segments);
+  }));
+  REQUIRE(sim.run([&](Runtime& rt) {
+    StoreOptions o = small_options();
+    o.unreferenced_ttl = Duration(0);
+    auto store = open_store(rt, o);
+    VersionManifest manifest;
+    const std::vector<CutSegment> segments = cut_image(clone, small_cutter(), manifest);
+    std::uint64_t borrowed = 0;
+    for (const CutSegment& s : segments) {
+      if (s.manifest.all_null()) continue;
+      Result<std::vector<SegmentId>> planned = store->plan_borrowing("clone", s.manifest);
+      REQUIRE(planned.ok());
+      // The same segment twice: first lent by silver (the older copy), then by gold (the
+      // newest); the first block, which silver lacks, is sent by both.
+      for (const bool from_gold : {false, true}) {
+        std::vector<SegmentId> lenders = *planned;
+        lenders[0] = 0;
+        for (SegmentId& id : lenders) {
+          if (id == 0) continue;
+          const SegmentId gold_id = id > gold_segments ? id - gold_segments : id;
+          id = from_gold ? gold_id : gold_id + gold_segments;
+        }
+        if (std::all_of(lenders.begin(), lenders.end(), [](SegmentId id) { return id == 0; })) {
+          REQUIRE(store->put_segment(s.manifest.fp, s.bytes).ok());
+          break;
+        }
+        Result<bool> put =
+            store->put_borrowing(s.manifest, lenders, sent_blocks(s.manifest, lenders, s.bytes));
+        INFO((put.ok() ? std::string() : put.error().message()));
+        REQUIRE(put.ok());
+        borrowed += from_gold ? 1 : 0;
+      }
+    }
+    REQUIRE(borrowed > 0);
+    REQUIRE(store->remove_version("gold", 1).ok());  // the newest copies' lenders go
+    commit_checked(*store, "clone", manifest);
+    REQUIRE(*restore(*store, "clone", 1) == clone);
+    REQUIRE(store->gc().ok());
+    REQUIRE(store->check().ok());
+    REQUIRE(*restore(*store, "clone", 1) == clone);
+    REQUIRE(*restore(*store, "silver", 1) == silver);
+  }));
+}
+
 TEST_CASE("borrowing upload: survives a restart before its commit; gc drops one never committed",
           "[sim]") {
   SimNode sim(43);
@@ -222,7 +290,16 @@ TEST_CASE(
     std::string none;
     for (std::size_t b = 0; b < spread.size(); ++b)
       spread[b] = s.manifest.blocks[b].null ? 0 : 100 + b;
-    REQUIRE(store->put_borrowing(s.manifest, spread, none).code() == Errc::invalid_argument);
+    // (not_found: the client then uploads the segment whole, as when the budget was lowered
+    // between its question and its upload)
+    REQUIRE(store->put_borrowing(s.manifest, spread, none).code() == Errc::not_found);
+    // A lender naming an id not handed out yet -- the next one, or later -- is refused, and the
+    // refusals take no id: the segment can never be made its own lender.
+    for (SegmentId ahead = segments_before; ahead < segments_before + 4; ++ahead) {
+      std::vector<SegmentId> future = *lenders;
+      for (SegmentId& id : future) id = id != 0 ? ahead + 1 : 0;
+      REQUIRE(store->put_borrowing(s.manifest, future, data).code() == Errc::not_found);
+    }
     SegmentManifest lying = s.manifest;
     lying.blocks[0].fp.bytes[0] ^= 1;
     REQUIRE(store->put_borrowing(lying, *lenders, data).code() == Errc::invalid_argument);

@@ -1,6 +1,9 @@
 #include "components/dedup/api/uploader.h"
 
 #include <algorithm>
+#include <memory>
+
+#include "runtime/future.h"
 
 namespace doppel::dedup {
 
@@ -11,6 +14,30 @@ namespace {
 // BUGGIFY (runtime/buggify.h): one upload of a backup falls behind the others.
 const BuggifySite kSlowSegment{"dedup.upload.slow_segment",
                                "a segment's upload waits up to 500 ms before it is sent"};
+
+// Fingerprints a segment on two cores at once: its first blocks on `helper` while this core
+// hashes the rest. Hashing is most of a backup's CPU (each block is SHA-256'd), and the
+// client's core also reads the image and sends segments. The helper writes only into its own
+// share of `blocks`, which it co-owns, and reads the segment's bytes, which the waiting fiber
+// keeps alive until the helper is done. (If the helper's core is stopping, its task never runs
+// and this core hashes that share itself; this fiber is only cancelled while it waits when the
+// whole runtime stops.)
+SegmentHasher hasher_on_two_cores(Runtime& rt, CoreId helper) {
+  return [&rt, helper](HashKind kind, std::string_view bytes) {
+    const std::size_t count = blocks_in(bytes.size());
+    const std::size_t shared = count / 2 & ~std::size_t{1};  // even: SHA-256 hashes in pairs
+    if (shared == 0) return segment_manifest_of(kind, bytes);
+    auto blocks = std::make_shared<std::vector<BlockManifest>>(count);
+    Future<bool> helped = call_on(rt, helper, [kind, bytes, blocks, shared] {
+      hash_blocks(kind, bytes, 0, shared, *blocks);
+      return true;
+    });
+    hash_blocks(kind, bytes, shared, count, *blocks);
+    if (!helped.get()) hash_blocks(kind, bytes, 0, shared, *blocks);
+    return segment_manifest_from(kind, static_cast<std::uint32_t>(bytes.size()),
+                                 std::move(*blocks));
+  };
+}
 
 }  // namespace
 
@@ -25,6 +52,9 @@ Uploader::Uploader(Runtime& rt, DedupClient& client, std::string image, UploadOp
       upload_done_(rt) {
   DOPPEL_ASSERT(options.query_batch_max > 0);
   DOPPEL_ASSERT(options.uploads_max > 0);
+  if (rt.core_count() > 1) {
+    cutter_.set_hasher(hasher_on_two_cores(rt, (rt.this_core() + 1) % rt.core_count()));
+  }
   uploaders_running_ = options.uploads_max;
   for (std::size_t i = 0; i < options.uploads_max; ++i) {
     rt_.spawn("backup-upload", [this] { upload_loop(); });

@@ -92,7 +92,9 @@ void ImageCutter::start_segment() {
 CutSegment ImageCutter::end_segment() {
   DOPPEL_ASSERT(filled_ > 0);
   current_.bytes.resize(filled_);
-  current_.manifest = segment_manifest_of(options_.hash, current_.bytes);
+  current_.manifest = hasher_ ? hasher_(options_.hash, current_.bytes)
+                              : segment_manifest_of(options_.hash, current_.bytes);
+  DOPPEL_ASSERT(current_.manifest.bytes == filled_);
   manifest_.segments.push_back(current_.manifest);
   CutSegment done = std::move(current_);
   if (finished_) {

@@ -15,6 +15,7 @@
 // the store already has it.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -35,6 +36,10 @@ struct CutterOptions {
 
 // invalid_argument naming the option and its bounds.
 Status check_cutter_options(const CutterOptions& options);
+
+// Fingerprints a cut segment: segment_manifest_of, unless the cutter is given another way to
+// reach the same answer (Uploader hashes half of each segment on a second core).
+using SegmentHasher = std::function<SegmentManifest(HashKind, std::string_view)>;
 
 struct CutSegment {
   SegmentManifest manifest;
@@ -58,6 +63,9 @@ class ImageCutter {
   // to fault in and zero for each). At most kSpareBuffersMax are kept.
   void recycle(std::string buffer);
   static constexpr std::size_t kSpareBuffersMax = 16;
+  // Segments cut from now on are fingerprinted by `hasher`, which must give what
+  // segment_manifest_of gives.
+  void set_hasher(SegmentHasher hasher) { hasher_ = std::move(hasher); }
   // Ends the image: the last segment if bytes remain since the last full one.
   std::optional<CutSegment> finish();
   bool finished() const { return finished_; }
@@ -79,6 +87,7 @@ class ImageCutter {
   std::size_t filled_ = 0;
   std::size_t space_given_ = 0;  // by the last input_space()
   std::vector<std::string> spare_;
+  SegmentHasher hasher_;  // empty: segment_manifest_of
   bool finished_ = false;
 };
 

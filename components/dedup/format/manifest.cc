@@ -65,19 +65,36 @@ std::uint32_t block_bytes_at(std::uint64_t bytes, std::uint64_t index) {
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(kBlockBytes, bytes - start));
 }
 
-SegmentManifest segment_manifest_of(HashKind kind, std::string_view bytes) {
-  const std::size_t blocks = blocks_in(bytes.size());
-  std::vector<std::string_view> pieces(blocks);
-  for (std::size_t b = 0; b < blocks; ++b) pieces[b] = bytes.substr(b * kBlockBytes, kBlockBytes);
-  std::vector<Fingerprint> fps(blocks);
+void hash_blocks(HashKind kind, std::string_view bytes, std::size_t first, std::size_t end,
+                 std::span<BlockManifest> out) {
+  DOPPEL_ASSERT(first <= end && end <= out.size() && out.size() == blocks_in(bytes.size()));
+  std::vector<std::string_view> pieces(end - first);
+  for (std::size_t b = first; b < end; ++b) {
+    pieces[b - first] = bytes.substr(b * kBlockBytes, kBlockBytes);
+  }
+  std::vector<Fingerprint> fps(pieces.size());
   Hasher::of_each(kind, pieces, fps);
+  for (std::size_t b = first; b < end; ++b) {
+    out[b] = BlockManifest{fps[b - first], is_all_zero(pieces[b - first])};
+  }
+}
+
+SegmentManifest segment_manifest_from(HashKind kind, std::uint32_t bytes,
+                                      std::vector<BlockManifest> blocks) {
+  DOPPEL_ASSERT(blocks.size() == blocks_in(bytes));
+  std::vector<Fingerprint> fps(blocks.size());
+  for (std::size_t b = 0; b < blocks.size(); ++b) fps[b] = blocks[b].fp;
   SegmentManifest m;
   m.fp = segment_fingerprint_of(kind, fps);
-  m.bytes = static_cast<std::uint32_t>(bytes.size());
-  m.blocks.resize(blocks);
-  for (std::size_t b = 0; b < blocks; ++b)
-    m.blocks[b] = BlockManifest{fps[b], is_all_zero(pieces[b])};
+  m.bytes = bytes;
+  m.blocks = std::move(blocks);
   return m;
+}
+
+SegmentManifest segment_manifest_of(HashKind kind, std::string_view bytes) {
+  std::vector<BlockManifest> blocks(blocks_in(bytes.size()));
+  hash_blocks(kind, bytes, 0, blocks.size(), blocks);
+  return segment_manifest_from(kind, static_cast<std::uint32_t>(bytes.size()), std::move(blocks));
 }
 
 Status check_manifest(const VersionManifest& m, const ManifestLimits& limits) {

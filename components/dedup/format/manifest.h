@@ -14,6 +14,7 @@
 // null flag and (if not null) the digest; last, u64 checksum64 of all before.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,13 @@ std::uint32_t block_bytes_at(std::uint64_t bytes, std::uint64_t index);
 // A segment's manifest from its bytes: each block's fingerprint and null flag, and the segment's
 // fingerprint. Pure and CPU-bound (the client cuts with it, the server checks uploads with it).
 SegmentManifest segment_manifest_of(HashKind kind, std::string_view bytes);
+// The same in two steps, so that parts of a segment can be hashed apart (on two cores): blocks
+// [first, end) of the segment's `bytes` into out[first, end), where out has one entry a block;
+// then the segment's manifest from all of them.
+void hash_blocks(HashKind kind, std::string_view bytes, std::size_t first, std::size_t end,
+                 std::span<BlockManifest> out);
+SegmentManifest segment_manifest_from(HashKind kind, std::uint32_t bytes,
+                                      std::vector<BlockManifest> blocks);
 
 struct ManifestLimits {
   std::uint32_t segment_bytes_max = kSegmentBytesMax;

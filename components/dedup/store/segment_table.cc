@@ -72,10 +72,7 @@ void SegmentTable::put(const SegmentHeader& header, Instant now) {
   account(header, true);
   index_hooks(header, true);
   if (header.complete) by_fp_.try_emplace(header.fp, header.id);
-  if (header.borrowing) {
-    SegmentId& newest = borrowing_by_fp_[header.fp];
-    newest = std::max(newest, header.id);
-  }
+  if (header.borrowing) borrowing_by_fp_[header.fp].insert(header.id);
 }
 
 void SegmentTable::erase(SegmentId id) {
@@ -85,18 +82,11 @@ void SegmentTable::erase(SegmentId id) {
   auto fp = by_fp_.find(h.fp);
   if (fp != by_fp_.end() && fp->second == id) by_fp_.erase(fp);
   if (h.borrowing) {
-    // The next newest borrowing segment of the fingerprint, if another is left, takes its place.
     auto b = borrowing_by_fp_.find(h.fp);
-    if (b != borrowing_by_fp_.end() && b->second == id) {
-      borrowing_by_fp_.erase(b);
-      for (auto other = by_id_.rbegin(); other != by_id_.rend(); ++other) {
-        const SegmentHeader& o = other->second.header;
-        if (o.id != id && o.borrowing && o.fp == h.fp) {
-          borrowing_by_fp_[h.fp] = o.id;
-          break;
-        }
-      }
-    }
+    DOPPEL_ASSERT(b != borrowing_by_fp_.end());
+    const std::size_t erased = b->second.erase(id);
+    DOPPEL_ASSERT(erased == 1);
+    if (b->second.empty()) borrowing_by_fp_.erase(b);
   }
   account(h, false);
   index_hooks(h, false);
@@ -117,7 +107,13 @@ std::optional<SegmentId> SegmentTable::find_complete(const Fingerprint& fp) cons
 std::optional<SegmentId> SegmentTable::find_borrowing(const Fingerprint& fp) const {
   auto it = borrowing_by_fp_.find(fp);
   if (it == borrowing_by_fp_.end()) return std::nullopt;
-  return it->second;
+  return *it->second.rbegin();
+}
+
+std::vector<SegmentId> SegmentTable::borrowing_copies(const Fingerprint& fp) const {
+  auto it = borrowing_by_fp_.find(fp);
+  if (it == borrowing_by_fp_.end()) return {};
+  return std::vector<SegmentId>(it->second.rbegin(), it->second.rend());
 }
 
 void SegmentTable::note_id(SegmentId id) {
@@ -127,8 +123,15 @@ void SegmentTable::note_id(SegmentId id) {
 void SegmentTable::check() const {
   SegmentSpace sum;
   std::uint64_t unreferenced = 0;
+  std::size_t borrowing_headers = 0;
   for (const auto& [id, s] : by_id_) {
     DOPPEL_ASSERT(s.header.id == id && id < next_id_);
+    if (s.header.borrowing) {
+      // Nothing references a segment before its commit settles its borrowed blocks, and it was
+      // born compacted (generation 1).
+      DOPPEL_ASSERT(s.header.refs_total == 0 && s.header.generation >= 1);
+      ++borrowing_headers;
+    }
     DOPPEL_ASSERT(s.header.space.balanced());
     sum += s.header.space;
     if (s.header.refs_total == 0) unreferenced += s.header.space.stored_bytes;
@@ -139,10 +142,16 @@ void SegmentTable::check() const {
     const SegmentSummary* s = find(id);
     DOPPEL_ASSERT(s != nullptr && s->header.complete && s->header.fp == fp);
   }
-  for (const auto& [fp, id] : borrowing_by_fp_) {
-    const SegmentSummary* s = find(id);
-    DOPPEL_ASSERT(s != nullptr && s->header.borrowing && s->header.fp == fp);
+  std::size_t borrowing = 0;
+  for (const auto& [fp, ids] : borrowing_by_fp_) {
+    DOPPEL_ASSERT(!ids.empty());
+    for (const SegmentId id : ids) {
+      const SegmentSummary* s = find(id);
+      DOPPEL_ASSERT(s != nullptr && s->header.borrowing && s->header.fp == fp);
+      ++borrowing;
+    }
   }
+  DOPPEL_ASSERT(borrowing == borrowing_headers);
   for (const auto& [hook, id] : by_hook_) {
     DOPPEL_ASSERT(by_hook_.count(hook) <= kSegmentsPerHookMax);
     const SegmentSummary* s = find(id);

@@ -19,6 +19,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -45,6 +46,8 @@ class SegmentTable {
   // The newest segment of this fingerprint uploaded borrowing blocks (segment_meta.h), if any:
   // what a commit naming the fingerprint uses when no complete segment has it.
   std::optional<SegmentId> find_borrowing(const Fingerprint& fp) const;
+  // Every segment of this fingerprint uploaded borrowing blocks, the newest first.
+  std::vector<SegmentId> borrowing_copies(const Fingerprint& fp) const;
   // The referenced segments with a present block whose hook is `hook`, in no order.
   std::vector<SegmentId> with_hook(std::uint64_t hook) const;
   std::size_t hook_entries() const { return by_hook_.size(); }
@@ -69,7 +72,9 @@ class SegmentTable {
 
   std::map<SegmentId, SegmentSummary> by_id_;
   std::unordered_map<Fingerprint, SegmentId, FingerprintHash> by_fp_;
-  std::unordered_map<Fingerprint, SegmentId, FingerprintHash> borrowing_by_fp_;
+  // Every borrowing segment of each fingerprint (clients may upload one each): erasing one is
+  // a set operation, not a scan of the table.
+  std::unordered_map<Fingerprint, std::set<SegmentId>, FingerprintHash> borrowing_by_fp_;
   std::unordered_multimap<std::uint64_t, SegmentId> by_hook_;
   SegmentSpace space_;
   std::uint64_t unreferenced_bytes_ = 0;

@@ -323,6 +323,11 @@ class Store {
                                                 std::uint32_t b, LenderIndex& index, Plan& plan);
   Result<BlockRef> borrowed_block(const SegmentMeta& borrower, std::uint32_t b,
                                   std::string_view image, BorrowedBlocks& found, Plan& plan);
+  // Where each borrowed block of one of the borrowing copies of `fp` is now (the newest copy
+  // whose every borrowed block is still held somewhere); not_found if no copy's are.
+  Result<const SegmentMeta*> settle_borrowing(const Fingerprint& fp, std::string_view image,
+                                              BorrowedBlocks& found, Plan& plan,
+                                              std::map<std::uint32_t, BlockRef>& at);
   Result<const std::map<SegmentId, std::uint64_t>*> own_references(std::string_view image);
   // --- the segment side of a change (store_segments.cc)
   struct Compaction;

@@ -182,6 +182,35 @@ Result<BlockRef> Store::borrowed_block(const SegmentMeta& borrower, std::uint32_
   return at;
 }
 
+Result<const SegmentMeta*> Store::settle_borrowing(const Fingerprint& fp, std::string_view image,
+                                                   BorrowedBlocks& found, Plan& plan,
+                                                   std::map<std::uint32_t, BlockRef>& at) {
+  // Clients backing up clones upload the same new segment each, with lenders of their own: when
+  // the newest copy's lender gave a block up, an older copy may still be whole.
+  std::optional<Error> gone;
+  for (const SegmentId id : segments_.borrowing_copies(fp)) {
+    Result<const SegmentMeta*> m = loaded_meta(id, plan);
+    if (!m) return m.error();
+    at.clear();
+    bool whole = true;
+    for (std::uint32_t b = 0; b < (*m)->blocks.size() && whole; ++b) {
+      if ((*m)->blocks[b].state != BlockState::borrowed) continue;
+      Result<BlockRef> where = borrowed_block(**m, b, image, found, plan);
+      if (where) {
+        at.emplace(b, *where);
+      } else if (where.code() == Errc::not_found) {
+        gone = where.error();
+        whole = false;
+      } else {
+        return where.error();
+      }
+    }
+    if (whole) return *m;
+  }
+  if (gone) return *gone;
+  return make_error(Errc::not_found, "segment " + fp.hex() + " is not stored");
+}
+
 Result<bool> Store::put_borrowing(const SegmentManifest& segment,
                                   std::span<const SegmentId> lenders, std::string_view data) {
   if (Status s = check_segment_manifest(segment); !s) return s.error();
@@ -241,9 +270,19 @@ Result<bool> Store::put_borrowing(const SegmentManifest& segment,
   const std::size_t allowed =
       cross_dedup_targets_max(segment.bytes, options_.cross_dedup_segments_per_mib);
   if (distinct.size() > allowed) {
-    return make_error(Errc::invalid_argument, "borrowing from " + std::to_string(distinct.size()) +
-                                                  " segments; the fragmentation budget allows " +
-                                                  std::to_string(allowed));
+    // not_found, as for a lender gone: the client uploads the segment whole (the budget may have
+    // been lowered since it asked).
+    return make_error(Errc::not_found, "borrowing from " + std::to_string(distinct.size()) +
+                                           " segments; the fragmentation budget allows " +
+                                           std::to_string(allowed) + ": upload the segment whole");
+  }
+  // Lenders come from the wire: each must be a stored segment before an id is taken (a lender
+  // naming the id about to be handed out would make the segment its own lender).
+  for (const SegmentId lender : distinct) {
+    if (segments_.find(lender) == nullptr) {
+      return make_error(Errc::not_found, "lender segment " + std::to_string(lender) +
+                                             " is not stored: upload the segment whole");
+    }
   }
   const SegmentId id = segments_.take_id();
   SegmentMeta meta = borrowing_segment_meta(id, segment.fp, segment.bytes, block_fps_of(segment),

@@ -186,20 +186,28 @@ Result<Recipe> Store::build_recipe(std::string_view image, VersionNumber version
   Recipe recipe{std::string(image), version, manifest.kind, manifest.image_bytes, {}};
   recipe.entries.reserve(manifest.block_count());
   BorrowedBlocks borrowed;
+  std::map<std::uint32_t, BlockRef> lent_at;  // the borrowed blocks of the segment, settled
   for (const SegmentManifest& seg : manifest.segments) {
     const SegmentMeta* meta = nullptr;
     bool shared = false;  // versions referenced the segment before: segment dedup
+    lent_at.clear();
     if (!seg.all_null()) {
-      std::optional<SegmentId> id = segments_.find_complete(seg.fp);
-      if (!id) id = segments_.find_borrowing(seg.fp);
-      if (!id) {
+      Result<const SegmentMeta*> m = make_error(Errc::not_found, "");
+      if (const std::optional<SegmentId> id = segments_.find_complete(seg.fp)) {
+        m = loaded_meta(*id, plan);
+      } else if (segments_.find_borrowing(seg.fp)) {
+        const std::uint64_t relent = borrowed.relent;
+        m = settle_borrowing(seg.fp, image, borrowed, plan, lent_at);
+        sometimes(rt_, kRelent, borrowed.relent > relent);
+        sometimes(rt_, kLenderGaveUp, !m && m.code() == Errc::not_found);
+        if (!m) return make_error(m.code(), m.error().what + ": back up the version again");
+      } else {
         // Stored a moment ago, the segment may have lent its blocks to other segments at another
         // version's commit since (cross_dedup.h): the client uploads it again.
         return make_error(Errc::not_found, "segment " + seg.fp.hex() +
                                                " is not stored (or no longer whole): back up "
                                                "the version again");
       }
-      Result<const SegmentMeta*> m = loaded_meta(*id, plan);
       if (!m) return m.error();
       meta = *m;
       if (meta->bytes != seg.bytes) {
@@ -218,13 +226,9 @@ Result<Recipe> Store::build_recipe(std::string_view image, VersionNumber version
         e = RecipeEntry{RefKind::direct, meta->id, b, seg.blocks[b].fp};
         const std::uint32_t length = meta->block_length(b);
         if (meta->blocks[b].state == BlockState::borrowed) {
-          const std::uint64_t relent = borrowed.relent;
-          Result<BlockRef> at = borrowed_block(*meta, b, image, borrowed, plan);
-          sometimes(rt_, kRelent, borrowed.relent > relent);
-          sometimes(rt_, kLenderGaveUp, !at && at.code() == Errc::not_found);
-          if (!at) return make_error(at.code(), at.error().what + ": back up the version again");
-          e.target = at->segment;
-          e.index = at->block;
+          const BlockRef& at = lent_at.at(b);
+          e.target = at.segment;
+          e.index = at.block;
           recipe.saved.cross_bytes += length;
           ++plan.blocks_cross_deduped;
           std::vector<std::uint32_t>& given_up = plan.lent[meta->id];
