@@ -88,6 +88,19 @@ std::uint64_t borrowing_segments(const Store& store) {
   return store.stats().segments - store.stats().complete_segments;
 }
 
+// After a refused commit: the next backup, with nothing to borrow, stores `bytes` whole, and gc
+// drops the borrowing segments left behind.
+void backup_whole_after_refusal(Store& store, std::string_view image, const std::string& bytes) {
+  const Uploaded again = upload_borrowing(store, image, bytes);
+  REQUIRE(again.blocks_borrowed == 0);
+  commit_checked(store, image, again.manifest);
+  REQUIRE(*restore(store, image, 1) == bytes);
+  REQUIRE(store.gc().ok());
+  REQUIRE(store.check().ok());
+  REQUIRE(borrowing_segments(store) == 0);
+  REQUIRE(*restore(store, image, 1) == bytes);
+}
+
 }  // namespace
 
 TEST_CASE("borrowing upload: a clone sends only what it changed, and reads back whole", "[sim]") {
@@ -144,15 +157,37 @@ TEST_CASE(
     REQUIRE(r.code() == Errc::not_found);
     REQUIRE_THAT(r.error().message(), Catch::Contains("back up the version again"));
     REQUIRE(store->check().ok());
-    // Nothing lends now: the segments go up whole (the borrowing ones are garbage for gc).
-    const Uploaded again = upload_borrowing(*store, "clone", clone);
-    REQUIRE(again.blocks_borrowed == 0);
-    commit_checked(*store, "clone", again.manifest);
-    REQUIRE(*restore(*store, "clone", 1) == clone);
-    REQUIRE(store->gc().ok());
+    backup_whole_after_refusal(*store, "clone", clone);  // nothing lends now
+  }));
+}
+
+TEST_CASE(
+    "borrowing upload: a commit reading the borrowed blocks from more segments than the "
+    "fragmentation budget allows now is refused, and the next backup stores the clone whole",
+    "[sim]") {
+  SimNode sim(47);
+  Prng rng(47);
+  const std::string gold = make_image(rng, 128);
+  const std::string clone = clone_of(rng, gold, 8);
+  VersionManifest manifest;
+  REQUIRE(sim.run([&](Runtime& rt) {
+    auto store = open_store(rt);
+    REQUIRE(backup(*store, "gold", gold).ok());
+    const Uploaded up = upload_borrowing(*store, "clone", clone);
+    REQUIRE(up.blocks_borrowed > 0);
+    manifest = up.manifest;
+  }));
+  REQUIRE(sim.run([&](Runtime& rt) {
+    StoreOptions o = small_options();
+    o.cross_dedup_segments_per_mib = 0;  // lowered between the upload and the commit
+    o.unreferenced_ttl = Duration(0);
+    auto store = open_store(rt, o);
+    Result<CommitResult> r = store->commit("clone", manifest);
+    REQUIRE(r.code() == Errc::not_found);
+    REQUIRE_THAT(r.error().message(), Catch::Contains("fragmentation budget"));
     REQUIRE(store->check().ok());
-    REQUIRE(borrowing_segments(*store) == 0);
-    REQUIRE(*restore(*store, "clone", 1) == clone);
+    backup_whole_after_refusal(*store, "clone", clone);  // the budget lends nothing now
+    REQUIRE(*restore(*store, "gold", 1) == gold);
   }));
 }
 

@@ -65,6 +65,13 @@ Result<Response> DedupApi::on_core0(Request& request, Method fn) {
   return std::move(*got);
 }
 
+// Where an upload is hashed: the connection's core, unless that is the store's (core 0) and
+// another exists.
+CoreId DedupApi::hash_core() const {
+  const CoreId here = rt_.this_core();
+  return here != 0 || rt_.core_count() == 1 ? here : 1;
+}
+
 template <class F>
 auto DedupApi::on_core(CoreId core, F fn) -> std::optional<std::invoke_result_t<F&>> {
   if (rt_.this_core() == core) return fn();
@@ -104,10 +111,10 @@ void DedupApi::routes() {
   };
   router_.add("GET", "/info", bind(&DedupApi::info));
   router_.add("POST", "/segments/query", bind(&DedupApi::query_segments));
-  // Not bound to core 0 as a whole: it hashes elsewhere first (see put_segment).
+  // Not bound to core 0 as a whole: they hash elsewhere first (see put_segment).
   router_.add("PUT", "/segments/{fp}", [this](Request& r) { return put_segment(r); });
   router_.add("POST", "/images/{name}/borrowing", bind(&DedupApi::plan_borrowing, Need::use_image));
-  router_.add("PUT", "/segments/{fp}/borrowing", bind(&DedupApi::put_borrowing));
+  router_.add("PUT", "/segments/{fp}/borrowing", [this](Request& r) { return put_borrowing(r); });
   router_.add("POST", "/images/{name}/versions", bind(&DedupApi::commit, Need::use_image));
   router_.add("GET", "/images", bind(&DedupApi::list_images));
   router_.add("GET", "/images/{name}", bind(&DedupApi::list_versions, Need::use_image));
@@ -170,10 +177,8 @@ Result<Response> DedupApi::put_segment(Request& r) {
     return error_of(make_error(Errc::invalid_argument, "segment fingerprint: " + fp.error().what));
   if (r.body.empty()) return error_of(make_error(Errc::invalid_argument, "an empty segment"));
   if (Status s = store_.check_segment(*fp, r.body.size()); !s) return error_of(s.error());
-  const CoreId here = rt_.this_core();
-  const CoreId hash_core = here != 0 || rt_.core_count() == 1 ? here : 1;
   std::optional<SegmentManifest> hashed =
-      on_core(hash_core, [kind = fp->kind, &r] { return segment_manifest_of(kind, r.body); });
+      on_core(hash_core(), [kind = fp->kind, &r] { return segment_manifest_of(kind, r.body); });
   if (!hashed) return Response::error(503, "the node is stopping");
   auto stored =
       on_core(0, [this, &fp, &r, &hashed] { return store_.put_segment(*fp, r.body, *hashed); });
@@ -197,7 +202,8 @@ Result<Response> DedupApi::plan_borrowing(Request& r) {
   return Response::text(200, encode_lenders(*lenders));
 }
 
-// A segment without the blocks it borrows. The store hashes the few blocks sent itself.
+// A segment without the blocks it borrows: the blocks sent are hashed off core 0, as a whole
+// segment is (put_segment).
 Result<Response> DedupApi::put_borrowing(Request& r) {
   auto fp = Fingerprint::from_hex(store_.options().hash, r.param("fp"));
   if (!fp)
@@ -209,11 +215,21 @@ Result<Response> DedupApi::put_borrowing(Request& r) {
     return error_of(make_error(Errc::invalid_argument,
                                "the manifest is of segment " + up->segment.fp.short_hex()));
   }
-  auto stored = store_.put_borrowing(up->segment, up->lenders, up->data);
-  if (!stored) {
-    return error_of(stored.error(), stored.code() == Errc::invalid_argument ? 422 : 0);
+  auto checked = on_core(hash_core(), [this, &up] {
+    return store_.check_borrowing(up->segment, up->lenders, up->data);
+  });
+  if (!checked) return Response::error(503, "the node is stopping");
+  if (!*checked) {
+    return error_of(checked->error(), checked->code() == Errc::invalid_argument ? 422 : 0);
   }
-  return Response::text(*stored ? 201 : 200, *stored ? "stored\n" : "already stored\n");
+  auto stored = on_core(0, [this, &up, &checked] {
+    return store_.put_borrowing(up->segment, up->lenders, up->data, **checked);
+  });
+  if (!stored) return Response::error(503, "the node is stopping");
+  if (!*stored) {
+    return error_of(stored->error(), stored->code() == Errc::invalid_argument ? 422 : 0);
+  }
+  return Response::text(**stored ? 201 : 200, **stored ? "stored\n" : "already stored\n");
 }
 
 Result<Response> DedupApi::commit(Request& r) {

@@ -100,6 +100,7 @@ class DedupApi {
   // fn() on `core` (directly if it is this one); nullopt if the node is stopping.
   template <class F>
   auto on_core(CoreId core, F fn) -> std::optional<std::invoke_result_t<F&>>;
+  CoreId hash_core() const;
   Result<http::Response> info(http::Request& r);
   Result<http::Response> query_segments(http::Request& r);
   Result<http::Response> put_segment(http::Request& r);

@@ -209,6 +209,17 @@ class Store {
   // true if stored now, false if a complete segment has the fingerprint already.
   Result<bool> put_borrowing(const SegmentManifest& segment, std::span<const SegmentId> lenders,
                              std::string_view data);
+  // put_borrowing in two: the checks and hashing (reads only the options: any core may do this,
+  // the expensive part), then the store's part with what they found.
+  struct CheckedBorrowing {
+    std::set<SegmentId> lenders;  // distinct
+    std::size_t blocks_sent = 0;
+  };
+  Result<CheckedBorrowing> check_borrowing(const SegmentManifest& segment,
+                                           std::span<const SegmentId> lenders,
+                                           std::string_view data) const;
+  Result<bool> put_borrowing(const SegmentManifest& segment, std::span<const SegmentId> lenders,
+                             std::string_view data, const CheckedBorrowing& checked);
   // invalid_argument / too_large unless `segment` is a manifest this store may store, its
   // fingerprint made up of its blocks' (reads only the options: any core may ask).
   Status check_segment_manifest(const SegmentManifest& segment) const;

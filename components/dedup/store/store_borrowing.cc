@@ -205,7 +205,18 @@ Result<const SegmentMeta*> Store::settle_borrowing(const Fingerprint& fp, std::s
         return where.error();
       }
     }
-    if (whole) return *m;
+    if (!whole) continue;
+    // Re-lent blocks may come from segments other than the lenders chosen at upload: the copy
+    // is kept only while its blocks are still read from within the fragmentation budget.
+    std::set<SegmentId> targets;
+    for (const auto& [b, where] : at) targets.insert(where.segment);
+    const std::size_t allowed =
+        cross_dedup_targets_max((*m)->bytes, options_.cross_dedup_segments_per_mib);
+    if (targets.size() <= allowed) return *m;
+    gone = make_error(Errc::not_found, "borrowing from " + std::to_string(targets.size()) +
+                                           " segments after re-lending; the fragmentation budget "
+                                           "allows " +
+                                           std::to_string(allowed));
   }
   if (gone) return *gone;
   return make_error(Errc::not_found, "segment " + fp.hex() + " is not stored");
@@ -213,6 +224,14 @@ Result<const SegmentMeta*> Store::settle_borrowing(const Fingerprint& fp, std::s
 
 Result<bool> Store::put_borrowing(const SegmentManifest& segment,
                                   std::span<const SegmentId> lenders, std::string_view data) {
+  Result<CheckedBorrowing> checked = check_borrowing(segment, lenders, data);
+  if (!checked) return checked.error();
+  return put_borrowing(segment, lenders, data, *checked);
+}
+
+Result<Store::CheckedBorrowing> Store::check_borrowing(const SegmentManifest& segment,
+                                                       std::span<const SegmentId> lenders,
+                                                       std::string_view data) const {
   if (Status s = check_segment_manifest(segment); !s) return s.error();
   if (lenders.size() != segment.blocks.size()) {
     return make_error(Errc::invalid_argument, "lenders for " + std::to_string(lenders.size()) +
@@ -260,6 +279,14 @@ Result<bool> Store::put_borrowing(const SegmentManifest& segment,
                         "block " + std::to_string(sent[i]) + " does not hash to its fingerprint");
     }
   }
+  return CheckedBorrowing{std::move(distinct), sent.size()};
+}
+
+Result<bool> Store::put_borrowing(const SegmentManifest& segment,
+                                  std::span<const SegmentId> lenders, std::string_view data,
+                                  const CheckedBorrowing& checked) {
+  DOPPEL_ASSERT(lenders.size() == segment.blocks.size());
+  const std::set<SegmentId>& distinct = checked.lenders;
   FairLockGuard guard(mutex_);
   if (Status s = ensure_ready(); !s) return s.error();
   if (!load_problems_.empty()) return read_only(load_problems_);
@@ -294,7 +321,7 @@ Result<bool> Store::put_borrowing(const SegmentManifest& segment,
     if (meta.blocks[b].state != BlockState::borrowed) continue;
     if (Result<BlockRef> found = lender_block(meta, b, index, plan); !found) return found.error();
   }
-  return put_segment_locked(meta, data, std::vector<bool>(sent.size(), false));
+  return put_segment_locked(meta, data, std::vector<bool>(checked.blocks_sent, false));
 }
 
 }  // namespace doppel::dedup
