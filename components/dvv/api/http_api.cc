@@ -229,7 +229,7 @@ Result<Response> HttpApi::put_props(Request& r) {
 Result<Response> HttpApi::stats(Request&) {
   const ObjectLog& log = node_.log();
   std::string up;
-  for (NodeIndex n = 0; n < node_.ring().nodes(); ++n)
+  for (NodeIndex n = 0; n < node_.nodes(); ++n)
     up += (up.empty() ? "" : ",") + std::string(node_.peer_up(n) ? "true" : "false");
   Response out = Response::text(200, "{\"node\":" + std::to_string(node_.self()) +
                                          ",\"objects\":" + std::to_string(log.objects()) +

@@ -113,7 +113,7 @@ metrics::MetricSet DvvNode::metrics() const {
         static_cast<double>(log.live_bytes()));
   m.set("doppel_dvv_log_bytes", "Bytes of the object log on disk (live and dead records).",
         static_cast<double>(log.log_bytes()));
-  for (NodeIndex n = 0; n < ring_.nodes(); ++n) {
+  for (NodeIndex n = 0; n < peers_.size(); ++n) {
     if (n == self_) continue;
     m.set("doppel_dvv_peer_up", "1 if this node sees the peer up, else 0.", peer_up(n) ? 1 : 0,
           {{"peer", std::to_string(n)}});

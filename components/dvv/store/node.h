@@ -73,6 +73,8 @@ class DvvNode final : public Service {
   const Ring& ring() const { return ring_; }
   NodeIndex self() const { return self_; }
   bool peer_up(NodeIndex n) const;
+  // The nodes of the cluster's configuration (the peers), members of the ring or not.
+  NodeIndex nodes() const { return static_cast<NodeIndex>(node_.peers.size()); }
   Runtime& runtime() { return rt_; }
   // The node's own metrics (on core 0): client requests by operation and outcome, siblings
   // per read, the log's size, the peers seen up. A copy, with the gauges read now.

@@ -44,7 +44,7 @@ void Reaper::reap(const ObjectKey& key, const Object& tombstone) {
   // supersedes: handed off after the reap, one would bring the deleted value
   // back (ReplicaStore::reap). A node that holds a newer hint, or does not
   // answer, keeps the tombstone where it is.
-  for (NodeIndex n = 0; n < ring_.nodes(); ++n) {
+  for (NodeIndex n = 0; n < replicas_.nodes(); ++n) {
     if (std::find(primaries.begin(), primaries.end(), n) != primaries.end()) continue;
     auto dropped = replicas_.reap(n, key, tombstone, config_.request_timeout);
     if (!dropped || !*dropped) return;

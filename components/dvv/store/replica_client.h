@@ -44,6 +44,8 @@ class ReplicaClient {
   // True if the node dropped the tombstone and the hints it supersedes (or held neither).
   Result<bool> reap(NodeIndex node, const ObjectKey& key, const Object& tombstone,
                     Duration timeout);
+  // The nodes of the cluster's configuration, members or not.
+  NodeIndex nodes() const { return static_cast<NodeIndex>(peers_.size()); }
 
  private:
   Runtime& rt_;

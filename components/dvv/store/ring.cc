@@ -20,16 +20,32 @@ std::uint64_t hash64(std::string_view bytes, std::uint64_t seed) {
   return h;
 }
 
-Ring::Ring(std::uint32_t partitions, std::uint32_t nodes) : partitions_(partitions), nodes_(nodes) {
+namespace {
+
+std::vector<NodeIndex> round_robin(std::uint32_t partitions, std::uint32_t nodes) {
+  DOPPEL_ASSERT(nodes >= 1 && nodes <= partitions);
+  std::vector<NodeIndex> owners(partitions);
+  for (std::uint32_t p = 0; p < partitions; ++p) owners[p] = p % nodes;
+  return owners;
+}
+
+}  // namespace
+
+Ring::Ring(std::uint32_t partitions, std::uint32_t nodes) : Ring(round_robin(partitions, nodes)) {}
+
+Ring::Ring(std::vector<NodeIndex> owners) : owners_(std::move(owners)) {
+  const auto partitions = static_cast<std::uint32_t>(owners_.size());
   DOPPEL_ASSERT(partitions >= 1 && partitions <= kPartitionsMax);
   DOPPEL_ASSERT((partitions & (partitions - 1)) == 0);
-  DOPPEL_ASSERT(nodes >= 1 && nodes <= partitions);
-  shift_ = 64;
+  std::vector<NodeIndex> distinct = owners_;
+  std::sort(distinct.begin(), distinct.end());
+  distinct_owners_ =
+      static_cast<std::uint32_t>(std::unique(distinct.begin(), distinct.end()) - distinct.begin());
   for (std::uint32_t p = partitions; p > 1; p >>= 1) --shift_;
 }
 
 std::uint32_t Ring::partition_of(std::string_view bucket, std::string_view key) const {
-  if (partitions_ == 1) return 0;
+  if (owners_.size() == 1) return 0;
   std::uint64_t h = hash64(bucket, 1);
   h = hash64(key, h);
   return static_cast<std::uint32_t>(h >> shift_);
@@ -37,8 +53,9 @@ std::uint32_t Ring::partition_of(std::string_view bucket, std::string_view key) 
 
 std::vector<NodeIndex> Ring::primaries(std::uint32_t partition, std::uint32_t n_val) const {
   std::vector<NodeIndex> out;
-  for (std::uint32_t i = 0; i < partitions_ && out.size() < std::min(n_val, nodes_); ++i) {
-    const NodeIndex n = owner((partition + i) % partitions_);
+  for (std::uint32_t i = 0; i < partitions() && out.size() < std::min(n_val, distinct_owners_);
+       ++i) {
+    const NodeIndex n = owner((partition + i) % partitions());
     if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
   }
   return out;
@@ -59,8 +76,8 @@ std::vector<Replica> Ring::preference_list(std::uint32_t partition, std::uint32_
   // Fallbacks: the next up nodes on the ring that are not primaries.
   std::vector<NodeIndex> taken = prim;
   std::size_t next_down = 0;
-  for (std::uint32_t i = 0; i < partitions_ && next_down < down.size(); ++i) {
-    const NodeIndex n = owner((partition + i) % partitions_);
+  for (std::uint32_t i = 0; i < partitions() && next_down < down.size(); ++i) {
+    const NodeIndex n = owner((partition + i) % partitions());
     if (std::find(taken.begin(), taken.end(), n) != taken.end() || !up(n)) continue;
     taken.push_back(n);
     out.push_back(Replica{n, false, down[next_down++]});
