@@ -92,34 +92,9 @@ Result<VersionRef> parse_version_ref(const std::string& text, bool version_requi
 
 // Runs `fn` against the server named by --server; a bad URL is a usage error.
 int with_server(const BackupArgs& a, const std::function<int(BackupContext&)>& fn) {
-  auto server = parse_server_url(a.server);
-  if (!server) return usage_error("backup: " + server.error().what);
-  if (a.user.empty() != a.password_file.empty()) {
-    return usage_error("backup: --user and --password-file go together");
-  }
-  const auto first_line = [](const std::string& path) -> std::optional<std::string> {
-    std::ifstream in(path, std::ios::binary);
-    std::string line;
-    if (!in || !std::getline(in, line)) return std::nullopt;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    return line;
-  };
-  std::string authorization;
-  if (!a.user.empty()) {
-    auto password = first_line(a.password_file);
-    if (!password) return usage_error("backup: cannot read a password from " + a.password_file);
-    authorization = access::basic_authorization(a.user, *password);
-  }
-  std::string ca_pem;
-  if (!a.ca_file.empty()) {
-    if (!server->tls) return usage_error("backup: --ca-file is for an https:// server");
-    std::ifstream in(a.ca_file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in || text.str().empty()) return usage_error("backup: cannot read " + a.ca_file);
-    ca_pem = text.str();
-  }
-  return run_backup_client(a.server, *server, authorization, ca_pem, fn);
+  auto access = read_client_access(a.server, a.user, a.password_file, a.ca_file);
+  if (!access) return usage_error("backup: " + access.error().what);
+  return run_backup_client(a.server, access->server, access->authorization, access->ca_pem, fn);
 }
 
 // --- put

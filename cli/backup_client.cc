@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "cli/cli.h"
+#include "components/access/gate.h"
 
 namespace doppel::cli {
 namespace {
@@ -60,6 +63,35 @@ Result<ServerUrl> parse_server_url(const std::string& url) {
   if (!ip) return bad(ip.error().what);
   ep->host = *ip;
   out.at = *ep;
+  return out;
+}
+
+Result<ClientAccess> read_client_access(const std::string& url, const std::string& user,
+                                        const std::string& password_file,
+                                        const std::string& ca_file) {
+  auto server = parse_server_url(url);
+  if (!server) return server.error();
+  const auto usage = [](std::string why) { return make_error(Errc::invalid_argument, why); };
+  if (user.empty() != password_file.empty()) {
+    return usage("--user and --password-file go together");
+  }
+  ClientAccess out{*server, "", ""};
+  if (!user.empty()) {
+    std::ifstream in(password_file, std::ios::binary);
+    std::string line;
+    if (!in || !std::getline(in, line))
+      return usage("cannot read a password from " + password_file);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.authorization = access::basic_authorization(user, line);
+  }
+  if (!ca_file.empty()) {
+    if (!server->tls) return usage("--ca-file is for an https:// server");
+    std::ifstream in(ca_file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in || text.str().empty()) return usage("cannot read " + ca_file);
+    out.ca_pem = text.str();
+  }
   return out;
 }
 

@@ -26,6 +26,19 @@ struct ServerUrl {
 // Errors say what is wrong with the text.
 Result<ServerUrl> parse_server_url(const std::string& url);
 
+// How a client command reaches a server: where, with which credentials (the Authorization
+// field, "" for none), trusting which CAs ("" for the system's).
+struct ClientAccess {
+  ServerUrl server;
+  std::string authorization;
+  std::string ca_pem;
+};
+// From --server, --user, --password-file (its first line) and --ca-file; errors say what is
+// wrong with them (usage errors).
+Result<ClientAccess> read_client_access(const std::string& url, const std::string& user,
+                                        const std::string& password_file,
+                                        const std::string& ca_file);
+
 struct BackupContext {
   Runtime& rt;
   dedup::DedupClient& client;

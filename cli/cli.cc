@@ -25,6 +25,7 @@ int run(int argc, char** argv, const scenarios::Registry& registry,
   add_serve_command(app, commands);
   add_check_commands(app, commands);
   add_backup_commands(app, commands);
+  add_admin_commands(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -30,6 +30,7 @@ void add_bench_commands(CLI::App& app, Commands& commands);
 void add_serve_command(CLI::App& app, Commands& commands);
 void add_check_commands(CLI::App& app, Commands& commands);
 void add_backup_commands(CLI::App& app, Commands& commands);
+void add_admin_commands(CLI::App& app, Commands& commands);
 
 // Prints "doppel: <message>" to stderr and returns kExitUsage.
 int usage_error(const std::string& message);

@@ -13,6 +13,7 @@ Result<DvvSettings> DvvSettings::read(const toml::table& table, std::string_view
   if (f.ok() && (partitions & (partitions - 1)) != 0)
     f.fail("partitions", "must be a power of two");
   s.partitions = static_cast<std::uint32_t>(partitions);
+  s.members = static_cast<std::uint32_t>(f.integer("members", 1, 256, 0));
   constexpr std::int64_t kMsMax = 3'600'000;
   s.request_timeout = f.ms("request_timeout_ms", 1, kMsMax, s.request_timeout);
   s.aae_interval = f.ms("aae_interval_ms", 1, kMsMax, s.aae_interval);
@@ -46,6 +47,13 @@ Status check_cluster(const NodeConfig& node, const DvvSettings& s) {
   if (node.peers.size() > s.partitions) {
     return make_error(Errc::invalid_argument, "partitions: fewer than nodes");
   }
+  if (node.peers.size() > 256) {
+    return make_error(Errc::invalid_argument, "peers: a cluster of at most 256 nodes");
+  }
+  if (s.members > node.peers.size()) {
+    return make_error(Errc::invalid_argument,
+                      "members: more than the " + std::to_string(node.peers.size()) + " peers");
+  }
   return {};
 }
 
@@ -70,6 +78,8 @@ Status plant_dvv_bug(std::string_view name, DvvSettings& s) {
     s.bug_get_ignores_allow_mult = true;
   } else if (name == "rpc-trusts-peers") {
     s.bug_rpc_trusts_peers = true;
+  } else if (name == "drop-before-handoff") {
+    s.bug_drop_before_handoff = true;
   } else if (!name.empty()) {
     return make_error(Errc::invalid_argument,
                       "bug: dvv has no planted bug '" + std::string(name) + "'");

@@ -4,6 +4,8 @@
 //
 //   [dvv]
 //   partitions = 64              # ring partitions: a power of two, at least the nodes
+//   members = 3                  # the first ring's members: peers[0..members); default all
+//                                # (the others join later: doppel admin cluster join)
 //   request_timeout_ms = 2000    # a replica's answer, a forwarded PUT
 //   ping_interval_ms = 500       # liveness pings between nodes
 //   handoff_interval_ms = 1000   # a fallback offers its hints this often
@@ -30,6 +32,7 @@ namespace doppel::dvv {
 struct DvvSettings {
   static constexpr std::size_t kClusterSecretBytesMin = 16;
   std::uint32_t partitions = 64;
+  std::uint32_t members = 0;  // 0: every peer is a member of the first ring
   Duration request_timeout{std::chrono::seconds(2)};
   Duration ping_interval{std::chrono::milliseconds(500)};
   Duration down_after{std::chrono::seconds(2)};
@@ -54,6 +57,7 @@ struct DvvSettings {
   bool bug_dw_before_sync = false;           // a replica acks a copy as durable before its fsync
   bool bug_get_ignores_allow_mult = false;   // GET shows siblings though allow_mult is false
   bool bug_rpc_trusts_peers = false;         // a server serves a peer whose proof did not check
+  bool bug_drop_before_handoff = false;      // a node drops a key it no longer owns unsent
 
   // From a [dvv] table; `source` names the file in errors; `files` reads the files it names.
   static Result<DvvSettings> read(const toml::table& table, std::string_view source,

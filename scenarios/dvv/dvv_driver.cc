@@ -13,6 +13,7 @@
 #include "scenarios/dvv/disk_promises.h"
 #include "scenarios/dvv/dvv_workload.h"
 #include "scenarios/dvv/intruder.h"
+#include "scenarios/dvv/membership_admin.h"
 #include "scenarios/dvv/props_switch.h"
 #include "scenarios/node_settings.h"
 #include "scenarios/scenario_users.h"
@@ -38,6 +39,7 @@ constexpr const char* kBucket = "b";
 // Every node's; the intruder's rogue peer has another (intruder.cc).
 constexpr const char* kClusterSecret = "the-scenario-cluster-secret";
 constexpr std::uint32_t kPropsClient = 1u << 20;  // the props switch's connections, no client's
+constexpr std::uint32_t kAdminClient = 1u << 21;  // the membership operator's
 
 class DvvDriver final : public ClusterDriver {
  public:
@@ -59,6 +61,7 @@ class DvvDriver final : public ClusterDriver {
     // Users and a cluster secret, which the intruder's requests test (access-enforced).
     settings.access.users = scenario_users();
     settings.cluster_secret = kClusterSecret;
+    settings.members = static_cast<std::uint32_t>(w_.members);
     if (wants("log-keeps-intact-records") || wants("pw-dw-durable")) {
       world.set_observer([this](sim::NodeId node, const Event& e) { observe(node, e); });
     }
@@ -89,6 +92,12 @@ class DvvDriver final : public ClusterDriver {
     // that asks for those properties with it asks for what the store cannot promise.
     for (const char* p : {"no-false-conflicts", "clock-entries-bounded"}) {
       if (w_.clock_switch_ms > 0) violated(p, "inconclusive: not judged with clock switches");
+    }
+    // Both judge against the first ring's primaries; a key whose owners moved has more.
+    for (const char* p : {"clock-entries-bounded", "pw-dw-durable"}) {
+      if (w_.membership_change_ms > 0) {
+        violated(p, "inconclusive: not judged with membership changes");
+      }
     }
     if (checked_ && promises_judged_ == 0) {
       violated("pw-dw-durable", "inconclusive: no acknowledged PUT could be judged (" +
@@ -430,6 +439,16 @@ class DvvDriver final : public ClusterDriver {
       });
     }
     rt().spawn("dvv-intruder", [this] { intrude(); });
+    if (w_.membership_change_ms > 0) {
+      admin_ = std::make_unique<MembershipAdmin>(
+          rt(), spec_.nodes, static_cast<std::uint32_t>(w_.members_min), timeout(),
+          [this](std::uint32_t n) -> RiakClient& { return client(kAdminClient, n); },
+          [this](std::string_view what) { reached(what); });
+      rt().spawn("dvv-admin", [this] {
+        admin_->run(std::chrono::milliseconds(w_.membership_change_ms),
+                    [this] { return quiet_since_.has_value(); });
+      });
+    }
     int running = static_cast<int>(spec_.clients);
     Condition done(rt());
     for (std::uint32_t c = 0; c < spec_.clients; ++c) {
@@ -475,7 +494,25 @@ class DvvDriver final : public ClusterDriver {
     rt().sleep(std::chrono::milliseconds(w_.settle_ms));
     // A write never answered may still have been coordinated, even after a switch sent later.
     for (const InDoubt& d : in_doubt_) (void)exposed_since(d.key, d.value, d.started, false);
-    final_checks();
+    doppel::dvv::Ring ring(kPartitions,
+                           w_.members > 0 ? static_cast<std::uint32_t>(w_.members) : spec_.nodes);
+    if (admin_) {
+      auto settled = admin_->settled(rt().now() + std::chrono::milliseconds(w_.liveness_ms));
+      if (!settled) {
+        world_->fail(wants("ring-settles") ? "ring-settles" : "progress",
+                     "the ring did not settle within " + std::to_string(w_.liveness_ms) +
+                         " ms of the heal: " + settled.error().message());
+        return;
+      }
+      ring = doppel::dvv::Ring(settled->owners);
+      world_->record(sim::kNoNode, 0,
+                     Event("DvvMembershipStats")
+                         .detail("committed", admin_->committed())
+                         .detail("refused", admin_->refused())
+                         .detail("version", settled->version)
+                         .detail("owners", ring.owners()));
+    }
+    final_checks(ring);
     checked_ = true;
   }
 
@@ -497,8 +534,7 @@ class DvvDriver final : public ClusterDriver {
     }
   }
 
-  void final_checks() {
-    doppel::dvv::Ring ring(kPartitions, spec_.nodes);
+  void final_checks(const doppel::dvv::Ring& ring) {
     for (std::int64_t k = 0; k < w_.keys; ++k) {
       const std::string key = "k" + std::to_string(k);
       Result<RiakObject> r = make_error(Errc::timed_out);
@@ -600,6 +636,7 @@ class DvvDriver final : public ClusterDriver {
                 max_entries_ = 0, lost_ = 0, promises_judged_ = 0, promises_unjudged_ = 0,
                 lww_dropped_ = 0;
   std::unique_ptr<DiskPromises> promises_;
+  std::unique_ptr<MembershipAdmin> admin_;
   std::optional<Instant> quiet_since_;
   std::unique_ptr<PropsSwitch> switch_;
   struct InDoubt {
@@ -628,7 +665,8 @@ ComponentDef dvv_component() {
                     "log-keeps-intact-records",
                     "pw-dw-durable",
                     "allow-mult-respected",
-                    "access-enforced"};
+                    "access-enforced",
+                    "ring-settles"};
   def.bugs = {"ack-early",
               "no-repair",
               "dot-per-write",
@@ -638,7 +676,8 @@ ComponentDef dvv_component() {
               "pw-counts-fallbacks",
               "dw-before-sync",
               "get-ignores-allow-mult",
-              "rpc-trusts-peers"};
+              "rpc-trusts-peers",
+              "drop-before-handoff"};
   def.probes = {"DvvStarted", "DvvRunStats", "DvvPromiseStats", "DvvReadRepair", "DvvAaeRepair"};
   def.buggify_components = {"dvv", "http"};  // its API is Riak's, over HTTP
   def.validate = [](const toml::table& workload, std::string_view source) -> Status {

@@ -24,6 +24,9 @@
 //   allow-mult-respected         while allow_mult is false on every node, an answer shows one
 //                                value at most
 //   log-keeps-intact-records     a node's replay recovers every intact record of its log
+//   ring-settles                 membership changes (membership_admin.h): after the heal every
+//                                node holds one settled ring, each partition owned by a valid
+//                                member, and every node that left gave its replicas up
 //   progress                     after the heal, operations succeed and the final checks run
 
 #include "scenarios/scenario.h"

@@ -26,6 +26,9 @@ Result<DvvWorkload> read_dvv_workload(const toml::table& t, std::string_view sou
   w.returnbody_percent = f.integer("returnbody_percent", 0, 100, w.returnbody_percent);
   w.allow_mult_switch_ms = f.integer("allow_mult_switch_ms", 0, 600000, w.allow_mult_switch_ms);
   w.clock_switch_ms = f.integer("clock_switch_ms", 0, 600000, w.clock_switch_ms);
+  w.members = f.integer("members", 0, 256, w.members);
+  w.membership_change_ms = f.integer("membership_change_ms", 0, 600000, w.membership_change_ms);
+  w.members_min = f.integer("members_min", 1, 256, w.members_min);
   f.reject_unknown_keys();
   if (f.ok() && w.update_percent + w.blind_percent > 100)
     f.fail("blind_percent", "update + blind over 100");

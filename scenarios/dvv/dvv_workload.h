@@ -39,6 +39,12 @@ struct DvvWorkload {
   // often (0: never; one of the two at most).
   std::int64_t allow_mult_switch_ms = 0;
   std::int64_t clock_switch_ms = 0;
+  // Membership (membership_admin.h): the first ring's members (0: every node), and a change
+  // (join, leave, replace) about this often during the fault phase (0: never), keeping at
+  // least members_min valid members.
+  std::int64_t members = 0;
+  std::int64_t membership_change_ms = 0;
+  std::int64_t members_min = 3;
 
   std::int64_t switch_ms() const { return std::max(allow_mult_switch_ms, clock_switch_ms); }
 };

@@ -112,6 +112,10 @@ void HttpApi::routes() {
   router_.add("PUT", "/buckets/{bucket}/props", bind(&HttpApi::put_props));
   router_.add("GET", "/stats", bind(&HttpApi::stats));
   router_.add("GET", "/debug/local/buckets/{bucket}/keys/{key}", bind(&HttpApi::debug_local));
+  router_.add("GET", "/admin/cluster", bind(&HttpApi::cluster_status));
+  router_.add("GET", "/admin/cluster/plan", bind(&HttpApi::cluster_plan));
+  router_.add("POST", "/admin/cluster/{op}", bind(&HttpApi::cluster_stage));
+  router_.add("DELETE", "/admin/cluster/staged", bind(&HttpApi::cluster_clear));
   // Answered on the core it arrives at: the server's and events' parts gather from every core.
   router_.add("GET", "/metrics", [this](Request& r) { return metrics(r); });
   router_.add("GET", "/ping",
@@ -231,11 +235,12 @@ Result<Response> HttpApi::stats(Request&) {
   std::string up;
   for (NodeIndex n = 0; n < node_.nodes(); ++n)
     up += (up.empty() ? "" : ",") + std::string(node_.peer_up(n) ? "true" : "false");
-  Response out = Response::text(200, "{\"node\":" + std::to_string(node_.self()) +
-                                         ",\"objects\":" + std::to_string(log.objects()) +
-                                         ",\"live_bytes\":" + std::to_string(log.live_bytes()) +
-                                         ",\"log_bytes\":" + std::to_string(log.log_bytes()) +
-                                         ",\"peers_up\":[" + up + "]}");
+  Response out = Response::text(
+      200, "{\"node\":" + std::to_string(node_.self()) +
+               ",\"objects\":" + std::to_string(log.objects()) +
+               ",\"unserved\":" + std::to_string(node_.unserved_objects()) +
+               ",\"live_bytes\":" + std::to_string(log.live_bytes()) +
+               ",\"log_bytes\":" + std::to_string(log.log_bytes()) + ",\"peers_up\":[" + up + "]}");
   out.headers.set("Content-Type", "application/json");
   return out;
 }

@@ -7,6 +7,7 @@
 //   GET|PUT /buckets/B/props                  JSON {"props":{...}}
 //   GET    /ping, /stats, /metrics (Prometheus's text format)
 //   GET    /debug/local/buckets/B/keys/K      this node's own replica (for checks)
+//   GET|POST|DELETE /admin/cluster...          membership (http_cluster.cc)
 // The causal context travels base64-encoded in X-Riak-Vclock; X-Riak-ClientId
 // names the client for the vv baseline. Bad requests get a 4xx with a reason;
 // a quorum that cannot be reached in time is 503. With users (settings.h) every route needs HTTP
@@ -41,6 +42,11 @@ class HttpApi {
   Result<http::Response> stats(http::Request& r);
   Result<http::Response> debug_local(http::Request& r);
   Result<http::Response> metrics(http::Request& r);
+  // Membership (http_cluster.cc).
+  Result<http::Response> cluster_status(http::Request& r);
+  Result<http::Response> cluster_stage(http::Request& r);
+  Result<http::Response> cluster_plan(http::Request& r);
+  Result<http::Response> cluster_clear(http::Request& r);
 
   DvvNode& node_;
   metrics::EventCountingRuntime& rt_;

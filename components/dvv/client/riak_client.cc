@@ -141,4 +141,46 @@ Result<http::Response> RiakClient::raw(const http::ClientRequest& request, Insta
   return http_.request(request, deadline);
 }
 
+namespace {
+
+Result<std::string> admin_text(Result<http::Response> r) {
+  if (!r) return r.error();
+  if (r->status == 200) return std::move(r->body);
+  std::string reason = r->body;
+  while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+  return make_error(r->status == 422                       ? Errc::invalid_argument
+                    : r->status == 401 || r->status == 403 ? Errc::denied
+                                                           : Errc::refused,
+                    "HTTP " + std::to_string(r->status) + ": " + reason);
+}
+
+}  // namespace
+
+Result<std::string> RiakClient::cluster_change(std::string_view op,
+                                               std::optional<std::uint32_t> node,
+                                               std::optional<std::uint32_t> with,
+                                               Instant deadline) {
+  http::ClientRequest req;
+  req.method = "POST";
+  req.target = "/admin/cluster/" + std::string(op);
+  if (node) req.target += "?node=" + std::to_string(*node);
+  if (with) req.target += std::string(node ? "&" : "?") + "with=" + std::to_string(*with);
+  return admin_text(http_.request(req, deadline));
+}
+
+Result<std::string> RiakClient::cluster_plan(Instant deadline) {
+  return admin_text(http_.get("/admin/cluster/plan", deadline));
+}
+
+Result<std::string> RiakClient::cluster_clear(Instant deadline) {
+  http::ClientRequest req;
+  req.method = "DELETE";
+  req.target = "/admin/cluster/staged";
+  return admin_text(http_.request(req, deadline));
+}
+
+Result<std::string> RiakClient::cluster_status(Instant deadline) {
+  return admin_text(http_.get("/admin/cluster", deadline));
+}
+
 }  // namespace doppel::dvv

@@ -80,6 +80,16 @@ class RiakClient {
   // Any other request (the debug endpoints).
   Result<http::Response> raw(const http::ClientRequest& request, Instant deadline);
 
+  // Membership (the node's /admin/cluster routes). A change: "join", "leave" or
+  // "force-remove" of `node`, "replace" of `node` with `with`, or "commit". The server's text,
+  // or an error carrying its reason: invalid_argument for a change it refused (422).
+  Result<std::string> cluster_change(std::string_view op, std::optional<std::uint32_t> node,
+                                     std::optional<std::uint32_t> with, Instant deadline);
+  Result<std::string> cluster_plan(Instant deadline);
+  Result<std::string> cluster_clear(Instant deadline);
+  // The ring the node holds, as JSON (http_cluster.cc).
+  Result<std::string> cluster_status(Instant deadline);
+
   const Endpoint& node() const { return http_.server(); }
 
  private:

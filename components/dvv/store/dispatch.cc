@@ -1,6 +1,7 @@
 #include "components/dvv/store/dispatch.h"
 
 #include "components/dvv/store/anti_entropy.h"
+#include "components/dvv/store/cluster_changes.h"
 #include "components/dvv/store/coordinator.h"
 #include "components/dvv/store/messages.h"
 #include "components/dvv/store/props_table.h"
@@ -27,13 +28,15 @@ const BuggifySite kSlowRead{
 static_assert(ObjectLog::kRecordBytesMax <= RpcServer::kFrameBytesMax);
 
 RpcDispatch::RpcDispatch(Runtime& rt, const Ring& ring, ReplicaStore& store,
-                         Coordinator& coordinator, AntiEntropy& anti_entropy, PropsTable& props)
+                         Coordinator& coordinator, AntiEntropy& anti_entropy, PropsTable& props,
+                         ClusterChanges& changes)
     : rt_(rt),
       ring_(ring),
       store_(store),
       coordinator_(coordinator),
       anti_entropy_(anti_entropy),
-      props_(props) {}
+      props_(props),
+      changes_(changes) {}
 
 Result<std::string> RpcDispatch::handle(RpcKind kind, std::string_view payload) {
   switch (kind) {
@@ -55,6 +58,12 @@ Result<std::string> RpcDispatch::handle(RpcKind kind, std::string_view payload) 
       return aae_keys(payload);
     case RpcKind::props:
       return props(payload);
+    case RpcKind::ring:
+      return changes_.serve_exchange(payload);
+    case RpcKind::cluster:
+      return changes_.serve_request(payload);
+    case RpcKind::handed_off:
+      return changes_.serve_handed_off(payload);
     case RpcKind::hello:
       break;  // the handshake's, done before any request (rpc.cc): never one
   }

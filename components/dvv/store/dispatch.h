@@ -2,7 +2,8 @@
 // The node's side of node-to-node requests: decodes each kind's message
 // (messages.h) and hands it to the part that serves it: the replica store
 // (get, put, repair, reap), the coordinator (a forwarded PUT), anti-entropy
-// (segment hashes and keys), the props table (gossip). The RPC server calls
+// (segment hashes and keys), the props table (gossip), membership (ring
+// gossip, admin changes, handoff reports). The RPC server calls
 // handle() in a fiber per request; the node also calls it for itself where
 // its own replica must take exactly a peer's path.
 
@@ -16,6 +17,7 @@
 namespace doppel::dvv {
 
 class AntiEntropy;
+class ClusterChanges;
 class Coordinator;
 class PropsTable;
 class ReplicaStore;
@@ -24,7 +26,7 @@ class Ring;
 class RpcDispatch {
  public:
   RpcDispatch(Runtime& rt, const Ring& ring, ReplicaStore& store, Coordinator& coordinator,
-              AntiEntropy& anti_entropy, PropsTable& props);
+              AntiEntropy& anti_entropy, PropsTable& props, ClusterChanges& changes);
   RpcDispatch(const RpcDispatch&) = delete;
   RpcDispatch& operator=(const RpcDispatch&) = delete;
 
@@ -47,6 +49,7 @@ class RpcDispatch {
   Coordinator& coordinator_;
   AntiEntropy& anti_entropy_;
   PropsTable& props_;
+  ClusterChanges& changes_;
 };
 
 }  // namespace doppel::dvv

@@ -17,14 +17,25 @@ const BuggifySite kCompactNow{"dvv.handoff.compact_now",
 const BuggifySite kSlowHandoff{"dvv.handoff.slow_handoff",
                                "a hint is dropped up to 1 s after its primary took it"};
 // Hints outlive a crash: the log keeps them, and the node hands them off after it restarts.
+// A hint outlives its target's ownership: the ring moved the key elsewhere.
+const SometimesSite kHintRetargeted{"dvv.handoff.hint_retargeted",
+                                    "a hint went to the key's owners now, not the node it was for"};
 const SometimesSite kReplayedHintHandedOff{
     "dvv.handoff.replayed_hint", "a hint handed off was read back from the log after a restart"};
 
 }  // namespace
 
 Handoff::Handoff(Runtime& rt, const DvvSettings& config, NodeIndex self, Peers& peers,
-                 ReplicaStore& store, ReplicaClient& replicas)
-    : rt_(rt), config_(config), self_(self), peers_(peers), store_(store), replicas_(replicas) {}
+                 ReplicaStore& store, ReplicaClient& replicas, const Membership& membership,
+                 const PropsTable& props)
+    : rt_(rt),
+      config_(config),
+      self_(self),
+      peers_(peers),
+      store_(store),
+      replicas_(replicas),
+      membership_(membership),
+      props_(props) {}
 
 void Handoff::loop(const bool& stopping) {
   while (!stopping) {
@@ -51,7 +62,19 @@ void Handoff::hand_off(NodeIndex target) {
   DOPPEL_ASSERT(!batch.empty());  // the log keeps no empty hint map
   DOPPEL_ASSERT(batch.size() <= kHandoffBatchMax);
   for (auto& [key, object] : batch) {
-    if (!replicas_.repair(target, key, object, config_.request_timeout)) return;
+    const std::uint32_t p = membership_.ring().partition_of(key.bucket, key.key);
+    const std::uint32_t n_val = props_.get(key.bucket).n_val;
+    if (membership_.serves(target, p, n_val)) {
+      if (!replicas_.repair(target, key, object, config_.request_timeout)) return;
+    } else {
+      std::vector<NodeIndex> to = membership_.ring().primaries(p, n_val);
+      for (NodeIndex n : membership_.newcomers(p, n_val)) to.push_back(n);
+      for (NodeIndex n : to) {
+        if (n != self_ && !peers_.up(n)) return;
+        if (!replicas_.repair(n, key, object, config_.request_timeout)) return;
+      }
+      reachable(rt_, kHintRetargeted);
+    }
     // A newer hint may arrive meanwhile, and must not be dropped with this one.
     (void)buggify_sleep(rt_, kSlowHandoff, 1s);
     // Only if nothing newer arrived meanwhile.

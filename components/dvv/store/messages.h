@@ -14,6 +14,10 @@
 //   aae_segments  varint partition                          -> kAaeSegments x varint hash
 //   aae_keys      varint partition, varint segment          -> (bytes key, varint hash)...
 //   props         encode_props(all)                         -> encode_props(all)
+//   ring          encode_ring_state                         -> encode_ring_state (the newer)
+//   cluster       u8 op, u8 has_change, [u8 kind, varint node, varint with]
+//                                                           -> text for the operator
+//   handed_off    varint node, varint ring version          -> (empty)
 //
 // options: five varints r, w, dw, pr, pw (0 unset, else q + 1), bytes
 // client_id, varint timeout_ms. put reply: bytes context, varint

@@ -10,24 +10,44 @@ DvvNode::DvvNode(Runtime& rt, const NodeConfig& node, const DvvSettings& config)
     : rt_(rt),
       node_(node),
       config_(config),
-      ring_(config.partitions, static_cast<std::uint32_t>(node.peers.size())),
+      membership_(rt, config_, node.node_id, static_cast<NodeIndex>(node.peers.size())),
       self_(node.node_id),
-      store_(rt, config_, ring_, self_, props_),
+      store_(rt, config_, membership_, self_, props_),
       peers_(rt, config_, node.peers, self_),
       props_(rt, config_, peers_),
+      changes_(rt, config_, membership_, peers_),
       replicas_(rt, self_, peers_, props_, store_, dispatch_),
-      reaper_(rt, config_, ring_, props_, replicas_),
-      coordinator_(rt, config_, ring_, self_, peers_, props_, store_, replicas_, reaper_),
-      handoff_(rt, config_, self_, peers_, store_, replicas_),
-      anti_entropy_(rt, config_, ring_, self_, peers_, store_, replicas_),
-      dispatch_(rt, ring_, store_, coordinator_, anti_entropy_, props_) {
+      reaper_(rt, config_, membership_.ring(), props_, replicas_),
+      coordinator_(rt, config_, membership_.ring(), self_, peers_, props_, store_, replicas_,
+                   reaper_),
+      handoff_(rt, config_, self_, peers_, store_, replicas_, membership_, props_),
+      anti_entropy_(rt, config_, membership_.ring(), self_, peers_, store_, replicas_),
+      ownership_(rt, config_, membership_, changes_, peers_, props_, store_, replicas_),
+      dispatch_(rt, membership_.ring(), store_, coordinator_, anti_entropy_, props_, changes_) {
   background_done_ = std::make_unique<Condition>(rt);
+}
+
+Result<std::string> DvvNode::cluster(ClusterOp op, std::optional<MemberChange> change) {
+  return changes_.request(op, change);
 }
 
 DvvNode::~DvvNode() = default;
 
 Status DvvNode::start() {
+  if (Status s = membership_.load(); !s) return s;
   if (Status s = store_.open(); !s) return s;
+  const auto joining = [this] {
+    return membership_.state().members[self_] == MemberStatus::joining;
+  };
+  if (joining()) {
+    if (Status s = store_.renew_id_on_join(); !s) return s;
+  }
+  membership_.on_change([this, joining] {
+    // Until it is saved the node mints nothing (ReplicaStore::update).
+    if (joining() && !store_.renew_id_on_join().ok()) {
+      rt_.record(Event("DvvReplicaIdNotRenewed", Severity::warning));
+    }
+  });
   if (Status s = props_.load(); !s) return s;
   rpc_ = std::make_unique<RpcServer>(
       rt_, config_.cluster_secret,
@@ -41,6 +61,8 @@ Status DvvNode::start() {
   run_background([this] { handoff_.loop(stopping_); });
   run_background([this] { anti_entropy_.loop(stopping_); });
   run_background([this] { props_.gossip_loop(stopping_); });
+  run_background([this] { changes_.gossip_loop(stopping_); });
+  run_background([this] { ownership_.loop(stopping_); });
   rt_.record(Event("DvvStarted")
                  .detail("node", self_)
                  .detail("objects", store_.log().objects())
@@ -128,6 +150,18 @@ BucketProps DvvNode::props(const std::string& bucket) const {
 Result<bool> DvvNode::set_props(const std::string& bucket, BucketProps p,
                                 std::optional<std::uint64_t> if_version) {
   return props_.set(bucket, std::move(p), if_version);
+}
+
+std::uint64_t DvvNode::unserved_objects() const {
+  std::uint64_t out = 0;
+  for (std::uint32_t p = 0; p < membership_.ring().partitions(); ++p) {
+    const auto* keys = store_.log().keys_of(p);
+    if (keys == nullptr) continue;
+    for (const ObjectKey& k : *keys) {
+      out += !membership_.serves(self_, p, props_.get(k.bucket).n_val);
+    }
+  }
+  return out;
 }
 
 bool DvvNode::peer_up(NodeIndex n) const {

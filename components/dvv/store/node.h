@@ -12,10 +12,13 @@
 //   coordinator.h    client GET / PUT / DELETE: preference lists, quorums, read repair
 //   reaper.h         tombstones dropped once every primary holds exactly one
 //   handoff.h        hinted handoff from fallbacks to primaries back up
+//   membership.h     the ring this node holds (ring_state.h), saved; cluster_changes.h
+//                    gossips it and makes changes at the claimant; ownership_handoff.h
+//                    moves data to new owners and drops what the node no longer owns
 //   anti_entropy.h   primaries compare segment hashes and sync what differs
 //   messages.h       the node-to-node messages; dispatch.h serves them
 //
-// The ring is ring.h; objects persist in object_log.h, so a restarted node
+// A ring is ring.h; objects persist in object_log.h, so a restarted node
 // recovers them. All of a node's logic runs on its core 0 (the KV component
 // is the thread-per-core showcase; this one is about distribution).
 
@@ -28,10 +31,13 @@
 #include "components/dvv/settings.h"
 #include "components/dvv/store/anti_entropy.h"
 #include "components/dvv/store/bucket_props.h"
+#include "components/dvv/store/cluster_changes.h"
 #include "components/dvv/store/coordinator.h"
 #include "components/dvv/store/dispatch.h"
 #include "components/dvv/store/handoff.h"
+#include "components/dvv/store/membership.h"
 #include "components/dvv/store/object_log.h"
+#include "components/dvv/store/ownership_handoff.h"
 #include "components/dvv/store/peers.h"
 #include "components/dvv/store/props_table.h"
 #include "components/dvv/store/reaper.h"
@@ -70,7 +76,15 @@ class DvvNode final : public Service {
   const ObjectLog& log() const { return store_.log(); }
   // The id this node's dots carry (replica_id.h).
   const ReplicaId& replica_id() const { return store_.self_id(); }
-  const Ring& ring() const { return ring_; }
+  const Ring& ring() const { return membership_.ring(); }
+  const Membership& membership() const { return membership_; }
+  // An admin's membership request (cluster_changes.h), done by the claimant.
+  Result<std::string> cluster(ClusterOp op, std::optional<MemberChange> change = std::nullopt);
+  // Objects and bytes this node handed to new owners since it booted.
+  std::uint64_t handoff_objects() const { return ownership_.objects_sent(); }
+  std::uint64_t handoff_bytes() const { return ownership_.bytes_sent(); }
+  // Replicas this node holds of keys it no longer serves (to be handed off and dropped).
+  std::uint64_t unserved_objects() const;
   NodeIndex self() const { return self_; }
   bool peer_up(NodeIndex n) const;
   // The nodes of the cluster's configuration (the peers), members of the ring or not.
@@ -91,7 +105,7 @@ class DvvNode final : public Service {
   Runtime& rt_;
   NodeConfig node_;
   DvvSettings config_;
-  Ring ring_;
+  Membership membership_;
   NodeIndex self_;
   bool stopping_ = false;  // the background loops end once set
   // Declared in the order they must be destroyed in reverse: the peers'
@@ -100,11 +114,13 @@ class DvvNode final : public Service {
   std::unique_ptr<RpcServer> rpc_;
   Peers peers_;
   PropsTable props_;
+  ClusterChanges changes_;
   ReplicaClient replicas_;
   Reaper reaper_;
   Coordinator coordinator_;
   Handoff handoff_;
   AntiEntropy anti_entropy_;
+  OwnershipHandoff ownership_;
   RpcDispatch dispatch_;
   int background_ = 0;  // fibers of the loops still running
   std::unique_ptr<Condition> background_done_;

@@ -1,8 +1,6 @@
 #include "components/dvv/store/props_table.h"
 
-#include <cstring>
-
-#include "components/dvv/store/wire.h"
+#include "components/dvv/store/checked_file.h"
 #include "runtime/assert.h"
 
 namespace doppel::dvv {
@@ -68,36 +66,18 @@ void PropsTable::merge(const std::map<std::string, BucketProps>& theirs) {
 }
 
 Status PropsTable::save(const std::map<std::string, BucketProps>& table) {
-  // Written new, synced, renamed over, directory synced: never half a file.
-  auto f = rt_.fs().open("props.tmp", OpenOptions{.create = true, .truncate = true});
-  if (!f) return f.error();
-  const std::string bytes = encode_props(table);
-  WireWriter w;
-  const std::uint32_t crc = crc32c(bytes);
-  w.str().append(reinterpret_cast<const char*>(&crc), 4);
-  w.str() += bytes;
-  if (Status s = (*f)->pwrite(w.str(), 0); !s) return s;
-  if (Status s = (*f)->datasync(); !s) return s;
-  if (Status s = rt_.fs().rename("props.tmp", "props"); !s) return s;
-  return rt_.fs().sync_dir("");
+  return save_checked_file(rt_.fs(), "props.tmp", "props", encode_props(table));
 }
 
 Status PropsTable::load() {
-  auto f = rt_.fs().open("props", OpenOptions{});
-  if (!f) return f.code() == Errc::not_found ? Status{} : Status(f.error());
-  auto size = (*f)->size();
-  if (!size) return size.error();
-  std::string bytes(*size, '\0');
-  auto n = (*f)->pread(bytes, 0);
-  if (!n) return n.error();
-  if (bytes.size() < 4) return {};
-  std::uint32_t crc;
-  std::memcpy(&crc, bytes.data(), 4);
-  if (crc32c(std::string_view(bytes).substr(4)) != crc) {
+  auto bytes = load_checked_file(rt_.fs(), "props");
+  if (!bytes && bytes.code() == Errc::not_found) return {};
+  if (!bytes && bytes.code() == Errc::corrupt) {
     rt_.record(Event("DvvPropsCorrupt", Severity::warning));  // peers will gossip them back
     return {};
   }
-  auto decoded = decode_props(std::string_view(bytes).substr(4));
+  if (!bytes) return bytes.error();
+  auto decoded = decode_props(*bytes);
   if (decoded) props_ = std::move(*decoded);
   return {};
 }

@@ -17,9 +17,15 @@ const SometimesSite kIdRenewed{"dvv.store.replica_id_renewed",
 
 }  // namespace
 
-ReplicaStore::ReplicaStore(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self,
-                           const PropsTable& props)
-    : rt_(rt), config_(config), ring_(ring), self_(self), props_(props), locks_(rt) {}
+ReplicaStore::ReplicaStore(Runtime& rt, const DvvSettings& config, const Membership& membership,
+                           NodeIndex self, const PropsTable& props)
+    : rt_(rt),
+      config_(config),
+      membership_(membership),
+      ring_(membership.ring()),
+      self_(self),
+      props_(props),
+      locks_(rt) {}
 
 Status ReplicaStore::open() {
   DOPPEL_ASSERT(log_ == nullptr);
@@ -77,6 +83,23 @@ const Object* ReplicaStore::visible(const ObjectKey& key) const {
 
 Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, const BucketProps& p,
                                     bool durable) {
+  if (needs_fresh_id_) {
+    // A node whose new id is not yet durable mints nothing (renew_id).
+    (void)renew_id("a renewal failed before");
+    return make_error(Errc::io_error, "n" + std::to_string(self_) + " is renewing its replica id");
+  }
+  if (p.clock == ClockKind::dvvset && !config_.bug_dot_per_write &&
+      write.coordinator != self_id()) {
+    // The id was renewed since the coordinator made the write: the old one mints no more.
+    return make_error(Errc::io_error, "n" + std::to_string(self_) + " renewed its replica id");
+  }
+  const std::uint32_t partition = ring_.partition_of(key.bucket, key.key);
+  if (!membership_.serves(self_, partition, p.n_val)) {
+    // A PUT forwarded by a node with an older ring: this node dropped the key, or will.
+    return make_error(Errc::refused, "n" + std::to_string(self_) + " is no replica of partition " +
+                                         std::to_string(partition) + " in ring version " +
+                                         std::to_string(membership_.state().version));
+  }
   KeyLock lock(locks_, key);
   const StoredObject* local = log_->find(key);
   // An object of the other kind is converted (the bucket's clock kind changed).
@@ -131,10 +154,14 @@ Object ReplicaStore::above_dot_floor(Object base) const {
 }
 
 Status ReplicaStore::keep_dot_floor(const Object& dropped) {
-  const std::uint64_t own = dot_counter(dropped, self_id());
+  const ReplicaId id = self_id();
+  const std::string logged_id = log_->replica_id();
+  const std::uint64_t own = dot_counter(dropped, id);
   if (own <= log_->dot_floor()) return {};
   if (Status s = log_->raise_dot_floor(own); !s) return s;
-  DOPPEL_ASSERT(log_->dot_floor() >= own);
+  // Unless the node took a new id meanwhile (joining: renew_id_on_join, which the log records
+  // before the node uses it): the old one mints nothing any more, the new one's floor is 0.
+  DOPPEL_ASSERT(log_->replica_id() != logged_id || log_->dot_floor() >= own);
   return {};
 }
 
@@ -197,6 +224,13 @@ std::vector<ReplicaId> ReplicaStore::primary_ids(const ObjectKey& key, std::uint
 Status ReplicaStore::sync_in(const ObjectKey& key, const Object& incoming, bool durable,
                              std::optional<std::int64_t> prune_at) {
   KeyLock lock(locks_, key);
+  const std::uint32_t partition = ring_.partition_of(key.bucket, key.key);
+  if (!membership_.serves(self_, partition, props_.get(key.bucket).n_val)) {
+    // Its owners moved on (membership.h): a copy taken here would be dropped unsent.
+    return make_error(Errc::refused, "n" + std::to_string(self_) + " is no replica of partition " +
+                                         std::to_string(partition) + " in ring version " +
+                                         std::to_string(membership_.state().version));
+  }
   const StoredObject* local = log_->find(key);
   Object merged = local ? merge(key, local->object, incoming) : incoming;
   if (prune_at) merged = prune(merged, *prune_at, ClockOptions{merged.kind(), {}});
@@ -285,6 +319,38 @@ Status ReplicaStore::store(const KeyLock& lock, const ObjectKey& key, const Obje
   DOPPEL_ASSERT(stored->object == object);
   // The log took it, so it fits a record (and a reply that carries it, a frame).
   DOPPEL_ASSERT(stored->encoded_bytes < ObjectLog::kRecordBytesMax);
+  return {};
+}
+
+Result<bool> ReplicaStore::release(const ObjectKey& key, const Object& sent) {
+  KeyLock lock(locks_, key);
+  const StoredObject* s = log_->find(key);
+  if (s == nullptr || !(s->object == sent) || minting_.contains(key)) return false;
+  // No dot floor: the caller renewed the id (see the header), and the object's values live on
+  // at its owners, so its dots are not obsolete as a reaped tombstone's are.
+  if (Status st = log_->remove(key, true); !st) return st.error();
+  return true;
+}
+
+Status ReplicaStore::renew_id_on_join() {
+  needs_fresh_id_ = false;
+  if (!log_->replica_id().empty()) return {};
+  // A node that joins may be a new machine under a departed member's index: the dots that
+  // member minted as "n<index>" are still in the clocks, and minting them again would
+  // hand them out for other values. A fresh epoch never collides.
+  return renew_id("joining");
+}
+
+Status ReplicaStore::renew_id(std::string_view why) {
+  needs_fresh_id_ = true;
+  ReplicaId renewed = renewed_replica_id(self_, rt_.random().next());
+  if (Status s = log_->set_replica_id(renewed); !s) return s;
+  rt_.record(Event("DvvReplicaIdRenewed")
+                 .detail("from", self_id_)
+                 .detail("to", renewed)
+                 .detail("why", why));
+  self_id_ = std::move(renewed);
+  needs_fresh_id_ = false;
   return {};
 }
 

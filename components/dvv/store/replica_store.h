@@ -14,6 +14,9 @@
 //              keep one of them (Riak's KV679);
 //   sync_in()  a replica taking another's object: sync(local, incoming), for
 //              a coordinator's copy pruned as Riak 0.13 did (vv only);
+//   release()  dropping a key this node no longer serves, once its owners
+//              have it (ownership_handoff.h); update() and sync_in() refuse
+//              such keys;
 //   reap()     dropping a tombstone that is still exactly the one reaped, and
 //              the key's hints it supersedes (on every node: a hint handed
 //              off after the reap would resurrect the value, KV679 again).
@@ -43,6 +46,7 @@
 #include "components/dvv/settings.h"
 #include "components/dvv/store/bucket_props.h"
 #include "components/dvv/store/key_locks.h"
+#include "components/dvv/store/membership.h"
 #include "components/dvv/store/object_log.h"
 #include "components/dvv/store/props_table.h"
 #include "components/dvv/store/replica_id.h"
@@ -54,7 +58,7 @@ namespace doppel::dvv {
 
 class ReplicaStore {
  public:
-  ReplicaStore(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self,
+  ReplicaStore(Runtime& rt, const DvvSettings& config, const Membership& membership, NodeIndex self,
                const PropsTable& props);
   ReplicaStore(const ReplicaStore&) = delete;
   ReplicaStore& operator=(const ReplicaStore&) = delete;
@@ -90,6 +94,19 @@ class ReplicaStore {
   // Drops the object of `key` if it is exactly `tombstone` and only
   // tombstones; false (and nothing done) otherwise.
   Result<bool> reap(const ObjectKey& key, const Object& tombstone);
+  // Drops the object of a key this node no longer serves if it is still exactly `sent` (what
+  // went to the key's owners); false (and nothing done) otherwise. The caller renewed the id
+  // first: should the key come back to this node, it mints on under a name whose dots of the
+  // key it still knows (none), never from a counter it forgot -- and a floor would not do,
+  // since the dropped object's values live on at the owners and dots up to a floor count as
+  // obsolete.
+  Result<bool> release(const ObjectKey& key, const Object& sent);
+  // A new replica id (replica_id.h), durable when it returns; until one is (a failed write),
+  // update() mints nothing.
+  Status renew_id(std::string_view why);
+  // A node joining the cluster with a log that never named its replica id takes a fresh one:
+  // its index may have been a departed member's.
+  Status renew_id_on_join();
 
  private:
   Status store(const KeyLock& lock, const ObjectKey& key, const Object& object, bool durable);
@@ -105,9 +122,11 @@ class ReplicaStore {
 
   Runtime& rt_;
   const DvvSettings& config_;
+  const Membership& membership_;
   const Ring& ring_;
   NodeIndex self_;
   ReplicaId self_id_;
+  bool needs_fresh_id_ = false;  // a renewal failed: no new id is durable yet
   const PropsTable& props_;
   std::unique_ptr<ObjectLog> log_;
   KeyLocks locks_;

@@ -38,6 +38,9 @@ enum class RpcKind : std::uint8_t {
   aae_keys = 8,      // a segment's keys and object hashes
   props = 9,         // bucket properties, exchanged
   hello = 10,        // the handshake (above); never a request of the dispatch's
+  ring = 11,         // ring states, exchanged (cluster_changes.h)
+  cluster = 12,      // an admin's membership change, forwarded to the claimant
+  handed_off = 13,   // a member handed off the pending transition's data
 };
 
 struct Frame {

@@ -92,10 +92,11 @@ TEST_CASE("dvv settings: each bound and the power of two name file:line:'key'", 
 }
 
 TEST_CASE("dvv settings: an unknown key is refused with the keys there are", "[unit]") {
-  REQUIRE(refused("partitions = 8\nbug = \"ack-early\"\n") ==
-          "dvv.toml:2: 'bug': unknown key (expected one of: partitions, request_timeout_ms, "
-          "aae_interval_ms, handoff_interval_ms, ping_interval_ms, insecure, users_file, "
-          "tls_cert_file, tls_key_file, tls_ca_file, cluster_secret_file)");
+  REQUIRE(
+      refused("partitions = 8\nbug = \"ack-early\"\n") ==
+      "dvv.toml:2: 'bug': unknown key (expected one of: partitions, members, request_timeout_ms, "
+      "aae_interval_ms, handoff_interval_ms, ping_interval_ms, insecure, users_file, "
+      "tls_cert_file, tls_key_file, tls_ca_file, cluster_secret_file)");
 }
 
 TEST_CASE("dvv settings: the cluster secret is read from its file, and a short one refused",
@@ -141,6 +142,15 @@ TEST_CASE("dvv settings: check_cluster wants peers, a node id among them, enough
   REQUIRE(refusal(cluster_node(0, 0)) == "peers: a dvv node needs the cluster's peers");
   REQUIRE(refusal(cluster_node(3, 3)) == "node_id: not an index into peers");
   REQUIRE(refusal(cluster_node(0, 5)) == "partitions: fewer than nodes");
+  s.members = 3;  // the first ring's members: at most the peers
+  REQUIRE(check_cluster(cluster_node(0, 3), s).ok());
+  REQUIRE(refusal(cluster_node(0, 2)) == "members: more than the 2 peers");
+}
+
+TEST_CASE("dvv settings: members names how many peers form the first ring", "[unit]") {
+  REQUIRE(read("").value().members == 0);  // every peer
+  REQUIRE(read("members = 3").value().members == 3);
+  REQUIRE_THAT(refused("members = 0"), Catch::Contains("members"));
 }
 
 TEST_CASE("dvv settings: each planted bug sets its own flag; unknown names are refused", "[unit]") {

@@ -22,18 +22,19 @@ inline dvv::DvvSettings small_ring_settings() {
   return s;
 }
 
-// Boots the nodes (each `crashable` or not) and runs 3 s; `nodes[i]` points at node i's DvvNode
+// Boots `count` nodes (each `crashable` or not) and runs 3 s; `nodes[i]` points at node i's DvvNode
 // and is set again by each boot (a crashed node's restart).
 inline std::vector<sim::NodeId> boot_dvv_cluster(
     sim::World& world, std::vector<dvv::DvvNode*>& nodes,
-    const dvv::DvvSettings& settings = small_ring_settings(), bool crashable = false) {
+    const dvv::DvvSettings& settings = small_ring_settings(), bool crashable = false,
+    std::uint32_t count = kDvvClusterNodes) {
   using namespace std::chrono_literals;
   std::vector<Endpoint> peers;
-  for (std::uint32_t i = 0; i < kDvvClusterNodes; ++i)
+  for (std::uint32_t i = 0; i < count; ++i)
     peers.push_back(Endpoint{"dvv" + std::to_string(i), 8087});
-  nodes.assign(kDvvClusterNodes, nullptr);
+  nodes.assign(count, nullptr);
   std::vector<sim::NodeId> ids;
-  for (std::uint32_t i = 0; i < kDvvClusterNodes; ++i) {
+  for (std::uint32_t i = 0; i < count; ++i) {
     NodeConfig c;
     c.name = "dvv" + std::to_string(i);
     c.node_id = i;

@@ -1,0 +1,138 @@
+#include "components/dvv/store/ownership_handoff.h"
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "runtime/assert.h"
+
+namespace doppel::dvv {
+
+namespace {
+
+// A transfer that reached every newcomer after a restart (the pass starts over after a
+// crash, from the first partition).
+const SometimesSite kTransferAfterRestart{
+    "dvv.membership.transfer_after_restart",
+    "a node hands off a transition it had begun before a restart"};
+const SometimesSite kReleased{"dvv.membership.released",
+                              "a node dropped a key it no longer owns after sending it"};
+
+}  // namespace
+
+OwnershipHandoff::OwnershipHandoff(Runtime& rt, const DvvSettings& config, Membership& membership,
+                                   ClusterChanges& changes, Peers& peers, const PropsTable& props,
+                                   ReplicaStore& store, ReplicaClient& replicas)
+    : rt_(rt),
+      config_(config),
+      membership_(membership),
+      changes_(changes),
+      peers_(peers),
+      props_(props),
+      store_(store),
+      replicas_(replicas) {}
+
+void OwnershipHandoff::loop(const bool& stopping) {
+  bool restarted = store_.log().objects() > 0;
+  while (!stopping) {
+    rt_.sleep(config_.handoff_interval);
+    const RingState& s = membership_.state();
+    const auto awaiting = s.awaiting_handoff();
+    if (std::find(awaiting.begin(), awaiting.end(), membership_.self()) != awaiting.end() &&
+        transfer()) {
+      if (changes_.report_handed_off().ok()) {
+        sometimes(rt_, kTransferAfterRestart, restarted);
+        restarted = false;
+      }
+    }
+    release();
+  }
+}
+
+bool OwnershipHandoff::send(const ObjectKey& key, const Object& object,
+                            const std::vector<NodeIndex>& to) {
+  for (NodeIndex n : to) {
+    if (n == membership_.self()) continue;
+    if (!peers_.up(n)) return false;
+    if (!replicas_.repair(n, key, object, config_.request_timeout)) return false;
+    ++objects_sent_;
+    bytes_sent_ += key.bucket.size() + key.key.size() + encode_object(object).size();
+  }
+  return true;
+}
+
+bool OwnershipHandoff::transfer() {
+  const RingState& s = membership_.state();
+  if (s.next != transfer_next_) {
+    transfer_next_ = s.next;
+    transfer_partition_ = 0;
+  }
+  std::size_t budget = kObjectsPerRound;
+  const std::uint32_t partitions = membership_.ring().partitions();
+  std::uint64_t sent = 0;
+  while (transfer_partition_ < partitions && budget > 0) {
+    const std::uint32_t p = transfer_partition_;
+    const std::set<ObjectKey>* held = store_.log().keys_of(p);
+    // Copied: the set changes while the repairs wait on the network.
+    const std::vector<ObjectKey> keys =
+        held ? std::vector<ObjectKey>(held->begin(), held->end()) : std::vector<ObjectKey>{};
+    for (const ObjectKey& key : keys) {
+      const std::vector<NodeIndex> to = membership_.newcomers(p, props_.get(key.bucket).n_val);
+      if (to.empty()) continue;
+      const Object* o = store_.visible(key);
+      if (o == nullptr) continue;
+      const Object object = *o;
+      if (!config_.bug_drop_before_handoff && !send(key, object, to)) return false;
+      ++sent;
+      budget -= std::min<std::size_t>(budget, 1);
+      // The ring may have moved on while the repairs waited: this pass is for another one.
+      if (membership_.state().next != transfer_next_) return false;
+    }
+    ++transfer_partition_;
+  }
+  if (sent > 0) {
+    rt_.record(Event("DvvOwnershipTransfer")
+                   .detail("node", membership_.self())
+                   .detail("objects", sent)
+                   .detail("partition", transfer_partition_));
+  }
+  return transfer_partition_ >= partitions;
+}
+
+void OwnershipHandoff::release() {
+  std::size_t budget = kObjectsPerRound;
+  const NodeIndex self = membership_.self();
+  const std::uint32_t partitions = membership_.ring().partitions();
+  std::vector<std::pair<ObjectKey, Object>> sent;
+  for (std::uint32_t p = 0; p < partitions && budget > 0; ++p) {
+    const std::set<ObjectKey>* held = store_.log().keys_of(p);
+    if (held == nullptr) continue;
+    const std::vector<ObjectKey> keys(held->begin(), held->end());
+    for (const ObjectKey& key : keys) {
+      const std::uint32_t n_val = props_.get(key.bucket).n_val;
+      if (membership_.serves(self, p, n_val)) continue;
+      const Object* o = store_.visible(key);
+      if (o == nullptr) continue;
+      const Object object = *o;
+      std::vector<NodeIndex> to = membership_.ring().primaries(p, n_val);
+      for (NodeIndex n : membership_.newcomers(p, n_val)) to.push_back(n);
+      if (!config_.bug_drop_before_handoff && !send(key, object, to)) continue;
+      sent.emplace_back(key, object);
+      if (--budget == 0) break;
+    }
+  }
+  if (sent.empty()) return;
+  // A new name first (ReplicaStore::release): should a key come back here, its dots go on
+  // under a name that never minted it.
+  if (!store_.renew_id("released replicas").ok()) return;  // the next round tries again
+  for (const auto& [key, object] : sent) {
+    // Only if nothing newer arrived while the copies travelled.
+    auto dropped = store_.release(key, object);
+    if (dropped && *dropped) {
+      reachable(rt_, kReleased);
+      rt_.record(Event("DvvReleased", Severity::debug).detail("node", self).detail("key", key.key));
+    }
+  }
+}
+
+}  // namespace doppel::dvv
