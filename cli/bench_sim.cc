@@ -126,6 +126,7 @@ void add_bench_sim(CLI::App& bench, Commands& commands) {
 void add_bench_runtime(CLI::App& bench, Commands& commands);
 void add_bench_kv(CLI::App& bench, Commands& commands);
 void add_bench_dvv(CLI::App& bench, Commands& commands);
+void add_bench_handoff(CLI::App& bench, Commands& commands);
 void add_bench_dedup(CLI::App& bench, Commands& commands);
 void add_bench_search(CLI::App& bench, Commands& commands);
 
@@ -136,6 +137,7 @@ void add_bench_commands(CLI::App& app, Commands& commands) {
   add_bench_runtime(*bench, commands);
   add_bench_kv(*bench, commands);
   add_bench_dvv(*bench, commands);
+  add_bench_handoff(*bench, commands);
   add_bench_dedup(*bench, commands);
   add_bench_search(*bench, commands);
 }

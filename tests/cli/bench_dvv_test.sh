@@ -2,7 +2,8 @@
 # doppel bench dvv works (a benchmark is never a timed test; this only checks
 # the command): a tiny simulated run of one workload with both clock kinds
 # prints the table with a VV, a DVV and a DVV/VV row and the paper's numbers,
-# and DVV's clock (context bytes) is not larger than VV's.
+# and DVV's clock (context bytes) is not larger than VV's; and bench dvv-handoff
+# moves data to a node that joins a small local cluster.
 set -u
 doppel=${1:?usage: bench_dvv_test.sh DOPPEL_BINARY}
 tmp=$(mktemp -d)
@@ -32,4 +33,15 @@ if [ -z "$vv" ] || [ -z "$dvv" ]; then
 elif ! awk -v a="$dvv" -v b="$vv" 'BEGIN { exit !(a <= b && b > 0) }'; then
   fail "DVV's clock ($dvv B) is larger than VV's ($vv B)"
 fi
+
+# doppel bench dvv-handoff: four local processes, 2000 keys, node 3 joins; the join settles and
+# the handoff line counts what moved. Its processes are stopped by the command, by pid.
+"$doppel" bench dvv-handoff --keys 2000 --nodes 4 --partitions 16 --timeout 120 \
+  >"$tmp/handoff" 2>>"$tmp/err"
+rc=$?
+sed 's/^/  /' "$tmp/handoff"
+[ "$rc" = 0 ] || fail "bench dvv-handoff: exit $rc"
+grep -q '^join:   settled in ' "$tmp/handoff" || fail "bench dvv-handoff: no join line"
+moved=$(sed -n 's/^handoff: \([0-9]*\) objects.*/\1/p' "$tmp/handoff")
+[ "${moved:-0}" -gt 0 ] || fail "bench dvv-handoff: nothing was handed off"
 [ "$failures" = 0 ] && echo "ok" || { sed 's/^/  stderr: /' "$tmp/err"; exit 1; }
