@@ -24,13 +24,15 @@ struct ClockSize {
 
 // DVVSet's bound on a context's ids: only a key's primaries coordinate and
 // each mints under its own id, renewed at most once per boot when the boot
-// lost records (components/dvv/store/replica_id.h). So the ids name at most
-// n_val nodes, and node k at most boots(k) times. Returns what breaks it, or
-// nothing. `boots` answers for a node name ("n<index>"); for names that are
-// not a node's it is not asked.
+// lost records (components/dvv/store/replica_id.h), and once per renewal a
+// node made while it ran (a release of keys it no longer serves, a join). So
+// the ids name at most `nodes_max` nodes (n_val, or every node that was ever
+// a primary of the key when the ring changed), and node k at most ids(k)
+// times. Returns what breaks it, or nothing. `ids_max` answers for a node name
+// ("n<index>"); for names that are not a node's it is not asked.
 std::optional<std::string> dvvset_ids_beyond_bound(
-    const std::vector<std::string>& ids, std::size_t n_val,
-    const std::function<std::optional<std::uint32_t>(std::size_t node)>& boots);
+    const std::vector<std::string>& ids, std::size_t nodes_max,
+    const std::function<std::optional<std::uint32_t>(std::size_t node)>& ids_max);
 
 // Errc::corrupt (or the base64 error) when the header does not decode to a context of `kind`.
 Result<ClockSize> measure_context(std::string_view vclock_base64, doppel::dvv::ClockKind kind);

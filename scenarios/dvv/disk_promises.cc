@@ -19,10 +19,8 @@ std::uint32_t DiskPromises::resolved(const std::string& q, std::uint32_t fallbac
   return static_cast<std::uint32_t>(std::stoul(q));
 }
 
-DiskPromises::DiskPromises(sim::World& world, std::uint32_t partitions, std::uint32_t n_val,
-                           std::vector<sim::NodeId> servers)
+DiskPromises::DiskPromises(sim::World& world, std::uint32_t n_val, std::vector<sim::NodeId> servers)
     : world_(world),
-      ring_(partitions, static_cast<std::uint32_t>(servers.size())),
       n_val_(n_val),
       servers_(std::move(servers)),
       written_(servers_.size()),
@@ -64,18 +62,18 @@ void DiskPromises::watch(std::uint32_t i) {
 
 std::string DiskPromises::judge(const properties::dvv::CausalOracle& oracle,
                                 const std::string& bucket, const std::string& key,
-                                const std::string& value, const doppel::dvv::Quorum& q) {
+                                const std::string& value, const doppel::dvv::Quorum& q,
+                                const std::set<doppel::dvv::NodeIndex>& primaries) {
   properties::dvv::WritePromise promise;
   promise.w = resolved(q.w, n_val_ / 2 + 1);
   promise.pw = resolved(q.pw, 0);
   promise.dw = resolved(q.dw, n_val_ / 2 + 1);
-  const auto primaries = ring_.primaries(ring_.partition_of(bucket, key), n_val_);
   std::vector<properties::dvv::NodeLog> logs;
   for (std::uint32_t i = 0; i < servers_.size(); ++i) {
     watch(i);
     properties::dvv::NodeLog log;
     log.node = i;
-    log.primary = std::find(primaries.begin(), primaries.end(), i) != primaries.end();
+    log.primary = primaries.count(i) > 0;
     log.written = written_[i].find(bucket, key);
     log.durable = durable_[i].find(bucket, key);
     logs.push_back(log);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,18 +22,19 @@ namespace doppel::scenarios {
 class DiskPromises {
  public:
   // Watches the servers' disks from now on.
-  DiskPromises(sim::World& world, std::uint32_t partitions, std::uint32_t n_val,
-               std::vector<sim::NodeId> servers);
+  DiskPromises(sim::World& world, std::uint32_t n_val, std::vector<sim::NodeId> servers);
   DiskPromises(const DiskPromises&) = delete;
   DiskPromises& operator=(const DiskPromises&) = delete;
 
-  // "" when the disks kept what the ack of `value` promised (its quorums `q`, or the bucket's
-  // defaults: w = dw = quorum, pw = 0); else what it broke.
   // The simulator flipped a bit of byte `byte` of `path` on server `node` (disk_corrupt).
   void corrupted(sim::NodeId node, std::string_view path, std::uint64_t byte);
 
+  // "" when the disks kept what the ack of `value` promised (its quorums `q`, or the bucket's
+  // defaults: w = dw = quorum, pw = 0) with the key's `primaries` (servers by index: those of
+  // every ring the PUT may have met, ring_history.h); else what it broke.
   std::string judge(const properties::dvv::CausalOracle& oracle, const std::string& bucket,
-                    const std::string& key, const std::string& value, const doppel::dvv::Quorum& q);
+                    const std::string& key, const std::string& value, const doppel::dvv::Quorum& q,
+                    const std::set<doppel::dvv::NodeIndex>& primaries);
 
  private:
   // Reads what server i's log file holds now, in both views.
@@ -41,7 +43,6 @@ class DiskPromises {
   std::uint32_t resolved(const std::string& q, std::uint32_t fallback) const;
 
   sim::World& world_;
-  doppel::dvv::Ring ring_;
   std::uint32_t n_val_;
   std::vector<sim::NodeId> servers_;
   // By server: what reads of its log file saw, and what would have survived a crash.

@@ -5,16 +5,18 @@
 
 #include "components/dvv/client/riak_client.h"
 #include "components/dvv/dvv.h"
+#include "components/dvv/store/membership.h"
 #include "components/dvv/store/ring.h"
 #include "properties/dvv/causal_oracle.h"
-#include "properties/dvv/clock_size.h"
 #include "properties/dvv/log_records.h"
 #include "scenarios/cluster_driver.h"
+#include "scenarios/dvv/clock_judge.h"
 #include "scenarios/dvv/disk_promises.h"
 #include "scenarios/dvv/dvv_workload.h"
 #include "scenarios/dvv/intruder.h"
 #include "scenarios/dvv/membership_admin.h"
 #include "scenarios/dvv/props_switch.h"
+#include "scenarios/dvv/ring_history.h"
 #include "scenarios/node_settings.h"
 #include "scenarios/scenario_users.h"
 
@@ -62,7 +64,9 @@ class DvvDriver final : public ClusterDriver {
     settings.access.users = scenario_users();
     settings.cluster_secret = kClusterSecret;
     settings.members = static_cast<std::uint32_t>(w_.members);
-    if (wants("log-keeps-intact-records") || wants("pw-dw-durable")) {
+    rings_ = std::make_unique<RingHistory>(kPartitions, spec_.nodes, first_members());
+    if (wants("log-keeps-intact-records") || wants("pw-dw-durable") ||
+        wants("clock-entries-bounded")) {
       world.set_observer([this](sim::NodeId node, const Event& e) { observe(node, e); });
     }
     add_cluster(world, "dvv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
@@ -75,9 +79,13 @@ class DvvDriver final : public ClusterDriver {
       return [c, settings](Runtime& rt) { return doppel::dvv::boot(rt, c, settings); };
     });
     if (wants("pw-dw-durable")) {
-      promises_ = std::make_unique<DiskPromises>(world, kPartitions,
-                                                 static_cast<std::uint32_t>(w_.n_val), servers_);
+      promises_ =
+          std::make_unique<DiskPromises>(world, static_cast<std::uint32_t>(w_.n_val), servers_);
     }
+    clocks_ = std::make_unique<ClockJudge>(
+        world, servers_, static_cast<std::uint32_t>(w_.n_val),
+        w_.clock == "dvvset" ? doppel::dvv::ClockKind::dvvset : doppel::dvv::ClockKind::vv,
+        *rings_);
     world.spawn(client_node_, 0, "dvv-setup", [this] { run_clients(); });
   }
 
@@ -93,12 +101,6 @@ class DvvDriver final : public ClusterDriver {
     for (const char* p : {"no-false-conflicts", "clock-entries-bounded"}) {
       if (w_.clock_switch_ms > 0) violated(p, "inconclusive: not judged with clock switches");
     }
-    // Both judge against the first ring's primaries; a key whose owners moved has more.
-    for (const char* p : {"clock-entries-bounded", "pw-dw-durable"}) {
-      if (w_.membership_change_ms > 0) {
-        violated(p, "inconclusive: not judged with membership changes");
-      }
-    }
     if (checked_ && promises_judged_ == 0) {
       violated("pw-dw-durable", "inconclusive: no acknowledged PUT could be judged (" +
                                     std::to_string(promises_unjudged_) + " exposed to last " +
@@ -111,7 +113,7 @@ class DvvDriver final : public ClusterDriver {
                      .detail("reads", reads_)
                      .detail("siblings_seen", siblings_seen_)
                      .detail("false_conflicts", false_conflicts_)
-                     .detail("max_entries", max_entries_)
+                     .detail("max_entries", clocks_->max_entries())
                      .detail("lost", lost_));
     world.record(sim::kNoNode, 0,
                  Event("DvvPromiseStats")
@@ -124,6 +126,15 @@ class DvvDriver final : public ClusterDriver {
 
  private:
   Runtime& rt() { return client_runtime(); }
+  std::uint32_t first_members() const {
+    return w_.members > 0 ? static_cast<std::uint32_t>(w_.members) : spec_.nodes;
+  }
+  // The server index of simulated node `node`, if it is one.
+  std::optional<doppel::dvv::NodeIndex> server_index(sim::NodeId node) const {
+    const auto it = std::find(servers_.begin(), servers_.end(), node);
+    if (it == servers_.end()) return std::nullopt;
+    return static_cast<doppel::dvv::NodeIndex>(it - servers_.begin());
+  }
   Duration timeout() const { return std::chrono::milliseconds(w_.timeout_ms); }
 
   RiakClient& client(std::uint32_t c, std::uint32_t node) {
@@ -146,6 +157,13 @@ class DvvDriver final : public ClusterDriver {
     return out;
   }
 
+  static bool has_detail(const Event& e, std::string_view key) {
+    for (int i = 0; i < e.detail_count(); ++i) {
+      if (e.detail_at(i).key == key) return true;
+    }
+    return false;
+  }
+
   static std::int64_t number(const Event& e, std::string_view key) {
     for (int i = 0; i < e.detail_count(); ++i) {
       if (e.detail_at(i).key == key) return e.detail_at(i).number;
@@ -156,7 +174,20 @@ class DvvDriver final : public ClusterDriver {
   // log-keeps-intact-records: when a server boots, count the intact records
   // of its log on its disk; its replay must recover every one of them.
   // pw-dw-durable: the bits the simulator flips in a log (see DiskPromises::corrupted).
+  // Both that and clock-entries-bounded: the rings servers take and the ids they renew.
   void observe(sim::NodeId node, const Event& e) {
+    if (e.name() == "DvvRingAdopted" || e.name() == "DvvReplicaIdRenewed") {
+      const auto i = server_index(node);
+      if (!i) return;
+      if (e.name() == "DvvRingAdopted") {
+        // A bit the simulator flipped in it makes it unreadable (RingHistory::complete()).
+        const sim::SimDisk::Inode* f = world_->disk(node).inode_at(doppel::dvv::Membership::kFile);
+        rings_->adopted(*i, f ? std::string_view(f->data) : std::string_view());
+      } else if (has_detail(e, "why")) {
+        rings_->renewed(*i);  // at boot (no why) the boot counts
+      }
+      return;
+    }
     if (e.name() == "SimDiskCorrupt" && promises_) {
       std::string_view path;
       for (int i = 0; i < e.detail_count(); ++i) {
@@ -184,10 +215,10 @@ class DvvDriver final : public ClusterDriver {
   }
 
   // The checks every read is held to.
-  void judge_read(const RiakObject& r) {
+  void judge_read(const std::string& key, const RiakObject& r) {
     ++reads_;
     siblings_seen_ += r.siblings.size();
-    judge_clock(r.vclock);
+    judge_clock(key, r.vclock);
     if (w_.mode != "register") return;
     const std::size_t f = oracle_.false_conflicts(r.siblings);
     false_conflicts_ += f;
@@ -199,29 +230,11 @@ class DvvDriver final : public ClusterDriver {
   }
 
   // The clock's size as measured from the bytes received (X-Riak-Vclock), not the server's
-  // X-Doppel-Clock-Entries (dvvset_ids_beyond_bound).
-  void judge_clock(const std::string& vclock) {
-    const auto kind =
-        w_.clock == "dvvset" ? doppel::dvv::ClockKind::dvvset : doppel::dvv::ClockKind::vv;
-    auto size = properties::dvv::measure_context(vclock, kind);
-    if (!size) {
-      violated("clock-entries-bounded",
-               "a causal context that does not decode: " + size.error().message());
-      return;
+  // X-Doppel-Clock-Entries (clock_judge.h).
+  void judge_clock(const std::string& key, const std::string& vclock) {
+    if (auto beyond = clocks_->judge(kBucket, key, vclock)) {
+      violated("clock-entries-bounded", key + ": " + *beyond);
     }
-    max_entries_ = std::max<std::uint64_t>(max_entries_, size->entries);
-    if (kind != doppel::dvv::ClockKind::dvvset) return;
-    if (auto beyond = properties::dvv::dvvset_ids_beyond_bound(
-            size->ids, static_cast<std::size_t>(w_.n_val),
-            [this](std::size_t node) { return boots_of(node); })) {
-      violated("clock-entries-bounded", *beyond);
-    }
-  }
-
-  // Boots of dvv node `node` so far, as the world counts them.
-  std::optional<std::uint32_t> boots_of(std::size_t node) const {
-    if (node >= servers_.size()) return std::nullopt;
-    return world_->boots(servers_[node]);
   }
 
   // A new unique value; for set-append, `element` is the one it adds.
@@ -263,7 +276,7 @@ class DvvDriver final : public ClusterDriver {
                       .detail("outcome", "ok")
                       .detail("siblings", joined(r->siblings))
                       .detail("entries", r->clock_entries));
-      judge_read(*r);
+      judge_read(key, *r);
       judge_one_value(key, "GET", r->siblings, started);
       if (roll >= w_.update_percent + w_.blind_percent) return true;  // a plain GET
       seen = r->siblings;
@@ -293,6 +306,7 @@ class DvvDriver final : public ClusterDriver {
     const std::string value = new_value(c, seen, &element);
     oracle_.wrote(key, value, seen);
     const auto put_node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
+    const RingHistory::Mark ring_mark = rings_->mark();
     const std::int64_t invoked = to_ns(rt().now());
     auto resp = client(c, put_node).put(kBucket, key, value, o, rt().now() + timeout());
     reached(vclock.empty() ? "post-blind" : "post-with-vclock");
@@ -312,7 +326,7 @@ class DvvDriver final : public ClusterDriver {
     }
     const bool exposed = exposed_since(key, value, started);
     oracle_.acked(key, value);
-    judge_promises(key, value, o.quorum, exposed);
+    judge_promises(key, value, o.quorum, exposed, ring_mark);
     // returnbody: an answer with one sibling shows the write itself (it is always kept).
     // Under last write wins it may be one concurrent with it instead; where the vv baseline
     // may have applied, the object as it was (a write whose clock the stored one holds is
@@ -333,7 +347,7 @@ class DvvDriver final : public ClusterDriver {
     if (o.quorum.returnbody) judge_one_value(key, "PUT ?returnbody", resp->siblings, started);
     if (w_.mode == "set-append") acked_elements_[key].insert(element);
     ++acked_;
-    judge_clock(resp->vclock);
+    judge_clock(key, resp->vclock);
     return true;
   }
 
@@ -358,17 +372,22 @@ class DvvDriver final : public ClusterDriver {
 
   // pw-dw-durable (properties/dvv/write_promises.h): the moment the client hears the ack, w
   // nodes' logs hold the value, pw primaries' as their own replica, dw nodes' durably.
+  // The key's primaries are those of every ring some server held from `ring_mark` on.
   void judge_promises(const std::string& key, const std::string& value,
-                      const doppel::dvv::Quorum& q, bool exposed) {
+                      const doppel::dvv::Quorum& q, bool exposed, RingHistory::Mark ring_mark) {
     if (!wants("pw-dw-durable")) return;
     // Last write wins may drop the value at birth (see the header), and so may the client-id
-    // vv baseline (a blind write whose client wrote before gets a clock it already has).
-    if (exposed || w_.clock == "vv") {
+    // vv baseline (a blind write whose client wrote before gets a clock it already has). A ring
+    // the history could not read leaves the primaries unknown.
+    if (exposed || w_.clock == "vv" || !rings_->complete()) {
       ++promises_unjudged_;
       return;
     }
     ++promises_judged_;
-    const std::string broken = promises_->judge(oracle_, kBucket, key, value, q);
+    const std::string broken =
+        promises_->judge(oracle_, kBucket, key, value, q,
+                         rings_->primaries_since(ring_mark, rings_->partition_of(kBucket, key),
+                                                 static_cast<std::uint32_t>(w_.n_val)));
     if (!broken.empty()) {
       violated("pw-dw-durable", key + ": PUT of " + value.substr(0, 24) + " acknowledged with " +
                                     broken + " when the ack arrived");
@@ -494,8 +513,7 @@ class DvvDriver final : public ClusterDriver {
     rt().sleep(std::chrono::milliseconds(w_.settle_ms));
     // A write never answered may still have been coordinated, even after a switch sent later.
     for (const InDoubt& d : in_doubt_) (void)exposed_since(d.key, d.value, d.started, false);
-    doppel::dvv::Ring ring(kPartitions,
-                           w_.members > 0 ? static_cast<std::uint32_t>(w_.members) : spec_.nodes);
+    doppel::dvv::Ring ring(kPartitions, first_members());
     if (admin_) {
       auto settled = admin_->settled(rt().now() + std::chrono::milliseconds(w_.liveness_ms));
       if (!settled) {
@@ -548,7 +566,7 @@ class DvvDriver final : public ClusterDriver {
         world_->fail("progress", "the final read of " + key + " failed: " + r.error().message());
         return;
       }
-      judge_read(*r);
+      judge_read(key, *r);
       if (w_.mode == "register") {
         auto verdict = oracle_.judge(key, r->siblings);
         if (!verdict.resurrected.empty() &&
@@ -603,14 +621,8 @@ class DvvDriver final : public ClusterDriver {
                                        : "unreachable: " + resp.error().message();
         if (w_.clock == "dvvset" && resp && resp->status == 200 && wants("clock-entries-bounded")) {
           // The replica's own clock, measured from its bytes, not from its "entries" line.
-          auto size = properties::dvv::measure_context(
-              resp->headers.get("X-Riak-Vclock").value_or(""), doppel::dvv::ClockKind::dvvset);
-          std::optional<std::string> beyond =
-              size ? properties::dvv::dvvset_ids_beyond_bound(
-                         size->ids, static_cast<std::size_t>(w_.n_val),
-                         [this](std::size_t node) { return boots_of(node); })
-                   : "a stored clock that does not decode: " + size.error().message();
-          if (beyond) {
+          if (auto beyond =
+                  clocks_->judge(kBucket, key, resp->headers.get("X-Riak-Vclock").value_or(""))) {
             world_->fail("clock-entries-bounded",
                          key + " on dvv" + std::to_string(primaries[i]) + ": " + *beyond);
             return;
@@ -633,9 +645,10 @@ class DvvDriver final : public ClusterDriver {
   dvv_oracle oracle_;
   std::map<std::string, std::set<std::string>> acked_elements_;
   std::uint64_t written_ = 0, acked_ = 0, reads_ = 0, siblings_seen_ = 0, false_conflicts_ = 0,
-                max_entries_ = 0, lost_ = 0, promises_judged_ = 0, promises_unjudged_ = 0,
-                lww_dropped_ = 0;
+                lost_ = 0, promises_judged_ = 0, promises_unjudged_ = 0, lww_dropped_ = 0;
   std::unique_ptr<DiskPromises> promises_;
+  std::unique_ptr<RingHistory> rings_;
+  std::unique_ptr<ClockJudge> clocks_;
   std::unique_ptr<MembershipAdmin> admin_;
   std::optional<Instant> quiet_since_;
   std::unique_ptr<PropsSwitch> switch_;

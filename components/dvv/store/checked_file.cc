@@ -29,13 +29,17 @@ Result<std::string> load_checked_file(FileSystem& fs, std::string_view name) {
   std::string bytes(*size, '\0');
   auto n = (*f)->pread(bytes, 0);
   if (!n) return n.error();
+  return checked_file_bytes(bytes, name);
+}
+
+Result<std::string> checked_file_bytes(std::string_view file, std::string_view name) {
   std::uint32_t crc = 0;
-  if (bytes.size() < 4) return make_error(Errc::corrupt, std::string(name) + ": too short");
-  std::memcpy(&crc, bytes.data(), 4);
-  if (crc32c(std::string_view(bytes).substr(4)) != crc) {
+  if (file.size() < 4) return make_error(Errc::corrupt, std::string(name) + ": too short");
+  std::memcpy(&crc, file.data(), 4);
+  if (crc32c(file.substr(4)) != crc) {
     return make_error(Errc::corrupt, std::string(name) + ": checksum");
   }
-  return bytes.substr(4);
+  return std::string(file.substr(4));
 }
 
 }  // namespace doppel::dvv

@@ -16,5 +16,7 @@ Status save_checked_file(FileSystem& fs, std::string_view temp, std::string_view
                          std::string_view bytes);
 // The bytes saved: not_found when there is no file, corrupt when the CRC does not check.
 Result<std::string> load_checked_file(FileSystem& fs, std::string_view name);
+// The bytes saved in `file`, a checked file's whole contents (`name` for errors).
+Result<std::string> checked_file_bytes(std::string_view file, std::string_view name);
 
 }  // namespace doppel::dvv

@@ -39,12 +39,14 @@ const SometimesSite kManySiblings{"dvv.get.siblings_above_two",
 
 }  // namespace
 
-Coordinator::Coordinator(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self,
-                         Peers& peers, const PropsTable& props, ReplicaStore& store,
-                         ReplicaClient& replicas, Reaper& reaper)
+Coordinator::Coordinator(Runtime& rt, const DvvSettings& config, const Ring& ring,
+                         const Ring& next_ring, NodeIndex self, Peers& peers,
+                         const PropsTable& props, ReplicaStore& store, ReplicaClient& replicas,
+                         Reaper& reaper)
     : rt_(rt),
       config_(config),
       ring_(ring),
+      next_(next_ring),
       self_(self),
       peers_(peers),
       props_(props),
@@ -55,6 +57,31 @@ Coordinator::Coordinator(Runtime& rt, const DvvSettings& config, const Ring& rin
 std::vector<Replica> Coordinator::preference_list(const ObjectKey& key, std::uint32_t n_val) const {
   return ring_.preference_list(ring_.partition_of(key.bucket, key.key), n_val,
                                [this](NodeIndex n) { return peers_.up(n); });
+}
+
+std::vector<Coordinator::Target> Coordinator::write_targets(const ObjectKey& key,
+                                                            std::uint32_t n_val) const {
+  const auto up = [this](NodeIndex n) { return peers_.up(n); };
+  const std::uint32_t partition = ring_.partition_of(key.bucket, key.key);
+  std::vector<Target> out;
+  for (const Replica& r : ring_.preference_list(partition, n_val, up)) {
+    out.push_back(Target{.replica = r, .in_ring = true});
+  }
+  if (next_ == ring_) {
+    for (Target& t : out) {
+      t.in_next = true;
+      t.primary_next = t.replica.primary;
+    }
+    return out;
+  }
+  for (const Replica& r : next_.preference_list(partition, n_val, up)) {
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const Target& t) { return t.replica.node == r.node; });
+    if (it == out.end()) it = out.insert(out.end(), Target{.replica = r});
+    it->in_next = true;
+    it->primary_next = r.primary;
+  }
+  return out;
 }
 
 // --- GET
@@ -247,30 +274,50 @@ Result<PutReply> Coordinator::coordinate(const ObjectKey& key, Sibling value,
   return replicate(key, *updated, value.tombstone, p, o, std::move(out));
 }
 
-// The coordinator's object to the rest of the preference list; `out` once
-// the quorums are met.
+// The coordinator's object to the rest of the preference list (of both rings
+// while ownership moves); `out` once the quorums are met (in both rings).
 Result<PutReply> Coordinator::replicate(const ObjectKey& key, const Object& updated, bool tombstone,
                                         const BucketProps& p, const RequestOptions& o,
                                         PutReply out) {
   const std::uint32_t w = p.resolve(o.w.value_or(p.w)), dw = p.resolve(o.dw.value_or(p.dw)),
                       pw = p.resolve(o.pw.value_or(p.pw));
-  auto pref = preference_list(key, p.n_val);
-  if (pref.size() < w) {
-    return unavailable("only " + std::to_string(pref.size()) +
+  const auto targets = std::make_shared<const std::vector<Target>>(write_targets(key, p.n_val));
+  const auto in_ring =
+      std::count_if(targets->begin(), targets->end(), [](const Target& t) { return t.in_ring; });
+  const auto in_next =
+      std::count_if(targets->begin(), targets->end(), [](const Target& t) { return t.in_next; });
+  if (static_cast<std::uint32_t>(std::min(in_ring, in_next)) < w) {
+    return unavailable("only " + std::to_string(std::min(in_ring, in_next)) +
                        " replicas are up, w=" + std::to_string(w));
   }
-  auto acks = std::make_shared<Channel<Ack>>(rt_, pref.size());
-  std::uint32_t ok = 1, durable = 1, primaries = 1;  // our own write
-  for (const Replica& rep : pref) {
-    if (rep.node == self_) continue;
-    rt_.spawn("dvv-replicate", [this, acks, rep, key, updated, timeout = o.timeout] {
+  const bool joint =
+      in_next != in_ring || std::any_of(targets->begin(), targets->end(),
+                                        [](const Target& t) { return t.in_ring != t.in_next; });
+  if (joint) {
+    rt_.record(Event("DvvJointQuorum", Severity::debug).detail("key", key.key));
+  }
+  auto acks = std::make_shared<Channel<Ack>>(rt_, targets->size());
+  // Our own write, durable before it was replicated (coordinate()), counts in each ring
+  // whose list names us: a forwarded PUT may reach a newcomer, or the ring may have moved
+  // during the write.
+  Tally now, next;
+  std::size_t answered = 0;
+  for (const Target& t : *targets) {
+    if (t.replica.node != self_) continue;
+    ++answered;
+    if (t.in_ring) now.count(true, true, t.replica.primary);
+    if (t.in_next) next.count(true, true, t.primary_next);
+  }
+  for (const Target& t : *targets) {
+    if (t.replica.node == self_) continue;
+    rt_.spawn("dvv-replicate", [this, acks, targets, &t, key, updated, timeout = o.timeout] {
       // Planted: replication queued for later, the client already told "stored".
       if (config_.bug_ack_early) rt_.sleep(config_.handoff_interval);
       // This replica's copy goes out late, after others were acked.
       (void)buggify_sleep(rt_, kLateReplica, 500ms);
       bool d = false;
-      const Status s = replicas_.store(rep, key, updated, &d, timeout);
-      const bool queued = acks->try_push(Ack{s.ok(), s.ok() && d, rep.primary});
+      const Status s = replicas_.store(t.replica, key, updated, &d, timeout);
+      const bool queued = acks->try_push(Ack{&t, s.ok(), s.ok() && d});
       DOPPEL_ASSERT_MSG(queued, "an ack without room: one slot per replica");
     });
   }
@@ -281,26 +328,33 @@ Result<PutReply> Coordinator::replicate(const ObjectKey& key, const Object& upda
     const Duration patience(rt_.random().between(1'000'000, 50'000'000));
     deadline = std::min(deadline, rt_.now() + patience);
   }
-  std::uint32_t answered = 1;
-  while (answered < pref.size() && (ok < w || durable < dw || primaries < pw)) {
+  while (answered < targets->size() && !(now.met(w, dw, pw) && next.met(w, dw, pw))) {
     auto ack = acks->pop(deadline);
     if (!ack) break;
     ++answered;
-    ok += ack->ok;
-    durable += ack->durable;
     // Planted: a fallback (holding a hint) counted as a primary.
-    primaries += ack->ok && (ack->primary || config_.bug_pw_counts_fallbacks);
+    const Target& t = *ack->target;
+    if (t.in_ring)
+      now.count(ack->ok, ack->durable, t.replica.primary || config_.bug_pw_counts_fallbacks);
+    if (t.in_next)
+      next.count(ack->ok, ack->durable, t.primary_next || config_.bug_pw_counts_fallbacks);
   }
   // The coordinator's own write counts once in each; every other ack at most once.
-  DOPPEL_ASSERT(durable <= ok);
-  DOPPEL_ASSERT(primaries <= ok);
-  DOPPEL_ASSERT(ok <= answered);
-  if (ok < w || durable < dw || primaries < pw) {
-    return make_error(Errc::timed_out, std::to_string(ok) + " of w=" + std::to_string(w) +
-                                           " replicas acked (" + std::to_string(durable) +
-                                           " durable of dw=" + std::to_string(dw) + ")");
+  for (const Tally* tally : {&now, &next}) {
+    DOPPEL_ASSERT(tally->durable <= tally->ok);
+    DOPPEL_ASSERT(tally->primaries <= tally->ok);
+    DOPPEL_ASSERT(tally->ok <= answered);
   }
-  if (tombstone && ok == p.n_val) reaper_.schedule(key, updated);
+  for (const Tally* tally : {&now, &next}) {
+    if (tally->met(w, dw, pw)) continue;
+    return make_error(Errc::timed_out, std::to_string(tally->ok) + " of w=" + std::to_string(w) +
+                                           " replicas acked (" + std::to_string(tally->durable) +
+                                           " durable of dw=" + std::to_string(dw) + ", " +
+                                           std::to_string(tally->primaries) +
+                                           " primaries of pw=" + std::to_string(pw) +
+                                           (tally == &next ? ") in the next ring" : ")"));
+  }
+  if (tombstone && now.ok == p.n_val && !joint) reaper_.schedule(key, updated);
   return out;
 }
 

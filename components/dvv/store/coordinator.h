@@ -12,6 +12,11 @@
 //    new dot -- and sends the result to the rest of the preference list;
 //    the client is answered after w acks, dw of them durable, pw from
 //    primaries (the coordinator's own write counts as one of each);
+//    while ownership moves (membership.h: a pending transition), the copies
+//    go to the next ring's preference list too, and the quorums must be met
+//    in both rings, as Raft's joint consensus: the owners that settle the
+//    transition hold w copies of every write acked during it, before any
+//    release or handoff runs;
 //  - DELETE: a tombstone written like a PUT (without a context: with what a
 //    GET finds now, as Riak), handed to the reaper once every replica has it.
 
@@ -39,9 +44,11 @@ namespace doppel::dvv {
 
 class Coordinator {
  public:
-  Coordinator(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self,
-              Peers& peers, const PropsTable& props, ReplicaStore& store, ReplicaClient& replicas,
-              Reaper& reaper);
+  // `ring` serves now; `next_ring` once the pending transition settles (the same ring when
+  // none is pending). Both live as long as the node and change in place.
+  Coordinator(Runtime& rt, const DvvSettings& config, const Ring& ring, const Ring& next_ring,
+              NodeIndex self, Peers& peers, const PropsTable& props, ReplicaStore& store,
+              ReplicaClient& replicas, Reaper& reaper);
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;
 
@@ -62,8 +69,27 @@ class Coordinator {
     bool primary;
     Result<Object> object;
   };
+  // Where a copy goes: the replica it is in the ring's preference list and,
+  // while ownership moves, in the next ring's.
+  struct Target {
+    Replica replica;
+    bool in_ring = false, in_next = false, primary_next = false;
+  };
   struct Ack {
-    bool ok, durable, primary;
+    const Target* target;
+    bool ok, durable;
+  };
+  // Acks counted against one ring's preference list.
+  struct Tally {
+    std::uint32_t ok = 0, durable = 0, primaries = 0;
+    void count(bool ok_, bool durable_, bool primary) {
+      ok += ok_;
+      durable += ok_ && durable_;
+      primaries += ok_ && primary;
+    }
+    bool met(std::uint32_t w, std::uint32_t dw, std::uint32_t pw) const {
+      return ok >= w && durable >= dw && primaries >= pw;
+    }
   };
 
   Result<PutReply> forward(const ObjectKey& key, const Sibling& value,
@@ -78,10 +104,13 @@ class Coordinator {
                             Instant deadline, std::size_t answered);
   void read_repair(const ObjectKey& key, const Object& merged, const Seen& seen, bool one_kind);
   std::vector<Replica> preference_list(const ObjectKey& key, std::uint32_t n_val) const;
+  // The preference lists of both rings, merged by node (the ring's role first).
+  std::vector<Target> write_targets(const ObjectKey& key, std::uint32_t n_val) const;
 
   Runtime& rt_;
   const DvvSettings& config_;
   const Ring& ring_;
+  const Ring& next_;
   NodeIndex self_;
   Peers& peers_;
   const PropsTable& props_;

@@ -9,7 +9,6 @@ namespace doppel::dvv {
 
 namespace {
 
-constexpr const char* kFile = "ring";
 constexpr const char* kTempFile = "ring.tmp";
 
 RingState first_ring(const DvvSettings& config, NodeIndex nodes) {

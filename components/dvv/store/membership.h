@@ -31,6 +31,9 @@ namespace doppel::dvv {
 
 class Membership {
  public:
+  // The file the state is saved in (checked_file.h), in the node's data directory.
+  static constexpr std::string_view kFile = "ring";
+
   Membership(Runtime& rt, const DvvSettings& config, NodeIndex self, NodeIndex nodes);
   Membership(const Membership&) = delete;
   Membership& operator=(const Membership&) = delete;
