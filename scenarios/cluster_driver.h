@@ -29,14 +29,20 @@ class ClusterDriver : public ScenarioDriver {
   explicit ClusterDriver(const ScenarioSpec& spec) : spec_(spec) {}
 
   // Adds the spec's server nodes, each booted by boot_of(index, name), then the client node.
+  // Servers from index `powered` on are racked unplugged (World::power_on adds them later).
   template <class BootOf>
-  void add_cluster(sim::World& world, std::string_view prefix, BootOf boot_of) {
+  void add_cluster(sim::World& world, std::string_view prefix, BootOf boot_of,
+                   std::uint32_t powered = ~0u) {
     world_ = &world;
     for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
       const std::string name = server_name(prefix, i);
       NodeBoot boot = boot_of(i, name);
       if (spec_.bug_decorator) boot = decorated(spec_.bug_decorator, std::move(boot));
-      servers_.push_back(world.add_node(sim::NodeSpec{name, spec_.cores, true, std::move(boot)}));
+      servers_.push_back(world.add_node(sim::NodeSpec{.name = name,
+                                                      .cores = spec_.cores,
+                                                      .crashable = true,
+                                                      .boot = std::move(boot),
+                                                      .powered = i < powered}));
     }
     client_node_ = world.add_node(sim::NodeSpec{"clients", 1, false, {}});
   }

@@ -114,8 +114,36 @@ NodeId World::add_node(NodeSpec spec) {
   auto n = std::make_unique<Node>(*this, id, std::move(spec));
   Node& ref = *n;
   nodes_.push_back(std::move(n));
-  boot(ref);
+  if (ref.spec.powered) {
+    boot(ref);
+  } else {
+    ref.unplugged = true;
+  }
   return ref.id;
+}
+
+bool World::powered(NodeId id) const {
+  return !node(id).unplugged;
+}
+
+void World::power_on(NodeId id) {
+  Node& n = node(id);
+  if (!n.unplugged) return;
+  n.unplugged = false;
+  coverage_.hit("sim:power_on");
+  record(kNoNode, 0, Event("SimPowerOn").detail("node", id));
+  restart(id);
+}
+
+void World::power_off(NodeId id) {
+  Node& n = node(id);
+  if (n.unplugged) return;
+  coverage_.hit("sim:power_off");
+  record(kNoNode, 0, Event("SimPowerOff").detail("node", id));
+  crash(id, std::nullopt);
+  n.unplugged = true;
+  n.restart_at.reset();
+  n.restart_when_down = false;
 }
 
 void World::boot(Node& n) {
@@ -375,6 +403,7 @@ void World::reap(NodeId id) {
 
 void World::restart(NodeId id) {
   Node& n = node(id);
+  if (n.unplugged) return;
   switch (n.status) {
     case Node::Status::up:
       return;

@@ -64,6 +64,9 @@ struct NodeSpec {
   CoreId cores = 1;
   bool crashable = true;
   SimBootFn boot;  // runs in a fiber on core 0 of the node
+  // False: the machine is racked but unplugged -- its host name and disk exist, it does not
+  // run until power_on() (a node added to a running cluster).
+  bool powered = true;
 };
 
 struct WorldOptions {
@@ -97,8 +100,14 @@ class World final : private EventRecorder {
   World& operator=(const World&) = delete;
 
   // --- building
-  NodeId add_node(NodeSpec spec);  // boots it now
+  NodeId add_node(NodeSpec spec);  // boots it now, if spec.powered
   bool node_up(NodeId id) const;
+  // A machine added to the running world: boots an unplugged node (its disk as it was).
+  void power_on(NodeId id);
+  // A machine removed from it: the node goes down as in a crash (unsynced writes lost) and
+  // stays down -- no fault, restart or quiesce() boots it -- until power_on().
+  void power_off(NodeId id);
+  bool powered(NodeId id) const;
   // How many times the node has booted (1 after add_node): an oracle bounds
   // what a node may change per boot with it.
   std::uint32_t boots(NodeId id) const;
@@ -193,6 +202,7 @@ class World final : private EventRecorder {
     NodeClock node_clock;
     std::optional<Instant> restart_at;
     bool restart_when_down = false;
+    bool unplugged = false;  // power_off(), or added unpowered
   };
 
   Node& node(NodeId id);

@@ -69,15 +69,18 @@ class DvvDriver final : public ClusterDriver {
         wants("clock-entries-bounded")) {
       world.set_observer([this](sim::NodeId node, const Event& e) { observe(node, e); });
     }
-    add_cluster(world, "dvv", [&](std::uint32_t i, const std::string& name) -> NodeBoot {
-      NodeConfig c;
-      c.name = name;
-      c.node_id = i;
-      c.component = "dvv";
-      c.listen = Endpoint{name, kHttpPort};
-      c.peers = peers;
-      return [c, settings](Runtime& rt) { return doppel::dvv::boot(rt, c, settings); };
-    });
+    add_cluster(
+        world, "dvv",
+        [&](std::uint32_t i, const std::string& name) -> NodeBoot {
+          NodeConfig c;
+          c.name = name;
+          c.node_id = i;
+          c.component = "dvv";
+          c.listen = Endpoint{name, kHttpPort};
+          c.peers = peers;
+          return [c, settings](Runtime& rt) { return doppel::dvv::boot(rt, c, settings); };
+        },
+        powered_at_start());
     if (wants("pw-dw-durable")) {
       promises_ =
           std::make_unique<DiskPromises>(world, static_cast<std::uint32_t>(w_.n_val), servers_);
@@ -128,6 +131,20 @@ class DvvDriver final : public ClusterDriver {
   Runtime& rt() { return client_runtime(); }
   std::uint32_t first_members() const {
     return w_.members > 0 ? static_cast<std::uint32_t>(w_.members) : spec_.nodes;
+  }
+  // A node to send a request to: any powered one, as a client that knows the cluster's
+  // machines (with every node powered, the draw is the one it always was).
+  std::uint32_t some_node(Prng& rng) const {
+    std::vector<std::uint32_t> up;
+    for (std::uint32_t n = 0; n < spec_.nodes; ++n) {
+      if (world_->powered(servers_[n])) up.push_back(n);
+    }
+    if (up.empty()) return static_cast<std::uint32_t>(rng.below(spec_.nodes));
+    return up[rng.below(up.size())];
+  }
+  // With an operator (membership_admin.h), the spares are unplugged until they join.
+  std::uint32_t powered_at_start() const {
+    return w_.membership_change_ms > 0 ? first_members() : spec_.nodes;
   }
   // The server index of simulated node `node`, if it is one.
   std::optional<doppel::dvv::NodeIndex> server_index(sim::NodeId node) const {
@@ -250,7 +267,7 @@ class DvvDriver final : public ClusterDriver {
   bool operate(std::uint32_t c) {
     Prng& rng = rt().random();
     const std::string key = "k" + std::to_string(rng.below(static_cast<std::uint64_t>(w_.keys)));
-    const auto node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
+    const auto node = some_node(rng);
     const auto roll = static_cast<std::int64_t>(rng.below(100));
     const PropsSwitch::Mark started = switch_->mark();
     std::vector<std::string> seen;
@@ -305,7 +322,7 @@ class DvvDriver final : public ClusterDriver {
     std::string element;
     const std::string value = new_value(c, seen, &element);
     oracle_.wrote(key, value, seen);
-    const auto put_node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
+    const auto put_node = some_node(rng);
     const RingHistory::Mark ring_mark = rings_->mark();
     const std::int64_t invoked = to_ns(rt().now());
     auto resp = client(c, put_node).put(kBucket, key, value, o, rt().now() + timeout());
@@ -410,7 +427,7 @@ class DvvDriver final : public ClusterDriver {
       tombstone = "tomb-c" + std::to_string(c) + "." + std::to_string(++written_);
       oracle_.wrote(key, tombstone, seen, /*tombstone=*/true);
     }
-    const auto node = static_cast<std::uint32_t>(rng.below(spec_.nodes));
+    const auto node = some_node(rng);
     const std::int64_t invoked = to_ns(rt().now());
     auto resp = client(c, node).remove(kBucket, key, o, rt().now() + timeout());
     reached(o.vclock.empty() ? "delete-blind" : "delete-with-vclock");
@@ -447,10 +464,11 @@ class DvvDriver final : public ClusterDriver {
     const PropsSwitch::ClientOf setter = [this](std::uint32_t n) -> RiakClient& {
       return client(0, n);
     };
-    PropsSwitch::set_props(rt(), spec_.nodes, kBucket, props, setter);
+    PropsSwitch::set_props(rt(), powered_at_start(), kBucket, props, setter);
     // Every node must know them before the first write (a partition may be
     // holding one off: props spread by push and gossip).
-    PropsSwitch::settle(rt(), spec_.nodes, kBucket, "\"clock\":\"" + w_.clock + "\"", setter);
+    PropsSwitch::settle(rt(), powered_at_start(), kBucket, "\"clock\":\"" + w_.clock + "\"",
+                        setter);
     if (w_.switch_ms() > 0) {
       rt().spawn("dvv-props-switch", [this] {
         switch_->run(std::chrono::milliseconds(w_.switch_ms()),
@@ -462,7 +480,11 @@ class DvvDriver final : public ClusterDriver {
       admin_ = std::make_unique<MembershipAdmin>(
           rt(), spec_.nodes, static_cast<std::uint32_t>(w_.members_min), timeout(),
           [this](std::uint32_t n) -> RiakClient& { return client(kAdminClient, n); },
-          [this](std::string_view what) { reached(what); });
+          [this](std::string_view what) { reached(what); },
+          MembershipAdmin::Machines{
+              .powered = [this](std::uint32_t n) { return world_->powered(servers_[n]); },
+              .power_on = [this](std::uint32_t n) { world_->power_on(servers_[n]); },
+              .power_off = [this](std::uint32_t n) { world_->power_off(servers_[n]); }});
       rt().spawn("dvv-admin", [this] {
         admin_->run(std::chrono::milliseconds(w_.membership_change_ms),
                     [this] { return quiet_since_.has_value(); });

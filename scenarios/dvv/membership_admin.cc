@@ -40,13 +40,41 @@ Result<ClusterStatus> parse_cluster_status(std::string_view json) {
 }
 
 MembershipAdmin::MembershipAdmin(Runtime& rt, std::uint32_t nodes, std::uint32_t members_min,
-                                 Duration timeout, ClientOf client_of, Reached reached)
+                                 Duration timeout, ClientOf client_of, Reached reached,
+                                 Machines machines)
     : rt_(rt),
       nodes_(nodes),
       members_min_(members_min),
       timeout_(timeout),
       client_of_(std::move(client_of)),
-      reached_(std::move(reached)) {}
+      reached_(std::move(reached)),
+      machines_(std::move(machines)) {}
+
+std::vector<std::uint32_t> MembershipAdmin::powered_nodes() const {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t n = 0; n < nodes_; ++n) {
+    if (machines_.powered(n)) out.push_back(n);
+  }
+  return out;
+}
+
+void MembershipAdmin::retire_departed() {
+  for (auto it = departing_.begin(); it != departing_.end();) {
+    const auto [n, staged_at] = *it;
+    auto s = status(n);
+    const bool left = s && s->version > staged_at && !s->pending && n < s->members.size() &&
+                      s->members[n] == MemberStatus::none;
+    auto held = left ? unserved(n) : Result<std::uint64_t>(make_error(Errc::not_found, "not left"));
+    if (!held || *held > 0) {
+      ++it;
+      continue;
+    }
+    rt_.record(Event("DvvAdminPowerOff").detail("node", n));
+    machines_.power_off(n);
+    reached_("membership:power-off");
+    it = departing_.erase(it);
+  }
+}
 
 Result<ClusterStatus> MembershipAdmin::status(std::uint32_t n) {
   auto text = client_of_(n).cluster_status(rt_.now() + timeout_);
@@ -73,7 +101,10 @@ void MembershipAdmin::run(Duration mean_gap, const std::function<bool()>& stop) 
 
 void MembershipAdmin::change_once() {
   Prng& rng = rt_.random();
-  const auto via = static_cast<std::uint32_t>(rng.below(nodes_));
+  retire_departed();
+  const std::vector<std::uint32_t> up = powered_nodes();
+  if (up.empty()) return;
+  const std::uint32_t via = up[rng.below(up.size())];
   auto s = status(via);
   if (!s) return;
   if (s->pending) {
@@ -99,6 +130,17 @@ void MembershipAdmin::change_once() {
   const Op op = ops[rng.below(ops.size())];
   const NodeIndex member = valid.empty() ? 0 : valid[rng.below(valid.size())];
   const NodeIndex newcomer = spare.empty() ? 0 : spare[rng.below(spare.size())];
+  if (op == kJoin || op == kReplace) {
+    // Racked and booted before it joins; from now on, whatever the commit's answer, it may be
+    // a member: never powered off for an older leave.
+    departing_.erase(newcomer);
+    if (!machines_.powered(newcomer)) {
+      rt_.record(Event("DvvAdminPowerOn").detail("node", newcomer));
+      machines_.power_on(newcomer);
+      reached_("membership:power-on");
+    }
+  }
+  if (op == kLeave || op == kReplace) departing_[member] = s->version;
   Result<std::string> staged = make_error(Errc::invalid_argument);
   const char* name = "";
   switch (op) {
@@ -126,6 +168,7 @@ void MembershipAdmin::change_once() {
   }
   // Now and then a second change in the same commit (a join with a leave, as Riak allows).
   if (op == kJoin && valid.size() > members_min_ && rng.chance(1, 3)) {
+    departing_[member] = s->version;
     if (c.cluster_change("leave", member, std::nullopt, deadline))
       reached_("membership:join+leave");
   }
@@ -147,7 +190,9 @@ Result<ClusterStatus> MembershipAdmin::settled(Instant deadline) {
   while (rt_.now() < deadline) {
     std::optional<ClusterStatus> agreed;
     bool ok = true;
-    for (std::uint32_t n = 0; n < nodes_ && ok; ++n) {
+    const std::vector<std::uint32_t> up = powered_nodes();
+    for (std::uint32_t n : up) {
+      if (!ok) break;
       auto s = status(n);
       if (!s) {
         last = "node " + std::to_string(n) + " did not answer: " + s.error().message();
@@ -170,10 +215,15 @@ Result<ClusterStatus> MembershipAdmin::settled(Instant deadline) {
           return make_error(Errc::corrupt, "partition owned by node " + std::to_string(o) +
                                                ", which is no valid member");
         }
+        if (!machines_.powered(o)) {
+          return make_error(Errc::corrupt, "partition owned by node " + std::to_string(o) +
+                                               ", which the operator powered off");
+        }
       }
       // Every node gave the replicas of keys it no longer serves to their owners and dropped
       // them (a node that left serves none).
-      for (NodeIndex n = 0; n < agreed->members.size() && ok; ++n) {
+      for (std::uint32_t n : up) {
+        if (!ok) break;
         auto held = unserved(n);
         if (!held || *held > 0) {
           last = "node " + std::to_string(n) + " holds " +

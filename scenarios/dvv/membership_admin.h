@@ -11,12 +11,16 @@
 // pending, no node holding a replica of a key it no longer serves (a node
 // that left serves none).
 //
-// The spare nodes are configured and booted from the start (the cluster's
-// peers, ring_state.h): a join makes a running machine a member, a leave
-// makes a member a spare again.
+// Machines come and go with the ring (the cluster's peers are configured,
+// ring_state.h, but a spare is unplugged): the operator powers a spare on
+// before it stages its join or replacement, and powers a node that left off
+// once its own ring shows the leave settled and it holds no replica of a key
+// it no longer serves (as a Riak node shuts down once its handoffs are done).
+// Nodes it powered off are not asked in settled().
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,9 +46,14 @@ class MembershipAdmin {
  public:
   using ClientOf = std::function<doppel::dvv::RiakClient&(std::uint32_t node)>;
   using Reached = std::function<void(std::string_view what)>;
+  // The machines' power switches (sim::World's).
+  struct Machines {
+    std::function<bool(std::uint32_t node)> powered;
+    std::function<void(std::uint32_t node)> power_on, power_off;
+  };
 
   MembershipAdmin(Runtime& rt, std::uint32_t nodes, std::uint32_t members_min, Duration timeout,
-                  ClientOf client_of, Reached reached);
+                  ClientOf client_of, Reached reached, Machines machines);
 
   // Changes until `stop()` holds.
   void run(Duration mean_gap, const std::function<bool()>& stop);
@@ -62,6 +71,9 @@ class MembershipAdmin {
   // Replicas node `n` holds of keys it no longer serves (its /stats).
   Result<std::uint64_t> unserved(std::uint32_t n);
   void change_once();
+  // Powers off the nodes that left and gave up every replica they no longer serve.
+  void retire_departed();
+  std::vector<std::uint32_t> powered_nodes() const;
 
   Runtime& rt_;
   std::uint32_t nodes_;
@@ -69,6 +81,13 @@ class MembershipAdmin {
   Duration timeout_;
   ClientOf client_of_;
   Reached reached_;
+  Machines machines_;
+  // Nodes staged to leave (or be replaced) since the operator last staged their join, with
+  // the ring version it saw when it staged that: the ones it may power off once their own
+  // ring, newer than that, shows them gone. Never one whose join may have been committed; and
+  // never on an older ring of their own (a spare powered on and cut off before its join
+  // arrived holds the first ring, in which it is no member either).
+  std::map<std::uint32_t, std::uint64_t> departing_;
   std::uint32_t committed_ = 0;
   std::uint32_t refused_ = 0;
 };

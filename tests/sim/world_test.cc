@@ -333,3 +333,57 @@ TEST_CASE("sim: a crash during boot unwinds the boot fiber after the fibers it s
     REQUIRE_FALSE(world.node_up(n));
   }
 }
+
+TEST_CASE(
+    "sim: a node added unplugged runs only once powered on; one powered off stays down "
+    "through faults and the heal, its disk kept for when it comes back",
+    "[sim]") {
+  World world(WorldOptions{5});
+  int booted = 0;
+  const NodeId n =
+      world.add_node(NodeSpec{.name = "spare",
+                              .boot = [&](Runtime&) -> Result<std::unique_ptr<Service>> {
+                                ++booted;
+                                return std::unique_ptr<Service>();
+                              },
+                              .powered = false});
+  world.run_until(instant_ns(1'000'000));
+  CHECK_FALSE(world.node_up(n));
+  CHECK_FALSE(world.powered(n));
+  CHECK(world.boots(n) == 0);
+  world.crash(n, Duration(0));  // a fault aimed at an unplugged machine does nothing
+  world.run_until(instant_ns(2'000'000));
+  CHECK(world.boots(n) == 0);
+
+  world.power_on(n);  // added to the running world
+  world.run_until(instant_ns(3'000'000));
+  REQUIRE(world.node_up(n));
+  CHECK(world.boots(n) == 1);
+  CHECK(booted == 1);
+  world.spawn(n, 0, "writer", [&] {
+    FileSystem& fs = world.runtime(n).fs();
+    auto f = fs.open("data", OpenOptions{.create = true});
+    REQUIRE(f.ok());
+    REQUIRE((*f)->pwrite("kept", 0).ok());
+    REQUIRE((*f)->datasync().ok());
+    REQUIRE(fs.sync_dir("").ok());
+  });
+  world.run_until(instant_ns(4'000'000));
+
+  world.power_off(n);  // removed
+  world.run_until(instant_ns(5'000'000));
+  CHECK_FALSE(world.node_up(n));
+  world.crash(n, Duration(0));
+  world.quiesce();  // heals faults and restarts crashed nodes, not removed ones
+  world.run_until(instant_ns(6'000'000));
+  CHECK_FALSE(world.node_up(n));
+  CHECK(world.boots(n) == 1);
+
+  world.power_on(n);
+  world.run_until(instant_ns(7'000'000));
+  REQUIRE(world.node_up(n));
+  CHECK(world.boots(n) == 2);
+  const SimDisk::Inode* inode = world.disk(n).inode_at("data");
+  REQUIRE(inode != nullptr);
+  CHECK(inode->data == "kept");
+}

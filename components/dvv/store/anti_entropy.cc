@@ -18,11 +18,10 @@ const BuggifySite kSlowKeySync{
     "dvv.aae.slow_key_sync",
     "anti-entropy waits up to 500 ms between pulling a key and pushing the merge back"};
 
-}  // namespace
+// Partitions of at most this many keys have their kept sums checked against a recount.
+constexpr std::size_t kSumsCheckedKeysMax = 256;
 
-std::uint64_t aae_segment(const ObjectKey& key) {
-  return hash64(key.bucket + '\0' + key.key) % kAaeSegments;
-}
+}  // namespace
 
 AntiEntropy::AntiEntropy(Runtime& rt, const DvvSettings& config, const Ring& ring, NodeIndex self,
                          Peers& peers, ReplicaStore& store, ReplicaClient& replicas)
@@ -36,16 +35,22 @@ AntiEntropy::AntiEntropy(Runtime& rt, const DvvSettings& config, const Ring& rin
 
 std::vector<std::uint64_t> AntiEntropy::segment_hashes(std::uint32_t partition) const {
   const ObjectLog& log = store_.log();
-  std::vector<std::uint64_t> out(kAaeSegments, 0);
-  if (const auto* keys = log.keys_of(partition)) {
+  const std::vector<std::uint64_t>* sums = log.segment_sums(partition);
+  std::vector<std::uint64_t> out = sums ? *sums : std::vector<std::uint64_t>(kAaeSegments, 0);
+  DOPPEL_ASSERT(out.size() == kAaeSegments);
+  // The sums kept as objects changed are the sums over the keys held: checked where that costs
+  // little (every partition of a simulated run).
+  const auto* keys = log.keys_of(partition);
+  if (keys != nullptr && keys->size() <= kSumsCheckedKeysMax) {
+    std::vector<std::uint64_t> again(kAaeSegments, 0);
     for (const ObjectKey& k : *keys) {
       const StoredObject* s = log.find(k);
       // The log's partition index lists only keys it holds, each in its partition.
       DOPPEL_ASSERT(s != nullptr);
       DOPPEL_ASSERT(ring_.partition_of(k.bucket, k.key) == partition);
-      // Order-free: a sum of per-key hashes, each mixed with its key.
-      out[aae_segment(k)] += hash64(k.key, s->hash ^ hash64(k.bucket));
+      again[aae_segment(k)] += aae_key_hash(k, s->hash);
     }
+    DOPPEL_ASSERT_MSG(again == out, "anti-entropy sums drifted from the keys they sum");
   }
   return out;
 }

@@ -1,11 +1,12 @@
 #pragma once
 // Active anti-entropy. Each partition's keys hash into kAaeSegments
 // segments; a segment's hash is an order-free sum of its keys' object
-// hashes. Every aae_interval this node takes each partition it is a primary
-// of (with the default n_val: buckets with another n_val rely on read
-// repair) and one other primary of it, in turn; they compare segment
-// hashes, then the keys of the segments that differ, and for each key that
-// differs this node pulls the other's object in and pushes the merge back.
+// hashes, which the object log keeps up to date as objects change
+// (ObjectLog::segment_sums: an exchange costs no pass over the keys). Every aae_interval this node
+// takes each partition it is a primary of (with the default n_val: buckets with another n_val rely
+// on read repair) and one other primary of it, in turn; they compare segment hashes, then the keys
+// of the segments that differ, and for each key that differs this node pulls the other's object in
+// and pushes the merge back.
 
 #include <cstdint>
 #include <string>
@@ -20,12 +21,6 @@
 #include "runtime/runtime.h"
 
 namespace doppel::dvv {
-
-// Anti-entropy hashes each partition's keys into this many segments.
-inline constexpr std::uint64_t kAaeSegments = 256;
-
-// The segment of a key.
-std::uint64_t aae_segment(const ObjectKey& key);
 
 class AntiEntropy {
  public:

@@ -188,15 +188,35 @@ Status ObjectLog::replay() {
   return {};
 }
 
-void ObjectLog::index(const ObjectKey& key, bool present) {
+std::uint64_t aae_segment(const ObjectKey& key) {
+  return hash64(key.bucket + '\0' + key.key) % kAaeSegments;
+}
+
+std::uint64_t aae_key_hash(const ObjectKey& key, std::uint64_t object_hash) {
+  // Mixed with its key: two keys swapping objects change the sum.
+  return hash64(key.key, object_hash ^ hash64(key.bucket));
+}
+
+void ObjectLog::index(const ObjectKey& key, const StoredObject* before, const StoredObject* after) {
   if (!partition_of_) return;
   const std::uint32_t p = partition_of_(key);
-  if (present) {
+  auto& sums = segment_sums_[p];
+  if (sums.empty()) sums.assign(kAaeSegments, 0);
+  std::uint64_t& sum = sums[aae_segment(key)];
+  // Unsigned: wraps, and subtracting what was added undoes it exactly.
+  if (before != nullptr) sum -= aae_key_hash(key, before->hash);
+  if (after != nullptr) sum += aae_key_hash(key, after->hash);
+  if (after != nullptr) {
     by_partition_[p].insert(key);
   } else {
     auto it = by_partition_.find(p);
     if (it != by_partition_.end()) it->second.erase(key);
   }
+}
+
+const std::vector<std::uint64_t>* ObjectLog::segment_sums(std::uint32_t partition) const {
+  auto it = segment_sums_.find(partition);
+  return it == segment_sums_.end() ? nullptr : &it->second;
 }
 
 void ObjectLog::apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<Object> object) {
@@ -213,7 +233,7 @@ void ObjectLog::apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<
       if (it != objects_.end()) live_bytes_ -= it->second.encoded_bytes;
       StoredObject s = make(std::move(*object));
       live_bytes_ += s.encoded_bytes;
-      index(key, true);
+      index(key, it != objects_.end() ? &it->second : nullptr, &s);
       objects_.insert_or_assign(std::move(key), std::move(s));
       return;
     }
@@ -221,7 +241,7 @@ void ObjectLog::apply(Kind kind, NodeIndex target, ObjectKey key, std::optional<
       auto it = objects_.find(key);
       if (it == objects_.end()) return;
       live_bytes_ -= it->second.encoded_bytes;
-      index(key, false);
+      index(key, &it->second, nullptr);
       objects_.erase(it);
       return;
     }
@@ -320,7 +340,11 @@ Status ObjectLog::write_record(const std::string& rec, bool durable) {
   const std::uint64_t generation = generation_;
   tail_ += rec.size();
   File* file = file_.get();
-  if (Status s = file->pwrite(rec, at); !s) {
+  writing_.insert(at);
+  const Status written = file->pwrite(rec, at);
+  if (generation == generation_) writing_.erase(at);  // a rewrite started the set over
+  written_.notify_all();
+  if (Status s = written; !s) {
     // A hole in the file where memory has a record: the file is not the log
     // any more. (Unless a rewrite already replaced it: then the record, in
     // memory, went into the new file.)
@@ -354,9 +378,16 @@ Status ObjectLog::sync_through(std::uint64_t generation, std::uint64_t offset) {
       continue;
     }
     DOPPEL_ASSERT(generation == generation_);  // an older one is durable or needs a rewrite
+    // A record before `offset` is still being written: a sync now would not cover it.
+    if (!writing_.empty() && *writing_.begin() < offset) {
+      written_.wait();
+      continue;
+    }
     LockGuard guard(sync_lock_);
     if (generation != generation_ || synced_ >= offset || needs_rewrite_) continue;
-    const std::uint64_t target = tail_;  // covers everything appended so far
+    // Covers everything written so far: up to the first record still on its way.
+    const std::uint64_t target = writing_.empty() ? tail_ : *writing_.begin();
+    DOPPEL_ASSERT(target >= offset);
     if (Status s = file_->datasync(); !s) {
       if (generation == generation_) lost_writes(s.error());
       return s;
@@ -456,6 +487,7 @@ Status ObjectLog::rewrite() {
   if (retired_.size() > 4) retired_.erase(retired_.begin());
   file_ = std::move(*f);
   ++generation_;
+  writing_.clear();  // the old file's writes: their records are in the new one
   tail_ = data.size();
   synced_ = 0;
   needs_rewrite_ = true;

@@ -60,6 +60,12 @@ struct StoredObject {
   bool replayed = false;  // read back from the log at open, not written since
 };
 
+// Anti-entropy (anti_entropy.h) hashes each partition's keys into this many segments; a
+// segment's hash is the sum of aae_key_hash over its keys, so it does not depend on order.
+inline constexpr std::uint64_t kAaeSegments = 256;
+std::uint64_t aae_segment(const ObjectKey& key);
+std::uint64_t aae_key_hash(const ObjectKey& key, std::uint64_t object_hash);
+
 class ObjectLog {
  public:
   static constexpr std::uint64_t kRecordBytesMax = 64u << 20;
@@ -104,6 +110,8 @@ class ObjectLog {
 
   // Keys of one ring partition (the node's replicas only), in order.
   const std::set<ObjectKey>* keys_of(std::uint32_t partition) const;
+  // kAaeSegments sums of one partition's keys (nullptr: it holds none yet), kept as they change.
+  const std::vector<std::uint64_t>* segment_sums(std::uint32_t partition) const;
 
   std::uint64_t objects() const { return objects_.size(); }
   std::uint64_t live_bytes() const { return live_bytes_; }
@@ -125,7 +133,7 @@ class ObjectLog {
     replica_id = 6,
   };
   ObjectLog(Runtime& rt, FileSystem& fs, std::string path)
-      : rt_(rt), fs_(fs), path_(std::move(path)), sync_lock_(rt), compacted_(rt) {}
+      : rt_(rt), fs_(fs), path_(std::move(path)), sync_lock_(rt), written_(rt), compacted_(rt) {}
   struct Parsed {
     Kind kind;
     NodeIndex target;
@@ -157,7 +165,8 @@ class ObjectLog {
   static std::string framed(const std::string& payload);
   static std::string dot_floor_record(std::uint64_t floor);
   static std::string replica_id_record(const std::string& id);
-  void index(const ObjectKey& key, bool present);
+  // A replica changed from `before` to `after` (nullptr: none): the partition index and sums.
+  void index(const ObjectKey& key, const StoredObject* before, const StoredObject* after);
 
   Runtime& rt_;
   FileSystem& fs_;
@@ -166,6 +175,11 @@ class ObjectLog {
   std::uint64_t tail_ = 0;
   std::uint64_t synced_ = 0;
   Mutex sync_lock_;
+  // Where the records of this generation whose write has not returned yet begin: a sync
+  // covers only the bytes before the first of them (a record still on its way to the disk
+  // lands after the sync, and must not be taken as synced by it).
+  std::set<std::uint64_t> writing_;
+  Condition written_;  // a write returned
   bool compacting_ = false;
   Condition compacted_;
   std::uint64_t generation_ = 0;  // bumped by each compaction
@@ -178,6 +192,7 @@ class ObjectLog {
   std::map<ObjectKey, StoredObject> objects_;
   std::map<NodeIndex, std::map<ObjectKey, StoredObject>> hints_;
   std::map<std::uint32_t, std::set<ObjectKey>> by_partition_;
+  std::map<std::uint32_t, std::vector<std::uint64_t>> segment_sums_;  // by partition
   Partitioner partition_of_;
   std::uint64_t live_bytes_ = 0;
   std::uint64_t dot_floor_ = 0;

@@ -4,6 +4,7 @@
 #include <set>
 #include <vector>
 
+#include "components/dvv/store/send_window.h"
 #include "runtime/assert.h"
 
 namespace doppel::dvv {
@@ -70,6 +71,7 @@ bool OwnershipHandoff::transfer() {
   std::size_t budget = kObjectsPerRound;
   const std::uint32_t partitions = membership_.ring().partitions();
   std::uint64_t sent = 0;
+  SendWindow window(rt_, kSendsInFlight);
   while (transfer_partition_ < partitions && budget > 0) {
     const std::uint32_t p = transfer_partition_;
     const std::set<ObjectKey>* held = store_.log().keys_of(p);
@@ -81,13 +83,19 @@ bool OwnershipHandoff::transfer() {
       if (to.empty()) continue;
       const Object* o = store_.visible(key);
       if (o == nullptr) continue;
-      const Object object = *o;
-      if (!config_.bug_drop_before_handoff && !send(key, object, to)) return false;
+      if (!config_.bug_drop_before_handoff) {
+        window.start([this, key, object = *o, to] { return send(key, object, to); });
+      }
       ++sent;
       budget -= std::min<std::size_t>(budget, 1);
       // The ring may have moved on while the repairs waited: this pass is for another one.
-      if (membership_.state().next != transfer_next_) return false;
+      if (window.failed() || membership_.state().next != transfer_next_) {
+        (void)window.wait();
+        return false;
+      }
     }
+    // The partition is done once every copy of it arrived (a pass resumes from here).
+    if (!window.wait() || membership_.state().next != transfer_next_) return false;
     ++transfer_partition_;
   }
   if (sent > 0) {
@@ -103,7 +111,9 @@ void OwnershipHandoff::release() {
   std::size_t budget = kObjectsPerRound;
   const NodeIndex self = membership_.self();
   const std::uint32_t partitions = membership_.ring().partitions();
-  std::vector<std::pair<ObjectKey, Object>> sent;
+  // Filled by the sends as they succeed.
+  auto sent = std::make_shared<std::vector<std::pair<ObjectKey, Object>>>();
+  SendWindow window(rt_, kSendsInFlight);
   for (std::uint32_t p = 0; p < partitions && budget > 0; ++p) {
     const std::set<ObjectKey>* held = store_.log().keys_of(p);
     if (held == nullptr) continue;
@@ -113,19 +123,22 @@ void OwnershipHandoff::release() {
       if (membership_.serves(self, p, n_val)) continue;
       const Object* o = store_.visible(key);
       if (o == nullptr) continue;
-      const Object object = *o;
       std::vector<NodeIndex> to = membership_.ring().primaries(p, n_val);
       for (NodeIndex n : membership_.newcomers(p, n_val)) to.push_back(n);
-      if (!config_.bug_drop_before_handoff && !send(key, object, to)) continue;
-      sent.emplace_back(key, object);
+      window.start([this, sent, key, object = *o, to = std::move(to)] {
+        if (!config_.bug_drop_before_handoff && !send(key, object, to)) return false;
+        sent->emplace_back(key, object);
+        return true;
+      });
       if (--budget == 0) break;
     }
   }
-  if (sent.empty()) return;
+  (void)window.wait();  // a key whose copies did not all arrive stays, for the next round
+  if (sent->empty()) return;
   // A new name first (ReplicaStore::release): should a key come back here, its dots go on
   // under a name that never minted it.
   if (!store_.renew_id("released replicas").ok()) return;  // the next round tries again
-  for (const auto& [key, object] : sent) {
+  for (const auto& [key, object] : *sent) {
     // Only if nothing newer arrived while the copies travelled.
     auto dropped = store_.release(key, object);
     if (dropped && *dropped) {

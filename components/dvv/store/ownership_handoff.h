@@ -19,7 +19,8 @@
 //             coordinator with an older ring, are never dropped unsent.
 //
 // At most kObjectsPerRound objects a round, so a large store moves in steps
-// and the node's other work goes on between them.
+// and the node's other work goes on between them; up to kSendsInFlight
+// objects travel at once (send_window.h).
 
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +40,7 @@ namespace doppel::dvv {
 class OwnershipHandoff {
  public:
   static constexpr std::size_t kObjectsPerRound = 4096;
+  static constexpr std::size_t kSendsInFlight = 16;
 
   OwnershipHandoff(Runtime& rt, const DvvSettings& config, Membership& membership,
                    ClusterChanges& changes, Peers& peers, const PropsTable& props,

@@ -227,6 +227,19 @@ Result<RingState> plan_changes(const RingState& now, const std::vector<MemberCha
   if (next_members.empty() || !s.claimant()) {
     return invalid("the changes leave the cluster with no valid member");
   }
+  // A leave that takes the cluster below n_val members would leave keys with fewer replicas
+  // than their buckets ask for, and quorums of all unreachable: refused (join a node first).
+  // A force-removal is not: the node it removes is gone either way.
+  const auto valid_now = static_cast<std::size_t>(
+      std::count(now.members.begin(), now.members.end(), MemberStatus::valid));
+  const bool leaves = std::any_of(changes.begin(), changes.end(), [](const MemberChange& c) {
+    return c.kind == MemberChange::Kind::leave;
+  });
+  if (leaves && next_members.size() < n_val && next_members.size() < valid_now) {
+    return invalid("the changes leave " + std::to_string(next_members.size()) +
+                   " members, fewer than n_val " + std::to_string(n_val) +
+                   ": join a node first (or force-remove one that is gone)");
+  }
   if (next_members.size() > now.owner.size()) {
     return invalid("more members than the ring's " + std::to_string(now.owner.size()) +
                    " partitions");

@@ -84,7 +84,8 @@ std::vector<NodeIndex> claim(const std::vector<NodeIndex>& owner,
 
 // The state once `changes` are committed: `next` planned, version raised. Errors (invalid
 // argument, named): a transition is pending; a change names an unknown node, joins a member,
-// removes a non-member, leaves the cluster with no valid member, or two changes name one node.
+// removes a non-member, leaves the cluster with no valid member, two changes name one node,
+// or a leave takes it below n_val members (and below the members it has).
 Result<RingState> plan_changes(const RingState& now, const std::vector<MemberChange>& changes,
                                std::uint32_t n_val);
 // The state once the pending transition settled: `next` is `owner`; version raised.

@@ -224,3 +224,26 @@ TEST_CASE("ring state: any bytes decode to a state or an error, never past their
     REQUIRE_FALSE(decode_ring_state(good.substr(0, cut)).ok());
   }
 }
+
+TEST_CASE(
+    "ring state: a leave that takes the cluster below n_val members is refused; a "
+    "force-removal and a replacement are not",
+    "[unit]") {
+  const RingState three = RingState::initial(16, 6, 3);
+  auto leave = plan_changes(three, {MemberChange{.kind = MemberChange::Kind::leave, .node = 1}}, 3);
+  REQUIRE_FALSE(leave.ok());
+  CHECK(leave.error().what.find("fewer than n_val 3") != std::string::npos);
+  CHECK(plan_changes(three, {MemberChange{.kind = MemberChange::Kind::force_remove, .node = 1}}, 3)
+            .ok());
+  CHECK(plan_changes(three,
+                     {MemberChange{.kind = MemberChange::Kind::replace, .node = 1, .with = 4}}, 3)
+            .ok());
+  // A join in the same plan keeps the count.
+  CHECK(plan_changes(three,
+                     {MemberChange{.kind = MemberChange::Kind::join, .node = 4},
+                      MemberChange{.kind = MemberChange::Kind::leave, .node = 1}},
+                     3)
+            .ok());
+  const RingState four = RingState::initial(16, 6, 4);
+  CHECK(plan_changes(four, {MemberChange{.kind = MemberChange::Kind::leave, .node = 1}}, 3).ok());
+}
