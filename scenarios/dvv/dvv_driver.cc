@@ -5,10 +5,8 @@
 
 #include "components/dvv/client/riak_client.h"
 #include "components/dvv/dvv.h"
-#include "components/dvv/store/membership.h"
 #include "components/dvv/store/ring.h"
 #include "properties/dvv/causal_oracle.h"
-#include "properties/dvv/log_records.h"
 #include "scenarios/cluster_driver.h"
 #include "scenarios/dvv/clock_judge.h"
 #include "scenarios/dvv/disk_promises.h"
@@ -16,7 +14,9 @@
 #include "scenarios/dvv/intruder.h"
 #include "scenarios/dvv/membership_admin.h"
 #include "scenarios/dvv/props_switch.h"
+#include "scenarios/dvv/replica_agreement.h"
 #include "scenarios/dvv/ring_history.h"
+#include "scenarios/dvv/server_events.h"
 #include "scenarios/node_settings.h"
 #include "scenarios/scenario_users.h"
 
@@ -65,10 +65,6 @@ class DvvDriver final : public ClusterDriver {
     settings.cluster_secret = kClusterSecret;
     settings.members = static_cast<std::uint32_t>(w_.members);
     rings_ = std::make_unique<RingHistory>(kPartitions, spec_.nodes, first_members());
-    if (wants("log-keeps-intact-records") || wants("pw-dw-durable") ||
-        wants("clock-entries-bounded")) {
-      world.set_observer([this](sim::NodeId node, const Event& e) { observe(node, e); });
-    }
     add_cluster(
         world, "dvv",
         [&](std::uint32_t i, const std::string& name) -> NodeBoot {
@@ -84,6 +80,18 @@ class DvvDriver final : public ClusterDriver {
     if (wants("pw-dw-durable")) {
       promises_ =
           std::make_unique<DiskPromises>(world, static_cast<std::uint32_t>(w_.n_val), servers_);
+    }
+    if (wants("log-keeps-intact-records") || wants("pw-dw-durable") ||
+        wants("clock-entries-bounded")) {
+      ServerEvents::Violated intact;
+      if (wants("log-keeps-intact-records")) {
+        intact = [this](std::string detail) {
+          violated("log-keeps-intact-records", std::move(detail));
+        };
+      }
+      events_ = std::make_unique<ServerEvents>(world, servers_, promises_.get(), *rings_,
+                                               std::move(intact));
+      world.set_observer([this](sim::NodeId node, const Event& e) { events_->observe(node, e); });
     }
     clocks_ = std::make_unique<ClockJudge>(
         world, servers_, static_cast<std::uint32_t>(w_.n_val),
@@ -146,12 +154,6 @@ class DvvDriver final : public ClusterDriver {
   std::uint32_t powered_at_start() const {
     return w_.membership_change_ms > 0 ? first_members() : spec_.nodes;
   }
-  // The server index of simulated node `node`, if it is one.
-  std::optional<doppel::dvv::NodeIndex> server_index(sim::NodeId node) const {
-    const auto it = std::find(servers_.begin(), servers_.end(), node);
-    if (it == servers_.end()) return std::nullopt;
-    return static_cast<doppel::dvv::NodeIndex>(it - servers_.begin());
-  }
   Duration timeout() const { return std::chrono::milliseconds(w_.timeout_ms); }
 
   RiakClient& client(std::uint32_t c, std::uint32_t node) {
@@ -172,63 +174,6 @@ class DvvDriver final : public ClusterDriver {
     std::string out;
     for (const auto& x : v) out += (out.empty() ? "" : "|") + x.substr(0, 24);
     return out;
-  }
-
-  static bool has_detail(const Event& e, std::string_view key) {
-    for (int i = 0; i < e.detail_count(); ++i) {
-      if (e.detail_at(i).key == key) return true;
-    }
-    return false;
-  }
-
-  static std::int64_t number(const Event& e, std::string_view key) {
-    for (int i = 0; i < e.detail_count(); ++i) {
-      if (e.detail_at(i).key == key) return e.detail_at(i).number;
-    }
-    return -1;
-  }
-
-  // log-keeps-intact-records: when a server boots, count the intact records
-  // of its log on its disk; its replay must recover every one of them.
-  // pw-dw-durable: the bits the simulator flips in a log (see DiskPromises::corrupted).
-  // Both that and clock-entries-bounded: the rings servers take and the ids they renew.
-  void observe(sim::NodeId node, const Event& e) {
-    if (e.name() == "DvvRingAdopted" || e.name() == "DvvReplicaIdRenewed") {
-      const auto i = server_index(node);
-      if (!i) return;
-      if (e.name() == "DvvRingAdopted") {
-        // A bit the simulator flipped in it makes it unreadable (RingHistory::complete()).
-        const sim::SimDisk::Inode* f = world_->disk(node).inode_at(doppel::dvv::Membership::kFile);
-        rings_->adopted(*i, f ? std::string_view(f->data) : std::string_view());
-      } else if (has_detail(e, "why")) {
-        rings_->renewed(*i);  // at boot (no why) the boot counts
-      }
-      return;
-    }
-    if (e.name() == "SimDiskCorrupt" && promises_) {
-      std::string_view path;
-      for (int i = 0; i < e.detail_count(); ++i) {
-        if (e.detail_at(i).key == "path") path = e.detail_at(i).text;
-      }
-      promises_->corrupted(static_cast<sim::NodeId>(number(e, "node")), path,
-                           static_cast<std::uint64_t>(number(e, "byte")));
-      return;
-    }
-    if (!wants("log-keeps-intact-records")) return;
-    if (e.name() == "SimNodeBoot") {
-      const auto n = static_cast<sim::NodeId>(number(e, "node"));
-      if (std::find(servers_.begin(), servers_.end(), n) == servers_.end()) return;
-      const sim::SimDisk::Inode* log = world_->disk(n).inode_at("objects.log");
-      intact_at_boot_[n] = log ? properties::dvv::intact_log_records(log->data) : 0;
-    } else if (e.name() == "DvvLogReplayed") {
-      const std::int64_t replayed = number(e, "records");
-      const std::uint64_t intact = intact_at_boot_[node];
-      if (replayed < static_cast<std::int64_t>(intact)) {
-        violated("log-keeps-intact-records",
-                 "dvv" + std::to_string(node) + " replayed " + std::to_string(replayed) +
-                     " of the " + std::to_string(intact) + " intact records its log held at boot");
-      }
-    }
   }
 
   // The checks every read is held to.
@@ -613,16 +558,7 @@ class DvvDriver final : public ClusterDriver {
         }
       }
       if (w_.mode == "set-append" && wants("set-union-complete")) {
-        std::set<std::string> present;
-        for (const std::string& b : r->siblings) {
-          std::size_t s = 0;
-          while (s <= b.size()) {
-            const auto comma = b.find(',', s);
-            present.insert(b.substr(s, comma == std::string::npos ? std::string::npos : comma - s));
-            if (comma == std::string::npos) break;
-            s = comma + 1;
-          }
-        }
+        const std::set<std::string> present = set_elements(r->siblings);
         for (const std::string& e : acked_elements_[key]) {
           if (present.count(e) == 0) {
             world_->fail("set-union-complete",
@@ -634,30 +570,14 @@ class DvvDriver final : public ClusterDriver {
       // Every primary holds the same siblings once anti-entropy has run.
       const auto primaries =
           ring.primaries(ring.partition_of(kBucket, key), static_cast<std::uint32_t>(w_.n_val));
-      std::string first;
-      for (std::size_t i = 0; i < primaries.size(); ++i) {
-        http::ClientRequest debug;
-        debug.target = "/debug/local/buckets/" + std::string(kBucket) + "/keys/" + key;
-        auto resp = client(0, primaries[i]).raw(debug, rt().now() + timeout());
-        const std::string local = resp ? std::to_string(resp->status) + " " + resp->body
-                                       : "unreachable: " + resp.error().message();
-        if (w_.clock == "dvvset" && resp && resp->status == 200 && wants("clock-entries-bounded")) {
-          // The replica's own clock, measured from its bytes, not from its "entries" line.
-          if (auto beyond =
-                  clocks_->judge(kBucket, key, resp->headers.get("X-Riak-Vclock").value_or(""))) {
-            world_->fail("clock-entries-bounded",
-                         key + " on dvv" + std::to_string(primaries[i]) + ": " + *beyond);
-            return;
-          }
-        }
-        if (i == 0) {
-          first = local;
-        } else if (local != first && wants("replicas-converge")) {
-          world_->fail("replicas-converge",
-                       key + ": dvv" + std::to_string(primaries[0]) + " holds [" + first +
-                           "] but dvv" + std::to_string(primaries[i]) + " holds [" + local + "]");
-          return;
-        }
+      const auto verdict = check_replicas(
+          rt(), primaries, [this](std::uint32_t n) -> RiakClient& { return client(0, n); }, kBucket,
+          key, timeout(),
+          w_.clock == "dvvset" && wants("clock-entries-bounded") ? clocks_.get() : nullptr,
+          wants("replicas-converge"));
+      if (verdict) {
+        world_->fail(verdict->property, verdict->detail);
+        return;
       }
     }
   }
@@ -671,6 +591,7 @@ class DvvDriver final : public ClusterDriver {
   std::unique_ptr<DiskPromises> promises_;
   std::unique_ptr<RingHistory> rings_;
   std::unique_ptr<ClockJudge> clocks_;
+  std::unique_ptr<ServerEvents> events_;
   std::unique_ptr<MembershipAdmin> admin_;
   std::optional<Instant> quiet_since_;
   std::unique_ptr<PropsSwitch> switch_;
@@ -680,7 +601,6 @@ class DvvDriver final : public ClusterDriver {
   };
   std::vector<InDoubt> in_doubt_;  // writes never acknowledged: applied or not
   bool checked_ = false;
-  std::map<sim::NodeId, std::uint64_t> intact_at_boot_;
 };
 
 }  // namespace

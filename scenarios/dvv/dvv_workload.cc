@@ -42,9 +42,9 @@ Result<DvvWorkload> read_dvv_workload(const toml::table& t, std::string_view sou
   return w;
 }
 
-std::string set_with_element(const std::vector<std::string>& seen, const std::string& element) {
+std::set<std::string> set_elements(const std::vector<std::string>& siblings) {
   std::set<std::string> elements;
-  for (const std::string& b : seen) {
+  for (const std::string& b : siblings) {
     std::size_t start = 0;
     while (start < b.size()) {
       const auto comma = b.find(',', start);
@@ -55,6 +55,11 @@ std::string set_with_element(const std::vector<std::string>& seen, const std::st
       start = comma + 1;
     }
   }
+  return elements;
+}
+
+std::string set_with_element(const std::vector<std::string>& seen, const std::string& element) {
+  std::set<std::string> elements = set_elements(seen);
   elements.insert(element);
   std::string out;
   for (const std::string& e : elements) out += (out.empty() ? "" : ",") + e;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,8 +52,9 @@ struct DvvWorkload {
 
 Result<DvvWorkload> read_dvv_workload(const toml::table& t, std::string_view source);
 
-// set-append's next value: the union of the sets `seen` (comma-separated
-// elements) plus `element`, sorted.
+// set-append's values: the union of the sets `siblings` (comma-separated elements).
+std::set<std::string> set_elements(const std::vector<std::string>& siblings);
+// set-append's next value: the union of the sets `seen` plus `element`, sorted.
 std::string set_with_element(const std::vector<std::string>& seen, const std::string& element);
 
 // A quorum for one request: a number up to n_val or one of Riak's words.

@@ -64,6 +64,10 @@ Result<std::string> RpcDispatch::handle(RpcKind kind, std::string_view payload) 
       return changes_.serve_request(payload);
     case RpcKind::handed_off:
       return changes_.serve_handed_off(payload);
+    case RpcKind::sync:
+      if (!payload.empty()) return make_error(Errc::protocol, "sync");
+      if (Status s = store_.log().sync(); !s) return s.error();
+      return std::string();
     case RpcKind::hello:
       break;  // the handshake's, done before any request (rpc.cc): never one
   }

@@ -1,5 +1,6 @@
 #include "components/dvv/store/handoff.h"
 
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -61,20 +62,34 @@ void Handoff::hand_off(NodeIndex target) {
   }
   DOPPEL_ASSERT(!batch.empty());  // the log keeps no empty hint map
   DOPPEL_ASSERT(batch.size() <= kHandoffBatchMax);
+  // Sent first, the hints handed off are dropped only once durable where they went: a repair
+  // is answered before its record is synced, and a crash there would lose the only copy.
+  std::size_t sent = 0;
+  std::set<NodeIndex> reached;
   for (auto& [key, object] : batch) {
     const std::uint32_t p = membership_.ring().partition_of(key.bucket, key.key);
     const std::uint32_t n_val = props_.get(key.bucket).n_val;
-    if (membership_.serves(target, p, n_val)) {
-      if (!replicas_.repair(target, key, object, config_.request_timeout)) return;
-    } else {
-      std::vector<NodeIndex> to = membership_.ring().primaries(p, n_val);
+    std::vector<NodeIndex> to{target};
+    if (!membership_.serves(target, p, n_val)) {
+      to = membership_.ring().primaries(p, n_val);
       for (NodeIndex n : membership_.newcomers(p, n_val)) to.push_back(n);
-      for (NodeIndex n : to) {
-        if (n != self_ && !peers_.up(n)) return;
-        if (!replicas_.repair(n, key, object, config_.request_timeout)) return;
-      }
       reachable(rt_, kHintRetargeted);
     }
+    bool all = true;
+    for (NodeIndex n : to) {
+      all = all && (n == self_ || peers_.up(n)) &&
+            replicas_.repair(n, key, object, config_.request_timeout).ok();
+      if (!all) break;
+      reached.insert(n);
+    }
+    if (!all) break;
+    ++sent;
+  }
+  for (NodeIndex n : reached) {
+    if (!replicas_.sync(n, config_.request_timeout)) return;
+  }
+  batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(sent), batch.end());
+  for (auto& [key, object] : batch) {
     // A newer hint may arrive meanwhile, and must not be dropped with this one.
     (void)buggify_sleep(rt_, kSlowHandoff, 1s);
     // Only if nothing newer arrived meanwhile.

@@ -183,7 +183,10 @@ Status ObjectLog::replay() {
                    .detail("at", offset)
                    .detail("dropped", data.size() - offset));
   }
-  tail_ = synced_ = offset;
+  tail_ = offset;
+  // Not known to be synced: a killed process's last writes may still be only in the page cache
+  // (the records read back are there). The first sync covers them.
+  synced_ = 0;
   rt_.record(Event("DvvLogReplayed").detail("records", records).detail("objects", objects_.size()));
   return {};
 }

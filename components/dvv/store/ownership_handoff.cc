@@ -113,6 +113,7 @@ void OwnershipHandoff::release() {
   const std::uint32_t partitions = membership_.ring().partitions();
   // Filled by the sends as they succeed.
   auto sent = std::make_shared<std::vector<std::pair<ObjectKey, Object>>>();
+  auto reached = std::make_shared<std::set<NodeIndex>>();
   SendWindow window(rt_, kSendsInFlight);
   for (std::uint32_t p = 0; p < partitions && budget > 0; ++p) {
     const std::set<ObjectKey>* held = store_.log().keys_of(p);
@@ -125,8 +126,11 @@ void OwnershipHandoff::release() {
       if (o == nullptr) continue;
       std::vector<NodeIndex> to = membership_.ring().primaries(p, n_val);
       for (NodeIndex n : membership_.newcomers(p, n_val)) to.push_back(n);
-      window.start([this, sent, key, object = *o, to = std::move(to)] {
-        if (!config_.bug_drop_before_handoff && !send(key, object, to)) return false;
+      window.start([this, sent, reached, key, object = *o, to = std::move(to)] {
+        if (!config_.bug_drop_before_handoff) {
+          if (!send(key, object, to)) return false;
+          reached->insert(to.begin(), to.end());
+        }
         sent->emplace_back(key, object);
         return true;
       });
@@ -135,6 +139,11 @@ void OwnershipHandoff::release() {
   }
   (void)window.wait();  // a key whose copies did not all arrive stays, for the next round
   if (sent->empty()) return;
+  // Durable where they went before they are dropped here (a repair is answered before its
+  // record is synced).
+  for (NodeIndex n : *reached) {
+    if (!replicas_.sync(n, config_.request_timeout)) return;  // the next round sends again
+  }
   // A new name first (ReplicaStore::release): should a key come back here, its dots go on
   // under a name that never minted it.
   if (!store_.renew_id("released replicas").ok()) return;  // the next round tries again

@@ -13,8 +13,9 @@
 //             starts over next round (crashes and partitions of either side
 //             only delay it);
 //   release   every object of a key this node no longer serves (membership.h)
-//             goes to the key's primaries, and once all of them took it the
-//             node drops it, its dot floor raised first (replica_store.h):
+//             goes to the key's primaries, and once all of them took it and
+//             synced it (a repair is answered before its record is durable)
+//             the node takes a new replica id and drops it (replica_store.h):
 //             writes that reached an old owner after its transfer, or from a
 //             coordinator with an older ring, are never dropped unsent.
 //

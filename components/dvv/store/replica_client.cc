@@ -66,6 +66,13 @@ Status ReplicaClient::repair(NodeIndex node, const ObjectKey& key, const Object&
   return {};
 }
 
+Status ReplicaClient::sync(NodeIndex node, Duration timeout) {
+  if (node == self_) return store_.log().sync();
+  auto reply = peers_.at(node).call(RpcKind::sync, std::string(), timeout);
+  if (!reply) return reply.error();
+  return {};
+}
+
 Result<bool> ReplicaClient::reap(NodeIndex node, const ObjectKey& key, const Object& tombstone,
                                  Duration timeout) {
   std::string request = encode_keyed_object(key, tombstone);

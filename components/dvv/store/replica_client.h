@@ -38,8 +38,11 @@ class ReplicaClient {
   // says whether the replica synced it.
   Status store(const Replica& replica, const ObjectKey& key, const Object& object, bool* durable,
                Duration timeout);
-  // Read repair, handoff, anti-entropy: the replica syncs `object` in.
+  // Read repair, handoff, anti-entropy: the replica syncs `object` in (not durably).
   Status repair(NodeIndex node, const ObjectKey& key, const Object& object, Duration timeout);
+  // Everything `node` took so far is durable when this returns: a handoff's copies, before the
+  // sender drops its own (a repair's record may still be only in the page cache).
+  Status sync(NodeIndex node, Duration timeout);
   // The replica drops `tombstone` if it still holds exactly it.
   // True if the node dropped the tombstone and the hints it supersedes (or held neither).
   Result<bool> reap(NodeIndex node, const ObjectKey& key, const Object& tombstone,

@@ -41,6 +41,7 @@ enum class RpcKind : std::uint8_t {
   ring = 11,         // ring states, exchanged (cluster_changes.h)
   cluster = 12,      // an admin's membership change, forwarded to the claimant
   handed_off = 13,   // a member handed off the pending transition's data
+  sync = 14,         // make every record so far durable (before a sender drops its copy)
 };
 
 struct Frame {
