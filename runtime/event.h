@@ -44,7 +44,7 @@ std::optional<Severity> parse_severity(std::string_view name);
 
 class Event {
  public:
-  static constexpr int kDetailsMax = 8;
+  static constexpr int kDetailsMax = 10;
 
   struct Detail {
     std::string_view key;  // a string literal: keys are never copied

@@ -31,6 +31,7 @@ enum class Errc : std::uint8_t {
   protocol,   // the peer spoke something we do not understand
   unsupported,
   denied,  // the peer refused who we are or what we may do (credentials, a role)
+  stale,   // the peer refused because the asker's view is older than its own (a ring)
 };
 
 std::string_view errc_name(Errc code);

@@ -68,6 +68,8 @@ std::string_view errc_name(Errc code) {
       return "unsupported";
     case Errc::denied:
       return "denied";
+    case Errc::stale:
+      return "stale view";
   }
   return "unknown error";
 }

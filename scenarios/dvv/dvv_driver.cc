@@ -273,15 +273,17 @@ class DvvDriver final : public ClusterDriver {
     auto resp = client(c, put_node).put(kBucket, key, value, o, rt().now() + timeout());
     reached(vclock.empty() ? "post-blind" : "post-with-vclock");
     const bool acked = resp && (resp->status == 204 || resp->status == 200);
-    rt().record(Event("DvvClientPut")
-                    .detail("client", c)
-                    .detail("node", put_node)
-                    .detail("key", key)
-                    .detail("value", value.substr(0, 24))
-                    .detail("saw", joined(seen))
-                    .detail("status", resp ? resp->status : -1)
-                    .detail("start", invoked)
-                    .detail("outcome", outcome_of(resp.ok(), acked)));
+    Event put_event("DvvClientPut");
+    put_event.detail("client", c)
+        .detail("node", put_node)
+        .detail("key", key)
+        .detail("value", value.substr(0, 24))
+        .detail("saw", joined(seen))
+        .detail("status", resp ? resp->status : -1)
+        .detail("start", invoked)
+        .detail("outcome", outcome_of(resp.ok(), acked));
+    if (!acked) put_event.detail("why", resp ? resp->error : resp.error().message());
+    rt().record(std::move(put_event));
     if (!acked) {
       in_doubt_.push_back({key, value, started});
       return false;

@@ -47,9 +47,9 @@ admin() { "$doppel" admin cluster "$@"; }
 write_all() {
   local via=$1 tag=$2 k code
   for k in $(seq 0 $((keys - 1))); do
-    code=$(c -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: text/plain' \
+    code=$(c -o "$tmp/put" -w '%{http_code}' -X PUT -H 'Content-Type: text/plain' \
       -d "$tag-$k" "$(url "$via")/buckets/b/keys/k$k?w=all")
-    [ "$code" = 204 ] || { fail "PUT k$k=$tag-$k through node $via answered $code"; return; }
+    [ "$code" = 204 ] || { fail "PUT k$k=$tag-$k through node $via answered $code: $(cat "$tmp/put")"; return; }
   done
 }
 # Reads every key through node $1 with r=all; each must show the value $2 wrote last (as one of

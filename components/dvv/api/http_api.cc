@@ -70,6 +70,7 @@ Response status_of(const Error& e) {
     case Errc::unreachable:
     case Errc::refused:
     case Errc::reset:
+    case Errc::stale:
       return Response::error(503, e.message());
     default:
       return Response::error(500, e.message());

@@ -8,6 +8,9 @@
 namespace doppel::dvv {
 namespace {
 
+// Of a failed write's answer, what is kept as its reason (a node's errors are one line).
+constexpr std::size_t kErrorBytesMax = 256;
+
 void add_param(std::string& target, std::string_view name, std::string_view value) {
   if (value.empty()) return;
   target += target.find('?') == std::string::npos ? '?' : '&';
@@ -94,6 +97,10 @@ Result<RiakObject> RiakClient::written(Result<http::Response> resp) {
     auto siblings = siblings_of(*resp);
     if (!siblings) return siblings.error();
     o.siblings = std::move(*siblings);
+  } else if (o.status >= 400) {
+    o.error = resp->body.substr(0, kErrorBytesMax);
+    while (!o.error.empty() && (o.error.back() == '\n' || o.error.back() == '\r'))
+      o.error.pop_back();
   }
   return o;
 }

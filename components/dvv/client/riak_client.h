@@ -39,6 +39,7 @@ struct RiakObject {
   std::vector<std::string> siblings;  // values, tombstones left out
   std::string vclock;                 // X-Riak-Vclock, base64 as sent ("" if none)
   std::size_t clock_entries = 0;      // X-Doppel-Clock-Entries
+  std::string error;                  // writes: the reason a node gave for another status
   bool found() const { return status == 200 || status == 300; }
 };
 

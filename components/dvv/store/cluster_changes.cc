@@ -205,10 +205,19 @@ void ClusterChanges::gossip_loop(const bool& stopping) {
     }
     NodeIndex n = static_cast<NodeIndex>(rt_.random().below(peers_.size() - 1));
     if (n >= membership_.self()) ++n;
-    auto reply = peers_.at(n).call(RpcKind::ring, encode_ring_state(membership_.state()), 1s);
-    if (!reply) continue;
-    if (auto theirs = decode_ring_state(*reply)) (void)membership_.adopt(*theirs);
+    (void)exchange(n, 1s);
   }
+}
+
+Status ClusterChanges::exchange(NodeIndex node, Duration timeout) {
+  DOPPEL_ASSERT(node < peers_.size());
+  auto reply = peers_.at(node).call(RpcKind::ring, encode_ring_state(membership_.state()), timeout);
+  if (!reply) return reply.error();
+  auto theirs = decode_ring_state(*reply);
+  if (!theirs) return theirs.error();
+  auto taken = membership_.adopt(*theirs);
+  if (!taken) return taken.error();
+  return {};
 }
 
 }  // namespace doppel::dvv

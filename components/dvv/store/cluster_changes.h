@@ -53,6 +53,9 @@ class ClusterChanges {
   Result<std::string> serve_handed_off(std::string_view payload);
   Result<std::string> serve_exchange(std::string_view payload);
 
+  // Swaps states with `node` now (gossip on demand: a node that refused a request because it
+  // holds a newer ring). Either side takes the other's state if it is newer.
+  Status exchange(NodeIndex node, Duration timeout);
   // Swaps states with one other node each gossip_interval until `stopping`; the claimant
   // also settles a transition whose reports are all in (a settle whose save failed).
   void gossip_loop(const bool& stopping);

@@ -42,7 +42,7 @@ const SometimesSite kManySiblings{"dvv.get.siblings_above_two",
 Coordinator::Coordinator(Runtime& rt, const DvvSettings& config, const Ring& ring,
                          const Ring& next_ring, NodeIndex self, Peers& peers,
                          const PropsTable& props, ReplicaStore& store, ReplicaClient& replicas,
-                         Reaper& reaper)
+                         Reaper& reaper, ClusterChanges& changes)
     : rt_(rt),
       config_(config),
       ring_(ring),
@@ -52,7 +52,8 @@ Coordinator::Coordinator(Runtime& rt, const DvvSettings& config, const Ring& rin
       props_(props),
       store_(store),
       replicas_(replicas),
-      reaper_(reaper) {}
+      reaper_(reaper),
+      changes_(changes) {}
 
 std::vector<Replica> Coordinator::preference_list(const ObjectKey& key, std::uint32_t n_val) const {
   return ring_.preference_list(ring_.partition_of(key.bucket, key.key), n_val,
@@ -194,23 +195,30 @@ Result<PutReply> Coordinator::put(const ObjectKey& key, Sibling value,
     return make_error(Errc::too_large, "value over the limit");
   value.timestamp_ms = wall_now_ms(rt_);
   const BucketProps p = props_.get(key.bucket);
-  const std::uint32_t partition = ring_.partition_of(key.bucket, key.key);
-  const auto primaries = ring_.primaries(partition, p.n_val);
-  if (std::find(primaries.begin(), primaries.end(), self_) != primaries.end()) {
-    return coordinate(key, std::move(value), std::move(context), o);
+  for (int round = 1;; ++round) {
+    const std::uint32_t partition = ring_.partition_of(key.bucket, key.key);
+    const auto primaries = ring_.primaries(partition, p.n_val);
+    if (std::find(primaries.begin(), primaries.end(), self_) != primaries.end()) {
+      return coordinate(key, std::move(value), std::move(context), o);
+    }
+    NodeIndex to = self_;
+    auto reply = forward(key, value, context, o, primaries, &to);
+    // The primary asked holds a newer ring without the key: take it and ask again.
+    if (reply || reply.code() != Errc::stale || round == kRingRounds) return reply;
+    if (!changes_.exchange(to, config_.request_timeout).ok()) return reply;
   }
-  return forward(key, value, context, o, primaries);
 }
 
 // Not a replica: forward to the first primary that is up (the paper's rule).
 Result<PutReply> Coordinator::forward(const ObjectKey& key, const Sibling& value,
                                       const std::optional<std::string>& context,
                                       const RequestOptions& o,
-                                      const std::vector<NodeIndex>& primaries) {
+                                      const std::vector<NodeIndex>& primaries, NodeIndex* to) {
   for (NodeIndex n : primaries) {
     if (!peers_.up(n)) continue;
     std::string request = encode_coordinate_request(key, value, context, o);
     rt_.record(Event("DvvForwardPut", Severity::debug).detail("to", n));
+    *to = n;
     auto reply = peers_.at(n).call(RpcKind::coordinate, std::move(request),
                                    o.timeout + config_.request_timeout);
     if (!reply) return reply.error();
@@ -281,7 +289,48 @@ Result<PutReply> Coordinator::replicate(const ObjectKey& key, const Object& upda
                                         PutReply out) {
   const std::uint32_t w = p.resolve(o.w.value_or(p.w)), dw = p.resolve(o.dw.value_or(p.dw)),
                       pw = p.resolve(o.pw.value_or(p.pw));
-  const auto targets = std::make_shared<const std::vector<Target>>(write_targets(key, p.n_val));
+  Instant deadline = rt_.now() + o.timeout;
+  // Gives up early: the client hears of a timeout while the copies may still land.
+  if (buggify(rt_, kEarlyTimeout)) {
+    const Duration patience(rt_.random().between(1'000'000, 50'000'000));
+    deadline = std::min(deadline, rt_.now() + patience);
+  }
+  // Our own write, durable before it was replicated (coordinate()), counts in each ring
+  // whose list names us: a forwarded PUT may reach a newcomer, or the ring may have moved
+  // during the write.
+  std::map<NodeIndex, Answer> answers{{self_, Answer{true, true}}};
+  for (int round = 1;; ++round) {
+    auto r = replicate_round(key, updated, p.n_val, {w, dw, pw}, o.timeout, deadline, answers);
+    if (!r) return r.error();
+    if (config_.bug_ack_early) return out;  // planted: no quorum, no durability
+    if (r->now.met(w, dw, pw) && r->next.met(w, dw, pw)) {
+      if (tombstone && r->now.ok == p.n_val && !r->joint) reaper_.schedule(key, updated);
+      return out;
+    }
+    // A replica with a newer ring refused: with it, the copies go to that ring's owners.
+    if (r->stale && round < kRingRounds && rt_.now() < deadline &&
+        changes_.exchange(*r->stale, deadline - rt_.now()).ok()) {
+      rt_.record(Event("DvvPutRingRound", Severity::debug).detail("key", key.key));
+      continue;
+    }
+    for (const Tally* tally : {&r->now, &r->next}) {
+      if (tally->met(w, dw, pw)) continue;
+      return make_error(Errc::timed_out, std::to_string(tally->ok) + " of w=" + std::to_string(w) +
+                                             " replicas acked (" + std::to_string(tally->durable) +
+                                             " durable of dw=" + std::to_string(dw) + ", " +
+                                             std::to_string(tally->primaries) +
+                                             " primaries of pw=" + std::to_string(pw) +
+                                             (tally == &r->next ? ") in the next ring" : ")"));
+    }
+  }
+}
+
+Result<Coordinator::Round> Coordinator::replicate_round(const ObjectKey& key, const Object& updated,
+                                                        std::uint32_t n_val, Quorums q,
+                                                        Duration timeout, Instant deadline,
+                                                        std::map<NodeIndex, Answer>& answers) {
+  const auto [w, dw, pw] = q;
+  const auto targets = std::make_shared<const std::vector<Target>>(write_targets(key, n_val));
   const auto in_ring =
       std::count_if(targets->begin(), targets->end(), [](const Target& t) { return t.in_ring; });
   const auto in_next =
@@ -290,71 +339,60 @@ Result<PutReply> Coordinator::replicate(const ObjectKey& key, const Object& upda
     return unavailable("only " + std::to_string(std::min(in_ring, in_next)) +
                        " replicas are up, w=" + std::to_string(w));
   }
-  const bool joint =
+  Round out;
+  out.joint =
       in_next != in_ring || std::any_of(targets->begin(), targets->end(),
                                         [](const Target& t) { return t.in_ring != t.in_next; });
-  if (joint) {
+  if (out.joint) {
     rt_.record(Event("DvvJointQuorum", Severity::debug).detail("key", key.key));
   }
-  auto acks = std::make_shared<Channel<Ack>>(rt_, targets->size());
-  // Our own write, durable before it was replicated (coordinate()), counts in each ring
-  // whose list names us: a forwarded PUT may reach a newcomer, or the ring may have moved
-  // during the write.
-  Tally now, next;
-  std::size_t answered = 0;
+  const auto count = [&out](const Target& t, Answer a, bool any_primary = false) {
+    if (t.in_ring) out.now.count(a.ok, a.durable, t.replica.primary || any_primary);
+    if (t.in_next) out.next.count(a.ok, a.durable, t.primary_next || any_primary);
+  };
+  // A node that took the copy in an earlier round (or is us) counts as it answered then.
+  std::size_t answered = 0, sent = 0;
   for (const Target& t : *targets) {
-    if (t.replica.node != self_) continue;
+    auto a = answers.find(t.replica.node);
+    if (a == answers.end() || !a->second.ok) continue;
     ++answered;
-    if (t.in_ring) now.count(true, true, t.replica.primary);
-    if (t.in_next) next.count(true, true, t.primary_next);
+    count(t, a->second);
   }
+  auto acks = std::make_shared<Channel<Ack>>(rt_, targets->size());
   for (const Target& t : *targets) {
-    if (t.replica.node == self_) continue;
-    rt_.spawn("dvv-replicate", [this, acks, targets, &t, key, updated, timeout = o.timeout] {
+    auto a = answers.find(t.replica.node);
+    if (a != answers.end() && a->second.ok) continue;
+    ++sent;
+    rt_.spawn("dvv-replicate", [this, acks, targets, &t, key, updated, timeout] {
       // Planted: replication queued for later, the client already told "stored".
       if (config_.bug_ack_early) rt_.sleep(config_.handoff_interval);
       // This replica's copy goes out late, after others were acked.
       (void)buggify_sleep(rt_, kLateReplica, 500ms);
       bool d = false;
       const Status s = replicas_.store(t.replica, key, updated, &d, timeout);
-      const bool queued = acks->try_push(Ack{&t, s.ok(), s.ok() && d});
+      const bool queued =
+          acks->try_push(Ack{&t, s.ok(), s.ok() && d, !s.ok() && s.code() == Errc::stale});
       DOPPEL_ASSERT_MSG(queued, "an ack without room: one slot per replica");
     });
   }
   if (config_.bug_ack_early) return out;  // planted: no quorum, no durability
-  Instant deadline = rt_.now() + o.timeout;
-  // Gives up early: the client hears of a timeout while the copies may still land.
-  if (buggify(rt_, kEarlyTimeout)) {
-    const Duration patience(rt_.random().between(1'000'000, 50'000'000));
-    deadline = std::min(deadline, rt_.now() + patience);
-  }
-  while (answered < targets->size() && !(now.met(w, dw, pw) && next.met(w, dw, pw))) {
+  while (answered < targets->size() && !(out.now.met(w, dw, pw) && out.next.met(w, dw, pw))) {
     auto ack = acks->pop(deadline);
     if (!ack) break;
     ++answered;
-    // Planted: a fallback (holding a hint) counted as a primary.
     const Target& t = *ack->target;
-    if (t.in_ring)
-      now.count(ack->ok, ack->durable, t.replica.primary || config_.bug_pw_counts_fallbacks);
-    if (t.in_next)
-      next.count(ack->ok, ack->durable, t.primary_next || config_.bug_pw_counts_fallbacks);
+    answers[t.replica.node] = Answer{ack->ok, ack->durable};
+    if (ack->stale) out.stale = t.replica.node;
+    // Planted: a fallback (holding a hint) counted as a primary.
+    count(t, Answer{ack->ok, ack->durable}, config_.bug_pw_counts_fallbacks);
   }
-  // The coordinator's own write counts once in each; every other ack at most once.
-  for (const Tally* tally : {&now, &next}) {
+  // Every node counts at most once in each ring.
+  for (const Tally* tally : {&out.now, &out.next}) {
     DOPPEL_ASSERT(tally->durable <= tally->ok);
     DOPPEL_ASSERT(tally->primaries <= tally->ok);
     DOPPEL_ASSERT(tally->ok <= answered);
   }
-  for (const Tally* tally : {&now, &next}) {
-    if (tally->met(w, dw, pw)) continue;
-    return make_error(Errc::timed_out, std::to_string(tally->ok) + " of w=" + std::to_string(w) +
-                                           " replicas acked (" + std::to_string(tally->durable) +
-                                           " durable of dw=" + std::to_string(dw) + ", " +
-                                           std::to_string(tally->primaries) +
-                                           " primaries of pw=" + std::to_string(pw) +
-                                           (tally == &next ? ") in the next ring" : ")"));
-  }
-  if (tombstone && now.ok == p.n_val && !joint) reaper_.schedule(key, updated);
+  DOPPEL_ASSERT(answered <= targets->size());
   return out;
 }
 

@@ -17,9 +17,16 @@
 //    in both rings, as Raft's joint consensus: the owners that settle the
 //    transition hold w copies of every write acked during it, before any
 //    release or handoff runs;
+//  - a coordinator whose ring is older than a replica's learns it: a
+//    replica that refuses a copy, or a forwarded PUT, because it serves the
+//    key no more in a newer ring (Errc::stale) is asked for that ring
+//    (gossip on demand), and the copies go out again to the owners of the
+//    rings held then (at most kRingRounds rounds, within the PUT's timeout);
+//    Riak forwards from the old vnode instead, which we do not have;
 //  - DELETE: a tombstone written like a PUT (without a context: with what a
 //    GET finds now, as Riak), handed to the reaper once every replica has it.
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +35,7 @@
 
 #include "components/dvv/clock/object_clock.h"
 #include "components/dvv/settings.h"
+#include "components/dvv/store/cluster_changes.h"
 #include "components/dvv/store/object_log.h"
 #include "components/dvv/store/peers.h"
 #include "components/dvv/store/props_table.h"
@@ -44,11 +52,14 @@ namespace doppel::dvv {
 
 class Coordinator {
  public:
+  // Rounds of a PUT's copies, each with the rings held after the last refusal (see above).
+  static constexpr int kRingRounds = 3;
+
   // `ring` serves now; `next_ring` once the pending transition settles (the same ring when
   // none is pending). Both live as long as the node and change in place.
   Coordinator(Runtime& rt, const DvvSettings& config, const Ring& ring, const Ring& next_ring,
               NodeIndex self, Peers& peers, const PropsTable& props, ReplicaStore& store,
-              ReplicaClient& replicas, Reaper& reaper);
+              ReplicaClient& replicas, Reaper& reaper, ClusterChanges& changes);
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;
 
@@ -78,6 +89,11 @@ class Coordinator {
   struct Ack {
     const Target* target;
     bool ok, durable;
+    bool stale;  // refused: the replica holds a ring in which it serves the key no more
+  };
+  // What a node answered to a copy of the write, over every round.
+  struct Answer {
+    bool ok, durable;
   };
   // Acks counted against one ring's preference list.
   struct Tally {
@@ -94,11 +110,25 @@ class Coordinator {
 
   Result<PutReply> forward(const ObjectKey& key, const Sibling& value,
                            const std::optional<std::string>& context, const RequestOptions& o,
-                           const std::vector<NodeIndex>& primaries);
+                           const std::vector<NodeIndex>& primaries, NodeIndex* to);
   Result<Write> make_write(const Sibling& value, const std::optional<std::string>& context_bytes,
                            const RequestOptions& o, const BucketProps& p);
   Result<PutReply> replicate(const ObjectKey& key, const Object& updated, bool tombstone,
                              const BucketProps& p, const RequestOptions& o, PutReply out);
+  // One round of replicate(): the copy to each target of the rings held now that has not
+  // taken it yet, counted with the answers of earlier rounds until both rings' quorums are met
+  // or `deadline`. Unavailable if too few replicas are up.
+  struct Round {
+    Tally now, next;
+    bool joint = false;              // the rings differ: a transition is pending
+    std::optional<NodeIndex> stale;  // a replica that refused with a newer ring
+  };
+  struct Quorums {
+    std::uint32_t w, dw, pw;
+  };
+  Result<Round> replicate_round(const ObjectKey& key, const Object& updated, std::uint32_t n_val,
+                                Quorums q, Duration timeout, Instant deadline,
+                                std::map<NodeIndex, Answer>& answers);
   void repair_when_answered(const ObjectKey& key, ClockKind kind, Object merged, Seen seen,
                             std::shared_ptr<Channel<ReadReply>> replies, std::size_t expected,
                             Instant deadline, std::size_t answered);
@@ -117,6 +147,7 @@ class Coordinator {
   ReplicaStore& store_;
   ReplicaClient& replicas_;
   Reaper& reaper_;
+  ClusterChanges& changes_;
   std::uint64_t dots_ = 0;  // bug_dot_per_write
 };
 

@@ -19,7 +19,7 @@ DvvNode::DvvNode(Runtime& rt, const NodeConfig& node, const DvvSettings& config)
       replicas_(rt, self_, peers_, props_, store_, dispatch_),
       reaper_(rt, config_, membership_.ring(), props_, replicas_),
       coordinator_(rt, config_, membership_.ring(), membership_.next_ring(), self_, peers_, props_,
-                   store_, replicas_, reaper_),
+                   store_, replicas_, reaper_, changes_),
       handoff_(rt, config_, self_, peers_, store_, replicas_, membership_, props_),
       anti_entropy_(rt, config_, membership_.ring(), self_, peers_, store_, replicas_),
       ownership_(rt, config_, membership_, changes_, peers_, props_, store_, replicas_),

@@ -96,9 +96,9 @@ Result<Object> ReplicaStore::update(const ObjectKey& key, const Write& write, co
   const std::uint32_t partition = ring_.partition_of(key.bucket, key.key);
   if (!membership_.serves(self_, partition, p.n_val)) {
     // A PUT forwarded by a node with an older ring: this node dropped the key, or will.
-    return make_error(Errc::refused, "n" + std::to_string(self_) + " is no replica of partition " +
-                                         std::to_string(partition) + " in ring version " +
-                                         std::to_string(membership_.state().version));
+    return make_error(Errc::stale, "n" + std::to_string(self_) + " is no replica of partition " +
+                                       std::to_string(partition) + " in ring version " +
+                                       std::to_string(membership_.state().version));
   }
   KeyLock lock(locks_, key);
   const StoredObject* local = log_->find(key);
@@ -227,9 +227,9 @@ Status ReplicaStore::sync_in(const ObjectKey& key, const Object& incoming, bool 
   const std::uint32_t partition = ring_.partition_of(key.bucket, key.key);
   if (!membership_.serves(self_, partition, props_.get(key.bucket).n_val)) {
     // Its owners moved on (membership.h): a copy taken here would be dropped unsent.
-    return make_error(Errc::refused, "n" + std::to_string(self_) + " is no replica of partition " +
-                                         std::to_string(partition) + " in ring version " +
-                                         std::to_string(membership_.state().version));
+    return make_error(Errc::stale, "n" + std::to_string(self_) + " is no replica of partition " +
+                                       std::to_string(partition) + " in ring version " +
+                                       std::to_string(membership_.state().version));
   }
   const StoredObject* local = log_->find(key);
   Object merged = local ? merge(key, local->object, incoming) : incoming;

@@ -1,8 +1,8 @@
 // Membership at the node level, in the simulator: a node joins a running
 // ring and a member (the claimant itself) leaves, while a client writes; every
 // write survives, the ring settles on every node, and the node that left
-// holds nothing. Also: the admin's errors, and the refusal of a copy by a
-// node that does not serve the key.
+// holds nothing. Also: the admin's errors, and a node with an old ring that
+// learns the new one from the old owner that refuses its PUT.
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -145,5 +145,55 @@ TEST_CASE("dvv membership: the admin hears why a change cannot be made, at any n
     REQUIRE(nodes[2]->cluster(ClusterOp::plan).code() == Errc::invalid_argument);
   });
   REQUIRE(nodes[0]->membership().state().version == 0);
+  REQUIRE(!world.failed());
+}
+
+TEST_CASE(
+    "dvv membership: a PUT through a node that missed a change is stored by the new owners: "
+    "the old owner that refuses it hands over its newer ring",
+    "[sim]") {
+  sim::World world(sim::WorldOptions{11});
+  DvvSettings settings = test::small_ring_settings();
+  settings.members = 4;
+  settings.gossip_interval = 1h;  // no gossip: node 4 can learn the ring only from a refusal
+  settings.handoff_interval = 500ms;
+  std::vector<DvvNode*> nodes;
+  const auto ids = test::boot_dvv_cluster(world, nodes, settings, false, 5);
+  world.power_off(ids[4]);  // a node that is no member, away while node 3 leaves
+  on_node(world, ids[1], [&](Runtime&) {
+    REQUIRE(nodes[1]->cluster(ClusterOp::stage, MemberChange{MemberChange::Kind::leave, 3}).ok());
+    REQUIRE(nodes[1]->cluster(ClusterOp::commit).ok());
+  });
+  settle(world, {nodes[0], nodes[1], nodes[2], nodes[3]});
+  world.run_for(10s);  // the pushes of the settled ring to node 4 have given up
+  world.power_on(ids[4]);
+  world.run_for(3s);
+  REQUIRE(nodes[4]->membership().state().version == 0);
+  REQUIRE(nodes[0]->membership().state().members[3] == MemberStatus::none);
+  // A key whose first primary in node 4's ring is node 3, which serves it no more.
+  std::string key;
+  for (int i = 0; key.empty(); ++i) {
+    REQUIRE(i < 1000);
+    const std::string k = "k" + std::to_string(i);
+    if (nodes[4]->ring().primaries(nodes[4]->ring().partition_of("b", k), 3).front() == 3) key = k;
+  }
+  on_node(world, ids[4], [&](Runtime&) {
+    RequestOptions all;
+    all.w = 3;
+    auto put = nodes[4]->put(ObjectKey{"b", key}, value("after"), std::nullopt, all);
+    INFO((put ? "" : put.error().message()));
+    REQUIRE(put.ok());
+  });
+  REQUIRE(nodes[4]->membership().state() == nodes[0]->membership().state());
+  on_node(world, ids[0], [&](Runtime&) {
+    RequestOptions all;
+    all.r = 3;
+    auto got = nodes[0]->get(ObjectKey{"b", key}, all);
+    REQUIRE(got.ok());
+    REQUIRE(got->siblings.size() == 1);
+    REQUIRE(got->siblings[0].body == "after");
+  });
+  REQUIRE(nodes[3]->log().objects() == 0);
+  INFO(world.failure().detail);
   REQUIRE(!world.failed());
 }
