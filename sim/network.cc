@@ -361,6 +361,7 @@ void SimNetwork::heal_all() {
   for (auto& [id, weak] : connections_) {
     auto c = weak.lock();
     if (!c || c->dead()) continue;
+    if (!reachable(c->pipes[0].from, c->pipes[0].to)) continue;  // to an unplugged host
     c->unreachable = false;
     ++c->unreachable_epoch;
     pump_held(c);
@@ -447,16 +448,36 @@ void SimNetwork::reset_node(NodeId node) {
 }
 
 void SimNetwork::node_down(NodeId node) {
-  reset_node(node);
+  const bool sends_resets = !unplugged_[node];
+  if (sends_resets) reset_node(node);
   for (auto& [key, group] : listeners_) {
     if (key.first != node) continue;
     for (ListenerState* l : group) {
       l->closed = true;
-      for (auto& c : l->pending) reset(*c);
+      if (sends_resets) {
+        for (auto& c : l->pending) reset(*c);
+      }
       l->pending.clear();
       l->acceptors.notify_all();
     }
   }
+}
+
+void SimNetwork::unplug(NodeId node) {
+  DOPPEL_ASSERT(node < host_names_.size());
+  if (unplugged_[node]) return;
+  unplugged_[node] = true;
+  for (NodeId other = 0; other < host_names_.size(); ++other) {
+    if (other != node) link_changed(node, other);  // its connections start to time out
+  }
+}
+
+void SimNetwork::plug(NodeId node) {
+  DOPPEL_ASSERT(node < host_names_.size());
+  if (!unplugged_[node]) return;
+  unplugged_[node] = false;
+  // The machine booted afresh: its kernel answers any packet of an old connection with a reset.
+  reset_node(node);
 }
 
 }  // namespace doppel::sim

@@ -58,7 +58,11 @@ class SimNetwork {
 
   // Draws every latency, split and choice of listener from `rng`.
   SimNetwork(const SimContext& context, Prng& rng, Duration tcp_timeout)
-      : context_(context), rng_(rng), tcp_timeout_(tcp_timeout), cuts_(kHostsMax * kHostsMax, 0) {}
+      : context_(context),
+        rng_(rng),
+        tcp_timeout_(tcp_timeout),
+        cuts_(kHostsMax * kHostsMax, 0),
+        unplugged_(kHostsMax, false) {}
   ~SimNetwork();
 
   // --- hosts: node ids are dense and come in order
@@ -77,12 +81,21 @@ class SimNetwork {
   bool heal(NodeId from, NodeId to);
   // Every link heals now (the quiet phase).
   void heal_all();
-  bool blocked(NodeId from, NodeId to) const { return cuts_[from * kHostsMax + to] != 0; }
+  bool blocked(NodeId from, NodeId to) const {
+    return cuts_[from * kHostsMax + to] != 0 || unplugged_[from] || unplugged_[to];
+  }
   // Both directions up: what a TCP connection (or handshake) between them needs.
   bool reachable(NodeId a, NodeId b) const { return !blocked(a, b) && !blocked(b, a); }
   bool any_blocked() const { return cut_links_ != 0; }
   void reset_node(NodeId node);  // every connection touching it
-  void node_down(NodeId node);   // a crash: reset and forget its listeners
+  // A crash: reset and forget its listeners. An unplugged host's connections are not reset
+  // (nobody sends the RST): they time out.
+  void node_down(NodeId node);
+  // A machine taken off the network (power off): nothing reaches it or leaves it, a connect to
+  // it times out, and its connections break by the TCP timeout, as across a partition (a crashed
+  // process's kernel would have reset them instead). Plugged in again, it resets what is left.
+  void unplug(NodeId node);
+  void plug(NodeId node);
 
   // --- for streams and listeners
   Duration latency();
@@ -110,6 +123,7 @@ class SimNetwork {
   std::vector<std::string> host_names_;  // by node id
   std::vector<std::uint16_t> cuts_;      // [from * kHostsMax + to]: events cutting the link
   std::uint64_t cut_links_ = 0;          // links with a nonzero count
+  std::vector<bool> unplugged_;          // by host: off the network (unplug())
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
   std::map<std::pair<NodeId, std::uint16_t>, std::vector<ListenerState*>> listeners_;
   std::uint64_t next_connection_id_ = 1;

@@ -118,6 +118,7 @@ NodeId World::add_node(NodeSpec spec) {
     boot(ref);
   } else {
     ref.unplugged = true;
+    network_.unplug(id);
   }
   return ref.id;
 }
@@ -132,6 +133,7 @@ void World::power_on(NodeId id) {
   n.unplugged = false;
   coverage_.hit("sim:power_on");
   record(kNoNode, 0, Event("SimPowerOn").detail("node", id));
+  network_.plug(id);
   restart(id);
 }
 
@@ -140,6 +142,7 @@ void World::power_off(NodeId id) {
   if (n.unplugged) return;
   coverage_.hit("sim:power_off");
   record(kNoNode, 0, Event("SimPowerOff").detail("node", id));
+  network_.unplug(id);  // before the crash: a machine without power resets nothing
   crash(id, std::nullopt);
   n.unplugged = true;
   n.restart_at.reset();

@@ -62,8 +62,16 @@ void MembershipAdmin::retire_departed() {
   for (auto it = departing_.begin(); it != departing_.end();) {
     const auto [n, staged_at] = *it;
     auto s = status(n);
-    const bool left = s && s->version > staged_at && !s->pending && n < s->members.size() &&
-                      s->members[n] == MemberStatus::none;
+    bool left = s && s->version > staged_at && !s->pending && n < s->members.size() &&
+                s->members[n] == MemberStatus::none;
+    // Its own ring must be the newest any machine holds: a node that left may have been asked
+    // to join again since (dvv-membership seed 295: it was, and powered off while joining, the
+    // ring never settled; the leave had been staged through a node with an older ring).
+    for (std::uint32_t m : powered_nodes()) {
+      if (!left || m == n) continue;
+      auto theirs = status(m);
+      left = theirs && theirs->version <= s->version;
+    }
     auto held = left ? unserved(n) : Result<std::uint64_t>(make_error(Errc::not_found, "not left"));
     if (!held || *held > 0) {
       ++it;

@@ -1,7 +1,8 @@
 // The simulator's faults behave like the real ones: partitions heal only the
 // links they cut, a connection cut past the TCP timeout breaks as Linux
-// breaks it, each node's clock runs at its own rate, a failed fsync drops the
-// dirty pages, a full disk refuses writes; and coverage counts what fired.
+// breaks it, a machine powered off goes silent, each node's clock runs at its
+// own rate, a failed fsync drops the dirty pages, a full disk refuses writes;
+// and coverage counts what fired.
 
 #include <catch2/catch.hpp>
 
@@ -174,6 +175,43 @@ TEST_CASE("sim: a one-way cut breaks connections too (TCP needs its acknowledgem
   });
   w.world.run_until(instant_ns(20'000'000'000));
   REQUIRE(outcome == "timed out");
+  REQUIRE(w.world.coverage().count("fault:tcp_timeout") == 1);
+}
+
+TEST_CASE(
+    "sim: a machine powered off goes silent: a connect to it times out and its connections break "
+    "by the TCP timeout, not by a reset; powered on, it answers again",
+    "[sim]") {
+  EchoWorld w(2s);
+  std::vector<std::string> log;
+  Instant broke_at{}, refused_at{};
+  w.world.spawn(w.client, 0, "client", [&] {
+    auto s = w.rt().net().connect(Endpoint{"server", 7}, 1s);
+    REQUIRE(s.ok());
+    log.push_back(w.ping(**s, 1s));
+    w.rt().sleep(instant_ns(2'000'000'000) - w.world.now());  // powered off at 1 s
+    char buf[16];
+    auto r = (*s)->read(buf);  // no deadline: only the TCP timeout ends it
+    log.push_back(r.ok() ? "read" : std::string(errc_name(r.code())));
+    broke_at = w.world.now();
+    auto again = w.rt().net().connect(Endpoint{"server", 7}, 1s);
+    log.push_back(again.ok() ? "connected" : std::string(errc_name(again.code())));
+    refused_at = w.world.now();
+    w.rt().sleep(instant_ns(7'000'000'000) - w.world.now());  // powered on at 5 s
+    auto fresh = w.rt().net().connect(Endpoint{"server", 7}, 1s);
+    REQUIRE(fresh.ok());
+    log.push_back(w.ping(**fresh, 1s));
+  });
+  w.world.run_until(instant_ns(1'000'000'000));
+  w.world.power_off(w.server);
+  w.world.run_until(instant_ns(5'000'000'000));
+  w.world.power_on(w.server);
+  w.world.run_until(instant_ns(10'000'000'000));
+  REQUIRE(log == std::vector<std::string>{"ok", "timed out", "timed out", "ok"});
+  // Unplugged at 1 s, broken 2 s later; the connect waited out its whole second.
+  REQUIRE(to_ns(broke_at) >= 3'000'000'000);
+  REQUIRE(to_ns(broke_at) < 3'100'000'000);
+  REQUIRE(to_ns(refused_at) - to_ns(broke_at) >= 1'000'000'000);
   REQUIRE(w.world.coverage().count("fault:tcp_timeout") == 1);
 }
 
