@@ -34,6 +34,10 @@ class NodeHost {
   // fiber that boots the node and others of the incarnation still live, it
   // waits here until they have ended (see world.h, crash model).
   virtual void unwind_after_others(std::uint32_t incarnation) = 0;
+  // Exceptions in flight on this thread outside the fibers when the world began to shut down
+  // (std::uncaught_exceptions() counts per thread, not per fiber): a fiber with no more than
+  // these in flight is not itself unwinding, so it may be cancelled by a throw.
+  virtual int exceptions_outside_fibers() const = 0;
   virtual bool core_stalled(CoreId core) const = 0;
   virtual bool buggify(const BuggifySite& site) = 0;
   virtual void sometimes(const SometimesSite& site, bool held) = 0;

@@ -41,7 +41,8 @@ bool SimRuntime::alive() const {
 
 void SimRuntime::throw_if_cancellable() const {
   const FiberTag& me = current_fiber();
-  if (me.node == node_ && me.incarnation == incarnation_ && std::uncaught_exceptions() == 0) {
+  if (me.node == node_ && me.incarnation == incarnation_ &&
+      std::uncaught_exceptions() <= host_.exceptions_outside_fibers()) {
     host_.unwind_after_others(incarnation_);
     forget_fiber_stack();
     throw Cancelled{};

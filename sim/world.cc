@@ -282,6 +282,10 @@ bool World::run_until(Instant limit, const std::function<bool()>& done) {
 }
 
 bool World::shutdown() {
+  // Without this, a world destroyed by a failing test's exception would never stop: every
+  // fiber would count that exception as its own unwinding and never throw its cancellation
+  // (its loops spun forever).
+  exceptions_at_shutdown_ = std::uncaught_exceptions();
   for (auto& n : nodes_) {
     n->restart_at.reset();
     n->restart_when_down = false;

@@ -177,6 +177,7 @@ class World final : private EventRecorder {
     void register_parked(Waiter& w) override;
     void unregister_parked(Waiter& w) override;
     void unwind_after_others(std::uint32_t inc) override;
+    int exceptions_outside_fibers() const override { return world.exceptions_at_shutdown_; }
     bool core_stalled(CoreId core) const override;
     bool buggify(const BuggifySite& site) override { return world.buggify(site); }
     void sometimes(const SometimesSite& site, bool held) override { world.sometimes(site, held); }
@@ -258,6 +259,9 @@ class World final : private EventRecorder {
   std::vector<BuggifyState> buggify_states_;
   // Bumped by quiesce(): heals scheduled before it find their links healed.
   std::uint64_t heal_epoch_ = 0;
+  // std::uncaught_exceptions() when shutdown() began: nonzero when a test's failed REQUIRE
+  // destroys the world while its exception unwinds the test (NodeHost).
+  int exceptions_at_shutdown_ = 0;
   bool quiet_ = false;
   bool failed_ = false;
   Failure failure_;

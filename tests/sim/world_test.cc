@@ -130,6 +130,29 @@ TEST_CASE("sim: virtual time jumps; a long sleep costs no wall time", "[sim]") {
   REQUIRE(to_ns(woke) == 3600'000'000'000);
 }
 
+TEST_CASE(
+    "sim: a world destroyed by a failing test's exception stops its fibers (it spun forever "
+    "when each counted that exception as its own unwinding)",
+    "[sim]") {
+  struct TestFailed {};
+  int unwound = 0;
+  try {
+    World world(WorldOptions{1});
+    const NodeId n = world.add_node(NodeSpec{"n", 1, false, {}});
+    world.spawn(n, 0, "looper", [&] {
+      struct Count {
+        int& n;
+        ~Count() { ++n; }
+      } count{unwound};
+      for (;;) world.runtime(n).sleep(1s);  // stops only by its cancellation
+    });
+    world.run_until(instant_ns(5'000'000'000));
+    throw TestFailed{};  // as a REQUIRE outside any fiber does
+  } catch (const TestFailed&) {
+  }
+  REQUIRE(unwound == 1);
+}
+
 TEST_CASE("sim: a crash unwinds every fiber of the node and destroys its state", "[sim]") {
   struct Tracker {
     int alive = 0;
