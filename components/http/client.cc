@@ -32,7 +32,7 @@ Error to_error(const ParseError& e) {
 }
 
 bool replayable(const ClientRequest& r) {
-  if (r.body_writer) return false;  // a writer may not run twice
+  if (r.body_writer || r.once) return false;  // a writer may not run twice
   for (std::string_view m : {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}) {
     if (r.method == m) return true;
   }

@@ -61,6 +61,10 @@ struct ClientRequest {
   // Or a streamed body (then `body` stays empty): body_length bytes, or chunked without one.
   BodyWriter body_writer;
   std::optional<std::uint64_t> body_length;
+  // Never sent a second time, whatever the method: a request whose effect depends on when it
+  // runs (a DELETE without a context deletes what is there then) must not have a first copy
+  // that runs after the answer to a resent one.
+  bool once = false;
 };
 
 // Receives the pieces of a streamed response body; an error stops the transfer.

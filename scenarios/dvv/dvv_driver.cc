@@ -372,7 +372,11 @@ class DvvDriver final : public ClusterDriver {
   bool remove(std::uint32_t c, const std::string& key, const std::vector<std::string>& seen,
               doppel::dvv::WriteOptions o, const PropsSwitch::Mark& started) {
     Prng& rng = rt().random();
-    o.once = false;  // DELETE is idempotent: a resent one is the same tombstone's intent
+    // With a context a resent DELETE is the same tombstone's intent. Without one it deletes
+    // whatever is there when it runs: the first copy of a resent one can run after the client
+    // heard the second's answer and delete a value it wrote since (dvv-membership seed 331 with
+    // one handoff sender per partition, judged lost by the oracle), so it goes once.
+    o.once = o.vclock.empty();
     std::string tombstone;
     if (!o.vclock.empty()) {
       tombstone = "tomb-c" + std::to_string(c) + "." + std::to_string(++written_);

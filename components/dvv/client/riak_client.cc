@@ -121,6 +121,7 @@ Result<RiakObject> RiakClient::remove(std::string_view bucket, std::string_view 
                                       const WriteOptions& options, Instant deadline) {
   http::ClientRequest req;
   req.method = "DELETE";
+  req.once = options.once;
   req.target = object_target(bucket, key, options.quorum);
   if (!options.vclock.empty()) req.headers.set("X-Riak-Vclock", options.vclock);
   if (!options.client_id.empty()) req.headers.set("X-Riak-ClientId", options.client_id);

@@ -49,6 +49,7 @@ struct WriteOptions {
   Quorum quorum;
   // POST, not PUT, when a resend would be wrong: the HTTP client resends a PUT whose kept-alive
   // connection broke before an answer, and a second copy of a write is a new, concurrent dot.
+  // A DELETE with `once` is never resent (http::ClientRequest::once).
   bool once = false;
   std::string content_type = "text/plain";
 };

@@ -74,6 +74,13 @@ bool OwnershipHandoff::transfer() {
   SendWindow window(rt_, kSendsInFlight);
   while (transfer_partition_ < partitions && budget > 0) {
     const std::uint32_t p = transfer_partition_;
+    // One sender per partition, its owner: the other primaries hold the same keys, and what
+    // only they hold reaches the newcomers through anti-entropy, or through the release when
+    // they give the key up (riak_core hands off each vnode from its owner alone).
+    if (membership_.ring().owner(p) != membership_.self()) {
+      ++transfer_partition_;
+      continue;
+    }
     const std::set<ObjectKey>* held = store_.log().keys_of(p);
     // Copied: the set changes while the repairs wait on the network.
     const std::vector<ObjectKey> keys =

@@ -3,10 +3,12 @@
 // and writes go on (riak_core's handoff). Every handoff_interval:
 //
 //   transfer  while a transition is pending and this node has not reported
-//             it yet: every object it holds goes to the key's newcomers (its
-//             primaries in the next ring that are not primaries now), as a
-//             repair; once every one arrived, the node reports to the
-//             claimant (cluster_changes.h). Until the transition settles the
+//             it yet: every object it holds of the partitions it owns goes to
+//             the key's newcomers (its primaries in the next ring that are not
+//             primaries now), as a repair; once every one arrived, the node
+//             reports to the claimant (cluster_changes.h). One sender per
+//             partition: a copy only another primary holds arrives by
+//             anti-entropy, or by that primary's release. Until the transition settles the
 //             current owners serve reads and count toward quorums; the
 //             newcomers take the writes too through this copy and the
 //             release below. A pass that cannot reach a newcomer ends and
