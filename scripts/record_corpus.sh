@@ -40,7 +40,7 @@ planted=(
   "dvv-dw-before-sync pw-dw-durable"
   "dvv-get-ignores-allow-mult allow-mult-respected"
   "dvv-rpc-trusts-peers access-enforced"
-  "dvv-drop-before-handoff acknowledged-writes-survive"
+  "dvv-drop-before-handoff handoff-before-release"
   "dedup-skip-decrement refcounts-balance"
   "dedup-verify-skips-data damage-found"
   "dedup-failed-commit-keeps-lock progress"

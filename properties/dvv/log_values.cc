@@ -136,6 +136,7 @@ void LogValues::read(std::uint64_t file, std::string_view log,
     file_ = file;
     end_ = 0;
     holes_.clear();
+    last_.clear();
   }
   // Holes first, each read as if the file ended where it does (a record there fits in it).
   std::vector<Hole> still;
@@ -158,6 +159,11 @@ void LogValues::read(std::uint64_t file, std::string_view log,
 const LoggedKey* LogValues::find(std::string_view bucket, std::string_view key) const {
   auto it = keys_.find(key_name(bucket, key));
   return it == keys_.end() ? nullptr : &it->second;
+}
+
+const LoggedKey* LogValues::last_replica(std::string_view bucket, std::string_view key) const {
+  auto it = last_.find(key_name(bucket, key));
+  return it == last_.end() ? nullptr : &it->second.held;
 }
 
 bool LogValues::mend(std::string_view log, std::uint64_t at,
@@ -203,14 +209,14 @@ void LogValues::read_from(std::string_view log, std::uint64_t at, bool tail_is_h
     end_ = at;
     if (!at_record) found_.push_back(Hole{hole, begin});
     at_record = true;
-    take(payload);
+    take(payload, begin);
   }
   // Fewer bytes than the smallest record can never hold one.
   if (tail_is_hole && !at_record && log.size() - hole >= 5)
     found_.push_back(Hole{hole, log.size()});
 }
 
-void LogValues::take(std::string_view payload) {
+void LogValues::take(std::string_view payload, std::uint64_t at) {
   Bytes r(payload);
   const std::uint8_t kind = r.u8();
   if (kind != 1 && kind != 3) return;  // only puts carry an object
@@ -225,9 +231,17 @@ void LogValues::take(std::string_view payload) {
   LoggedKey& k = keys_[name];
   auto& bodies = kind == 1 ? k.own_bodies : k.hint_bodies;
   auto& clock = kind == 1 ? k.own_clock : k.hint_clock;
-  for (std::string& s : d.bodies) bodies.insert(std::move(s));
+  bodies.insert(d.bodies.begin(), d.bodies.end());
   for (const auto& [id, counter] : d.clock) clock[id] = std::max(clock[id], counter);
-  for (auto& [body, dot] : d.dots) k.dots.insert_or_assign(body, std::move(dot));
+  for (auto& [body, dot] : d.dots) k.dots.insert_or_assign(body, dot);
+  if (kind != 1) return;
+  auto [last, fresh] = last_.try_emplace(name);
+  if (!fresh && last->second.at > at) return;  // a hole's record, older than the one read
+  last->second.at = at;
+  last->second.held = LoggedKey{};
+  last->second.held.own_bodies.insert(d.bodies.begin(), d.bodies.end());
+  last->second.held.own_clock = std::move(d.clock);
+  last->second.held.dots = std::move(d.dots);
 }
 
 }  // namespace doppel::properties::dvv

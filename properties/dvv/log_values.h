@@ -79,6 +79,9 @@ class LogValues {
             const std::vector<std::uint64_t>& flipped = {});
   // nullptr: no intact record of the key was ever read.
   const LoggedKey* find(std::string_view bucket, std::string_view key) const;
+  // What the last of the key's own-replica records in the file as read now holds (the object
+  // the node holds as its replica, if that record is its newest); nullptr: the file has none.
+  const LoggedKey* last_replica(std::string_view bucket, std::string_view key) const;
 
  private:
   // Reads the records of log[at, log.size()); the stretches between them where none checks go
@@ -86,8 +89,8 @@ class LogValues {
   // read starts there). Sets end_ to where the last record read ends (if any did).
   void read_from(std::string_view log, std::uint64_t at, bool tail_is_hole,
                  const std::vector<std::uint64_t>& flipped);
-  // One intact record's payload into keys_.
-  void take(std::string_view payload);
+  // One intact record's payload, found at offset `at` of the file, into keys_ and last_.
+  void take(std::string_view payload, std::uint64_t at);
   // The record at `at` as it was written, if one bit flipped in a byte of
   // `flipped` is all that keeps it from checking; *mended holds its bytes.
   bool mend(std::string_view log, std::uint64_t at, const std::vector<std::uint64_t>& flipped,
@@ -109,6 +112,13 @@ class LogValues {
   std::uint64_t end_ = 0;                               // where the last record read ends
   std::string tail_;                                    // the kTailBytes before end_, as last read
   std::map<std::string, LoggedKey, std::less<>> keys_;  // bucket '/' key
+  // Of the file now read, by key: the offset of its last own-replica record and what that
+  // record holds alone. Holes are read after the records behind them, hence the offset.
+  struct LastRecord {
+    std::uint64_t at = 0;
+    LoggedKey held;
+  };
+  std::map<std::string, LastRecord, std::less<>> last_;
 };
 
 }  // namespace doppel::properties::dvv

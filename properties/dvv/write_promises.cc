@@ -20,12 +20,6 @@ bool holds(const CausalOracle& oracle, const std::string& value, const std::opti
   return false;
 }
 
-bool holds_any(const CausalOracle& oracle, const std::string& value, const std::optional<Dot>& dot,
-               const LoggedKey* k) {
-  return k != nullptr && (holds(oracle, value, dot, k->own_bodies, k->own_clock) ||
-                          holds(oracle, value, dot, k->hint_bodies, k->hint_clock));
-}
-
 // The value's dot, as some node's record names it.
 std::optional<Dot> dot_of(const std::string& value, const std::vector<NodeLog>& nodes) {
   for (const NodeLog& n : nodes) {
@@ -40,15 +34,21 @@ std::optional<Dot> dot_of(const std::string& value, const std::vector<NodeLog>& 
 
 }  // namespace
 
+bool holds_value(const CausalOracle& oracle, const std::string& value,
+                 const std::optional<Dot>& dot, const LoggedKey* k) {
+  return k != nullptr && (holds(oracle, value, dot, k->own_bodies, k->own_clock) ||
+                          holds(oracle, value, dot, k->hint_bodies, k->hint_clock));
+}
+
 PromiseCount count_holders(const CausalOracle& oracle, const std::string& value,
                            const std::vector<NodeLog>& nodes) {
   const std::optional<Dot> dot = dot_of(value, nodes);
   PromiseCount c;
   for (const NodeLog& n : nodes) {
-    c.written += holds_any(oracle, value, dot, n.written);
+    c.written += holds_value(oracle, value, dot, n.written);
     c.primaries += n.primary && n.written != nullptr &&
                    holds(oracle, value, dot, n.written->own_bodies, n.written->own_clock);
-    c.durable += holds_any(oracle, value, dot, n.durable);
+    c.durable += holds_value(oracle, value, dot, n.durable);
   }
   return c;
 }

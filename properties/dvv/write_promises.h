@@ -41,6 +41,7 @@
 // which no PUT could be judged fails the property as inconclusive.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,12 @@ struct WritePromise {
 struct PromiseCount {
   std::uint32_t written = 0, primaries = 0, durable = 0;
 };
+
+// Whether a node's records of the key (`k`, replica or hints; nullptr: none) hold `value`, or a
+// value the oracle says was written knowing it, or a clock that covers its `dot` (a tombstone or
+// a value that superseded it, nameless or not).
+bool holds_value(const CausalOracle& oracle, const std::string& value,
+                 const std::optional<Dot>& dot, const LoggedKey* k);
 
 // Counts the nodes that hold `value` of `key` (or a value written knowing it).
 PromiseCount count_holders(const CausalOracle& oracle, const std::string& value,

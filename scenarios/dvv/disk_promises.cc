@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "properties/dvv/release_handoff.h"
 #include "properties/dvv/write_promises.h"
+#include "runtime/assert.h"
 
 namespace doppel::scenarios {
 
@@ -80,6 +82,23 @@ std::string DiskPromises::judge(const properties::dvv::CausalOracle& oracle,
   }
   return properties::dvv::broken_promise(promise,
                                          properties::dvv::count_holders(oracle, value, logs));
+}
+
+std::optional<std::string> DiskPromises::judge_release(
+    const properties::dvv::CausalOracle& oracle, doppel::dvv::NodeIndex node,
+    const std::string& bucket, const std::string& key,
+    const std::set<doppel::dvv::NodeIndex>& primaries) {
+  DOPPEL_ASSERT(node < servers_.size());
+  watch(node);
+  const properties::dvv::LoggedKey* released = written_[node].last_replica(bucket, key);
+  if (released == nullptr) return std::nullopt;
+  std::vector<properties::dvv::KeyHolder> holders;
+  for (doppel::dvv::NodeIndex p : primaries) {
+    DOPPEL_ASSERT(p < servers_.size() && p != node);
+    watch(p);
+    holders.push_back(properties::dvv::KeyHolder{p, durable_[p].find(bucket, key)});
+  }
+  return properties::dvv::unheld_release(oracle, *released, holders);
 }
 
 }  // namespace doppel::scenarios

@@ -1,12 +1,14 @@
 #pragma once
-// pw-dw-durable's side in the simulator: each server's object log read
-// straight from its simulated disk -- the file's bytes and the bytes a crash
-// would leave -- every time they change (the disk's observer), so that what
-// a log ever held is known when a PUT's ack reaches the client; judged by
-// properties/dvv/write_promises.h.
+// pw-dw-durable's and handoff-before-release's side in the simulator: each
+// server's object log read straight from its simulated disk -- the file's
+// bytes and the bytes a crash would leave -- every time they change (the
+// disk's observer), so that what a log ever held is known when a PUT's ack
+// reaches the client, or when a server gives a replica up; judged by
+// properties/dvv/write_promises.h and release_handoff.h.
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -35,6 +37,13 @@ class DiskPromises {
   std::string judge(const properties::dvv::CausalOracle& oracle, const std::string& bucket,
                     const std::string& key, const std::string& value, const doppel::dvv::Quorum& q,
                     const std::set<doppel::dvv::NodeIndex>& primaries);
+  // Server `node` gave its replica of the key up: "" when each of `primaries` (the key's, in
+  // its ring) durably holds what its last record of the key held; else what is missing where.
+  // nullopt: its log, as read now, has no record of the key to judge (a compaction dropped it).
+  std::optional<std::string> judge_release(const properties::dvv::CausalOracle& oracle,
+                                           doppel::dvv::NodeIndex node, const std::string& bucket,
+                                           const std::string& key,
+                                           const std::set<doppel::dvv::NodeIndex>& primaries);
 
  private:
   // Reads what server i's log file holds now, in both views.

@@ -77,12 +77,12 @@ class DvvDriver final : public ClusterDriver {
           return [c, settings](Runtime& rt) { return doppel::dvv::boot(rt, c, settings); };
         },
         powered_at_start());
-    if (wants("pw-dw-durable")) {
+    if (wants("pw-dw-durable") || wants("handoff-before-release")) {
       promises_ =
           std::make_unique<DiskPromises>(world, static_cast<std::uint32_t>(w_.n_val), servers_);
     }
     if (wants("log-keeps-intact-records") || wants("pw-dw-durable") ||
-        wants("clock-entries-bounded")) {
+        wants("clock-entries-bounded") || wants("handoff-before-release")) {
       ServerEvents::Violated intact;
       if (wants("log-keeps-intact-records")) {
         intact = [this](std::string detail) {
@@ -91,6 +91,10 @@ class DvvDriver final : public ClusterDriver {
       }
       events_ = std::make_unique<ServerEvents>(world, servers_, promises_.get(), *rings_,
                                                std::move(intact));
+      if (wants("handoff-before-release")) {
+        events_->on_release(
+            [this](RingHistory::NodeIndex server, std::string key) { judge_release(server, key); });
+      }
       world.set_observer([this](sim::NodeId node, const Event& e) { events_->observe(node, e); });
     }
     clocks_ = std::make_unique<ClockJudge>(
@@ -132,7 +136,9 @@ class DvvDriver final : public ClusterDriver {
                      .detail("unjudged", promises_unjudged_)
                      .detail("switched", switch_ ? switch_->prop_name() : "")
                      .detail("switches", switch_ ? switch_->switches() : 0)
-                     .detail("lww_dropped", lww_dropped_));
+                     .detail("lww_dropped", lww_dropped_)
+                     .detail("releases_judged", releases_judged_)
+                     .detail("releases_unjudged", releases_unjudged_));
   }
 
  private:
@@ -360,6 +366,31 @@ class DvvDriver final : public ClusterDriver {
       violated("pw-dw-durable", key + ": PUT of " + value.substr(0, 24) + " acknowledged with " +
                                     broken + " when the ack arrived");
     }
+  }
+
+  // handoff-before-release (properties/dvv/release_handoff.h): a server gives its replica of a
+  // key up only once every primary of the key in its ring durably holds it. Judged on DVVSet
+  // clocks (the vv baseline's lost updates drop values no replica keeps) and a complete ring
+  // history (the primaries are the server's).
+  void judge_release(RingHistory::NodeIndex server, const std::string& key) {
+    if (w_.clock != "dvvset" || !rings_->complete()) {
+      ++releases_unjudged_;
+      return;
+    }
+    const std::set<doppel::dvv::NodeIndex> primaries = rings_->primaries_held(
+        server, rings_->partition_of(kBucket, key), static_cast<std::uint32_t>(w_.n_val));
+    const std::string who = "n" + std::to_string(server) + " released " + key;
+    if (primaries.count(server) != 0) {
+      violated("handoff-before-release", who + " though its ring names it a primary");
+      return;
+    }
+    const auto broken = promises_->judge_release(oracle_, server, kBucket, key, primaries);
+    if (!broken) {
+      ++releases_unjudged_;
+      return;
+    }
+    ++releases_judged_;
+    if (!broken->empty()) violated("handoff-before-release", who + ": " + *broken);
   }
 
   // How the trace viewer colours a write: no answer may still have been applied.
@@ -601,7 +632,8 @@ class DvvDriver final : public ClusterDriver {
   dvv_oracle oracle_;
   std::map<std::string, std::set<std::string>> acked_elements_;
   std::uint64_t written_ = 0, acked_ = 0, reads_ = 0, siblings_seen_ = 0, false_conflicts_ = 0,
-                lost_ = 0, promises_judged_ = 0, promises_unjudged_ = 0, lww_dropped_ = 0;
+                lost_ = 0, promises_judged_ = 0, promises_unjudged_ = 0, lww_dropped_ = 0,
+                releases_judged_ = 0, releases_unjudged_ = 0;
   std::unique_ptr<DiskPromises> promises_;
   std::unique_ptr<RingHistory> rings_;
   std::unique_ptr<ClockJudge> clocks_;
@@ -635,7 +667,8 @@ ComponentDef dvv_component() {
                     "pw-dw-durable",
                     "allow-mult-respected",
                     "access-enforced",
-                    "ring-settles"};
+                    "ring-settles",
+                    "handoff-before-release"};
   def.bugs = {"ack-early",
               "no-repair",
               "dot-per-write",

@@ -27,6 +27,9 @@
 //   ring-settles                 membership changes (membership_admin.h): after the heal every
 //                                node holds one settled ring, each partition owned by a valid
 //                                member, and every node that left gave its replicas up
+//   handoff-before-release       a node gives its replica of a key up only once every primary
+//                                of the key in its ring durably holds it, values and causal
+//                                past, read from the disks (properties/dvv/release_handoff.h)
 //   progress                     after the heal, operations succeed and the final checks run
 
 #include "scenarios/scenario.h"

@@ -4,6 +4,7 @@
 
 #include "components/dvv/store/checked_file.h"
 #include "components/dvv/store/membership.h"
+#include "runtime/assert.h"
 
 namespace doppel::scenarios {
 
@@ -13,8 +14,17 @@ constexpr std::size_t kStatesMax = 4096;
 }  // namespace
 
 RingHistory::RingHistory(std::uint32_t partitions, NodeIndex nodes, NodeIndex members)
-    : ring_(partitions, 1), held_(nodes, 0) {
+    : ring_(partitions, 1),
+      first_(doppel::dvv::RingState::initial(partitions, nodes, members).ring()),
+      held_(nodes, 0),
+      held_rings_(nodes, first_) {
   states_.emplace(0, doppel::dvv::RingState::initial(partitions, nodes, members));
+}
+
+void RingHistory::holds_first(NodeIndex node) {
+  DOPPEL_ASSERT(node < held_.size());
+  held_[node] = 0;
+  held_rings_[node] = first_;
 }
 
 void RingHistory::adopted(NodeIndex node, std::string_view file) {
@@ -26,6 +36,7 @@ void RingHistory::adopted(NodeIndex node, std::string_view file) {
     return;
   }
   held_[node] = state->version;
+  held_rings_[node] = state->ring();
   const auto [first, last] = states_.equal_range(state->version);
   const bool known = std::any_of(first, last, [&](const auto& s) { return s.second == *state; });
   if (!known) states_.emplace(state->version, std::move(*state));
@@ -44,6 +55,14 @@ std::set<RingHistory::NodeIndex> RingHistory::primaries_since(Mark since, std::u
     }
   }
   return out;
+}
+
+std::set<RingHistory::NodeIndex> RingHistory::primaries_held(NodeIndex node,
+                                                             std::uint32_t partition,
+                                                             std::uint32_t n_val) const {
+  DOPPEL_ASSERT(node < held_rings_.size());
+  const std::vector<NodeIndex> p = held_rings_[node].primaries(partition, n_val);
+  return {p.begin(), p.end()};
 }
 
 std::uint32_t RingHistory::renewals(NodeIndex node) const {

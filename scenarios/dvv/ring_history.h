@@ -31,6 +31,8 @@ class RingHistory {
   // Server `node` took the state saved in `file` (the bytes of its ring file). Bytes that do
   // not decode (a bit the simulator flipped right after the save) leave the history incomplete.
   void adopted(NodeIndex node, std::string_view file);
+  // Server `node` booted without a saved state: it holds the first ring.
+  void holds_first(NodeIndex node);
   // Whether every state taken was read: the oracles judge nothing against an incomplete one.
   bool complete() const { return complete_; }
   // Server `node` took a new replica id (a boot that lost records, a release, a join).
@@ -41,6 +43,9 @@ class RingHistory {
   // Primaries of `partition` (owners or next owners) in any state held from `since` on.
   std::set<NodeIndex> primaries_since(Mark since, std::uint32_t partition,
                                       std::uint32_t n_val) const;
+  // Primaries of `partition` in the ring server `node` holds now (its owners, not next owners).
+  std::set<NodeIndex> primaries_held(NodeIndex node, std::uint32_t partition,
+                                     std::uint32_t n_val) const;
   std::set<NodeIndex> ever_primaries(std::uint32_t partition, std::uint32_t n_val) const {
     return primaries_since(0, partition, n_val);
   }
@@ -51,8 +56,10 @@ class RingHistory {
 
  private:
   doppel::dvv::Ring ring_;                                       // for partition_of
+  doppel::dvv::Ring first_;                                      // the first state's
   std::multimap<std::uint64_t, doppel::dvv::RingState> states_;  // by version
   std::vector<std::uint64_t> held_;                              // by server: the version it holds
+  std::vector<doppel::dvv::Ring> held_rings_;                    // by server: that state's ring
   std::map<NodeIndex, std::uint32_t> renewals_;
   bool complete_ = true;
 };

@@ -30,16 +30,32 @@ std::optional<RingHistory::NodeIndex> ServerEvents::server_index(sim::NodeId nod
 }
 
 void ServerEvents::observe(sim::NodeId node, const Event& e) {
-  if (e.name() == "DvvRingAdopted" || e.name() == "DvvReplicaIdRenewed") {
+  if (e.name() == "DvvRingAdopted" || e.name() == "DvvReplicaIdRenewed" ||
+      e.name() == "DvvStarted") {
     const auto i = server_index(node);
     if (!i) return;
+    const sim::SimDisk::Inode* f = world_.disk(node).inode_at(doppel::dvv::Membership::kFile);
     if (e.name() == "DvvRingAdopted") {
       // A bit the simulator flipped in it makes it unreadable (RingHistory::complete()).
-      const sim::SimDisk::Inode* f = world_.disk(node).inode_at(doppel::dvv::Membership::kFile);
       rings_.adopted(*i, f ? std::string_view(f->data) : std::string_view());
+    } else if (e.name() == "DvvStarted") {
+      // A boot takes what the file holds, which may be a ring saved just before a crash cut
+      // its DvvRingAdopted off (dvv-membership seed 1223: a claimant's own change). No file:
+      // it holds the configuration's first ring.
+      if (f != nullptr) {
+        rings_.adopted(*i, f->data);
+      } else {
+        rings_.holds_first(*i);
+      }
     } else if (detail(e, "why") != nullptr) {
       rings_.renewed(*i);  // at boot (no why) the boot counts
     }
+    return;
+  }
+  if (e.name() == "DvvReleased") {
+    const auto i = server_index(node);
+    const Event::Detail* key = detail(e, "key");
+    if (released_ && i && key != nullptr) released_(*i, std::string(key->text));
     return;
   }
   if (e.name() == "SimDiskCorrupt") {

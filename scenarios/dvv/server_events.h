@@ -4,7 +4,8 @@
 // DiskPromises::corrupted), the rings servers take and the ids they renew
 // (RingHistory: pw-dw-durable and clock-entries-bounded), and, for
 // log-keeps-intact-records, the intact records of a server's log on its disk
-// when it boots, which its replay must recover every one of.
+// when it boots, which its replay must recover every one of; and, for
+// handoff-before-release, the replicas servers give up.
 
 #include <cstdint>
 #include <functional>
@@ -34,6 +35,10 @@ class ServerEvents {
         rings_(rings),
         intact_logs_violated_(std::move(intact_logs_violated)) {}
 
+  // Called when server `server` reports giving up its replica of `key` (DvvReleased).
+  using Released = std::function<void(RingHistory::NodeIndex server, std::string key)>;
+  void on_release(Released released) { released_ = std::move(released); }
+
   void observe(sim::NodeId node, const Event& e);
 
  private:
@@ -45,6 +50,7 @@ class ServerEvents {
   DiskPromises* promises_;
   RingHistory& rings_;
   Violated intact_logs_violated_;
+  Released released_;
   std::map<sim::NodeId, std::uint64_t> intact_at_boot_;
 };
 

@@ -115,51 +115,65 @@ bool OwnershipHandoff::transfer() {
 }
 
 void OwnershipHandoff::release() {
-  std::size_t budget = kObjectsPerRound;
   const NodeIndex self = membership_.self();
   const std::uint32_t partitions = membership_.ring().partitions();
-  // Filled by the sends as they succeed.
-  auto sent = std::make_shared<std::vector<std::pair<ObjectKey, Object>>>();
-  auto reached = std::make_shared<std::set<NodeIndex>>();
-  SendWindow window(rt_, kSendsInFlight);
-  for (std::uint32_t p = 0; p < partitions && budget > 0; ++p) {
+  // Picked before anything is sent: the sets change while the copies travel. A node that
+  // serves nearly all it holds walks its keys without copying them.
+  struct Release {
+    ObjectKey key;
+    Object object;
+    std::vector<NodeIndex> to;  // the key's primaries and newcomers when it left
+    bool arrived = false;
+  };
+  auto picked = std::make_shared<std::vector<Release>>();
+  for (std::uint32_t p = 0; p < partitions && picked->size() < kObjectsPerRound; ++p) {
     const std::set<ObjectKey>* held = store_.log().keys_of(p);
     if (held == nullptr) continue;
-    const std::vector<ObjectKey> keys(held->begin(), held->end());
-    for (const ObjectKey& key : keys) {
+    for (const ObjectKey& key : *held) {
       const std::uint32_t n_val = props_.get(key.bucket).n_val;
       if (membership_.serves(self, p, n_val)) continue;
       const Object* o = store_.visible(key);
       if (o == nullptr) continue;
       std::vector<NodeIndex> to = membership_.ring().primaries(p, n_val);
       for (NodeIndex n : membership_.newcomers(p, n_val)) to.push_back(n);
-      window.start([this, sent, reached, key, object = *o, to = std::move(to)] {
-        if (!config_.bug_drop_before_handoff) {
-          if (!send(key, object, to)) return false;
-          reached->insert(to.begin(), to.end());
-        }
-        sent->emplace_back(key, object);
-        return true;
-      });
-      if (--budget == 0) break;
+      picked->push_back(Release{key, *o, std::move(to)});
+      if (picked->size() == kObjectsPerRound) break;
     }
   }
+  if (picked->empty()) return;
+  auto reached = std::make_shared<std::set<NodeIndex>>();
+  SendWindow window(rt_, kSendsInFlight);
+  for (std::size_t i = 0; i < picked->size(); ++i) {
+    window.start([this, picked, reached, i] {
+      Release& r = (*picked)[i];
+      if (!config_.bug_drop_before_handoff) {
+        if (!send(r.key, r.object, r.to)) return false;
+        reached->insert(r.to.begin(), r.to.end());
+      }
+      r.arrived = true;
+      return true;
+    });
+  }
   (void)window.wait();  // a key whose copies did not all arrive stays, for the next round
-  if (sent->empty()) return;
   // Durable where they went before they are dropped here (a repair is answered before its
   // record is synced).
   for (NodeIndex n : *reached) {
     if (!replicas_.sync(n, config_.request_timeout)) return;  // the next round sends again
   }
+  if (std::none_of(picked->begin(), picked->end(), [](const Release& r) { return r.arrived; }))
+    return;
   // A new name first (ReplicaStore::release): should a key come back here, its dots go on
   // under a name that never minted it.
   if (!store_.renew_id("released replicas").ok()) return;  // the next round tries again
-  for (const auto& [key, object] : *sent) {
-    // Only if nothing newer arrived while the copies travelled.
-    auto dropped = store_.release(key, object);
+  for (const Release& r : *picked) {
+    if (!r.arrived) continue;
+    // Only if nothing newer arrived while the copies travelled, and the ring did not move the
+    // key to a node they did not go to.
+    auto dropped = store_.release(r.key, r.object, r.to);
     if (dropped && *dropped) {
       reachable(rt_, kReleased);
-      rt_.record(Event("DvvReleased", Severity::debug).detail("node", self).detail("key", key.key));
+      rt_.record(
+          Event("DvvReleased", Severity::debug).detail("node", self).detail("key", r.key.key));
     }
   }
 }

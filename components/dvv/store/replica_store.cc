@@ -322,8 +322,25 @@ Status ReplicaStore::store(const KeyLock& lock, const ObjectKey& key, const Obje
   return {};
 }
 
-Result<bool> ReplicaStore::release(const ObjectKey& key, const Object& sent) {
+Result<bool> ReplicaStore::release(const ObjectKey& key, const Object& sent,
+                                   const std::vector<NodeIndex>& sent_to) {
   KeyLock lock(locks_, key);
+  // The ring may have moved on while the copies travelled: made this node a primary of the
+  // key again (it left and rejoined: dvv-membership seed 18, where the join's transfer had
+  // brought the key back here and the stale release then dropped it), or named a primary the
+  // copies did not go to (seed 49: a join committed meanwhile).
+  const std::uint32_t partition = ring_.partition_of(key.bucket, key.key);
+  const std::uint32_t n_val = props_.get(key.bucket).n_val;
+  if (membership_.serves(self_, partition, n_val)) return false;
+  auto sent_there = [&](NodeIndex n) {
+    return std::find(sent_to.begin(), sent_to.end(), n) != sent_to.end();
+  };
+  const std::vector<NodeIndex> primaries = membership_.ring().primaries(partition, n_val);
+  const std::vector<NodeIndex> newcomers = membership_.newcomers(partition, n_val);
+  if (!std::all_of(primaries.begin(), primaries.end(), sent_there) ||
+      !std::all_of(newcomers.begin(), newcomers.end(), sent_there)) {
+    return false;
+  }
   const StoredObject* s = log_->find(key);
   if (s == nullptr || !(s->object == sent) || minting_.contains(key)) return false;
   // No dot floor: the caller renewed the id (see the header), and the object's values live on

@@ -94,13 +94,15 @@ class ReplicaStore {
   // Drops the object of `key` if it is exactly `tombstone` and only
   // tombstones; false (and nothing done) otherwise.
   Result<bool> reap(const ObjectKey& key, const Object& tombstone);
-  // Drops the object of a key this node no longer serves if it is still exactly `sent` (what
-  // went to the key's owners); false (and nothing done) otherwise. The caller renewed the id
-  // first: should the key come back to this node, it mints on under a name whose dots of the
-  // key it still knows (none), never from a counter it forgot -- and a floor would not do,
-  // since the dropped object's values live on at the owners and dots up to a floor count as
+  // Drops the object of a key this node no longer serves if, in the ring as it is now, it still
+  // does not and `sent_to` (where the object went) names every primary and newcomer of the
+  // key, and the object is still exactly `sent`; false (and nothing done) otherwise. The caller
+  // renewed the id first: should the key come back to this node, it mints on under a name whose
+  // dots of the key it still knows (none), never from a counter it forgot -- and a floor would not
+  // do, since the dropped object's values live on at the owners and dots up to a floor count as
   // obsolete.
-  Result<bool> release(const ObjectKey& key, const Object& sent);
+  Result<bool> release(const ObjectKey& key, const Object& sent,
+                       const std::vector<NodeIndex>& sent_to);
   // A new replica id (replica_id.h), durable when it returns; until one is (a failed write),
   // update() mints nothing.
   Status renew_id(std::string_view why);

@@ -168,3 +168,34 @@ TEST_CASE("dvv log values: a record that lands after a later one, in a hole, is 
   reader.read(1, landing);
   REQUIRE(reader.find("b", "k0")->own_bodies == Bodies{"v0"});
 }
+
+TEST_CASE("dvv log values: last_replica is the key's newest own record in the file as read",
+          "[sim]") {
+  sim::World world(sim::WorldOptions{6});
+  const auto n = world.add_node(sim::NodeSpec{"n", 1, true, {}});
+  on_node(world, n, [&](Runtime& rt) {
+    auto log = ObjectLog::open(rt, rt.fs(), "objects.log", [](const ObjectKey&) { return 0u; });
+    REQUIRE(log.ok());
+    ObjectLog& l = **log;
+    REQUIRE(l.put({"b", "k"}, object_of(ClockKind::dvvset, {"a", "b"}), true).ok());
+    REQUIRE(l.put_hint(2, {"b", "k"}, object_of(ClockKind::dvvset, {"h"})).ok());
+    REQUIRE(l.put({"b", "k"}, object_of(ClockKind::dvvset, {"c"}), false).ok());  // not synced
+  });
+  const sim::SimDisk& disk = world.disk(n);
+  const std::string image = disk.inode_at("objects.log")->data;
+  LogValues written, durable;
+  written.read(1, image);
+  durable.read(1, disk.durable_inode_at("objects.log")->durable);
+  // Every record counts for find(); only the newest own record for last_replica(), never a hint.
+  REQUIRE(written.find("b", "k")->own_bodies == Bodies{"a", "b", "c"});
+  REQUIRE(written.last_replica("b", "k")->own_bodies == Bodies{"c"});
+  REQUIRE(durable.last_replica("b", "k")->own_bodies == Bodies{"a", "b"});
+  REQUIRE(durable.last_replica("b", "k")->dots.size() == 2);
+  REQUIRE(written.last_replica("b", "nope") == nullptr);
+  // Another file (a compaction's) is what the node holds now: read from its start.
+  LogValues none;
+  none.read(1, image);
+  none.read(2, std::string_view(image).substr(0, 3));
+  REQUIRE(none.last_replica("b", "k") == nullptr);
+  REQUIRE(none.find("b", "k")->own_bodies == Bodies{"a", "b", "c"});  // ever read
+}
