@@ -60,6 +60,8 @@ class EpollReactor final : public Reactor {
       const std::uint32_t e = events[i].events;
       if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         s->readable = true;
+        // No edge follows the peer's FIN: reads must find its end without waiting for one.
+        if (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s->peer_closed = true;
         s->readers.notify_all();
       }
       if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s->writers.notify_all();
@@ -85,7 +87,9 @@ class EpollReactor final : public Reactor {
   // Edge-triggered, a socket reports every arrival after a read that emptied it, so a short
   // read (fewer bytes than asked: the kernel had no more) lets the next recv wait for the edge
   // instead of asking the kernel to say EAGAIN: a system call less per request (memcached
-  // reads the same way).
+  // reads the same way). Not once the peer closed: its FIN came with the edge already taken,
+  // and the read that finds the end of the stream must not wait for another (a client that
+  // read a response's last bytes and its FIN in one edge waited out its whole deadline).
   Result<std::size_t> recv(Socket& s, std::span<char> into, Instant deadline) override {
     for (;;) {
       if (!s.readable) {
@@ -96,7 +100,7 @@ class EpollReactor final : public Reactor {
       }
       const ssize_t n = ::recv(s.fd, into.data(), into.size(), 0);
       if (n > 0) {
-        if (static_cast<std::size_t>(n) < into.size()) s.readable = false;
+        if (static_cast<std::size_t>(n) < into.size() && !s.peer_closed) s.readable = false;
         return static_cast<std::size_t>(n);
       }
       if (n == 0) return std::size_t{0};

@@ -35,7 +35,7 @@ struct Socket {
   std::size_t pending_read = 0;
   std::deque<int> accepted;
   void* multishot = nullptr;  // the reactor's state of an armed multishot
-  bool peer_closed = false;
+  bool peer_closed = false;   // uring: its receive ended; epoll: the peer's FIN or an error came
   int sticky_error = 0;
 };
 

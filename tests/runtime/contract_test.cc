@@ -253,6 +253,36 @@ TEST_CASE("contract: a stream carries a megabyte both ways through partial reads
   }));
 }
 
+TEST_CASE("contract: a read finds the end of a stream whose last bytes came with the peer's close",
+          "[contract]") {
+  const std::string backend = GENERATE(from_range(backends()));
+  INFO("backend " << backend);
+  require_clean(run_on_backend(backend, 1, [](Runtime& rt, const std::string& host, Checks& c) {
+    auto l = rt.net().listen(Endpoint{host, 0}, ListenOptions{});
+    c.expect(l.ok(), "listen failed");
+    if (!l) return;
+    const Endpoint at = (*l)->local();
+    rt.spawn("answer-and-close", [&] {
+      auto s = (*l)->accept(rt.now() + 5s);
+      if (!s) return;
+      (void)(*s)->write("the last bytes");
+      (*s)->close();
+    });
+    auto s = rt.net().connect(at, 5s);
+    c.expect(s.ok(), "connect failed");
+    if (!s) return;
+    // The bytes and the close arrive before the first read: one readiness edge for both.
+    rt.sleep(50ms);
+    char buf[4096];  // more than was sent: a short read
+    auto n = (*s)->read(buf, rt.now() + 5s);
+    c.expect(n.ok() && *n == 14, "the bytes did not arrive");
+    const Instant before = rt.now();
+    auto end = (*s)->read(buf, rt.now() + 5s);
+    c.expect(end.ok() && *end == 0, "the end of the stream was not read");
+    c.expect(rt.now() - before < 1s, "the read of the end waited for an edge that never comes");
+  }));
+}
+
 TEST_CASE("contract: refused, reset and timed-out connections are error values", "[contract]") {
   const std::string backend = GENERATE(from_range(backends()));
   INFO("backend " << backend);
