@@ -92,8 +92,8 @@ class DvvDriver final : public ClusterDriver {
       events_ = std::make_unique<ServerEvents>(world, servers_, promises_.get(), *rings_,
                                                std::move(intact));
       if (wants("handoff-before-release")) {
-        events_->on_release(
-            [this](RingHistory::NodeIndex server, std::string key) { judge_release(server, key); });
+        events_->on_release([this](RingHistory::NodeIndex server, std::string key,
+                                   std::uint64_t ring) { judge_release(server, key, ring); });
       }
       world.set_observer([this](sim::NodeId node, const Event& e) { events_->observe(node, e); });
     }
@@ -370,10 +370,11 @@ class DvvDriver final : public ClusterDriver {
 
   // handoff-before-release (properties/dvv/release_handoff.h): a server gives its replica of a
   // key up only once every primary of the key in its ring durably holds it. Judged on DVVSet
-  // clocks (the vv baseline's lost updates drop values no replica keeps) and a complete ring
-  // history (the primaries are the server's).
-  void judge_release(RingHistory::NodeIndex server, const std::string& key) {
-    if (w_.clock != "dvvset" || !rings_->complete()) {
+  // clocks (the vv baseline's lost updates drop values no replica keeps; a clock switch makes
+  // vv objects) and a complete ring history that knows the ring the release was decided under.
+  void judge_release(RingHistory::NodeIndex server, const std::string& key, std::uint64_t ring) {
+    if (w_.clock != "dvvset" || w_.clock_switch_ms > 0 || !rings_->complete() ||
+        rings_->held_version(server) != ring) {
       ++releases_unjudged_;
       return;
     }

@@ -21,8 +21,12 @@ RingHistory::RingHistory(std::uint32_t partitions, NodeIndex nodes, NodeIndex me
   states_.emplace(0, doppel::dvv::RingState::initial(partitions, nodes, members));
 }
 
-void RingHistory::holds_first(NodeIndex node) {
+void RingHistory::booted(NodeIndex node, const std::string* file) {
   DOPPEL_ASSERT(node < held_.size());
+  if (file != nullptr) {
+    auto bytes = doppel::dvv::checked_file_bytes(*file, doppel::dvv::Membership::kFile);
+    if (bytes && doppel::dvv::decode_ring_state(*bytes)) return adopted(node, *file);
+  }
   held_[node] = 0;
   held_rings_[node] = first_;
 }

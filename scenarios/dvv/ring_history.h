@@ -31,14 +31,17 @@ class RingHistory {
   // Server `node` took the state saved in `file` (the bytes of its ring file). Bytes that do
   // not decode (a bit the simulator flipped right after the save) leave the history incomplete.
   void adopted(NodeIndex node, std::string_view file);
-  // Server `node` booted without a saved state: it holds the first ring.
-  void holds_first(NodeIndex node);
+  // Server `node` booted with `file` (nullptr: none) as its saved state: it holds that state,
+  // or the first ring if there is none or it does not decode (Membership::load).
+  void booted(NodeIndex node, const std::string* file);
   // Whether every state taken was read: the oracles judge nothing against an incomplete one.
   bool complete() const { return complete_; }
   // Server `node` took a new replica id (a boot that lost records, a release, a join).
   void renewed(NodeIndex node) { ++renewals_[node]; }
 
   Mark mark() const;
+  // The version of the state server `node` holds.
+  std::uint64_t held_version(NodeIndex node) const { return held_.at(node); }
   bool changed() const { return states_.size() > 1; }
   // Primaries of `partition` (owners or next owners) in any state held from `since` on.
   std::set<NodeIndex> primaries_since(Mark since, std::uint32_t partition,

@@ -40,13 +40,8 @@ void ServerEvents::observe(sim::NodeId node, const Event& e) {
       rings_.adopted(*i, f ? std::string_view(f->data) : std::string_view());
     } else if (e.name() == "DvvStarted") {
       // A boot takes what the file holds, which may be a ring saved just before a crash cut
-      // its DvvRingAdopted off (dvv-membership seed 1223: a claimant's own change). No file:
-      // it holds the configuration's first ring.
-      if (f != nullptr) {
-        rings_.adopted(*i, f->data);
-      } else {
-        rings_.holds_first(*i);
-      }
+      // its DvvRingAdopted off (dvv-membership seed 1223: a claimant's own change).
+      rings_.booted(*i, f ? &f->data : nullptr);
     } else if (detail(e, "why") != nullptr) {
       rings_.renewed(*i);  // at boot (no why) the boot counts
     }
@@ -55,7 +50,9 @@ void ServerEvents::observe(sim::NodeId node, const Event& e) {
   if (e.name() == "DvvReleased") {
     const auto i = server_index(node);
     const Event::Detail* key = detail(e, "key");
-    if (released_ && i && key != nullptr) released_(*i, std::string(key->text));
+    if (released_ && i && key != nullptr) {
+      released_(*i, std::string(key->text), static_cast<std::uint64_t>(number(e, "ring")));
+    }
     return;
   }
   if (e.name() == "SimDiskCorrupt") {

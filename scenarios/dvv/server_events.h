@@ -35,8 +35,10 @@ class ServerEvents {
         rings_(rings),
         intact_logs_violated_(std::move(intact_logs_violated)) {}
 
-  // Called when server `server` reports giving up its replica of `key` (DvvReleased).
-  using Released = std::function<void(RingHistory::NodeIndex server, std::string key)>;
+  // Called when server `server` reports giving up its replica of `key` (DvvReleased), decided
+  // under its ring of version `ring`.
+  using Released =
+      std::function<void(RingHistory::NodeIndex server, std::string key, std::uint64_t ring)>;
   void on_release(Released released) { released_ = std::move(released); }
 
   void observe(sim::NodeId node, const Event& e);

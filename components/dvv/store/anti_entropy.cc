@@ -43,12 +43,13 @@ std::vector<std::uint64_t> AntiEntropy::segment_hashes(std::uint32_t partition) 
   const auto* keys = log.keys_of(partition);
   if (keys != nullptr && keys->size() <= kSumsCheckedKeysMax) {
     std::vector<std::uint64_t> again(kAaeSegments, 0);
-    for (const ObjectKey& k : *keys) {
+    for (const auto& [segment, k] : *keys) {
       const StoredObject* s = log.find(k);
-      // The log's partition index lists only keys it holds, each in its partition.
+      // The log's partition index lists only keys it holds, each in its partition and segment.
       DOPPEL_ASSERT(s != nullptr);
       DOPPEL_ASSERT(ring_.partition_of(k.bucket, k.key) == partition);
-      again[aae_segment(k)] += aae_key_hash(k, s->hash);
+      DOPPEL_ASSERT(aae_segment(k) == segment);
+      again[segment] += aae_key_hash(k, s->hash);
     }
     DOPPEL_ASSERT_MSG(again == out, "anti-entropy sums drifted from the keys they sum");
   }
@@ -58,14 +59,11 @@ std::vector<std::uint64_t> AntiEntropy::segment_hashes(std::uint32_t partition) 
 std::string AntiEntropy::segment_keys(std::uint32_t partition, std::uint64_t segment) const {
   const ObjectLog& log = store_.log();
   WireWriter w;
-  if (const auto* keys = log.keys_of(partition)) {
-    for (const ObjectKey& k : *keys) {
-      if (aae_segment(k) != segment) continue;
-      const StoredObject* s = log.find(k);
-      DOPPEL_ASSERT(s != nullptr);
-      w.bytes(encode_key(k));
-      w.varint(s->hash);
-    }
+  for (const auto& [_, k] : log.keys_in_segment(partition, segment)) {
+    const StoredObject* s = log.find(k);
+    DOPPEL_ASSERT(s != nullptr);
+    w.bytes(encode_key(k));
+    w.varint(s->hash);
   }
   return w.take();
 }
@@ -135,11 +133,7 @@ Status AntiEntropy::sync_segment(std::uint32_t partition, std::uint64_t segment,
   }
   std::set<ObjectKey> all;
   for (auto& [k, h] : remote) all.insert(k);
-  if (const auto* local_keys = store_.log().keys_of(partition)) {
-    for (const ObjectKey& k : *local_keys) {
-      if (aae_segment(k) == segment) all.insert(k);
-    }
-  }
+  for (const auto& [_, k] : store_.log().keys_in_segment(partition, segment)) all.insert(k);
   for (const ObjectKey& k : all) {
     const StoredObject* local = store_.log().find(k);
     auto it = remote.find(k);

@@ -6,6 +6,7 @@
 #include "components/dvv/store/messages.h"
 #include "components/dvv/store/props_table.h"
 #include "components/dvv/store/replica_store.h"
+#include "components/dvv/store/send_window.h"
 #include "runtime/assert.h"
 
 namespace doppel::dvv {
@@ -13,7 +14,8 @@ namespace doppel::dvv {
 using namespace std::chrono_literals;
 
 namespace {
-constexpr std::size_t kVarintBytesMax = 10;  // a 64-bit LEB128 varint
+constexpr std::size_t kVarintBytesMax = 10;   // a 64-bit LEB128 varint
+constexpr std::size_t kRepairsInFlight = 16;  // of one repairs message, taken at once
 
 // BUGGIFY sites of a replica's answers (runtime/buggify.h).
 const BuggifySite kReplicaBusy{"dvv.replica.busy",
@@ -50,6 +52,8 @@ Result<std::string> RpcDispatch::handle(RpcKind kind, std::string_view payload) 
       return coordinate(payload);
     case RpcKind::repair:
       return repair(payload);
+    case RpcKind::repairs:
+      return repairs(payload);
     case RpcKind::reap:
       return reap(payload);
     case RpcKind::aae_segments:
@@ -120,6 +124,27 @@ Result<std::string> RpcDispatch::repair(std::string_view payload) {
   return std::string();
 }
 
+Result<std::string> RpcDispatch::repairs(std::string_view payload) {
+  auto items = decode_repairs(payload);
+  if (!items) return items.error();
+  // Taken concurrently: each may wait on its key's lock or the disk, and one after another
+  // they would outlast the sender's timeout. Shared: a crash may unwind this first.
+  auto taken = std::make_shared<std::vector<bool>>(items->size(), false);
+  auto shared = std::make_shared<std::vector<KeyedObject>>(std::move(*items));
+  SendWindow window(rt_, kRepairsInFlight);
+  for (std::size_t i = 0; i < shared->size(); ++i) {
+    window.start([this, taken, shared, i] {
+      const KeyedObject& q = (*shared)[i];
+      (*taken)[i] = store_.sync_in(q.key, *q.object, false, std::nullopt).ok();
+      return true;
+    });
+  }
+  (void)window.wait();
+  // Durable before the answer: a sender drops its copy on it (ownership_handoff.h).
+  if (Status s = store_.log().sync(); !s) return s.error();
+  return encode_repairs_reply(*taken);
+}
+
 Result<std::string> RpcDispatch::reap(std::string_view payload) {
   auto q = decode_keyed_object(payload, "reap");
   if (!q) return q.error();
@@ -145,7 +170,7 @@ Result<std::string> RpcDispatch::aae_keys(std::string_view payload) {
   WireReader r(payload);
   const auto partition = static_cast<std::uint32_t>(r.varint());
   const auto segment = r.varint();
-  if (!r.done()) return make_error(Errc::protocol, "aae_keys");
+  if (!r.done() || segment >= kAaeSegments) return make_error(Errc::protocol, "aae_keys");
   return anti_entropy_.segment_keys(partition, segment);
 }
 

@@ -38,6 +38,7 @@ class RpcDispatch {
   Result<std::string> put(std::string_view payload);
   Result<std::string> coordinate(std::string_view payload);
   Result<std::string> repair(std::string_view payload);
+  Result<std::string> repairs(std::string_view payload);
   Result<std::string> reap(std::string_view payload);
   Result<std::string> aae_segments(std::string_view payload);
   Result<std::string> aae_keys(std::string_view payload);

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "components/dvv/store/repair_batches.h"
 #include "runtime/assert.h"
 
 namespace doppel::dvv {
@@ -54,42 +55,30 @@ void Handoff::hand_off(NodeIndex target) {
   ObjectLog& log = store_.log();
   const auto* hints = log.hints_for(target);
   if (hints == nullptr) return;
-  // Copy the keys: the map changes as hints are handed off.
-  std::vector<std::pair<ObjectKey, Object>> batch;
+  // Copied: the map changes as hints are handed off.
+  auto batch = std::make_shared<std::vector<Delivery>>();
   for (const auto& [k, s] : *hints) {
-    batch.emplace_back(k, s.object);
-    if (batch.size() >= kHandoffBatchMax) break;
-  }
-  DOPPEL_ASSERT(!batch.empty());  // the log keeps no empty hint map
-  DOPPEL_ASSERT(batch.size() <= kHandoffBatchMax);
-  // Sent first, the hints handed off are dropped only once durable where they went: a repair
-  // is answered before its record is synced, and a crash there would lose the only copy.
-  std::size_t sent = 0;
-  std::set<NodeIndex> reached;
-  for (auto& [key, object] : batch) {
-    const std::uint32_t p = membership_.ring().partition_of(key.bucket, key.key);
-    const std::uint32_t n_val = props_.get(key.bucket).n_val;
+    const std::uint32_t p = membership_.ring().partition_of(k.bucket, k.key);
+    const std::uint32_t n_val = props_.get(k.bucket).n_val;
     std::vector<NodeIndex> to{target};
     if (!membership_.serves(target, p, n_val)) {
       to = membership_.ring().primaries(p, n_val);
       for (NodeIndex n : membership_.newcomers(p, n_val)) to.push_back(n);
       reachable(rt_, kHintRetargeted);
     }
-    bool all = true;
-    for (NodeIndex n : to) {
-      all = all && (n == self_ || peers_.up(n)) &&
-            replicas_.repair(n, key, object, config_.request_timeout).ok();
-      if (!all) break;
-      reached.insert(n);
-    }
-    if (!all) break;
-    ++sent;
+    batch->push_back(Delivery{k, s.object, std::move(to)});
+    if (batch->size() >= kHandoffBatchMax) break;
   }
-  for (NodeIndex n : reached) {
-    if (!replicas_.sync(n, config_.request_timeout)) return;
-  }
-  batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(sent), batch.end());
-  for (auto& [key, object] : batch) {
+  DOPPEL_ASSERT(!batch->empty());  // the log keeps no empty hint map
+  DOPPEL_ASSERT(batch->size() <= kHandoffBatchMax);
+  // Sent first, the hints handed off are dropped only once durable where they went: a crash
+  // there would lose the only copy.
+  RepairBatches batches(rt_, peers_, replicas_, self_, config_.request_timeout);
+  const std::vector<bool> arrived = batches.deliver(batch);
+  for (std::size_t i = 0; i < batch->size(); ++i) {
+    if (!arrived[i]) continue;
+    const ObjectKey& key = (*batch)[i].key;
+    const Object& object = (*batch)[i].object;
     // A newer hint may arrive meanwhile, and must not be dropped with this one.
     (void)buggify_sleep(rt_, kSlowHandoff, 1s);
     // Only if nothing newer arrived meanwhile.

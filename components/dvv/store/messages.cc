@@ -130,6 +130,47 @@ Result<KeyedObject> decode_keyed_object(std::string_view bytes, const char* what
   return q;
 }
 
+std::string encode_repairs(const std::vector<std::string>& keyed_objects) {
+  DOPPEL_ASSERT(keyed_objects.size() <= kRepairsMax);
+  WireWriter w;
+  w.varint(keyed_objects.size());
+  for (const std::string& o : keyed_objects) w.bytes(o);
+  return w.take();
+}
+
+Result<std::vector<KeyedObject>> decode_repairs(std::string_view bytes) {
+  WireReader r(bytes);
+  const std::uint64_t n = r.varint();
+  if (!r.ok() || n > kRepairsMax) return make_error(Errc::protocol, "repairs");
+  std::vector<KeyedObject> out;
+  out.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    auto q = decode_keyed_object(r.bytes(), "repairs");
+    if (!q) return q.error();
+    out.push_back(std::move(*q));
+  }
+  if (!r.done()) return make_error(Errc::protocol, "repairs");
+  return out;
+}
+
+std::string encode_repairs_reply(const std::vector<bool>& taken) {
+  std::string out;
+  out.reserve(taken.size());
+  for (bool t : taken) out += t ? '\1' : '\0';
+  return out;
+}
+
+Result<std::vector<bool>> decode_repairs_reply(std::string_view bytes, std::size_t count) {
+  if (bytes.size() != count) return make_error(Errc::protocol, "repairs reply");
+  std::vector<bool> out;
+  out.reserve(count);
+  for (char c : bytes) {
+    if (c != '\0' && c != '\1') return make_error(Errc::protocol, "repairs reply");
+    out.push_back(c == '\1');
+  }
+  return out;
+}
+
 std::string encode_get_reply(const Object* object) {
   WireWriter w;
   w.u8(object != nullptr ? 1 : 0);

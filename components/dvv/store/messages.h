@@ -10,6 +10,8 @@
 //   coordinate    key, bytes sibling, u8 has_context, [bytes context], options
 //                                                           -> put reply
 //   repair        key, bytes object                         -> (empty)
+//   repairs       varint n, n x bytes (key, bytes object)   -> n x u8 taken, once synced
+//                                                              (handoff's batches)
 //   reap          key, bytes object (the tombstone)         -> u8 reaped
 //   aae_segments  varint partition                          -> kAaeSegments x varint hash
 //   aae_keys      varint partition, varint segment          -> (bytes key, varint hash)...
@@ -31,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "components/dvv/clock/object_clock.h"
 #include "components/dvv/store/object_log.h"
@@ -83,6 +86,14 @@ struct KeyedObject {
 };
 std::string encode_keyed_object(const ObjectKey& key, const Object& object);
 Result<KeyedObject> decode_keyed_object(std::string_view bytes, const char* what);
+
+// repairs: many keyed objects (each encode_keyed_object's bytes) in one message, at most
+// kRepairsMax; the reply says, for each in order, whether the replica took it.
+inline constexpr std::size_t kRepairsMax = 1024;
+std::string encode_repairs(const std::vector<std::string>& keyed_objects);
+Result<std::vector<KeyedObject>> decode_repairs(std::string_view bytes);
+std::string encode_repairs_reply(const std::vector<bool>& taken);
+Result<std::vector<bool>> decode_repairs_reply(std::string_view bytes, std::size_t count);
 
 // get's reply: the replica's object, if it has one.
 std::string encode_get_reply(const Object* object);

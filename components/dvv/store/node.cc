@@ -157,7 +157,7 @@ std::uint64_t DvvNode::unserved_objects() const {
   for (std::uint32_t p = 0; p < membership_.ring().partitions(); ++p) {
     const auto* keys = store_.log().keys_of(p);
     if (keys == nullptr) continue;
-    for (const ObjectKey& k : *keys) {
+    for (const auto& [_, k] : *keys) {
       out += !membership_.serves(self_, p, props_.get(k.bucket).n_val);
     }
   }

@@ -205,15 +205,16 @@ void ObjectLog::index(const ObjectKey& key, const StoredObject* before, const St
   const std::uint32_t p = partition_of_(key);
   auto& sums = segment_sums_[p];
   if (sums.empty()) sums.assign(kAaeSegments, 0);
-  std::uint64_t& sum = sums[aae_segment(key)];
+  const std::uint64_t segment = aae_segment(key);
+  std::uint64_t& sum = sums[segment];
   // Unsigned: wraps, and subtracting what was added undoes it exactly.
   if (before != nullptr) sum -= aae_key_hash(key, before->hash);
   if (after != nullptr) sum += aae_key_hash(key, after->hash);
   if (after != nullptr) {
-    by_partition_[p].insert(key);
+    by_partition_[p].insert(PartitionKey{segment, key});
   } else {
     auto it = by_partition_.find(p);
-    if (it != by_partition_.end()) it->second.erase(key);
+    if (it != by_partition_.end()) it->second.erase(PartitionKey{segment, key});
   }
 }
 
@@ -445,9 +446,20 @@ std::vector<NodeIndex> ObjectLog::hint_targets() const {
   return out;
 }
 
-const std::set<ObjectKey>* ObjectLog::keys_of(std::uint32_t partition) const {
+const PartitionKeys* ObjectLog::keys_of(std::uint32_t partition) const {
   auto it = by_partition_.find(partition);
   return it == by_partition_.end() ? nullptr : &it->second;
+}
+
+std::ranges::subrange<PartitionKeys::const_iterator> ObjectLog::keys_in_segment(
+    std::uint32_t partition, std::uint64_t segment) const {
+  DOPPEL_ASSERT(segment < kAaeSegments);
+  static const PartitionKeys kNone;
+  const PartitionKeys* keys = keys_of(partition);
+  if (keys == nullptr) return {kNone.end(), kNone.end()};
+  // The smallest key of the segment, and of the next: ObjectKey{} sorts first.
+  return {keys->lower_bound(PartitionKey{segment, {}}),
+          keys->lower_bound(PartitionKey{segment + 1, {}})};
 }
 
 Status ObjectLog::maybe_compact(bool force) {

@@ -36,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <set>
 #include <string>
 #include <vector>
@@ -65,6 +66,16 @@ struct StoredObject {
 inline constexpr std::uint64_t kAaeSegments = 256;
 std::uint64_t aae_segment(const ObjectKey& key);
 std::uint64_t aae_key_hash(const ObjectKey& key, std::uint64_t object_hash);
+
+// One key of a partition's index, ordered by its anti-entropy segment first: a segment's keys
+// are one range, which an exchange reads without a pass over the partition's keys (that pass,
+// once per differing segment, made loading a million keys slow down eightfold).
+struct PartitionKey {
+  std::uint64_t segment = 0;
+  ObjectKey key;
+  auto operator<=>(const PartitionKey&) const = default;
+};
+using PartitionKeys = std::set<PartitionKey>;
 
 class ObjectLog {
  public:
@@ -108,8 +119,11 @@ class ObjectLog {
   const std::map<ObjectKey, StoredObject>* hints_for(NodeIndex target) const;
   std::vector<NodeIndex> hint_targets() const;
 
-  // Keys of one ring partition (the node's replicas only), in order.
-  const std::set<ObjectKey>* keys_of(std::uint32_t partition) const;
+  // Keys of one ring partition (the node's replicas only), by segment.
+  const PartitionKeys* keys_of(std::uint32_t partition) const;
+  // The keys of `partition` in anti-entropy segment `segment`, in order.
+  std::ranges::subrange<PartitionKeys::const_iterator> keys_in_segment(std::uint32_t partition,
+                                                                       std::uint64_t segment) const;
   // kAaeSegments sums of one partition's keys (nullptr: it holds none yet), kept as they change.
   const std::vector<std::uint64_t>* segment_sums(std::uint32_t partition) const;
 
@@ -191,7 +205,7 @@ class ObjectLog {
   std::vector<std::unique_ptr<File>> retired_;
   std::map<ObjectKey, StoredObject> objects_;
   std::map<NodeIndex, std::map<ObjectKey, StoredObject>> hints_;
-  std::map<std::uint32_t, std::set<ObjectKey>> by_partition_;
+  std::map<std::uint32_t, PartitionKeys> by_partition_;
   std::map<std::uint32_t, std::vector<std::uint64_t>> segment_sums_;  // by partition
   Partitioner partition_of_;
   std::uint64_t live_bytes_ = 0;

@@ -1,10 +1,11 @@
 #include "components/dvv/store/ownership_handoff.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
-#include "components/dvv/store/send_window.h"
 #include "runtime/assert.h"
 
 namespace doppel::dvv {
@@ -35,8 +36,9 @@ OwnershipHandoff::OwnershipHandoff(Runtime& rt, const DvvSettings& config, Membe
 
 void OwnershipHandoff::loop(const bool& stopping) {
   bool restarted = store_.log().objects() > 0;
+  bool more = false;
   while (!stopping) {
-    rt_.sleep(config_.handoff_interval);
+    if (!more) rt_.sleep(config_.handoff_interval);
     const RingState& s = membership_.state();
     const auto awaiting = s.awaiting_handoff();
     if (std::find(awaiting.begin(), awaiting.end(), membership_.self()) != awaiting.end() &&
@@ -46,20 +48,17 @@ void OwnershipHandoff::loop(const bool& stopping) {
         restarted = false;
       }
     }
-    release();
+    more = release();
   }
 }
 
-bool OwnershipHandoff::send(const ObjectKey& key, const Object& object,
-                            const std::vector<NodeIndex>& to) {
-  for (NodeIndex n : to) {
-    if (n == membership_.self()) continue;
-    if (!peers_.up(n)) return false;
-    if (!replicas_.repair(n, key, object, config_.request_timeout)) return false;
-    ++objects_sent_;
-    bytes_sent_ += key.bucket.size() + key.key.size() + encode_object(object).size();
-  }
-  return true;
+std::vector<bool> OwnershipHandoff::deliver(std::shared_ptr<const Outgoing> items) {
+  RepairBatches batches(rt_, peers_, replicas_, membership_.self(), config_.request_timeout);
+  DeliveryCount count;
+  std::vector<bool> arrived = batches.deliver(std::move(items), &count);
+  objects_sent_ += count.objects;
+  bytes_sent_ += count.bytes;
+  return arrived;
 }
 
 bool OwnershipHandoff::transfer() {
@@ -68,11 +67,9 @@ bool OwnershipHandoff::transfer() {
     transfer_next_ = s.next;
     transfer_partition_ = 0;
   }
-  std::size_t budget = kObjectsPerRound;
   const std::uint32_t partitions = membership_.ring().partitions();
   std::uint64_t sent = 0;
-  SendWindow window(rt_, kSendsInFlight);
-  while (transfer_partition_ < partitions && budget > 0) {
+  while (transfer_partition_ < partitions) {
     const std::uint32_t p = transfer_partition_;
     // One sender per partition, its owner: the other primaries hold the same keys, and what
     // only they hold reaches the newcomers through anti-entropy, or through the release when
@@ -81,28 +78,32 @@ bool OwnershipHandoff::transfer() {
       ++transfer_partition_;
       continue;
     }
-    const std::set<ObjectKey>* held = store_.log().keys_of(p);
     // Copied: the set changes while the repairs wait on the network.
-    const std::vector<ObjectKey> keys =
-        held ? std::vector<ObjectKey>(held->begin(), held->end()) : std::vector<ObjectKey>{};
-    for (const ObjectKey& key : keys) {
-      const std::vector<NodeIndex> to = membership_.newcomers(p, props_.get(key.bucket).n_val);
-      if (to.empty()) continue;
-      const Object* o = store_.visible(key);
-      if (o == nullptr) continue;
-      if (!config_.bug_drop_before_handoff) {
-        window.start([this, key, object = *o, to] { return send(key, object, to); });
+    std::vector<ObjectKey> keys;
+    if (const PartitionKeys* held = store_.log().keys_of(p)) {
+      keys.reserve(held->size());
+      for (const auto& [_, key] : *held) keys.push_back(key);
+    }
+    // kObjectsPerRound at a time: their objects are copied while they travel.
+    for (std::size_t at = 0; at < keys.size(); at += kObjectsPerRound) {
+      auto items = std::make_shared<Outgoing>();
+      for (std::size_t i = at; i < std::min(keys.size(), at + kObjectsPerRound); ++i) {
+        std::vector<NodeIndex> to = membership_.newcomers(p, props_.get(keys[i].bucket).n_val);
+        if (to.empty()) continue;
+        const Object* o = store_.visible(keys[i]);
+        if (o == nullptr) continue;
+        items->push_back(Delivery{keys[i], *o, std::move(to)});
       }
-      ++sent;
-      budget -= std::min<std::size_t>(budget, 1);
-      // The ring may have moved on while the repairs waited: this pass is for another one.
-      if (window.failed() || membership_.state().next != transfer_next_) {
-        (void)window.wait();
+      sent += items->size();
+      if (config_.bug_drop_before_handoff) continue;  // planted: nothing goes
+      const std::vector<bool> arrived = deliver(items);
+      // The partition is done once every copy of it arrived (a pass resumes from here); the
+      // ring may have moved on while the repairs waited: this pass is for another one.
+      if (std::find(arrived.begin(), arrived.end(), false) != arrived.end() ||
+          membership_.state().next != transfer_next_) {
         return false;
       }
     }
-    // The partition is done once every copy of it arrived (a pass resumes from here).
-    if (!window.wait() || membership_.state().next != transfer_next_) return false;
     ++transfer_partition_;
   }
   if (sent > 0) {
@@ -111,71 +112,55 @@ bool OwnershipHandoff::transfer() {
                    .detail("objects", sent)
                    .detail("partition", transfer_partition_));
   }
-  return transfer_partition_ >= partitions;
+  return true;
 }
 
-void OwnershipHandoff::release() {
+bool OwnershipHandoff::release() {
   const NodeIndex self = membership_.self();
   const std::uint32_t partitions = membership_.ring().partitions();
   // Picked before anything is sent: the sets change while the copies travel. A node that
   // serves nearly all it holds walks its keys without copying them.
-  struct Release {
-    ObjectKey key;
-    Object object;
-    std::vector<NodeIndex> to;  // the key's primaries and newcomers when it left
-    bool arrived = false;
-  };
-  auto picked = std::make_shared<std::vector<Release>>();
+  auto picked = std::make_shared<Outgoing>();
   for (std::uint32_t p = 0; p < partitions && picked->size() < kObjectsPerRound; ++p) {
-    const std::set<ObjectKey>* held = store_.log().keys_of(p);
+    const PartitionKeys* held = store_.log().keys_of(p);
     if (held == nullptr) continue;
-    for (const ObjectKey& key : *held) {
+    for (const auto& [_, key] : *held) {
       const std::uint32_t n_val = props_.get(key.bucket).n_val;
       if (membership_.serves(self, p, n_val)) continue;
       const Object* o = store_.visible(key);
       if (o == nullptr) continue;
       std::vector<NodeIndex> to = membership_.ring().primaries(p, n_val);
       for (NodeIndex n : membership_.newcomers(p, n_val)) to.push_back(n);
-      picked->push_back(Release{key, *o, std::move(to)});
+      picked->push_back(Delivery{key, *o, std::move(to)});
       if (picked->size() == kObjectsPerRound) break;
     }
   }
-  if (picked->empty()) return;
-  auto reached = std::make_shared<std::set<NodeIndex>>();
-  SendWindow window(rt_, kSendsInFlight);
-  for (std::size_t i = 0; i < picked->size(); ++i) {
-    window.start([this, picked, reached, i] {
-      Release& r = (*picked)[i];
-      if (!config_.bug_drop_before_handoff) {
-        if (!send(r.key, r.object, r.to)) return false;
-        reached->insert(r.to.begin(), r.to.end());
-      }
-      r.arrived = true;
-      return true;
-    });
-  }
-  (void)window.wait();  // a key whose copies did not all arrive stays, for the next round
-  // Durable where they went before they are dropped here (a repair is answered before its
-  // record is synced).
-  for (NodeIndex n : *reached) {
-    if (!replicas_.sync(n, config_.request_timeout)) return;  // the next round sends again
-  }
-  if (std::none_of(picked->begin(), picked->end(), [](const Release& r) { return r.arrived; }))
-    return;
+  if (picked->empty()) return false;
+  // Planted: dropped as if every copy arrived, none sent. Otherwise a copy that arrived is
+  // durable there (the repairs message is answered once synced); a key whose copies did not
+  // all arrive stays, for the next round.
+  const std::vector<bool> arrived =
+      config_.bug_drop_before_handoff ? std::vector<bool>(picked->size(), true) : deliver(picked);
+  if (std::find(arrived.begin(), arrived.end(), true) == arrived.end()) return false;
   // A new name first (ReplicaStore::release): should a key come back here, its dots go on
   // under a name that never minted it.
-  if (!store_.renew_id("released replicas").ok()) return;  // the next round tries again
-  for (const Release& r : *picked) {
-    if (!r.arrived) continue;
+  if (!store_.renew_id("released replicas").ok()) return false;  // the next round tries again
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < picked->size(); ++i) {
+    if (!arrived[i]) continue;
+    const Delivery& r = (*picked)[i];
     // Only if nothing newer arrived while the copies travelled, and the ring did not move the
     // key to a node they did not go to.
-    auto dropped = store_.release(r.key, r.object, r.to);
-    if (dropped && *dropped) {
+    auto gone = store_.release(r.key, r.object, r.to);
+    if (gone && *gone) {
+      ++dropped;
       reachable(rt_, kReleased);
-      rt_.record(
-          Event("DvvReleased", Severity::debug).detail("node", self).detail("key", r.key.key));
     }
   }
+  // The round's removals durable at once (ReplicaStore::release).
+  if (dropped > 0 && !store_.log().sync().ok()) return false;
+  // A whole round went: more may wait, and the loop goes on without a pause.
+  return dropped == kObjectsPerRound;
 }
 
 }  // namespace doppel::dvv

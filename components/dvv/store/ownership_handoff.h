@@ -15,18 +15,23 @@
 //             starts over next round (crashes and partitions of either side
 //             only delay it);
 //   release   every object of a key this node no longer serves (membership.h)
-//             goes to the key's primaries, and once all of them took it and
-//             synced it (a repair is answered before its record is durable)
-//             the node takes a new replica id and drops it (replica_store.h):
+//             goes to the key's primaries, and once all of them took it
+//             durably (repair_batches.h) the node takes a new replica id and
+//             drops it if the ring then names no other node for it
+//             (replica_store.h):
 //             writes that reached an old owner after its transfer, or from a
 //             coordinator with an older ring, are never dropped unsent.
 //
-// At most kObjectsPerRound objects a round, so a large store moves in steps
-// and the node's other work goes on between them; up to kSendsInFlight
-// objects travel at once (send_window.h).
+// Objects travel kObjectsPerRound at a time (their copies held while they
+// do), batched by destination (repair_batches.h). A transfer pass goes
+// through every partition it can; a release round drops up to
+// kObjectsPerRound keys, and the next round starts at once while whole
+// rounds go.
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <set>
 #include <vector>
 
 #include "components/dvv/settings.h"
@@ -34,6 +39,7 @@
 #include "components/dvv/store/membership.h"
 #include "components/dvv/store/peers.h"
 #include "components/dvv/store/props_table.h"
+#include "components/dvv/store/repair_batches.h"
 #include "components/dvv/store/replica_client.h"
 #include "components/dvv/store/replica_store.h"
 #include "runtime/runtime.h"
@@ -43,7 +49,6 @@ namespace doppel::dvv {
 class OwnershipHandoff {
  public:
   static constexpr std::size_t kObjectsPerRound = 4096;
-  static constexpr std::size_t kSendsInFlight = 16;
 
   OwnershipHandoff(Runtime& rt, const DvvSettings& config, Membership& membership,
                    ClusterChanges& changes, Peers& peers, const PropsTable& props,
@@ -58,11 +63,14 @@ class OwnershipHandoff {
   std::uint64_t bytes_sent() const { return bytes_sent_; }
 
  private:
-  // True once every object reached its newcomers (the pass may span rounds).
+  using Outgoing = std::vector<Delivery>;
+
+  // True once every object reached its newcomers (a failed pass resumes in the next round).
   bool transfer();
-  void release();
-  // `key`'s object to each of `to`; false if one did not take it.
-  bool send(const ObjectKey& key, const Object& object, const std::vector<NodeIndex>& to);
+  // True if a whole round's objects were dropped (more may wait).
+  bool release();
+  // RepairBatches::deliver, counted in objects_sent_ and bytes_sent_.
+  std::vector<bool> deliver(std::shared_ptr<const Outgoing> items);
 
   Runtime& rt_;
   const DvvSettings& config_;

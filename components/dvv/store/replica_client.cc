@@ -66,6 +66,15 @@ Status ReplicaClient::repair(NodeIndex node, const ObjectKey& key, const Object&
   return {};
 }
 
+Result<std::vector<bool>> ReplicaClient::repairs(NodeIndex node,
+                                                 const std::vector<std::string>& keyed_objects,
+                                                 Duration timeout) {
+  DOPPEL_ASSERT(node != self_);  // a node hands off to others
+  auto reply = peers_.at(node).call(RpcKind::repairs, encode_repairs(keyed_objects), timeout);
+  if (!reply) return reply.error();
+  return decode_repairs_reply(*reply, keyed_objects.size());
+}
+
 Status ReplicaClient::sync(NodeIndex node, Duration timeout) {
   if (node == self_) return store_.log().sync();
   auto reply = peers_.at(node).call(RpcKind::sync, std::string(), timeout);

@@ -40,6 +40,10 @@ class ReplicaClient {
                Duration timeout);
   // Read repair, handoff, anti-entropy: the replica syncs `object` in (not durably).
   Status repair(NodeIndex node, const ObjectKey& key, const Object& object, Duration timeout);
+  // Many repairs in one message (encode_keyed_object's bytes each, at most kRepairsMax): for
+  // each, whether the replica took it.
+  Result<std::vector<bool>> repairs(NodeIndex node, const std::vector<std::string>& keyed_objects,
+                                    Duration timeout);
   // Everything `node` took so far is durable when this returns: a handoff's copies, before the
   // sender drops its own (a repair's record may still be only in the page cache).
   Status sync(NodeIndex node, Duration timeout);

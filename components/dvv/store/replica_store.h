@@ -96,7 +96,8 @@ class ReplicaStore {
   Result<bool> reap(const ObjectKey& key, const Object& tombstone);
   // Drops the object of a key this node no longer serves if, in the ring as it is now, it still
   // does not and `sent_to` (where the object went) names every primary and newcomer of the
-  // key, and the object is still exactly `sent`; false (and nothing done) otherwise. The caller
+  // key, and the object is still exactly `sent`; false (and nothing done) otherwise. The
+  // removal is not synced: the caller syncs the log once it released a round of keys. The caller
   // renewed the id first: should the key come back to this node, it mints on under a name whose
   // dots of the key it still knows (none), never from a counter it forgot -- and a floor would not
   // do, since the dropped object's values live on at the owners and dots up to a floor count as

@@ -42,6 +42,7 @@ enum class RpcKind : std::uint8_t {
   cluster = 12,      // an admin's membership change, forwarded to the claimant
   handed_off = 13,   // a member handed off the pending transition's data
   sync = 14,         // make every record so far durable (before a sender drops its copy)
+  repairs = 15,      // handoff: many repairs in one message
 };
 
 struct Frame {

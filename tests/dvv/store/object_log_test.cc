@@ -281,7 +281,13 @@ TEST_CASE(
   const auto recount = [&](const ObjectLog& log, std::uint32_t p) {
     std::vector<std::uint64_t> sums(kAaeSegments, 0);
     if (const auto* keys = log.keys_of(p)) {
-      for (const ObjectKey& k : *keys) sums[aae_segment(k)] += aae_key_hash(k, log.find(k)->hash);
+      for (const auto& [segment, k] : *keys) {
+        REQUIRE(segment == aae_segment(k));
+        sums[segment] += aae_key_hash(k, log.find(k)->hash);
+        // The segment's range lists it.
+        const auto in_segment = log.keys_in_segment(p, segment);
+        REQUIRE(std::ranges::find(in_segment, PartitionKey{segment, k}) != in_segment.end());
+      }
     }
     return sums;
   };

@@ -195,3 +195,28 @@ TEST_CASE("dvv messages: a forwarded PUT keeps its quorums, \"quorum\" included"
   REQUIRE_FALSE(q->options.r.has_value());
   REQUIRE_FALSE(q->options.pr.has_value());
 }
+
+TEST_CASE("dvv messages: a repairs batch round trips, and a malformed one is refused", "[unit]") {
+  Sibling value;
+  value.body = "v";
+  Write w{encode_sibling(value), std::nullopt, "n0", "c1", 0};
+  const Object o = put(Object::empty(ClockKind::dvvset), w, ClockOptions{});
+  const std::vector<std::string> items{encode_keyed_object(ObjectKey{"b", "k1"}, o),
+                                       encode_keyed_object(ObjectKey{"b", "k2"}, o)};
+  auto back = decode_repairs(encode_repairs(items));
+  REQUIRE(back.ok());
+  REQUIRE(back->size() == 2);
+  REQUIRE((*back)[1].key == ObjectKey{"b", "k2"});
+  REQUIRE(*(*back)[1].object == o);
+  // Cut short, or claiming more items than the limit: an error, never an assertion.
+  const std::string whole = encode_repairs(items);
+  REQUIRE_FALSE(decode_repairs(whole.substr(0, whole.size() - 1)).ok());
+  WireWriter too_many;
+  too_many.varint(kRepairsMax + 1);
+  REQUIRE_FALSE(decode_repairs(too_many.take()).ok());
+  // The reply: one flag per item, no more and no less.
+  REQUIRE(*decode_repairs_reply(encode_repairs_reply({true, false}), 2) ==
+          std::vector<bool>{true, false});
+  REQUIRE_FALSE(decode_repairs_reply(encode_repairs_reply({true}), 2).ok());
+  REQUIRE_FALSE(decode_repairs_reply("\x02", 1).ok());
+}
