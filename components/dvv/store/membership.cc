@@ -37,6 +37,12 @@ bool Membership::serves(NodeIndex node, std::uint32_t partition, std::uint32_t n
   return false;
 }
 
+bool Membership::serves_all(NodeIndex node, std::uint32_t partition,
+                            const std::set<std::uint32_t>& n_vals) const {
+  return std::all_of(n_vals.begin(), n_vals.end(),
+                     [&](std::uint32_t n) { return serves(node, partition, n); });
+}
+
 std::vector<NodeIndex> Membership::newcomers(std::uint32_t partition, std::uint32_t n_val) const {
   std::vector<NodeIndex> out;
   if (!state_.pending()) return out;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ class Membership {
 
   // Whether `node` is a primary of `partition` in the ring or the next one.
   bool serves(NodeIndex node, std::uint32_t partition, std::uint32_t n_val) const;
+  // Whether it is with each of `n_vals` (PropsTable::n_vals: then it serves every key of the
+  // partition; a release round of a node that holds a million keys and serves them all looks
+  // at none of them).
+  bool serves_all(NodeIndex node, std::uint32_t partition,
+                  const std::set<std::uint32_t>& n_vals) const;
   // Primaries of `partition` in the next ring that are not primaries in the ring.
   std::vector<NodeIndex> newcomers(std::uint32_t partition, std::uint32_t n_val) const;
 

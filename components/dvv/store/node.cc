@@ -154,9 +154,10 @@ Result<bool> DvvNode::set_props(const std::string& bucket, BucketProps p,
 
 std::uint64_t DvvNode::unserved_objects() const {
   std::uint64_t out = 0;
+  const std::set<std::uint32_t> n_vals = props_.n_vals();
   for (std::uint32_t p = 0; p < membership_.ring().partitions(); ++p) {
     const auto* keys = store_.log().keys_of(p);
-    if (keys == nullptr) continue;
+    if (keys == nullptr || membership_.serves_all(self_, p, n_vals)) continue;
     for (const auto& [_, k] : *keys) {
       out += !membership_.serves(self_, p, props_.get(k.bucket).n_val);
     }

@@ -121,9 +121,10 @@ bool OwnershipHandoff::release() {
   // Picked before anything is sent: the sets change while the copies travel. A node that
   // serves nearly all it holds walks its keys without copying them.
   auto picked = std::make_shared<Outgoing>();
+  const std::set<std::uint32_t> n_vals = props_.n_vals();
   for (std::uint32_t p = 0; p < partitions && picked->size() < kObjectsPerRound; ++p) {
     const PartitionKeys* held = store_.log().keys_of(p);
-    if (held == nullptr) continue;
+    if (held == nullptr || membership_.serves_all(self, p, n_vals)) continue;
     for (const auto& [_, key] : *held) {
       const std::uint32_t n_val = props_.get(key.bucket).n_val;
       if (membership_.serves(self, p, n_val)) continue;

@@ -15,6 +15,12 @@ BucketProps PropsTable::get(const std::string& bucket) const {
   return it == props_.end() ? BucketProps{} : it->second;
 }
 
+std::set<std::uint32_t> PropsTable::n_vals() const {
+  std::set<std::uint32_t> out{BucketProps{}.n_val};
+  for (const auto& [bucket, p] : props_) out.insert(p.n_val);
+  return out;
+}
+
 Result<bool> PropsTable::set(const std::string& bucket, BucketProps p,
                              std::optional<std::uint64_t> if_version) {
   // A precondition: the HTTP layer's props_from_json checked the values.

@@ -14,6 +14,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "components/dvv/settings.h"
@@ -32,6 +33,9 @@ class PropsTable {
 
   // The defaults for a bucket nobody set.
   BucketProps get(const std::string& bucket) const;
+  // Every n_val a key may have: the default's and each bucket's. A node that serves a partition
+  // with all of them serves every key of it, without a look at one.
+  std::set<std::uint32_t> n_vals() const;
   // A newer version of `bucket`'s props: saved, then pushed to every other node. With
   // `if_version`, only while this node's props of the bucket are that version (false, and
   // nothing changed, otherwise): a client that retried a change whose answer it lost cannot
