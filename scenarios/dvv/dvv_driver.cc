@@ -9,7 +9,7 @@
 #include "properties/dvv/causal_oracle.h"
 #include "scenarios/cluster_driver.h"
 #include "scenarios/dvv/clock_judge.h"
-#include "scenarios/dvv/disk_promises.h"
+#include "scenarios/dvv/durability_judge.h"
 #include "scenarios/dvv/dvv_workload.h"
 #include "scenarios/dvv/intruder.h"
 #include "scenarios/dvv/membership_admin.h"
@@ -78,8 +78,13 @@ class DvvDriver final : public ClusterDriver {
         },
         powered_at_start());
     if (wants("pw-dw-durable") || wants("handoff-before-release")) {
-      promises_ =
-          std::make_unique<DiskPromises>(world, static_cast<std::uint32_t>(w_.n_val), servers_);
+      durability_ = std::make_unique<DurabilityJudge>(
+          world, servers_, oracle_, *rings_,
+          DurabilityJudge::Options{kBucket, static_cast<std::uint32_t>(w_.n_val),
+                                   w_.clock == "dvvset", w_.clock_switch_ms > 0},
+          [this](std::string_view property, std::string detail) {
+            violated(property, std::move(detail));
+          });
     }
     if (wants("log-keeps-intact-records") || wants("pw-dw-durable") ||
         wants("clock-entries-bounded") || wants("handoff-before-release")) {
@@ -89,11 +94,14 @@ class DvvDriver final : public ClusterDriver {
           violated("log-keeps-intact-records", std::move(detail));
         };
       }
-      events_ = std::make_unique<ServerEvents>(world, servers_, promises_.get(), *rings_,
-                                               std::move(intact));
+      events_ = std::make_unique<ServerEvents>(world, servers_,
+                                               durability_ ? &durability_->disks() : nullptr,
+                                               *rings_, std::move(intact));
       if (wants("handoff-before-release")) {
-        events_->on_release([this](RingHistory::NodeIndex server, std::string key,
-                                   std::uint64_t ring) { judge_release(server, key, ring); });
+        events_->on_release(
+            [this](RingHistory::NodeIndex server, std::string key, std::uint64_t ring) {
+              durability_->released(server, key, ring);
+            });
       }
       world.set_observer([this](sim::NodeId node, const Event& e) { events_->observe(node, e); });
     }
@@ -116,9 +124,11 @@ class DvvDriver final : public ClusterDriver {
     for (const char* p : {"no-false-conflicts", "clock-entries-bounded"}) {
       if (w_.clock_switch_ms > 0) violated(p, "inconclusive: not judged with clock switches");
     }
-    if (checked_ && promises_judged_ == 0) {
+    const std::uint64_t acks_judged = durability_ ? durability_->acks_judged() : 0;
+    const std::uint64_t acks_unjudged = durability_ ? durability_->acks_unjudged() : 0;
+    if (checked_ && acks_judged == 0) {
       violated("pw-dw-durable", "inconclusive: no acknowledged PUT could be judged (" +
-                                    std::to_string(promises_unjudged_) + " exposed to last " +
+                                    std::to_string(acks_unjudged) + " exposed to last " +
                                     "write wins or on the vv baseline)");
     }
     world.record(sim::kNoNode, 0,
@@ -130,15 +140,16 @@ class DvvDriver final : public ClusterDriver {
                      .detail("false_conflicts", false_conflicts_)
                      .detail("max_entries", clocks_->max_entries())
                      .detail("lost", lost_));
-    world.record(sim::kNoNode, 0,
-                 Event("DvvPromiseStats")
-                     .detail("judged", promises_judged_)
-                     .detail("unjudged", promises_unjudged_)
-                     .detail("switched", switch_ ? switch_->prop_name() : "")
-                     .detail("switches", switch_ ? switch_->switches() : 0)
-                     .detail("lww_dropped", lww_dropped_)
-                     .detail("releases_judged", releases_judged_)
-                     .detail("releases_unjudged", releases_unjudged_));
+    world.record(
+        sim::kNoNode, 0,
+        Event("DvvPromiseStats")
+            .detail("judged", acks_judged)
+            .detail("unjudged", acks_unjudged)
+            .detail("switched", switch_ ? switch_->prop_name() : "")
+            .detail("switches", switch_ ? switch_->switches() : 0)
+            .detail("lww_dropped", lww_dropped_)
+            .detail("releases_judged", durability_ ? durability_->releases_judged() : 0)
+            .detail("releases_unjudged", durability_ ? durability_->releases_unjudged() : 0));
   }
 
  private:
@@ -300,7 +311,7 @@ class DvvDriver final : public ClusterDriver {
     }
     const bool exposed = exposed_since(key, value, started);
     oracle_.acked(key, value);
-    judge_promises(key, value, o.quorum, exposed, ring_mark);
+    if (wants("pw-dw-durable")) durability_->acked(key, value, o.quorum, exposed, ring_mark);
     // returnbody: an answer with one sibling shows the write itself (it is always kept).
     // Under last write wins it may be one concurrent with it instead; where the vv baseline
     // may have applied, the object as it was (a write whose clock the stored one holds is
@@ -342,56 +353,6 @@ class DvvDriver final : public ClusterDriver {
     violated("allow-mult-respected", key + ": " + std::string(what) + " answered " +
                                          std::to_string(siblings.size()) + " values [" +
                                          joined(siblings) + "] while allow_mult was false");
-  }
-
-  // pw-dw-durable (properties/dvv/write_promises.h): the moment the client hears the ack, w
-  // nodes' logs hold the value, pw primaries' as their own replica, dw nodes' durably.
-  // The key's primaries are those of every ring some server held from `ring_mark` on.
-  void judge_promises(const std::string& key, const std::string& value,
-                      const doppel::dvv::Quorum& q, bool exposed, RingHistory::Mark ring_mark) {
-    if (!wants("pw-dw-durable")) return;
-    // Last write wins may drop the value at birth (see the header), and so may the client-id
-    // vv baseline (a blind write whose client wrote before gets a clock it already has). A ring
-    // the history could not read leaves the primaries unknown.
-    if (exposed || w_.clock == "vv" || !rings_->complete()) {
-      ++promises_unjudged_;
-      return;
-    }
-    ++promises_judged_;
-    const std::string broken =
-        promises_->judge(oracle_, kBucket, key, value, q,
-                         rings_->primaries_since(ring_mark, rings_->partition_of(kBucket, key),
-                                                 static_cast<std::uint32_t>(w_.n_val)));
-    if (!broken.empty()) {
-      violated("pw-dw-durable", key + ": PUT of " + value.substr(0, 24) + " acknowledged with " +
-                                    broken + " when the ack arrived");
-    }
-  }
-
-  // handoff-before-release (properties/dvv/release_handoff.h): a server gives its replica of a
-  // key up only once every primary of the key in its ring durably holds it. Judged on DVVSet
-  // clocks (the vv baseline's lost updates drop values no replica keeps; a clock switch makes
-  // vv objects) and a complete ring history that knows the ring the release was decided under.
-  void judge_release(RingHistory::NodeIndex server, const std::string& key, std::uint64_t ring) {
-    if (w_.clock != "dvvset" || w_.clock_switch_ms > 0 || !rings_->complete() ||
-        rings_->held_version(server) != ring) {
-      ++releases_unjudged_;
-      return;
-    }
-    const std::set<doppel::dvv::NodeIndex> primaries = rings_->primaries_held(
-        server, rings_->partition_of(kBucket, key), static_cast<std::uint32_t>(w_.n_val));
-    const std::string who = "n" + std::to_string(server) + " released " + key;
-    if (primaries.count(server) != 0) {
-      violated("handoff-before-release", who + " though its ring names it a primary");
-      return;
-    }
-    const auto broken = promises_->judge_release(oracle_, server, kBucket, key, primaries);
-    if (!broken) {
-      ++releases_unjudged_;
-      return;
-    }
-    ++releases_judged_;
-    if (!broken->empty()) violated("handoff-before-release", who + ": " + *broken);
   }
 
   // How the trace viewer colours a write: no answer may still have been applied.
@@ -633,9 +594,8 @@ class DvvDriver final : public ClusterDriver {
   dvv_oracle oracle_;
   std::map<std::string, std::set<std::string>> acked_elements_;
   std::uint64_t written_ = 0, acked_ = 0, reads_ = 0, siblings_seen_ = 0, false_conflicts_ = 0,
-                lost_ = 0, promises_judged_ = 0, promises_unjudged_ = 0, lww_dropped_ = 0,
-                releases_judged_ = 0, releases_unjudged_ = 0;
-  std::unique_ptr<DiskPromises> promises_;
+                lost_ = 0, lww_dropped_ = 0;
+  std::unique_ptr<DurabilityJudge> durability_;  // pw-dw-durable, handoff-before-release
   std::unique_ptr<RingHistory> rings_;
   std::unique_ptr<ClockJudge> clocks_;
   std::unique_ptr<ServerEvents> events_;
@@ -652,48 +612,8 @@ class DvvDriver final : public ClusterDriver {
 
 }  // namespace
 
-ComponentDef dvv_component() {
-  ComponentDef def;
-  def.name = "dvv";
-  def.properties = {"acknowledged-writes-survive",
-                    "replicas-converge",
-                    "clock-entries-bounded",
-                    "no-false-conflicts",
-                    "set-union-complete",
-                    "no-invented-values",
-                    "deleted-stays-deleted",
-                    "returnbody-shows-write",
-                    "progress",
-                    "log-keeps-intact-records",
-                    "pw-dw-durable",
-                    "allow-mult-respected",
-                    "access-enforced",
-                    "ring-settles",
-                    "handoff-before-release"};
-  def.bugs = {"ack-early",
-              "no-repair",
-              "dot-per-write",
-              "ignore-context",
-              "log-truncates-at-damage",
-              "down-stays-down",
-              "pw-counts-fallbacks",
-              "dw-before-sync",
-              "get-ignores-allow-mult",
-              "rpc-trusts-peers",
-              "drop-before-handoff"};
-  def.probes = {"DvvStarted", "DvvRunStats", "DvvPromiseStats", "DvvReadRepair", "DvvAaeRepair"};
-  def.buggify_components = {"dvv", "http"};  // its API is Riak's, over HTTP
-  def.validate = [](const toml::table& workload, std::string_view source) -> Status {
-    auto w = read_dvv_workload(workload, source);
-    if (!w) return w.error();
-    return {};
-  };
-  def.make = [](const ScenarioSpec& spec, std::uint64_t) -> std::unique_ptr<ScenarioDriver> {
-    auto w = read_dvv_workload(spec.workload, spec.path);
-    DOPPEL_ASSERT(w.ok());
-    return std::make_unique<DvvDriver>(spec, std::move(*w));
-  };
-  return def;
+std::unique_ptr<ScenarioDriver> make_dvv_driver(const ScenarioSpec& spec, DvvWorkload w) {
+  return std::make_unique<DvvDriver>(spec, std::move(w));
 }
 
 }  // namespace doppel::scenarios

@@ -32,10 +32,16 @@
 //                                past, read from the disks (properties/dvv/release_handoff.h)
 //   progress                     after the heal, operations succeed and the final checks run
 
+#include <memory>
+
+#include "scenarios/dvv/dvv_workload.h"
 #include "scenarios/scenario.h"
 
 namespace doppel::scenarios {
 
-ComponentDef dvv_component();
+ComponentDef dvv_component();  // dvv_component.cc
+
+// The driver of one run of a dvv scenario with workload `w` (read from spec.workload).
+std::unique_ptr<ScenarioDriver> make_dvv_driver(const ScenarioSpec& spec, DvvWorkload w);
 
 }  // namespace doppel::scenarios
