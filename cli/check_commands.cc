@@ -7,6 +7,12 @@
 // the step limit (not shown to hold, so not a pass); 2 bad usage, an
 // unreadable or malformed file, or an operation the model does not know (one
 // line naming the file and the line).
+//
+// doppel check causal HISTORY.jsonl
+//
+// A Riak-style store's history (properties/dvv/causal_jsonl.h) against the causal
+// oracle. Exit codes: 0 nothing found; 1 values lost, resurrected, unwritten or kept
+// beside a value that superseded them (each listed with its line); 2 as above.
 
 #include <chrono>
 #include <cstdio>
@@ -18,6 +24,7 @@
 #include "cli/commands.h"
 #include "cli/trace_page.h"
 #include "components/kv/store/item.h"
+#include "properties/dvv/causal_jsonl.h"
 #include "properties/history/jsonl.h"
 #include "properties/linearizability/checker.h"
 
@@ -67,6 +74,26 @@ int cmd_check_linearizable(const CheckArgs& a) {
   return result->verdict == lin::Verdict::linearizable ? kExitOk : kExitFailed;
 }
 
+int cmd_check_causal(const std::string& path) {
+  const auto start = std::chrono::steady_clock::now();
+  auto report = properties::dvv::check_causal_file(path);
+  if (!report) return usage_error(report.error().what);  // "FILE:LINE: what"
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto& r = *report;
+  std::printf(
+      "%s: %llu operations over %llu keys: %llu writes (%llu acknowledged), %llu reads (%llu "
+      "final); %llu keys with acknowledged writes had no final read; %s, in %.2f s\n",
+      path.c_str(), static_cast<unsigned long long>(r.operations),
+      static_cast<unsigned long long>(r.keys), static_cast<unsigned long long>(r.writes),
+      static_cast<unsigned long long>(r.acked), static_cast<unsigned long long>(r.reads),
+      static_cast<unsigned long long>(r.final_reads),
+      static_cast<unsigned long long>(r.keys_unjudged), r.ok() ? "causally consistent" : "FAILED",
+      seconds);
+  std::fputs(properties::dvv::describe(r).c_str(), stdout);
+  return r.ok() ? kExitOk : kExitFailed;
+}
+
 }  // namespace
 
 void add_check_commands(CLI::App& app, Commands& commands) {
@@ -95,6 +122,18 @@ void add_check_commands(CLI::App& app, Commands& commands) {
                   "operations in time, the longest linearization, the point where none works");
   lin->callback(
       [&commands, args] { commands.action = [args] { return cmd_check_linearizable(*args); }; });
+
+  auto causal_path = std::make_shared<std::string>();
+  CLI::App* causal = check->add_subcommand(
+      "causal",
+      "A DVV store's history (doppel load dvv --history) against the causal oracle: no "
+      "acknowledged write lost or deleted one resurrected at a final read, no sibling beside "
+      "one that superseded it, none that no client wrote; exit 1 if any");
+  causal->add_option("history", *causal_path, "History file: one JSON operation per line")
+      ->required();
+  causal->callback([&commands, causal_path] {
+    commands.action = [causal_path] { return cmd_check_causal(*causal_path); };
+  });
 }
 
 }  // namespace doppel::cli

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # doppel check linearizable: exit 0 for a linearizable history, 1 with a
 # counter-example for one that is not, 2 for a malformed file; and a history
-# of 10 000 operations over 100 keys checked within seconds.
+# of 10 000 operations over 100 keys checked within seconds. doppel check causal likewise.
 set -u
 doppel=${1:?usage: check_test.sh DOPPEL_BINARY SOURCE_DIR}
 src=${2:?usage: check_test.sh DOPPEL_BINARY SOURCE_DIR}
@@ -74,5 +74,32 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 cat "$tmp/out"
 [ "$elapsed_ms" -lt 10000 ] || { echo "FAIL: 10 000 operations took ${elapsed_ms} ms"; failures=$((failures + 1)); }
 echo "10 000 operations over 100 keys: ${elapsed_ms} ms"
+# doppel check causal: 0 when every acknowledged value is read at the end, 1 naming the line of
+# a final read that lost one, 2 for a malformed line.
+causal() {  # causal EXIT FILE
+  "$doppel" check causal "$2" >"$tmp/out" 2>&1
+  local got=$?
+  [ "$got" = "$1" ] || { echo "FAIL: check causal $2: exit $got, wanted $1"; sed 's/^/  /' "$tmp/out"; failures=$((failures + 1)); }
+}
+cat >"$tmp/causal.jsonl" <<'JSONL'
+{"process":1,"type":"invoke","f":"put","key":"k","value":"a","time":1}
+{"process":1,"type":"ok","f":"put","key":"k","time":2}
+{"process":2,"type":"invoke","f":"get","key":"k","time":3}
+{"process":2,"type":"ok","f":"get","key":"k","value":["a"],"time":4}
+{"process":2,"type":"invoke","f":"put","key":"k","value":"b","observed":["a"],"time":5}
+{"process":2,"type":"ok","f":"put","key":"k","time":6}
+{"process":3,"type":"invoke","f":"get","key":"k","final":true,"time":7}
+JSONL
+cp "$tmp/causal.jsonl" "$tmp/lost.jsonl"
+echo '{"process":3,"type":"ok","f":"get","key":"k","value":["b"],"time":8}' >>"$tmp/causal.jsonl"
+causal 0 "$tmp/causal.jsonl"
+grep -q "causally consistent" "$tmp/out" || { echo "FAIL: no verdict: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+echo '{"process":3,"type":"ok","f":"get","key":"k","value":[],"time":8}' >>"$tmp/lost.jsonl"
+causal 1 "$tmp/lost.jsonl"
+grep -q "line 8: k: b lost" "$tmp/out" || { echo "FAIL: the loss is not named: $(cat "$tmp/out")"; failures=$((failures + 1)); }
+echo '{"process":3,"type":"ok","f":"get","key":"k","value":"b"}' >"$tmp/bad.jsonl"
+causal 2 "$tmp/bad.jsonl"
+grep -q "bad.jsonl:1: " "$tmp/out" || { echo "FAIL: the error does not name the line"; failures=$((failures + 1)); }
+
 [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "all checks passed"
