@@ -62,7 +62,8 @@ Result<pid_t> spawn_child(const std::vector<std::string>& argv, const ChildOptio
   if (pid < 0) return make_error(Errc::io_error, std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the bench
-    const int out = ::open(options.log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int out = ::open(options.log.c_str(),
+                           O_WRONLY | O_CREAT | (options.append ? O_APPEND : O_TRUNC), 0644);
     if (out >= 0) {
       ::dup2(out, 1);
       ::dup2(out, 2);

@@ -18,7 +18,8 @@
 namespace doppel::cli {
 
 struct ChildOptions {
-  std::string log = "/dev/null";                         // stdout and stderr go here (truncated)
+  std::string log = "/dev/null";                         // stdout and stderr go here
+  bool append = false;                                   // after what it holds; else truncated
   std::string cwd;                                       // empty: ours
   std::vector<std::pair<std::string, std::string>> env;  // added to ours
 };

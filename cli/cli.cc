@@ -27,6 +27,7 @@ int run(int argc, char** argv, const scenarios::Registry& registry,
   add_backup_commands(app, commands);
   add_admin_commands(app, commands);
   add_load_commands(app, commands);
+  add_real_commands(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

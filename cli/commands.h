@@ -32,6 +32,7 @@ void add_check_commands(CLI::App& app, Commands& commands);
 void add_backup_commands(CLI::App& app, Commands& commands);
 void add_admin_commands(CLI::App& app, Commands& commands);
 void add_load_commands(CLI::App& app, Commands& commands);
+void add_real_commands(CLI::App& app, Commands& commands);
 
 // Prints "doppel: <message>" to stderr and returns kExitUsage.
 int usage_error(const std::string& message);

@@ -113,14 +113,8 @@ int cmd_run(const scenarios::Registry& registry, const RunArgs& a) {
     return usage_error(spec.error().what.empty() ? spec.error().message() : spec.error().what);
   RunOptions options{a.seed, std::nullopt, !a.trace.empty() || a.check_determinism};
   if (!a.plan_file.empty()) {
-    std::ifstream in(a.plan_file);
-    if (!in) return usage_error("cannot open plan " + a.plan_file);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto plan = sim::parse_fault_plan_text(text, a.plan_file);
+    auto plan = scenarios::load_plan(*spec, registry, a.plan_file);
     if (!plan) return usage_error(plan.error().what);
-    if (Status s = scenarios::check_plan(*spec, registry, *plan, a.plan_file); !s) {
-      return usage_error(s.error().what);
-    }
     options.plan = std::move(*plan);
   }
   RunResult r = scenarios::run_scenario(*spec, registry, options);

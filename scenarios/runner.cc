@@ -21,9 +21,7 @@ RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry,
     } else if (spec.plan) {
       result.plan = *spec.plan;
     } else {
-      Prng plan_rng = Prng(options.seed).fork(0x91a2);
-      result.plan =
-          sim::generate_plan(spec.faults, spec.bounds, driver->shape(), spec.duration, plan_rng);
+      result.plan = seed_plan(spec, driver->shape(), options.seed);
     }
     world.schedule_plan(result.plan);
 
@@ -58,6 +56,12 @@ RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry,
   result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return result;
+}
+
+sim::FaultPlan seed_plan(const ScenarioSpec& spec, const sim::ClusterShape& shape,
+                         std::uint64_t seed) {
+  Prng plan_rng = Prng(seed).fork(0x91a2);
+  return sim::generate_plan(spec.faults, spec.bounds, shape, spec.duration, plan_rng);
 }
 
 sim::TraceFile make_trace(const ScenarioSpec& spec, std::uint64_t seed, const RunResult& result) {

@@ -44,6 +44,11 @@ struct RunResult {
 RunResult run_scenario(const ScenarioSpec& spec, const Registry& registry,
                        const RunOptions& options);
 
+// The plan a run of `seed` plays when neither the options nor the scenario give one: the same
+// in the simulator and in a real run (doppel real run) of the scenario.
+sim::FaultPlan seed_plan(const ScenarioSpec& spec, const sim::ClusterShape& shape,
+                         std::uint64_t seed);
+
 sim::TraceFile make_trace(const ScenarioSpec& spec, std::uint64_t seed, const RunResult& result);
 
 // --- replay

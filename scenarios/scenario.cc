@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace doppel::scenarios {
@@ -225,6 +226,17 @@ sim::ClusterShape cluster_shape(const ScenarioSpec& spec, const Registry& regist
 Status check_plan(const ScenarioSpec& spec, const Registry& registry, const sim::FaultPlan& plan,
                   std::string_view source) {
   return sim::validate_plan(plan, cluster_shape(spec, registry), spec.duration, source);
+}
+
+Result<sim::FaultPlan> load_plan(const ScenarioSpec& spec, const Registry& registry,
+                                 const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::not_found, "cannot open plan " + path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto plan = sim::parse_fault_plan_text(text, path);
+  if (!plan) return plan.error();
+  if (Status s = check_plan(spec, registry, *plan, path); !s) return s.error();
+  return plan;
 }
 
 Result<ScenarioSpec> load_scenario(const std::string& path, const Registry& registry) {

@@ -106,6 +106,9 @@ sim::ClusterShape cluster_shape(const ScenarioSpec& spec, const Registry& regist
 // cluster and fault phase. Errors name `source`, the event's line and the key.
 Status check_plan(const ScenarioSpec& spec, const Registry& registry, const sim::FaultPlan& plan,
                   std::string_view source);
+// A plan file (TOML, as sim shrink writes) that can run in this scenario; errors name the file.
+Result<sim::FaultPlan> load_plan(const ScenarioSpec& spec, const Registry& registry,
+                                 const std::string& path);
 Result<ScenarioSpec> load_scenario(const std::string& path, const Registry& registry);
 
 }  // namespace doppel::scenarios

@@ -1,0 +1,588 @@
+// doppel real run SCENARIO --seed N [--plan FILE] [--backend epoll|uring] [--out DIR]
+//
+// The scenario, seed and fault plan of the simulator, played against real `doppel serve`
+// processes, each in a network namespace of the run's own (real_lab.h), with real faults:
+//   partition, partition_oneway   nftables drops between the namespaces, healed per event
+//   reset                         every TCP segment the node receives rejected with a reset
+//                                 for 200 ms, so each of its connections breaks
+//   crash                         SIGKILL, and a restart on the same data directory after the
+//                                 event's downtime (or at the heal)
+//   core_stall                    SIGSTOP for the duration (the whole process: every core)
+// and the others skipped, each named with its reason (faults.txt), never silently. The
+// clients are `doppel load dvv` in a namespace of their own, spreading the workload's
+// operations over the fault phase; after the heal and the workload's settle time every key is
+// read through every node with r=all, and the history is judged by the simulator's causal
+// oracle (doppel check causal). DIR keeps the plan, each node's config and log, the clients'
+// log, the history, faults.txt and verdict.txt.
+//
+// Exit codes: 0 every property checked held; 1 one failed (verdict.txt says which), or the
+// cluster could not be run; 2 bad usage, not root, or a scenario a real run cannot play yet.
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/child_process.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/real_lab.h"
+#include "properties/dvv/causal_jsonl.h"
+#include "scenarios/dvv/dvv_workload.h"
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+
+namespace doppel::cli {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using sim::FaultEvent;
+using sim::FaultKind;
+using sim::NodeId;
+
+constexpr std::uint16_t kHttpPort = 8098;
+constexpr std::uint16_t kRpcPort = 8087;
+constexpr auto kResetFor = 200ms;
+constexpr auto kBootTimeout = 15s;
+
+std::atomic<bool> g_interrupted{false};
+void on_interrupt(int) {
+  g_interrupted = true;
+}
+
+struct RealRunArgs {
+  std::string scenario;
+  std::uint64_t seed = 1;
+  std::string plan;
+  std::string backend = "epoll";
+  std::string out;
+};
+
+// What the causal oracle's findings are, as the scenario's properties.
+const std::map<std::string, std::string>& property_of_finding() {
+  static const std::map<std::string, std::string> m = {{"lost", "acknowledged-writes-survive"},
+                                                       {"false-sibling", "no-false-conflicts"},
+                                                       {"unwritten", "no-invented-values"},
+                                                       {"resurrected", "deleted-stays-deleted"}};
+  return m;
+}
+
+// Why a scenario's workload cannot be played for real yet; "" when it can.
+std::string unsupported(const scenarios::DvvWorkload& w) {
+  if (w.mode != "register") return "mode \"" + w.mode + "\" (only register)";
+  if (w.clock != "dvvset" || !w.allow_mult || w.n_val != 3) {
+    return "bucket props other than the server's defaults (clock dvvset, allow_mult, n_val 3)";
+  }
+  if (w.allow_mult_switch_ms > 0 || w.clock_switch_ms > 0) return "bucket props switched mid-run";
+  if (w.members > 0 || w.membership_change_ms > 0) return "membership changes";
+  return "";
+}
+
+// One server process: its config, its log, and what the faults did to it.
+struct Node {
+  std::string config, log;
+  pid_t pid = -1;
+  bool stopped = false;
+};
+
+class RealRun {
+ public:
+  RealRun(const scenarios::ScenarioSpec& spec, scenarios::DvvWorkload w, sim::FaultPlan plan,
+          const RealRunArgs& a)
+      : spec_(spec), w_(std::move(w)), plan_(std::move(plan)), a_(a), nodes_(spec.nodes) {}
+
+  ~RealRun() {
+    std::vector<pid_t*> pids;
+    for (Node& n : nodes_) {
+      if (n.stopped && n.pid > 0) ::kill(n.pid, SIGCONT);
+      pids.push_back(&n.pid);
+    }
+    pids.push_back(&client_);
+    stop_children(pids, 5s);
+  }
+
+  int run() {
+    auto lab = NetLab::create(spec_.nodes + 1, a_.out + "/lab.log");
+    if (!lab) {
+      std::fprintf(stderr, "doppel: real run: %s\n", lab.error().what.c_str());
+      return lab.code() == Errc::denied || lab.code() == Errc::not_found ? kExitUsage : kExitFailed;
+    }
+    lab_ = std::move(*lab);
+    std::printf("real run %s seed %llu: %u nodes in network namespaces, %zu fault events\n",
+                spec_.name.c_str(), static_cast<unsigned long long>(a_.seed), spec_.nodes,
+                plan_.events.size());
+    note_skipped_ambient();
+    if (Status s = boot_all(); !s) return failed("booting the cluster: " + s.error().what);
+    if (Status s = start_clients(); !s) return failed("starting the clients: " + s.error().what);
+    play();
+    if (g_interrupted) return failed("interrupted");
+    heal_all("the fault phase ended");
+    const bool clients_done = await_clients();
+    std::this_thread::sleep_for(std::chrono::milliseconds(w_.settle_ms));
+    const bool finals = final_reads();
+    return verdict(clients_done, finals);
+  }
+
+ private:
+  std::string address(std::uint32_t member) const { return lab_->address(member); }
+  std::string server_url(std::uint32_t i) const {
+    return "http://" + address(i) + ":" + std::to_string(kHttpPort);
+  }
+  double at_s() const { return std::chrono::duration<double>(Clock::now() - t0_).count(); }
+  void log_fault(const std::string& line) {
+    char head[32];
+    std::snprintf(head, sizeof head, "%8.3f s  ", at_s());
+    faults_ += head + line + "\n";
+    std::printf("  %s%s\n", head, line.c_str());
+    std::fflush(stdout);
+  }
+  int failed(const std::string& why) {
+    std::fprintf(stderr, "doppel: real run: %s\n", why.c_str());
+    write_file("faults.txt", faults_);
+    write_file("verdict.txt", "error: " + why + "\n");
+    return kExitFailed;
+  }
+  void write_file(const std::string& name, const std::string& text) const {
+    std::ofstream(a_.out + "/" + name, std::ios::trunc) << text;
+  }
+
+  void note_skipped_ambient() {
+    const sim::AmbientFaults& am = plan_.ambient;
+    const auto skip = [&](bool on, const char* what, const char* why) {
+      if (on) faults_ += std::string("skipped  ") + what + ": " + why + "\n";
+    };
+    skip(am.latency, "latency", "netem is not in this kernel and the relay is not built");
+    skip(am.split_reads, "split_reads", "needs the user-space relay, not built");
+    skip(am.disk_model != sim::DiskModel::instant, "disk_latency",
+         "the real disk's own latency applies");
+    skip(am.disk_eio, "disk_eio", "needs the FUSE layer, not built");
+    skip(am.disk_bitflip, "disk_bitflip", "needs the FUSE layer, not built");
+    skip(am.disk_fsyncgate, "disk_fsyncgate", "needs the FUSE layer, not built");
+    skip(am.buggify, "buggify", "BUGGIFY sites fire only in simulation");
+  }
+
+  std::string node_config(std::uint32_t i) const {
+    std::string peers;
+    for (std::uint32_t j = 0; j < spec_.nodes; ++j) {
+      peers += (j ? ", \"" : "\"") + address(j) + ":" + std::to_string(kRpcPort) + "\"";
+    }
+    // The simulator's [dvv] table (scenarios/dvv/dvv_driver.cc).
+    return "[node]\nname = \"dvv" + std::to_string(i) +
+           "\"\ncomponent = \"dvv\"\nnode_id = " + std::to_string(i) + "\nlisten = \"" +
+           address(i) + ":" + std::to_string(kHttpPort) + "\"\npeers = [" + peers +
+           "]\ndata_dir = \"" + a_.out + "/data-" + std::to_string(i) +
+           "\"\ncores = " + std::to_string(spec_.cores) + "\npin = false\nbackend = \"" +
+           a_.backend +
+           "\"\n\n[dvv]\npartitions = 16\naae_interval_ms = 1000\nhandoff_interval_ms = 500\n"
+           "insecure = true  # the run's own namespaces: a private network\n"
+           "request_timeout_ms = 1000\n";
+  }
+
+  Status start_node(std::uint32_t i) {
+    Node& n = nodes_[i];
+    std::vector<std::string> argv = lab_->inside(i);
+    for (const std::string& s :
+         {self_exe(), std::string("serve"), std::string("--config"), n.config})
+      argv.push_back(s);
+    ChildOptions o;
+    o.log = n.log;
+    o.append = true;
+    auto pid = spawn_child(argv, o);
+    if (!pid) return pid.error();
+    n.pid = *pid;
+    n.stopped = false;
+    return {};
+  }
+
+  // Waits until the node's log says it serves (its log gains the line at each boot).
+  Status await_serving(std::uint32_t i, std::size_t boots) {
+    Node& n = nodes_[i];
+    const auto end = Clock::now() + kBootTimeout;
+    while (Clock::now() < end && !g_interrupted) {
+      std::ifstream in(n.log);
+      std::string line;
+      std::size_t seen = 0;
+      while (std::getline(in, line)) seen += line.rfind("doppel: serving", 0) == 0;
+      if (seen >= boots) return {};
+      int status = 0;
+      if (::waitpid(n.pid, &status, WNOHANG) == n.pid) {
+        n.pid = -1;
+        return make_error(Errc::io_error,
+                          "node " + std::to_string(i) + " exited at start: " + log_tail(n.log));
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return make_error(Errc::timed_out,
+                      "node " + std::to_string(i) + " did not start: " + log_tail(n.log));
+  }
+
+  Status boot_all() {
+    for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
+      Node& n = nodes_[i];
+      n.config = a_.out + "/node-" + std::to_string(i) + ".toml";
+      n.log = a_.out + "/node-" + std::to_string(i) + ".log";
+      write_file("node-" + std::to_string(i) + ".toml", node_config(i));
+      if (Status s = start_node(i); !s) return s;
+    }
+    for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
+      if (Status s = await_serving(i, 1); !s) return s;
+    }
+    return {};
+  }
+
+  // The clients' mean pause between requests: their operations spread over the fault phase,
+  // as the simulator's.
+  std::int64_t pause_ms() const {
+    return std::max<std::int64_t>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(spec_.duration).count() /
+               std::max<std::int64_t>(1, w_.ops_per_client));
+  }
+
+  std::vector<std::string> client_argv(bool final) const {
+    std::vector<std::string> argv = lab_->inside(spec_.nodes);
+    argv.push_back(self_exe());
+    for (const char* s : {"load", "dvv"}) argv.emplace_back(s);
+    for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
+      argv.emplace_back("--server");
+      argv.push_back(server_url(i));
+    }
+    const auto opt = [&](const char* name, const std::string& v) {
+      argv.emplace_back(name);
+      argv.push_back(v);
+    };
+    opt("--history", a_.out + "/history.jsonl");
+    opt("--keys", std::to_string(w_.keys));
+    opt("--timeout-ms", std::to_string(w_.timeout_ms));
+    if (final) {
+      argv.emplace_back("--final");
+      return argv;
+    }
+    // The simulator's clients spread their operations over the fault phase; so do these.
+    opt("--clients", std::to_string(spec_.clients));
+    opt("--ops", std::to_string(w_.ops_per_client));
+    opt("--pause-ms", std::to_string(pause_ms()));
+    opt("--seed", std::to_string(a_.seed));
+    opt("--tag", "s" + std::to_string(a_.seed));
+    // The simulator's mix: blind PUTs, updates (a GET, then a PUT or a DELETE with its
+    // context), and GETs for the rest.
+    const std::int64_t writes = w_.update_percent + w_.blind_percent;
+    opt("--read-percent", std::to_string(100 - writes));
+    opt("--blind-percent", std::to_string(writes > 0 ? w_.blind_percent * 100 / writes : 0));
+    opt("--delete-percent", std::to_string(w_.delete_percent));
+    return argv;
+  }
+
+  Status start_clients() {
+    ChildOptions o;
+    o.log = a_.out + "/clients.log";
+    auto pid = spawn_child(client_argv(false), o);
+    if (!pid) return pid.error();
+    client_ = *pid;
+    t0_ = Clock::now();
+    return {};
+  }
+
+  // The plan's events, and the heals they schedule, in time order.
+  void play() {
+    std::multimap<Clock::duration, std::function<void()>> agenda;
+    for (const FaultEvent& e : plan_.events) {
+      agenda.emplace(e.at, [this, e, &agenda] { apply(e, agenda); });
+    }
+    while (!agenda.empty() && !g_interrupted) {
+      const auto first = agenda.begin();
+      if (first->first >= spec_.duration) break;  // heals at the quiet phase
+      sleep_until(t0_ + first->first);
+      if (g_interrupted) return;
+      auto action = std::move(first->second);
+      agenda.erase(first);
+      action();
+    }
+    sleep_until(t0_ + spec_.duration);
+  }
+
+  void sleep_until(Clock::time_point t) const {
+    while (Clock::now() < t && !g_interrupted) {
+      std::this_thread::sleep_for(std::min<Clock::duration>(t - Clock::now(), 50ms));
+    }
+  }
+
+  using Agenda = std::multimap<Clock::duration, std::function<void()>>;
+  void later(Agenda& agenda, const FaultEvent& e, std::function<void()> heal) {
+    if (e.duration.count() > 0) agenda.emplace(e.at + e.duration, std::move(heal));
+  }
+
+  void apply(const FaultEvent& e, Agenda& agenda) {
+    const std::string what = sim::describe(e);
+    switch (e.kind) {
+      case FaultKind::partition:
+      case FaultKind::partition_oneway:
+        return partition(e, agenda);
+      case FaultKind::reset:
+        for (NodeId id : e.nodes) {
+          if (Status s = lab_->set_resetting(id, true); !s)
+            return log_fault("error " + s.error().what);
+          agenda.emplace(e.at + kResetFor, [this, id] {
+            if (Status s = lab_->set_resetting(id, false); !s) log_fault("error " + s.error().what);
+          });
+        }
+        return log_fault("applied  " + what + " (TCP resets for 200 ms)");
+      case FaultKind::crash:
+        for (NodeId id : e.nodes) crash(id);
+        log_fault("applied  " + what + " (SIGKILL)");
+        return later(agenda, e, [this, e] {
+          for (NodeId id : e.nodes) restart(id, "its downtime ended");
+        });
+      case FaultKind::core_stall:
+        for (NodeId id : e.nodes) signal_node(id, SIGSTOP);
+        log_fault("applied  " + what + " (SIGSTOP: every core of the process)");
+        return later(agenda, e, [this, e] {
+          for (NodeId id : e.nodes) signal_node(id, SIGCONT);
+          log_fault("healed   core stall");
+        });
+      case FaultKind::clock_skew:
+        return log_fault("skipped  " + what + ": the nodes' clocks are not shifted yet");
+      case FaultKind::disk_corrupt:
+        return log_fault("skipped  " + what + ": needs the FUSE layer, not built");
+      case FaultKind::disk_full:
+        return log_fault("skipped  " + what + ": needs the FUSE layer, not built");
+      default:
+        return log_fault("skipped  " + what + ": an ambient fault as an event");
+    }
+  }
+
+  void partition(const FaultEvent& e, Agenda& agenda) {
+    std::vector<NodeId> others = e.to;
+    if (others.empty()) {  // the rest of the world, the clients included (as sim/world.cc)
+      for (std::uint32_t m = 0; m <= spec_.nodes; ++m) {
+        if (std::find(e.nodes.begin(), e.nodes.end(), m) == e.nodes.end()) others.push_back(m);
+      }
+    }
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> links;
+    for (NodeId a : e.nodes) {
+      for (NodeId b : others) {
+        if (a == b) continue;
+        links.emplace_back(a, b);
+        if (e.kind == FaultKind::partition) links.emplace_back(b, a);
+      }
+    }
+    for (const auto& l : links) ++cuts_[l];
+    update_cuts();
+    log_fault("applied  " + sim::describe(e) + " (nftables drops)");
+    later(agenda, e, [this, links] {
+      for (const auto& l : links) {
+        if (--cuts_[l] == 0) cuts_.erase(l);
+      }
+      update_cuts();
+      log_fault("healed   partition");
+    });
+  }
+
+  void update_cuts() {
+    std::set<std::pair<std::uint32_t, std::uint32_t>> cut;
+    for (const auto& [l, n] : cuts_) cut.insert(l);
+    if (Status s = lab_->set_cut(cut); !s) log_fault("error " + s.error().what);
+  }
+
+  void signal_node(std::uint32_t i, int sig) {
+    Node& n = nodes_[i];
+    if (n.pid <= 0) return;  // down: a stall of a crashed node stalls nothing
+    ::kill(n.pid, sig);
+    n.stopped = sig == SIGSTOP;
+  }
+
+  void crash(std::uint32_t i) {
+    Node& n = nodes_[i];
+    if (n.pid <= 0) return;
+    ::kill(n.pid, SIGKILL);
+    int status = 0;
+    ::waitpid(n.pid, &status, 0);
+    n.pid = -1;
+    n.stopped = false;
+  }
+
+  void restart(std::uint32_t i, const std::string& why) {
+    Node& n = nodes_[i];
+    if (n.pid > 0) return;
+    if (Status s = start_node(i); !s)
+      return log_fault("error restarting node " + std::to_string(i) + ": " + s.error().what);
+    log_fault("restart  n" + std::to_string(i) + " (" + why + ")");
+  }
+
+  void heal_all(const std::string& why) {
+    cuts_.clear();
+    update_cuts();
+    for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
+      if (Status s = lab_->set_resetting(i, false); !s) log_fault("error " + s.error().what);
+      if (nodes_[i].stopped) signal_node(i, SIGCONT);
+      restart(i, why);
+    }
+    log_fault("healed   everything (" + why + ")");
+  }
+
+  // The clients end on their own: bounded operations, each with its pause and its timeout,
+  // so this wait is bounded by the worst case, never cut short (their history is written
+  // when they end).
+  bool await_clients() {
+    const auto end = t0_ + spec_.duration +
+                     w_.ops_per_client * std::chrono::milliseconds(w_.timeout_ms + pause_ms() * 8);
+    while (Clock::now() < end && !g_interrupted) {
+      int status = 0;
+      if (::waitpid(client_, &status, WNOHANG) == client_) {
+        client_ = -1;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  bool final_reads() {
+    ChildOptions o;
+    o.log = a_.out + "/clients.log";
+    o.append = true;
+    auto done = run_child(client_argv(true), o);
+    return done && done->exit_code == 0;
+  }
+
+  int verdict(bool clients_done, bool finals) {
+    std::string text;
+    std::vector<std::string> failed;
+    const auto wants = [&](const std::string& p) {
+      return std::find(spec_.properties.begin(), spec_.properties.end(), p) !=
+             spec_.properties.end();
+    };
+    if (!clients_done) failed.push_back("progress: the clients did not end (or failed)");
+    if (!finals) failed.push_back("progress: a final read got no answer after the heal");
+    auto report = properties::dvv::check_causal_file(a_.out + "/history.jsonl");
+    std::set<std::string> checked = {"progress"};
+    if (!report) {
+      failed.push_back("history: " + report.error().what);
+    } else {
+      for (const auto& [kind, property] : property_of_finding()) {
+        if (!wants(property)) continue;
+        checked.insert(property);
+        const auto n = report->counts.find(kind);
+        if (n != report->counts.end()) {
+          failed.push_back(property + ": " + std::to_string(n->second) + " " + kind);
+        }
+      }
+      text += properties::dvv::describe(*report);
+      text += std::to_string(report->operations) + " operations, " + std::to_string(report->acked) +
+              " writes acknowledged, " + std::to_string(report->final_reads) + " final reads\n";
+    }
+    std::string unchecked;
+    for (const std::string& p : spec_.properties) {
+      if (checked.count(p) == 0) unchecked += (unchecked.empty() ? "" : ", ") + p;
+    }
+    std::string head = failed.empty() ? "PASSED" : "FAILED";
+    for (const std::string& f : failed) head += "\n  " + f;
+    head += "\nchecked: ";
+    for (const std::string& p : checked) head += p + " ";
+    head += "\nnot checked in real runs: " + (unchecked.empty() ? "none" : unchecked) + "\n";
+    write_file("faults.txt", faults_);
+    write_file("verdict.txt", head + text);
+    std::printf("verdict: %s", (head + text).c_str());
+    std::printf("output in %s\n", a_.out.c_str());
+    return failed.empty() ? kExitOk : kExitFailed;
+  }
+
+  const scenarios::ScenarioSpec& spec_;
+  scenarios::DvvWorkload w_;
+  sim::FaultPlan plan_;
+  const RealRunArgs& a_;
+  std::unique_ptr<NetLab> lab_;
+  std::vector<Node> nodes_;
+  pid_t client_ = -1;
+  Clock::time_point t0_ = Clock::now();
+  std::map<std::pair<std::uint32_t, std::uint32_t>, int> cuts_;  // link -> events cutting it
+  std::string faults_;
+};
+
+int cmd_real_run(const scenarios::Registry& registry, const RealRunArgs& a) {
+  auto spec = scenarios::load_scenario(a.scenario, registry);
+  if (!spec)
+    return usage_error(spec.error().what.empty() ? spec.error().message() : spec.error().what);
+  if (spec->component != "dvv") {
+    return usage_error("real run: the " + spec->component +
+                       " component cannot run for real yet (only dvv)");
+  }
+  if (!spec->bug.empty()) return usage_error("real run: planted bugs live only in doppel-test");
+  if (::geteuid() != 0) {
+    return usage_error("real run: needs root: it makes network namespaces and nftables rules");
+  }
+  auto w = scenarios::read_dvv_workload(spec->workload, spec->path);
+  if (!w) return usage_error(w.error().what);
+  if (std::string why = unsupported(*w); !why.empty()) {
+    return usage_error("real run: " + spec->name + " needs " + why + ", not played for real yet");
+  }
+  sim::FaultPlan plan;
+  if (!a.plan.empty()) {
+    auto parsed = scenarios::load_plan(*spec, registry, a.plan);
+    if (!parsed) return usage_error(parsed.error().what);
+    plan = std::move(*parsed);
+  } else if (spec->plan) {
+    plan = *spec->plan;
+  } else {
+    plan = scenarios::seed_plan(*spec, scenarios::cluster_shape(*spec, registry), a.seed);
+  }
+  RealRunArgs args = a;
+  if (args.out.empty()) args.out = "real-" + spec->name + "-" + std::to_string(a.seed);
+  std::error_code ec;
+  if (std::filesystem::exists(args.out, ec) && !std::filesystem::is_empty(args.out, ec)) {
+    return usage_error("real run: " + args.out + " exists and is not empty: choose another --out");
+  }
+  std::filesystem::create_directories(args.out, ec);
+  if (ec) return usage_error("real run: " + args.out + ": " + ec.message());
+  args.out = std::filesystem::absolute(args.out).string();
+  std::ofstream(args.out + "/plan.toml") << sim::to_toml(plan);
+  struct sigaction sa = {};
+  sa.sa_handler = on_interrupt;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  RealRun run(*spec, std::move(*w), std::move(plan), args);
+  return run.run();
+}
+
+}  // namespace
+
+void add_real_commands(CLI::App& app, Commands& commands) {
+  CLI::App* real = app.add_subcommand(
+      "real", "Play a scenario's seed and fault plan against real processes (root)");
+  real->require_subcommand(1);
+  auto a = std::make_shared<RealRunArgs>();
+  CLI::App* run = real->add_subcommand(
+      "run",
+      "Boot the scenario's nodes as doppel serve processes in network namespaces of the run's "
+      "own, drive its workload with real clients, apply its fault plan with real mechanisms "
+      "(nftables drops, TCP resets, SIGKILL and restart, SIGSTOP; the rest skipped with a "
+      "reason), and judge the history with the simulator's oracle. The dvv component's "
+      "register scenarios so far");
+  run->add_option("scenario", a->scenario, "Scenario TOML file")->required();
+  run->add_option("--seed", a->seed, "The seed whose fault plan plays")->capture_default_str();
+  run->add_option("--plan", a->plan, "A fault plan file instead (sim shrink writes them)");
+  run->add_option("--backend", a->backend, "The servers' I/O backend")
+      ->check(CLI::IsMember({"epoll", "uring"}))
+      ->capture_default_str();
+  run->add_option("--out", a->out,
+                  "Directory for the plan, configs, logs, history and verdict (new or empty; "
+                  "default real-<scenario>-<seed>)");
+  run->callback([&commands, a] {
+    commands.action = [&commands, a] { return cmd_real_run(commands.registry, *a); };
+  });
+}
+
+}  // namespace doppel::cli
