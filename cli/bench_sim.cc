@@ -129,6 +129,7 @@ void add_bench_dvv(CLI::App& bench, Commands& commands);
 void add_bench_handoff(CLI::App& bench, Commands& commands);
 void add_bench_dedup(CLI::App& bench, Commands& commands);
 void add_bench_search(CLI::App& bench, Commands& commands);
+void add_bench_fidelity(CLI::App& bench, Commands& commands);
 
 void add_bench_commands(CLI::App& app, Commands& commands) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks (long; never part of the test suite)");
@@ -140,6 +141,7 @@ void add_bench_commands(CLI::App& app, Commands& commands) {
   add_bench_handoff(*bench, commands);
   add_bench_dedup(*bench, commands);
   add_bench_search(*bench, commands);
+  add_bench_fidelity(*bench, commands);
 }
 
 }  // namespace doppel::cli

@@ -4,9 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "components/registry.h"
+#include "runtime/result.h"
 
 // The scenario layer is not included here: serve, the benches and backup do not depend on it.
 namespace doppel::scenarios {
@@ -33,6 +35,9 @@ void add_backup_commands(CLI::App& app, Commands& commands);
 void add_admin_commands(CLI::App& app, Commands& commands);
 void add_load_commands(CLI::App& app, Commands& commands);
 void add_real_commands(CLI::App& app, Commands& commands);
+
+// "A..B": seeds A to B-1; errors say what is wrong with the text.
+Result<std::pair<std::uint64_t, std::uint64_t>> parse_seed_range(const std::string& text);
 
 // Prints "doppel: <message>" to stderr and returns kExitUsage.
 int usage_error(const std::string& message);

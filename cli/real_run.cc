@@ -8,6 +8,8 @@
 //   crash                         SIGKILL, and a restart on the same data directory after the
 //                                 event's downtime (or at the heal)
 //   core_stall                    SIGSTOP for the duration (the whole process: every core)
+//   clock_skew                    the step, on the node's wall clock (libfaketime); not the
+//                                 drift
 // and the others skipped, each named with its reason (faults.txt), never silently. The
 // clients are `doppel load dvv` in a namespace of their own, spreading the workload's
 // operations over the fault phase; after the heal and the workload's settle time every key is
@@ -58,6 +60,7 @@ constexpr std::uint16_t kHttpPort = 8098;
 constexpr std::uint16_t kRpcPort = 8087;
 constexpr auto kResetFor = 200ms;
 constexpr auto kBootTimeout = 15s;
+constexpr const char* kFaketimeLibrary = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
 
 std::atomic<bool> g_interrupted{false};
 void on_interrupt(int) {
@@ -180,16 +183,19 @@ class RealRun {
     for (std::uint32_t j = 0; j < spec_.nodes; ++j) {
       peers += (j ? ", \"" : "\"") + address(j) + ":" + std::to_string(kRpcPort) + "\"";
     }
-    // The simulator's [dvv] table (scenarios/dvv/dvv_driver.cc).
-    return "[node]\nname = \"dvv" + std::to_string(i) +
-           "\"\ncomponent = \"dvv\"\nnode_id = " + std::to_string(i) + "\nlisten = \"" +
-           address(i) + ":" + std::to_string(kHttpPort) + "\"\npeers = [" + peers +
-           "]\ndata_dir = \"" + a_.out + "/data-" + std::to_string(i) +
-           "\"\ncores = " + std::to_string(spec_.cores) + "\npin = false\nbackend = \"" +
-           a_.backend +
-           "\"\n\n[dvv]\npartitions = 16\naae_interval_ms = 1000\nhandoff_interval_ms = 500\n"
-           "insecure = true  # the run's own namespaces: a private network\n"
-           "request_timeout_ms = 1000\n";
+    // The simulator's [dvv] table (scenarios/dvv/dvv_driver.cc); a planted bug's scenario runs
+    // doppel-test's "dvv-planted" (tests/planted/planted_packages.h) with its `bug`.
+    const std::string component = spec_.bug.empty() ? "dvv" : "dvv-planted";
+    std::string table = "[" + component + "]\n";
+    if (!spec_.bug.empty()) table += "bug = \"" + spec_.bug + "\"\n";
+    return "[node]\nname = \"dvv" + std::to_string(i) + "\"\ncomponent = \"" + component +
+           "\"\nnode_id = " + std::to_string(i) + "\nlisten = \"" + address(i) + ":" +
+           std::to_string(kHttpPort) + "\"\npeers = [" + peers + "]\ndata_dir = \"" + a_.out +
+           "/data-" + std::to_string(i) + "\"\ncores = " + std::to_string(spec_.cores) +
+           "\npin = false\nbackend = \"" + a_.backend + "\"\n\n" + table +
+           "partitions = 16\naae_interval_ms = 1000\nhandoff_interval_ms = 500\n"
+           "request_timeout_ms = 1000\n"
+           "insecure = true  # the run's own namespaces: a private network\n";
   }
 
   Status start_node(std::uint32_t i) {
@@ -201,6 +207,14 @@ class RealRun {
     ChildOptions o;
     o.log = n.log;
     o.append = true;
+    if (faketime_) {
+      // The node's wall clock (CLOCK_REALTIME: Runtime::wall_now) reads the offset in its clock
+      // file, checked every second; its monotonic clock, which times everything, stays true.
+      o.env = {{"LD_PRELOAD", kFaketimeLibrary},
+               {"DONT_FAKE_MONOTONIC", "1"},
+               {"FAKETIME_TIMESTAMP_FILE", clock_file(i)},
+               {"FAKETIME_CACHE_DURATION", "1"}};
+    }
     auto pid = spawn_child(argv, o);
     if (!pid) return pid.error();
     n.pid = *pid;
@@ -231,7 +245,13 @@ class RealRun {
   }
 
   Status boot_all() {
+    faketime_ = ::access(kFaketimeLibrary, R_OK) == 0;
+    if (!faketime_) faults_ += "note     libfaketime is not installed: clock skews are skipped\n";
+    clock_offset_ms_.assign(spec_.nodes, 0);
     for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
+      if (faketime_) {
+        if (Status s = write_clock(i); !s) return s;
+      }
       Node& n = nodes_[i];
       n.config = a_.out + "/node-" + std::to_string(i) + ".toml";
       n.log = a_.out + "/node-" + std::to_string(i) + ".log";
@@ -354,7 +374,7 @@ class RealRun {
           log_fault("healed   core stall");
         });
       case FaultKind::clock_skew:
-        return log_fault("skipped  " + what + ": the nodes' clocks are not shifted yet");
+        return skew(e);
       case FaultKind::disk_corrupt:
         return log_fault("skipped  " + what + ": needs the FUSE layer, not built");
       case FaultKind::disk_full:
@@ -362,6 +382,32 @@ class RealRun {
       default:
         return log_fault("skipped  " + what + ": an ambient fault as an event");
     }
+  }
+
+  std::string clock_file(std::uint32_t i) const { return a_.out + "/clock-" + std::to_string(i); }
+  Status write_clock(std::uint32_t i) const {
+    std::ofstream out(clock_file(i), std::ios::trunc);
+    char spec[64];
+    std::snprintf(spec, sizeof spec, "%+.3fs\n",
+                  static_cast<double>(clock_offset_ms_[i]) / 1000.0);  // libfaketime's "+1.5s"
+    out << spec;
+    out.flush();
+    if (!out) return make_error(Errc::io_error, clock_file(i) + ": cannot write");
+    return {};
+  }
+
+  // The step, through libfaketime; the drift is not applied (libfaketime's rate counts from
+  // the process's start, so changing it mid-run would step the clock again).
+  void skew(const FaultEvent& e) {
+    const std::string what = sim::describe(e);
+    if (!faketime_) return log_fault("skipped  " + what + ": libfaketime is not installed");
+    for (NodeId id : e.nodes) {
+      clock_offset_ms_[id] +=
+          std::chrono::duration_cast<std::chrono::milliseconds>(e.offset).count();
+      if (Status s = write_clock(id); !s) return log_fault("error " + s.error().what);
+    }
+    log_fault("applied  " + what + " (libfaketime: the wall clock steps within 1 s; the drift " +
+              "is not applied)");
   }
 
   void partition(const FaultEvent& e, Agenda& agenda) {
@@ -510,9 +556,12 @@ class RealRun {
   Clock::time_point t0_ = Clock::now();
   std::map<std::pair<std::uint32_t, std::uint32_t>, int> cuts_;  // link -> events cutting it
   std::string faults_;
+  bool faketime_ = false;
+  std::vector<std::int64_t> clock_offset_ms_;  // per node, the steps so far
 };
 
-int cmd_real_run(const scenarios::Registry& registry, const RealRunArgs& a) {
+int cmd_real_run(const scenarios::Registry& registry, const ComponentRegistry& components,
+                 const RealRunArgs& a) {
   auto spec = scenarios::load_scenario(a.scenario, registry);
   if (!spec)
     return usage_error(spec.error().what.empty() ? spec.error().message() : spec.error().what);
@@ -520,7 +569,15 @@ int cmd_real_run(const scenarios::Registry& registry, const RealRunArgs& a) {
     return usage_error("real run: the " + spec->component +
                        " component cannot run for real yet (only dvv)");
   }
-  if (!spec->bug.empty()) return usage_error("real run: planted bugs live only in doppel-test");
+  if (spec->bug_decorator) {
+    return usage_error("real run: the planted bug " + spec->bug +
+                       " decorates the simulator's runtime; a real process cannot carry it");
+  }
+  if (!spec->bug.empty() && components.find("dvv-planted") == nullptr) {
+    return usage_error(
+        "real run: planted bugs are served only by doppel-test (this build "
+        "serves none)");
+  }
   if (::geteuid() != 0) {
     return usage_error("real run: needs root: it makes network namespaces and nftables rules");
   }
@@ -581,7 +638,9 @@ void add_real_commands(CLI::App& app, Commands& commands) {
                   "Directory for the plan, configs, logs, history and verdict (new or empty; "
                   "default real-<scenario>-<seed>)");
   run->callback([&commands, a] {
-    commands.action = [&commands, a] { return cmd_real_run(commands.registry, *a); };
+    commands.action = [&commands, a] {
+      return cmd_real_run(commands.registry, commands.components, *a);
+    };
   });
 }
 

@@ -67,26 +67,6 @@ void print_run(const ScenarioSpec& spec, std::uint64_t seed, const RunResult& r)
   }
 }
 
-Result<std::pair<std::uint64_t, std::uint64_t>> parse_seed_range(const std::string& text) {
-  const auto dots = text.find("..");
-  auto number = [](const std::string& s, std::uint64_t& out) {
-    if (s.empty() || s.size() > 19) return false;
-    for (char c : s) {
-      if (c < '0' || c > '9') return false;
-    }
-    out = std::stoull(s);
-    return true;
-  };
-  std::uint64_t a = 0, b = 0;
-  if (dots == std::string::npos || !number(text.substr(0, dots), a) ||
-      !number(text.substr(dots + 2), b)) {
-    return make_error(Errc::invalid_argument,
-                      "--seeds: expected A..B (seeds A to B-1), got '" + text + "'");
-  }
-  if (b <= a) return make_error(Errc::invalid_argument, "--seeds: the range " + text + " is empty");
-  return std::make_pair(a, b);
-}
-
 Result<std::pair<std::uint32_t, std::uint32_t>> parse_shard(const std::string& text) {
   unsigned i = 0, n = 0;
   char extra = 0;
@@ -380,6 +360,26 @@ int cmd_shrink(const scenarios::Registry& registry, const std::string& path, std
 }
 
 }  // namespace
+
+Result<std::pair<std::uint64_t, std::uint64_t>> parse_seed_range(const std::string& text) {
+  const auto dots = text.find("..");
+  auto number = [](const std::string& s, std::uint64_t& out) {
+    if (s.empty() || s.size() > 19) return false;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+    }
+    out = std::stoull(s);
+    return true;
+  };
+  std::uint64_t a = 0, b = 0;
+  if (dots == std::string::npos || !number(text.substr(0, dots), a) ||
+      !number(text.substr(dots + 2), b)) {
+    return make_error(Errc::invalid_argument,
+                      "--seeds: expected A..B (seeds A to B-1), got '" + text + "'");
+  }
+  if (b <= a) return make_error(Errc::invalid_argument, "--seeds: the range " + text + " is empty");
+  return std::make_pair(a, b);
+}
 
 void add_sim_explore(CLI::App& sim, Commands& commands);  // sim_explore.cc
 

@@ -16,7 +16,7 @@ packages=(
   # real clients and baselines the tests and benchmarks talk to
   memcached libmemcached-tools python3 python3-pymemcache curl procps restic borgbackup
   # the network namespaces and packet drops of doppel real run (tests/cli/real_run_test.sh)
-  iproute2 nftables util-linux
+  iproute2 nftables util-linux faketime
   # the format check of the test suite
   clang-format
   # a one-machine Slurm the farm test submits a swarm to (tests/cli/slurm_test.sh)

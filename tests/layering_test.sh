@@ -36,9 +36,9 @@ hits=$(grep -rnE '#include *"(components|properties|scenarios|cli)/' sim runtime
 report "sim/ or runtime/ includes what stands on them" "$hits"
 hits=$(grep -rnE '#include *"(scenarios|cli)/' properties 2>/dev/null || true)
 report "properties/ includes scenarios/ or cli/" "$hits"
-# (bench search is the exception: it measures the swarm itself.)
+# (bench search and bench fidelity are the exceptions: they run the simulator's scenarios.)
 below_scenarios=$(ls cli/serve.cc cli/node_config.* cli/bench_*.cc cli/*_load.* cli/dvv_cells.* \
-                     cli/backup*.* cli/commands.h cli/cli.h 2>/dev/null | grep -v bench_search)
+                     cli/backup*.* cli/commands.h cli/cli.h 2>/dev/null | grep -v -e bench_search -e bench_fidelity)
 hits=$(grep -nE '#include *"scenarios/' $below_scenarios /dev/null || true)
 report "serve, the benches or backup include the scenario layer" "$hits"
 [ $status -eq 0 ] && echo "layering: OK"

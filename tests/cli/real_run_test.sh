@@ -5,8 +5,10 @@
 # with the run, also when it is interrupted; clear refusals without root and for scenarios a
 # real run cannot play. Bounded: each run by its scenario (8 s of faults) and `timeout`.
 set -u
-doppel=$(realpath "${1:?usage: real_run_test.sh DOPPEL_BINARY SOURCE_DIR}")
-src=${2:?usage: real_run_test.sh DOPPEL_BINARY SOURCE_DIR}
+usage="usage: real_run_test.sh DOPPEL_BINARY SOURCE_DIR DOPPEL_TEST_BINARY"
+doppel=$(realpath "${1:?$usage}")
+src=${2:?$usage}
+doppel_test=$(realpath "${3:?$usage}")
 [ "$(id -u)" = 0 ] || { echo "skip: needs root (network namespaces)"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -41,14 +43,28 @@ real_run() {  # real_run NAME SEED
 # Partitions both ways and one way, and resets.
 real_run dvv-partition 1
 grep -q "applied  at [0-9]*ms: partition" "$tmp/dvv-partition-1/faults.txt" || fail "no partition applied"
-# Crashes (SIGKILL, restart on the same data), stalls (SIGSTOP), and clock skews skipped by
-# name with their reason.
+# Crashes (SIGKILL, restart on the same data), stalls (SIGSTOP), and clock steps (libfaketime).
 real_run dvv-crash 8
 f=$tmp/dvv-crash-8/faults.txt
 grep -q "applied  at [0-9]*ms: crash" "$f" || fail "no crash applied"
 grep -q "^ *[0-9.]* s  restart" "$f" || fail "no node restarted"
 grep -q "applied  at [0-9]*ms: core_stall" "$f" || fail "no stall applied"
-grep -q "skipped  at [0-9]*ms: clock_skew.*: the nodes' clocks are not shifted yet" "$f" || fail "clock skew not named as skipped"
+grep -q "applied  at [0-9]*ms: clock_skew.*libfaketime" "$f" || fail "no clock step applied"
+
+# A planted bug, served by doppel-test's dvv-planted: contexts ignored, so siblings that
+# superseded each other stay side by side, and the real run's oracle says so.
+out=$tmp/planted
+timeout -s INT 240 "$doppel_test" real run "$src/tests/scenarios/dvv-ignore-context.toml" --seed 1 \
+  --out "$out" >"$tmp/log" 2>&1
+rc=$?
+[ "$rc" = 1 ] || fail "the planted ignore-context: exit $rc: $(tail -5 "$tmp/log")"
+grep -q "no-false-conflicts: [0-9]* false-sibling" "$out/verdict.txt" ||
+  fail "the planted ignore-context was not caught: $(head -5 "$out/verdict.txt")"
+grep -q 'component = "dvv-planted"' "$out/node-0.toml" || fail "the planted bug was not served"
+leftovers "the planted bug's run"
+"$doppel" real run "$src/tests/scenarios/dvv-ignore-context.toml" --out "$tmp/pb" >"$tmp/log" 2>&1
+rc=$?
+[ "$rc" = 2 ] && grep -q "only by doppel-test" "$tmp/log" || fail "doppel with a planted bug: rc $rc, $(cat "$tmp/log")"
 
 # Interrupted: everything it made is removed.
 "$doppel" real run "$src/scenarios/dvv-partition.toml" --seed 2 --out "$tmp/int" >"$tmp/log" 2>&1 &

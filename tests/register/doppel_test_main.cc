@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/components.h"
 #include "tests/planted/decorated_bugs.h"
+#include "tests/planted/planted_packages.h"
 #include "tests/register/register.h"
 
 int main(int argc, char** argv) {
@@ -13,5 +14,6 @@ int main(int argc, char** argv) {
   doppel::testing::add_decorated_bugs(registry);
   doppel::ComponentRegistry components = doppel::shipped_components();
   doppel::testing::add_register_package(components);
+  doppel::testing::add_planted_packages(components);
   return doppel::cli::run(argc, argv, registry, components);
 }
