@@ -40,6 +40,7 @@ struct FidelityArgs {
 // What one world saw of one seed.
 struct Seen {
   bool passed = false;
+  bool error = false;                                     // the run itself failed, no verdict
   std::string why;                                        // the failure, if any
   std::map<std::string, std::uint64_t> outcomes;          // "ok", "fail", "unknown"
   std::vector<std::int64_t> latency_ns;                   // answered operations
@@ -178,6 +179,7 @@ int run_real(const FidelityArgs& a, std::uint64_t seed, Seen& s) {
     std::string first, second;
     std::getline(verdict, first);
     std::getline(verdict, second);
+    s.error = first.empty() || first.rfind("error:", 0) == 0;  // no verdict: the run failed
     s.why = second.empty() ? first : second.substr(second.find_first_not_of(' '));
   }
   read_real(dir, s);
@@ -185,7 +187,7 @@ int run_real(const FidelityArgs& a, std::uint64_t seed, Seen& s) {
 }
 
 std::string verdict(const Seen& s) {
-  return s.passed ? "pass" : "FAIL";
+  return s.passed ? "pass" : s.error ? "error" : "FAIL";
 }
 
 int cmd_fidelity(const scenarios::Registry& registry, const FidelityArgs& args) {
@@ -215,7 +217,7 @@ int cmd_fidelity(const scenarios::Registry& registry, const FidelityArgs& args) 
       "seed  sim   real   sim ops ok/fail/unknown %   real ops ok/fail/unknown %   p50 ms "
       "sim/real    faults sim/real(skipped)\n");
   Seen sim_all, real_all;
-  std::vector<std::string> disagreements;
+  std::vector<std::string> disagreements, errors;
   for (std::uint64_t seed = range->first; seed < range->second; ++seed) {
     Seen sim = simulate(*spec, registry, seed);
     Seen real;
@@ -235,7 +237,9 @@ int cmd_fidelity(const scenarios::Registry& registry, const FidelityArgs& args) 
         static_cast<unsigned long long>(sim_faults), static_cast<unsigned long long>(real_faults),
         static_cast<unsigned long long>(real_skipped));
     say(line);
-    if (sim.passed != real.passed) {
+    if (real.error) {
+      errors.push_back("seed " + std::to_string(seed) + ": " + real.why);
+    } else if (sim.passed != real.passed) {
       disagreements.push_back("seed " + std::to_string(seed) + ": sim " + verdict(sim) +
                               (sim.why.empty() ? "" : " (" + sim.why + ")") + ", real " +
                               verdict(real) + (real.why.empty() ? "" : " (" + real.why + ")"));
@@ -243,10 +247,14 @@ int cmd_fidelity(const scenarios::Registry& registry, const FidelityArgs& args) 
     sim_all.add(sim);
     real_all.add(real);
   }
-  const std::uint64_t seeds = range->second - range->first;
+  const std::uint64_t seeds = range->second - range->first - errors.size();
   std::string summary = "\nverdicts: the same in " + std::to_string(seeds - disagreements.size()) +
-                        " of " + std::to_string(seeds) + " seeds\n";
+                        " of " + std::to_string(seeds) + " seeds that ran in both worlds\n";
   for (const std::string& d : disagreements) summary += "  " + d + "\n";
+  if (!errors.empty()) {
+    summary += std::to_string(errors.size()) + " real runs did not run to a verdict:\n";
+    for (const std::string& e : errors) summary += "  " + e + "\n";
+  }
   summary += "operations ok/fail/unknown %: sim " + sim_all.shares() + ", real " +
              real_all.shares() + "\n";
   char q[200];

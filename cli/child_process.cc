@@ -58,10 +58,12 @@ std::string log_tail(const std::string& path) {
 
 Result<pid_t> spawn_child(const std::vector<std::string>& argv, const ChildOptions& options) {
   if (argv.empty()) return make_error(Errc::invalid_argument, "no program to run");
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) return make_error(Errc::io_error, std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the bench
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);       // never outlive the bench
+    if (::getppid() != parent) ::_exit(126);  // the parent died before the prctl
     const int out = ::open(options.log.c_str(),
                            O_WRONLY | O_CREAT | (options.append ? O_APPEND : O_TRUNC), 0644);
     if (out >= 0) {

@@ -91,6 +91,7 @@ class Recorder {
   // A recorded GET: the siblings, or nullopt when it got no answer it could use.
   std::optional<RiakObject> get(int process, std::size_t node, const std::string& key, bool final) {
     JsonWriter inv = event(process, "invoke", "get", key);
+    inv.field("node", static_cast<std::uint64_t>(node));
     if (final) inv.field("final", true);
     emit(inv);
     dvv::Quorum q;
@@ -113,12 +114,14 @@ class Recorder {
     return std::move(*r);
   }
 
-  // A recorded PUT (or DELETE, `tombstone`) of `value` with the context of `seen` (or none).
+  // A recorded PUT (or DELETE, `tombstone`) of `value` with the context of `seen` (or none: a
+  // blind write; a blind DELETE names no value, it deletes whatever its coordinator finds).
   void write(int process, std::size_t node, const std::string& key, const std::string& value,
              const RiakObject* seen, bool tombstone) {
     const char* f = tombstone ? "delete" : "put";
     JsonWriter inv = event(process, "invoke", f, key);
-    inv.field("value", value);
+    inv.field("node", static_cast<std::uint64_t>(node));
+    if (!tombstone || seen != nullptr) inv.field("value", value);
     if (seen != nullptr) {
       inv.key("observed").begin_array();
       for (const std::string& s : seen->siblings) inv.value(s);
@@ -155,15 +158,16 @@ class Recorder {
         continue;
       }
       const std::string value = spec_.tag + ".c" + std::to_string(c) + "." + std::to_string(i);
+      // As the simulator's clients: of the writes, DELETEs (delete_percent), with the read's
+      // context, or blind when there is none (no read, or it found nothing).
       if (pct(spec_.blind_percent)) {
-        write(c, some_node(), key, value, nullptr, false);
+        write(c, some_node(), key, value, nullptr, pct(spec_.delete_percent));
         continue;
       }
       const std::optional<RiakObject> seen = get(c, some_node(), key, false);
       if (!seen) continue;
-      // A DELETE needs a context to name what it supersedes; with none it would be blind.
-      const bool tombstone = !seen->vclock.empty() && pct(spec_.delete_percent);
-      write(c, some_node(), key, value, &*seen, tombstone);
+      const bool remove = pct(spec_.delete_percent);
+      write(c, some_node(), key, value, remove && seen->vclock.empty() ? nullptr : &*seen, remove);
     }
   }
 

@@ -6,7 +6,8 @@
 // Each client is one process of the history, one request at a time, to a node chosen at
 // random per request. Of its operations: reads; updates (a read, then a PUT with the read's
 // context, which supersedes the siblings read -- or, some of the time, a DELETE with it, a
-// tombstone); blind PUTs (no context, superseding nothing). Every value is unique,
+// tombstone); blind writes (no context: a PUT superseding nothing, or a DELETE of whatever
+// the coordinator finds). Every value is unique,
 // "<tag>.c<client>.<n>", and every write is sent once (a resent copy would be a second,
 // concurrent write of one value). Final mode instead reads every key through every node
 // with r=all, each marked final: run it only once every write has ended and the cluster has
@@ -38,7 +39,7 @@ struct DvvRecorderSpec {
   int ops_per_client = 100;
   int read_percent = 25;    // the rest are writes
   int blind_percent = 20;   // of the writes: PUTs with no context
-  int delete_percent = 10;  // of the updates: DELETEs with the read's context
+  int delete_percent = 10;  // of the writes: DELETEs (blind where there is no context)
   std::uint64_t seed = 1;
   std::string tag = "r";  // values' prefix: unique per run of one history
   Duration timeout{std::chrono::seconds(5)};

@@ -128,7 +128,7 @@ void add_load_commands(CLI::App& app, Commands& commands) {
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
   dvv->add_option("--delete-percent", s.delete_percent,
-                  "DELETEs with the read's context, of the other writes")
+                  "DELETEs, of the writes (with the read's context, or blind without one)")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
   dvv->add_option("--seed", s.seed, "Seed of the clients' choices")->capture_default_str();

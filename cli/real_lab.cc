@@ -141,7 +141,7 @@ Status NetLab::write_rules(std::uint32_t member) const {
 }
 
 Status NetLab::set_cut(const std::set<std::pair<std::uint32_t, std::uint32_t>>& cut) {
-  std::set<std::uint32_t> touched;
+  std::set<std::uint32_t> touched = unwritten_;  // a write that failed is tried again
   using Links = std::set<std::pair<std::uint32_t, std::uint32_t>>;
   for (const Links* side : {static_cast<const Links*>(&cut_), &cut}) {
     for (const auto& link : *side) {
@@ -150,10 +150,15 @@ Status NetLab::set_cut(const std::set<std::pair<std::uint32_t, std::uint32_t>>& 
     }
   }
   cut_ = cut;
+  unwritten_.clear();
+  Status first;
   for (std::uint32_t m : touched) {
-    if (Status s = write_rules(m); !s) return s;
+    if (Status s = write_rules(m); !s) {
+      unwritten_.insert(m);
+      if (first) first = s;
+    }
   }
-  return {};
+  return first;
 }
 
 Status NetLab::set_resetting(std::uint32_t member, bool on) {
@@ -177,6 +182,17 @@ int NetLab::remove_orphans() {
     if (dash == std::string::npos) continue;
     const pid_t pid = static_cast<pid_t>(std::atol(rest.substr(0, dash).c_str()));
     if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    // What still runs in it (a server left stopped when its run was killed) goes first.
+    const std::filesystem::path pids = "/tmp/doppel-orphan-pids-" + std::to_string(::getpid());
+    ChildOptions listing;
+    listing.log = pids.string();
+    if (auto listed = run_child({"ip", "netns", "pids", name}, listing); listed) {
+      std::ifstream in(pids);
+      for (long p = 0; in >> p;) {
+        if (p > 1) ::kill(static_cast<pid_t>(p), SIGKILL);
+      }
+    }
+    std::filesystem::remove(pids, ec);
     ChildOptions o;
     auto done = run_child({"ip", "netns", "del", name}, o);
     if (done && done->exit_code == 0) ++removed;

@@ -61,6 +61,7 @@ class NetLab {
   std::vector<std::string> made_;  // namespaces, in creation order
   std::set<std::pair<std::uint32_t, std::uint32_t>> cut_;
   std::set<std::uint32_t> resetting_;
+  std::set<std::uint32_t> unwritten_;  // members whose last rule write failed
 };
 
 }  // namespace doppel::cli

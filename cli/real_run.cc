@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -135,7 +136,9 @@ class RealRun {
     if (g_interrupted) return failed("interrupted");
     heal_all("the fault phase ended");
     const bool clients_done = await_clients();
-    std::this_thread::sleep_for(std::chrono::milliseconds(w_.settle_ms));
+    if (!clients_done) stop_child(client_, 5s);  // the final reads never overlap its writes
+    sleep_until(Clock::now() + std::chrono::milliseconds(w_.settle_ms));
+    if (g_interrupted) return failed("interrupted");
     const bool finals = final_reads();
     return verdict(clients_done, finals);
   }
@@ -334,13 +337,28 @@ class RealRun {
     sleep_until(t0_ + spec_.duration);
   }
 
-  void sleep_until(Clock::time_point t) const {
+  // Sleeps, watching the servers: one that exits on its own (an assertion, a crash of its
+  // own) is a finding, as a failed node is in the simulator.
+  void sleep_until(Clock::time_point t) {
     while (Clock::now() < t && !g_interrupted) {
       std::this_thread::sleep_for(std::min<Clock::duration>(t - Clock::now(), 50ms));
+      for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
+        Node& n = nodes_[i];
+        int status = 0;
+        if (n.pid <= 0 || ::waitpid(n.pid, &status, WNOHANG) != n.pid) continue;
+        n.pid = -1;
+        n.stopped = false;
+        const std::string how = WIFSIGNALED(status)
+                                    ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                    : "exited with " + std::to_string(WEXITSTATUS(status));
+        died_.push_back("n" + std::to_string(i) + " " + how + ": " + log_tail(n.log));
+        log_fault("DIED     n" + std::to_string(i) + " " + how + " on its own");
+      }
     }
   }
 
   using Agenda = std::multimap<Clock::duration, std::function<void()>>;
+  // A partition of no duration lasts until the quiet phase (the heal at its start).
   void later(Agenda& agenda, const FaultEvent& e, std::function<void()> heal) {
     if (e.duration.count() > 0) agenda.emplace(e.at + e.duration, std::move(heal));
   }
@@ -353,26 +371,40 @@ class RealRun {
         return partition(e, agenda);
       case FaultKind::reset:
         for (NodeId id : e.nodes) {
-          if (Status s = lab_->set_resetting(id, true); !s)
-            return log_fault("error " + s.error().what);
+          if (resets_[id]++ == 0) set_resetting(id, true);
           agenda.emplace(e.at + kResetFor, [this, id] {
-            if (Status s = lab_->set_resetting(id, false); !s) log_fault("error " + s.error().what);
+            if (--resets_[id] == 0) set_resetting(id, false);
           });
         }
         return log_fault("applied  " + what + " (TCP resets for 200 ms)");
-      case FaultKind::crash:
-        for (NodeId id : e.nodes) crash(id);
-        log_fault("applied  " + what + " (SIGKILL)");
-        return later(agenda, e, [this, e] {
-          for (NodeId id : e.nodes) restart(id, "its downtime ended");
+      case FaultKind::crash: {
+        // A node already down is not crashed again (as the simulator); each node killed comes
+        // back after the downtime (at once for none).
+        std::vector<NodeId> killed;
+        for (NodeId id : e.nodes) {
+          if (crash(id)) killed.push_back(id);
+        }
+        log_fault("applied  " + what + " (SIGKILL" +
+                  (killed.size() < e.nodes.size() ? "; a node already down stays as it is" : "") +
+                  ")");
+        agenda.emplace(e.at + e.duration, [this, killed] {
+          for (NodeId id : killed) restart(id, "its downtime ended");
         });
+        return;
+      }
       case FaultKind::core_stall:
-        for (NodeId id : e.nodes) signal_node(id, SIGSTOP);
+        // SIGSTOP stops every core of the process: overlapping stalls of one node end together.
+        for (NodeId id : e.nodes) {
+          if (stalls_[id]++ == 0) signal_node(id, SIGSTOP);
+        }
         log_fault("applied  " + what + " (SIGSTOP: every core of the process)");
-        return later(agenda, e, [this, e] {
-          for (NodeId id : e.nodes) signal_node(id, SIGCONT);
+        agenda.emplace(e.at + e.duration, [this, e] {
+          for (NodeId id : e.nodes) {
+            if (--stalls_[id] == 0) signal_node(id, SIGCONT);
+          }
           log_fault("healed   core stall");
         });
+        return;
       case FaultKind::clock_skew:
         return skew(e);
       case FaultKind::disk_corrupt:
@@ -450,14 +482,21 @@ class RealRun {
     n.stopped = sig == SIGSTOP;
   }
 
-  void crash(std::uint32_t i) {
+  void set_resetting(std::uint32_t i, bool on) {
+    if (Status s = lab_->set_resetting(i, on); !s) log_fault("error " + s.error().what);
+  }
+
+  // True if the node was up and is now killed.
+  bool crash(std::uint32_t i) {
     Node& n = nodes_[i];
-    if (n.pid <= 0) return;
+    if (n.pid <= 0) return false;
     ::kill(n.pid, SIGKILL);
     int status = 0;
-    ::waitpid(n.pid, &status, 0);
+    while (::waitpid(n.pid, &status, 0) < 0 && errno == EINTR) {
+    }
     n.pid = -1;
     n.stopped = false;
+    return true;
   }
 
   void restart(std::uint32_t i, const std::string& why) {
@@ -468,12 +507,20 @@ class RealRun {
     log_fault("restart  n" + std::to_string(i) + " (" + why + ")");
   }
 
+  // As the simulator's quiesce: links heal, resets and stalls end, clocks return to true
+  // time, crashed nodes restart.
   void heal_all(const std::string& why) {
     cuts_.clear();
     update_cuts();
+    resets_.clear();
+    stalls_.clear();
     for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
-      if (Status s = lab_->set_resetting(i, false); !s) log_fault("error " + s.error().what);
+      set_resetting(i, false);
       if (nodes_[i].stopped) signal_node(i, SIGCONT);
+      if (faketime_ && clock_offset_ms_[i] != 0) {
+        clock_offset_ms_[i] = 0;
+        if (Status s = write_clock(i); !s) log_fault("error " + s.error().what);
+      }
       restart(i, why);
     }
     log_fault("healed   everything (" + why + ")");
@@ -491,7 +538,7 @@ class RealRun {
         client_ = -1;
         return WIFEXITED(status) && WEXITSTATUS(status) == 0;
       }
-      std::this_thread::sleep_for(50ms);
+      sleep_until(Clock::now() + 50ms);
     }
     return false;
   }
@@ -512,6 +559,7 @@ class RealRun {
              spec_.properties.end();
     };
     if (!clients_done) failed.push_back("progress: the clients did not end (or failed)");
+    for (const std::string& d : died_) failed.push_back("a server died: " + d);
     if (!finals) failed.push_back("progress: a final read got no answer after the heal");
     auto report = properties::dvv::check_causal_file(a_.out + "/history.jsonl");
     std::set<std::string> checked = {"progress"};
@@ -557,7 +605,9 @@ class RealRun {
   std::map<std::pair<std::uint32_t, std::uint32_t>, int> cuts_;  // link -> events cutting it
   std::string faults_;
   bool faketime_ = false;
-  std::vector<std::int64_t> clock_offset_ms_;  // per node, the steps so far
+  std::map<std::uint32_t, int> resets_, stalls_;  // node -> events of each kind in force
+  std::vector<std::string> died_;                 // servers that exited on their own
+  std::vector<std::int64_t> clock_offset_ms_;     // per node, the steps so far
 };
 
 int cmd_real_run(const scenarios::Registry& registry, const ComponentRegistry& components,
@@ -608,6 +658,7 @@ int cmd_real_run(const scenarios::Registry& registry, const ComponentRegistry& c
   std::ofstream(args.out + "/plan.toml") << sim::to_toml(plan);
   struct sigaction sa = {};
   sa.sa_handler = on_interrupt;
+  sa.sa_flags = SA_RESTART;  // waitpid and the like go on; the loops look at the flag
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
   RealRun run(*spec, std::move(*w), std::move(plan), args);

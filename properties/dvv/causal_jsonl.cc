@@ -127,6 +127,14 @@ Status CausalCheck::invoke(std::int64_t process, Pending op) {
   }
   ++report_.operations;
   if (op.f == "get") {
+    // A blind delete still running could delete anything: every loss would be excused, and
+    // the read would pass unjudged. (A named write still pending is unacknowledged: it may
+    // appear or not, and is never required.)
+    if (op.final && blind_pending_[op.key] > 0) {
+      return bad("the final get of \"" + op.key +
+                 "\" begins while a blind delete of its key is pending: a final read begins "
+                 "after every write of its key ended");
+    }
     if (op.final) op.acks_before = acks_[op.key];
   } else if (op.value.empty()) {
     ++report_.writes;

@@ -34,8 +34,9 @@
 // (`unwritten`); no sibling beside one that superseded it (`false-sibling`: a clock that could
 // not tell them apart; with DVVSet never, with the vv baseline a known cost). For each final
 // get: no acknowledged value neither present nor in a present value's past (`lost`), and no
-// value an acknowledged delete superseded (`resurrected`). A final get that an acknowledged
-// write of its key overlaps is an error in the history, not a verdict.
+// value an acknowledged delete superseded (`resurrected`). A final get that a write of its key
+// overlaps (acknowledged while it ran, or a blind delete pending when it began) is an error in
+// the history, not a verdict.
 
 #include <cstdint>
 #include <map>

@@ -154,6 +154,8 @@ TEST_CASE("a history the checks cannot trust is refused with the reason", "[caus
   CHECK_THAT(refused({put(1, "a"), ended(1, "ok", "put"), get(2, true), put(1, "b"),
                       ended(1, "ok", "put"), read(2, {"a", "b"})}),
              Catch::Contains("overlaps an acknowledged write"));
+  CHECK_THAT(refused({remove(1, std::nullopt, std::nullopt), get(2, true)}),
+             Catch::Contains("while a blind delete of its key is pending"));
   CHECK_THAT(refused({put(1, "a"), ended(1, "ok", "put"), put(1, "a")}),
              Catch::Contains("written twice"));
   CHECK_THAT(refused({ended(1, "ok", "put")}), Catch::Contains("none pending"));
