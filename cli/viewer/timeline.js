@@ -673,6 +673,8 @@ function main(data, started) {
   } else {
     openOnFailure(models[0]);
   }
+  // #view=all: the whole run, whatever the failure names (its keys stay outlined).
+  if (new URLSearchParams(location.hash.slice(1)).get("view") === "all") fit();
   document.body.dataset.renderMs = Math.round(performance.now() - started);
   // From the start of navigation: reading the file and the page included.
   document.body.dataset.openMs = Math.round(performance.now());

@@ -17,6 +17,7 @@ Result<DvvWorkload> read_dvv_workload(const toml::table& t, std::string_view sou
   w.update_percent = f.integer("update_percent", 0, 100, w.update_percent);
   w.blind_percent = f.integer("blind_percent", 0, 100, w.blind_percent);
   w.think_ms_max = f.integer("think_ms_max", 0, 60000, w.think_ms_max);
+  w.pace = f.choice("pace", {"burst", "spread", "swarm"}, w.pace);
   w.timeout_ms = f.integer("timeout_ms", 10, 600000, w.timeout_ms);
   w.settle_ms = f.integer("settle_ms", 0, 600000, w.settle_ms);
   w.intrude_ms = f.integer("intrude_ms", 1, 600000, w.intrude_ms);

@@ -26,6 +26,11 @@ struct DvvWorkload {
   std::int64_t update_percent = 70;  // GET, think, PUT with the context
   std::int64_t blind_percent = 15;   // PUT without a context; the rest are GETs
   std::int64_t think_ms_max = 50;
+  // When the clients operate: "burst" (each operation right after the last: the clients may be
+  // done long before the faults come), "spread" (a random gap of mean fault phase /
+  // ops_per_client before each, so operations meet the faults of the whole phase, as a real
+  // run's clients do), or "swarm" (one or the other, per seed).
+  std::string pace = "swarm";
   std::int64_t timeout_ms = 1500;
   std::int64_t settle_ms = 6000;  // after the heal, before the final checks
   // The intruder (intruder.h): a request the cluster must refuse every [0, 2 x intrude_ms].

@@ -79,8 +79,12 @@ for case in kv-lost-at-roll:linearizable dvv-ack-early:acknowledged-writes-survi
     positive "$tmp/$name.dom" highlighted "$name: the operations on the keys the failure names"
   fi
   [ "$(attr "$tmp/$name.dom" selected)" -ge 0 ] 2>/dev/null || fail "$name: nothing selected on open"
+  # The plan's faults as bands, over the whole run (#view=all: the opening view shows the
+  # failure's keys, which may lie after the last fault).
   if "$doppel" trace show "$trace" | grep -q '^\[\[event\]\]'; then
-    positive "$tmp/$name.dom" bands "$name: fault bands"
+    dom "$tmp/$name.html" "view=all" >"$tmp/$name-all.dom"
+    page_ran "$tmp/$name-all.dom" "$name whole run"
+    positive "$tmp/$name-all.dom" bands "$name: fault bands"
   fi
   grep -q "property $property failed" "$tmp/$name.dom" || fail "$name: the failing property is not shown"
   if [ "$property" = linearizable ]; then
