@@ -47,6 +47,12 @@ std::vector<std::string> NetLab::inside(std::uint32_t member) const {
 }
 
 Status NetLab::run(const std::vector<std::string>& argv) const {
+  {
+    // Each command goes into the log before its output: what the lab made, in order.
+    std::string line = "$";
+    for (const std::string& a : argv) line += " " + a;
+    std::ofstream(log_, std::ios::app) << line << "\n";
+  }
   ChildOptions o;
   o.log = log_;
   o.append = true;

@@ -42,8 +42,8 @@
 #include "cli/child_process.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/real_dvv.h"
 #include "cli/real_lab.h"
-#include "properties/dvv/causal_jsonl.h"
 #include "scenarios/dvv/dvv_workload.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
@@ -57,8 +57,6 @@ using sim::FaultEvent;
 using sim::FaultKind;
 using sim::NodeId;
 
-constexpr std::uint16_t kHttpPort = 8098;
-constexpr std::uint16_t kRpcPort = 8087;
 constexpr auto kResetFor = 200ms;
 constexpr auto kBootTimeout = 15s;
 constexpr const char* kFaketimeLibrary = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
@@ -75,26 +73,6 @@ struct RealRunArgs {
   std::string backend = "epoll";
   std::string out;
 };
-
-// What the causal oracle's findings are, as the scenario's properties.
-const std::map<std::string, std::string>& property_of_finding() {
-  static const std::map<std::string, std::string> m = {{"lost", "acknowledged-writes-survive"},
-                                                       {"false-sibling", "no-false-conflicts"},
-                                                       {"unwritten", "no-invented-values"},
-                                                       {"resurrected", "deleted-stays-deleted"}};
-  return m;
-}
-
-// Why a scenario's workload cannot be played for real yet; "" when it can.
-std::string unsupported(const scenarios::DvvWorkload& w) {
-  if (w.mode != "register") return "mode \"" + w.mode + "\" (only register)";
-  if (w.clock != "dvvset" || !w.allow_mult || w.n_val != 3) {
-    return "bucket props other than the server's defaults (clock dvvset, allow_mult, n_val 3)";
-  }
-  if (w.allow_mult_switch_ms > 0 || w.clock_switch_ms > 0) return "bucket props switched mid-run";
-  if (w.members > 0 || w.membership_change_ms > 0) return "membership changes";
-  return "";
-}
 
 // One server process: its config, its log, and what the faults did to it.
 struct Node {
@@ -145,9 +123,6 @@ class RealRun {
 
  private:
   std::string address(std::uint32_t member) const { return lab_->address(member); }
-  std::string server_url(std::uint32_t i) const {
-    return "http://" + address(i) + ":" + std::to_string(kHttpPort);
-  }
   double at_s() const { return std::chrono::duration<double>(Clock::now() - t0_).count(); }
   void log_fault(const std::string& line) {
     char head[32];
@@ -181,24 +156,9 @@ class RealRun {
     skip(am.buggify, "buggify", "BUGGIFY sites fire only in simulation");
   }
 
-  std::string node_config(std::uint32_t i) const {
-    std::string peers;
-    for (std::uint32_t j = 0; j < spec_.nodes; ++j) {
-      peers += (j ? ", \"" : "\"") + address(j) + ":" + std::to_string(kRpcPort) + "\"";
-    }
-    // The simulator's [dvv] table (scenarios/dvv/dvv_driver.cc); a planted bug's scenario runs
-    // doppel-test's "dvv-planted" (tests/planted/planted_packages.h) with its `bug`.
-    const std::string component = spec_.bug.empty() ? "dvv" : "dvv-planted";
-    std::string table = "[" + component + "]\n";
-    if (!spec_.bug.empty()) table += "bug = \"" + spec_.bug + "\"\n";
-    return "[node]\nname = \"dvv" + std::to_string(i) + "\"\ncomponent = \"" + component +
-           "\"\nnode_id = " + std::to_string(i) + "\nlisten = \"" + address(i) + ":" +
-           std::to_string(kHttpPort) + "\"\npeers = [" + peers + "]\ndata_dir = \"" + a_.out +
-           "/data-" + std::to_string(i) + "\"\ncores = " + std::to_string(spec_.cores) +
-           "\npin = false\nbackend = \"" + a_.backend + "\"\n\n" + table +
-           "partitions = 16\naae_interval_ms = 1000\nhandoff_interval_ms = 500\n"
-           "request_timeout_ms = 1000\n"
-           "insecure = true  # the run's own namespaces: a private network\n";
+  RealDvvRun dvv() const {
+    return RealDvvRun{spec_,  w_,         [this](std::uint32_t m) { return address(m); },
+                      a_.out, a_.backend, a_.seed};
   }
 
   Status start_node(std::uint32_t i) {
@@ -258,7 +218,7 @@ class RealRun {
       Node& n = nodes_[i];
       n.config = a_.out + "/node-" + std::to_string(i) + ".toml";
       n.log = a_.out + "/node-" + std::to_string(i) + ".log";
-      write_file("node-" + std::to_string(i) + ".toml", node_config(i));
+      write_file("node-" + std::to_string(i) + ".toml", real_dvv_node_config(dvv(), i));
       if (Status s = start_node(i); !s) return s;
     }
     for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
@@ -267,45 +227,10 @@ class RealRun {
     return {};
   }
 
-  // The clients' mean pause between requests: their operations spread over the fault phase,
-  // as the simulator's.
-  std::int64_t pause_ms() const {
-    return std::max<std::int64_t>(
-        1, std::chrono::duration_cast<std::chrono::milliseconds>(spec_.duration).count() /
-               std::max<std::int64_t>(1, w_.ops_per_client));
-  }
-
   std::vector<std::string> client_argv(bool final) const {
     std::vector<std::string> argv = lab_->inside(spec_.nodes);
     argv.push_back(self_exe());
-    for (const char* s : {"load", "dvv"}) argv.emplace_back(s);
-    for (std::uint32_t i = 0; i < spec_.nodes; ++i) {
-      argv.emplace_back("--server");
-      argv.push_back(server_url(i));
-    }
-    const auto opt = [&](const char* name, const std::string& v) {
-      argv.emplace_back(name);
-      argv.push_back(v);
-    };
-    opt("--history", a_.out + "/history.jsonl");
-    opt("--keys", std::to_string(w_.keys));
-    opt("--timeout-ms", std::to_string(w_.timeout_ms));
-    if (final) {
-      argv.emplace_back("--final");
-      return argv;
-    }
-    // The simulator's clients spread their operations over the fault phase; so do these.
-    opt("--clients", std::to_string(spec_.clients));
-    opt("--ops", std::to_string(w_.ops_per_client));
-    opt("--pause-ms", std::to_string(pause_ms()));
-    opt("--seed", std::to_string(a_.seed));
-    opt("--tag", "s" + std::to_string(a_.seed));
-    // The simulator's mix: blind PUTs, updates (a GET, then a PUT or a DELETE with its
-    // context), and GETs for the rest.
-    const std::int64_t writes = w_.update_percent + w_.blind_percent;
-    opt("--read-percent", std::to_string(100 - writes));
-    opt("--blind-percent", std::to_string(writes > 0 ? w_.blind_percent * 100 / writes : 0));
-    opt("--delete-percent", std::to_string(w_.delete_percent));
+    for (std::string& arg : real_dvv_client_args(dvv(), final)) argv.push_back(std::move(arg));
     return argv;
   }
 
@@ -530,8 +455,9 @@ class RealRun {
   // so this wait is bounded by the worst case, never cut short (their history is written
   // when they end).
   bool await_clients() {
-    const auto end = t0_ + spec_.duration +
-                     w_.ops_per_client * std::chrono::milliseconds(w_.timeout_ms + pause_ms() * 8);
+    const auto end =
+        t0_ + spec_.duration +
+        w_.ops_per_client * std::chrono::milliseconds(w_.timeout_ms + real_dvv_pause_ms(dvv()) * 8);
     while (Clock::now() < end && !g_interrupted) {
       int status = 0;
       if (::waitpid(client_, &status, WNOHANG) == client_) {
@@ -552,32 +478,15 @@ class RealRun {
   }
 
   int verdict(bool clients_done, bool finals) {
-    std::string text;
     std::vector<std::string> failed;
-    const auto wants = [&](const std::string& p) {
-      return std::find(spec_.properties.begin(), spec_.properties.end(), p) !=
-             spec_.properties.end();
-    };
     if (!clients_done) failed.push_back("progress: the clients did not end (or failed)");
     for (const std::string& d : died_) failed.push_back("a server died: " + d);
     if (!finals) failed.push_back("progress: a final read got no answer after the heal");
-    auto report = properties::dvv::check_causal_file(a_.out + "/history.jsonl");
-    std::set<std::string> checked = {"progress"};
-    if (!report) {
-      failed.push_back("history: " + report.error().what);
-    } else {
-      for (const auto& [kind, property] : property_of_finding()) {
-        if (!wants(property)) continue;
-        checked.insert(property);
-        const auto n = report->counts.find(kind);
-        if (n != report->counts.end()) {
-          failed.push_back(property + ": " + std::to_string(n->second) + " " + kind);
-        }
-      }
-      text += properties::dvv::describe(*report);
-      text += std::to_string(report->operations) + " operations, " + std::to_string(report->acked) +
-              " writes acknowledged, " + std::to_string(report->final_reads) + " final reads\n";
-    }
+    RealJudgement judged = judge_real_dvv_history(dvv());
+    failed.insert(failed.end(), judged.failed.begin(), judged.failed.end());
+    std::set<std::string> checked = std::move(judged.checked);
+    checked.insert("progress");
+    const std::string text = judged.text;
     std::string unchecked;
     for (const std::string& p : spec_.properties) {
       if (checked.count(p) == 0) unchecked += (unchecked.empty() ? "" : ", ") + p;
@@ -633,7 +542,7 @@ int cmd_real_run(const scenarios::Registry& registry, const ComponentRegistry& c
   }
   auto w = scenarios::read_dvv_workload(spec->workload, spec->path);
   if (!w) return usage_error(w.error().what);
-  if (std::string why = unsupported(*w); !why.empty()) {
+  if (std::string why = real_dvv_unsupported(*w); !why.empty()) {
     return usage_error("real run: " + spec->name + " needs " + why + ", not played for real yet");
   }
   sim::FaultPlan plan;

@@ -14,14 +14,19 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep '^doppel-' | sort; }
-before=$(namespaces)
-# Nothing of a run may outlive it: no namespace it made, no process started on its files.
-leftovers() {
-  local ns procs
-  ns=$(comm -13 <(echo "$before") <(namespaces))
-  [ -z "$ns" ] || fail "$1: namespaces left behind: $ns"
-  procs=$(pgrep -f "$tmp/" || true)
+# Nothing of a run may outlive it: no namespace it made (named after its pid, which its lab.log
+# shows), no process started on its files. (Other runs on the machine are not this test's.)
+leftovers() {  # leftovers WHAT OUT_DIR
+  local prefix ns procs
+  prefix=$(grep -o 'doppel-[0-9]*-hub' "$2/lab.log" 2>/dev/null | head -1)
+  prefix=${prefix%-hub}
+  if [ -n "$prefix" ]; then
+    ns=$(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix-" || true)
+    [ -z "$ns" ] || fail "$1: namespaces left behind: $ns"
+  elif [ -e "$2/lab.log" ]; then
+    fail "$1: its lab.log names no namespace"
+  fi
+  procs=$(pgrep -f "$2/" || true)
   [ -z "$procs" ] || { fail "$1: processes left behind: $(ps -o pid,args -p "$(echo $procs | tr ' ' ,)")"; kill -9 $procs 2>/dev/null; }
 }
 
@@ -37,7 +42,7 @@ real_run() {  # real_run NAME SEED
   done
   grep -q "acknowledged-writes-survive" "$out/verdict.txt" || fail "$1 seed $2: the oracle did not judge"
   "$doppel" check causal "$out/history.jsonl" >/dev/null || fail "$1 seed $2: check causal disagrees"
-  leftovers "$1 seed $2"
+  leftovers "$1 seed $2" "$out"
 }
 
 # Partitions both ways and one way, and resets.
@@ -61,7 +66,7 @@ rc=$?
 grep -q "no-false-conflicts: [0-9]* false-sibling" "$out/verdict.txt" ||
   fail "the planted ignore-context was not caught: $(head -5 "$out/verdict.txt")"
 grep -q 'component = "dvv-planted"' "$out/node-0.toml" || fail "the planted bug was not served"
-leftovers "the planted bug's run"
+leftovers "the planted bug's run" "$out"
 "$doppel" real run "$src/tests/scenarios/dvv-ignore-context.toml" --out "$tmp/pb" >"$tmp/log" 2>&1
 rc=$?
 [ "$rc" = 2 ] && grep -q "only by doppel-test" "$tmp/log" || fail "doppel with a planted bug: rc $rc, $(cat "$tmp/log")"
@@ -75,7 +80,8 @@ wait "$pid"
 rc=$?
 [ "$rc" = 1 ] || fail "an interrupted run exits $rc"
 grep -q "interrupted" "$tmp/log" || fail "the interrupted run says nothing: $(tail -2 "$tmp/log")"
-leftovers "the interrupted run"
+grep -q 'doppel-[0-9]*-hub' "$tmp/int/lab.log" || fail "the interrupted run made no lab"
+leftovers "the interrupted run" "$tmp/int"
 
 # Refusals, each with its reason and exit 2.
 setpriv --reuid=65534 --regid=65534 --clear-groups "$doppel" real run \
@@ -88,7 +94,7 @@ rc=$?
 "$doppel" real run "$src/scenarios/kv-basic.toml" --out "$tmp/k" >"$tmp/log" 2>&1
 rc=$?
 [ "$rc" = 2 ] && grep -q "only dvv" "$tmp/log" || fail "kv-basic: rc $rc, $(cat "$tmp/log")"
-leftovers "the refusals"
+leftovers "the refusals" "$tmp/nobody"
 
 [ "$failures" = 0 ] || { echo "real_run_test: $failures failure(s)"; exit 1; }
 echo "real_run_test: OK"
